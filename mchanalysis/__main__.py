@@ -1,0 +1,5 @@
+import sys
+
+from mchanalysis.cli import main
+
+sys.exit(main())

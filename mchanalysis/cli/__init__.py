@@ -1,0 +1,63 @@
+"""The ``mch`` command: argument parsing and messages only.
+
+Each sub-command lives in its own module ``mchanalysis.cli.<name>`` that defines ``HELP`` (one
+line), ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes (DESIGN.md): 0 success,
+1 user error (one-line reason on stderr, no traceback unless ``--debug``), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from mchanalysis import __version__
+from mchanalysis.errors import MchError
+
+#: Sub-commands in the order ``mch --help`` lists them.
+COMMANDS = ("demo", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mch",
+        description="Maternal and child health statistics and annual 答卷 reports.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"mchanalysis {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of user errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"mchanalysis.cli.{name}")
+        except ModuleNotFoundError as exc:  # a command whose module has not landed yet
+            if exc.name == f"mchanalysis.cli.{name}":
+                continue
+            raise
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP, allow_abbrev=False)
+        p.add_argument("--debug", action="store_true", help="show tracebacks of user errors")
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    try:
+        code = args._run(args)
+    except MchError as exc:
+        if args.debug:
+            raise
+        msg = str(exc)
+        print(f"mch {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mch {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
