@@ -1,0 +1,199 @@
+"""The region tree and the aggregation of counts up the tree.
+
+Counts are summed from children to parents (never rates averaged). A parent whose child has not
+reported a measure is *incomplete* for that measure and year: its value is left missing (NA)
+rather than under-counted, and the missing children are listed. Where the input holds a parent's
+own reported total, the reported value wins and any disagreement with the sum of its children is
+reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mchanalysis.errors import MchError
+from mchanalysis.schema import LEVEL_ORDER, MEASURES
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """Result of :func:`aggregate_counts`.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        The wide counts table with every parent's measures filled (reported value, else the sum
+        of its children, else NA when a child is missing).
+    incomplete : pandas.DataFrame
+        ``region_code, year, measure, missing_children`` (children codes joined by ';'): parent
+        values left NA because a child did not report the measure.
+    disagreements : pandas.DataFrame
+        ``region_code, year, measure, reported, children_sum, difference``: a parent's own total
+        differing from the sum of its children (the reported value is kept).
+    source : pandas.DataFrame
+        ``region_code, year, measure, source`` with source ``reported`` / ``sum_of_children`` for
+        parents' values (useful in reports).
+    """
+
+    counts: pd.DataFrame
+    incomplete: pd.DataFrame
+    disagreements: pd.DataFrame
+    source: pd.DataFrame = field(repr=False)
+
+
+def measure_columns(counts: pd.DataFrame) -> list[str]:
+    """Measure columns present in a wide counts table, in the order of the data contract,
+    followed by any user-defined measure columns (non-identity columns)."""
+    known = [m for m in MEASURES if m in counts.columns]
+    ids = {"region_code", "region_name", "parent_code", "level", "year"}
+    extra = [c for c in counts.columns if c not in ids and c not in MEASURES]
+    return known + extra
+
+
+def region_tree(counts: pd.DataFrame) -> pd.DataFrame:
+    """One row per region: ``region_code, region_name, parent_code, level, depth``.
+
+    Names, parents and levels are taken from the latest year in which the region appears.
+    ``depth`` is 0 for a top region, 1 for its children, ...
+
+    Raises
+    ------
+    MchError
+        If a parent code is not a region of the table, or the tree has a cycle.
+    """
+    latest = (
+        counts.sort_values(["region_code", "year"])
+        .drop_duplicates("region_code", keep="last")[["region_code", "region_name", "parent_code", "level"]]
+        .reset_index(drop=True)
+    )
+    parents = dict(zip(latest["region_code"], latest["parent_code"].fillna("")))
+    depth = {}
+    for code in latest["region_code"]:
+        seen, c, d = set(), code, 0
+        while parents.get(c, ""):
+            if c in seen:
+                raise MchError(f"the region tree has a cycle through region {code}")
+            seen.add(c)
+            c = parents[c]
+            if c not in parents:
+                raise MchError(f"region {code}: parent code {c} is not a region of the table")
+            d += 1
+        depth[code] = d
+    latest["parent_code"] = latest["parent_code"].fillna("")
+    latest["depth"] = latest["region_code"].map(depth).astype(int)
+    return latest.sort_values(["depth", "region_code"]).reset_index(drop=True)
+
+
+def descendants(tree: pd.DataFrame, code: str) -> list[str]:
+    """Codes of every region below ``code`` (children, grandchildren, ...), sorted."""
+    children: dict[str, list[str]] = {}
+    for c, p in zip(tree["region_code"], tree["parent_code"]):
+        children.setdefault(p, []).append(c)
+    out, stack = [], list(children.get(code, []))
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(children.get(c, []))
+    return sorted(out)
+
+
+def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
+    """Fill every parent's measures by summing its children, bottom-up.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Validated wide counts table (``region_code, region_name, parent_code, level, year`` and
+        measure columns of nullable integers).
+
+    Returns
+    -------
+    Aggregation
+        See :class:`Aggregation`. The input is not modified.
+
+    Notes
+    -----
+    For a parent P, measure m and year t: S = Σ_children m. If every child reported m (after
+    their own aggregation), S is the parent's computed value. If any child is missing m, S is
+    not used (NA, listed in ``incomplete``). If P reported m itself, the reported value is kept;
+    when S is complete and differs, the pair is listed in ``disagreements``.
+    """
+    tree = region_tree(counts)
+    measures = measure_columns(counts)
+    out = counts.copy()
+    for m in measures:
+        out[m] = out[m].astype("Int64")
+    depth = dict(zip(tree["region_code"], tree["depth"]))
+    n_kids = tree[tree["parent_code"] != ""].groupby("parent_code").size()
+    kids_of = tree[tree["parent_code"] != ""].groupby("parent_code")["region_code"].apply(list)
+    out["_depth"] = out["region_code"].map(depth)
+    out = out.set_index(["region_code", "year"]).sort_index()
+    inc_parts, dis_parts, src_parts = [], [], []
+    for d in sorted(set(depth.values()) - {0}, reverse=True):  # children depth, deepest first
+        kids = out[out["_depth"] == d].reset_index()
+        kids["parent_code"] = kids["parent_code"].fillna("")
+        g = kids.groupby(["parent_code", "year"])
+        sums = g[measures].sum(min_count=1)
+        nas = g[measures].agg(lambda c: c.isna().sum())
+        present = g.size()
+        expected = n_kids.reindex(sums.index.get_level_values(0)).to_numpy()
+        all_present = pd.Series(present.to_numpy() == expected, index=sums.index)
+        complete = nas.eq(0) & pd.DataFrame({m: all_present for m in measures})
+        parents_idx = sums.index.rename(["region_code", "year"])
+        sums.index = complete.index = parents_idx
+        parents_idx = parents_idx.intersection(out.index)
+        sums, complete = sums.loc[parents_idx], complete.loc[parents_idx]
+        reported = out.loc[parents_idx, measures]
+        fill = reported.isna() & complete
+        new = reported.mask(fill, sums)
+        pos = out.index.get_indexer(parents_idx)
+        for m in measures:
+            col = out[m].array.copy()
+            col[pos] = pd.array(new[m].to_numpy(dtype=object), dtype="Int64")
+            out[m] = col
+        # long tables of what happened
+        long = lambda frame: frame.stack().rename_axis(["region_code", "year", "measure"])
+        rep_l, sum_l, comp_l, fill_l = long(reported.notna()), long(sums), long(complete), long(fill)
+        src = pd.Series(pd.NA, index=rep_l.index, dtype="object")
+        src[rep_l] = "reported"
+        src[fill_l] = "sum_of_children"
+        src_parts.append(src.dropna().rename("source").reset_index())
+        miss = long(reported.isna() & ~complete)
+        for (code, year, m) in miss[miss].index:
+            kid_codes = kids_of[code]
+            block = kids[(kids["parent_code"] == code) & (kids["year"] == year)].set_index("region_code")[m]
+            missing = sorted(set(kid_codes) - set(block.dropna().index))
+            inc_parts.append((code, year, m, ";".join(missing)))
+        rep_vals = long(reported.astype("Float64"))
+        differ = rep_l & comp_l
+        idx = differ[differ].index
+        if len(idx):
+            rv = rep_vals.loc[idx].astype("int64")
+            sv = sum_l.loc[idx].astype("int64")
+            dd = pd.DataFrame({"reported": rv, "children_sum": sv})
+            dd = dd[dd["reported"] != dd["children_sum"]]
+            dd["difference"] = dd["reported"] - dd["children_sum"]
+            dis_parts.append(dd.reset_index())
+    res = out.drop(columns="_depth").reset_index()
+    res = res[counts.columns.tolist()].sort_values(["region_code", "year"]).reset_index(drop=True)
+    dis_cols = ["region_code", "year", "measure", "reported", "children_sum", "difference"]
+    disagreements = (
+        pd.concat(dis_parts, ignore_index=True)[dis_cols] if dis_parts else pd.DataFrame(columns=dis_cols)
+    )
+    src_cols = ["region_code", "year", "measure", "source"]
+    source = pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
+    return Aggregation(
+        counts=res,
+        incomplete=pd.DataFrame(inc_parts, columns=["region_code", "year", "measure", "missing_children"])
+        .sort_values(["region_code", "year", "measure"])
+        .reset_index(drop=True),
+        disagreements=disagreements.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
+        source=source.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
+    )
+
+
+def level_rank(level: str) -> int:
+    """0 for province, 1 for prefecture, 2 for county (for sorting)."""
+    return LEVEL_ORDER.get(level, 99)

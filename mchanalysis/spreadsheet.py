@@ -1,0 +1,77 @@
+"""Writing tables to XLSX safely and reproducibly.
+
+* Formula injection: a text cell starting with ``= + - @`` (or a tab / carriage return) would be
+  run as a formula by Excel/WPS when a user opens the file. Such text is neutralised by a
+  leading apostrophe-like quote character (``'``), as OWASP's "CSV injection" guidance
+  recommends; numbers are never touched (a negative number stays a number).
+* Determinism: workbook creation/modification times are pinned and the zip entries get a fixed
+  timestamp, so the same table gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
+
+
+def neutralise(value):
+    """Return ``value`` with a leading ``'`` if it is text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _pin_zip(raw: bytes) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, src.read(info.filename))
+    return buf.getvalue()
+
+
+def workbook_bytes(wb) -> bytes:
+    """Serialise an openpyxl Workbook with pinned properties and zip timestamps."""
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.lastModifiedBy = None
+    wb.properties.creator = "mchanalysis"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _pin_zip(buf.getvalue())
+
+
+def write_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write one table (or ``{sheet name: table}``) to ``path`` as XLSX.
+
+    Text cells are neutralised (:func:`neutralise`); missing values become empty cells.
+    """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    if isinstance(frames, pd.DataFrame):
+        frames = {"data": frames}
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in frames.items():
+        ws = wb.create_sheet(title=str(name)[:31])
+        ws.append([neutralise(str(c)) for c in df.columns])
+        for row in df.itertuples(index=False):
+            ws.append([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else neutralise(v)
+                       for v in row])
+        for i, col in enumerate(df.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
+            ws.column_dimensions[get_column_letter(i)].width = min(width, 60)
+        ws.freeze_panes = "A2"
+    Path(path).write_bytes(workbook_bytes(wb))
+    return Path(path)
