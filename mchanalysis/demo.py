@@ -1,0 +1,397 @@
+"""The synthetic demo data: a fictional province 示例省 (codes 99xxxx), 2010-2024.
+
+:func:`generate_demo_counts` draws a wide counts table (DESIGN.md "Input: the counts table") from
+a fixed-seed :class:`numpy.random.Generator`; :func:`write_demo_csv` writes it as the committed
+``data/demo/counts.csv``. The numbers are **synthetic**: every report made from them must say so.
+
+Regions
+-------
+``990000`` 示例省 (province) with three cities and fifteen counties:
+
+=======  ======  ==========================================================
+city     code    counties (code name ~live births 2010)
+=======  ======  ==========================================================
+东川市   990100  990102 川中区 26,000 · 990103 川北区 17,000 · 990104 临江县 9,500 ·
+                 990105 柳塘县 4,200 · 990106 石桥县 2,200
+西岭市   990200  990202 岭城区 11,000 · 990203 石岩县 6,800 · 990204 青峰县 3,500 ·
+                 990205 云岭县 2,400 (poor, mountainous) · 990206 高坪县 5,200
+南湖市   990300  990302 湖心区 22,000 · 990303 湖滨区 12,500 · 990304 白沙县 7,600 ·
+                 990305 桃溪县 4,800 · 990306 芦洲县 3,000
+=======  ======  ==========================================================
+
+County rows carry the counts; city and province rows are empty (the package sums children),
+except 西岭市 (990200), which reports its own totals of the mortality counts (see below).
+
+Model
+-----
+* Live births: ``base_c * B(year) * exp(trend_c * (year - 2010))``, Poisson-drawn. ``B`` follows
+  China's births (NBS): flat 2010-2015 with the dragon-year 2012 and the 2014 selective two-child
+  bump, a peak in 2016-2017 (universal two-child policy, 2016), then a fall to ~57% of 2016 by
+  2024. Urban districts grow (+1%/year, in-migration), rural counties shrink (-1.2%/year).
+* Mortality: the province's expected rates are calibrated to the published national series
+  (``data/reference/national_series.csv``; 2010 MMR 30.0/10万, IMR 13.1‰, NMR 8.3‰, U5MR 16.4‰ —
+  sources S24, S00); MMR then declines somewhat faster than the nation, to 12/10万 in 2024, the
+  child rates follow the national path (2024: IMR 3.9‰,
+  NMR 2.5‰, U5MR 5.9‰). Each county has a fixed relative risk (云岭县 about 2x for maternal and 1.6x for child
+  deaths; urban districts about 0.7x), rescaled every year so the births-weighted province
+  expectation equals the calibrated rate. Maternal deaths: the province total is the calibrated
+  expectation (rounded), split among counties by a multinomial draw with probabilities
+  proportional to births x relative risk (independent Poisson counts conditioned on their sum),
+  so small counties see 0-3 deaths a year while the province MMR follows the calibrated path
+  instead of wandering +-25% with Poisson noise. Child deaths are Poisson draws: neonatal deaths, plus
+  post-neonatal infant deaths (infant = neonatal + post-neonatal), plus deaths at ages 1-4
+  (under-5 = infant + those), so neonatal <= infant <= under-5 always holds.
+* Service coverage: each numerator is a binomial draw on its registry denominator (see
+  ``mchanalysis/indicators.yaml``) with a probability rising on the logit scale from a 2010 to a
+  2024 level (e.g. early registration 75% -> 93%, hospital delivery 97% -> 99.9%, two-cancer
+  screening 20% -> 55%), shifted per county (云岭县 lower; 湖滨区 screens >70% of women by 2024).
+* Denominators: deliveries = live births - twin second-borns (~1%), perinatal births = live
+  births + stillbirths (~0.5%), children under 3 / under 7 = births of the last 3 / 7 years with
+  survival and migration, marriages (persons) following China's marriage registrations, women
+  aged 35-64 due for screening from the county population.
+
+Deliberate data-quality problems
+--------------------------------
+The file holds no validation *error*; these produce warnings / quality findings:
+
+1. **Outlier year** — 990106 石桥县, 2020, ``hospital_births``: typed with its second digit
+   dropped (four digits -> three, e.g. 1,609 -> 109), so the county's hospital delivery rate
+   reads ~10% in 2020 against ~99% in the years around it, and 东川市's and the province's 2020
+   hospital delivery rates dip by a few points / about one point.
+2. **Missing year** — 990305 桃溪县, 2019, ``maternal_system_managed`` empty (not reported), so
+   南湖市 (990300) and 示例省 (990000) are *incomplete* for that measure in 2019.
+3. **Coverage above 100%** — 990102 川中区, 2021, ``prenatal_checked`` about 1.2% above its
+   live births (non-resident women examined in the district): an ``over_100`` warning.
+4. **Parent/children disagreement** — 西岭市 (990200) reports its own ``live_births``,
+   ``maternal_deaths``, ``infant_deaths``, ``neonatal_deaths`` and ``under5_deaths`` for
+   2022-2024. They equal the sum of its counties except ``live_births`` in 2023, which is 37
+   above the sum (late registrations added at city level only).
+
+Reproducibility
+---------------
+The draws are made in a fixed order from ``numpy.random.default_rng(seed)``. numpy does not
+promise identical Generator streams across *all* versions; if an upgrade changes them,
+``tests/test_demo.py`` fails and the committed CSV must be regenerated deliberately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mchanalysis.schema import MEASURES
+
+__all__ = [
+    "DEMO_SEED",
+    "DEMO_YEARS",
+    "DEMO_REGIONS",
+    "DELIBERATE_PROBLEMS",
+    "generate_demo_counts",
+    "write_demo_csv",
+]
+
+DEMO_SEED = 20241231
+DEMO_YEARS = tuple(range(2010, 2025))
+_FIRST, _LAST = DEMO_YEARS[0], DEMO_YEARS[-1]
+
+#: Births index relative to 2010 (shape of China's annual births, NBS; 2003-2009 ~flat).
+_BIRTHS_INDEX = {
+    **{y: 0.98 for y in range(2003, 2010)},
+    2010: 1.00, 2011: 1.01, 2012: 1.07, 2013: 1.03, 2014: 1.07, 2015: 1.04, 2016: 1.18,
+    2017: 1.15, 2018: 1.01, 2019: 0.97, 2020: 0.82, 2021: 0.74, 2022: 0.68, 2023: 0.64,
+    2024: 0.67,
+}  # fmt: skip
+
+#: Marriage registrations relative to 2010 (shape of China's 结婚登记, Ministry of Civil Affairs).
+_MARRIAGE_INDEX = {
+    2010: 1.00, 2011: 1.06, 2012: 1.08, 2013: 1.09, 2014: 1.05, 2015: 0.98, 2016: 0.91,
+    2017: 0.86, 2018: 0.82, 2019: 0.75, 2020: 0.65, 2021: 0.62, 2022: 0.55, 2023: 0.62,
+    2024: 0.49,
+}  # fmt: skip
+
+#: Province expected mortality by year: national total series (data/reference) for 2010,
+#: declining a little faster than the nation to the 2024 levels of a well-performing province.
+#: Values per live birth; interpolated log-linearly between the national shape points.
+_NATIONAL_SHAPE = {  # national totals (mmr /10万, imr, nmr, u5mr ‰), data/reference
+    "mmr": [30.0, 26.1, 24.5, 23.2, 21.7, 20.1, 19.9, 19.6, 18.3, 17.8, 16.9, 16.1, 15.7, 15.1, 14.3],
+    "imr": [13.1, 12.1, 10.3, 9.5, 8.9, 8.1, 7.5, 6.8, 6.1, 5.6, 5.4, 5.0, 4.9, 4.5, 4.0],
+    "nmr": [8.3, 7.8, 6.9, 6.3, 5.9, 5.4, 4.9, 4.5, 3.9, 3.5, 3.4, 3.1, 3.1, 2.8, 2.5],
+    "u5mr": [16.4, 15.6, 13.2, 12.0, 11.7, 10.7, 10.2, 9.1, 8.4, 7.8, 7.5, 7.1, 6.8, 6.2, 5.6],
+}  # fmt: skip
+#: Province/national ratio in 2010 and 2024 (linear in between).
+_PROVINCE_FACTOR = {"mmr": (1.00, 0.84), "imr": (0.92, 0.97), "nmr": (0.95, 1.00), "u5mr": (0.97, 1.05)}
+_MULT = {"mmr": 100_000, "imr": 1000, "nmr": 1000, "u5mr": 1000}
+
+
+#: (code, name, parent, level, base live births 2010, kind) — kind: urban / rural / poor.
+DEMO_REGIONS: tuple[tuple[str, str, str, str, int, str], ...] = (
+    ("990000", "示例省", "", "province", 0, ""),
+    ("990100", "东川市", "990000", "prefecture", 0, ""),
+    ("990102", "川中区", "990100", "county", 26_000, "urban"),
+    ("990103", "川北区", "990100", "county", 17_000, "urban"),
+    ("990104", "临江县", "990100", "county", 9_500, "rural"),
+    ("990105", "柳塘县", "990100", "county", 4_200, "rural"),
+    ("990106", "石桥县", "990100", "county", 2_200, "rural"),
+    ("990200", "西岭市", "990000", "prefecture", 0, ""),
+    ("990202", "岭城区", "990200", "county", 11_000, "urban"),
+    ("990203", "石岩县", "990200", "county", 6_800, "rural"),
+    ("990204", "青峰县", "990200", "county", 3_500, "rural"),
+    ("990205", "云岭县", "990200", "county", 2_400, "poor"),
+    ("990206", "高坪县", "990200", "county", 5_200, "rural"),
+    ("990300", "南湖市", "990000", "prefecture", 0, ""),
+    ("990302", "湖心区", "990300", "county", 22_000, "urban"),
+    ("990303", "湖滨区", "990300", "county", 12_500, "urban"),
+    ("990304", "白沙县", "990300", "county", 7_600, "rural"),
+    ("990305", "桃溪县", "990300", "county", 4_800, "rural"),
+    ("990306", "芦洲县", "990300", "county", 3_000, "rural"),
+)
+
+#: Coverage indicators: numerator -> (denominator, p in 2010, p in 2024). Province-wide levels
+#: before county shifts (see _COUNTY_SHIFT).
+_COVERAGE: dict[str, tuple[str, float, float]] = {
+    "early_registered": ("live_births", 0.75, 0.93),
+    "prenatal_checked": ("live_births", 0.94, 0.985),
+    "maternal_system_managed": ("live_births", 0.85, 0.935),
+    "postpartum_visited": ("live_births", 0.90, 0.965),
+    "hospital_births": ("live_births", 0.97, 0.999),
+    "cesarean_deliveries": ("deliveries", 0.38, 0.41),
+    "high_risk_pregnancies": ("deliveries", 0.15, 0.35),
+    "high_risk_managed": ("high_risk_pregnancies", 0.985, 0.998),
+    "prenatal_screened": ("deliveries", 0.50, 0.85),
+    "low_birth_weight": ("live_births", 0.028, 0.031),
+    "birth_defects": ("perinatal_births", 0.0105, 0.0140),
+    "newborn_metabolic_screened": ("live_births", 0.90, 0.99),
+    "newborn_hearing_screened": ("live_births", 0.85, 0.98),
+    "newborn_visited": ("live_births", 0.90, 0.965),
+    "children_under3_managed": ("children_under3", 0.85, 0.93),
+    "children_under7_managed": ("children_under7", 0.86, 0.94),
+    "exclusive_breastfed": ("infants_0_6m_surveyed", 0.50, 0.65),
+    "premarital_examined": ("marriages_registered", 0.40, 0.76),
+    "cervical_screened": ("cervical_screen_target", 0.20, 0.55),
+    "breast_screened": ("breast_screen_target", 0.18, 0.52),
+}
+
+#: Measures whose county shift is "care quality" (lower in the poor county, higher in cities).
+#: Epidemiological proportions (LBW, defects, high risk, caesarean) get their own small shifts.
+_NEUTRAL = ("cesarean_deliveries", "high_risk_pregnancies", "low_birth_weight", "birth_defects")
+
+#: Deliberate problems (region_code, year, measure) -> description; see the module docstring.
+DELIBERATE_PROBLEMS: dict[tuple[str, int, str], str] = {
+    ("990106", 2020, "hospital_births"): "outlier: second digit dropped (e.g. 1609 -> 109)",
+    ("990305", 2019, "maternal_system_managed"): "missing: not reported (parent incomplete)",
+    ("990102", 2021, "prenatal_checked"): "over 100%: ~1.2% above live births (non-residents)",
+    ("990200", 2023, "live_births"): "parent's own total 37 above the sum of its counties",
+}
+_CITY_REPORTED = ("990200", (2022, 2023, 2024),
+                  ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths",
+                   "under5_deaths"))  # fmt: skip
+_CITY_EXCESS = 37
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def _expit(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _drop_digit(n: int) -> int:
+    """The count typed with its second digit left out (1609 -> 109), as a hurried clerk might."""
+    s = str(n)
+    return int(s[0] + s[2:])
+
+
+def _province_rates() -> dict[str, np.ndarray]:
+    """Expected province mortality per live birth, by year (arrays over DEMO_YEARS)."""
+    t = (np.array(DEMO_YEARS) - _FIRST) / (_LAST - _FIRST)
+    out = {}
+    for ind, shape in _NATIONAL_SHAPE.items():
+        f0, f1 = _PROVINCE_FACTOR[ind]
+        out[ind] = np.array(shape) * (f0 + (f1 - f0) * t) / _MULT[ind]
+    return out
+
+
+def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
+    """Draw the synthetic counts table of 示例省 (990000), 2010-2024.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of :func:`numpy.random.default_rng`. The same seed gives the same table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The wide counts table: ``region_code, region_name, parent_code, level, year`` (codes as
+        text, ``parent_code`` ``''`` for the province), then one nullable ``Int64`` column per
+        measure of :data:`mchanalysis.schema.MEASURES`, in that order (NA = not reported).
+        Sorted by ``region_code, year``; every region has a row for every year.
+
+    Notes
+    -----
+    The model and the deliberate data-quality problems are described in the module docstring
+    and :data:`DELIBERATE_PROBLEMS`. Expected province mortality is calibrated to China's
+    published national series (2010: MMR 30.0/10万, IMR 13.1‰ — 中国妇幼卫生事业发展报告 2011;
+    2024: MMR 14.3/10万, IMR 4.0‰ — 2024 statistical bulletin), see ``data/reference/``.
+
+    Examples
+    --------
+    >>> counts = generate_demo_counts()
+    >>> counts.shape
+    (285, 38)
+    >>> sorted(counts["level"].unique())
+    ['county', 'prefecture', 'province']
+    """
+    rng = np.random.default_rng(seed)
+    years = np.array(DEMO_YEARS)
+    ny = len(years)
+    t = (years - _FIRST) / (_LAST - _FIRST)
+    counties = [r for r in DEMO_REGIONS if r[3] == "county"]
+
+    # --- fixed county characteristics (drawn first, in region order) ---------------------
+    traits = {}
+    for code, _name, _parent, _lvl, base, kind in counties:
+        trend = {"urban": 0.010, "rural": -0.012, "poor": -0.015}[kind]
+        rr_m = {"urban": 0.70, "rural": 1.10, "poor": 2.00}[kind] * np.exp(rng.normal(0, 0.15))
+        rr_c = {"urban": 0.75, "rural": 1.10, "poor": 1.60}[kind] * np.exp(rng.normal(0, 0.10))
+        care = {"urban": 0.25, "rural": -0.10, "poor": -0.80}[kind] + rng.normal(0, 0.20)
+        cesarean = rng.uniform(0.35, 0.45) + (0.03 if kind == "urban" else 0.0)
+        cesarean = min(cesarean, 0.46) if kind != "poor" else 0.33
+        migration = {"urban": 1.04, "rural": 0.97, "poor": 0.95}[kind]
+        traits[code] = dict(trend=trend, rr_m=rr_m, rr_c=rr_c, care=care, cesarean=cesarean,
+                            migration=migration)  # fmt: skip
+
+    # --- live births (true), including pre-2010 cohorts for children under 3/7 ----------
+    all_years = np.arange(2003, _LAST + 1)
+    births = {}
+    for code, _n, _p, _l, base, _k in counties:
+        tr = traits[code]["trend"]
+        mu = np.array([base * _BIRTHS_INDEX[y] * np.exp(tr * (y - _FIRST)) for y in all_years])
+        births[code] = dict(zip(all_years.tolist(), rng.poisson(mu).tolist()))
+
+    lb = {c: np.array([births[c][y] for y in years]) for c in births}
+
+    # --- deaths: county RR rescaled so the province expectation is the calibrated rate ---
+    rates = _province_rates()
+    total_lb = sum(lb.values())
+    mean_rr_c = sum(lb[c] * traits[c]["rr_c"] for c in lb) / total_lb
+
+    # Maternal deaths are rare (~10-40 a year in the whole province), so a free Poisson draw
+    # makes the province's MMR wander by +-25%. The province total is therefore fixed at the
+    # calibrated expectation and allocated to counties multinomially (the distribution of
+    # independent Poisson counts given their sum): counties keep Poisson-like 0-3 deaths.
+    codes = [r[0] for r in counties]
+    md_total = np.rint(rates["mmr"] * total_lb).astype(np.int64)
+    weight = np.array([lb[c] * traits[c]["rr_m"] for c in codes], dtype=float)
+    md = np.column_stack(
+        [rng.multinomial(md_total[i], weight[:, i] / weight[:, i].sum()) for i in range(ny)]
+    )
+    maternal = dict(zip(codes, md))
+
+    rows = {}
+    for code, _n, _p, _l, _b, kind in counties:
+        tr = traits[code]
+        n = lb[code]
+        m = {}
+        m["live_births"] = n
+        rel_c = tr["rr_c"] / mean_rr_c
+        m["maternal_deaths"] = maternal[code]
+        neo = rng.poisson(rates["nmr"] * rel_c * n)
+        post = rng.poisson((rates["imr"] - rates["nmr"]) * rel_c * n)
+        older = rng.poisson((rates["u5mr"] - rates["imr"]) * rel_c * n)
+        m["neonatal_deaths"] = neo
+        m["infant_deaths"] = neo + post
+        m["under5_deaths"] = neo + post + older
+        m["deliveries"] = n - rng.binomial(n, 0.010)
+        m["perinatal_births"] = n + rng.binomial(n, 0.005)
+        cohort = lambda k, y: sum(births[code][y - j] for j in range(k))  # noqa: E731
+        for k, col in ((3, "children_under3"), (7, "children_under7")):
+            mu = np.array([cohort(k, y) for y in years]) * 0.993 * tr["migration"]
+            m[col] = np.rint(mu * np.exp(rng.normal(0, 0.01, ny))).astype(np.int64)
+        m["infants_0_6m_surveyed"] = rng.binomial(n, 0.45)
+        mar = np.array([_MARRIAGE_INDEX[y] for y in years]) * 2 * 0.78 * _b
+        m["marriages_registered"] = rng.poisson(mar)
+        women = _b / 0.0115 * 0.22 * np.exp(0.008 * (years - _FIRST))  # pop x share 35-64
+        m["cervical_screen_target"] = rng.poisson(women)
+        m["breast_screen_target"] = m["cervical_screen_target"].copy()
+
+        # coverage numerators, in registry order of dependence (high_risk before managed)
+        for num, (den, p0, p1) in _COVERAGE.items():
+            lo, hi = _logit(p0), _logit(p1)
+            if num in _NEUTRAL:
+                if num == "cesarean_deliveries":
+                    lo = _logit(tr["cesarean"])
+                    hi = lo + 0.05
+                shift = rng.normal(0, 0.08)
+            else:
+                shift = tr["care"]
+            if num in ("cervical_screened", "breast_screened") and code == "990303":
+                hi = _logit(0.76)  # 湖滨区: a screening programme far ahead of the others
+            p = _expit(lo + (hi - lo) * t + shift + rng.normal(0, 0.04, ny))
+            m[num] = rng.binomial(m[den], p)
+        rows[code] = m
+
+    # --- assemble the wide table ------------------------------------------------------
+    frames = []
+    for code, name, parent, level, _b, _k in DEMO_REGIONS:
+        df = pd.DataFrame(
+            {"region_code": code, "region_name": name, "parent_code": parent, "level": level,
+             "year": years}  # fmt: skip
+        )
+        for meas in MEASURES:
+            if code in rows:
+                df[meas] = pd.array(np.asarray(rows[code][meas], dtype=np.int64), dtype="Int64")
+            else:
+                df[meas] = pd.array([pd.NA] * ny, dtype="Int64")
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+
+    # --- parent's own totals (before the county problems are introduced) ---------------
+    city, cyears, cmeasures = _CITY_REPORTED
+    kids = out[out["parent_code"] == city]
+    for y in cyears:
+        for meas in cmeasures:
+            total = int(kids.loc[kids["year"] == y, meas].sum())
+            if (city, y, meas) in DELIBERATE_PROBLEMS:
+                total += _CITY_EXCESS
+            out.loc[(out["region_code"] == city) & (out["year"] == y), meas] = total
+
+    # --- deliberate county problems ---------------------------------------------------
+    def _at(code, year):
+        return (out["region_code"] == code) & (out["year"] == year)
+
+    sel = _at("990106", 2020)
+    out.loc[sel, "hospital_births"] = _drop_digit(int(out.loc[sel, "hospital_births"].iloc[0]))
+    out.loc[_at("990305", 2019), "maternal_system_managed"] = pd.NA
+    sel = _at("990102", 2021)
+    out.loc[sel, "prenatal_checked"] = int(np.rint(out.loc[sel, "live_births"].iloc[0] * 1.012))
+
+    out = out.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    out["year"] = out["year"].astype("int64")
+    return out
+
+
+def write_demo_csv(path, *, seed: int = DEMO_SEED) -> Path:
+    """Write the demo counts table as CSV (UTF-8, LF line endings, no index).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output file; parent directories are created.
+    seed : int
+        Passed to :func:`generate_demo_counts`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written. Integers are written without decimals, not-reported cells empty.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    counts = generate_demo_counts(seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        counts.to_csv(fh, index=False, lineterminator="\n")
+    return path
