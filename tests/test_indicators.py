@@ -1,0 +1,197 @@
+"""The indicator table and the region-tree aggregation.
+
+Interval values below are R's (Debian R 4.2; see tests/data/r/README.md):
+rates_exact_byar.csv row d=3, b=15000 (exact Poisson, per 100,000) and proportions_wilson.csv row
+x=10, n=20 (Wilson score, %).
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mchanalysis.errors import MchError
+from mchanalysis.indicators import INDICATOR_COLUMNS, compute_indicators, load_registry
+from mchanalysis.regions import aggregate_counts, descendants, region_tree
+
+MEASURES = ["live_births", "maternal_deaths", "infant_deaths", "early_registered", "deliveries", "cesarean_deliveries"]
+
+
+def make_counts(rows):
+    df = pd.DataFrame(rows)
+    for m in MEASURES:
+        if m not in df:
+            df[m] = pd.NA
+        df[m] = df[m].astype("Int64")
+    return df
+
+
+REGIONS = [
+    ("990000", "示例省", "", "province"),
+    ("990100", "东川市", "990000", "prefecture"),
+    ("990101", "甲县", "990100", "county"),
+    ("990102", "乙县", "990100", "county"),
+    ("990200", "西岭市", "990000", "prefecture"),
+    ("990201", "丙县", "990200", "county"),
+]
+
+
+@pytest.fixture
+def counts():
+    rows = []
+    vals = {
+        "990101": dict(live_births=15000, maternal_deaths=3, infant_deaths=40, early_registered=10, deliveries=20, cesarean_deliveries=8),
+        "990102": dict(live_births=5000, maternal_deaths=0, infant_deaths=12, early_registered=4900, deliveries=4950, cesarean_deliveries=2000),
+        "990201": dict(live_births=8000, maternal_deaths=1, infant_deaths=30, early_registered=7000, deliveries=7900, cesarean_deliveries=3000),
+    }
+    for year in (2023, 2024):
+        for code, name, parent, level in REGIONS:
+            r = dict(region_code=code, region_name=name, parent_code=parent, level=level, year=year)
+            r.update(vals.get(code, {}))
+            rows.append(r)
+    return make_counts(rows)
+
+
+def pick(table, code, year, ind):
+    row = table[(table.region_code == code) & (table.year == year) & (table.indicator == ind)]
+    assert len(row) == 1, (code, year, ind)
+    return row.iloc[0]
+
+
+def test_table_has_the_contract_columns_and_every_level(counts):
+    t = compute_indicators(counts)
+    assert list(t.columns) == INDICATOR_COLUMNS
+    assert set(t.level) == {"province", "prefecture", "county"}
+    assert set(t.region_code) == {r[0] for r in REGIONS}
+
+
+def test_rate_value_and_exact_interval_match_r(counts):
+    row = pick(compute_indicators(counts), "990101", 2024, "mmr")
+    assert row.value == pytest.approx(20.0)
+    assert row.lower == pytest.approx(4.12448081930401, rel=1e-6)
+    assert row.upper == pytest.approx(58.4484871316155, rel=1e-6)
+    assert row.unit == "/10万" and row.ci_method == "exact" and row.conf_level == 0.95
+
+
+def test_proportion_value_and_wilson_interval_match_r(counts):
+    # early_registered / deliveries is not an indicator; use cesarean_rate = 8/20 vs R's 10/20
+    c = counts.copy()
+    c.loc[c.region_code == "990101", "cesarean_deliveries"] = 10
+    row = pick(compute_indicators(c), "990101", 2023, "cesarean_rate")
+    assert row.value == pytest.approx(50.0)
+    assert row.lower == pytest.approx(29.9298008198212, rel=1e-6)
+    assert row.upper == pytest.approx(70.0701991801788, rel=1e-6)
+    assert row.ci_method == "wilson"
+
+
+def test_province_numerators_and_denominators_are_sums_of_counties(counts):
+    t = compute_indicators(counts)
+    counties = t[t.level == "county"].groupby(["year", "indicator"])[["numerator", "denominator"]].sum()
+    prov = t[t.level == "province"].set_index(["year", "indicator"])[["numerator", "denominator"]]
+    pd.testing.assert_frame_equal(prov.sort_index().astype("int64"), counties.sort_index().astype("int64"))
+    row = pick(t, "990000", 2024, "mmr")
+    assert (row.numerator, row.denominator) == (4, 28000)
+    assert row.value == pytest.approx(4 / 28000 * 1e5)
+
+
+def test_service_count_above_denominator_is_kept_and_flagged(counts):
+    c = counts.copy()
+    c.loc[c.region_code == "990101", "early_registered"] = 15100  # non-resident women
+    row = pick(compute_indicators(c), "990101", 2024, "early_registration_rate")
+    assert row.value == pytest.approx(15100 / 15000 * 100)
+    assert "over_100" in row.flag
+    assert row.upper == pytest.approx(100.0)  # interval on min(numerator, denominator)
+
+
+def test_missing_child_value_leaves_parent_incomplete_not_undercounted(counts):
+    c = counts.copy()
+    c.loc[(c.region_code == "990102") & (c.year == 2024), "maternal_deaths"] = pd.NA
+    agg = aggregate_counts(c)
+    city = agg.counts.set_index(["region_code", "year"])
+    assert pd.isna(city.loc[("990100", 2024), "maternal_deaths"])
+    assert pd.isna(city.loc[("990000", 2024), "maternal_deaths"])
+    assert city.loc[("990100", 2023), "maternal_deaths"] == 3
+    inc = agg.incomplete.set_index(["region_code", "year", "measure"])
+    assert inc.loc[("990100", 2024, "maternal_deaths"), "missing_children"] == "990102"
+    row = pick(compute_indicators(c), "990000", 2024, "mmr")
+    assert np.isnan(row.value) and "incomplete" in row.flag
+
+
+def test_parent_reported_total_wins_and_disagreement_is_reported(counts):
+    c = counts.copy()
+    c.loc[(c.region_code == "990100") & (c.year == 2024), "live_births"] = 20500
+    agg = aggregate_counts(c)
+    got = agg.counts.set_index(["region_code", "year"])
+    assert got.loc[("990100", 2024), "live_births"] == 20500
+    assert got.loc[("990000", 2024), "live_births"] == 20500 + 8000
+    d = agg.disagreements
+    assert d.to_dict("records") == [
+        {"region_code": "990100", "year": 2024, "measure": "live_births", "reported": 20500,
+         "children_sum": 20000, "difference": 500}
+    ]
+
+
+def test_aggregation_does_not_modify_input(counts):
+    before = counts.copy()
+    compute_indicators(counts)
+    pd.testing.assert_frame_equal(counts, before)
+
+
+def test_conf_level_must_be_a_fraction(counts):
+    with pytest.raises(MchError, match="fraction"):
+        compute_indicators(counts, conf_level=95)
+
+
+def test_998_intervals_are_wider(counts):
+    a = pick(compute_indicators(counts, conf_level=0.95), "990201", 2024, "imr")
+    b = pick(compute_indicators(counts, conf_level=0.998), "990201", 2024, "imr")
+    assert b.lower < a.lower < a.value < a.upper < b.upper
+    assert b.conf_level == 0.998
+
+
+def test_registry_core_set_and_units():
+    reg = load_registry().set_index("id")
+    assert len(reg) == 24
+    assert reg.loc["mmr", "unit"] == "/10万" and reg.loc["mmr", "multiplier"] == 100000
+    for i in ("imr", "nmr", "u5mr"):
+        assert reg.loc[i, "unit"] == "‰" and reg.loc[i, "kind"] == "rate"
+    assert reg.loc["birth_defect_rate", "unit"] == "/万"
+    assert reg.loc["high_risk_management_rate", "denominator"] == "high_risk_pregnancies"
+
+
+def test_user_registry_entry_adds_an_indicator(tmp_path, counts):
+    text = """indicators:
+  - id: c_section_per_birth
+    name_zh: 剖宫产占活产比
+    name_en: Caesareans per live birth
+    numerator: cesarean_deliveries
+    denominator: live_births
+    multiplier: 100
+    unit: "%"
+    direction: neutral
+    kind: proportion
+    group: maternal_care
+"""
+    p = tmp_path / "reg.yaml"
+    p.write_text(text, encoding="utf-8")
+    t = compute_indicators(counts, registry=load_registry(p))
+    assert set(t.indicator) == {"c_section_per_birth"}
+
+
+def test_bad_registry_names_file_and_entry(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("indicators:\n  - id: x\n    kind: proportion\n", encoding="utf-8")
+    with pytest.raises(MchError, match=r"bad.yaml.*entry 1 \(x\).*missing field"):
+        load_registry(p)
+
+
+def test_region_tree_depth_and_descendants(counts):
+    tree = region_tree(counts)
+    assert dict(zip(tree.region_code, tree.depth))["990101"] == 2
+    assert descendants(tree, "990000") == ["990100", "990101", "990102", "990200", "990201"]
+
+
+def test_unknown_parent_is_an_error(counts):
+    c = counts.copy()
+    c.loc[c.region_code == "990201", "parent_code"] = "990900"
+    with pytest.raises(MchError, match="990900"):
+        region_tree(c)
