@@ -1,0 +1,372 @@
+"""Read a counts table from CSV, XLSX or Parquet into a grid of text, and name its columns.
+
+This module only *reads*: it turns a file into a :class:`pandas.DataFrame` whose every cell is a
+``str`` exactly as written (``""`` for an empty cell) plus a ``_row`` column with the row number
+the user sees in a spreadsheet (header = row 1, first data row = 2). Nothing is converted,
+filled or dropped here; :mod:`mchanalysis.validation` interprets the text and reports every
+problem at once. Keeping codes as text is what keeps ``010101`` from becoming ``10101``.
+
+Encodings of CSV files are detected, not asked for, and deterministically: the bytes are
+decoded as UTF-8 (a byte-order mark is removed), and if that fails as GB18030, which is a
+superset of GBK and GB2312 (the encodings Excel and WPS use when saving "CSV" on Chinese
+Windows). UTF-8 is tried first because a GBK file is almost never valid UTF-8, while most UTF-8
+files with Chinese text are also decodable, as nonsense, in GB18030. A file neither decodes is
+an :class:`~mchanalysis.errors.MchError` naming the file and the first bad byte.
+
+Headers are recognised through :data:`mchanalysis.schema.HEADER_ALIASES` after Unicode NFKC
+normalisation (full-width letters, digits and parentheses become half-width), removal of
+surrounding and repeated white space, and, failing that, removal of a trailing parenthetical
+note, so ``早孕建册人数（孕13周前建册并首次产检）`` and ``早孕建册人数`` are the same column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import io as _io
+import math
+import re
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from mchanalysis.errors import MchError
+from mchanalysis.schema import HEADER_ALIASES, LEVEL_ALIASES
+
+#: Name of the column holding the spreadsheet row number of each record.
+ROW = "_row"
+
+#: File suffixes read as CSV (comma-separated), TSV, XLSX and Parquet.
+CSV_SUFFIXES = (".csv", ".txt")
+TSV_SUFFIXES = (".tsv", ".tab")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+#: Encodings tried, in order, for text files.
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+_SPACE = re.compile(r"\s+")
+_PAREN_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+_LOWER_ALIASES = {k.lower(): v for k, v in HEADER_ALIASES.items()}
+_LOWER_LEVELS = {k.lower(): v for k, v in LEVEL_ALIASES.items()}
+
+
+def normalize_text(text: str) -> str:
+    """Normalise a header or label for comparison: NFKC, no BOM, single inner spaces, stripped.
+
+    Parameters
+    ----------
+    text : str
+        A header or a cell as written.
+
+    Returns
+    -------
+    str
+        ``unicodedata.normalize("NFKC", text)`` without a byte-order mark, with runs of white
+        space (including the ideographic space U+3000) collapsed to one space and stripped.
+
+    Examples
+    --------
+    >>> normalize_text(" 活产数　")
+    '活产数'
+    >>> normalize_text("早孕建册人数（孕13周前建册并首次产检）")
+    '早孕建册人数(孕13周前建册并首次产检)'
+    """
+    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    return _SPACE.sub(" ", text).strip()
+
+
+def canonical_column(header: str) -> str | None:
+    """The column id a header stands for, or ``None`` if it is not a known column.
+
+    Parameters
+    ----------
+    header : str
+        A header as written in the file: an id (``live_births``, any letter case), a Chinese
+        name (``活产数``), or a variant listed in :data:`mchanalysis.schema.HEADER_ALIASES`.
+
+    Returns
+    -------
+    str or None
+        The canonical id (a key of ``ID_COLUMNS`` or ``MEASURES``, or ``measure`` / ``value``
+        for the long form).
+
+    Notes
+    -----
+    Tried in order: the normalised header (:func:`normalize_text`); the same in lower case;
+    the same without a trailing parenthetical note (``宫颈癌应筛查妇女数 (35-64岁)`` ->
+    ``宫颈癌应筛查妇女数``). The note is dropped only for the lookup; a header that matches
+    nothing is never guessed (validation suggests the closest name instead).
+
+    Examples
+    --------
+    >>> canonical_column("5岁以下儿童死亡数")
+    'under5_deaths'
+    >>> canonical_column(" Live_Births ")
+    'live_births'
+    >>> canonical_column("备注") is None
+    True
+    """
+    text = normalize_text(header)
+    for candidate in (text, _PAREN_NOTE.sub("", text)):
+        if candidate in HEADER_ALIASES:
+            return HEADER_ALIASES[candidate]
+        if candidate.lower() in _LOWER_ALIASES:
+            return _LOWER_ALIASES[candidate.lower()]
+    return None
+
+
+def canonical_level(text: str) -> str | None:
+    """The canonical level (``province``, ``prefecture``, ``county``) of a label, or ``None``.
+
+    Accepts the spellings of :data:`mchanalysis.schema.LEVEL_ALIASES` (``省级``, ``地市级``,
+    ``县区级``, ``city``, ...) in any letter case and width.
+
+    Examples
+    --------
+    >>> canonical_level("县区级"), canonical_level("City"), canonical_level("乡镇")
+    ('county', 'prefecture', None)
+    """
+    text = normalize_text(text)
+    return LEVEL_ALIASES.get(text, _LOWER_LEVELS.get(text.lower()))
+
+
+def is_long_form(columns) -> bool:
+    """Whether a table with these headers is in long form (``region_code, year, measure, value``).
+
+    A table is long when its headers include both a ``measure`` and a ``value`` column
+    (``指标`` / ``数值`` in Chinese), after :func:`canonical_column`.
+    """
+    ids = {canonical_column(c) for c in columns if isinstance(c, str) and c != ROW}
+    return {"measure", "value"} <= ids
+
+
+def detect_encoding(data: bytes, *, file=None) -> str:
+    """Name the encoding of a text file's bytes: ``"utf-8-sig"`` or ``"gb18030"``.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    file : str or Path, optional
+        Used in the error message.
+
+    Returns
+    -------
+    str
+        The first of :data:`ENCODINGS` that decodes every byte strictly.
+
+    Raises
+    ------
+    MchError
+        If neither UTF-8 nor GB18030 decodes the file; the message gives the byte offset at
+        which UTF-8 failed.
+
+    Notes
+    -----
+    Deterministic: the same bytes always give the same answer, no statistical guessing.
+    GB18030 is a superset of GBK and GB2312, so GBK files are read by it byte for byte.
+    """
+    failure = None
+    for encoding in ENCODINGS:
+        try:
+            codecs.decode(data, encoding, errors="strict")
+        except UnicodeDecodeError as exc:
+            failure = failure or exc
+            continue
+        return encoding
+    raise MchError(
+        "cannot read the file as text: it is neither UTF-8 nor GBK/GB18030 "
+        f"(undecodable byte at offset {failure.start}); save it again as "
+        "'CSV UTF-8' or as an Excel workbook",
+        file=file,
+    )
+
+
+def _cell_text(value) -> str:
+    """Text of a spreadsheet or Parquet cell, as the user would see it written (no rounding).
+
+    Integral floats are written without ``.0`` (Excel stores every number as a float: a cell
+    showing 12 is 12.0 inside the file); other floats keep their shortest exact ``repr``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time(0):
+        return value.date().isoformat()
+    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value)
+
+
+def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.DataFrame:
+    """Build the text frame from a header record and data records, checking the shape."""
+    records = list(records)
+    while len(records) > 1 and all(str(v).strip() == "" for v in records[-1]):
+        records.pop()  # empty lines or rows at the end are not records
+    if not records:
+        raise MchError("the file is empty: no header row", file=file)
+    header = [normalize_text(h) for h in records[0]]
+    # trailing empty header cells (common after spreadsheet edits) are not columns,
+    # unless some data row has a value under them
+    width = len(header)
+    while width and header[width - 1] == "":
+        width -= 1
+    if width == 0:
+        raise MchError("the header row (row 1) is empty", file=file, row=1)
+    data = []
+    for record, row in zip(records[1:], rows[1:]):
+        extra = [v for v in record[width:] if str(v).strip() != ""]
+        if extra:
+            raise MchError(
+                f"row has {len(record)} values but the header names only {width} columns "
+                f"(first extra value: {extra[0]!r}); a comma inside a number or name "
+                "must be quoted, or the header is missing a column",
+                file=file,
+                row=row,
+            )
+        record = list(record[:width]) + [""] * (width - len(record))
+        data.append(record)
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header[:width], start=1):
+        if name == "":
+            raise MchError(f"column {position} has no header", file=file, row=1)
+        if name in seen:
+            raise MchError(
+                f"the header {name!r} appears twice (columns {seen[name]} and {position})",
+                file=file,
+                row=1,
+                column=name,
+            )
+        seen[name] = position
+    frame = pd.DataFrame(data, columns=header[:width], dtype=object)
+    frame = frame.astype("str") if len(frame) else frame.astype(object)
+    frame[ROW] = pd.Series(rows[1 : len(records)], dtype="int64", index=frame.index)
+    return frame
+
+
+def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
+    data = path.read_bytes()
+    encoding = detect_encoding(data, file=path)
+    text = codecs.decode(data, encoding)
+    records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    # csv records are spreadsheet rows: a quoted value spanning lines is still one row
+    return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
+        raise MchError(f"cannot open as an Excel workbook: {exc}", file=path) from exc
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise MchError(
+                f"no sheet named {sheet!r}; the workbook has: " + ", ".join(workbook.sheetnames),
+                file=path,
+            )
+        records = [
+            [_cell_text(v) for v in values]
+            for values in worksheet.iter_rows(min_row=1, values_only=True)
+        ]
+    finally:
+        workbook.close()
+    if records and all(v.strip() == "" for v in records[0]):
+        first = next(i for i, r in enumerate(records, 1) if any(v.strip() for v in r))
+        raise MchError(
+            f"the header must be in row 1 of the sheet; row 1 is empty and the first "
+            f"non-empty row is {first}",
+            file=path,
+            row=first,
+        )
+    return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow.ArrowInvalid etc.
+        raise MchError(f"cannot read as a Parquet file: {exc}", file=path) from exc
+    header = [str(n) for n in table.column_names]
+    columns = [[_cell_text(v) for v in table.column(i).to_pylist()] for i in range(len(header))]
+    records = [header] + [list(r) for r in zip(*columns)] if header else []
+    return _grid_to_frame(records, list(range(1, table.num_rows + 2)), file=path)
+
+
+def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a counts file into a frame of text cells, one row per record, nothing converted.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` / ``.txt`` (comma-separated), ``.tsv``, ``.xlsx`` / ``.xlsm`` or
+        ``.parquet`` file. CSV encodings UTF-8, UTF-8 with BOM, GBK and GB18030 are detected
+        (:func:`detect_encoding`).
+    sheet : str, optional
+        XLSX only: the sheet to read; default the first sheet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per header, named by the header as written (normalised by
+        :func:`normalize_text`, *not* yet mapped to ids), every cell a ``str`` (``""`` when
+        empty), plus :data:`ROW` (``"_row"``, int): the spreadsheet row number of the record
+        (header = row 1). For Parquet, the record number + 1, as if the file were a sheet.
+
+    Raises
+    ------
+    MchError
+        File missing, unknown suffix, undecodable text, unknown sheet, a header repeated or
+        empty, or a record with more values than there are headers.
+
+    Notes
+    -----
+    The header must be in the first row. Empty rows at the end of a sheet are not records;
+    every other row, empty or not, keeps its own row number so that messages point to the row
+    the user sees.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise MchError("no such file", file=path)
+    suffix = path.suffix.lower()
+    if sheet is not None and suffix not in XLSX_SUFFIXES:
+        raise MchError("--sheet applies to Excel workbooks only", file=path)
+    if suffix in CSV_SUFFIXES:
+        return _read_delimited(path, ",")
+    if suffix in TSV_SUFFIXES:
+        return _read_delimited(path, "\t")
+    if suffix in XLSX_SUFFIXES:
+        return _read_xlsx(path, sheet)
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(path)
+    if suffix == ".xls":
+        raise MchError(
+            "old Excel .xls files are not read; save the workbook as .xlsx", file=path
+        )
+    raise MchError(
+        f"unknown file type {suffix or '(no suffix)'!r}; use .csv, .tsv, .xlsx or .parquet",
+        file=path,
+    )

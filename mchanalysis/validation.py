@@ -1,0 +1,874 @@
+"""Validate a counts table and report every problem at once, with file, row, column and reason.
+
+:func:`load_counts` reads a file (:func:`mchanalysis.io.read_raw`) and calls
+:func:`validate_counts`, which interprets the text cells and returns the counts table of the data
+contract (DESIGN.md "Input") together with a *findings* table. Errors stop the run
+(:class:`~mchanalysis.errors.ValidationError` carries all of them); warnings travel with the data
+into the reports. Nothing is silently dropped, filled or coerced: an empty measure cell is *not
+reported* (NA, never 0), and every cell that cannot be read as a count is an error.
+
+Checks (``check`` column of the findings; E = error, W = warning)
+------------------------------------------------------------------
+=========================  ==  ==========================================================
+``missing_column``         E   a required column (region_code, region_name, parent_code,
+                               level, year; in long form also measure, value) is absent
+``duplicate_column``       E   two headers name the same column (``活产数`` and ``live_births``)
+``no_measures``            E   not one measure column
+``unknown_column``         W   a header that is not a known column; closest name suggested
+``measure_absent``         W   a known measure has no column: not reported
+``measure_empty``          W   a measure column with no value at all
+``missing_value``          E   empty region code, region name, level, year or long-form measure
+``region_code_format``     E   a region code that is not 6 digits (``10101``: a lost leading 0)
+``parent_code_format``     E   a parent code that is neither empty nor 6 digits
+``unknown_parent``         E   a parent code that is not a region of the file
+``level_unknown``          E   a level that is not province / prefecture / county (省级 ...)
+``level_order``            E   a region whose level is not below its parent's level
+``year_invalid``           E   a year that is not a whole number
+``year_range``             E   a year outside 1949 .. current year + 1
+``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
+``negative``               E   a count below 0
+``non_integer``            E   a count with a fractional part (``12.5``)
+``duplicate_region_year``  E   two rows for the same region and year (long form: the same
+                               region, year and measure); names both rows
+``conflicting_attributes`` E   long form: rows of one region-year disagree on name/parent/level
+``region_changes``         E   a region whose name, parent or level changes between years
+``impossible_numerator``   E   neonatal > infant > under-5 deaths, deaths > live births
+                               (:data:`mchanalysis.schema.ORDERED_CHAINS`); names both columns
+``unknown_measure``        W   long form: a measure name that is not known; closest suggested
+``over_100``               W   numerator above its denominator for a ``proportion`` indicator
+                               of the registry (service counts may include non-resident women)
+=========================  ==  ==========================================================
+
+Number formats (decided here, documented for users): a count is digits, optionally with a
+leading ``+``; thousands separators are accepted only in the unambiguous form of groups of
+exactly three digits (``1,234``, ``12,345,678``), anything else with a comma (``1,23``,
+``1234,5``) is an error; a decimal with a zero fraction (``12.0``, as some programs export
+whole numbers) is the whole number, any other fraction (``12.5``) is an error; full-width digits
+are read as digits (Unicode NFKC). Placeholders such as ``-``, ``/``, ``无`` are errors: leave
+the cell empty for "not reported".
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mchanalysis.errors import ValidationError
+from mchanalysis.io import (
+    ROW,
+    canonical_column,
+    canonical_level,
+    is_long_form,
+    normalize_text,
+    read_raw,
+)
+from mchanalysis.schema import (
+    HEADER_ALIASES,
+    ID_COLUMNS,
+    LEVEL_ORDER,
+    LEVELS,
+    MEASURES,
+    MEASURES_EN,
+    ORDERED_CHAINS,
+    REQUIRED_ID_COLUMNS,
+)
+
+#: Columns of the findings table, in order.
+FINDING_COLUMNS = (
+    "file",
+    "row",
+    "column",
+    "region_code",
+    "year",
+    "check",
+    "severity",
+    "message",
+    "message_zh",
+)
+
+#: Earliest plausible report year (founding of the PRC's vital registration).
+MIN_YEAR = 1949
+
+_CODE = re.compile(r"^\d{6}$")
+_INT = re.compile(r"^\+?\d+$")
+_GROUPED = re.compile(r"^\+?\d{1,3}(,\d{3})+$")
+_ZERO_FRACTION = re.compile(r"^\+?(\d+)\.0*$")
+_NUMBER = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d+)?$")
+_PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
+_INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A validated counts table and what validation found.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        The wide counts table: ``region_code`` (str, 6 digits), ``region_name`` (str),
+        ``parent_code`` (str, ``''`` for a top region), ``level`` (``province`` /
+        ``prefecture`` / ``county``), ``year`` (int64), then one nullable ``Int64`` column per
+        known measure (:data:`mchanalysis.schema.MEASURES` order, then measures that only a
+        registry names); NA = not reported. Sorted by ``region_code, year``.
+    findings : pandas.DataFrame
+        Warnings (no errors: those raise), columns :data:`FINDING_COLUMNS`.
+    source : Path
+        The file read.
+    """
+
+    counts: pd.DataFrame
+    findings: pd.DataFrame
+    source: Path
+
+
+def empty_findings() -> pd.DataFrame:
+    """An empty findings table with the columns and dtypes of :data:`FINDING_COLUMNS`."""
+    return _findings_frame([])
+
+
+def _findings_frame(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=[*FINDING_COLUMNS, "_o1", "_o2", "_o3"])
+    frame = frame.sort_values(["_o1", "_o2", "_o3", "check", "message"], kind="stable")
+    frame = frame.drop(columns=["_o1", "_o2", "_o3"])
+    frame = frame.reset_index(drop=True)
+    # row: python int or None (not float), so that ``5`` prints as 5 and a missing row as blank
+    frame["row"] = pd.Series([None if pd.isna(r) else int(r) for r in frame["row"]], dtype=object)
+    frame["year"] = pd.array(
+        [None if y is None or pd.isna(y) else int(y) for y in frame["year"]], dtype="Int64"
+    )
+    for column in ("file", "column", "region_code", "check", "severity", "message", "message_zh"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+        frame[column] = frame[column].astype(str)
+    return frame
+
+
+def known_measures(registry: pd.DataFrame | None = None) -> list[str]:
+    """Measure ids the package knows: the data contract's, then any the registry adds.
+
+    Parameters
+    ----------
+    registry : pandas.DataFrame, optional
+        An indicator registry (:func:`mchanalysis.indicators.load_registry`); default the
+        package's own.
+
+    Returns
+    -------
+    list of str
+        :data:`mchanalysis.schema.MEASURES` in order, then numerator/denominator ids of the
+        registry that are not among them (a user's own measures), in registry order.
+    """
+    registry = _registry(registry)
+    extra = []
+    for column in ("numerator", "denominator"):
+        for measure in registry[column]:
+            if measure not in MEASURES and measure not in extra:
+                extra.append(str(measure))
+    return [*MEASURES, *extra]
+
+
+def _registry(registry: pd.DataFrame | None) -> pd.DataFrame:
+    if registry is not None:
+        return registry
+    from mchanalysis.indicators import load_registry  # lazy: indicators is downstream of us
+
+    return load_registry()
+
+
+def suggest_column(header: str, *, measures=None) -> str | None:
+    """The known column closest to a header that is not one, as ``id (中文名)``, or ``None``.
+
+    Parameters
+    ----------
+    header : str
+        The header as written (``maternal_death``, ``活产``).
+    measures : iterable of str, optional
+        Known measure ids; default :data:`mchanalysis.schema.MEASURES`.
+
+    Returns
+    -------
+    str or None
+        ``"maternal_deaths (孕产妇死亡数)"`` for ``maternal_death``; ``None`` when nothing is
+        close.
+
+    Notes
+    -----
+    :func:`difflib.get_close_matches` (Ratcliff/Obershelp similarity, cutoff 0.6) over every
+    id, Chinese name and alias in lower case.
+
+    Examples
+    --------
+    >>> suggest_column("maternal_death")
+    'maternal_deaths (孕产妇死亡数)'
+    >>> suggest_column("活产")
+    'live_births (活产数)'
+    """
+    measures = list(MEASURES) if measures is None else list(measures)
+    candidates: dict[str, str] = {}
+    for alias, cid in HEADER_ALIASES.items():
+        candidates.setdefault(alias.lower(), cid)
+    for measure in measures:
+        candidates.setdefault(measure.lower(), measure)
+    text = normalize_text(header).lower()
+    match = difflib.get_close_matches(text, list(candidates), n=1, cutoff=0.6)
+    if not match:
+        return None
+    cid = candidates[match[0]]
+    zh = MEASURES.get(cid) or ID_COLUMNS.get(cid)
+    return f"{cid} ({zh})" if zh else cid
+
+
+def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | None]:
+    """Read one measure cell as a non-negative whole number.
+
+    Parameters
+    ----------
+    text : str
+        The cell as written.
+
+    Returns
+    -------
+    value : int or None
+        The count; ``None`` when the cell is empty (not reported) or invalid.
+    check : str or None
+        ``None`` if fine, else ``non_numeric``, ``negative`` or ``non_integer``.
+    reason, reason_zh : str or None
+        Why, in English and Chinese.
+
+    Notes
+    -----
+    See the module docstring for the accepted number formats.
+
+    Examples
+    --------
+    >>> parse_count("1,234")[0], parse_count(" 12 ")[0], parse_count("")
+    (1234, 12, (None, None, None, None))
+    >>> parse_count("12.5")[1], parse_count("-3")[1], parse_count("abc")[1]
+    ('non_integer', 'negative', 'non_numeric')
+    """
+    t = normalize_text(text)
+    if t == "":
+        return None, None, None, None
+    value = None
+    if _INT.match(t):
+        value = int(t)
+    elif _GROUPED.match(t):
+        value = int(t.replace(",", ""))
+    elif _ZERO_FRACTION.match(t):
+        value = int(_ZERO_FRACTION.match(t).group(1))
+    if value is not None:
+        if value > _INT64_MAX:
+            return None, "non_numeric", f"{t!r} is too large for a count", f"{t!r} 数值过大"
+        return value, None, None, None
+    if _NUMBER.match(t) and any(c.isdigit() for c in t):
+        if t.startswith("-"):
+            return (
+                None,
+                "negative",
+                f"negative count {t!r}: counts cannot be below 0",
+                f"计数为负数 {t!r}：计数不能小于0",
+            )
+        if "." in t:
+            return (
+                None,
+                "non_integer",
+                f"{t!r} is not a whole number: counts are whole numbers of people",
+                f"{t!r} 不是整数：计数必须是整数（人数）",
+            )
+    hint = ""
+    hint_zh = ""
+    if t.lower() in _PLACEHOLDERS:
+        hint, hint_zh = "; leave the cell empty if not reported", "；未报告请留空"
+    elif "," in t:
+        hint = "; a comma is read only as a thousands separator in groups of three (1,234)"
+        hint_zh = "；逗号只可作千位分隔符（如 1,234）"
+    return (
+        None,
+        "non_numeric",
+        f"{t!r} is not a number{hint}",
+        f"{t!r} 不是数字{hint_zh}",
+    )
+
+
+def _parse_year(text: str, max_year: int):
+    t = normalize_text(text)
+    if t == "":
+        return None, "missing_value", "empty year", "年份为空"
+    if not _INT.match(t):
+        return (
+            None,
+            "year_invalid",
+            f"year {t!r} is not a whole number (write e.g. 2023)",
+            f"年份 {t!r} 不是整数（如 2023）",
+        )
+    year = int(t)
+    if not MIN_YEAR <= year <= max_year:
+        return (
+            None,
+            "year_range",
+            f"implausible year {year}: expected {MIN_YEAR}..{max_year}",
+            f"年份 {year} 不合理：应在 {MIN_YEAR} 至 {max_year} 之间",
+        )
+    return year, None, None, None
+
+
+class _Collector:
+    """Accumulates findings with a sort key (row, then column position in the file)."""
+
+    def __init__(self, file, positions: dict[str, int]):
+        self.file = "" if file is None else str(file)
+        self.positions = positions
+        self.records: list[dict] = []
+
+    def add(self, severity, check, message, message_zh, *, row=None, column="", code="", year=None,
+            position=None):
+        if position is None:
+            position = self.positions.get(column, len(self.positions))
+        self.records.append(
+            {
+                "file": self.file,
+                "row": row,
+                "column": column,
+                "region_code": code,
+                "year": year,
+                "check": check,
+                "severity": severity,
+                "message": message,
+                "message_zh": message_zh,
+                "_o1": 0 if row is None else 1,
+                "_o2": -1 if row is None else int(row),
+                "_o3": position,
+            }
+        )
+
+    def error(self, *a, **k):
+        self.add("error", *a, **k)
+
+    def warning(self, *a, **k):
+        self.add("warning", *a, **k)
+
+    def frame(self) -> pd.DataFrame:
+        return _findings_frame(self.records)
+
+
+def _label(cid: str) -> str:
+    zh = MEASURES.get(cid) or ID_COLUMNS.get(cid)
+    return f"{cid} ({zh})" if zh else cid
+
+
+def _rows_text(rows) -> str:
+    rows = sorted({int(r) for r in rows})
+    return ", ".join(str(r) for r in rows)
+
+
+def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
+    """Map headers to ids; report unknown and duplicated columns. Returns {id: header}."""
+    measure_set = set(measures)
+    lower_measures = {m.lower(): m for m in measures}
+    mapping: dict[str, str] = {}
+    for header in raw.columns:
+        if header == ROW:
+            continue
+        cid = canonical_column(header)
+        if cid is None:
+            cid = lower_measures.get(normalize_text(header).lower())
+        if cid is not None and cid not in ID_COLUMNS and cid not in measure_set | {"measure", "value"}:
+            cid = None
+        if cid is None:
+            suggestion = suggest_column(header, measures=measures)
+            if suggestion:
+                msg = f"column {header!r} is not a known measure and is ignored; did you mean {suggestion}?"
+                msg_zh = f"列 {header!r} 不是已知指标，已忽略；是否应为 {suggestion}？"
+            else:
+                msg = f"column {header!r} is not a known measure and is ignored"
+                msg_zh = f"列 {header!r} 不是已知指标，已忽略"
+            out.warning("unknown_column", msg, msg_zh, column=header)
+            continue
+        if cid in mapping:
+            out.error(
+                "duplicate_column",
+                f"columns {mapping[cid]!r} and {header!r} both stand for {_label(cid)}",
+                f"列 {mapping[cid]!r} 与 {header!r} 重复，均表示 {_label(cid)}",
+                row=1,
+                column=header,
+            )
+            continue
+        mapping[cid] = header
+    return mapping
+
+
+def _long_to_wide(raw, mapping, measures, out):
+    """Pivot a long table to wide text; report unknown measures, duplicates and conflicts.
+
+    Returns ``(wide, cell_rows, labels)``: ``wide`` has id columns, measure columns (text) and
+    ``_row`` (first source row of the region-year); ``cell_rows`` has, per measure, the source
+    row of each cell; ``labels`` the column label of each measure in findings.
+    """
+    measure_set = set(measures)
+    lower_measures = {m.lower(): m for m in measures}
+    value_header = mapping["value"]
+    measure_header = mapping["measure"]
+    attrs = [c for c in ("region_name", "parent_code", "level") if c in mapping]
+    groups: dict[tuple, dict] = {}
+    order: list[tuple] = []
+    seen_cell: dict[tuple, int] = {}
+    for record in raw.itertuples(index=False):
+        rec = dict(zip(raw.columns, record))
+        row = int(rec[ROW])
+        code = normalize_text(rec.get(mapping.get("region_code"), "")) if "region_code" in mapping else ""
+        year = normalize_text(rec.get(mapping.get("year"), "")) if "year" in mapping else ""
+        name = normalize_text(rec[measure_header])
+        measure = canonical_column(name) or lower_measures.get(name.lower())
+        if name == "":
+            out.error("missing_value", "empty measure name", "指标名为空", row=row, column=measure_header, code=code)
+            continue
+        if measure not in measure_set:
+            suggestion = suggest_column(name, measures=measures)
+            extra = f"; did you mean {suggestion}?" if suggestion else ""
+            extra_zh = f"；是否应为 {suggestion}？" if suggestion else ""
+            out.warning(
+                "unknown_measure",
+                f"measure {name!r} is not a known measure; the row is ignored{extra}",
+                f"指标 {name!r} 不是已知指标，该行已忽略{extra_zh}",
+                row=row,
+                column=measure_header,
+                code=code,
+            )
+            continue
+        key = (code, year)
+        if key not in groups:
+            groups[key] = {"_row": row, "cells": {}, "rows": {}, "attrs": {a: {} for a in attrs}}
+            order.append(key)
+        group = groups[key]
+        for a in attrs:
+            group["attrs"][a].setdefault(normalize_text(rec[mapping[a]]), []).append(row)
+        cell = (code, year, measure)
+        if cell in seen_cell:
+            first = seen_cell[cell]
+            out.error(
+                "duplicate_region_year",
+                f"region {code} year {year} measure {measure} appears twice: rows {first} and {row}",
+                f"地区 {code} {year}年 指标 {measure} 重复：第 {first} 行和第 {row} 行",
+                row=row,
+                column=measure_header,
+                code=code,
+            )
+            continue
+        seen_cell[cell] = row
+        group["cells"][measure] = rec[value_header]
+        group["rows"][measure] = row
+    records, cell_rows = [], []
+    for key in order:
+        group = groups[key]
+        rec = {ROW: group["_row"]}
+        if "region_code" in mapping:
+            rec["region_code"] = key[0]
+        if "year" in mapping:
+            rec["year"] = key[1]
+        for a in attrs:
+            values = group["attrs"][a]
+            rec[a] = next(iter(values))
+            if len(values) > 1:
+                parts = "; ".join(f"{v!r} (rows {_rows_text(r)})" for v, r in values.items())
+                out.error(
+                    "conflicting_attributes",
+                    f"rows of region {key[0]} year {key[1]} disagree on {a}: {parts}",
+                    f"地区 {key[0]} {key[1]}年 各行的 {ID_COLUMNS[a]} 不一致：{parts}",
+                    row=sorted(values.items(), key=lambda kv: kv[1][0])[1][1][0],
+                    column=mapping[a],
+                    code=key[0],
+                )
+        rec.update(group["cells"])
+        records.append(rec)
+        cell_rows.append(group["rows"])
+    present = [m for m in measures if any(m in g["cells"] for g in groups.values())]
+    id_cols = [c for c in ID_COLUMNS if c in mapping]
+    wide = pd.DataFrame(records, columns=[*id_cols, *present, ROW])
+    for m in present:
+        wide[m] = wide[m].where(wide[m].notna(), "")
+    rows = pd.DataFrame(cell_rows, columns=present, index=wide.index)
+    labels = {m: value_header for m in present}
+    return wide, rows, labels
+
+
+def validate_counts(
+    raw_frame: pd.DataFrame,
+    *,
+    file=None,
+    registry: pd.DataFrame | None = None,
+    max_year: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check a counts table read as text and build the typed counts table; report every problem.
+
+    Parameters
+    ----------
+    raw_frame : pandas.DataFrame
+        As returned by :func:`mchanalysis.io.read_raw`: cells as text (``""`` = empty; ``NaN``
+        is treated as empty), headers as written (ids, Chinese names or aliases), wide form or
+        long form (``region_code, year, measure, value`` plus ``region_name, parent_code,
+        level``), and optionally ``_row``, the spreadsheet row of each record (default: index
+        position + 2, i.e. header = row 1).
+    file : str or Path, optional
+        Named in every finding.
+    registry : pandas.DataFrame, optional
+        Indicator registry for the ``over_100`` check and user-defined measures; default the
+        package's (:func:`mchanalysis.indicators.load_registry`).
+    max_year : int, optional
+        Latest plausible year; default the current calendar year + 1.
+
+    Returns
+    -------
+    counts : pandas.DataFrame
+        The counts table of :class:`LoadResult`. Trustworthy only when ``findings`` has no
+        error; otherwise it holds the rows whose region code and year could be read, with
+        unreadable cells as NA (for summaries only).
+    findings : pandas.DataFrame
+        Columns :data:`FINDING_COLUMNS`: ``file``, ``row`` (spreadsheet row, ``None`` for a
+        whole-file finding), ``column`` (header as written), ``region_code``, ``year``,
+        ``check`` (see the module docstring), ``severity`` (``error`` / ``warning``),
+        ``message`` (English), ``message_zh``. Ordered by row, then column position.
+
+    Notes
+    -----
+    Completely empty rows are not records and are skipped. The input is not modified.
+    """
+    max_year = _dt.date.today().year + 1 if max_year is None else int(max_year)
+    registry = _registry(registry)
+    measures = known_measures(registry)
+    raw = raw_frame.copy()
+    if ROW not in raw.columns:
+        raw[ROW] = range(2, len(raw) + 2)
+    data_columns = [c for c in raw.columns if c != ROW]
+    for c in data_columns:
+        raw[c] = [("" if (v is None or (not isinstance(v, str) and pd.isna(v))) else str(v)) for v in raw[c]]
+    if data_columns:
+        blank = raw[data_columns].apply(lambda s: s.str.strip() == "").all(axis=1)
+        raw = raw[~blank]
+    positions = {str(c): i for i, c in enumerate(data_columns)}
+    out = _Collector(file, positions)
+    mapping = _resolve_headers(raw, measures, out)
+    long_form = is_long_form(data_columns)
+
+    if long_form:
+        for cid in ("region_code", "year"):
+            if cid not in mapping:
+                out.error(
+                    "missing_column",
+                    f"required column {_label(cid)} is missing (long form needs region_code, year, measure, value)",
+                    f"缺少必需列 {_label(cid)}（长表需要 行政区划代码、年份、指标、数值）",
+                    column=cid,
+                )
+        wide, cell_rows, labels = _long_to_wide(raw, mapping, measures, out)
+        header = {c: mapping[c] for c in ID_COLUMNS if c in mapping}
+    else:
+        for stray in ("measure", "value"):
+            if stray in mapping:
+                out.warning(
+                    "unknown_column",
+                    f"column {mapping[stray]!r} is ignored: a long table needs both a measure and a value column",
+                    f"列 {mapping[stray]!r} 已忽略：长表需要同时有 指标 和 数值 两列",
+                    column=mapping[stray],
+                )
+                del mapping[stray]
+        present = [m for m in measures if m in mapping]
+        wide = raw[[mapping[c] for c in mapping] + [ROW]].copy()
+        wide.columns = [*mapping, ROW]
+        cell_rows = pd.DataFrame({m: wide[ROW] for m in present}, index=wide.index)
+        labels = {m: mapping[m] for m in present}
+        header = {c: mapping[c] for c in ID_COLUMNS if c in mapping}
+
+    present = list(labels)
+    for cid in REQUIRED_ID_COLUMNS:
+        if cid not in header:
+            out.error(
+                "missing_column",
+                f"required column {_label(cid)} is missing",
+                f"缺少必需列 {ID_COLUMNS[cid]}（{cid}）",
+                column=cid,
+            )
+    if not present:
+        out.error(
+            "no_measures",
+            "no measure column: the table has no counts to analyse",
+            "没有任何指标列：表中没有可分析的计数",
+        )
+    for k, m in enumerate(measures):
+        if m not in present:
+            out.warning(
+                "measure_absent",
+                f"measure {_label(m)} is not in the file: not reported",
+                f"文件中没有指标 {_label(m)}：视为未报告",
+                column=m,
+                position=len(positions) + k,
+            )
+
+    wide = wide.reset_index(drop=True)
+    cell_rows = cell_rows.reset_index(drop=True)
+    rows = wide[ROW].astype(int).tolist()
+    n = len(wide)
+
+    def col(cid):
+        return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * n
+
+    codes, names, parents, level_text, year_text = (
+        col(c) for c in ("region_code", "region_name", "parent_code", "level", "year")
+    )
+    code_ok = [False] * n
+    years: list[int | None] = [None] * n
+    levels: list[str | None] = [None] * n
+    for i in range(n):
+        row, code = rows[i], codes[i]
+        if "region_code" in header:
+            if code == "":
+                out.error("missing_value", "empty region code", "行政区划代码为空", row=row, column=header["region_code"])
+            elif not _CODE.match(code):
+                hint = hint_zh = ""
+                if code.isdigit() and len(code) < 6:
+                    hint = "; a leading zero was probably lost: format the column as text"
+                    hint_zh = "；可能丢失了开头的0：请把该列设为文本格式"
+                out.error(
+                    "region_code_format",
+                    f"region code {code!r} is not 6 digits{hint}",
+                    f"行政区划代码 {code!r} 不是6位数字{hint_zh}",
+                    row=row,
+                    column=header["region_code"],
+                    code=code,
+                )
+            else:
+                code_ok[i] = True
+        if "year" in header:
+            year, check, msg, msg_zh = _parse_year(year_text[i], max_year)
+            years[i] = year
+            if check:
+                out.error(check, msg, msg_zh, row=row, column=header["year"], code=code)
+        if "region_name" in header and names[i] == "":
+            out.error("missing_value", "empty region name", "地区名称为空", row=row, column=header["region_name"], code=code, year=years[i])
+        if "level" in header:
+            levels[i] = canonical_level(level_text[i])
+            if levels[i] is None:
+                what = "empty level" if level_text[i] == "" else f"unknown level {level_text[i]!r}"
+                what_zh = "级别为空" if level_text[i] == "" else f"未知级别 {level_text[i]!r}"
+                out.error(
+                    "level_unknown",
+                    f"{what}: use province / prefecture / county (省级 / 地市级 / 县区级)",
+                    f"{what_zh}：请填 省级 / 地市级 / 县区级",
+                    row=row,
+                    column=header["level"],
+                    code=code,
+                    year=years[i],
+                )
+
+    # parents: format, existence, not itself, level below the parent's
+    all_codes = {codes[i] for i in range(n) if code_ok[i]}
+    level_of: dict[str, str] = {}
+    for i in range(n):
+        if code_ok[i] and levels[i] is not None:
+            level_of.setdefault(codes[i], levels[i])
+    if "parent_code" in header:
+        for i in range(n):
+            parent, row, code = parents[i], rows[i], codes[i]
+            where = dict(row=row, column=header["parent_code"], code=code, year=years[i])
+            if parent == "":
+                continue
+            if not _CODE.match(parent):
+                out.error(
+                    "parent_code_format",
+                    f"parent code {parent!r} is not 6 digits (leave it empty for the top region)",
+                    f"上级代码 {parent!r} 不是6位数字（最上级地区请留空）",
+                    **where,
+                )
+            elif parent == code:
+                out.error("unknown_parent", f"region {code} is its own parent", f"地区 {code} 的上级代码是它自己", **where)
+            elif parent not in all_codes:
+                out.error(
+                    "unknown_parent",
+                    f"parent code {parent} is not a region of the file (a typo?)",
+                    f"上级代码 {parent} 不是本文件中的地区（是否输入有误？）",
+                    **where,
+                )
+            elif levels[i] is not None and parent in level_of and LEVEL_ORDER[level_of[parent]] >= LEVEL_ORDER[levels[i]]:
+                out.error(
+                    "level_order",
+                    f"region {code} ({levels[i]}) has a parent {parent} of level {level_of[parent]}: "
+                    "a parent must be of a higher level",
+                    f"地区 {code}（{LEVELS[levels[i]]}）的上级 {parent} 为{LEVELS[level_of[parent]]}：上级的级别必须更高",
+                    **where,
+                )
+
+    # duplicate region-year (wide form; in long form the pivot has reported duplicates)
+    if not long_form and "region_code" in header and "year" in header:
+        first_row: dict[tuple, list[int]] = {}
+        for i in range(n):
+            if code_ok[i] and years[i] is not None:
+                first_row.setdefault((codes[i], years[i]), []).append(rows[i])
+        for (code, year), rws in first_row.items():
+            for later in rws[1:]:
+                out.error(
+                    "duplicate_region_year",
+                    f"region {code} year {year} appears more than once: rows {_rows_text(rws)}",
+                    f"地区 {code} {year}年 出现多次：第 {_rows_text(rws)} 行",
+                    row=later,
+                    column=header["region_code"],
+                    code=code,
+                    year=year,
+                )
+
+    # a region's name, parent and level must not change between years
+    attributes = {"region_name": names, "parent_code": parents, "level": levels}
+    for cid, values in attributes.items():
+        if cid not in header:
+            continue
+        seen: dict[str, dict] = {}
+        for i in range(n):
+            if code_ok[i] and values[i] is not None:
+                seen.setdefault(codes[i], {}).setdefault(values[i], []).append(i)
+        for code, variants in seen.items():
+            if len(variants) < 2:
+                continue
+            parts = "; ".join(
+                f"{v!r} in {', '.join(str(years[j]) for j in idx if years[j] is not None) or '?'} "
+                f"(row {_rows_text(rows[j] for j in idx)})"
+                for v, idx in variants.items()
+            )
+            second = list(variants.values())[1][0]
+            out.error(
+                "region_changes",
+                f"region {code}: {cid} changes between years: {parts}; one code must keep one "
+                "name, parent and level (use a new code for a new region)",
+                f"地区 {code} 的{ID_COLUMNS[cid]}在不同年份不一致：{parts}；同一代码的名称、上级和级别必须一致",
+                row=rows[second],
+                column=header[cid],
+                code=code,
+                year=years[second],
+            )
+
+    # measures: parse every cell
+    values: dict[str, list] = {}
+    for m in present:
+        parsed = []
+        for i, text in enumerate(wide[m]):
+            value, check, msg, msg_zh = parse_count(text)
+            if check:
+                prefix = "" if not long_form else f"{m}: "
+                out.error(
+                    check,
+                    prefix + msg,
+                    prefix + msg_zh,
+                    row=int(cell_rows.at[i, m]),
+                    column=labels[m],
+                    code=codes[i],
+                    year=years[i],
+                )
+            parsed.append(value)
+        values[m] = parsed
+        if all(v is None for v in parsed) and not any(normalize_text(t) for t in wide[m]):
+            out.warning(
+                "measure_empty",
+                f"measure {_label(m)} has no value in any row: not reported",
+                f"指标 {_label(m)} 所有行均为空：视为未报告",
+                column=labels[m],
+            )
+
+    def where_cell(i, m):
+        if long_form:
+            return f"{m} (row {int(cell_rows.at[i, m])})"
+        return f"{labels[m]!r}" if labels[m] == m else f"{labels[m]!r} ({m})"
+
+    # impossible numerators: each reported member of a chain must not exceed the next reported one
+    for chain in ORDERED_CHAINS:
+        members = [m for m in chain if m in values]
+        for i in range(n):
+            reported = [(m, values[m][i]) for m in members if values[m][i] is not None]
+            for (a, va), (b, vb) in zip(reported, reported[1:]):
+                if va > vb:
+                    out.error(
+                        "impossible_numerator",
+                        f"{where_cell(i, a)} = {va} is greater than {where_cell(i, b)} = {vb}: "
+                        f"{MEASURES_EN.get(a, a)} cannot exceed {MEASURES_EN.get(b, b)}",
+                        f"{MEASURES.get(a, a)} {va} 大于 {MEASURES.get(b, b)} {vb}，不可能",
+                        row=int(cell_rows.at[i, a]),
+                        column=labels[a],
+                        code=codes[i],
+                        year=years[i],
+                    )
+
+    # numerators above denominators of proportion indicators: a warning, the value is kept
+    for ind in registry.itertuples(index=False):
+        if ind.kind != "proportion" or ind.numerator not in values or ind.denominator not in values:
+            continue
+        num, den = values[ind.numerator], values[ind.denominator]
+        for i in range(n):
+            if num[i] is not None and den[i] is not None and num[i] > den[i]:
+                pct = f"{100 * num[i] / den[i]:.1f}%" if den[i] else "undefined (denominator 0)"
+                out.warning(
+                    "over_100",
+                    f"{ind.id}: {where_cell(i, ind.numerator)} = {num[i]} exceeds its denominator "
+                    f"{where_cell(i, ind.denominator)} = {den[i]} ({pct}); kept as reported "
+                    "(service counts can include non-resident women)",
+                    f"{ind.name_zh}：{MEASURES.get(ind.numerator, ind.numerator)} {num[i]} 超过分母 "
+                    f"{MEASURES.get(ind.denominator, ind.denominator)} {den[i]}（{pct}）；按原值保留（可能含非常住人口）",
+                    row=int(cell_rows.at[i, ind.numerator]),
+                    column=labels[ind.numerator],
+                    code=codes[i],
+                    year=years[i],
+                )
+
+    # the typed counts table (rows whose code and year are readable)
+    keep = [i for i in range(n) if code_ok[i] and years[i] is not None]
+    counts = pd.DataFrame(
+        {
+            "region_code": pd.array([codes[i] for i in keep], dtype="str"),
+            "region_name": pd.array([names[i] for i in keep], dtype="str"),
+            "parent_code": pd.array([parents[i] for i in keep], dtype="str"),
+            "level": pd.array([levels[i] or "" for i in keep], dtype="str"),
+            "year": pd.array([years[i] for i in keep], dtype="int64"),
+        }
+    )
+    for m in measures:
+        column = values.get(m)
+        counts[m] = pd.array([None if column is None else column[i] for i in keep], dtype="Int64")
+    counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    return counts, out.frame()
+
+
+def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None) -> LoadResult:
+    """Read and validate a counts file: the one door through which data enter the package.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV (UTF-8, UTF-8 with BOM, GBK or GB18030; detected), TSV, XLSX or Parquet; wide or
+        long form; Chinese or English headers (DESIGN.md "Input").
+    sheet : str, optional
+        XLSX only: the sheet to read (default the first).
+    registry : pandas.DataFrame, optional
+        Indicator registry used by the ``over_100`` warning; default the package's.
+
+    Returns
+    -------
+    LoadResult
+        ``counts`` (the validated wide table), ``findings`` (warnings only) and ``source``.
+
+    Raises
+    ------
+    MchError
+        The file cannot be read at all (missing, undecodable, malformed).
+    ValidationError
+        Validation found at least one error; ``.findings`` holds every error and warning.
+
+    Examples
+    --------
+    >>> result = load_counts("data/demo/counts.csv")  # doctest: +SKIP
+    >>> result.counts.dtypes["live_births"]  # doctest: +SKIP
+    Int64Dtype()
+    """
+    path = Path(path)
+    raw = read_raw(path, sheet=sheet)
+    counts, findings = validate_counts(raw, file=path, registry=registry)
+    if (findings["severity"] == "error").any():
+        raise ValidationError(findings, file=path)
+    return LoadResult(counts=counts, findings=findings.reset_index(drop=True), source=path)
