@@ -1,8 +1,20 @@
-"""Confidence intervals and comparisons of indicators, as UKHSA's PHEindicatormethods computes them.
+"""Confidence intervals, change over time and benchmark comparisons of indicators.
 
-Written with numpy/scipy rather than a library because no maintained Python package reproduces
-PHEindicatormethods' conventions (Wilson for proportions; exact Poisson below 10 events and Byar
-from 10 for rates) vectorised over whole tables.
+Intervals follow UKHSA's PHEindicatormethods (2.1.0): Wilson score for proportions; for rates
+the exact Poisson interval (Garwood, chi-square form) below 10 events and Byar's approximation
+from 10. Comparisons between two years or periods use the exact conditional (binomial) test for
+a rate ratio as R's ``poisson.test``, the MOVER interval for a rate difference, and Newcombe's
+hybrid score interval for a difference of proportions. Benchmarks follow the Fingertips method
+(a region's 95 % / 99.8 % interval against the benchmark value).
+
+Hand-written with numpy/scipy because no maintained Python package reproduces these conventions
+vectorised over whole tables: ``statsmodels.stats.proportion`` has Wilson and Newcombe intervals
+but leaves 1e-17 residues at the boundaries and works on one method at a time, and
+``scipy.stats.binomtest`` (same p-value as R's ``binom.test``) is scalar. The code is checked
+against R (``tests/data/r``), PHEindicatormethods' own test data (``tests/data/phe``) and
+Newcombe (1998) (``tests/data/published``).
+
+Confidence levels are always fractions (0.95, 0.998); 95 is an error.
 """
 
 from __future__ import annotations
@@ -11,14 +23,57 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mchanalysis.errors import MchError
+
 #: Events below which the exact Poisson interval is used instead of Byar's (PHEindicatormethods).
 BYAR_MIN_EVENTS = 10
 
+#: Verdicts of :func:`compare_rates`, :func:`compare_proportions` and :func:`change_table`.
+CHANGE_VERDICTS = ("rise", "fall", "no_significant_change", "not_compared")
+
+#: Values of the ``comparison`` column of :func:`benchmark_compare` (direction-free).
+COMPARISONS = ("higher", "similar", "lower", "not_compared")
+
+#: Values of the ``verdict`` column of :func:`benchmark_compare` for indicators with a direction.
+BENCHMARK_VERDICTS = ("better", "similar", "worse", "not_compared")
+
+# Relative tolerance R's binom.test uses to decide which outcomes are "as extreme" (1 + 1e-7).
+_R_REL_ERR = 1 + 1e-7
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def check_level(level) -> float:
+    """Validate a confidence level and return it as a float.
+
+    Raises
+    ------
+    MchError
+        If ``level`` is not a number strictly between 0 and 1 (e.g. 95 instead of 0.95).
+    """
+    try:
+        lv = float(level)
+    except (TypeError, ValueError):
+        raise MchError(f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}")
+    if isinstance(level, bool) or not 0 < lv < 1:
+        hint = f" (did you mean {lv / 100:g}?)" if 1 < lv < 100 else ""
+        raise MchError(
+            f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}{hint}"
+        )
+    return lv
+
 
 def _z(level: float) -> float:
-    if not 0 < level < 1:
-        raise ValueError(f"confidence level must be a fraction between 0 and 1, got {level!r}")
-    return float(_st.norm.ppf(1 - (1 - level) / 2))
+    return float(_st.norm.ppf(1 - (1 - check_level(level)) / 2))
+
+
+def level_tag(level: float) -> str:
+    """Short name of a confidence level for column names: 0.95 -> '95', 0.998 -> '998'."""
+    s = f"{check_level(level) * 100:.10g}"
+    return s.replace(".", "")
 
 
 def _index_of(*arrays):
@@ -28,45 +83,73 @@ def _index_of(*arrays):
     return None
 
 
+def _as_float(a) -> np.ndarray:
+    """Any array-like (pandas nullable Int64 with NA included) as a float array, NA -> NaN."""
+    if isinstance(a, (pd.Series, pd.Index)) or pd.api.types.is_extension_array_dtype(
+        getattr(a, "dtype", None)
+    ):
+        return pd.Series(a).astype("float64").to_numpy()
+    return np.asarray(a, dtype=float)
+
+
+def _check_non_negative(arr: np.ndarray, what: str) -> None:
+    bad = np.flatnonzero(np.atleast_1d(arr) < 0)
+    if bad.size:
+        raise MchError(
+            f"{what} must be >= 0; found {np.atleast_1d(arr)[bad[0]]:g} at position {bad[0]}"
+            f" ({bad.size} negative value(s) in all)"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# 1. intervals
+# --------------------------------------------------------------------------------------------
+
+
 def wilson_limits(x, n, *, level: float = 0.95):
     """Wilson score interval of a proportion, as fractions (0-1).
 
     Parameters
     ----------
     x, n : array-like of float
-        Numerators and denominators. ``x`` may exceed ``n`` only if the caller has already
-        capped it (see :func:`proportion_ci`).
+        Numerators and denominators (non-integer numerators are allowed, as in PHE's tests).
+        ``x`` must not exceed ``n``; :func:`proportion_ci` caps it first.
     level : float
         Confidence level, a fraction (0.95, 0.998).
 
     Returns
     -------
     lower, upper : numpy.ndarray
-        Limits; ``lower`` is exactly 0 where ``x == 0`` and ``upper`` exactly 1 where ``x == n``.
-        NaN where ``n`` is missing or 0.
+        Limits; ``lower`` is exactly 0 where ``x == 0`` and ``upper`` exactly 1 where
+        ``x == n``. NaN where ``x`` or ``n`` is missing or ``n`` is 0.
 
     Notes
     -----
-    (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n), p = x/n.
+    In PHEindicatormethods' form (algebraically the textbook one)::
+
+        lower, upper = (2x + z² ∓ z·sqrt(z² + 4x(1 − x/n))) / (2(n + z²))
+
+    with z = Φ⁻¹(1 − α/2). No continuity correction.
 
     References
     ----------
     Wilson EB (1927). Probable inference, the law of succession, and statistical inference.
-    JASA 22:209-212. Newcombe RG (1998). Stat Med 17:857-872 (method 3).
+    JASA 22:209-212. Newcombe RG (1998). Two-sided confidence intervals for the single
+    proportion. Stat Med 17:857-872 (method 3). PHEindicatormethods 2.1.0,
+    ``wilson_lower``/``wilson_upper``.
     """
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
+    x = _as_float(x)
+    n = _as_float(n)
     z = _z(level)
+    z2 = z * z
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        centre = p + z * z / (2 * n)
-        half = z * np.sqrt(np.clip(p * (1 - p), 0, None) / n + z * z / (4 * n * n))
-        denom = 1 + z * z / n
-        lower = (centre - half) / denom
-        upper = (centre + half) / denom
+        root = z * np.sqrt(np.clip(z2 + 4 * x * (1 - x / n), 0, None))
+        denom = 2 * (n + z2)
+        lower = (2 * x + z2 - root) / denom
+        upper = (2 * x + z2 + root) / denom
     lower = np.where(x == 0, 0.0, np.clip(lower, 0.0, 1.0))
     upper = np.where(x == n, 1.0, np.clip(upper, 0.0, 1.0))
-    bad = ~(n > 0)
+    bad = ~(n > 0) | np.isnan(x)
     lower = np.where(bad, np.nan, lower)
     upper = np.where(bad, np.nan, upper)
     return lower, upper
@@ -75,26 +158,63 @@ def wilson_limits(x, n, *, level: float = 0.95):
 def exact_poisson_limits(events, *, level: float = 0.95):
     """Exact (Garwood) Poisson limits of a count, chi-square form.
 
+    Parameters
+    ----------
+    events : array-like of float
+        Observed counts d >= 0.
+    level : float
+        Confidence level, a fraction.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Limits of the expected count; ``lower`` is exactly 0 where d = 0. NaN where d is NaN.
+
     Notes
     -----
-    lower = χ²(α/2; 2d)/2 (0 when d = 0), upper = χ²(1−α/2; 2d+2)/2.
+    lower = χ²(α/2; 2d)/2 (0 when d = 0), upper = χ²(1 − α/2; 2d + 2)/2. The quantiles are
+    computed once per distinct count, so a table of a million rows costs a few dozen calls.
 
     References
     ----------
     Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28:437-442.
+    Breslow NE, Day NE (1987). Statistical methods in cancer research, vol. II. IARC, p. 69.
     """
-    d = np.asarray(events, dtype=float)
-    a = 1 - level
-    _z(level)
-    with np.errstate(invalid="ignore"):
-        lower = np.where(d > 0, _st.chi2.ppf(a / 2, 2 * np.where(d > 0, d, 1)) / 2, 0.0)
-        upper = _st.chi2.ppf(1 - a / 2, 2 * d + 2) / 2
-    lower = np.where(np.isnan(d), np.nan, lower)
-    return lower, upper
+    d = _as_float(events)
+    a = 1 - check_level(level)
+    shape = d.shape
+    flat = d.ravel()
+    ok = ~np.isnan(flat)
+    lower = np.full(flat.shape, np.nan)
+    upper = np.full(flat.shape, np.nan)
+    if ok.any():
+        u, inv = np.unique(flat[ok], return_inverse=True)
+        pos = u > 0
+        lo_u = np.zeros_like(u)
+        lo_u[pos] = _st.chi2.ppf(a / 2, 2 * u[pos]) / 2
+        up_u = _st.chi2.ppf(1 - a / 2, 2 * u + 2) / 2
+        lower[ok] = lo_u[inv]
+        upper[ok] = up_u[inv]
+    return lower.reshape(shape), upper.reshape(shape)
 
 
 def byar_limits(events, *, level: float = 0.95):
     """Byar's approximation to the exact Poisson limits of a count.
+
+    Parameters
+    ----------
+    events : array-like of float
+        Observed counts d >= 0.
+    level : float
+        Confidence level, a fraction.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Limits of the expected count. ``lower`` is NaN where Byar's formula is undefined
+        (d = 0) or negative (e.g. d = 1 at 99.8 %), exactly as PHEindicatormethods'
+        ``byars_lower`` returns NA. :func:`rate_ci` never meets these cases because it uses
+        the exact interval below 10 events.
 
     Notes
     -----
@@ -103,89 +223,789 @@ def byar_limits(events, *, level: float = 0.95):
     References
     ----------
     Breslow NE, Day NE (1987). Statistical methods in cancer research, vol. II. IARC, p. 69.
+    PHEindicatormethods 2.1.0, ``byars_lower``/``byars_upper``.
     """
-    d = np.asarray(events, dtype=float)
+    d = _as_float(events)
     z = _z(level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lower = d * (1 - 1 / (9 * d) - z / (3 * np.sqrt(d))) ** 3
+    pos = d > 0
+    ds = np.where(pos, d, 1.0)
+    base = 1 - 1 / (9 * ds) - z / (3 * np.sqrt(ds))
+    lower = np.where(pos & (base >= 0), ds * base**3, np.nan)
+    with np.errstate(invalid="ignore"):
         upper = (d + 1) * (1 - 1 / (9 * (d + 1)) + z / (3 * np.sqrt(d + 1))) ** 3
-    lower = np.where(d == 0, 0.0, lower)
     return lower, upper
 
 
-def rate_ci(events, denominator, *, multiplier: float = 100_000, level: float = 0.95):
+def rate_ci(events, denominator, *, multiplier=100_000, level: float = 0.95):
     """Confidence interval of a rate, the way PHEindicatormethods' ``phe_rate`` computes it.
 
     Exact Poisson limits (Garwood) when fewer than 10 events, Byar's approximation from 10.
 
     Parameters
     ----------
-    events, denominator : array-like of int
-        Event counts and their denominators (e.g. maternal deaths, live births).
-    multiplier : float
-        Scale of the result (100_000 for a rate per 100,000).
+    events, denominator : array-like
+        Event counts and their denominators (e.g. maternal deaths, live births); pandas
+        nullable integers with NA are accepted (NA gives NaN).
+    multiplier : float or array-like
+        Scale of the result (100_000 for a rate per 100,000); may vary by row.
     level : float
         Confidence level, a fraction (0.95, 0.998).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``value``, ``lower``, ``upper``, ``ci_method`` ("exact" or "byar"); indexed like
-        the input when it is a Series. Rows with a missing or zero denominator give NaN.
+        Columns ``value``, ``lower``, ``upper``, ``ci_method`` ("exact" or "byar"; None where
+        the value is missing); indexed like the input when it is a Series. Rows with a missing
+        or zero denominator give NaN. Events above the denominator are allowed (as in PHE).
+
+    Raises
+    ------
+    MchError
+        Negative events or denominators; a level that is not a fraction.
+
+    Notes
+    -----
+    value = d/n × multiplier. Exact (d < 10): lower = χ²(α/2; 2d)/2, upper = χ²(1−α/2; 2d+2)/2.
+    Byar (d >= 10): lower = d(1 − 1/(9d) − z/(3√d))³,
+    upper = (d+1)(1 − 1/(9(d+1)) + z/(3√(d+1)))³. Limits are divided by n and × multiplier.
 
     References
     ----------
     Breslow NE, Day NE (1987). Statistical methods in cancer research, vol. II. IARC.
     PHEindicatormethods 2.1.0, ``phe_rate``.
+
+    Examples
+    --------
+    >>> rate_ci([0, 3, 12], [5000, 15000, 50000], multiplier=100_000).round(2)
+       value  lower  upper ci_method
+    0    0.0   0.00  73.78     exact
+    1   20.0   4.12  58.45     exact
+    2   24.0  12.39  41.93      byar
     """
     idx = _index_of(events, denominator)
-    d = np.asarray(events, dtype=float)
-    n = np.asarray(denominator, dtype=float)
-    el, eu = exact_poisson_limits(d, level=level)
-    bl, bu = byar_limits(d, level=level)
+    d = _as_float(events)
+    n = _as_float(denominator)
+    check_level(level)
+    _check_non_negative(d, "events")
+    _check_non_negative(n, "denominators")
+    d, n = np.broadcast_arrays(d, n)
+    d = np.atleast_1d(d)
+    n = np.atleast_1d(n)
     use_exact = d < BYAR_MIN_EVENTS
-    lo = np.where(use_exact, el, bl)
-    up = np.where(use_exact, eu, bu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ok = n > 0
-        scale = np.where(ok, multiplier / np.where(ok, n, 1), np.nan)
-    method = np.where(np.isnan(d), None, np.where(use_exact, "exact", "byar"))
+    lo = np.full(d.shape, np.nan)
+    up = np.full(d.shape, np.nan)
+    if use_exact.any():
+        lo[use_exact], up[use_exact] = exact_poisson_limits(d[use_exact], level=level)
+    big = d >= BYAR_MIN_EVENTS
+    if big.any():
+        lo[big], up[big] = byar_limits(d[big], level=level)
+    ok = n > 0
+    scale = np.where(ok, np.asarray(multiplier, dtype=float) / np.where(ok, n, 1), np.nan)
+    missing = np.isnan(d) | ~ok
+    method = np.where(missing, None, np.where(use_exact, "exact", "byar")).astype(object)
     return pd.DataFrame(
-        {"value": d * scale, "lower": lo * scale, "upper": up * scale, "ci_method": method}, index=idx
+        {"value": d * scale, "lower": lo * scale, "upper": up * scale, "ci_method": method},
+        index=idx,
     )
 
 
-def proportion_ci(numerator, denominator, *, multiplier: float = 100, level: float = 0.95):
+def proportion_ci(numerator, denominator, *, multiplier=100, level: float = 0.95):
     """Wilson score interval of a proportion, as PHEindicatormethods' ``phe_proportion``.
 
     A numerator above its denominator (service counts that include non-resident women) keeps its
-    value as computed; its interval is computed on ``min(numerator, denominator)``.
+    value as computed; its interval is computed on ``min(numerator, denominator)`` (DESIGN.md).
 
     Parameters
     ----------
     numerator, denominator : array-like
-    multiplier : float
-        100 for a percentage, 10_000 for a rate per 10,000.
+        Counts; pandas nullable integers with NA are accepted (NA gives NaN).
+    multiplier : float or array-like
+        100 for a percentage, 10_000 for a rate per 10,000; may vary by row.
     level : float
         Confidence level, a fraction.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``value``, ``lower``, ``upper``, ``ci_method`` ("wilson").
+        Columns ``value``, ``lower``, ``upper``, ``ci_method`` ("wilson"; None where missing).
+
+    Raises
+    ------
+    MchError
+        Negative numerators or denominators; a level that is not a fraction.
+
+    Notes
+    -----
+    value = x/n × multiplier; limits from :func:`wilson_limits` on min(x, n), × multiplier.
 
     References
     ----------
     Wilson EB (1927). JASA 22:209-212. PHEindicatormethods 2.1.0, ``phe_proportion``.
+
+    Examples
+    --------
+    >>> proportion_ci([0, 10], [10, 20]).round(2)
+       value  lower  upper ci_method
+    0    0.0   0.00  27.75    wilson
+    1   50.0  29.93  70.07    wilson
     """
     idx = _index_of(numerator, denominator)
-    x = np.asarray(numerator, dtype=float)
-    n = np.asarray(denominator, dtype=float)
+    x = _as_float(numerator)
+    n = _as_float(denominator)
+    check_level(level)
+    _check_non_negative(x, "numerators")
+    _check_non_negative(n, "denominators")
+    x, n = np.broadcast_arrays(x, n)
+    x = np.atleast_1d(x)
+    n = np.atleast_1d(n)
+    mult = np.asarray(multiplier, dtype=float)
     lo, up = wilson_limits(np.minimum(x, n), n, level=level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan) * multiplier
-    method = np.where(np.isnan(x) | ~(n > 0), None, "wilson")
+    ok = n > 0
+    value = np.where(ok, x / np.where(ok, n, 1), np.nan) * mult
+    method = np.where(np.isnan(x) | ~ok, None, "wilson").astype(object)
     return pd.DataFrame(
-        {"value": value, "lower": lo * multiplier, "upper": up * multiplier, "ci_method": method},
+        {"value": value, "lower": lo * mult, "upper": up * mult, "ci_method": method},
         index=idx,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# 2. change for one region
+# --------------------------------------------------------------------------------------------
+
+
+def _binom_two_sided_p(x, n, p):
+    """Two-sided exact binomial p-value exactly as R's ``binom.test`` (and scipy's binomtest).
+
+    Vectorised: the count of outcomes in the opposite tail whose probability does not exceed
+    ``dbinom(x) * (1 + 1e-7)`` is found by bisection (the pmf is monotone on each side of the
+    mode), so no Python loop over rows. NaN where n is 0 or missing.
+    """
+    x, n, p = np.broadcast_arrays(_as_float(x), _as_float(n), _as_float(p))
+    x, n, p = (np.atleast_1d(a).astype(float) for a in (x, n, p))
+    out = np.full(x.shape, np.nan)
+    ok = (n > 0) & ~np.isnan(x) & ~np.isnan(p)
+    if not ok.any():
+        return out
+    x, n, p = x[ok], n[ok], p[ok]
+    m = n * p
+    d = _st.binom.pmf(x, n, p) * _R_REL_ERR
+    res = np.ones(x.shape)
+    below = x < m
+    above = x > m
+    # x below the mean: first k >= ceil(m) with pmf(k) <= d; p = P(X <= x) + P(X >= k).
+    if below.any():
+        lo = np.ceil(m[below])
+        hi = n[below] + 1  # "none found" sentinel
+        nb, pb, db = n[below], p[below], d[below]
+        for _ in range(64):
+            active = lo < hi
+            if not active.any():
+                break
+            mid = np.floor((lo + hi) / 2)
+            ok_mid = _st.binom.pmf(mid, nb, pb) <= db
+            hi = np.where(active & ok_mid, mid, hi)
+            lo = np.where(active & ~ok_mid, mid + 1, lo)
+        res[below] = _st.binom.cdf(x[below], nb, pb) + _st.binom.sf(lo - 1, nb, pb)
+    # x above the mean: last k <= floor(m) with pmf(k) <= d; p = P(X <= k) + P(X >= x).
+    if above.any():
+        lo = np.full(above.sum(), -1.0)  # "none found" sentinel
+        hi = np.floor(m[above])
+        na, pa, da = n[above], p[above], d[above]
+        for _ in range(64):
+            active = lo < hi
+            if not active.any():
+                break
+            mid = np.ceil((lo + hi) / 2)
+            ok_mid = _st.binom.pmf(mid, na, pa) <= da
+            lo = np.where(active & ok_mid, mid, lo)
+            hi = np.where(active & ~ok_mid, mid - 1, hi)
+        res[above] = _st.binom.cdf(lo, na, pa) + _st.binom.sf(x[above] - 1, na, pa)
+    out[ok] = np.minimum(res, 1.0)
+    return out
+
+
+def _verdict(lower, upper, null):
+    """'rise' if the interval lies above ``null``, 'fall' if below, else no change."""
+    lower = np.asarray(lower, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    v = np.where(lower > null, "rise", np.where(upper < null, "fall", "no_significant_change"))
+    return v.astype(object)
+
+
+def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) -> pd.DataFrame:
+    """Change of a rate from a first year or period (1) to a second (2).
+
+    Rate ratio (2 over 1) with the exact conditional interval and p-value of R's
+    ``poisson.test`` and, alongside, the Wald interval on the log scale; rate difference (2
+    minus 1) with the MOVER interval; a plain verdict.
+
+    Parameters
+    ----------
+    d1, n1 : array-like
+        Events and denominator (e.g. live births) of the first year or pooled period.
+    d2, n2 : array-like
+        The same for the second.
+    multiplier : float or array-like
+        Scale of the rates and their difference (100_000 for MMR, 1000 for IMR).
+    level : float
+        Confidence level, a fraction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``value_a, value_b`` (rates × multiplier), ``ratio, ratio_lower, ratio_upper``
+        (exact conditional), ``p_value`` (exact conditional, two-sided),
+        ``log_ratio_se, ratio_wald_lower, ratio_wald_upper, p_value_wald``,
+        ``difference, difference_lower, difference_upper`` (× multiplier), ``verdict``,
+        ``method``. Indexed like the input when it is a Series.
+
+    Notes
+    -----
+    Exact conditional (Clopper-Pearson on the split of events): given D = d1 + d2, d2 ~
+    Binomial(D, π) with π = RR·n2 / (RR·n2 + n1). With πL = Beta⁻¹(α/2; d2, D − d2 + 1) and
+    πU = Beta⁻¹(1 − α/2; d2 + 1, D − d2), RR limits = π/(1 − π) · n1/n2 (upper = ∞ when
+    d1 = 0). The p-value is R's two-sided ``binom.test(d2, D, n2/(n1 + n2))`` (sum of the
+    probabilities of outcomes no more likely than the observed one).
+
+    Wald: log RR ± z·sqrt(1/d1 + 1/d2), p = 2Φ(−|log RR|/SE); NaN when a count is 0.
+
+    Difference (MOVER, Zou & Donner 2008; Li, Tang & Wong 2011) with the single-rate limits
+    (l, u) of :func:`rate_ci` (exact < 10 events, Byar from 10)::
+
+        L = (r2 − r1) − sqrt((r2 − l2)² + (u1 − r1)²)
+        U = (r2 − r1) + sqrt((u2 − r2)² + (r1 − l1)²)
+
+    Verdict from the exact rate-ratio interval: 'rise' if its lower limit > 1, 'fall' if its
+    upper limit < 1, else 'no_significant_change'; 'not_compared' when an input is missing or a
+    denominator is 0. With no events in either period the ratio is undefined (NaN) and the
+    verdict is 'no_significant_change' (p = 1).
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). Statistical methods in cancer research, vol. II, §2.2. IARC.
+    R Core Team, ``stats::poisson.test`` (two-sample case) and ``binom.test``.
+    Zou GY, Donner A (2008). Construction of confidence limits about effect measures: a general
+    approach. Stat Med 27:1693-1702. Li HQ, Tang ML, Wong WK (2011). Confidence intervals for
+    ratio of two Poisson rates using the method of variance estimates recovery. Comput Stat
+    29:869-889.
+
+    Examples
+    --------
+    >>> r = compare_rates(8, 29400, 5, 26700, multiplier=100_000)
+    >>> r[["ratio", "ratio_lower", "ratio_upper", "p_value", "verdict"]].round(3)
+       ratio  ratio_lower  ratio_upper  p_value                verdict
+    0  0.688        0.177        2.386    0.587  no_significant_change
+    """
+    idx = _index_of(d1, n1, d2, n2)
+    arrs = [np.atleast_1d(_as_float(a)) for a in (d1, n1, d2, n2)]
+    for a, what in zip(arrs, ("events (first)", "denominators (first)", "events (second)",
+                              "denominators (second)")):
+        _check_non_negative(a, what)
+    d1, n1, d2, n2 = np.broadcast_arrays(*arrs)
+    level = check_level(level)
+    alpha = 1 - level
+    z = _z(level)
+    mult = np.asarray(multiplier, dtype=float)
+
+    ci1 = rate_ci(d1, n1, multiplier=1.0, level=level)
+    ci2 = rate_ci(d2, n2, multiplier=1.0, level=level)
+    r1, l1, u1 = (ci1[c].to_numpy(float) for c in ("value", "lower", "upper"))
+    r2, l2, u2 = (ci2[c].to_numpy(float) for c in ("value", "lower", "upper"))
+    usable = ~np.isnan(r1) & ~np.isnan(r2)
+
+    total = d1 + d2
+    has = usable & (total > 0)
+    tot_s = np.where(has, total, 1.0)
+    d2s = np.where(has, d2, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pi_lo = np.where(d2s > 0, _st.beta.ppf(alpha / 2, np.maximum(d2s, 1e-300),
+                                               tot_s - d2s + 1), 0.0)
+        pi_hi = np.where(d2s < tot_s, _st.beta.ppf(1 - alpha / 2, d2s + 1,
+                                                   np.maximum(tot_s - d2s, 1e-300)), 1.0)
+        k = np.where(has, n1 / np.where(has, n2, 1), np.nan)
+        odds_lo = pi_lo / (1 - pi_lo)
+        odds_hi = np.where(pi_hi < 1, pi_hi / np.where(pi_hi < 1, 1 - pi_hi, 1), np.inf)
+        rr_lo = np.where(has, odds_lo * k, np.nan)
+        rr_hi = np.where(has, odds_hi * k, np.nan)
+        ratio = np.where(has & (r1 > 0), r2 / np.where(r1 > 0, r1, 1), np.where(has, np.inf, np.nan))
+        p0 = np.where(has, n2 / (n1 + n2), np.nan)
+    p_exact = _binom_two_sided_p(np.where(has, d2, np.nan), np.where(has, total, 0.0), p0)
+    p_exact = np.where(usable & ~has, 1.0, p_exact)
+
+    wald_ok = usable & (d1 > 0) & (d2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.where(wald_ok, np.sqrt(1 / np.where(wald_ok, d1, 1) + 1 / np.where(wald_ok, d2, 1)),
+                      np.nan)
+        logrr = np.where(wald_ok, np.log(np.where(wald_ok, ratio, 1.0)), np.nan)
+    wl = np.exp(logrr - z * se)
+    wu = np.exp(logrr + z * se)
+    p_wald = 2 * _st.norm.sf(np.abs(logrr / se)) if wald_ok.any() else np.full(d1.shape, np.nan)
+    p_wald = np.where(wald_ok, p_wald, np.nan)
+
+    diff = r2 - r1
+    dl = diff - np.sqrt((r2 - l2) ** 2 + (u1 - r1) ** 2)
+    du = diff + np.sqrt((u2 - r2) ** 2 + (r1 - l1) ** 2)
+
+    verdict = _verdict(rr_lo, rr_hi, 1.0)
+    verdict = np.where(usable & ~has, "no_significant_change", verdict)
+    verdict = np.where(usable, verdict, "not_compared").astype(object)
+    method = np.where(
+        usable,
+        "rate ratio: exact conditional (poisson.test); difference: MOVER (exact/Byar limits)",
+        None,
+    ).astype(object)
+    return pd.DataFrame(
+        {
+            "value_a": r1 * mult,
+            "value_b": r2 * mult,
+            "ratio": ratio,
+            "ratio_lower": rr_lo,
+            "ratio_upper": rr_hi,
+            "p_value": p_exact,
+            "log_ratio_se": se,
+            "ratio_wald_lower": wl,
+            "ratio_wald_upper": wu,
+            "p_value_wald": p_wald,
+            "difference": diff * mult,
+            "difference_lower": dl * mult,
+            "difference_upper": du * mult,
+            "verdict": verdict,
+            "method": method,
+        },
+        index=idx,
+    )
+
+
+def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) -> pd.DataFrame:
+    """Change of a proportion from a first year or period (1) to a second (2).
+
+    Difference (2 minus 1, in percentage points when ``multiplier`` = 100) with Newcombe's
+    hybrid score interval (method 10), a two-proportion z test and a plain verdict.
+
+    Parameters
+    ----------
+    x1, n1 : array-like
+        Numerator and denominator of the first year or pooled period.
+    x2, n2 : array-like
+        The same for the second.
+    multiplier : float or array-like
+        Scale of the proportions and of their difference.
+    level : float
+        Confidence level, a fraction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``value_a, value_b, difference, difference_lower, difference_upper`` (× multiplier),
+        ``p_value``, ``verdict``, ``method``. Indexed like the input when it is a Series.
+
+    Notes
+    -----
+    With Wilson limits (l_i, u_i) of p_i = x_i/n_i (:func:`wilson_limits`)::
+
+        L = (p2 − p1) − sqrt((p2 − l2)² + (u1 − p1)²)
+        U = (p2 − p1) + sqrt((u2 − p2)² + (p1 − l1)²)
+
+    p-value: pooled two-proportion z test, z = (p2 − p1)/sqrt(p̄(1 − p̄)(1/n1 + 1/n2)),
+    p̄ = (x1 + x2)/(n1 + n2); p = 1 when p̄ is 0 or 1 (no variation). The verdict comes from
+    the Newcombe interval (lower > 0: 'rise', upper < 0: 'fall', else
+    'no_significant_change'; 'not_compared' when an input is missing or a denominator is 0);
+    in rare borderline cases the z test and the interval disagree.
+
+    A numerator above its denominator (coverage counted on live births that includes
+    non-resident women) is capped at the denominator for the comparison, as for the interval
+    of a single proportion (DESIGN.md).
+
+    References
+    ----------
+    Newcombe RG (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. Stat Med 17:873-890 (method 10).
+    Altman DG, Machin D, Bryant TN, Gardner MJ (2000). Statistics with Confidence, 2nd ed.,
+    BMJ Books, pp 49-51.
+
+    Examples
+    --------
+    >>> r = compare_proportions(48, 80, 56, 70, multiplier=1)
+    >>> r[["difference", "difference_lower", "difference_upper", "verdict"]].round(4)
+       difference  difference_lower  difference_upper verdict
+    0         0.2            0.0524            0.3339    rise
+    """
+    idx = _index_of(x1, n1, x2, n2)
+    arrs = [np.atleast_1d(_as_float(a)) for a in (x1, n1, x2, n2)]
+    for a, what in zip(arrs, ("numerators (first)", "denominators (first)",
+                              "numerators (second)", "denominators (second)")):
+        _check_non_negative(a, what)
+    x1, n1, x2, n2 = np.broadcast_arrays(*arrs)
+    x1 = np.minimum(x1, n1)
+    x2 = np.minimum(x2, n2)
+    level = check_level(level)
+    z = _z(level)
+    mult = np.asarray(multiplier, dtype=float)
+    usable = (n1 > 0) & (n2 > 0) & ~np.isnan(x1) & ~np.isnan(x2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.where(usable, x1 / n1, np.nan)
+        p2 = np.where(usable, x2 / n2, np.nan)
+    l1, u1 = wilson_limits(x1, n1, level=level)
+    l2, u2 = wilson_limits(x2, n2, level=level)
+    diff = p2 - p1
+    lo = diff - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    hi = diff + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pbar = (x1 + x2) / (n1 + n2)
+        var = pbar * (1 - pbar) * (1 / n1 + 1 / n2)
+        zstat = np.where(var > 0, diff / np.sqrt(np.where(var > 0, var, 1)), 0.0)
+    pval = np.where(usable, 2 * _st.norm.sf(np.abs(zstat)), np.nan)
+    verdict = np.where(usable, _verdict(lo, hi, 0.0), "not_compared").astype(object)
+    method = np.where(usable, "Newcombe hybrid score (method 10); pooled z test", None)
+    return pd.DataFrame(
+        {
+            "value_a": p1 * mult,
+            "value_b": p2 * mult,
+            "difference": diff * mult,
+            "difference_lower": lo * mult,
+            "difference_upper": hi * mult,
+            "p_value": pval,
+            "verdict": verdict,
+            "method": method.astype(object),
+        },
+        index=idx,
+    )
+
+
+def _registry_columns(indicators, registry) -> pd.DataFrame:
+    """Registry rows (id, kind, multiplier, direction, unit) for the given indicator ids."""
+    from mchanalysis.indicators import indicator_meta, load_registry  # stats is imported there
+
+    reg = load_registry() if registry is None else registry
+    for ind in pd.unique(pd.Series(indicators)):
+        indicator_meta(ind, reg)  # raises MchError for an unknown id
+    cols = ["id", "kind", "multiplier", "direction", "unit"]
+    return reg[cols].rename(columns={"id": "indicator"})
+
+
+def _require_columns(table: pd.DataFrame, cols, what: str) -> None:
+    missing = [c for c in cols if c not in table.columns]
+    if missing:
+        raise MchError(f"{what}: missing column(s) {', '.join(missing)}")
+
+
+def _period(years, name: str) -> tuple[int, int]:
+    if years is None:
+        return None
+    if np.ndim(years) == 0:
+        y0 = y1 = int(years)
+    else:
+        if len(years) != 2:
+            raise MchError(f"{name} must be a year or a pair (first_year, last_year), got {years!r}")
+        y0, y1 = int(years[0]), int(years[1])
+    if y1 < y0:
+        raise MchError(f"{name}: the last year {y1} is before the first year {y0}")
+    return y0, y1
+
+
+def change_table(
+    indicator_table: pd.DataFrame,
+    *,
+    region_code=None,
+    year_a=None,
+    year_b=None,
+    period_a=None,
+    period_b=None,
+    level: float = 0.95,
+    registry: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Change of every indicator of one or more regions between two years or pooled periods.
+
+    Counts are pooled within each period (numerators and denominators summed, never rates
+    averaged), then compared with :func:`compare_rates` or :func:`compare_proportions`
+    according to the indicator's ``kind`` in the registry, at its ``multiplier``.
+
+    Parameters
+    ----------
+    indicator_table : pandas.DataFrame
+        The indicator table: columns ``region_code, year, indicator, numerator,
+        denominator`` (``region_name`` kept if present).
+    region_code : str or list of str, optional
+        Region(s) to compare; default every region of the table.
+    year_a, year_b : int, optional
+        Two single years (first, second). Give either these or the periods.
+    period_a, period_b : (int, int), optional
+        Two periods (first year, last year), inclusive, pooled.
+    level : float
+        Confidence level, a fraction.
+    registry : pandas.DataFrame, optional
+        The indicator registry (default :func:`mchanalysis.indicators.load_registry`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region and indicator: ``region_code`` (``region_name``), ``indicator,
+        period_a, period_b`` (e.g. "2010-2014"), ``n_years_a, n_years_b`` (years with data),
+        ``numerator_a, denominator_a, numerator_b, denominator_b``, the columns of
+        :func:`compare_rates` (proportions: ratio columns NaN), ``unit, conf_level, note``.
+        ``note`` is '' or 'incomplete_period_a' / 'incomplete_period_b' (some years of the
+        period have no data; the pooled counts cover the years present) or
+        'missing_period_a' / 'missing_period_b' (no data; verdict 'not_compared').
+        Sorted by region_code and registry order of the indicators.
+
+    Raises
+    ------
+    MchError
+        Missing columns, unknown indicators, unknown region codes, bad periods.
+
+    References
+    ----------
+    See :func:`compare_rates` and :func:`compare_proportions`.
+    """
+    _require_columns(
+        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
+        "indicator table",
+    )
+    if (year_a is None) != (year_b is None) or (period_a is None) != (period_b is None):
+        raise MchError("give both year_a and year_b, or both period_a and period_b")
+    if (year_a is None) == (period_a is None):
+        raise MchError("give either year_a/year_b or period_a/period_b (not both, not neither)")
+    pa = _period(year_a if year_a is not None else period_a, "period_a")
+    pb = _period(year_b if year_b is not None else period_b, "period_b")
+    level = check_level(level)
+
+    t = indicator_table
+    if region_code is not None:
+        codes = [region_code] if isinstance(region_code, str) else list(region_code)
+        unknown = sorted(set(codes) - set(t["region_code"]))
+        if unknown:
+            raise MchError(f"region code(s) not in the indicator table: {', '.join(unknown)}")
+        t = t[t["region_code"].isin(codes)]
+    t = t.assign(
+        numerator=pd.Series(t["numerator"]).astype("float64"),
+        denominator=pd.Series(t["denominator"]).astype("float64"),
+    )
+    t = t[t["numerator"].notna() & t["denominator"].notna()]
+    keys = ["region_code", "indicator"]
+
+    def pooled(p, tag):
+        sel = t[(t["year"] >= p[0]) & (t["year"] <= p[1])]
+        g = sel.groupby(keys, sort=False).agg(
+            numerator=("numerator", "sum"), denominator=("denominator", "sum"),
+            n_years=("year", "nunique"),
+        )
+        return g.add_suffix(f"_{tag}")
+
+    all_pairs = indicator_table[keys].drop_duplicates()
+    if region_code is not None:
+        all_pairs = all_pairs[all_pairs["region_code"].isin(codes)]
+    out = all_pairs.set_index(keys).join(pooled(pa, "a")).join(pooled(pb, "b")).reset_index()
+    reg = _registry_columns(out["indicator"], registry)
+    out = out.merge(reg, on="indicator", how="left")
+    for tag in ("a", "b"):
+        out[f"n_years_{tag}"] = out[f"n_years_{tag}"].fillna(0).astype(int)
+    label = lambda p: str(p[0]) if p[0] == p[1] else f"{p[0]}-{p[1]}"  # noqa: E731
+    out.insert(2, "period_a", label(pa))
+    out.insert(3, "period_b", label(pb))
+
+    res_cols = [
+        "value_a", "value_b", "ratio", "ratio_lower", "ratio_upper", "p_value", "log_ratio_se",
+        "ratio_wald_lower", "ratio_wald_upper", "p_value_wald", "difference",
+        "difference_lower", "difference_upper", "verdict", "method",
+    ]
+    res = pd.DataFrame(index=out.index, columns=res_cols, dtype=object)
+    args = [out[c].to_numpy(float) for c in ("numerator_a", "denominator_a", "numerator_b",
+                                             "denominator_b")]
+    mult = out["multiplier"].to_numpy(float)
+    for kind, fn in (("rate", compare_rates), ("proportion", compare_proportions)):
+        m = (out["kind"] == kind).to_numpy()
+        if m.any():
+            r = fn(*(a[m] for a in args), multiplier=mult[m], level=level)
+            for c in r.columns:
+                res.loc[m, c] = r[c].to_numpy()
+    for c in res_cols:
+        if c not in ("verdict", "method"):
+            res[c] = pd.to_numeric(res[c])
+    out = pd.concat([out, res], axis=1)
+
+    full_a, full_b = pa[1] - pa[0] + 1, pb[1] - pb[0] + 1
+    note = np.full(len(out), "", dtype=object)
+    for tag, full in (("a", full_a), ("b", full_b)):
+        ny = out[f"n_years_{tag}"].to_numpy()
+        note = np.where((note == "") & (ny == 0), f"missing_period_{tag}", note)
+        note = np.where((note == "") & (ny > 0) & (ny < full), f"incomplete_period_{tag}", note)
+    out["note"] = note
+    out["conf_level"] = level
+
+    order = {k: i for i, k in enumerate(reg["indicator"])}
+    out = out.assign(_o=out["indicator"].map(order)).sort_values(
+        ["region_code", "_o"], kind="stable").drop(columns="_o")
+    if "region_name" in indicator_table.columns:
+        names = indicator_table.drop_duplicates("region_code").set_index("region_code")["region_name"]
+        out.insert(1, "region_name", out["region_code"].map(names))
+    cols = [c for c in out.columns if c not in ("kind", "multiplier", "direction")]
+    return out[cols].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. benchmark comparison (Fingertips)
+# --------------------------------------------------------------------------------------------
+
+
+def compare_with_benchmark(lower, upper, benchmark, direction="neutral"):
+    """Fingertips comparison of intervals with benchmark values.
+
+    Parameters
+    ----------
+    lower, upper : array-like of float
+        The region's confidence limits.
+    benchmark : array-like of float
+        The benchmark values (same units).
+    direction : str or array-like of str
+        'lower_is_better', 'higher_is_better' or 'neutral' per row.
+
+    Returns
+    -------
+    comparison, verdict : numpy.ndarray of object
+        ``comparison``: 'higher' (lower limit above the benchmark), 'lower' (upper limit below),
+        'similar' (the interval contains it), 'not_compared' (a missing value). ``verdict``:
+        'better' / 'similar' / 'worse' / 'not_compared' for indicators with a direction; for
+        neutral ones it repeats ``comparison``.
+
+    References
+    ----------
+    Public Health England (2018). Fingertips technical guide: comparing with a benchmark.
+    PHE Technical Guide, Confidence intervals (2018), "Comparing an indicator value with a
+    benchmark".
+    """
+    lower = _as_float(lower)
+    upper = _as_float(upper)
+    bench = _as_float(benchmark)
+    lower, upper, bench = np.broadcast_arrays(lower, upper, bench)
+    missing = np.isnan(lower) | np.isnan(upper) | np.isnan(bench)
+    comp = np.where(lower > bench, "higher", np.where(upper < bench, "lower", "similar"))
+    comp = np.where(missing, "not_compared", comp).astype(object)
+    direction = np.broadcast_to(np.asarray(direction, dtype=object), comp.shape)
+    bad = sorted(set(direction.ravel()) - {"lower_is_better", "higher_is_better", "neutral"})
+    if bad:
+        raise MchError(f"unknown direction(s): {', '.join(map(str, bad))}")
+    better_when = np.where(direction == "lower_is_better", "lower", "higher")
+    worse_when = np.where(direction == "lower_is_better", "higher", "lower")
+    verdict = np.where(comp == better_when, "better", np.where(comp == worse_when, "worse", comp))
+    verdict = np.where(direction == "neutral", comp, verdict).astype(object)
+    return comp, verdict
+
+
+def benchmark_compare(
+    indicator_table: pd.DataFrame,
+    benchmark="parent",
+    *,
+    levels=(0.95, 0.998),
+    label: str | None = None,
+    registry: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Compare each region's indicator with its parent region or a national value (Fingertips).
+
+    Each region's interval is recomputed from its numerator and denominator at every level
+    (Wilson for proportions, exact/Byar for rates, :func:`proportion_ci` / :func:`rate_ci`) and
+    compared with the benchmark value by :func:`compare_with_benchmark`, respecting the
+    indicator's ``direction``.
+
+    Parameters
+    ----------
+    indicator_table : pandas.DataFrame
+        Columns ``region_code, year, indicator, numerator, denominator`` (and ``parent_code``
+        for ``benchmark="parent"``; ``region_name`` is kept if present).
+    benchmark : "parent" or pandas.DataFrame
+        "parent": the parent region's pooled value from the same table (same year and
+        indicator). A DataFrame: columns ``indicator, year, value`` (value in the indicator's
+        unit, e.g. national MMR per 100,000), one row per indicator and year.
+    levels : sequence of float
+        Confidence levels (fractions); one output row per level.
+    label : str, optional
+        Name of the benchmark in the output (default "parent" or "national").
+    registry : pandas.DataFrame, optional
+        The indicator registry (default :func:`mchanalysis.indicators.load_registry`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long: one row per region, year, indicator and level: ``region_code`` (``region_name``),
+        ``year, indicator, numerator, denominator, value, conf_level, lower, upper, benchmark,
+        benchmark_value, comparison, verdict, direction``; sorted by region, year, registry
+        order, level. 'not_compared' where the region's value or the benchmark is missing
+        (the top region has no parent).
+
+    Raises
+    ------
+    MchError
+        Missing columns, unknown indicators, duplicate benchmark rows, bad levels.
+
+    References
+    ----------
+    Public Health England. Fingertips: "Compared with benchmark" (95 % and 99.8 % confidence
+    intervals); PHE Technical Guide: Confidence intervals (2018).
+    """
+    _require_columns(
+        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
+        "indicator table",
+    )
+    levels = [check_level(lv) for lv in np.atleast_1d(levels)]
+    t = indicator_table.reset_index(drop=True)
+    reg = _registry_columns(t["indicator"], registry)
+    t = t.merge(reg, on="indicator", how="left", validate="many_to_one")
+    num = t["numerator"].astype("float64").to_numpy()
+    den = t["denominator"].astype("float64").to_numpy()
+    mult = t["multiplier"].to_numpy(float)
+    is_rate = (t["kind"] == "rate").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(den > 0, num / np.where(den > 0, den, 1) * mult, np.nan)
+
+    if isinstance(benchmark, str):
+        if benchmark != "parent":
+            raise MchError(f"benchmark must be 'parent' or a table (indicator, year, value), got {benchmark!r}")
+        _require_columns(indicator_table, ["parent_code"], "benchmark='parent' needs the indicator table")
+        own = pd.DataFrame({"region_code": t["region_code"], "year": t["year"],
+                            "indicator": t["indicator"], "benchmark_value": value})
+        own = own.drop_duplicates(["region_code", "year", "indicator"])
+        look = t[["parent_code", "year", "indicator"]].rename(columns={"parent_code": "region_code"})
+        bval = look.merge(own, on=["region_code", "year", "indicator"], how="left")["benchmark_value"]
+        label = label or "parent"
+    else:
+        _require_columns(benchmark, ["indicator", "year", "value"], "benchmark table")
+        dup = benchmark.duplicated(["indicator", "year"])
+        if dup.any():
+            r = benchmark[dup].iloc[0]
+            raise MchError(f"benchmark table has more than one value for {r['indicator']} {r['year']}")
+        b = benchmark[["indicator", "year", "value"]].rename(columns={"value": "benchmark_value"})
+        bval = t[["indicator", "year"]].merge(b, on=["indicator", "year"], how="left")["benchmark_value"]
+        label = label or "national"
+    bval = pd.to_numeric(bval).to_numpy(float)
+
+    keep = [c for c in ("region_code", "region_name", "year", "indicator") if c in t.columns]
+    parts = []
+    for lv in levels:
+        lo = np.full(len(t), np.nan)
+        up = np.full(len(t), np.nan)
+        if is_rate.any():
+            ci = rate_ci(num[is_rate], den[is_rate], multiplier=mult[is_rate], level=lv)
+            lo[is_rate], up[is_rate] = ci["lower"].to_numpy(), ci["upper"].to_numpy()
+        if (~is_rate).any():
+            ci = proportion_ci(num[~is_rate], den[~is_rate], multiplier=mult[~is_rate], level=lv)
+            lo[~is_rate], up[~is_rate] = ci["lower"].to_numpy(), ci["upper"].to_numpy()
+        comp, verdict = compare_with_benchmark(lo, up, bval, t["direction"].to_numpy(object))
+        part = t[keep].copy()
+        part["numerator"] = t["numerator"]
+        part["denominator"] = t["denominator"]
+        part["value"] = value
+        part["conf_level"] = lv
+        part["lower"] = lo
+        part["upper"] = up
+        part["benchmark"] = label
+        part["benchmark_value"] = bval
+        part["comparison"] = comp
+        part["verdict"] = verdict
+        part["direction"] = t["direction"].to_numpy()
+        part["_row"] = np.arange(len(t))
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    order = {k: i for i, k in enumerate(reg["indicator"])}
+    out = out.assign(_o=out["indicator"].map(order)).sort_values(
+        ["region_code", "year", "_o", "_row", "conf_level"], kind="stable")
+    return out.drop(columns=["_o", "_row"]).reset_index(drop=True)
