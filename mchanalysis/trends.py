@@ -1,0 +1,280 @@
+"""Log-linear trend of a rate: annual percent change (APC) from a Poisson or negative binomial GLM.
+
+The model for deaths d_t among live births B_t in year t::
+
+    log E[d_t] = log B_t + b0 + b1 t,            APC = 100 (exp(b1) - 1)
+
+fitted with statsmodels' GLM (Poisson family, ``offset = log B``). Overdispersion is checked with
+Pearson's statistic X² = sum (d - mu)² / mu on n - 2 degrees of freedom; when X² exceeds the
+upper ``overdispersion_alpha`` quantile of chi-square(n - 2) the fallback model is used:
+
+* ``'negbin'`` (default): negative binomial (NB2, var = mu + mu²/theta) with theta estimated by
+  maximum likelihood, alternating theta (Newton steps on the score, as MASS::theta.ml) and the
+  GLM for fixed theta (statsmodels ``families.NegativeBinomial``) until both settle, which is
+  MASS::glm.nb's algorithm; standard errors are the GLM's at the final theta, as glm.nb reports.
+  The theta step is hand-written because statsmodels' discrete ``NegativeBinomial`` estimates
+  alpha jointly and fails to converge on near-Poisson series, where glm.nb's theta runs off to
+  very large values.
+* ``'quasipoisson'``: Poisson estimates with standard errors multiplied by sqrt(max(1, X²/df))
+  (dispersion floored at 1: never narrower than Poisson).
+
+The interval is Wald's on the log scale: 100 (exp(b1 ± z se) - 1).
+
+References
+----------
+Venables WN, Ripley BD (2002). Modern Applied Statistics with S, 4th ed., §7.4 (glm.nb).
+McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed., §4.5 (overdispersion).
+Kim HJ, Fay MP, Feuer EJ, Midthune DN (2000). Stat Med 19:335-351 (APC = 100(e^b - 1)).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import special as _sp
+from scipy import stats as _st
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+from mchanalysis.errors import MchError
+
+MODELS = ("auto", "poisson", "negbin", "quasipoisson")
+
+TREND_COLUMNS = ["start", "end", "n_years", "apc", "apc_lower", "apc_upper", "p_value", "model",
+                 "beta", "se", "dispersion", "theta", "deviance", "aic", "conf_level", "reason"]
+
+
+@dataclass
+class TrendResult:
+    """A log-linear trend: APC with its interval and the model that produced it.
+
+    Attributes
+    ----------
+    apc, apc_lower, apc_upper : float
+        Annual percent change 100(e^b - 1) and its Wald limits (NaN when not estimable).
+    p_value : float
+        Two-sided Wald test of b = 0 (normal reference).
+    model : str
+        'poisson', 'negbin', 'quasipoisson', or '' when no model could be fitted.
+    beta, se : float
+        Slope per year on the log scale and its standard error.
+    dispersion : float
+        Pearson X²/df of the Poisson fit (the overdispersion check).
+    theta : float
+        Negative binomial theta (NaN unless model = 'negbin').
+    deviance, aic : float
+        Of the model used (AIC counts theta as a parameter, as glm.nb).
+    start, end, n_years : year range and number of years used.
+    conf_level : float
+    reason : str
+        Why there is no APC ('' when there is one).
+    warnings : list of str
+        Notes on the fit (fallback used, missing years left out, non-convergence).
+    result : statsmodels results object or None
+        The raw fit of the model used.
+    """
+
+    apc: float = np.nan
+    apc_lower: float = np.nan
+    apc_upper: float = np.nan
+    p_value: float = np.nan
+    model: str = ""
+    beta: float = np.nan
+    se: float = np.nan
+    dispersion: float = np.nan
+    theta: float = np.nan
+    deviance: float = np.nan
+    aic: float = np.nan
+    start: float = np.nan
+    end: float = np.nan
+    n_years: int = 0
+    conf_level: float = 0.95
+    reason: str = ""
+    warnings: list = field(default_factory=list)
+    result: object = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row with the columns of :data:`TREND_COLUMNS`."""
+        return pd.DataFrame([{c: getattr(self, c) for c in TREND_COLUMNS}], columns=TREND_COLUMNS)
+
+
+def _glm(y, X, offset, family, start=None, scale=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning,
+                                         RuntimeWarning))
+        return sm.GLM(y, X, family=family, offset=offset).fit(
+            start_params=start, scale=scale, tol=1e-12, maxiter=200)
+
+
+def theta_ml(y, mu, *, limit: int = 25, eps: float = np.finfo(float).eps ** 0.25):
+    """ML estimate of the negative binomial theta for fixed means (MASS::theta.ml).
+
+    Newton's method on the score
+    U(θ) = Σ [ψ(θ + y) − ψ(θ) + log θ + 1 − log(θ + μ) − (y + θ)/(θ + μ)],
+    information I(θ) = Σ [−ψ'(θ + y) + ψ'(θ) − 1/θ + 2/(θ + μ) − (y + θ)/(θ + μ)²],
+    starting from θ0 = n / Σ (y/μ − 1)². Returns (theta, converged).
+    """
+    y = np.asarray(y, float)
+    mu = np.asarray(mu, float)
+    n = len(y)
+    denom = np.sum((y / mu - 1) ** 2)
+    t0 = n / denom if denom > 0 else 1e8
+    it, delta = 0, 1.0
+    while it < limit and abs(delta) > eps:
+        it += 1
+        t0 = abs(t0)
+        score = np.sum(_sp.digamma(t0 + y) - _sp.digamma(t0) + np.log(t0) + 1
+                       - np.log(t0 + mu) - (y + t0) / (t0 + mu))
+        info = np.sum(-_sp.polygamma(1, t0 + y) + _sp.polygamma(1, t0) - 1 / t0
+                      + 2 / (t0 + mu) - (y + t0) / (t0 + mu) ** 2)
+        delta = score / info
+        t0 = t0 + delta
+    if t0 < 0:
+        return 0.0, False
+    return float(t0), it < limit
+
+
+def _glm_nb(y, X, offset, pois):
+    """MASS::glm.nb: alternate theta.ml and the NB GLM for fixed theta until both settle."""
+    notes = []
+    mu = pois.fittedvalues
+    theta, ok = theta_ml(y, mu)
+    if not ok:
+        notes.append("theta iteration limit reached (theta large: little overdispersion)")
+    fit = pois
+    prev_dev = None
+    for _ in range(25):
+        fit = _glm(y, X, offset, sm.families.NegativeBinomial(alpha=1 / theta),
+                   start=fit.params)
+        theta_new, ok = theta_ml(y, fit.fittedvalues)
+        if not ok and "theta iteration limit" not in " ".join(notes):
+            notes.append("theta iteration limit reached (theta large: little overdispersion)")
+        done = prev_dev is not None and (abs(prev_dev - fit.deviance) / (abs(fit.deviance) + 0.1)
+                                         + abs(theta_new - theta) / theta < 1e-10)
+        prev_dev, theta = fit.deviance, theta_new
+        if done:
+            break
+    fit = _glm(y, X, offset, sm.families.NegativeBinomial(alpha=1 / theta), start=fit.params)
+    return fit, theta, notes
+
+
+def _nb_loglik(y, mu, theta):
+    return float(np.sum(_sp.gammaln(theta + y) - _sp.gammaln(theta) - _sp.gammaln(y + 1)
+                        + theta * np.log(theta / (theta + mu)) + y * np.log(mu / (theta + mu))))
+
+
+def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = "auto",
+                    fallback: str = "negbin", overdispersion_alpha: float = 0.05) -> TrendResult:
+    """APC of a rate from a log-linear Poisson (or negative binomial) regression.
+
+    Parameters
+    ----------
+    years : array-like of int
+        Calendar years (distinct).
+    deaths : array-like of int
+        Events per year (zeros allowed). Years with a missing count or denominator are left out
+        and named in ``warnings``.
+    births : array-like of int
+        Denominators per year (live births), positive.
+    level : float
+        Confidence level, a fraction (0.95).
+    model : {'auto', 'poisson', 'negbin', 'quasipoisson'}
+        'auto': Poisson unless overdispersed, then ``fallback``.
+    fallback : {'negbin', 'quasipoisson'}
+        Model used for overdispersed series under 'auto'.
+    overdispersion_alpha : float
+        Overdispersed when Pearson X² > chi2.ppf(1 - overdispersion_alpha, n - 2).
+
+    Returns
+    -------
+    TrendResult
+        With no APC (and ``reason``) when every count is 0 or fewer than 3 years remain.
+
+    Notes
+    -----
+    log E[d_t] = log B_t + b0 + b1 t; APC = 100(e^b1 - 1); limits 100(e^(b1 ± z se) - 1),
+    z = Φ⁻¹(1 - (1 - level)/2); p = 2(1 - Φ(|b1/se|)). Dispersion = X²/(n - 2) of the Poisson
+    fit. Negative binomial: MASS::glm.nb (see module docstring); AIC = -2 loglik + 2(p + 1).
+    Quasi-Poisson: se = se_Poisson · sqrt(max(1, X²/(n - 2))).
+
+    References
+    ----------
+    Venables & Ripley (2002) MASS §7.4; McCullagh & Nelder (1989) §4.5.
+    """
+    if model not in MODELS:
+        raise MchError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    if fallback not in ("negbin", "quasipoisson"):
+        raise MchError(f"fallback must be 'negbin' or 'quasipoisson', got {fallback!r}")
+    if not 0 < level < 1:
+        raise MchError(f"level must be a fraction between 0 and 1, got {level!r}")
+    t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
+    d = pd.to_numeric(pd.Series(np.asarray(deaths, dtype=object).ravel()),
+                      errors="coerce").to_numpy(float)
+    b = pd.to_numeric(pd.Series(np.asarray(births, dtype=object).ravel()),
+                      errors="coerce").to_numpy(float)
+    if not len(t) == len(d) == len(b):
+        raise MchError("years, deaths and births must have the same length")
+    if np.isnan(t).any():
+        raise MchError("years has missing values")
+    if len(np.unique(t)) != len(t):
+        raise MchError("a year occurs more than once")
+    notes = []
+    miss = np.isnan(d) | np.isnan(b)
+    if miss.any():
+        notes.append("left out (count or denominator not reported): "
+                     + ", ".join(str(int(v)) for v in t[miss]))
+    t, d, b = t[~miss], d[~miss], b[~miss]
+    if (d < 0).any() or (np.floor(d) != d).any():
+        raise MchError("deaths must be non-negative whole numbers")
+    if (b <= 0).any():
+        raise MchError("births must be positive in every year used")
+    order = np.argsort(t)
+    t, d, b = t[order], d[order], b[order]
+    res = TrendResult(conf_level=level, warnings=notes, n_years=len(t),
+                      start=float(t[0]) if len(t) else np.nan,
+                      end=float(t[-1]) if len(t) else np.nan)
+    if len(t) < 3:
+        res.reason = f"fewer than 3 years with data ({len(t)})"
+        return res
+    if d.sum() == 0:
+        res.reason = "no events in any year: the rate's trend cannot be estimated"
+        return res
+
+    X = np.column_stack([np.ones_like(t), t - t[0]])  # centred year: same slope, stable fit
+    offset = np.log(b)
+    pois = _glm(d, X, offset, sm.families.Poisson())
+    df = len(t) - 2
+    x2 = float(pois.pearson_chi2)
+    res.dispersion = x2 / df
+    over = x2 > _st.chi2.ppf(1 - overdispersion_alpha, df)
+    use = model if model != "auto" else (fallback if over else "poisson")
+    if model == "auto" and over:
+        notes.append(f"overdispersed (Pearson X²/df = {res.dispersion:.3g}): {fallback} used")
+
+    if use == "poisson":
+        fit, beta, se = pois, pois.params[1], pois.bse[1]
+        res.deviance, res.aic = float(pois.deviance), float(pois.aic)
+    elif use == "quasipoisson":
+        scale = max(1.0, res.dispersion)
+        fit = _glm(d, X, offset, sm.families.Poisson(), scale=scale)
+        beta, se = fit.params[1], fit.bse[1]
+        res.deviance, res.aic = float(fit.deviance), np.nan
+    else:
+        fit, theta, nb_notes = _glm_nb(d, X, offset, pois)
+        notes.extend(nb_notes)
+        beta, se = fit.params[1], fit.bse[1]
+        res.theta = theta
+        res.deviance = float(fit.deviance)
+        res.aic = -2 * _nb_loglik(d, fit.fittedvalues, theta) + 2 * (X.shape[1] + 1)
+
+    z = _st.norm.ppf(1 - (1 - level) / 2)
+    res.model, res.result = use, fit
+    res.beta, res.se = float(beta), float(se)
+    res.apc = 100 * float(np.expm1(beta))
+    res.apc_lower = 100 * float(np.expm1(beta - z * se))
+    res.apc_upper = 100 * float(np.expm1(beta + z * se))
+    res.p_value = float(2 * _st.norm.sf(abs(beta / se)))
+    return res

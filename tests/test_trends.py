@@ -1,0 +1,100 @@
+"""Log-linear Poisson / negative binomial APC against R (glm, MASS::glm.nb)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mchanalysis.errors import MchError
+from mchanalysis.trends import loglinear_trend
+
+DATA = Path(__file__).parent / "data" / "r_trends"
+SERIES = pd.read_csv(DATA / "trend_series.csv")
+REF = pd.read_csv(DATA / "trends_glm.csv")
+REF = REF[REF["model"].isin(["poisson", "negbin"])].reset_index(drop=True)
+#: relative tolerances (tests/data/r_trends/README.md says why)
+RTOL = {"poisson": 1e-6, "negbin": 1e-4}
+COLUMNS = ["beta", "se", "apc", "apc_lower", "apc_upper", "deviance", "aic"]
+
+
+def _series(code, numerator):
+    s = SERIES[SERIES["region_code"] == code]
+    return s["year"], s[numerator], s["live_births"]
+
+
+@pytest.mark.parametrize("row", REF.to_dict("records"),
+                         ids=lambda r: f"{r['region_code']}-{r['numerator']}-{r['model']}")
+def test_reproduces_r_glm(row):
+    res = loglinear_trend(*_series(row["region_code"], row["numerator"]), model=row["model"])
+    assert res.model == row["model"]
+    for c in COLUMNS:
+        assert getattr(res, c) == pytest.approx(row[c], rel=RTOL[row["model"]]), c
+    if row["model"] == "poisson":
+        assert res.dispersion == pytest.approx(row["dispersion"], rel=1e-6)
+        assert np.isnan(res.theta)
+    elif row["theta"] < 1e4:
+        assert res.theta == pytest.approx(row["theta"], rel=1e-3)
+    else:
+        assert res.theta > 1e4
+
+
+def test_auto_falls_back_to_negbin_only_for_the_overdispersed_series():
+    models = {(c, n): loglinear_trend(*_series(c, n)).model
+              for c in (930101, 930102) for n in ("maternal_deaths", "infant_deaths")}
+    assert models == {(930101, "maternal_deaths"): "poisson",
+                      (930101, "infant_deaths"): "poisson",
+                      (930102, "maternal_deaths"): "negbin",
+                      (930102, "infant_deaths"): "poisson"}
+    res = loglinear_trend(*_series(930102, "maternal_deaths"))
+    assert any("overdispersed" in w for w in res.warnings)
+
+
+def test_quasipoisson_interval_is_wider_by_sqrt_dispersion():
+    pois = loglinear_trend(*_series(930102, "maternal_deaths"), model="poisson")
+    qp = loglinear_trend(*_series(930102, "maternal_deaths"), model="quasipoisson")
+    assert qp.beta == pytest.approx(pois.beta, rel=1e-10)
+    assert qp.se == pytest.approx(pois.se * np.sqrt(1.93647993784088), rel=1e-6)
+
+
+def test_quasipoisson_dispersion_floored_at_one():
+    # 930101 maternal: X²/df = 0.77 < 1, so the interval stays Poisson's
+    pois = loglinear_trend(*_series(930101, "maternal_deaths"), model="poisson")
+    qp = loglinear_trend(*_series(930101, "maternal_deaths"), model="quasipoisson")
+    assert qp.se == pytest.approx(pois.se, rel=1e-9)
+    assert qp.apc_lower == pytest.approx(pois.apc_lower, rel=1e-9)
+
+
+def test_zero_death_years_are_used():
+    years, deaths, births = _series(930101, "maternal_deaths")
+    assert (deaths == 0).sum() == 3
+    res = loglinear_trend(years, deaths, births)
+    assert res.n_years == 14 and res.reason == ""
+    assert np.isfinite([res.apc, res.apc_lower, res.apc_upper, res.p_value]).all()
+
+
+def test_all_zero_series_gives_no_apc_and_a_reason():
+    res = loglinear_trend(range(2015, 2024), [0] * 9, [800] * 9)
+    assert np.isnan(res.apc) and res.model == ""
+    assert "no events" in res.reason
+    assert res.to_frame()["reason"].iloc[0] == res.reason
+
+
+def test_missing_years_are_left_out_and_named():
+    years, deaths, births = _series(930102, "infant_deaths")
+    d = deaths.astype("Int64").copy()
+    d.iloc[3] = pd.NA
+    res = loglinear_trend(years, d, births)
+    assert res.n_years == 13
+    assert any("2013" in w for w in res.warnings)
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(MchError, match="whole numbers"):
+        loglinear_trend([2010, 2011, 2012], [1, -1, 2], [100, 100, 100])
+    with pytest.raises(MchError, match="positive"):
+        loglinear_trend([2010, 2011, 2012], [1, 1, 2], [100, 0, 100])
+    with pytest.raises(MchError, match="fraction"):
+        loglinear_trend([2010, 2011, 2012], [1, 1, 2], [100, 100, 100], level=95)
