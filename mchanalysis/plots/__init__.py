@@ -1,0 +1,227 @@
+"""The plotting base: the shipped Chinese font, the house style, deterministic saving.
+
+Every chart of the package is drawn with matplotlib after :func:`use_mch_style` and written with
+:func:`save_figure`::
+
+    from mchanalysis.plots import use_mch_style, new_figure, save_figure
+    use_mch_style()                      # idempotent; chart functions call it themselves
+    fig, ax = new_figure()
+    ax.set_title("示例省孕产妇死亡率（/10万）")
+    save_figure(fig, "out/figures/mmr.png")
+
+Chinese text: the package ships a GB2312(+) subset of Noto Sans CJK SC (SIL OFL 1.1) in
+``mchanalysis/fonts/`` (see its README). :func:`use_mch_style` registers that file with
+``matplotlib.font_manager.fontManager.addfont`` and puts its family, ``"Noto Sans CJK SC MCH"``,
+first in ``font.sans-serif`` (DejaVu Sans second, as glyph-by-glyph fallback), so Chinese renders on
+a machine with no Chinese font installed and nothing is downloaded. ``axes.unicode_minus`` is off
+(the CJK font draws the ASCII hyphen-minus; U+2212 would otherwise come from the fallback).
+
+Determinism: PNG is written with ``metadata={"Software": None}``, SVG with ``{"Date": None}``
+and a fixed ``svg.hashsalt``, PDF with ``{"CreationDate": None}``; the same figure saved twice
+gives identical bytes. Files are written atomically (temporary file + ``os.replace``).
+
+Colours: the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), safe for the
+common colour-vision deficiencies; :data:`COLORS` names the roles used by the chart modules.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+
+import matplotlib
+
+from mchanalysis.atomic import atomic_path
+from mchanalysis.errors import MchError
+
+FONT_FILE = "NotoSansCJKsc-Regular-MCH-subset.otf"
+FONT_FAMILY = "Noto Sans CJK SC MCH"
+SVG_HASHSALT = "mchanalysis"
+#: ``font.sans-serif``: the shipped CJK font, then matplotlib's own DejaVu Sans as glyph-by-glyph
+#: fallback (e.g. for ✗, which Noto Sans CJK lacks).
+FONT_FALLBACK_CHAIN = (FONT_FAMILY, "DejaVu Sans")
+
+#: Okabe–Ito colour-blind-safe palette (black last).
+PALETTE = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+
+#: Colours by role, shared by every chart so that reports read consistently.
+COLORS = {
+    "observed": "#0072B2",
+    "fitted": "#D55E00",
+    "national": "#555555",
+    "target": "#009E73",
+    "joinpoint": "#D55E00",
+    "interval": "#0072B2",
+    "highlight": "#CC79A7",
+    "muted": "#9A9A9A",
+    "grid": "#E3E3E3",
+    "text": "#222222",
+    "good": "#009E73",
+    "bad": "#D55E00",
+    "neutral": "#E69F00",
+}
+
+_SAVE_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None},
+}
+
+_registered: str | None = None
+
+
+def font_path() -> Path:
+    """Path of the shipped chart font (inside the installed package)."""
+    path = Path(str(resources.files("mchanalysis") / "fonts" / FONT_FILE))
+    if not path.is_file():
+        raise MchError(f"the chart font is missing from the package: {path}", file=str(path))
+    return path
+
+
+def register_font() -> str:
+    """Register the shipped font with matplotlib's font manager once; return its family name."""
+    global _registered
+    if _registered is not None:
+        return _registered
+    from matplotlib import font_manager
+
+    path = font_path()
+    if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(path))
+    family = font_manager.FontProperties(fname=str(path)).get_name()
+    if family != FONT_FAMILY:  # pragma: no cover - guards a font file replaced by another
+        raise MchError(f"the chart font's family is {family!r}, expected {FONT_FAMILY!r}", file=str(path))
+    _registered = family
+    return family
+
+
+def mch_rcparams() -> dict:
+    """The house style as a dict of matplotlib rcParams (fonts included)."""
+    from cycler import cycler
+
+    family = register_font()
+    return {
+        "font.family": ["sans-serif"],
+        "font.sans-serif": list(FONT_FALLBACK_CHAIN),
+        "axes.unicode_minus": False,
+        "font.size": 10,
+        "axes.titlesize": 12,
+        "axes.titleweight": "normal",
+        "axes.titlelocation": "left",
+        "axes.titlepad": 8,
+        "axes.labelsize": 10,
+        "axes.labelcolor": COLORS["text"],
+        "axes.edgecolor": "#555555",
+        "axes.linewidth": 0.8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "axes.grid.axis": "y",
+        "axes.axisbelow": True,
+        "axes.prop_cycle": cycler(color=list(PALETTE)),
+        "axes.formatter.useoffset": False,
+        "grid.color": COLORS["grid"],
+        "grid.linewidth": 0.7,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "xtick.color": "#444444",
+        "ytick.color": "#444444",
+        "legend.fontsize": 9,
+        "legend.frameon": False,
+        "lines.linewidth": 1.8,
+        "lines.markersize": 5,
+        "errorbar.capsize": 2.5,
+        "figure.figsize": (6.4, 3.8),
+        "figure.dpi": 100,
+        "figure.facecolor": "white",
+        "figure.constrained_layout.use": True,
+        "savefig.dpi": 150,
+        "savefig.facecolor": "white",
+        "svg.hashsalt": SVG_HASHSALT,
+        "svg.fonttype": "path",
+        "text.color": COLORS["text"],
+    }
+
+
+def _headless_backend() -> None:
+    """Use Agg where there is no display, unless a notebook kernel or pyplot chose already."""
+    if os.environ.get("MPLBACKEND") or "ipykernel" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        matplotlib.use("Agg")
+
+
+def use_mch_style() -> str:
+    """Apply the house style to matplotlib's global rcParams; return the font family name.
+
+    Idempotent and cheap after the first call. Registers the shipped CJK font, sets it first in
+    ``font.sans-serif``, turns ``axes.unicode_minus`` off, sets sizes, grid, the Okabe–Ito
+    colour cycle, white backgrounds, constrained layout and a fixed ``svg.hashsalt``.
+    """
+    _headless_backend()
+    params = mch_rcparams()
+    matplotlib.rcParams.update(params)
+    return params["font.sans-serif"][0]
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **subplot_kw):
+    """A new figure with the house style, not registered with pyplot (no global state, no GUI).
+
+    Returns ``(fig, axes)`` like :func:`matplotlib.pyplot.subplots` (``axes`` is one Axes when
+    ``nrows == ncols == 1``, else an array). Extra keywords go to ``Figure.subplots`` (e.g.
+    ``sharex=True``). The figure has an Agg canvas; notebooks display it as usual.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    use_mch_style()
+    fig = Figure(figsize=figsize or matplotlib.rcParams["figure.figsize"], layout="constrained")
+    FigureCanvasAgg(fig)  # so that fig.canvas.draw() really renders (and warns on missing glyphs)
+    axes = fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+    return fig, axes
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mapping | None = None) -> Path:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically and byte-reproducibly.
+
+    PNG gets ``metadata={"Software": None}``, SVG ``{"Date": None}`` (with the style's fixed
+    ``svg.hashsalt``), PDF ``{"CreationDate": None}``; ``metadata`` adds to those. The file is
+    written to a temporary file in the same directory and moved into place with ``os.replace``.
+    Returns the path.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in _SAVE_METADATA:
+        raise MchError(f"cannot save a figure as {path.suffix or 'a file without suffix'}: use .png, .svg or .pdf", file=str(path))
+    meta = dict(_SAVE_METADATA[fmt])
+    meta.update(metadata or {})
+    with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}), atomic_path(path) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+    return path
+
+
+__all__ = [
+    "COLORS",
+    "FONT_FALLBACK_CHAIN",
+    "FONT_FAMILY",
+    "FONT_FILE",
+    "PALETTE",
+    "font_path",
+    "mch_rcparams",
+    "new_figure",
+    "register_font",
+    "save_figure",
+    "use_mch_style",
+]
