@@ -32,7 +32,7 @@ Model
   (``data/reference/national_series.csv``; 2010 MMR 30.0/10万, IMR 13.1‰, NMR 8.3‰, U5MR 16.4‰ —
   sources S24, S00); MMR then declines somewhat faster than the nation, to 12/10万 in 2024, the
   child rates follow the national path (2024: IMR 3.9‰,
-  NMR 2.5‰, U5MR 5.9‰). Each county has a fixed relative risk (云岭县 about 2x for maternal and 1.6x for child
+  NMR 2.5‰, U5MR 5.9‰). Each county has a fixed relative risk (云岭县 2.5x for maternal and 1.8x for child
   deaths; urban districts about 0.7x), rescaled every year so the births-weighted province
   expectation equals the calibrated rate. Maternal deaths: the province total is the calibrated
   expectation (rounded), split among counties by a multinomial draw with probabilities
@@ -69,8 +69,10 @@ The file holds no validation *error*; these produce warnings / quality findings:
 
 Reproducibility
 ---------------
-The draws are made in a fixed order from ``numpy.random.default_rng(seed)``. numpy does not
-promise identical Generator streams across *all* versions; if an upgrade changes them,
+Every group of draws has its own stream, ``numpy.random.default_rng([seed, stage, code,
+measure])`` (a :class:`numpy.random.SeedSequence` of the seed and fixed integer keys), so changing
+how one measure is drawn leaves every other column of the file unchanged. numpy does not promise
+identical Generator streams across *all* versions; if an upgrade changes them,
 ``tests/test_demo.py`` fails and the committed CSV must be regenerated deliberately.
 """
 
@@ -84,6 +86,7 @@ import pandas as pd
 from mchanalysis.schema import MEASURES
 
 __all__ = [
+    "DEMO_CSV",
     "DEMO_SEED",
     "DEMO_YEARS",
     "DEMO_REGIONS",
@@ -93,6 +96,9 @@ __all__ = [
 ]
 
 DEMO_SEED = 20241231
+#: The committed demo file of the repository this package was loaded from (a checkout or an
+#: editable install; an installed wheel does not carry it: call :func:`generate_demo_counts`).
+DEMO_CSV = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
 DEMO_YEARS = tuple(range(2010, 2025))
 _FIRST, _LAST = DEMO_YEARS[0], DEMO_YEARS[-1]
 
@@ -190,6 +196,16 @@ _CITY_REPORTED = ("990200", (2022, 2023, 2024),
 _CITY_EXCESS = 37
 
 
+_STAGE_TRAITS, _STAGE_BIRTHS, _STAGE_MATERNAL, _STAGE_CHILD_DEATHS = 1, 2, 3, 4
+_STAGE_DENOMINATORS, _STAGE_COVERAGE = 5, 6
+_MEASURE_KEY = {m: i for i, m in enumerate(MEASURES)}
+
+
+def _stream(seed: int, stage: int, code: str = "0", measure: int = 0) -> np.random.Generator:
+    """The independent random stream of one group of draws (seed, stage, region, measure)."""
+    return np.random.default_rng([seed, stage, int(code), measure])
+
+
 def _logit(p):
     return np.log(p / (1 - p))
 
@@ -245,7 +261,6 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     >>> sorted(counts["level"].unique())
     ['county', 'prefecture', 'province']
     """
-    rng = np.random.default_rng(seed)
     years = np.array(DEMO_YEARS)
     ny = len(years)
     t = (years - _FIRST) / (_LAST - _FIRST)
@@ -254,12 +269,18 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     # --- fixed county characteristics (drawn first, in region order) ---------------------
     traits = {}
     for code, _name, _parent, _lvl, base, kind in counties:
+        rng = _stream(seed, _STAGE_TRAITS, code)
         trend = {"urban": 0.010, "rural": -0.012, "poor": -0.015}[kind]
-        rr_m = {"urban": 0.70, "rural": 1.10, "poor": 2.00}[kind] * np.exp(rng.normal(0, 0.15))
-        rr_c = {"urban": 0.75, "rural": 1.10, "poor": 1.60}[kind] * np.exp(rng.normal(0, 0.10))
-        care = {"urban": 0.25, "rural": -0.10, "poor": -0.80}[kind] + rng.normal(0, 0.20)
-        cesarean = rng.uniform(0.35, 0.45) + (0.03 if kind == "urban" else 0.0)
-        cesarean = min(cesarean, 0.46) if kind != "poor" else 0.33
+        # relative risks of maternal (rr_m) and child (rr_c) death, and a logit shift of service
+        # coverage (care); the poor mountainous county's are set, not drawn, so it stands out
+        poor = kind == "poor"
+        rr_m = {"urban": 0.70, "rural": 1.10, "poor": 2.50}[kind] * np.exp(rng.normal(0, 0.15))
+        rr_c = {"urban": 0.75, "rural": 1.10, "poor": 1.80}[kind] * np.exp(rng.normal(0, 0.10))
+        care = {"urban": 0.25, "rural": -0.10, "poor": -0.90}[kind] + rng.normal(0, 0.20)
+        if poor:
+            rr_m, rr_c, care = 2.50, 1.80, -0.90
+        cesarean = rng.uniform(0.35, 0.42) + (0.02 if kind == "urban" else 0.0)
+        cesarean = cesarean if kind != "poor" else 0.33
         migration = {"urban": 1.04, "rural": 0.97, "poor": 0.95}[kind]
         traits[code] = dict(trend=trend, rr_m=rr_m, rr_c=rr_c, care=care, cesarean=cesarean,
                             migration=migration)  # fmt: skip
@@ -269,6 +290,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     births = {}
     for code, _n, _p, _l, base, _k in counties:
         tr = traits[code]["trend"]
+        rng = _stream(seed, _STAGE_BIRTHS, code)
         mu = np.array([base * _BIRTHS_INDEX[y] * np.exp(tr * (y - _FIRST)) for y in all_years])
         births[code] = dict(zip(all_years.tolist(), rng.poisson(mu).tolist()))
 
@@ -286,6 +308,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     codes = [r[0] for r in counties]
     md_total = np.rint(rates["mmr"] * total_lb).astype(np.int64)
     weight = np.array([lb[c] * traits[c]["rr_m"] for c in codes], dtype=float)
+    rng = _stream(seed, _STAGE_MATERNAL)
     md = np.column_stack(
         [rng.multinomial(md_total[i], weight[:, i] / weight[:, i].sum()) for i in range(ny)]
     )
@@ -299,32 +322,35 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
         m["live_births"] = n
         rel_c = tr["rr_c"] / mean_rr_c
         m["maternal_deaths"] = maternal[code]
+        rng = _stream(seed, _STAGE_CHILD_DEATHS, code)
         neo = rng.poisson(rates["nmr"] * rel_c * n)
         post = rng.poisson((rates["imr"] - rates["nmr"]) * rel_c * n)
         older = rng.poisson((rates["u5mr"] - rates["imr"]) * rel_c * n)
         m["neonatal_deaths"] = neo
         m["infant_deaths"] = neo + post
         m["under5_deaths"] = neo + post + older
-        m["deliveries"] = n - rng.binomial(n, 0.010)
-        m["perinatal_births"] = n + rng.binomial(n, 0.005)
+        den = lambda col: _stream(seed, _STAGE_DENOMINATORS, code, _MEASURE_KEY[col])  # noqa: E731
+        m["deliveries"] = n - den("deliveries").binomial(n, 0.010)  # second-born twins
+        m["perinatal_births"] = n + den("perinatal_births").binomial(n, 0.005)  # stillbirths
         cohort = lambda k, y: sum(births[code][y - j] for j in range(k))  # noqa: E731
         for k, col in ((3, "children_under3"), (7, "children_under7")):
             mu = np.array([cohort(k, y) for y in years]) * 0.993 * tr["migration"]
-            m[col] = np.rint(mu * np.exp(rng.normal(0, 0.01, ny))).astype(np.int64)
-        m["infants_0_6m_surveyed"] = rng.binomial(n, 0.45)
+            m[col] = np.rint(mu * np.exp(den(col).normal(0, 0.01, ny))).astype(np.int64)
+        m["infants_0_6m_surveyed"] = den("infants_0_6m_surveyed").binomial(n, 0.45)
         mar = np.array([_MARRIAGE_INDEX[y] for y in years]) * 2 * 0.78 * _b
-        m["marriages_registered"] = rng.poisson(mar)
+        m["marriages_registered"] = den("marriages_registered").poisson(mar)
         women = _b / 0.0115 * 0.22 * np.exp(0.008 * (years - _FIRST))  # pop x share 35-64
-        m["cervical_screen_target"] = rng.poisson(women)
+        m["cervical_screen_target"] = den("cervical_screen_target").poisson(women)
         m["breast_screen_target"] = m["cervical_screen_target"].copy()
 
         # coverage numerators, in registry order of dependence (high_risk before managed)
         for num, (den, p0, p1) in _COVERAGE.items():
+            rng = _stream(seed, _STAGE_COVERAGE, code, _MEASURE_KEY[num])
             lo, hi = _logit(p0), _logit(p1)
             if num in _NEUTRAL:
                 if num == "cesarean_deliveries":
                     lo = _logit(tr["cesarean"])
-                    hi = lo + 0.05
+                    hi = lo + 0.04
                 shift = rng.normal(0, 0.08)
             else:
                 shift = tr["care"]

@@ -194,3 +194,9 @@ def test_problem_parent_children_disagreement(demo):
     # the other cities and the province report nothing of their own
     others = demo[demo["level"].isin(["province", "prefecture"]) & (demo["region_code"] != "990200")]
     assert others[list(MEASURES)].isna().all().all()
+
+
+def test_demo_csv_constant_points_at_the_committed_file():
+    from mchanalysis.demo import DEMO_CSV
+
+    assert DEMO_CSV.resolve() == COMMITTED.resolve()
