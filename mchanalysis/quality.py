@@ -1,0 +1,689 @@
+"""Data-quality review of routine MCH reports, after WHO's Data Quality Review toolkit (2017).
+
+WHO (2017). *Data quality review: a toolkit for facility data quality assessment. Module 2: Desk
+review of data quality.* Geneva: World Health Organization. The desk review has four dimensions;
+this module implements the parts that annual 妇幼卫生年报 counts allow (no facility-level monthly
+reports, no survey values), and two checks particular to Chinese MCH reporting.
+
+Checks (``check`` column; severity E error, W warning, I info)
+--------------------------------------------------------------
+=============================  ==  ===================================================================
+``region_not_reported``         W  DQR dimension 1 (completeness of reporting): a region of the table
+                                   has no row for a year that other regions report, or its row has
+                                   every measure empty while it has no child regions to sum from.
+``measure_not_reported``        W  DQR 1 (completeness of indicator data): an empty cell of a
+                                   reporting region without children, for a measure that other
+                                   regions report that year ("2019年孕产妇系统管理人数未上报").
+                                   Parents' empty cells are normal (filled from their children).
+``measure_not_collected``       I  a measure empty for every region in every year (one finding).
+``outlier_extreme``             W  DQR 2a: an indicator's value in one year with |modified z| >
+                                   ``outlier_extreme`` (3.5) among the region's years, see below.
+``outlier_moderate``            I  DQR 2a: ``outlier_moderate`` (2.0) < |modified z| <= 3.5.
+``consistency_over_time``       W  DQR 2b: value / mean of the three preceding years outside
+                                   1 ± ``consistency_threshold`` (0.33).
+``impossible_count``            E  DQR 2c: a count above one it is part of by definition: neonatal >
+                                   infant > under-5 deaths, deaths > live births
+                                   (:data:`mchanalysis.schema.ORDERED_CHAINS`), under-3 > under-7
+                                   children, high-risk managed > high-risk, high-risk or caesarean >
+                                   deliveries, low birth weight > live births, birth defects >
+                                   perinatal births, exclusively breastfed > infants surveyed.
+``over_100``                    W  DQR 2c: any other numerator above its denominator in the registry
+                                   (hospital births, visits, screening, management counts may include
+                                   non-resident women and children); also early registrations or
+                                   systematically managed women above women with prenatal checks.
+``deliveries_ratio``            W  DQR 2c: deliveries / live births outside ``deliveries_ratio``
+                                   (0.95–1.05; twins make it ~0.99, stillbirth-only deliveries ~+0.005).
+``denominator_change``          W  DQR dimension 4 (consistency of denominators), over time: a
+                                   registry denominator (live births, deliveries, children under 3/7,
+                                   women due for screening, ...) changing by more than
+                                   ``denominator_change`` (25%) from the previous year.
+``parent_children_mismatch``    W  a parent's own reported total differs from the sum of its children
+                                   (:func:`mchanalysis.regions.aggregate_counts`).
+=============================  ==  ===================================================================
+
+Outliers, precisely
+-------------------
+The DQR defines extreme outliers as values at least 3 standard deviations from the mean of the
+series and moderate outliers as 2–3 SD, offering the modified z-score (Iglewicz & Hoaglin 1993)
+as the robust alternative. With annual data a series has 5–15 points, and a single outlier
+inflates the SD it is measured by: a value can never lie more than (n−1)/√n SD from the mean of
+n values (2.85 SD with 10 years, 1.79 with 5), so the SD rule cannot flag an extreme outlier in
+a ten-year series. We therefore use the modified z-score throughout::
+
+    M_i = 0.6745 (r_i − median(r)) / MAD,   MAD = median |r_i − median(r)|
+
+(when MAD = 0: M_i = (r_i − median(r)) / (1.253314 · mean |r_i − median(r)|), the usual
+fallback; when that is 0 too the series is constant and nothing is an outlier), with the
+thresholds the brief fixes: |M| > 3.5 extreme (Iglewicz & Hoaglin's recommended cut-off) and
+|M| > 2.0 moderate (the DQR's 2-SD line on the robust scale). Two deliberate departures, both
+parameters:
+
+* ``detrend=True``: ``r`` is the residual from the region's Theil–Sen line (median of pairwise
+  slopes; intercept median(y) − slope·median(x), as :func:`scipy.stats.theilslopes`), not the raw
+  value. MCH indicators trend strongly (MMR halves in ten years); around a median a steady trend
+  pushes the first and last years towards the cut-offs, around the trend only a year that
+  breaks it stands out. ``detrend=False`` gives the DQR's plain version.
+* ``require_significance=True``: an outlier or a consistency-over-time change is reported only
+  if the expected value (trend value, or mean of the three preceding years) lies outside the
+  year's confidence interval from the indicator table. Routine rates of small counties swing by
+  chance (0 to 3 maternal deaths); the DQR's rules, made for large facility counts, would flag
+  that noise. The same guard for ``denominator_change`` asks the change to exceed 1.96·√(a+b)
+  (two Poisson counts). ``require_significance=False`` applies the DQR rules alone.
+
+A series needs ``min_years`` (5) reported values for outliers; consistency over time needs at
+least two of the three preceding years (their mean is used).
+
+Hand-written because no Python package implements the WHO DQR metrics; the robust statistics are
+a few numpy lines (the median-of-slopes estimator is vectorised here over all series at once;
+tests compare it with scipy.stats.theilslopes).
+
+References
+----------
+WHO (2017). Data quality review: a toolkit for facility data quality assessment. Module 2:
+Desk review of data quality. ISBN 978-92-4-151273-2.
+Iglewicz B, Hoaglin DC (1993). How to detect and handle outliers. ASQC Quality Press.
+Sen PK (1968). Estimates of the regression coefficient based on Kendall's tau. JASA 63:1379-89.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from mchanalysis.errors import MchError
+from mchanalysis.schema import MEASURES, MEASURES_EN, ORDERED_CHAINS
+
+#: Columns of the findings table, in order.
+FINDING_COLUMNS = (
+    "region_code",
+    "region_name",
+    "year",
+    "item",
+    "check",
+    "severity",
+    "value",
+    "expected",
+    "message_zh",
+    "message_en",
+)
+
+#: check -> severity.
+CHECKS: dict[str, str] = {
+    "region_not_reported": "warning",
+    "measure_not_reported": "warning",
+    "measure_not_collected": "info",
+    "outlier_extreme": "warning",
+    "outlier_moderate": "info",
+    "consistency_over_time": "warning",
+    "impossible_count": "error",
+    "over_100": "warning",
+    "deliveries_ratio": "warning",
+    "denominator_change": "warning",
+    "parent_children_mismatch": "warning",
+}
+
+#: Pairs (part, whole) where the part cannot exceed the whole by definition (``impossible_count``).
+SUBSET_PAIRS: tuple[tuple[str, str], ...] = tuple(
+    (chain[i], chain[i + 1]) for chain in ORDERED_CHAINS for i in range(len(chain) - 1)
+) + (
+    ("children_under3", "children_under7"),
+    ("high_risk_managed", "high_risk_pregnancies"),
+    ("high_risk_pregnancies", "deliveries"),
+    ("cesarean_deliveries", "deliveries"),
+    ("low_birth_weight", "live_births"),
+    ("birth_defects", "perinatal_births"),
+    ("exclusive_breastfed", "infants_0_6m_surveyed"),
+)
+
+#: Pairs (part, whole) expected but not bound to hold (``over_100``), beyond the registry's own
+#: numerator/denominator pairs: early registration and systematic management imply prenatal checks.
+SOFT_PAIRS: tuple[tuple[str, str], ...] = (
+    ("early_registered", "prenatal_checked"),
+    ("maternal_system_managed", "prenatal_checked"),
+)
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_ID = ["region_code", "region_name", "parent_code", "level", "year"]
+
+
+def _zh(m: str) -> str:
+    return MEASURES.get(m, m)
+
+
+def _en(m: str) -> str:
+    return MEASURES_EN.get(m, m)
+
+
+def _fmt(x: float, decimals: int = 2) -> str:
+    """Numbers in messages: integers without decimals, others with up to ``decimals``."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "—"
+    if float(x) == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.{decimals}f}"
+
+
+def _pct(ratio: float) -> str:
+    return f"{(ratio - 1) * 100:+.0f}%"
+
+
+def _registry_frame(registry) -> pd.DataFrame:
+    if registry is None:
+        from mchanalysis.indicators import load_registry
+
+        registry = load_registry()
+    return registry
+
+
+def _measures_of(counts: pd.DataFrame) -> list[str]:
+    return [c for c in counts.columns if c not in _ID]
+
+
+def _num(col: pd.Series) -> np.ndarray:
+    return pd.to_numeric(col, errors="coerce").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# robust statistics
+
+
+def theil_sen(x: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Theil–Sen slope and intercept of every row of ``Y`` against ``x``, ignoring NaN.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T,)
+        Common abscissa (years).
+    Y : numpy.ndarray, shape (S, T)
+        One series per row, NaN where missing.
+
+    Returns
+    -------
+    slope, intercept : numpy.ndarray, shape (S,)
+        slope = median over pairs i<j of (y_j − y_i)/(x_j − x_i); intercept = median(y) −
+        slope · median(x over the non-missing points) (scipy.stats.theilslopes,
+        ``method="separate"``). NaN where fewer than two points.
+
+    References
+    ----------
+    Sen PK (1968). JASA 63:1379-1389. Theil H (1950). Indagationes Math. 12:85-91.
+    """
+    x = np.asarray(x, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    i, j = np.triu_indices(len(x), k=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        slopes = (Y[:, j] - Y[:, i]) / (x[j] - x[i])
+        slope = np.nanmedian(slopes, axis=1) if slopes.shape[1] else np.full(len(Y), np.nan)
+        X = np.where(np.isnan(Y), np.nan, x)
+        intercept = np.nanmedian(Y, axis=1) - slope * np.nanmedian(X, axis=1)
+    return slope, intercept
+
+
+def local_expected(x: np.ndarray, Y: np.ndarray, *, window: int = 3) -> np.ndarray:
+    """Leave-one-out local Theil–Sen prediction of every point of every row of ``Y``.
+
+    For year t, every pair (i, j) of *other* reported years with |x_i − x_t| ≤ ``window`` and
+    |x_j − x_t| ≤ ``window`` gives the line through them evaluated at x_t; the expected value is
+    the median of those predictions (NaN if no pair). At the ends of a series this extrapolates
+    the nearest years' trend; inside it interpolates. The point itself never enters its own
+    expectation, and a single aberrant neighbour enters only a minority of the pairs.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (T,)
+    Y : numpy.ndarray, shape (S, T), NaN where missing.
+    window : int
+        Half-width of the neighbourhood in units of ``x`` (years).
+    """
+    x = np.asarray(x, dtype=float)
+    Y = np.asarray(Y, dtype=float)
+    S, T = Y.shape
+    E = np.full((S, T), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for t in range(T):
+            nb = [k for k in range(T) if k != t and abs(x[k] - x[t]) <= window]
+            if len(nb) < 2:
+                continue
+            nb = np.array(nb)
+            a, b = np.triu_indices(len(nb), k=1)
+            i, j = nb[a], nb[b]
+            pred = Y[:, i] + (Y[:, j] - Y[:, i]) / (x[j] - x[i]) * (x[t] - x[i])
+            E[:, t] = np.nanmedian(pred, axis=1)
+    return E
+
+
+def modified_z(R: np.ndarray) -> np.ndarray:
+    """Modified z-scores of every row of ``R`` (NaN ignored), after Iglewicz & Hoaglin (1993).
+
+    M = 0.6745 (r − median) / MAD; where MAD = 0, (r − median) / (1.253314 · mean absolute
+    deviation); where both are 0 (a constant series), 0.
+    """
+    R = np.asarray(R, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(R, axis=1, keepdims=True)
+        dev = R - med
+        mad = np.nanmedian(np.abs(dev), axis=1, keepdims=True)
+        meanad = np.nanmean(np.abs(dev), axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(
+                mad > 0,
+                0.6745 * dev / mad,
+                np.where(meanad > 0, dev / (1.253314 * meanad), 0.0),
+            )
+    return np.where(np.isnan(R), np.nan, z)
+
+
+# --------------------------------------------------------------------------------------------
+# checks on the counts table
+
+
+def _record(out, **kw):
+    out.append(kw)
+
+
+def _completeness(counts, measures, tree_children, out):
+    years = sorted(counts["year"].unique())
+    regions = counts.drop_duplicates("region_code", keep="last").set_index("region_code")["region_name"]
+    present = set(zip(counts["region_code"], counts["year"]))
+    for code in sorted(regions.index):
+        for y in years:
+            if (code, y) not in present:
+                name = regions[code]
+                _record(out, region_code=code, region_name=name, year=y, item="", check="region_not_reported",
+                        message_zh=f"{y}年{name}未上报（缺少该年数据行）",
+                        message_en=f"{name}: no report for {y} (no row for that year)")
+    if not measures:
+        return
+    vals = {m: _num(counts[m]) for m in measures}
+    reported = np.column_stack([~np.isnan(vals[m]) for m in measures])
+    leaf = ~counts["region_code"].isin(tree_children).to_numpy()
+    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    empty_row = leaf & ~reported.any(axis=1)
+    for k in np.flatnonzero(empty_row):
+        _record(out, region_code=codes[k], region_name=names[k], year=int(yrs[k]), item="", check="region_not_reported",
+                message_zh=f"{int(yrs[k])}年{names[k]}各项数据均未填报",
+                message_en=f"{names[k]}: every measure empty for {int(yrs[k])}")
+    year_has = pd.DataFrame(reported, columns=measures).groupby(yrs).any()
+    for c, m in enumerate(measures):
+        if not reported[:, c].any():
+            _record(out, region_code="", region_name="", year=None, item=m, check="measure_not_collected",
+                    message_zh=f"{_zh(m)}在所有地区、所有年份均未填报（未收集该项）",
+                    message_en=f"{_en(m)}: empty for every region and year (not collected)")
+            continue
+        collected = year_has[m].reindex(yrs).to_numpy()
+        miss = leaf & ~empty_row & ~reported[:, c] & collected
+        for k in np.flatnonzero(miss):
+            _record(out, region_code=codes[k], region_name=names[k], year=int(yrs[k]), item=m,
+                    check="measure_not_reported",
+                    message_zh=f"{int(yrs[k])}年{_zh(m)}未上报",
+                    message_en=f"{_en(m)} not reported for {int(yrs[k])}")
+
+
+def _pair_checks(counts, measures, registry, deliveries_ratio, out):
+    have = set(measures)
+    vals = {m: _num(counts[m]) for m in measures}
+    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    strict = [p for p in SUBSET_PAIRS if p[0] in have and p[1] in have]
+    soft = []
+    names_of = {}
+    for r in registry.itertuples(index=False):
+        if r.kind == "proportion" and r.numerator in have and r.denominator in have:
+            pair = (r.numerator, r.denominator)
+            if pair not in strict and pair not in soft:
+                soft.append(pair)
+            names_of.setdefault(pair, (r.name_zh, r.name_en))
+    soft += [p for p in SOFT_PAIRS if p[0] in have and p[1] in have and p not in soft]
+    for check, pairs in (("impossible_count", strict), ("over_100", soft)):
+        for part, whole in pairs:
+            a, b = vals[part], vals[whole]
+            with np.errstate(invalid="ignore"):
+                bad = a > b
+            for k in np.flatnonzero(bad):
+                y = int(yrs[k])
+                if check == "impossible_count":
+                    zh = f"{y}年{_zh(part)}（{_fmt(a[k])}）大于{_zh(whole)}（{_fmt(b[k])}），逻辑不符，请更正"
+                    en = f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}), which is impossible"
+                else:
+                    ind_zh, ind_en = names_of.get((part, whole), (None, None))
+                    rate_zh = f"{ind_zh}超过100%，" if ind_zh else ""
+                    rate_en = f" ({ind_en} above 100%)" if ind_en else ""
+                    zh = (f"{y}年{_zh(part)}（{_fmt(a[k])}）超过{_zh(whole)}（{_fmt(b[k])}），"
+                          f"{rate_zh}请核实是否计入了非常住人口")
+                    en = (f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}){rate_en}; "
+                          "check whether non-residents are counted")
+                _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check=check,
+                        value=a[k], expected=b[k], message_zh=zh, message_en=en)
+    if "deliveries" in have and "live_births" in have:
+        lo, hi = deliveries_ratio
+        d, lb = vals["deliveries"], vals["live_births"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(lb > 0, d / lb, np.nan)
+            bad = (ratio < lo) | (ratio > hi)
+        for k in np.flatnonzero(bad):
+            y = int(yrs[k])
+            _record(out, region_code=codes[k], region_name=names[k], year=y, item="deliveries",
+                    check="deliveries_ratio", value=ratio[k], expected=lo if ratio[k] < lo else hi,
+                    message_zh=(f"{y}年产妇数与活产数之比为{ratio[k]:.3f}（{_fmt(d[k])}/{_fmt(lb[k])}），"
+                                f"超出合理范围{lo:g}–{hi:g}，请核实"),
+                    message_en=(f"{y}: deliveries / live births = {ratio[k]:.3f} ({_fmt(d[k])}/{_fmt(lb[k])}), "
+                                f"outside the plausible {lo:g}–{hi:g}"))
+
+
+def _denominator_change(counts, measures, registry, threshold, significance, out):
+    dens = [m for m in dict.fromkeys(registry["denominator"]) if m in measures]
+    frame = counts[["region_code", "region_name", "year", *dens]].copy()
+    prev = frame.assign(year=frame["year"] + 1)
+    merged = frame.merge(prev, on=["region_code", "year"], suffixes=("", "_prev"), how="inner")
+    for m in dens:
+        a = _num(merged[m])
+        b = _num(merged[f"{m}_prev"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(b > 0, a / b, np.nan)
+            bad = np.abs(ratio - 1) > threshold
+            if significance:
+                bad &= np.abs(a - b) > 1.96 * np.sqrt(a + b)
+        for k in np.flatnonzero(bad):
+            y = int(merged["year"].iloc[k])
+            name = merged["region_name"].iloc[k]
+            _record(out, region_code=merged["region_code"].iloc[k], region_name=name, year=y, item=m,
+                    check="denominator_change", value=a[k], expected=b[k],
+                    message_zh=(f"{y}年{_zh(m)}较上年变化{_pct(ratio[k])}（{_fmt(b[k])}→{_fmt(a[k])}），"
+                                "请核实分母"),
+                    message_en=(f"{y}: {_en(m)} changed by {_pct(ratio[k])} from the previous year "
+                                f"({_fmt(b[k])} -> {_fmt(a[k])}); check the denominator"))
+
+
+def _parent_mismatch(counts, out):
+    from mchanalysis.regions import aggregate_counts
+
+    dis = aggregate_counts(counts).disagreements
+    if dis.empty:
+        return
+    names = counts.drop_duplicates("region_code", keep="last").set_index("region_code")["region_name"]
+    for r in dis.itertuples(index=False):
+        name = names.get(r.region_code, r.region_code)
+        y, m = int(r.year), r.measure
+        _record(out, region_code=r.region_code, region_name=name, year=y, item=m,
+                check="parent_children_mismatch", value=float(r.reported), expected=float(r.children_sum),
+                message_zh=(f"{y}年{name}自报{_zh(m)}为{_fmt(r.reported)}，与下辖地区合计{_fmt(r.children_sum)}"
+                            f"不一致（相差{int(r.difference):+,d}）"),
+                message_en=(f"{y}: {name} reports {_en(m)} = {_fmt(r.reported)}, its sub-regions sum to "
+                            f"{_fmt(r.children_sum)} (difference {int(r.difference):+,d})"))
+
+
+# --------------------------------------------------------------------------------------------
+# checks on the indicator table
+
+
+def _series(table: pd.DataFrame):
+    """Pivot an indicator table to (series × years) arrays of value, lower, upper."""
+    t = table[["region_code", "region_name", "indicator", "year", "value", "lower", "upper"]].copy()
+    t["numerator"] = table["numerator"] if "numerator" in table.columns else np.nan
+    t["year"] = t["year"].astype(int)
+    years = np.array(sorted(t["year"].unique()), dtype=int)
+    keys = t[["region_code", "indicator"]].drop_duplicates().sort_values(["region_code", "indicator"])
+    keys = keys.reset_index(drop=True)
+    s_idx = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(t[["region_code", "indicator"]]))
+    y_idx = np.searchsorted(years, t["year"].to_numpy())
+    arrays = {}
+    for c in ("value", "lower", "upper", "numerator"):
+        A = np.full((len(keys), len(years)), np.nan)
+        A[s_idx, y_idx] = _num(t[c])
+        arrays[c] = A
+    names = t.drop_duplicates("region_code", keep="last").set_index("region_code")["region_name"]
+    return keys, years, arrays, names
+
+
+def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, consistency_threshold,
+                      detrend, significance, min_years, window, min_relative_deviation, min_events, out):
+    if table is None or table.empty:
+        return
+    if table.duplicated(["region_code", "indicator", "year"]).any():
+        raise MchError("indicator table has more than one row per region, indicator and year "
+                       "(several confidence levels? pass one)")
+    keys, years, A, names = _series(table)
+    V, L, U = A["value"], A["lower"], A["upper"]
+    info = registry.set_index("id")
+    meta = {i: (info.loc[i, "name_zh"], info.loc[i, "name_en"], info.loc[i, "unit"],
+                int(info.loc[i, "decimals"]) if "decimals" in info.columns and pd.notna(info.loc[i, "decimals"]) else 2)
+            if i in info.index else (i, i, "", 2) for i in keys["indicator"].unique()}
+
+    def outside(expected, k, t):
+        if not significance:
+            return True
+        lo, up = L[k, t], U[k, t]
+        if np.isnan(lo) or np.isnan(up):
+            return True
+        return expected < lo or expected > up
+
+    # series of rare events (median numerator below min_events) are left to the funnel plot
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med_num = np.nanmedian(A["numerator"], axis=1)
+    enough = ~(med_num < min_events)  # NaN (numerator unknown) counts as enough
+
+    # outliers (DQR 2a)
+    n_ok = (~np.isnan(V)).sum(axis=1)
+    if detrend:
+        trend = local_expected(years, V, window=window)
+        R = V - trend
+    else:
+        R = V
+    Z = modified_z(R)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        centre = np.nanmedian(R, axis=1, keepdims=True)
+    expected_all = (trend if detrend else 0.0) + centre
+    cand = (np.abs(np.nan_to_num(Z)) > outlier_moderate) & ((n_ok >= min_years) & enough)[:, None]
+    for k, t in zip(*np.nonzero(cand)):
+        z = Z[k, t]
+        exp = float(expected_all[k, t])
+        if not outside(exp, k, t):
+            continue
+        if abs(V[k, t] - exp) < min_relative_deviation * abs(exp):
+            continue
+        code, ind = keys.loc[k, "region_code"], keys.loc[k, "indicator"]
+        zh, en, unit, dec = meta[ind]
+        y = int(years[t])
+        extreme = abs(z) > outlier_extreme
+        basis_zh = "相邻年份的趋势" if detrend else "本地区历年中位数"
+        basis_en = "the trend of the neighbouring years" if detrend else "the region's median"
+        _record(out, region_code=code, region_name=names[code], year=y, item=ind,
+                check="outlier_extreme" if extreme else "outlier_moderate",
+                value=V[k, t], expected=exp,
+                message_zh=(f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，偏离{basis_zh}（预期约{exp:.{dec}f}{unit}），"
+                            f"为{'极端' if extreme else '中度'}离群值（修正Z分数{z:+.1f}），请核实"),
+                message_en=(f"{y}: {en} {V[k, t]:.{dec}f}{unit} departs from {basis_en} "
+                            f"(about {exp:.{dec}f}{unit} expected): {'extreme' if extreme else 'moderate'} "
+                            f"outlier (modified z {z:+.1f})"))
+
+    # consistency over time (DQR 2b): the year against the mean of the three preceding years
+    T = len(years)
+    col = {int(y): i for i, y in enumerate(years)}
+    for t in range(T):
+        y = int(years[t])
+        prev = [col[y - d] for d in (1, 2, 3) if (y - d) in col]
+        if not prev:
+            continue
+        P = V[:, prev]
+        n_prev = (~np.isnan(P)).sum(axis=1)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(P, axis=1)
+            ratio = np.where(mean > 0, V[:, t] / mean, np.nan)
+            bad = (n_prev >= 2) & (np.abs(ratio - 1) > consistency_threshold) & enough
+        for k in np.flatnonzero(bad):
+            if not outside(mean[k], k, t):
+                continue
+            code, ind = keys.loc[k, "region_code"], keys.loc[k, "indicator"]
+            zh, en, unit, dec = meta[ind]
+            _record(out, region_code=code, region_name=names[code], year=y, item=ind,
+                    check="consistency_over_time", value=V[k, t], expected=mean[k],
+                    message_zh=(f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，较前三年均值（{mean[k]:.{dec}f}{unit}）"
+                                f"变化{_pct(ratio[k])}，请核实"),
+                    message_en=(f"{y}: {en} {V[k, t]:.{dec}f}{unit} changed by {_pct(ratio[k])} against the "
+                                f"mean of the three preceding years ({mean[k]:.{dec}f}{unit})"))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def review_quality(
+    counts: pd.DataFrame,
+    *,
+    indicator_table: pd.DataFrame | None = None,
+    registry: pd.DataFrame | None = None,
+    consistency_threshold: float = 0.33,
+    outlier_moderate: float = 2.0,
+    outlier_extreme: float = 3.5,
+    denominator_change: float = 0.25,
+    deliveries_ratio: tuple[float, float] = (0.95, 1.05),
+    detrend: bool = True,
+    require_significance: bool = True,
+    min_years: int = 5,
+    window: int = 3,
+    min_relative_deviation: float = 0.10,
+    min_events: float = 10,
+) -> pd.DataFrame:
+    """Review a counts table after WHO's Data Quality Review (2017, module 2).
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        The wide counts table (DESIGN.md): ``region_code, region_name, parent_code, level, year``
+        and one nullable-integer column per measure (NA = not reported). Parents' empty measures
+        are fine (they are the sums of their children).
+    indicator_table : pandas.DataFrame, optional
+        The indicator table (``region_code, region_name, year, indicator, value, lower, upper``),
+        one confidence level. Default: :func:`mchanalysis.indicators.compute_indicators` of
+        ``counts`` at 0.95 (parents filled from their children).
+    registry : pandas.DataFrame, optional
+        Indicator registry; default the package's.
+    consistency_threshold : float
+        DQR consistency over time: flag when |value / mean of the three preceding years − 1|
+        exceeds it (0.33, the DQR's example threshold).
+    outlier_moderate, outlier_extreme : float
+        Cut-offs of |modified z| (2.0 and 3.5).
+    denominator_change : float
+        Flag a denominator changing by more than this fraction from the previous year (0.25).
+    deliveries_ratio : (float, float)
+        Plausible range of deliveries / live births.
+    detrend : bool
+        Outliers among the residuals from each year's local trend (True, :func:`local_expected`)
+        or among the raw values around their median (False, the DQR's plain rule).
+    require_significance : bool
+        Report outliers and changes only where the expected value lies outside the year's
+        confidence interval (Poisson test for denominators). See the module docstring.
+    min_years : int
+        Reported years a series needs for the outlier check.
+    window : int
+        Half-width in years of the neighbourhood of :func:`local_expected`.
+    min_relative_deviation : float
+        An outlier must also differ from its expected value by at least this fraction of it
+        (0.10): a coverage of 89.5% against 90.0% expected is not worth a reviewer's time however
+        small the county-to-year scatter. 0 applies the z-score rule alone.
+    min_events : float
+        Outliers and consistency over time are not assessed for a region's indicator whose median
+        yearly numerator is below this (10, PHEindicatormethods' threshold for Byar's
+        approximation): 0–3 maternal deaths a year swing by chance, which the funnel plot and the
+        confidence intervals show better than any outlier rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Findings, columns :data:`FINDING_COLUMNS`: ``region_code, region_name, year`` (Int64; NA
+        for table-wide findings), ``item`` (measure or indicator id), ``check`` (:data:`CHECKS`),
+        ``severity`` (error / warning / info), ``value``, ``expected`` (float; what the check
+        compared, NaN if nothing), ``message_zh``, ``message_en``. Sorted by region_code, year,
+        severity, check, item. Empty (with these columns) when nothing is found.
+
+    Raises
+    ------
+    MchError
+        If the counts lack an identity column or a threshold is out of range.
+    """
+    missing = [c for c in ("region_code", "region_name", "year") if c not in counts.columns]
+    if missing:
+        raise MchError(f"counts table lacks column(s) {', '.join(missing)}")
+    if not 0 < consistency_threshold:
+        raise MchError(f"consistency_threshold must be a positive fraction (0.33), got {consistency_threshold}")
+    if not 0 < outlier_moderate < outlier_extreme:
+        raise MchError("outlier thresholds need 0 < outlier_moderate < outlier_extreme "
+                       f"(got {outlier_moderate}, {outlier_extreme})")
+    if not 0 < denominator_change:
+        raise MchError(f"denominator_change must be a positive fraction (0.25), got {denominator_change}")
+    lo, hi = deliveries_ratio
+    if not 0 < lo < hi:
+        raise MchError(f"deliveries_ratio must be (low, high) with 0 < low < high, got {deliveries_ratio}")
+    reg = _registry_frame(registry)
+    counts = counts.copy()
+    counts["region_code"] = counts["region_code"].astype(str)
+    counts["year"] = pd.to_numeric(counts["year"]).astype(int)
+    if "parent_code" not in counts.columns:
+        counts["parent_code"] = ""
+    counts["parent_code"] = counts["parent_code"].fillna("").astype(str)
+    measures = _measures_of(counts)
+    parents = set(counts["parent_code"]) - {""}
+
+    out: list[dict] = []
+    _completeness(counts, measures, parents, out)
+    _pair_checks(counts, measures, reg, deliveries_ratio, out)
+    _denominator_change(counts, measures, reg, denominator_change, require_significance, out)
+    if parents and "level" in counts.columns:
+        _parent_mismatch(counts, out)
+    if indicator_table is None:
+        from mchanalysis.indicators import compute_indicators
+
+        indicator_table = compute_indicators(counts, registry=reg, conf_level=0.95)
+    _indicator_checks(indicator_table, reg, outlier_moderate=outlier_moderate, outlier_extreme=outlier_extreme,
+                      consistency_threshold=consistency_threshold, detrend=detrend,
+                      significance=require_significance, min_years=min_years, window=window,
+                      min_relative_deviation=min_relative_deviation, min_events=min_events, out=out)
+    return _frame(out)
+
+
+def _frame(records: list[dict]) -> pd.DataFrame:
+    f = pd.DataFrame(records, columns=list(FINDING_COLUMNS))
+    f["severity"] = f["check"].map(CHECKS)
+    f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
+    for c in ("value", "expected"):
+        f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
+    for c in ("region_code", "region_name", "item", "check", "severity", "message_zh", "message_en"):
+        f[c] = f[c].fillna("").astype(str)
+    f["_sev"] = f["severity"].map(_SEVERITY_ORDER)
+    f["_y"] = f["year"].fillna(-1).astype(int)
+    f = f.sort_values(["region_code", "_y", "_sev", "check", "item"], kind="mergesort")
+    return f.drop(columns=["_sev", "_y"]).reset_index(drop=True)[list(FINDING_COLUMNS)]
+
+
+def summarise_quality(findings: pd.DataFrame) -> pd.DataFrame:
+    """Count findings by check and severity.
+
+    Parameters
+    ----------
+    findings : pandas.DataFrame
+        From :func:`review_quality`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``check, severity, findings, regions, items`` (number of findings, of distinct regions
+        and of distinct items), one row per check of :data:`CHECKS` in that order (checks with
+        no finding get 0), so reports show what was checked as well as what was found.
+    """
+    rows = []
+    for check, sev in CHECKS.items():
+        f = findings[findings["check"] == check]
+        rows.append({
+            "check": check,
+            "severity": sev,
+            "findings": len(f),
+            "regions": f.loc[f["region_code"] != "", "region_code"].nunique(),
+            "items": f.loc[f["item"] != "", "item"].nunique(),
+        })
+    return pd.DataFrame(rows, columns=["check", "severity", "findings", "regions", "items"])
