@@ -26,21 +26,22 @@ Model
 -----
 * Live births: ``base_c * B(year) * exp(trend_c * (year - 2010))``, Poisson-drawn. ``B`` follows
   China's births (NBS): flat 2010-2015 with the dragon-year 2012 and the 2014 selective two-child
-  bump, a peak in 2016-2017 (universal two-child policy, 2016), then a fall to ~57% of 2016 by
+  bump, a peak in 2016-2017 (universal two-child policy, 2016), then a fall to ~58% of 2016 by
   2024. Urban districts grow (+1%/year, in-migration), rural counties shrink (-1.2%/year).
 * Mortality: the province's expected rates are calibrated to the published national series
   (``data/reference/national_series.csv``; 2010 MMR 30.0/10万, IMR 13.1‰, NMR 8.3‰, U5MR 16.4‰ —
-  sources S24, S00); MMR then declines somewhat faster than the nation, to 12/10万 in 2024, the
-  child rates follow the national path (2024: IMR 3.9‰,
-  NMR 2.5‰, U5MR 5.9‰). Each county has a fixed relative risk (云岭县 2.5x for maternal and 1.8x for child
-  deaths; urban districts about 0.7x), rescaled every year so the births-weighted province
-  expectation equals the calibrated rate. Maternal deaths: the province total is the calibrated
-  expectation (rounded), split among counties by a multinomial draw with probabilities
-  proportional to births x relative risk (independent Poisson counts conditioned on their sum),
-  so small counties see 0-3 deaths a year while the province MMR follows the calibrated path
-  instead of wandering +-25% with Poisson noise. Child deaths are Poisson draws: neonatal deaths, plus
-  post-neonatal infant deaths (infant = neonatal + post-neonatal), plus deaths at ages 1-4
-  (under-5 = infant + those), so neonatal <= infant <= under-5 always holds.
+  sources S24, S00). MMR then declines somewhat faster than the nation, to 12/10万 in 2024; the
+  child rates follow the national path (2024: IMR 3.9‰, NMR 2.5‰, U5MR 5.9‰). Each county has a
+  fixed relative risk (云岭县 2.5x for maternal and 1.8x for child deaths; urban districts about
+  0.7x), rescaled every year so the births-weighted province expectation equals the calibrated
+  rate.
+* Maternal deaths: the province total is the calibrated expectation (rounded), split among
+  counties by a multinomial draw with probabilities proportional to births x relative risk (the
+  distribution of independent Poisson counts given their sum). Small counties see 0-3 deaths a
+  year while the province MMR follows its path instead of wandering +-25% with Poisson noise.
+* Child deaths are Poisson draws: neonatal deaths, plus post-neonatal infant deaths (infant =
+  neonatal + post-neonatal), plus deaths at ages 1-4 (under-5 = infant + those), so neonatal <=
+  infant <= under-5 always holds.
 * Service coverage: each numerator is a binomial draw on its registry denominator (see
   ``mchanalysis/indicators.yaml``) with a probability rising on the logit scale from a 2010 to a
   2024 level (e.g. early registration 75% -> 93%, hospital delivery 97% -> 99.9%, two-cancer
@@ -55,9 +56,9 @@ Deliberate data-quality problems
 The file holds no validation *error*; these produce warnings / quality findings:
 
 1. **Outlier year** — 990106 石桥县, 2020, ``hospital_births``: typed with its second digit
-   dropped (four digits -> three, e.g. 1,609 -> 109), so the county's hospital delivery rate
-   reads ~10% in 2020 against ~99% in the years around it, and 东川市's and the province's 2020
-   hospital delivery rates dip by a few points / about one point.
+   dropped (1,599 -> 199 against 1,601 live births), so the county's hospital delivery rate
+   reads 12.4% in 2020 against 99.6-99.7% in 2019 and 2021, and 东川市's and the province's
+   2020 hospital delivery rates dip (the province's to 98.5%).
 2. **Missing year** — 990305 桃溪县, 2019, ``maternal_system_managed`` empty (not reported), so
    南湖市 (990300) and 示例省 (990000) are *incomplete* for that measure in 2019.
 3. **Coverage above 100%** — 990102 川中区, 2021, ``prenatal_checked`` about 1.2% above its
@@ -83,6 +84,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mchanalysis.atomic import write_text
 from mchanalysis.schema import MEASURES
 
 __all__ = [
@@ -185,7 +187,7 @@ _NEUTRAL = ("cesarean_deliveries", "high_risk_pregnancies", "low_birth_weight", 
 
 #: Deliberate problems (region_code, year, measure) -> description; see the module docstring.
 DELIBERATE_PROBLEMS: dict[tuple[str, int, str], str] = {
-    ("990106", 2020, "hospital_births"): "outlier: second digit dropped (e.g. 1609 -> 109)",
+    ("990106", 2020, "hospital_births"): "outlier: second digit dropped (1599 -> 199)",
     ("990305", 2019, "maternal_system_managed"): "missing: not reported (parent incomplete)",
     ("990102", 2021, "prenatal_checked"): "over 100%: ~1.2% above live births (non-residents)",
     ("990200", 2023, "live_births"): "parent's own total 37 above the sum of its counties",
@@ -406,7 +408,8 @@ def write_demo_csv(path, *, seed: int = DEMO_SEED) -> Path:
     Parameters
     ----------
     path : str or path-like
-        Output file; parent directories are created.
+        Output file; parent directories are created. Written atomically
+        (:func:`mchanalysis.atomic.write_text`).
     seed : int
         Passed to :func:`generate_demo_counts`.
 
@@ -415,9 +418,5 @@ def write_demo_csv(path, *, seed: int = DEMO_SEED) -> Path:
     pathlib.Path
         The path written. Integers are written without decimals, not-reported cells empty.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     counts = generate_demo_counts(seed)
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        counts.to_csv(fh, index=False, lineterminator="\n")
-    return path
+    return write_text(path, counts.to_csv(index=False, lineterminator="\n"))
