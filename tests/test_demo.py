@@ -200,3 +200,15 @@ def test_demo_csv_constant_points_at_the_committed_file():
     from mchanalysis.demo import DEMO_CSV
 
     assert DEMO_CSV.resolve() == COMMITTED.resolve()
+
+
+def test_generator_calibration_matches_the_shipped_national_series():
+    """The generator's copy of the national path is the one in data/reference/."""
+    from mchanalysis.demo import _NATIONAL_SHAPE
+    from mchanalysis.reference import load_national_series
+
+    ref = load_national_series(indicators=list(_NATIONAL_SHAPE))
+    ref = ref[(ref["area"] == "total") & ref["year"].between(2010, 2024)]
+    for ind, values in _NATIONAL_SHAPE.items():
+        published = ref[ref["indicator_id"] == ind].sort_values("year")["value"].tolist()
+        assert published == values, ind
