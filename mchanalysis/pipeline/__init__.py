@@ -1,0 +1,9 @@
+"""The papermill batch pipeline: every region's notebooks, executed, exported and recorded.
+
+Modules: :mod:`.params` (run parameters and their checks), :mod:`.runner` (one region = one task,
+the batch, resume), :mod:`.executors` (local worker processes, Dask), :mod:`.notebook` (fresh and
+warm-kernel execution, normalisation), :mod:`.kernel_state` (the reset inside a reused kernel),
+:mod:`.manifest` (provenance and the input hash), :mod:`.staging` (atomic directory replacement),
+:mod:`.html` (code-hidden HTML), :mod:`.index` (``index.html``), :mod:`.verify` (``mch verify``),
+:mod:`.analysis` (the composite helpers the notebooks call).
+"""

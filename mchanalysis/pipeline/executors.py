@@ -1,0 +1,143 @@
+"""Where region tasks run: a local pool of worker processes, or a Dask distributed cluster.
+
+Both run the same task, :func:`run_job`, which executes a region with the worker's warm kernel
+(one :class:`~mchanalysis.pipeline.notebook.WarmKernel` per worker process, started once and
+reused for every notebook of every region it is given), so outputs are identical whichever
+executor ran them. An executor only has to offer ``map_unordered(jobs)`` yielding
+:class:`~mchanalysis.pipeline.runner.RegionResult` as regions finish; an exception outside a
+notebook (a kernel that cannot start, a worker that died) becomes a failed result too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+import uuid
+
+from mchanalysis.pipeline.runner import RegionJob, RegionResult, run_region
+
+_state = threading.local()
+_parent_pid: int | None = None
+
+
+def _worker_kernel():
+    kernel = getattr(_state, "kernel", None)
+    if kernel is None:
+        from mchanalysis.pipeline.notebook import WarmKernel
+
+        kernel = WarmKernel()
+        kernel.start()
+        _state.kernel = kernel
+        atexit.register(kernel.close)
+    return kernel
+
+
+def shutdown_worker_kernel() -> None:
+    """Stop this thread's warm kernel, if any."""
+    kernel = getattr(_state, "kernel", None)
+    if kernel is not None:
+        _state.kernel = None
+        kernel.close()
+
+
+def run_job(job: RegionJob) -> RegionResult:
+    """The task: run one region with this worker's warm kernel (or fresh kernels if asked)."""
+    kernel = None if job.fresh_kernels else _worker_kernel()
+    return run_region(job, kernel, parent_pid=_parent_pid)
+
+
+def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
+    return RegionResult(job.code, job.region["region_name"], job.region["level"], "failed", 0.0,
+                        {"region_code": job.code, "notebook": None, "cell_index": None,
+                         "execution_count": None, "ename": type(exc).__name__,
+                         "evalue": str(exc), "source": ""})
+
+
+def _init_pool_worker(parent_pid: int, warm: bool) -> None:
+    global _parent_pid
+    _parent_pid = parent_pid
+    from multiprocessing.util import Finalize
+
+    Finalize(None, shutdown_worker_kernel, exitpriority=100)
+    if warm:
+        _worker_kernel()  # start the kernel while the parent is still submitting
+
+
+class LocalExecutor:
+    """Regions on this machine: ``jobs`` worker processes, each with one warm kernel.
+
+    ``jobs=1`` runs in the calling process (no pool). Default ``jobs``: ``os.cpu_count()``,
+    never more than the number of regions.
+    """
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs or os.cpu_count() or 1
+
+    def map_unordered(self, jobs: list[RegionJob]):
+        if not jobs:
+            return
+        n = min(self.jobs, len(jobs))
+        if n == 1:
+            try:
+                for job in jobs:
+                    try:
+                        yield run_job(job)
+                    except Exception as exc:
+                        yield _failed(job, exc)
+            finally:
+                shutdown_worker_kernel()
+            return
+        warm = not all(j.fresh_kernels for j in jobs)
+        ctx = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_pool_worker,
+                                    initargs=(os.getpid(), warm)) as pool:
+            futures = {pool.submit(run_job, job): job for job in jobs}
+            try:
+                for fut in cf.as_completed(futures):
+                    job = futures[fut]
+                    try:
+                        yield fut.result()
+                    except Exception as exc:  # BrokenProcessPool, kernel start failure, ...
+                        yield _failed(job, exc)
+            finally:
+                for fut in futures:
+                    fut.cancel()
+
+
+class DaskExecutor:
+    """Regions on a Dask distributed cluster at ``scheduler`` (e.g. ``tcp://127.0.0.1:8786``).
+
+    Workers must see the same file system paths (data, notebooks, output directory) and have the
+    package installed. Each worker process keeps one warm kernel per worker thread.
+    """
+
+    def __init__(self, scheduler: str, *, timeout: str = "30s"):
+        self.scheduler = scheduler
+        self.timeout = timeout
+
+    def map_unordered(self, jobs: list[RegionJob]):
+        if not jobs:
+            return
+        from distributed import Client, as_completed
+
+        from mchanalysis.errors import MchError
+
+        try:
+            client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
+        except OSError as exc:
+            raise MchError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
+        batch = uuid.uuid4().hex[:8]
+        try:
+            futures = {client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job
+                       for job in jobs}
+            for fut in as_completed(list(futures)):
+                job = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:
+                    yield _failed(job, exc)
+        finally:
+            client.close()

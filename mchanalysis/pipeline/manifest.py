@@ -1,0 +1,137 @@
+"""Provenance of one report directory: ``manifest.json`` (DESIGN.md "Reports").
+
+The manifest is the *last* file written into a region's directory, and a directory counts as
+complete only when its manifest parses and carries the expected input hash. The input hash is the
+SHA-256 of a canonical JSON document holding the SHA-256 of every input file (data, target set),
+of every notebook, the run parameters and the package version: change any of them and
+``mch run --resume`` redoes the region.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from mchanalysis import __version__
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+#: Libraries whose versions can change a report's bytes.
+LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "papermill", "nbclient",
+             "nbconvert", "nbformat", "ipykernel", "jinja2", "python-docx", "openpyxl")
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def canonical_json(obj) -> str:
+    """JSON with sorted keys and no insignificant whitespace variation (hash input)."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def input_hash(*, inputs: dict[str, str], notebooks: dict[str, str], parameters: dict,
+               package_version: str = __version__) -> str:
+    """SHA-256 over input file digests, notebook digests, parameters and package version.
+
+    Parameters
+    ----------
+    inputs, notebooks : dict
+        Role or file name -> SHA-256 of the file's bytes (paths do not enter the hash: moving the
+        data file does not invalidate a report, changing one byte of it does).
+    parameters : dict
+        The notebook parameters of the region.
+    """
+    doc = {"inputs": inputs, "notebooks": notebooks, "parameters": parameters,
+           "package_version": package_version}
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of :data:`LIBRARIES` and of Python."""
+    out = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str | None:
+    """The commit of the git work tree holding *path* (default: the package), else ``None``."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        res = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = res.stdout.strip()
+    return sha if res.returncode == 0 and len(sha) == 40 else None
+
+
+def output_digests(directory: str | os.PathLike) -> list[dict]:
+    """Every file under *directory* except the manifest: ``{"path", "sha256", "bytes"}``, sorted."""
+    directory = Path(directory)
+    rows = []
+    for p in sorted(directory.rglob("*")):
+        if p.is_file() and p.name != MANIFEST:
+            rel = p.relative_to(directory).as_posix()
+            rows.append({"path": rel, "sha256": sha256_file(p), "bytes": p.stat().st_size})
+    return rows
+
+
+def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebooks: list[dict],
+                   input_hash_: str, outputs: list[dict], commit: str | None,
+                   libraries: dict) -> dict:
+    """Assemble the manifest document (no timestamps: it is as reproducible as the outputs)."""
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "region": region,
+        "parameters": parameters,
+        "inputs": inputs,
+        "notebooks": notebooks,
+        "package": {"name": "mchanalysis", "version": __version__},
+        "git_commit": commit,
+        "libraries": libraries,
+        "input_hash": input_hash_,
+        "outputs": outputs,
+    }
+
+
+def manifest_bytes(doc: dict) -> bytes:
+    return (json.dumps(doc, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def read_manifest(directory: str | os.PathLike) -> dict | None:
+    """The parsed manifest of *directory*, or ``None`` if absent or unreadable."""
+    try:
+        with open(Path(directory) / MANIFEST, encoding="utf-8") as fh:
+            doc = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def is_complete(directory: str | os.PathLike, expected_hash: str) -> bool:
+    """True if *directory* holds a manifest with *expected_hash* and every listed output exists."""
+    doc = read_manifest(directory)
+    if doc is None or doc.get("input_hash") != expected_hash:
+        return False
+    directory = Path(directory)
+    for row in doc.get("outputs", []):
+        p = directory / row["path"]
+        if not p.is_file() or p.stat().st_size != row.get("bytes", -1):
+            return False
+    return True

@@ -1,0 +1,330 @@
+"""Executing one parameterized notebook: in a fresh kernel (papermill) or a reused warm kernel.
+
+Both paths inject parameters with papermill's own ``parameterize_notebook`` and store the result
+through :func:`normalise`, so the stored ``.ipynb`` is the same bytes whichever path ran it (proved
+by ``tests/test_pipeline_kernel.py``). :func:`normalise` removes what differs between two runs of
+the same notebook on the same inputs: papermill's timestamps and durations, nbclient's execution
+timing metadata, the random id papermill gives the injected cell, stream outputs split
+differently by output buffering, the kernelspec of whoever saved the notebook last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+KERNEL_NAME = "python3"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
+INJECTED_CELL_ID = "injected-parameters"
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """Where and why a notebook failed (papermill's ``PapermillExecutionError`` fields)."""
+
+    notebook: str
+    cell_index: int
+    execution_count: int | None
+    ename: str
+    evalue: str
+    source: str
+
+    def to_dict(self) -> dict:
+        return {
+            "notebook": self.notebook,
+            "cell_index": self.cell_index,
+            "execution_count": self.execution_count,
+            "ename": self.ename,
+            "evalue": self.evalue,
+            "source": self.source,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.notebook}, cell {self.cell_index}: {self.ename}: {self.evalue}"
+
+
+class NotebookFailed(Exception):
+    """A notebook cell raised; carries the :class:`CellFailure` and the partly executed notebook."""
+
+    def __init__(self, failure: CellFailure, nb):
+        self.failure = failure
+        self.nb = nb
+        super().__init__(str(failure))
+
+
+def read_notebook(path: str | os.PathLike):
+    """Read a notebook as papermill does (v4, every cell given a ``tags`` list)."""
+    from papermill.iorw import load_notebook_node
+
+    return load_notebook_node(str(path))
+
+
+def notebook_bytes(nb) -> bytes:
+    """The stored form of a notebook: nbformat's JSON (sorted keys), UTF-8, trailing newline."""
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"
+    return text.encode("utf-8")
+
+
+def parameterize(nb, parameters: dict):
+    """Return a copy of *nb* with papermill's injected-parameters cell for *parameters*."""
+    from papermill.parameterize import parameterize_notebook
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.setdefault("papermill", {})
+    return parameterize_notebook(nb, dict(parameters), kernel_name=KERNEL_NAME, language="python")
+
+
+def normalise(nb, parameters: dict | None = None):
+    """Strip run-to-run noise from an executed notebook, in place; return it.
+
+    Removes ``metadata.papermill`` timings, paths and environment (keeps the parameters), each
+    cell's ``metadata.papermill`` and ``metadata.execution``; gives the injected-parameters cell
+    the fixed id ``injected-parameters``; merges consecutive stream outputs of one stream (their
+    split depends on buffering, not on the notebook) and blanks the kernel's process id in
+    warning locations (``/tmp/ipykernel_<pid>/``); sets the ``python3`` kernelspec.
+    """
+    meta = nb.metadata
+    params = parameters if parameters is not None else meta.get("papermill", {}).get("parameters", {})
+    meta["papermill"] = {"parameters": {k: params[k] for k in sorted(params)}}
+    meta["kernelspec"] = dict(KERNELSPEC)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if INJECTED_CELL_ID in cell.metadata.get("tags", []):
+            cell["id"] = INJECTED_CELL_ID
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
+    return nb
+
+
+_KERNEL_TMP = re.compile(r"ipykernel_\d+")
+
+
+def _coalesce_streams(outputs):
+    merged = []
+    for out in outputs:
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            merged[-1]["text"] = merged[-1]["text"] + out["text"]
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.get("output_type") == "stream":
+            # warnings name the cell's temp file /tmp/ipykernel_<kernel pid>/...: the pid is noise
+            out["text"] = _KERNEL_TMP.sub("ipykernel_0", out["text"])
+    return merged
+
+
+def first_failure(nb, notebook_name: str) -> CellFailure | None:
+    """The first cell whose outputs hold an error, as papermill's ``raise_for_execution_errors``."""
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                if out.get("ename") == "SystemExit" and out.get("evalue") in ("", "0"):
+                    continue
+                return CellFailure(
+                    notebook=notebook_name,
+                    cell_index=index,
+                    execution_count=cell.get("execution_count"),
+                    ename=out.get("ename", ""),
+                    evalue=out.get("evalue", ""),
+                    source=cell.get("source", ""),
+                )
+    return None
+
+
+def execute_fresh(path: str | os.PathLike, parameters: dict, *, cwd: str | os.PathLike, timeout=None):
+    """Execute *path* with papermill in a new kernel (the reference path); return it normalised.
+
+    Raises
+    ------
+    NotebookFailed
+        If a cell raised; ``failure`` names the cell (papermill's cell index, ename, evalue).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = parameterize(read_notebook(path), parameters)
+    try:
+        out = papermill.execute_notebook(
+            nb, None, parameters=None, kernel_name=KERNEL_NAME, language="python", cwd=str(cwd),
+            progress_bar=False, log_output=False, execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        failure = CellFailure(Path(path).name, exc.cell_index, exc.exec_count, exc.ename,
+                              exc.evalue, exc.source)
+        raise NotebookFailed(failure, None) from exc
+    return normalise(out, parameters)
+
+
+class WarmKernel:
+    """One long-lived ipykernel that executes many notebooks, reset between them.
+
+    The kernel talks over IPC sockets in a private temporary directory, so concurrently started
+    kernels cannot collide on TCP ports (``ZMQError: Address already in use``); start-up is still
+    retried a few times; the kernel is restarted if it dies; :meth:`shutdown` always stops it (also called by a
+    finaliser when the worker process exits). Each notebook goes through the same papermill
+    parameter injection and :func:`normalise` as :func:`execute_fresh`, and
+    :mod:`mchanalysis.pipeline.kernel_state` resets the kernel before it.
+    """
+
+    start_attempts = 4
+
+    def __init__(self, *, startup_timeout: float = 60.0, cwd: str | None = None):
+        self.startup_timeout = startup_timeout
+        self.cwd = cwd or os.getcwd()
+        self.loop = asyncio.new_event_loop()
+        self.km = None
+        self.kc = None
+        self._ipc_dir = None
+        self.notebooks_run = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self.loop.run_until_complete(self._start())
+
+    async def _start(self) -> None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        last = None
+        for attempt in range(self.start_attempts):
+            # IPC sockets in a private temp directory: no TCP port to race for with other
+            # kernels starting at the same time (the papermill port-collision issue)
+            self._ipc_dir = tempfile.mkdtemp(prefix="mch-kernel-")
+            km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                                    ip=os.path.join(self._ipc_dir, "k"))
+            kc = None
+            try:
+                await km.start_kernel(cwd=self.cwd,
+                                      extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                kc = km.client()
+                kc.start_channels()
+                await kc.wait_for_ready(timeout=self.startup_timeout)
+                self.km, self.kc = km, kc
+                await self._run_silent(
+                    "import mchanalysis.pipeline.kernel_state as _k; _k.warm_up(); del _k"
+                )
+                return
+            except Exception as exc:  # ZMQError (port race), RuntimeError (kernel died), timeout
+                last = exc
+                self.km = self.kc = None
+                await _stop(km, kc)
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        raise RuntimeError(f"could not start a {KERNEL_NAME} kernel: {last}") from last
+
+    def shutdown(self) -> None:
+        if self.km is None:
+            return
+        km, kc = self.km, self.kc
+        self.km = self.kc = None
+        try:
+            self.loop.run_until_complete(_stop(km, kc))
+        finally:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        self.shutdown()
+        if not self.loop.is_closed():
+            self.loop.close()
+
+    def alive(self) -> bool:
+        return self.km is not None and self.loop.run_until_complete(self.km.is_alive())
+
+    # -- execution ----------------------------------------------------------------------------
+    async def _run_silent(self, code: str, timeout: float = 120.0) -> None:
+        reply = await self.kc.execute_interactive(code, silent=True, store_history=False,
+                                                  allow_stdin=False, timeout=timeout)
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
+
+    def execute(self, path: str | os.PathLike, parameters: dict, *, cwd: str | os.PathLike,
+                timeout=None):
+        """Execute notebook *path* with *parameters* in this kernel; return it normalised.
+
+        Raises
+        ------
+        NotebookFailed
+            If a cell raised (the kernel stays usable; it is reset before the next notebook).
+        """
+        if self.km is None or not self.alive():
+            self.shutdown()
+            self.start()
+        nb = parameterize(read_notebook(path), parameters)
+        name = Path(path).name
+        try:
+            self.loop.run_until_complete(self._execute(nb, str(cwd), timeout))
+        except _CellError:
+            failure = first_failure(nb, name) or CellFailure(name, -1, None, "CellExecutionError",
+                                                             "cell failed without an error output", "")
+            raise NotebookFailed(failure, normalise(nb, parameters)) from None
+        except Exception:
+            # a dead or wedged kernel: never reuse it
+            self.shutdown()
+            raise
+        finally:
+            self.notebooks_run += 1
+        return normalise(nb, parameters)
+
+    async def _execute(self, nb, cwd: str, timeout) -> None:
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+
+        await self._run_silent(
+            "import mchanalysis.pipeline.kernel_state as _k; _k.reset(%r)" % cwd
+        )
+        client = NotebookClient(nb, km=self.km, kernel_name=KERNEL_NAME, timeout=timeout,
+                                allow_errors=False, record_timing=False,
+                                resources={"metadata": {"path": cwd}})
+        client.kc = self.kc
+        try:
+            await client.async_execute()
+        except CellExecutionError as exc:
+            raise _CellError() from exc
+
+
+class _CellError(Exception):
+    pass
+
+
+async def _stop(km, kc) -> None:
+    if kc is not None:
+        try:
+            kc.stop_channels()
+        except Exception:  # pragma: no cover
+            pass
+    if km is None:
+        return
+    try:
+        if await km.is_alive():
+            await km.shutdown_kernel(now=False)
+    except Exception:
+        try:
+            await km.shutdown_kernel(now=True)
+        except Exception:  # pragma: no cover
+            pass
+    finally:
+        try:
+            await km._async_cleanup_resources() if hasattr(km, "_async_cleanup_resources") else None
+        except Exception:  # pragma: no cover
+            pass
+
+
+def wall_time() -> float:
+    return time.perf_counter()
