@@ -1,0 +1,574 @@
+"""Everything the annual 答卷 of one region and year says, gathered once from the data.
+
+:func:`build_context` reads and aggregates the counts, computes the indicator table, and for the
+chosen region and year collects per indicator: the value with its interval, the change on the
+previous year and on five years before (with the statistical verdict), the trend (APC/AAPC), the
+comparison with the parent region and the national level, and the target status; then the
+sub-regions' ranking, the data-quality findings, the list of problems, and the figures (PNG
+bytes). The templates and writers (:mod:`.render`, :mod:`.docx`, :mod:`.xlsx`) only read this.
+
+The statistics are the package's (:mod:`mchanalysis.stats`, :mod:`mchanalysis.trends`,
+:mod:`mchanalysis.targets`, :mod:`mchanalysis.quality`, :mod:`mchanalysis.funnel`); a piece that
+is not installed leaves its part of the report marked "not available" rather than guessed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from mchanalysis import stats
+from mchanalysis.errors import MchError
+from mchanalysis.indicators import compute_indicators, load_registry
+from mchanalysis.report import narrative as nv
+from mchanalysis.schema import MEASURES, MEASURES_EN
+
+LANGS = ("zh", "en")
+
+
+@lru_cache(maxsize=1)
+def load_layout() -> dict:
+    """The report layout (``layout.yaml``): sections, headline indicators, comparison set."""
+    text = resources.files("mchanalysis.report").joinpath("layout.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _optional(module: str, name: str):
+    """A function of a package module, or None when that piece has not been installed."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(mod, name, None)
+
+
+@dataclass
+class ReportContext:
+    """All the numbers and facts of one region's annual report (see :func:`build_context`).
+
+    Attributes
+    ----------
+    region : dict
+        ``code, name, level, parent_code, parent_name, scope`` (全市 / 全县 / ...).
+    year, lang, conf_level : report year, language ('zh' / 'en'), confidence level (fraction).
+    synthetic : bool
+        True when the data are the demo data (codes 99xxxx): every section says so.
+    facts : dict
+        Indicator id -> fact dict (value texts, change, trend, benchmarks, target), registry order.
+    sections : list of dict
+        Layout sections: ``id`` and ``indicators`` (ids with data).
+    scorecard : pandas.DataFrame
+        One row per target of the chosen set (empty when no set was given).
+    subregions : dict
+        Indicator id -> ranking DataFrame of the sub-regions (empty dict for a leaf region).
+    quality : list of dict
+        Data-quality findings about this region and its sub-regions: ``severity, message``.
+    problems : list of dict
+        Problems found in the data (``kind`` and the facts the template words).
+    figures : dict
+        Name -> ``{"png": bytes, "caption": str, "section": str}``.
+    missing : list of str
+        Package pieces that were not available (their parts of the report say so).
+    indicator_table : pandas.DataFrame
+        The full indicator table of the data (all regions and years).
+    """
+
+    region: dict
+    year: int
+    lang: str
+    conf_level: float
+    synthetic: bool
+    facts: dict
+    sections: list
+    target_set: dict | None = None
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)
+    subregions: dict = field(default_factory=dict)
+    quality: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    missing: list = field(default_factory=list)
+    indicator_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    headline: list = field(default_factory=list)
+    live_births: str = ""
+    first_year: int | None = None
+
+    @property
+    def title(self) -> str:
+        from mchanalysis.report.render import render_title
+
+        return render_title(self)
+
+
+# ----------------------------------------------------------------------------------------------
+# loading
+
+
+def _load_counts(data):
+    """Counts table and load findings (DataFrame or None) from a DataFrame or a file path."""
+    if isinstance(data, pd.DataFrame):
+        return data, None
+    load_counts = _optional("mchanalysis.validation", "load_counts")
+    if load_counts is None:
+        raise MchError("reading a counts file needs mchanalysis.validation.load_counts (not installed)")
+    res = load_counts(data)
+    return res.counts, getattr(res, "findings", None)
+
+
+def _national_table(national) -> pd.DataFrame | None:
+    """National series as ``year, indicator, value`` (area 'total'), or None.
+
+    ``national='auto'`` reads the repository's series with
+    :func:`mchanalysis.reference.load_national_series` (None when it cannot be found).
+    """
+    if national is None:
+        return None
+    if isinstance(national, pd.DataFrame):
+        nat = national
+    else:
+        load = _optional("mchanalysis.reference", "load_national_series")
+        if national == "auto":
+            if load is None:
+                return None
+            try:
+                nat = load()
+            except MchError:
+                return None
+        elif load is not None:
+            nat = load(national)
+        else:
+            nat = pd.read_csv(national)
+    if "indicator_id" in nat.columns:
+        nat = nat.rename(columns={"indicator_id": "indicator"})
+    if "area" in nat.columns:
+        nat = nat[nat["area"] == "total"]
+    return nat[["year", "indicator", "value"]].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# statistics adapters (one place to meet the other modules' signatures)
+
+
+def _compare_pair(kind, cur, prev, conf_level, multiplier):
+    """Verdict of the change from ``prev`` to ``cur`` (:func:`mchanalysis.stats.compare_rates`
+    / :func:`~mchanalysis.stats.compare_proportions`): 'rise' / 'fall' /
+    'no_significant_change', or None when the two cannot be compared."""
+    if cur is None or prev is None:
+        return None
+    vals = (prev["numerator"], prev["denominator"], cur["numerator"], cur["denominator"])
+    if any(pd.isna(x) for x in vals) or prev["denominator"] == 0 or cur["denominator"] == 0:
+        return None
+    fn = stats.compare_proportions if kind == "proportion" else stats.compare_rates
+    res = fn(*(int(v) for v in vals), multiplier=multiplier, level=conf_level)
+    v = str(res["verdict"].iloc[0])
+    return v if v in nv.CHANGE_VERDICTS else None
+
+
+def _benchmark(row, bench_value, direction):
+    """'better' / 'similar' / 'worse' (Fingertips rule, :func:`stats.compare_with_benchmark`:
+    the region's interval against a benchmark value), or None when not comparable."""
+    if row is None or bench_value is None or pd.isna(bench_value):
+        return None
+    if pd.isna(row.get("lower")) or pd.isna(row.get("upper")):
+        return None
+    _, verdict = stats.compare_with_benchmark([row["lower"]], [row["upper"]], [float(bench_value)],
+                                              direction)
+    v = str(verdict[0])
+    return v if v in ("better", "similar", "worse", "higher", "lower") else None
+
+
+def _trend(series: pd.DataFrame, conf_level: float):
+    """APC over the years of ``series`` (:func:`mchanalysis.trends.loglinear_trend`), or None."""
+    fn = _optional("mchanalysis.trends", "loglinear_trend")
+    if fn is None:
+        return None
+    d = series.dropna(subset=["numerator", "denominator"])
+    if len(d) < 3 or (d["denominator"] <= 0).any():
+        return None
+    res = fn(d["year"].astype(int).to_numpy(), d["numerator"].astype("int64").to_numpy(),
+             d["denominator"].astype("int64").to_numpy(), level=conf_level)
+    if pd.isna(res.apc) or pd.isna(res.apc_lower) or pd.isna(res.apc_upper):
+        return None
+    verdict = "fall" if res.apc_upper < 0 else ("rise" if res.apc_lower > 0 else "no_significant_change")
+    return {"apc": float(res.apc), "lower": float(res.apc_lower), "upper": float(res.apc_upper),
+            "start": int(d["year"].min()), "end": int(d["year"].max()), "verdict": verdict,
+            "model": res.model, "joinpoints": []}
+
+
+# ----------------------------------------------------------------------------------------------
+# facts
+
+
+def _row_dict(table: pd.DataFrame, code: str, year: int, ind: str):
+    r = table[(table["region_code"] == code) & (table["year"] == year) & (table["indicator"] == ind)]
+    if r.empty:
+        return None
+    return r.iloc[0].to_dict()
+
+
+def _fmt_row(row, meta, lang):
+    unit, dec = meta["unit"], int(meta.get("decimals", 2) or 2)
+    if row is None or pd.isna(row.get("value")):
+        return None
+    return nv.format_value(row["value"], unit, dec, lang=lang)
+
+
+def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_code,
+          national, missing) -> dict:
+    ind = ind_meta["id"]
+    unit = ind_meta["unit"]
+    dec = int(ind_meta.get("decimals", 2) or 2)
+    name = ind_meta["name_zh"] if lang == "zh" else ind_meta["name_en"]
+    code = region["code"]
+    cur = _row_dict(table, code, year, ind)
+    f = {
+        "id": ind, "name": name, "unit": unit, "decimals": dec, "kind": ind_meta["kind"],
+        "direction": ind_meta["direction"], "group": ind_meta["group"],
+        "available": cur is not None and not pd.isna(cur.get("value")),
+    }
+    num_measure = ind_meta["numerator"]
+    event = (MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
+             if lang == "zh" else MEASURES_EN.get(num_measure, num_measure))
+    f["event"] = event
+    if not f["available"]:
+        return f
+    f.update(
+        value=float(cur["value"]), lower=float(cur["lower"]), upper=float(cur["upper"]),
+        numerator=None if pd.isna(cur["numerator"]) else int(cur["numerator"]),
+        denominator=None if pd.isna(cur["denominator"]) else int(cur["denominator"]),
+        flag=cur.get("flag", "") or "",
+        text=nv.format_value(cur["value"], unit, dec, lang=lang),
+        ci_text=nv.format_interval(cur["lower"], cur["upper"], unit, dec, lang=lang),
+        count_text=nv.format_count(cur["numerator"], lang=lang),
+        denominator_text=nv.format_count(cur["denominator"], lang=lang),
+    )
+    f["over_100"] = "over_100" in f["flag"]
+    if ind_meta["group"] == "mortality":
+        f["death_mode"] = nv.death_mode(f["numerator"], f["value"], f["lower"], f["upper"])
+    # changes on last year and on years_back before
+    for key, back in (("change1", 1), ("change5", years_back)):
+        prev = _row_dict(table, code, year - back, ind)
+        if prev is None or pd.isna(prev.get("value")):
+            f[key] = None
+            continue
+        verdict = _compare_pair(ind_meta["kind"], cur, prev, conf_level, ind_meta["multiplier"])
+        ch = nv.describe_change(cur["value"], prev["value"], unit=unit, decimals=dec, verdict=verdict)
+        ch.update(year=year - back, previous_text=_fmt_row(prev, ind_meta, lang))
+        ch["good"] = _goodness(ch["direction"], ind_meta["direction"])
+        f[key] = ch
+    # series: streak of significant falls / zero deaths, trend
+    series = table[(table["region_code"] == code) & (table["indicator"] == ind) & (table["year"] <= year)]
+    series = series.sort_values("year")
+    f["zero_streak"] = nv.zero_streak(series["numerator"].tolist()) if ind_meta["group"] == "mortality" else 0
+    f["streak"] = 0
+    f["trend"] = None
+    if ind_meta["group"] == "mortality":
+        verdicts = []
+        rows = series.to_dict("records")
+        for a, b in zip(rows[:-1], rows[1:]):
+            if b["year"] != a["year"] + 1:
+                verdicts.append(None)
+                continue
+            verdicts.append(_compare_pair(ind_meta["kind"], b, a, conf_level, ind_meta["multiplier"]))
+        f["streak"] = nv.streak(verdicts)
+        f["trend"] = _trend(series, conf_level)
+        if f["trend"] is None and _optional("mchanalysis.trends", "loglinear_trend") is None:
+            if "trends" not in missing:
+                missing.append("trends")
+    # parent region
+    f["parent"] = None
+    if parent_code:
+        prow = _row_dict(table, parent_code, year, ind)
+        if prow is not None and not pd.isna(prow.get("value")):
+            f["parent"] = {
+                "name": prow["region_name"], "text": _fmt_row(prow, ind_meta, lang),
+                "verdict": _benchmark(cur, prow["value"], ind_meta["direction"]),
+            }
+    # national level (context only: surveillance estimates, not the same 口径)
+    f["national"] = None
+    if national is not None:
+        nat = national[(national["indicator"] == ind)]
+        nat = nat[nat["year"] <= year].sort_values("year")
+        if len(nat):
+            n = nat.iloc[-1]
+            f["national"] = {
+                "year": int(n["year"]), "text": nv.format_value(n["value"], unit, dec, lang=lang),
+                "value": float(n["value"]),
+                "verdict": _benchmark(cur, float(n["value"]), ind_meta["direction"]),
+            }
+    f["target"] = None
+    return f
+
+
+def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
+    """'better' / 'worse' for a significant change given the indicator's direction."""
+    if direction_of_change not in ("rise", "fall") or indicator_direction == "neutral":
+        return None
+    good = (direction_of_change == "fall") == (indicator_direction == "lower_is_better")
+    return "better" if good else "worse"
+
+
+# ----------------------------------------------------------------------------------------------
+# targets, sub-regions, quality, problems
+
+
+def _scorecard(table, region, year, target_set, conf_level, facts, lang, missing):
+    if target_set is None:
+        return None, pd.DataFrame()
+    from mchanalysis.targets import evaluate_targets, load_target_set
+
+    ts = load_target_set(target_set) if not hasattr(target_set, "targets") else target_set
+    region_rows = table[table["region_code"] == region["code"]]
+    ev = evaluate_targets(region_rows, ts, year=year, level=conf_level)
+    ev = ev[ev["region_code"] == region["code"]].reset_index(drop=True)
+    reg = load_registry().set_index("id")
+    rows = []
+    for r in ev.to_dict("records"):
+        meta = reg.loc[r["indicator"]]
+        dec = int(meta.get("decimals", 2) or 2)
+        name = meta["name_zh"] if lang == "zh" else meta["name_en"]
+        value_text = nv.format_value(r["value"], r["unit"], dec, lang=lang) if not pd.isna(r["value"]) else ""
+        ci_text = nv.format_interval(r["lower"], r["upper"], r["unit"], dec, lang=lang)
+        target_text = nv.format_value(r["target"], r["unit"], dec, lang=lang, whole=True)
+        early = r["status"] == "met" and int(r["target_year"]) > year
+        rows.append({
+            "indicator": r["indicator"], "name": name, "value": r["value"], "lower": r["lower"],
+            "upper": r["upper"], "value_text": value_text, "ci_text": ci_text,
+            "comparison": r["comparison"], "target": r["target"], "target_text": target_text,
+            "target_year": int(r["target_year"]), "status": r["status"], "status_ci": r["status_ci"],
+            "unit": r["unit"], "early": early,
+        })
+        f = facts.get(r["indicator"])
+        if f is not None and f.get("available") and (f["target"] is None or int(r["target_year"]) == year):
+            f["target"] = rows[-1]
+    info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", "")}
+    return info, pd.DataFrame(rows)
+
+
+def _subregions(table, region, year, layout, conf_level, lang, missing):
+    kids = table[(table["parent_code"] == region["code"]) & (table["year"] == year)]
+    if kids.empty:
+        return {}
+    reg = load_registry().set_index("id")
+    out = {}
+    for ind in layout.get("comparison", []):
+        k = kids[kids["indicator"] == ind].dropna(subset=["value"])
+        if k.empty or ind not in reg.index:
+            continue
+        meta = reg.loc[ind]
+        dec = int(meta.get("decimals", 2) or 2)
+        parent = _row_dict(table, region["code"], year, ind)
+        asc = meta["direction"] != "higher_is_better"
+        k = k.sort_values(["value", "region_code"], ascending=[asc, True]).reset_index(drop=True)
+        verdicts = [
+            _benchmark(r, None if parent is None else parent["value"], meta["direction"])
+            for r in k.to_dict("records")
+        ]
+        out[ind] = pd.DataFrame({
+            "rank": np.arange(1, len(k) + 1),
+            "region_code": k["region_code"].to_numpy(),
+            "region_name": k["region_name"].to_numpy(),
+            "numerator": k["numerator"].to_numpy(),
+            "denominator": k["denominator"].to_numpy(),
+            "value": k["value"].to_numpy(),
+            "lower": k["lower"].to_numpy(),
+            "upper": k["upper"].to_numpy(),
+            "value_text": [nv.format_value(v, meta["unit"], dec, lang=lang) for v in k["value"]],
+            "ci_text": [nv.format_interval(a, b, meta["unit"], dec, lang=lang) for a, b in zip(k["lower"], k["upper"])],
+            "verdict": verdicts,
+        })
+    return out
+
+
+def _quality(counts, table, region, year, lang, missing, load_findings, years_back):
+    """Data-quality findings that matter for this report.
+
+    Findings of the load (validation warnings) and of :func:`mchanalysis.quality.review_quality`
+    about the region and its sub-regions, from ``year - years_back`` on (and table-wide ones).
+    Errors and warnings are listed; 'info' findings are only counted (``severity='info'`` rows
+    are kept with ``listed=False``). Each message is prefixed with the region's name when it is
+    a sub-region's.
+    """
+    codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"])
+    names = dict(zip(table["region_code"], table["region_name"]))
+    frames = []
+    if load_findings is not None and len(load_findings):
+        frames.append(load_findings)
+    fn = _optional("mchanalysis.quality", "review_quality")
+    if fn is None:
+        missing.append("quality")
+    else:
+        frames.append(fn(counts, indicator_table=table))
+    out = []
+    col = "message_zh" if lang == "zh" else "message_en"
+    for f in frames:
+        if f is None or len(f) == 0:
+            continue
+        code = f["region_code"].astype("string") if "region_code" in f.columns else pd.Series(pd.NA, index=f.index)
+        yr = pd.to_numeric(f["year"], errors="coerce") if "year" in f.columns else pd.Series(np.nan, index=f.index)
+        keep = (code.isna() | code.isin(codes)) & (yr.isna() | ((yr <= year) & (yr >= year - years_back)))
+        for r, c in zip(f[keep.fillna(False).to_numpy()].to_dict("records"), code[keep.fillna(False)]):
+            msg = r.get(col) if isinstance(r.get(col), str) and r.get(col) else r.get("message", "")
+            if not pd.isna(c) and c != region["code"]:
+                msg = (f"{names.get(c, c)}：" if lang == "zh" else f"{names.get(c, c)}: ") + str(msg)
+            out.append({"severity": str(r.get("severity", "")), "message": str(msg),
+                        "listed": r.get("severity") in ("error", "warning")})
+    return out
+
+
+def _problems(facts, scorecard, subregions, quality, lang):
+    probs = []
+    if len(scorecard):
+        for r in scorecard.to_dict("records"):
+            if r["status"] == "not_met":
+                probs.append({"kind": "target_not_met", **r})
+    for f in facts.values():
+        if not f.get("available"):
+            continue
+        ch = f.get("change1")
+        if ch and ch.get("good") == "worse":
+            probs.append({"kind": "worsened", "name": f["name"], "text": f["text"],
+                          "previous_text": ch["previous_text"], "change": ch, "unit": f["unit"]})
+        t = f.get("trend")
+        if t and f["direction"] != "neutral":
+            bad = (t["verdict"] == "rise") == (f["direction"] == "lower_is_better") and t["verdict"] != "no_significant_change"
+            if bad:
+                probs.append({"kind": "bad_trend", "name": f["name"], "trend": t})
+    for ind, tab in subregions.items():
+        worse = tab[tab["verdict"] == "worse"]
+        if len(worse):
+            probs.append({"kind": "subregions_worse", "name": facts[ind]["name"],
+                          "regions": worse["region_name"].tolist()})
+    n_err = sum(1 for q in quality if q["severity"] == "error")
+    n_warn = sum(1 for q in quality if q["severity"] == "warning")
+    if n_err or n_warn:
+        probs.append({"kind": "data_quality", "errors": n_err, "warnings": n_warn})
+    return probs
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def build_context(
+    data,
+    *,
+    year: int,
+    region_code: str,
+    target_set=None,
+    lang: str = "zh",
+    national="auto",
+    conf_level: float = 0.95,
+    synthetic: bool | None = None,
+    figures: bool = True,
+) -> ReportContext:
+    """Gather everything the annual report of one region and year says.
+
+    Parameters
+    ----------
+    data : str, path or pandas.DataFrame
+        The counts file (read with :func:`mchanalysis.validation.load_counts`) or a wide counts
+        table (DESIGN.md "Input").
+    year : int
+        Report year.
+    region_code : str
+        6-digit code of the region reported on (a string: leading zeros matter).
+    target_set : str, path or TargetSet, optional
+        Target set judged in the scorecard (:func:`mchanalysis.targets.load_target_set`).
+    lang : {'zh', 'en'}
+        Language of the texts.
+    national : 'auto', str, path, pandas.DataFrame or None
+        National series (``year, indicator, value`` in the indicators' units), shown as context
+        (surveillance estimates, another 口径). 'auto': the repository's
+        ``data/reference/national_series.csv``; None: no national comparison.
+    conf_level : float
+        Confidence level of intervals and comparisons, a fraction.
+    synthetic : bool, optional
+        Say on every section that the data are synthetic; default: region codes 99xxxx.
+    figures : bool
+        Draw the charts (PNG bytes in ``ctx.figures``).
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    MchError
+        Unknown region code or no data for the year.
+    """
+    if lang not in LANGS:
+        raise MchError(f"language must be one of {', '.join(LANGS)}, got {lang!r}")
+    if not 0 < float(conf_level) < 1:
+        raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level!r}")
+    region_code = str(region_code)
+    year = int(year)
+    counts, load_findings = _load_counts(data)
+    table = compute_indicators(counts, conf_level=conf_level)
+    table = table.assign(region_code=table["region_code"].astype(str),
+                         parent_code=table["parent_code"].fillna("").astype(str))
+    rows = counts[(counts["region_code"].astype(str) == region_code)]
+    if rows.empty:
+        import difflib
+
+        codes = sorted(counts["region_code"].astype(str).unique())
+        close = difflib.get_close_matches(region_code, codes, n=3)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise MchError(f"region {region_code} is not in the data{hint}")
+    this = rows[rows["year"] == year]
+    if this.empty:
+        raise MchError(f"region {region_code} has no row for {year} (years: "
+                       f"{', '.join(map(str, sorted(rows['year'].unique())))})")
+    r0 = this.iloc[0]
+    parent_code = "" if pd.isna(r0["parent_code"]) else str(r0["parent_code"])
+    parent_name = ""
+    if parent_code:
+        pr = counts[(counts["region_code"].astype(str) == parent_code)]
+        parent_name = str(pr.iloc[-1]["region_name"]) if len(pr) else ""
+    region = {
+        "code": region_code, "name": str(r0["region_name"]), "level": str(r0["level"]),
+        "parent_code": parent_code, "parent_name": parent_name,
+        "scope": nv.scope_word(str(r0["level"]), str(r0["region_name"]), lang=lang),
+    }
+    if synthetic is None:
+        synthetic = nv.is_synthetic_code(region_code)
+    layout = load_layout()
+    registry = load_registry()
+    nat = _national_table(national)
+    missing: list[str] = []
+    facts = {}
+    for meta in registry.to_dict("records"):
+        facts[meta["id"]] = _fact(meta, table, region, year, conf_level, lang,
+                                  int(layout.get("years_back", 5)), parent_code, nat, missing)
+    ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang, missing)
+    sections = []
+    for s in layout["sections"]:
+        groups = s.get("groups", [])
+        ids = [i for i, f in facts.items() if f["group"] in groups and f["available"]]
+        sections.append({"id": s["id"], "indicators": ids})
+    subregions = _subregions(table, region, year, layout, conf_level, lang, missing)
+    quality = _quality(counts, table, region, year, lang, missing, load_findings,
+                       int(layout.get("years_back", 5)) - 1)
+    problems = _problems(facts, scorecard, subregions, quality, lang)
+    lb = counts[(counts["region_code"].astype(str) == region_code) & (counts["year"] == year)]
+    live = facts.get("mmr", {}).get("denominator_text") or (
+        nv.format_count(lb["live_births"].iloc[0], lang=lang) if "live_births" in lb else "")
+    ctx = ReportContext(
+        region=region, year=year, lang=lang, conf_level=float(conf_level), synthetic=bool(synthetic),
+        facts=facts, sections=sections, target_set=ts_info, scorecard=scorecard,
+        subregions=subregions, quality=quality, problems=problems, missing=missing,
+        indicator_table=table,
+        headline=[facts[i] for i in layout.get("headline", []) if i in facts and facts[i]["available"]],
+        live_births=live or "",
+        first_year=int(table.loc[table["region_code"] == region_code, "year"].min()),
+    )
+    if figures:
+        from mchanalysis.report.figures import draw_figures
+
+        ctx.figures = draw_figures(ctx, national=nat)
+    return ctx

@@ -1,0 +1,85 @@
+"""The report's charts, drawn once per context and kept as PNG bytes (and the Figure).
+
+Each chart comes from the package's plotting modules (:mod:`mchanalysis.plots.trends`,
+:mod:`mchanalysis.plots.funnel`, :mod:`mchanalysis.plots.scorecard`); a module that is not
+installed leaves its chart out and the context's ``missing`` list says so. Captions are worded
+in the templates (``templates/<lang>/_captions.j2``).
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from mchanalysis.report.context import _optional
+
+
+def png_bytes(fig, *, dpi: int = 150) -> bytes:
+    """The figure as PNG bytes, written as :func:`mchanalysis.plots.save_figure` writes it
+    (no ``Software`` metadata: identical bytes on every run)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    return buf.getvalue()
+
+
+def _captions(ctx) -> dict:
+    from mchanalysis.report.render import environment
+
+    mod = environment(ctx.lang).get_template("_captions.j2").module
+    return mod
+
+
+def _series(ctx, ind: str) -> pd.DataFrame:
+    t = ctx.indicator_table
+    return t[(t["region_code"] == ctx.region["code"]) & (t["indicator"] == ind) & (t["year"] <= ctx.year)]
+
+
+def draw_figures(ctx, *, national=None) -> dict:
+    """Draw every chart of the report; returns ``name -> {png, caption, section, figure}``."""
+    from mchanalysis.plots import use_mch_style
+
+    use_mch_style()
+    cap = _captions(ctx)
+    out: dict = {}
+    # mortality trends (small multiples of the four rates, intervals, targets, national line)
+    plot_trend = _optional("mchanalysis.plots.trends", "plot_trend")
+    mort = [i for s in ctx.sections if s["id"] == "maternal_safety" for i in s["indicators"]]
+    if plot_trend is None:
+        if mort and "plots.trends" not in ctx.missing:
+            ctx.missing.append("plots.trends")
+    else:
+        for ind in mort:
+            f = ctx.facts[ind]
+            series = _series(ctx, ind)
+            if len(series) < 2:
+                continue
+            target = f["target"]["target"] if f.get("target") else None
+            nat = None
+            if national is not None:
+                nat = national[national["indicator"] == ind][["year", "value"]]
+            fig = plot_trend(series, title=f"{f['name']}（{f['unit']}）" if ctx.lang == "zh" else f"{f['name']} ({f['unit']})",
+                             target=target, national=nat, lang=ctx.lang)
+            out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
+                                   "caption": cap.trend(f, ctx).strip()}
+    # scorecard
+    if len(ctx.scorecard):
+        from mchanalysis.plots.scorecard import plot_scorecard
+
+        fig = plot_scorecard(ctx.scorecard, lang=ctx.lang)
+        out["scorecard"] = {"figure": fig, "png": png_bytes(fig), "section": "targets",
+                            "caption": cap.scorecard(ctx).strip()}
+    # funnel plot of the sub-regions (first comparison indicator with data)
+    plot_funnel = _optional("mchanalysis.plots.funnel", "plot_funnel")
+    if ctx.subregions:
+        if plot_funnel is None:
+            if "plots.funnel" not in ctx.missing:
+                ctx.missing.append("plots.funnel")
+        else:
+            ind = next(iter(ctx.subregions))
+            f = ctx.facts[ind]
+            tab = ctx.subregions[ind]
+            fig = plot_funnel(tab, indicator=ind, benchmark=f.get("value"), lang=ctx.lang)
+            out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
+                                    "caption": cap.funnel(f, ctx).strip()}
+    return out

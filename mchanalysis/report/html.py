@@ -1,0 +1,119 @@
+"""Export an executed notebook to one self-contained, print-friendly, reproducible HTML page.
+
+:func:`export_notebook_html` is what the pipeline calls for every notebook it runs. It uses
+nbconvert's :class:`~nbconvert.HTMLExporter` with the package's template
+(``templates/nbconvert/mch``: the JupyterLab cell markup, but a head of our own):
+
+* no code: inputs and input/output prompts excluded;
+* self-contained: PNG outputs are base64 in the page, the CSS is inline, no ``<script>`` and no
+  URL to a CDN (require.js, MathJax, widgets, mermaid URLs are blanked);
+* print-friendly: A4 ``@page``, each report chapter starts a new page, tables and figures are
+  not split, a serif (仿宋/宋体-like) body and sans (黑体-like) headings from the reader's fonts;
+* reproducible: cell ids are replaced by their position (papermill gives the injected cell a
+  random id), execution metadata is dropped, the title is given explicitly, so the same executed
+  notebook content gives the same bytes.
+
+One exporter is built per process and reused: about 0.01 s per notebook instead of about 1 s
+for a ``jupyter nbconvert`` call (ECOSYSTEM_NOTES.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import lru_cache
+from importlib import resources
+
+import nbformat
+
+_STDERR_NAMES = ("stderr",)
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (
+        resources.files("mchanalysis.report")
+        .joinpath("templates", "nbconvert", "mch", "report.css")
+        .read_text(encoding="utf-8")
+    )
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    base = str(resources.files("mchanalysis.report").joinpath("templates", "nbconvert"))
+    exp = HTMLExporter(
+        template_name="mch",
+        extra_template_basedirs=[base],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    for url in ("mathjax_url", "require_js_url", "jquery_url", "widget_renderer_url",
+                "jupyter_widgets_base_url", "mermaid_js_url"):
+        if exp.has_trait(url):
+            setattr(exp, url, "")
+    return exp
+
+
+def _clean(nb) -> nbformat.NotebookNode:
+    """A copy with stable cell ids, no execution/papermill metadata and no stderr streams."""
+    nb = copy.deepcopy(nb)
+    nb.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items()
+                                      if k in ("kernelspec", "language_info")})
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+        cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k == "tags"})
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            cell.outputs = [
+                o for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") in _STDERR_NAMES)
+            ]
+            for o in cell.outputs:
+                if "execution_count" in o:
+                    o["execution_count"] = None
+                o.pop("metadata", None) if o.get("output_type") == "stream" else None
+    return nb
+
+
+_ID_ATTR = re.compile(r' id="cell-id=cell-(\d+)"')
+
+
+def export_notebook_html(nb, *, title: str, lang: str = "zh") -> str:
+    """The executed notebook as a self-contained HTML page without code.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode or dict or str or path
+        The executed notebook (a path or JSON text is read with nbformat).
+    title : str
+        The page title (``<title>``); given explicitly so that it does not depend on a file name.
+    lang : str
+        ``<html lang>`` ('zh' gives "zh-CN").
+
+    Returns
+    -------
+    str
+        The HTML document. Identical for identical notebook content and title.
+    """
+    if isinstance(nb, (str, bytes)) and not str(nb).lstrip().startswith("{"):
+        nb = nbformat.read(str(nb), as_version=4)
+    elif isinstance(nb, (str, bytes)):
+        nb = nbformat.reads(nb, as_version=4)
+    elif isinstance(nb, dict) and not isinstance(nb, nbformat.NotebookNode):
+        nb = nbformat.from_dict(nb)
+    elif hasattr(nb, "__fspath__"):
+        nb = nbformat.read(nb, as_version=4)
+    nb = _clean(nb)
+    resources = {
+        "mch_title": title,
+        "mch_css": _css(),
+        "language_code": "zh-CN" if lang == "zh" else lang,
+        "metadata": {"name": title},
+    }
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    body = _ID_ATTR.sub(lambda m: f' id="cell-{m.group(1)}"', body)
+    return body

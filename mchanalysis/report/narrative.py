@@ -1,0 +1,207 @@
+"""Rules that turn numbers into the facts a sentence needs; the words live in the templates.
+
+Every decision a sentence depends on is made here, once, and tested: how a value is printed
+(unit, decimals, "100%" rather than "100.00%"), how a change is measured (percentage points for
+percentages, a relative change for rates), whether a change may be called a rise or a fall (only
+when the statistical comparison says so), when deaths are told as a count instead of a rate, and
+which word names the whole region (全市 / 全县 / 全区 / 全省). The Jinja2 templates under
+``templates/zh`` and ``templates/en`` only choose words for the keys produced here.
+
+Hand-written because it is wording policy, not statistics: the statistics themselves (intervals,
+comparison verdicts, trends) come from :mod:`mchanalysis.stats`, :mod:`mchanalysis.trends` and
+:mod:`mchanalysis.targets`.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Deaths below this are told as a count ("全年发生孕产妇死亡2例"), not as a bare rate.
+FEW_EVENTS = 10
+
+#: Words for "the whole region" by level (zh) and the last character of a county's name.
+_SCOPE_ZH = {"province": "全省", "prefecture": "全市"}
+_COUNTY_SUFFIX_ZH = {"区": "全区", "县": "全县", "市": "全市", "旗": "全旗"}
+_SCOPE_EN = {"province": "the province", "prefecture": "the city", "county": "the county"}
+
+#: Verdicts of the statistical comparison of two values (mchanalysis.stats).
+CHANGE_VERDICTS = ("rise", "fall", "no_significant_change")
+
+
+def _is_missing(x) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(x != x) or (isinstance(x, float) and math.isnan(x))
+    except (TypeError, ValueError):  # pandas.NA
+        return True
+
+
+def format_number(value, decimals: int = 2, *, bound: float | None = None, whole: bool = False) -> str:
+    """Print a number with ``decimals`` decimals.
+
+    Exactly 0 and exactly ``bound`` print without decimals: 100% is "100" (the seeds write
+    高危孕产妇管理率100%, never 100.00%). With ``whole=True`` every whole number does (targets:
+    "≤12/10万", "≥90%"). A value that is not ``bound`` but would round to it (99.996 with
+    bound 100) gets more decimals (up to 4) so that a coverage below 100% never reads 100.
+    """
+    if _is_missing(value):
+        return "–"
+    value = float(value)
+    if value == 0 or (bound is not None and value == bound) or (whole and value == round(value)):
+        return str(int(round(value)))
+    d = int(decimals)
+    text = f"{value:.{d}f}"
+    if bound is not None and value != bound:
+        while float(text) == bound and d < 4:
+            d += 1
+            text = f"{value:.{d}f}"
+    return text
+
+
+def format_count(n, *, lang: str = "zh") -> str:
+    """A count: "8563" in Chinese running text (no separators), "8,563" in English."""
+    if _is_missing(n):
+        return "–"
+    n = int(n)
+    return f"{n:,}" if lang == "en" else str(n)
+
+
+_UNIT_EN = {"%": "%", "‰": "‰", "/万": " per 10,000", "/10万": " per 100,000"}
+
+
+def format_value(value, unit: str, decimals: int = 2, *, lang: str = "zh", whole: bool = False) -> str:
+    """A value with its unit: "97.99%", "100%", "5.20‰", "12.34/10万" (en: "12.34 per 100,000").
+
+    ``whole=True`` for targets (whole numbers without decimals, see :func:`format_number`).
+    """
+    bound = 100.0 if unit == "%" else None
+    num = format_number(value, decimals, bound=bound, whole=whole)
+    if num == "–":
+        return num
+    return num + (_UNIT_EN.get(unit, " " + unit) if lang == "en" else unit)
+
+
+def format_interval(lower, upper, unit: str, decimals: int = 2, *, lang: str = "zh") -> str:
+    """"95.10%–96.30%" style interval text (both limits with unit)."""
+    if _is_missing(lower) or _is_missing(upper):
+        return ""
+    bound = 100.0 if unit == "%" else None
+    lo = format_number(lower, decimals, bound=bound)
+    hi = format_number(upper, decimals, bound=bound)
+    suffix = _UNIT_EN.get(unit, " " + unit) if lang == "en" else unit
+    return f"{lo}–{hi}{suffix}"
+
+
+def format_level(conf_level: float) -> str:
+    """0.95 -> "95%", 0.998 -> "99.8%"."""
+    return format_number(conf_level * 100, 1) + "%"
+
+
+def change_mode(unit: str) -> str:
+    """How a change of an indicator is told.
+
+    ``'points'`` for percentages (上升/下降 X 个百分点); ``'relative'`` for rates per 1,000,
+    10,000 or 100,000 (较上年下降 X%), as the seeds and official bulletins do.
+    """
+    return "points" if unit == "%" else "relative"
+
+
+def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> dict:
+    """The facts of a change between two values, for a template.
+
+    Parameters
+    ----------
+    current, previous : float
+        Values in the indicator's unit.
+    unit : str
+        The indicator's unit (decides points vs relative change).
+    decimals : int
+        Decimals of the indicator (the change in points uses the same).
+    verdict : str or None
+        The statistical comparison's verdict: 'rise', 'fall', 'no_significant_change', or None
+        when no comparison could be made.
+
+    Returns
+    -------
+    dict
+        ``direction``: 'rise' / 'fall' only when ``verdict`` says so; 'flat' when the
+        comparison found no significant change (基本持平); 'not_tested' when there was no
+        verdict (the template then states both values and draws no conclusion). ``mode``
+        ('points' / 'relative'), ``amount`` (text, no unit), ``previous`` (value text).
+        The arithmetic sign of the difference never decides the direction.
+    """
+    out = {"direction": "not_tested", "mode": change_mode(unit), "amount": "", "verdict": verdict}
+    if _is_missing(current) or _is_missing(previous):
+        out["direction"] = "no_data"
+        return out
+    diff = float(current) - float(previous)
+    if out["mode"] == "points":
+        out["amount"] = format_number(abs(diff), decimals)
+    elif float(previous) > 0:
+        out["amount"] = format_number(abs(diff) / float(previous) * 100, 1)
+    else:
+        out["mode"] = "points"
+        out["amount"] = format_number(abs(diff), decimals)
+    if verdict in ("rise", "fall"):
+        # A verdict contradicting the sign would be a bug upstream: refuse to word it.
+        if (verdict == "rise") != (diff > 0):
+            raise ValueError(f"comparison verdict {verdict!r} contradicts the change {diff:+g}")
+        out["direction"] = verdict
+    elif verdict == "no_significant_change":
+        out["direction"] = "flat"
+    return out
+
+
+def death_mode(deaths, value, lower, upper) -> str:
+    """How a mortality figure is told.
+
+    'zero' (全年无孕产妇死亡); 'few' when deaths < :data:`FEW_EVENTS` or the interval is
+    wider than the value itself (全年发生孕产妇死亡2例, the rate given only in brackets);
+    'rate' otherwise; 'no_data' when deaths are not reported.
+    """
+    if _is_missing(deaths):
+        return "no_data"
+    if int(deaths) == 0:
+        return "zero"
+    if int(deaths) < FEW_EVENTS:
+        return "few"
+    if not (_is_missing(lower) or _is_missing(upper)) and float(upper) - float(lower) > float(value):
+        return "few"
+    return "rate"
+
+
+def scope_word(level: str, name: str, *, lang: str = "zh") -> str:
+    """全省 / 全市 / 全县 / 全区 (by level, and for counties by the name's last character)."""
+    if lang == "en":
+        if level == "county" and name.endswith("区"):
+            return "the district"
+        return _SCOPE_EN.get(level, "the region")
+    if level in _SCOPE_ZH:
+        return _SCOPE_ZH[level]
+    return _COUNTY_SUFFIX_ZH.get(name[-1:] if name else "", "全县")
+
+
+def streak(verdicts) -> int:
+    """Number of consecutive 'fall' verdicts ending with the last one (连续 N 年下降)."""
+    n = 0
+    for v in reversed(list(verdicts)):
+        if v != "fall":
+            break
+        n += 1
+    return n
+
+
+def zero_streak(counts) -> int:
+    """Number of consecutive zero counts ending with the last year (连续 N 年无孕产妇死亡)."""
+    n = 0
+    for c in reversed(list(counts)):
+        if _is_missing(c) or int(c) != 0:
+            break
+        n += 1
+    return n
+
+
+def is_synthetic_code(region_code: str) -> bool:
+    """True for the demo province's codes (99xxxx: no real GB/T 2260 province uses 99)."""
+    return str(region_code).startswith("99")

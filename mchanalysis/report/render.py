@@ -1,0 +1,127 @@
+"""Render the report's sections from the Jinja2 templates (``templates/<lang>/*.j2``).
+
+Each section renders to a small HTML fragment using only ``section, h2, h3, p, ul, li, table,
+thead, tbody, tr, th, td, div, span, strong, figure, figcaption, img`` so that the same fragment
+is shown in the notebook, exported to ``report.html`` and converted to Word by :mod:`.docx`.
+All wording is in the templates; the facts come from :class:`.context.ReportContext`.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from importlib import resources
+
+import jinja2
+
+SECTION_IDS = (
+    "headline", "maternal_safety", "maternal_care", "child_care", "birth_defects",
+    "women_health", "targets", "comparison", "quality", "problems",
+)
+
+
+@lru_cache(maxsize=4)
+def environment(lang: str) -> jinja2.Environment:
+    """The Jinja2 environment of one language (autoescaped HTML, strict undefined)."""
+    root = resources.files("mchanalysis.report").joinpath("templates", lang)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.do"],
+    )
+    return env
+
+
+_NUMERALS_ZH = "一二三四五六七八九十"
+
+
+def visible_sections(ctx) -> list[str]:
+    """Sections shown for this region: 地区比较 only when the region has sub-regions."""
+    return [s for s in SECTION_IDS if s != "comparison" or ctx.subregions]
+
+
+def _number(ctx, section: str) -> str:
+    numbered = [s for s in visible_sections(ctx) if s != "headline"]
+    if section not in numbered:
+        return ""
+    i = numbered.index(section)
+    return _NUMERALS_ZH[i] if ctx.lang == "zh" else str(i + 1)
+
+
+def _figure_html(ctx, name: str) -> str:
+    fig = ctx.figures.get(name)
+    if not fig:
+        return ""
+    b64 = base64.b64encode(fig["png"]).decode("ascii")
+    env = environment(ctx.lang)
+    return env.get_template("_figure.j2").render(name=name, src=f"data:image/png;base64,{b64}",
+                                                 caption=fig["caption"])
+
+
+def render_title(ctx) -> str:
+    """The report title, e.g. "2024年示例市妇幼健康工作答卷"."""
+    return environment(ctx.lang).get_template("title.j2").render(ctx=ctx).strip()
+
+
+def render_section(ctx, section: str, *, figures: bool = True) -> str:
+    """HTML fragment of one section (its heading, synthetic-data notice, text, tables, figures).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    section : str
+        One of :data:`SECTION_IDS`.
+    figures : bool
+        Embed the section's figures (base64 PNG ``<img>``); False when the caller shows them
+        separately (the notebook displays them as image outputs).
+    """
+    if section not in SECTION_IDS:
+        raise ValueError(f"unknown section {section!r}; sections: {', '.join(SECTION_IDS)}")
+    if section not in visible_sections(ctx):
+        return ""
+    env = environment(ctx.lang)
+    sec = next((s for s in ctx.sections if s["id"] == section), {"id": section, "indicators": []})
+    sec = {**sec, "number": _number(ctx, section)}
+    facts = [ctx.facts[i] for i in sec["indicators"]]
+    figs = [n for n, f in ctx.figures.items() if f["section"] == section]
+    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec)
+    if figures:
+        html = html.replace("<!--figures-->", "".join(_figure_html(ctx, n) for n in figs))
+    else:
+        html = html.replace("<!--figures-->", "")
+    return html.strip() + "\n"
+
+
+def render_report(ctx, *, figures: bool = True) -> str:
+    """The whole report as one HTML fragment (title then every section)."""
+    env = environment(ctx.lang)
+    parts = [env.get_template("cover.j2").render(ctx=ctx).strip()]
+    parts += [render_section(ctx, s, figures=figures) for s in visible_sections(ctx)]
+    return "\n".join(parts) + "\n"
+
+
+def section_figures(ctx, section: str) -> list[dict]:
+    """The figures of a section: ``[{"name", "png", "caption"}]`` in drawing order."""
+    return [{"name": n, **f} for n, f in ctx.figures.items() if f["section"] == section]
+
+
+def display_section(ctx, section: str) -> None:
+    """Show a section in a notebook: its HTML, then each figure as a PNG output with caption."""
+    from IPython.display import HTML, Image, display
+
+    display(HTML(render_section(ctx, section, figures=False)))
+    env = environment(ctx.lang)
+    for f in section_figures(ctx, section):
+        display(Image(data=f["png"], format="png"))
+        display(HTML(env.get_template("_caption.j2").render(caption=f["caption"]).strip()))
+
+
+def display_title(ctx) -> None:
+    """Show the cover (title, region, year, synthetic notice) in a notebook."""
+    from IPython.display import HTML, display
+
+    display(HTML(environment(ctx.lang).get_template("cover.j2").render(ctx=ctx).strip()))
