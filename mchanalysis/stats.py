@@ -881,6 +881,25 @@ def compare_with_benchmark(lower, upper, benchmark, direction="neutral"):
     missing = np.isnan(lower) | np.isnan(upper) | np.isnan(bench)
     comp = np.where(lower > bench, "higher", np.where(upper < bench, "lower", "similar"))
     comp = np.where(missing, "not_compared", comp).astype(object)
+    return comp, direction_verdict(comp, direction)
+
+
+def direction_verdict(comparison, direction):
+    """Turn 'higher' / 'similar' / 'lower' into 'better' / 'similar' / 'worse' by direction.
+
+    Parameters
+    ----------
+    comparison : array-like of str
+        'higher', 'similar', 'lower' or 'not_compared'.
+    direction : str or array-like of str
+        The registry's direction: 'lower_is_better', 'higher_is_better' or 'neutral' (neutral
+        indicators keep 'higher' / 'lower').
+
+    Returns
+    -------
+    numpy.ndarray of object
+    """
+    comp = np.asarray(comparison, dtype=object)
     direction = np.broadcast_to(np.asarray(direction, dtype=object), comp.shape)
     bad = sorted(set(direction.ravel()) - {"lower_is_better", "higher_is_better", "neutral"})
     if bad:
@@ -888,8 +907,7 @@ def compare_with_benchmark(lower, upper, benchmark, direction="neutral"):
     better_when = np.where(direction == "lower_is_better", "lower", "higher")
     worse_when = np.where(direction == "lower_is_better", "higher", "lower")
     verdict = np.where(comp == better_when, "better", np.where(comp == worse_when, "worse", comp))
-    verdict = np.where(direction == "neutral", comp, verdict).astype(object)
-    return comp, verdict
+    return np.where(direction == "neutral", comp, verdict).astype(object)
 
 
 def benchmark_compare(
