@@ -316,3 +316,28 @@ def test_funnel_proportion_and_errors():
         funnel(pd.concat([t, _counties([1], [100])]))
     with pytest.raises(MchError, match="adjustment"):
         funnel(t, adjustment="random")
+
+
+# ---------------------------------------------------------------- the chart
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plot_funnel_draws_points_limits_and_target_without_missing_glyphs(lang, tmp_path):
+    from mchanalysis.plots import save_figure
+    from mchanalysis.plots.funnel import plot_funnel
+
+    t = _counties([0, 2, 3, 40, 1, None], [9000, 12000, 10000, 15000, 8000, 5000])
+    res = funnel(t, target=15.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing CJK glyph warns when drawing
+        fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=lang)
+        fig.canvas.draw()
+    ax = fig.axes[0]
+    assert len(ax.lines) == 5                                   # 2 levels × 2 bounds + target
+    assert any(np.allclose(line.get_ydata(), 15.0) for line in ax.lines)
+    texts = [a.get_text() for a in ax.texts]
+    assert texts == [n for n, v in zip(res.points["region_name"], res.points["value"]) if v == v]
+    assert ("孕产妇死亡率" in ax.get_ylabel()) == (lang == "zh")
+    assert ax.get_xlabel() == ("活产数" if lang == "zh" else "live births")
+    out = save_figure(fig, tmp_path / "funnel.png")
+    assert out.stat().st_size > 5000
