@@ -9,9 +9,11 @@ problem at once. Keeping codes as text is what keeps ``010101`` from becoming ``
 Encodings of CSV files are detected, not asked for, and deterministically: the bytes are
 decoded as UTF-8 (a byte-order mark is removed), and if that fails as GB18030, which is a
 superset of GBK and GB2312 (the encodings Excel and WPS use when saving "CSV" on Chinese
-Windows). UTF-8 is tried first because a GBK file is almost never valid UTF-8, while most UTF-8
-files with Chinese text are also decodable, as nonsense, in GB18030. A file neither decodes is
-an :class:`~mchanalysis.errors.MchError` naming the file and the first bad byte.
+Windows). UTF-8 is tried first because a GBK file with Chinese text is almost never valid UTF-8,
+while most UTF-8 files with Chinese text are also decodable, as nonsense, in GB18030; the one
+exception (a GBK file whose few Chinese characters happen to form valid UTF-8) is handled in
+:func:`detect_encoding`. A file neither decodes is an :class:`~mchanalysis.errors.MchError`
+naming the file and the first bad byte.
 
 Headers are recognised through :data:`mchanalysis.schema.HEADER_ALIASES` after Unicode NFKC
 normalisation (full-width letters, digits and parentheses become half-width), removal of
@@ -45,7 +47,7 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 #: Encodings tried, in order, for text files.
-ENCODINGS = ("utf-8-sig", "gb18030")
+ENCODINGS = ("utf-8-sig", "gb18030")  # documentation; see detect_encoding
 
 _SPACE = re.compile(r"\s+")
 _PAREN_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -143,6 +145,17 @@ def is_long_form(columns) -> bool:
     return {"measure", "value"} <= ids
 
 
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0x3400 <= code <= 0x4DBF  # extension A
+        or 0x20000 <= code <= 0x2FFFF  # extensions B.. (GB18030 four-byte)
+        or 0x3000 <= code <= 0x303F  # CJK symbols and punctuation (、。《》 ...)
+        or 0xFF00 <= code <= 0xFFEF  # full-width forms (，（）０-９)
+    )
+
+
 def detect_encoding(data: bytes, *, file=None) -> str:
     """Name the encoding of a text file's bytes: ``"utf-8-sig"`` or ``"gb18030"``.
 
@@ -156,7 +169,8 @@ def detect_encoding(data: bytes, *, file=None) -> str:
     Returns
     -------
     str
-        The first of :data:`ENCODINGS` that decodes every byte strictly.
+        ``"utf-8-sig"`` (UTF-8, with or without a byte-order mark) or ``"gb18030"`` (GB18030,
+        hence also GBK and GB2312).
 
     Raises
     ------
@@ -166,23 +180,45 @@ def detect_encoding(data: bytes, *, file=None) -> str:
 
     Notes
     -----
-    Deterministic: the same bytes always give the same answer, no statistical guessing.
-    GB18030 is a superset of GBK and GB2312, so GBK files are read by it byte for byte.
+    Deterministic, no statistical guessing. The bytes are decoded strictly as UTF-8; if that
+    fails, as GB18030. One exception keeps a GBK file from being misread: a GBK character
+    whose two bytes are ``C2-DF 80-BF`` is also a valid UTF-8 character of U+0080..U+07FF
+    (``省`` = ``CA A1`` = ``ʡ``). So when the UTF-8 reading has non-ASCII characters but not
+    one Chinese character, while the GB18030 reading of the same bytes has only Chinese
+    characters (and CJK punctuation, full-width forms) beyond ASCII, the file is GBK. A
+    counts table with accented Latin letters and no Chinese at all is the one case this
+    would misread; a UTF-8 file containing any Chinese character is always read as UTF-8.
+
+    Examples
+    --------
+    >>> detect_encoding("省".encode("gbk")), detect_encoding("省".encode("utf-8"))
+    ('gb18030', 'utf-8-sig')
     """
-    failure = None
-    for encoding in ENCODINGS:
+    try:
+        text = codecs.decode(data, "utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        failure = exc
+    else:
+        non_ascii = [c for c in text if ord(c) > 0x7F and c != "\ufeff"]
+        if not non_ascii or any(_is_cjk(c) for c in non_ascii):
+            return "utf-8-sig"
         try:
-            codecs.decode(data, encoding, errors="strict")
-        except UnicodeDecodeError as exc:
-            failure = failure or exc
-            continue
-        return encoding
-    raise MchError(
-        "cannot read the file as text: it is neither UTF-8 nor GBK/GB18030 "
-        f"(undecodable byte at offset {failure.start}); save it again as "
-        "'CSV UTF-8' or as an Excel workbook",
-        file=file,
-    )
+            other = codecs.decode(data, "gb18030", errors="strict")
+        except UnicodeDecodeError:
+            return "utf-8-sig"
+        if all(_is_cjk(c) for c in other if ord(c) > 0x7F):
+            return "gb18030"
+        return "utf-8-sig"
+    try:
+        codecs.decode(data, "gb18030", errors="strict")
+    except UnicodeDecodeError:
+        raise MchError(
+            "cannot read the file as text: it is neither UTF-8 nor GBK/GB18030 "
+            f"(undecodable byte at offset {failure.start}); save it again as "
+            "'CSV UTF-8' or as an Excel workbook",
+            file=file,
+        ) from None
+    return "gb18030"
 
 
 def _cell_text(value) -> str:

@@ -47,26 +47,30 @@ def summary_lines(counts: pd.DataFrame, measures: list[str]) -> list[str]:
 
 
 def finding_lines(findings: pd.DataFrame) -> list[str]:
-    """One line per finding, errors first; absent measures gathered on one line."""
+    """One line per finding, errors first; absent and empty measures gathered on one line each."""
     lines = []
     for severity, title in (("error", "ERRORS"), ("warning", "WARNINGS")):
         part = findings[findings["severity"] == severity]
         if part.empty:
             continue
         lines.append(f"{title} ({len(part)}):")
-        absent = part[part["check"] == "measure_absent"]
-        for r in part[part["check"] != "measure_absent"].itertuples(index=False):
+        gathered = part["check"].isin(["measure_absent", "measure_empty"])
+        for r in part[~gathered].itertuples(index=False):
             where = [r.file] if r.file else []
             if r.row is not None:
                 where.append(f"row {r.row}")
             if r.column:
                 where.append(f"column {r.column}")
             lines.append(f"  {', '.join(where)}: {r.message}")
-        if not absent.empty:
-            lines.append(
-                f"  {len(absent)} measure(s) not in the file (not reported): "
-                + ", ".join(absent["column"])
-            )
+        for check, what in (
+            ("measure_absent", "not in the file"),
+            ("measure_empty", "with an empty column"),
+        ):
+            some = part[part["check"] == check]
+            if not some.empty:
+                lines.append(
+                    f"  {len(some)} measure(s) {what} (not reported): " + ", ".join(some["column"])
+                )
     return lines
 
 
