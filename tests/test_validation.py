@@ -1,0 +1,442 @@
+"""Validation of the counts table: every problem reported at once, with its spreadsheet row.
+
+The bad file tests/data/io/bad_counts.csv was written by hand with exactly four errors at known
+rows (see tests/data/io/README.md); the expected rows below are read off that file, not off the
+package's output.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mchanalysis.cli import main
+from mchanalysis.errors import MchError, ValidationError
+from mchanalysis.validation import (
+    FINDING_COLUMNS,
+    load_counts,
+    parse_count,
+    suggest_column,
+    validate_counts,
+)
+
+DATA = Path(__file__).parent / "data" / "io"
+BAD = DATA / "bad_counts.csv"
+
+HEADER = ["region_code", "region_name", "parent_code", "level", "year"]
+TREE = [
+    ["010000", "样例省", "", "province", "2023"],
+    ["010100", "样例市", "010000", "prefecture", "2023"],
+    ["010101", "东城区", "010100", "county", "2023"],
+]
+
+
+def table(measures: dict[str, list[str]], rows=TREE, header=HEADER) -> pd.DataFrame:
+    """A raw (text) frame as read_raw returns it: the three regions, then measure columns."""
+    frame = pd.DataFrame([list(r) for r in rows], columns=list(header))
+    for name, values in measures.items():
+        frame[name] = values
+    return frame
+
+
+def check(raw, **kwargs):
+    counts, findings = validate_counts(raw, file="t.csv", max_year=2025, **kwargs)
+    return counts, findings
+
+
+def errors(findings):
+    return findings[findings["severity"] == "error"]
+
+
+def only(findings, name):
+    return findings[findings["check"] == name]
+
+
+# -- the issue's "Must show": four problems, one run, right rows -----------------------------
+
+
+EXPECTED_BAD = [
+    # (row, column, check, words the message must contain)
+    (4, "live_births", "negative", "-3"),
+    (5, "infant_deaths", "non_numeric", "'abc' is not a number"),
+    (8, "region_code", "duplicate_region_year", "rows 6, 8"),
+    (7, "neonatal_deaths", "impossible_numerator", "infant_deaths"),
+]
+
+
+def test_bad_file_reports_all_four_problems_with_their_rows():
+    with pytest.raises(ValidationError) as info:
+        load_counts(BAD)
+    found = errors(info.value.findings)
+    assert len(found) == 4
+    got = {(r.row, r.column, r.check) for r in found.itertuples()}
+    assert got == {(row, col, chk) for row, col, chk, _ in EXPECTED_BAD}
+    for row, _, chk, words in EXPECTED_BAD:
+        message = found[(found.row == row) & (found.check == chk)]["message"].iloc[0]
+        assert words in message
+    assert list(info.value.findings.columns) == list(FINDING_COLUMNS)
+    assert set(found["file"]) == {str(BAD)}
+
+
+def test_mch_validate_exits_1_and_names_every_problem(capsys):
+    code = main(["validate", str(BAD)])
+    assert code == 1
+    err = capsys.readouterr().err
+    for row, column, _, words in EXPECTED_BAD:
+        line = next(l for l in err.splitlines() if f"row {row}, column {column}:" in l)
+        assert words in line
+    assert "FAILED: 4 error(s)" in err
+
+
+def test_mch_validate_console_script_exits_1_on_the_bad_file():
+    mch = Path(sys.executable).parent / "mch"
+    result = subprocess.run([str(mch), "validate", str(BAD)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for row, column, _, _ in EXPECTED_BAD:
+        assert f"row {row}, column {column}:" in result.stderr
+
+
+def test_mch_validate_exits_0_on_good_data_and_summarises(capsys):
+    code = main(["validate", str(DATA / "counts_gbk_zh.csv")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "regions: 4 (1 province, 1 prefecture, 2 county)" in out
+    assert "years: 2022-2023 (2)" in out
+    assert "measures reported: 7 of" in out
+    assert "OK: 0 error(s)" in out
+
+
+def test_mch_validate_writes_findings(tmp_path, capsys):
+    out = tmp_path / "findings.csv"
+    assert main(["validate", str(BAD), "--findings", str(out)]) == 1
+    written = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(written.columns) == list(FINDING_COLUMNS)
+    assert sorted(written.loc[written.severity == "error", "row"].astype(int)) == [4, 5, 7, 8]
+
+
+def test_mch_validate_unreadable_file_is_one_line(tmp_path, capsys):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\xff\xfe\x81")
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "x.csv" in err[0] and "neither UTF-8 nor GBK" in err[0]
+
+
+# -- warnings ----------------------------------------------------------------------------------
+
+
+def test_coverage_above_100_percent_is_a_warning_and_kept():
+    raw = table({"live_births": ["1000", "1000", "1000"], "prenatal_checked": ["1000", "1000", "1031"]})
+    counts, findings = check(raw)
+    assert errors(findings).empty
+    over = only(findings, "over_100")
+    assert len(over) == 1
+    r = over.iloc[0]
+    assert (r.row, r.column, r.severity, r.region_code, r.year) == (4, "prenatal_checked", "warning", "010101", 2023)
+    assert "103.1%" in r.message and "non-resident" in r.message
+    assert counts.loc[counts.region_code == "010101", "prenatal_checked"].iloc[0] == 1031
+
+
+def test_load_counts_returns_warnings_with_the_counts(tmp_path):
+    path = tmp_path / "c.csv"
+    raw = table({"live_births": ["10", "10", "10"], "hospital_births": ["10", "10", "11"]})
+    raw.to_csv(path, index=False)
+    result = load_counts(path)
+    assert set(result.findings["severity"]) == {"warning"}
+    assert len(only(result.findings, "over_100")) == 1
+    assert result.source == path
+
+
+@pytest.mark.parametrize(
+    "header,suggestion",
+    [("maternal_death", "maternal_deaths (孕产妇死亡数)"), ("活产", "live_births (活产数)"),
+     ("Live Births", "live_births (活产数)"), ("新生儿死亡", "neonatal_deaths (新生儿死亡数)")],
+)
+def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
+    raw = table({"live_births" if header != "活产" else "deliveries": ["5", "5", "5"], header: ["1", "1", "1"]})
+    _, findings = check(raw)
+    unknown = only(findings, "unknown_column")
+    assert len(unknown) == 1
+    assert unknown.iloc[0]["severity"] == "warning"
+    assert unknown.iloc[0]["column"] == header
+    assert f"did you mean {suggestion}?" in unknown.iloc[0]["message"]
+
+
+def test_unrelated_column_is_warned_without_a_suggestion():
+    _, findings = check(table({"live_births": ["5", "5", "5"], "备注": ["", "x", ""]}))
+    msg = only(findings, "unknown_column")["message"].iloc[0]
+    assert "'备注' is not a known measure and is ignored" in msg and "did you mean" not in msg
+
+
+def test_absent_and_empty_measures_are_warnings_not_zeros():
+    counts, findings = check(table({"live_births": ["5", "", "5"], "deliveries": ["", "", ""]}))
+    assert errors(findings).empty
+    assert "maternal_deaths" in set(only(findings, "measure_absent")["column"])
+    assert set(only(findings, "measure_empty")["column"]) == {"deliveries"}
+    assert counts["deliveries"].isna().all()
+    assert counts["live_births"].isna().sum() == 1  # the empty cell is NA, never 0
+    assert counts["maternal_deaths"].isna().all()
+
+
+def test_suggest_column_returns_none_for_nothing_close():
+    assert suggest_column("备注") is None
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,value,problem",
+    [
+        ("12", 12, None), (" 12 ", 12, None), ("+7", 7, None), ("0", 0, None),
+        ("1,234", 1234, None), ("12,345,678", 12345678, None), ("12.0", 12, None),
+        ("１２", 12, None),  # full-width digits
+        ("", None, None), ("   ", None, None),
+        ("12.5", None, "non_integer"), ("-3", None, "negative"), ("-1,234", None, "negative"),
+        ("abc", None, "non_numeric"), ("1,23", None, "non_numeric"), ("1234,5", None, "non_numeric"),
+        ("1e3", None, "non_numeric"), ("-", None, "non_numeric"), ("无", None, "non_numeric"),
+        ("12%", None, "non_numeric"), ("99999999999999999999", None, "non_numeric"),
+    ],
+)
+def test_parse_count(text, value, problem):
+    got, check_name, reason, reason_zh = parse_count(text)
+    assert (got, check_name) == (value, problem)
+    assert (reason is None) == (problem is None) == (reason_zh is None)
+
+
+def test_placeholder_dash_says_leave_the_cell_empty():
+    assert "leave the cell empty" in parse_count("-")[2]
+
+
+def test_missing_required_columns_are_all_reported():
+    raw = table({"live_births": ["1", "1", "1"]}).drop(columns=["parent_code", "level"])
+    _, findings = check(raw)
+    missing = only(findings, "missing_column")
+    assert set(missing["column"]) == {"parent_code", "level"}
+    assert set(missing["severity"]) == {"error"}
+
+
+def test_no_measure_column_is_an_error():
+    _, findings = check(table({}))
+    assert len(only(errors(findings), "no_measures")) == 1
+
+
+def test_duplicate_column_by_alias_is_an_error():
+    _, findings = check(table({"live_births": ["1", "1", "1"], "活产数": ["1", "1", "1"]}))
+    dup = only(findings, "duplicate_column")
+    assert len(dup) == 1 and dup.iloc[0]["column"] == "活产数"
+
+
+@pytest.mark.parametrize("year,problem", [("1948", "year_range"), ("2027", "year_range"),
+                                          ("2023年", "year_invalid"), ("20.5", "year_invalid"),
+                                          ("", "missing_value")])
+def test_implausible_year(year, problem):
+    rows = [TREE[0], TREE[1], [*TREE[2][:4], year]]
+    _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    found = errors(findings)
+    assert list(found["check"]) == [problem]
+    assert found.iloc[0]["row"] == 4 and found.iloc[0]["column"] == "year"
+
+
+def test_next_year_is_plausible_by_default():
+    import datetime
+
+    next_year = str(datetime.date.today().year + 1)
+    rows = [[*r[:4], next_year] for r in TREE]
+    _, findings = validate_counts(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    assert errors(findings).empty
+
+
+@pytest.mark.parametrize("code,hint", [("10101", "leading zero"), ("0101011", ""), ("01010A", ""), ("", "")])
+def test_region_code_not_six_digits(code, hint):
+    rows = [TREE[0], TREE[1], [code, *TREE[2][1:]]]
+    _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    found = errors(findings)
+    assert len(found) == 1 and found.iloc[0]["row"] == 4
+    assert found.iloc[0]["check"] == ("missing_value" if code == "" else "region_code_format")
+    assert hint in found.iloc[0]["message"]
+
+
+def test_unknown_parent_code_is_an_error():
+    rows = [TREE[0], TREE[1], [*TREE[2][:2], "010199", *TREE[2][3:]]]
+    _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    found = errors(findings)
+    assert list(found["check"]) == ["unknown_parent"]
+    assert found.iloc[0]["row"] == 4 and "010199" in found.iloc[0]["message"]
+
+
+def test_parent_must_be_of_a_higher_level():
+    rows = [TREE[0], TREE[1], [*TREE[2][:3], "prefecture", "2023"]]
+    _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    assert list(errors(findings)["check"]) == ["level_order"]
+
+
+def test_unknown_level_is_an_error_and_chinese_levels_are_accepted():
+    rows = [[*TREE[0][:3], "省级", "2023"], [*TREE[1][:3], "地市级", "2023"], [*TREE[2][:3], "乡镇", "2023"]]
+    counts, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
+    assert list(errors(findings)["check"]) == ["level_unknown"]
+    assert list(counts["level"][:2]) == ["province", "prefecture"]
+
+
+def test_region_whose_name_changes_between_years_is_an_error():
+    rows = [*TREE, ["010101", "东城县", "010100", "county", "2024"]]
+    _, findings = check(table({"live_births": ["1"] * 4}, rows=rows))
+    found = errors(findings)
+    assert list(found["check"]) == ["region_changes"]
+    r = found.iloc[0]
+    assert r.row == 5 and r.column == "region_name"
+    assert "'东城区' in 2023" in r.message and "'东城县' in 2024" in r.message
+
+
+def test_region_whose_parent_changes_between_years_is_an_error():
+    rows = [*TREE, ["010102", "西山县", "010100", "county", "2023"],
+            ["010101", "东城区", "010000", "county", "2024"]]
+    _, findings = check(table({"live_births": ["1"] * 5}, rows=rows))
+    assert list(errors(findings)["check"]) == ["region_changes"]
+    assert errors(findings).iloc[0]["column"] == "parent_code"
+
+
+def test_duplicate_region_year_names_both_rows():
+    rows = [*TREE, TREE[2]]
+    _, findings = check(table({"live_births": ["1"] * 4}, rows=rows))
+    found = only(findings, "duplicate_region_year")
+    assert len(found) == 1 and found.iloc[0]["row"] == 5
+    assert "rows 4, 5" in found.iloc[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "measures,bad_column,other",
+    [
+        ({"neonatal_deaths": "5", "infant_deaths": "4", "under5_deaths": "9"}, "neonatal_deaths", "infant_deaths"),
+        ({"infant_deaths": "9", "under5_deaths": "8"}, "infant_deaths", "under5_deaths"),
+        ({"neonatal_deaths": "9", "infant_deaths": "", "under5_deaths": "8"}, "neonatal_deaths", "under5_deaths"),
+        ({"maternal_deaths": "11", "live_births": "10"}, "maternal_deaths", "live_births"),
+        ({"under5_deaths": "11", "live_births": "10"}, "under5_deaths", "live_births"),
+    ],
+)
+def test_impossible_numerator_names_the_row_and_both_columns(measures, bad_column, other):
+    raw = table({m: ["", "", v] for m, v in measures.items()})
+    _, findings = check(raw)
+    found = errors(findings)
+    assert list(found["check"]) == ["impossible_numerator"]
+    r = found.iloc[0]
+    assert (r.row, r.column, r.region_code, r.year) == (4, bad_column, "010101", 2023)
+    assert bad_column in r.message and other in r.message
+
+
+def test_equal_counts_are_possible():
+    raw = table({"neonatal_deaths": ["3"] * 3, "infant_deaths": ["3"] * 3, "live_births": ["3"] * 3})
+    assert errors(check(raw)[1]).empty
+
+
+def test_every_problem_is_reported_in_one_pass():
+    rows = [TREE[0], [*TREE[1][:4], "1900"], ["1010", *TREE[2][1:]]]
+    raw = table({"live_births": ["x", "-1", "2.5"], "foo_bar": ["", "", ""]}, rows=rows)
+    _, findings = check(raw)
+    got = sorted((r.row, r.column, r.check) for r in errors(findings).itertuples())
+    assert got == [
+        (2, "live_births", "non_numeric"),
+        (3, "live_births", "negative"),
+        (3, "year", "year_range"),
+        (4, "live_births", "non_integer"),
+        (4, "region_code", "region_code_format"),
+    ]
+    assert len(errors(findings)) == 5
+    assert list(errors(findings)["row"]) == sorted(errors(findings)["row"])
+
+
+def test_validation_does_not_modify_its_input():
+    raw = table({"live_births": [" 1,234 ", "", "5"]})
+    before = raw.copy()
+    check(raw)
+    pd.testing.assert_frame_equal(raw, before)
+
+
+def test_counts_are_sorted_and_typed():
+    rows = [TREE[2], TREE[0], TREE[1]]
+    counts, findings = check(table({"live_births": ["3", "1", "2"]}, rows=rows))
+    assert errors(findings).empty
+    assert list(counts["region_code"]) == ["010000", "010100", "010101"]
+    assert list(counts["live_births"]) == [1, 2, 3]
+    assert counts["live_births"].dtype == pd.Int64Dtype()
+
+
+def test_registry_measures_of_a_user_are_known():
+    from mchanalysis.indicators import load_registry
+
+    registry = load_registry()
+    extra = registry.iloc[[0]].assign(id="my_rate", numerator="my_events", denominator="live_births")
+    registry = pd.concat([registry, extra], ignore_index=True)
+    counts, findings = check(table({"live_births": ["9"] * 3, "my_events": ["1"] * 3}), registry=registry)
+    assert only(findings, "unknown_column").empty
+    assert list(counts["my_events"]) == [1, 1, 1]
+
+
+def test_blank_rows_are_skipped_but_keep_row_numbers(tmp_path):
+    path = tmp_path / "c.csv"
+    lines = [",".join(HEADER + ["live_births"]), ",".join(TREE[0] + ["1"]), "", ",,,,,",
+             ",".join(TREE[1] + ["x"]), ",".join(TREE[2] + ["1"])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_counts(path)
+    found = errors(info.value.findings)
+    assert list(found["row"]) == [5]
+
+
+# -- long form ---------------------------------------------------------------------------------
+
+LONG_HEADER = ["region_code", "region_name", "parent_code", "level", "year", "指标", "数值"]
+
+
+def long_table(records):
+    return pd.DataFrame([list(r) for r in records], columns=LONG_HEADER)
+
+
+def test_long_form_errors_point_to_the_source_rows():
+    records = [
+        [*TREE[0], "活产数", "100"],        # row 2
+        [*TREE[1], "活产数", "100"],        # row 3
+        [*TREE[2], "活产数", "100"],        # row 4
+        [*TREE[2], "婴儿死亡数", "3"],       # row 5
+        [*TREE[2], "新生儿死亡数", "4"],     # row 6: > infant deaths (row 5)
+        [*TREE[2], "infant_deaths", "3"],  # row 7: duplicate of row 5
+        [*TREE[1], "maternal_death", "1"],  # row 8: unknown measure, suggested
+        [*TREE[1], "产妇数", "-2"],          # row 9: negative
+    ]
+    _, findings = check(long_table(records))
+    found = errors(findings)
+    got = {(r.row, r.check) for r in found.itertuples()}
+    assert got == {(6, "impossible_numerator"), (7, "duplicate_region_year"), (9, "negative")}
+    chain = found[found.check == "impossible_numerator"].iloc[0]
+    assert "infant_deaths (row 5)" in chain.message and chain.column == "数值"
+    dup = found[found.check == "duplicate_region_year"].iloc[0]
+    assert "rows 5 and 7" in dup.message
+    unknown = only(findings, "unknown_measure").iloc[0]
+    assert unknown.row == 8 and "maternal_deaths (孕产妇死亡数)" in unknown.message
+
+
+def test_long_form_conflicting_region_attributes_is_an_error():
+    records = [
+        [*TREE[0], "活产数", "100"],
+        [*TREE[1], "活产数", "100"],
+        [*TREE[2], "活产数", "100"],
+        ["010101", "东城", *TREE[2][2:], "产妇数", "100"],  # row 5: another name
+    ]
+    _, findings = check(long_table(records))
+    found = errors(findings)
+    assert list(found["check"]) == ["conflicting_attributes"]
+    assert found.iloc[0]["row"] == 5 and "rows 4" in found.iloc[0]["message"]
+
+
+def test_validation_error_is_an_mch_error_listing_every_error():
+    with pytest.raises(MchError) as info:
+        load_counts(BAD)
+    text = str(info.value)
+    assert "4 error(s)" in text
+    for row in (4, 5, 7, 8):
+        assert f"row {row}," in text
