@@ -29,7 +29,7 @@ Fitting (NCI's defaults, METHOD.md in the project's reference notes):
 Why hand-written: no Python package implements NCI's grid, constraints and selection rules
 (IMPLEMENTATIONS.md); statsmodels WLS is used for nothing here only because the grid and the
 permutation test need the same least-squares solution for thousands of designs and responses at
-once, which is done with stacked orthonormal bases in numpy (see :func:`_min_sse`).
+once, which is done with stacked orthonormal bases in numpy (see :meth:`_Grid.min_sse`).
 
 References
 ----------
@@ -46,6 +46,7 @@ https://surveillance.cancer.gov/help/joinpoint.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 
@@ -120,7 +121,7 @@ def design_matrix(x, joinpoints) -> np.ndarray:
 
 
 class _Grid:
-    """Precomputed orthonormal bases of all admissible designs of one series.
+    """Orthonormal bases of all admissible designs of one series, for batched grid search.
 
     With S = diag(sqrt w), Q0 an orthonormal basis of S[1, x] and, for a placement c, Qc an
     orthonormal basis of (I - Q0 Q0') S H_c (H_c the hinge columns), the weighted SSE of any
@@ -147,24 +148,28 @@ class _Grid:
             self.bases[k] = np.ascontiguousarray(np.transpose(q, (0, 2, 1)).reshape(-1, n))
 
     def residual0(self, zs):
-        """(I - Q0 Q0') zs for weighted responses zs (n,) or (n, B)."""
-        return zs - self.q0 @ (self.q0.T @ zs)
-
-    def sse(self, k, e0):
-        """Weighted SSE of every k-placement (rows) for every response column of e0 (n, B)."""
-        sse0 = np.einsum("nb,nb->b", e0, e0)
-        if k == 0:
-            return sse0[None, :]
-        proj = self.bases[k] @ e0  # (m*k, B)
-        proj = proj * proj
-        m = len(self.combos[k])
-        return sse0[None, :] - proj.reshape(m, k, -1).sum(axis=1)
+        """(I - Q0 Q0') applied to each row of weighted responses zs (B, n)."""
+        return zs - (zs @ self.q0) @ self.q0.T
 
     def min_sse(self, k, e0):
-        """Smallest SSE over k-placements and the index of the placement, per response column."""
-        s = self.sse(k, e0)
-        i = np.argmin(s, axis=0)
-        return s[i, np.arange(s.shape[1])], i
+        """Smallest weighted SSE over the k-placements, and the placement, per row of e0 (B, n).
+
+        SSE_c = ||e0||² - ||Qc' e0||²; the minimum over c is ||e0||² minus the maximum of the
+        projections (floating-point subtraction is monotone, so this is exactly the minimum of
+        the differences). Ties go to the first placement in lexicographic order.
+        """
+        sse0 = np.einsum("bn,bn->b", e0, e0)
+        if k == 0:
+            return sse0, np.zeros(len(sse0), dtype=int)
+        proj = e0 @ self.bases[k].T  # (B, m*k), column c*k + j: basis vector j of placement c
+        np.square(proj, out=proj)
+        if k > 1:  # sum over each placement's k columns (strided adds: faster than reshape-sum)
+            acc = proj[:, 0::k].copy()
+            for j in range(1, k):
+                acc += proj[:, j::k]
+            proj = acc  # (B, m)
+        i = np.argmax(proj, axis=1)
+        return sse0 - np.take_along_axis(proj, i[:, None], axis=1)[:, 0], i
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,8 +274,7 @@ def _permutation_select(grid, fits, z, kmin, kmax, n_perm, alpha, rng):
         t_obs = null.sse / alt.sse if alt.sse > 0 else np.inf
         rs = sw * (z - null.fitted_log)
         perms = permutation_indices(rng, n_perm, len(z))
-        zs = (sw * null.fitted_log)[:, None] + rs[perms].T  # (n, B) weighted responses
-        e0 = grid.residual0(zs)
+        e0 = grid.residual0((sw * null.fitted_log)[None, :] + rs[perms])  # (B, n) weighted
         sa, _ = grid.min_sse(ka, e0)
         sb, _ = grid.min_sse(kb, e0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -586,7 +590,7 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     kmin = min(int(min_joinpoints), kmax)
 
     grid = _Grid(x, sw, kmax, min_obs_end, min_obs_between)
-    e0 = grid.residual0((sw * z)[:, None])
+    e0 = grid.residual0((sw * z)[None, :])
     fits = {}
     for k in range(0, kmax + 1):
         _, i = grid.min_sse(k, e0)
@@ -662,14 +666,45 @@ def joinpoint_results(df: pd.DataFrame, x: str, y: str, *, by=None, se=None, cou
     """
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     tasks = _iter_series(df, x, y, by, se, count, denominator, kwargs)
+    if n_jobs is None or n_jobs < 1:
+        raise MchError(f"n_jobs must be a positive number of processes, got {n_jobs!r}")
     if n_jobs == 1:
         out = [_one_series(t) for t in tasks]
     else:
-        from concurrent.futures import ProcessPoolExecutor
         tasks = list(tasks)
-        with ProcessPoolExecutor(max_workers=n_jobs) as ex:
+        with _worker_pool(n_jobs) as ex:
             out = list(ex.map(_one_series, tasks, chunksize=max(1, len(tasks) // (4 * n_jobs))))
     return dict(out)
+
+
+@contextlib.contextmanager
+def _worker_pool(n_jobs):
+    """A pool of freshly started ("spawn") worker processes with single-threaded BLAS.
+
+    The matrices here are small (15 x 72 by 4,499): a multi-threaded BLAS in every worker only
+    competes for the cores the workers already use (it tripled CPU time per series in
+    benchmarks/bench_joinpoint.py). The thread variables are read when numpy loads, so they are
+    set while the pool lives (workers start on demand) and restored afterwards.
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {k: os.environ.get(k) for k in names}
+    for k in names:
+        os.environ.setdefault(k, "1")
+    try:
+        with ProcessPoolExecutor(max_workers=n_jobs,
+                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+            yield ex
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
 
 
 def joinpoint_table(df: pd.DataFrame, x: str, y: str, *, by=None, se=None, count=None,

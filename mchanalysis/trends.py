@@ -278,3 +278,117 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
     res.apc_upper = 100 * float(np.expm1(beta + z * se))
     res.p_value = float(2 * _st.norm.sf(abs(beta / se)))
     return res
+
+
+#: Columns of :func:`indicator_trend` (and of ``mch trends``).
+INDICATOR_TREND_COLUMNS = ["region_code", "region_name", "indicator", "method", "model", "k",
+                           "segment", "start", "end", "apc", "apc_lower", "apc_upper", "p_value",
+                           "note"]
+
+
+def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
+                    method: str = "apc", level: float = 0.95, aapc_ranges=(),
+                    **joinpoint_options) -> pd.DataFrame:
+    """Trend of one region's indicator series: segment rows, then AAPC rows.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The indicator table (:func:`mchanalysis.indicators.compute_indicators`): needs
+        ``region_code, region_name, year, indicator, numerator, denominator, value``.
+    indicator, region_code : str
+        Which series.
+    method : {'apc', 'joinpoint'}
+        'apc': one log-linear trend (:func:`loglinear_trend`, Poisson GLM of the numerator with
+        log(denominator) offset, overdispersion fallback); a single segment, and every AAPC equals
+        the APC. 'joinpoint': :func:`mchanalysis.joinpoint.joinpoint` on ``value`` with the
+        numerator as count and Poisson variance by default (0.5 added to zero counts, as NCI).
+    level : float
+        Confidence level, a fraction.
+    aapc_ranges : sequence of (start, end)
+        AAPC ranges besides the whole range (always first).
+    **joinpoint_options
+        Passed to :func:`mchanalysis.joinpoint.joinpoint` (variance, select, seed, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`INDICATOR_TREND_COLUMNS`; ``segment`` is '1', '2', ... or 'aapc'; ``note`` names
+        years left out (numerator or denominator not reported), zero-count adjustments, or why
+        no trend could be estimated (then the APC columns are empty).
+
+    Raises
+    ------
+    MchError
+        Unknown region or indicator, or an indicator without years for the region.
+    """
+    from mchanalysis.joinpoint import SEGMENT_COLUMNS, joinpoint
+
+    if method not in ("apc", "joinpoint"):
+        raise MchError(f"method must be 'apc' or 'joinpoint', got {method!r}")
+    if region_code not in set(table["region_code"]):
+        raise MchError(f"region {region_code} is not in the data")
+    reg = table[table["region_code"] == region_code]
+    if indicator not in set(table["indicator"]):
+        known = ", ".join(sorted(set(table["indicator"])))
+        raise MchError(f"unknown indicator {indicator!r} (known: {known})")
+    s = reg[reg["indicator"] == indicator].sort_values("year")
+    if s.empty:
+        raise MchError(f"indicator {indicator} has no years for region {region_code}")
+    name = str(s["region_name"].iloc[0])
+    num = pd.to_numeric(s["numerator"], errors="coerce").astype(float)
+    den = pd.to_numeric(s["denominator"], errors="coerce").astype(float)
+    miss = num.isna() | den.isna() | (den <= 0)
+    notes = []
+    if miss.any():
+        notes.append("left out (not reported): "
+                     + ", ".join(str(int(y)) for y in s.loc[miss, "year"]))
+    s, num, den = s[~miss], num[~miss], den[~miss]
+    years = s["year"].to_numpy(float)
+    lo, hi = (float(years[0]), float(years[-1])) if len(years) else (np.nan, np.nan)
+    ranges = [(lo, hi)] + [(float(a), float(b)) for a, b in aapc_ranges]
+
+    def empty(reason, model=""):
+        rows = [{"k": 0, "segment": "1", "start": lo, "end": hi}] + [
+            {"k": 0, "segment": "aapc", "start": a, "end": b} for a, b in ranges]
+        f = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+        return _finish(f, region_code, name, indicator, method, model, notes + [reason])
+
+    if method == "apc":
+        tr = loglinear_trend(years, num.to_numpy(), den.to_numpy(), level=level)
+        notes.extend(tr.warnings)
+        if tr.reason:
+            return empty(tr.reason)
+        for a, b in ranges[1:]:
+            if not (lo <= a <= b <= hi):
+                raise MchError(f"AAPC range {a:g}-{b:g} is outside the data ({lo:g}-{hi:g})")
+        seg = {"k": 0, "start": lo, "end": hi, "apc": tr.apc, "apc_lower": tr.apc_lower,
+               "apc_upper": tr.apc_upper, "p_value": tr.p_value}
+        rows = [dict(seg, segment="1")] + [dict(seg, segment="aapc", start=a, end=b)
+                                           for a, b in ranges]
+        f = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+        return _finish(f, region_code, name, indicator, method, tr.model, notes)
+
+    if len(years) < 3:
+        return empty(f"fewer than 3 years with data ({len(years)})")
+    if num.sum() == 0:
+        return empty("no events in any year: the rate's trend cannot be estimated")
+    opts = {"variance": "poisson", **joinpoint_options}
+    value = pd.to_numeric(s["value"], errors="coerce").to_numpy(float)
+    res = joinpoint(years, value, count=num.to_numpy(), denominator=den.to_numpy(), level=level,
+                    aapc_ranges=ranges[1:], **opts)
+    notes.extend(res.settings["notes"])
+    model = f"joinpoint: ln-linear, {res.settings['variance']} variance, {res.settings['select']}"
+    return _finish(res.to_frame(), region_code, name, indicator, method, model, notes)
+
+
+def _finish(f, region_code, name, indicator, method, model, notes):
+    f = f.copy()
+    f.insert(0, "model", model)
+    f.insert(0, "method", method)
+    f.insert(0, "indicator", indicator)
+    f.insert(0, "region_name", name)
+    f.insert(0, "region_code", region_code)
+    f["note"] = "; ".join(notes)
+    f["segment"] = f["segment"].astype(str)
+    return f[INDICATOR_TREND_COLUMNS]

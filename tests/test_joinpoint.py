@@ -270,3 +270,12 @@ def test_seed_makes_permutation_tests_repeat_exactly():
     b = joinpoint(x, y, se=se, select="permutation", seed=123)
     pd.testing.assert_frame_equal(a.tests, b.tests)
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_worker_processes_give_the_same_table():
+    d = pd.read_csv(DATA / "england_cancer_mortality_input.csv")
+    d = d[d["series_id"].isin(SERIES[:3])]
+    opts = dict(by="series_id", select="permutation", n_perm=199, seed=9)
+    one = joinpoint_table(d, "year", "asr_rolling3", n_jobs=1, **opts)
+    two = joinpoint_table(d, "year", "asr_rolling3", n_jobs=2, **opts)
+    pd.testing.assert_frame_equal(one, two)

@@ -98,3 +98,71 @@ def test_bad_input_is_a_clear_error():
         loglinear_trend([2010, 2011, 2012], [1, 1, 2], [100, 0, 100])
     with pytest.raises(MchError, match="fraction"):
         loglinear_trend([2010, 2011, 2012], [1, 1, 2], [100, 100, 100], level=95)
+
+
+# ---------------------------------------------------------------------------------------------
+# mch trends: the same R references through the counts file and the indicator table
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def counts_file(tmp_path_factory):
+    """The R series as a counts table: a province 930000 over the two counties."""
+    s = pd.read_csv(DATA / "trend_series.csv", dtype={"region_code": str})
+    c = s.assign(region_name=s["region_code"].map({"930101": "甲县", "930102": "乙县"}),
+                 parent_code="930000", level="county")
+    top = pd.DataFrame({"year": sorted(s["year"].unique())}).assign(
+        region_code="930000", region_name="测试省", parent_code="", level="province")
+    cols = ["region_code", "region_name", "parent_code", "level", "year", "live_births",
+            "maternal_deaths", "infant_deaths"]
+    path = tmp_path_factory.mktemp("counts") / "counts.csv"
+    pd.concat([top, c], ignore_index=True)[cols].to_csv(path, index=False)
+    return path
+
+
+def _ref(code, numerator, model):
+    r = REF[(REF["region_code"] == code) & (REF["numerator"] == numerator)
+            & (REF["model"] == model)]
+    return r.iloc[0]
+
+
+@pytest.mark.parametrize("indicator,code,numerator,model", [
+    ("mmr", "930102", "maternal_deaths", "negbin"),   # overdispersed: the fallback
+    ("imr", "930101", "infant_deaths", "poisson"),
+    ("mmr", "930101", "maternal_deaths", "poisson"),  # zero-death years
+])
+def test_cli_trends_apc_reproduces_r(counts_file, tmp_path, indicator, code, numerator, model):
+    from mchanalysis.cli import main
+
+    out = tmp_path / "t.csv"
+    assert main(["trends", "--data", str(counts_file), "--indicator", indicator,
+                 "--region", code, "--method", "apc", "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"region_code": str, "segment": str})
+    assert got["segment"].tolist() == ["1", "aapc"]
+    assert (got["model"] == model).all()
+    ref = _ref(int(code), numerator, model)
+    for c in ("apc", "apc_lower", "apc_upper"):
+        np.testing.assert_allclose(got[c], ref[c], rtol=RTOL[model])
+    assert got["start"].tolist() == [2010, 2010] and got["end"].tolist() == [2023, 2023]
+
+
+def test_cli_trends_joinpoint_on_zero_death_county(counts_file, tmp_path):
+    from mchanalysis.cli import main
+
+    out = tmp_path / "t.json"
+    assert main(["trends", "--data", str(counts_file), "--indicator", "mmr", "--region",
+                 "930101", "--method", "joinpoint", "--aapc-range", "2019-2023",
+                 "--out", str(out)]) == 0
+    got = pd.read_json(out, dtype={"region_code": str, "segment": str})
+    assert got["segment"].tolist()[-2:] == ["aapc", "aapc"]
+    assert np.isfinite(got[["apc", "apc_lower", "apc_upper", "p_value"]].to_numpy()).all()
+    assert "0.5 added to 3 zero count(s)" in got["note"].iloc[0]
+
+
+def test_cli_trends_unknown_region_exits_1(counts_file, tmp_path, capsys):
+    from mchanalysis.cli import main
+
+    code = main(["trends", "--data", str(counts_file), "--indicator", "mmr", "--region",
+                 "999999", "--out", str(tmp_path / "t.csv")])
+    assert code == 1
+    assert "999999" in capsys.readouterr().err

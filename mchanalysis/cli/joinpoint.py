@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -83,16 +84,19 @@ def tidy_years(df: pd.DataFrame, columns=("start", "end")) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, path: str) -> None:
     """Write CSV (UTF-8) or JSON (records) by the file extension."""
+    from mchanalysis.atomic import atomic_path
+
     p = Path(path)
-    if p.parent and not p.parent.exists():
-        p.parent.mkdir(parents=True, exist_ok=True)
-    if p.suffix.lower() == ".json":
-        p.write_text(df.to_json(orient="records", force_ascii=False, indent=1) + "\n",
-                     encoding="utf-8")
-    elif p.suffix.lower() == ".csv":
-        df.to_csv(p, index=False, lineterminator="\n")
-    else:
+    suffix = p.suffix.lower()
+    if suffix not in (".csv", ".json"):
         raise MchError("output must end in .csv or .json", file=path)
+    with atomic_path(p) as tmp:
+        if suffix == ".json":
+            records = json.loads(df.to_json(orient="records", double_precision=15))
+            tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n",
+                           encoding="utf-8")
+        else:
+            df.to_csv(tmp, index=False, lineterminator="\n")
 
 
 def run(args) -> int:
