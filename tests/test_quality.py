@@ -11,6 +11,7 @@ from mchanalysis.quality import (
     CHECKS,
     FINDING_COLUMNS,
     local_expected,
+    position_scale,
     modified_z,
     review_quality,
     summarise_quality,
@@ -282,6 +283,21 @@ def test_consistency_over_time_against_mean_of_three_preceding_years():
     assert where(f, "consistency_over_time") == set()
     f = review_table(table_of(values, half_width=0.5), consistency_threshold=0.5)
     assert where(f, "consistency_over_time") == set()
+
+
+def test_consistency_change_within_chance_is_not_flagged():
+    values = [10.0] * 9 + [14.0]
+    f = review_table(table_of(values, half_width=5))  # se ~ 2.55: +4 is within 1.96 * 2.94
+    assert where(f, "consistency_over_time") == set()
+    f = review_table(table_of(values, half_width=5), require_significance=False)
+    assert where(f, "consistency_over_time") == {(A, 2021, "newborn_visit_rate")}
+
+
+def test_end_years_are_judged_on_their_wider_scatter():
+    s = position_scale(tuple(range(2010, 2025)))
+    assert s[0] > 1.3 and s[-1] > 1.3  # extrapolated ends scatter more
+    assert np.all(s[3:-3] < 1.05)
+    assert np.array_equal(s, position_scale(tuple(range(2010, 2025))))  # deterministic
 
 
 # --- robust trend helper ------------------------------------------------------
