@@ -130,20 +130,39 @@ def _paragraph(doc, el, *, font=BODY_FONT, size=BODY_SIZE, indent=True, align=No
     return p
 
 
-def _table(doc, el):
+def _col_widths(rows, ncols, total_cm):
+    """Column widths proportional to the longest text of each column (CJK counted double),
+    the first column (names) favoured, each at least 1.4 cm."""
+    need = [1.0] * ncols
+    for r in rows:
+        for i, c in enumerate(r.findall("./*")[:ncols]):
+            text = _text(c)
+            w = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+            need[i] = max(need[i], min(w, 30 if i == 0 else 22))
+    need[0] *= 1.15
+    scale = total_cm / sum(need)
+    widths = [max(1.4, n * scale) for n in need]
+    k = total_cm / sum(widths)
+    return [Cm(w * k) for w in widths]
+
+
+def _table(doc, el, width_cm):
     rows = el.findall(".//tr")
     if not rows:
         return
-    ncols = max(len(r.findall("th") + r.findall("td")) for r in rows)
+    ncols = max(len(r.findall("./*")) for r in rows)
     t = doc.add_table(rows=0, cols=ncols)
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    widths = _col_widths(rows, ncols, width_cm)
     for r in rows:
-        cells = r.findall("th") + r.findall("td") if r.find("th") is not None and r.find("td") is None else r.findall("./*")
+        cells = r.findall("./*")
         row = t.add_row()
         header = r.getparent().tag == "thead"
         for i, c in enumerate(cells[:ncols]):
             cell = row.cells[i]
+            cell.width = widths[i]
             p = cell.paragraphs[0]
             p.paragraph_format.space_after = Pt(0)
             if "num" in (c.get("class") or "") or header:
@@ -209,7 +228,7 @@ def _walk(doc, el, width_cm):
             if _text(child):
                 _paragraph(doc, child, size=Pt(10.5) if small else BODY_SIZE, indent=not small, align=align)
         elif tag == "table":
-            _table(doc, child)
+            _table(doc, child, width_cm)
         elif tag in ("ul", "ol"):
             for i, li in enumerate(child.findall("li"), start=1):
                 p = _paragraph(doc, li, indent=False)

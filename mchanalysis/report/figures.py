@@ -12,6 +12,7 @@ import io
 
 import pandas as pd
 
+from mchanalysis.indicators import load_registry
 from mchanalysis.report.context import _optional
 
 
@@ -42,9 +43,10 @@ def draw_figures(ctx, *, national=None) -> dict:
     use_mch_style()
     cap = _captions(ctx)
     out: dict = {}
-    # mortality trends (small multiples of the four rates, intervals, targets, national line)
+    # mortality trends: intervals, the target line, the national series
     plot_trend = _optional("mchanalysis.plots.trends", "plot_trend")
     mort = [i for s in ctx.sections if s["id"] == "maternal_safety" for i in s["indicators"]]
+    reg = load_registry().set_index("id")
     if plot_trend is None:
         if mort and "plots.trends" not in ctx.missing:
             ctx.missing.append("plots.trends")
@@ -52,14 +54,19 @@ def draw_figures(ctx, *, national=None) -> dict:
         for ind in mort:
             f = ctx.facts[ind]
             series = _series(ctx, ind)
-            if len(series) < 2:
+            if series["value"].notna().sum() < 2:
                 continue
-            target = f["target"]["target"] if f.get("target") else None
+            target = None
+            if f.get("target"):
+                target = {"value": f["target"]["target"], "year": f["target"]["target_year"]}
             nat = None
             if national is not None:
-                nat = national[national["indicator"] == ind][["year", "value"]]
-            fig = plot_trend(series, title=f"{f['name']}（{f['unit']}）" if ctx.lang == "zh" else f"{f['name']} ({f['unit']})",
-                             target=target, national=nat, lang=ctx.lang)
+                nat = national[(national["indicator"] == ind) & (national["year"] >= series["year"].min())
+                               & (national["year"] <= ctx.year)][["year", "value"]]
+                nat = nat if len(nat) else None
+            meta = {"id": ind, **reg.loc[ind].to_dict()}
+            fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
+                             conf_level=ctx.conf_level)
             out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
                                    "caption": cap.trend(f, ctx).strip()}
     # scorecard
@@ -69,17 +76,22 @@ def draw_figures(ctx, *, national=None) -> dict:
         fig = plot_scorecard(ctx.scorecard, lang=ctx.lang)
         out["scorecard"] = {"figure": fig, "png": png_bytes(fig), "section": "targets",
                             "caption": cap.scorecard(ctx).strip()}
-    # funnel plot of the sub-regions (first comparison indicator with data)
+    # funnel plot of the sub-regions (first comparison indicator with data), centred on the
+    # region's own value
     plot_funnel = _optional("mchanalysis.plots.funnel", "plot_funnel")
+    funnel = _optional("mchanalysis.funnel", "funnel")
     if ctx.subregions:
-        if plot_funnel is None:
+        if plot_funnel is None or funnel is None:
             if "plots.funnel" not in ctx.missing:
                 ctx.missing.append("plots.funnel")
         else:
             ind = next(iter(ctx.subregions))
             f = ctx.facts[ind]
-            tab = ctx.subregions[ind]
-            fig = plot_funnel(tab, indicator=ind, benchmark=f.get("value"), lang=ctx.lang)
+            t = ctx.indicator_table
+            kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
+            res = funnel(kids, target=f.get("value"))
+            fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
+                              adjusted=res.adjustment != "none")
             out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                     "caption": cap.funnel(f, ctx).strip()}
     return out

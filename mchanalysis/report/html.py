@@ -4,7 +4,8 @@
 nbconvert's :class:`~nbconvert.HTMLExporter` with the package's template
 (``templates/nbconvert/mch``: the JupyterLab cell markup, but a head of our own):
 
-* no code: inputs and input/output prompts excluded;
+* no code: inputs and input/output prompts excluded, cells tagged ``remove-cell`` left out,
+  stderr streams (warnings) dropped;
 * self-contained: PNG outputs are base64 in the page, the CSS is inline, no ``<script>`` and no
   URL to a CDN (require.js, MathJax, widgets, mermaid URLs are blanked);
 * print-friendly: A4 ``@page``, each report chapter starts a new page, tables and figures are
@@ -27,6 +28,8 @@ from importlib import resources
 import nbformat
 
 _STDERR_NAMES = ("stderr",)
+#: Cells with one of these tags are left out of the page (notes for notebook readers).
+REMOVE_TAGS = {"remove-cell", "remove_cell"}
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +66,7 @@ def _clean(nb) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
     nb.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items()
                                       if k in ("kernelspec", "language_info")})
+    nb.cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
         cell.metadata = nbformat.from_dict({k: v for k, v in cell.metadata.items() if k == "tags"})

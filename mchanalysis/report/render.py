@@ -113,6 +113,8 @@ def display_section(ctx, section: str) -> None:
     """Show a section in a notebook: its HTML, then each figure as a PNG output with caption."""
     from IPython.display import HTML, Image, display
 
+    if section not in visible_sections(ctx):
+        return
     display(HTML(render_section(ctx, section, figures=False)))
     env = environment(ctx.lang)
     for f in section_figures(ctx, section):

@@ -1,0 +1,160 @@
+"""Narrative rules of the annual report: units, decimals, honest comparatives, death counts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mchanalysis import report
+from mchanalysis.report import narrative as nv
+
+DATA = Path(__file__).parent / "data" / "report"
+ID = ["region_code", "region_name", "parent_code", "level", "year"]
+
+
+def counts_frame(rows: list[dict]) -> pd.DataFrame:
+    """A wide counts table with nullable-integer measures from a list of dicts."""
+    df = pd.DataFrame(rows)
+    for c in df.columns:
+        if c not in ID:
+            df[c] = df[c].astype("Int64")
+    df["parent_code"] = df["parent_code"].astype(object).where(df["parent_code"].notna(), "").astype(str)
+    df["year"] = df["year"].astype(int)
+    return df
+
+
+def county(year, **measures):
+    return {"region_code": "420102", "region_name": "江岸区", "parent_code": "", "level": "county",
+            "year": year, **measures}
+
+
+def text_of(ctx, section):
+    return re.sub(r"<[^>]+>", "", report.render_section(ctx, section, figures=False))
+
+
+# -- number formatting --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value,unit,expected", [
+    (100.0, "%", "100%"),
+    (97.98989, "%", "97.99%"),
+    (99.996, "%", "99.996%"),        # never printed as 100 when below 100
+    (0.0, "/10万", "0/10万"),
+    (12.3456, "/10万", "12.35/10万"),
+    (4.0, "‰", "4.00‰"),             # a rate keeps its decimals; only 0 and 100% lose them
+    (5.2, "‰", "5.20‰"),
+])
+def test_format_value(value, unit, expected):
+    assert nv.format_value(value, unit, 2) == expected
+
+
+def test_targets_print_whole_numbers_without_decimals():
+    assert nv.format_value(12, "/10万", 2, whole=True) == "12/10万"
+    assert nv.format_value(90, "%", 2, whole=True) == "90%"
+    assert nv.format_value(14.5, "/10万", 2, whole=True) == "14.50/10万"
+
+
+# -- comparatives -------------------------------------------------------------------------------
+
+def test_change_direction_comes_only_from_the_verdict():
+    big = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict="no_significant_change")
+    assert big["direction"] == "flat"
+    untested = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict=None)
+    assert untested["direction"] == "not_tested"
+    fall = nv.describe_change(4.0, 5.0, unit="‰", decimals=2, verdict="fall")
+    assert fall["direction"] == "fall" and fall["mode"] == "relative" and fall["amount"] == "20.0"
+    pts = nv.describe_change(97.5, 96.0, unit="%", decimals=2, verdict="rise")
+    assert pts["mode"] == "points" and pts["amount"] == "1.50"
+    with pytest.raises(ValueError):
+        nv.describe_change(4.0, 5.0, unit="‰", decimals=2, verdict="rise")
+
+
+def test_non_significant_change_is_never_called_a_rise_or_fall():
+    # 1 -> 3 maternal deaths in ~10,000 births: MMR triples but the change is not significant;
+    # coverage 95.0% -> 95.2% on 900 births: not significant either.
+    rows = [county(2023, live_births=10000, maternal_deaths=1, postpartum_visited=855, early_registered=900),
+            county(2024, live_births=10050, maternal_deaths=3, postpartum_visited=8575, early_registered=905)]
+    rows[0]["live_births"] = 10000
+    rows[0]["postpartum_visited"] = 9500
+    rows[1]["postpartum_visited"] = 9568
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    assert ctx.facts["mmr"]["change1"]["direction"] == "flat"
+    assert ctx.facts["postpartum_visit_rate"]["change1"]["direction"] == "flat"
+    safety = text_of(ctx, "maternal_safety")
+    mmr_sentence = next(s for s in safety.split("\n") if "孕产妇死亡" in s and "例" in s)
+    assert "无统计学意义" in mmr_sentence
+    assert "上升" not in mmr_sentence and "下降" not in mmr_sentence
+    care = text_of(ctx, "maternal_care")
+    assert "产后访视率基本持平" in care or "产后访视率、" in care
+    assert not re.search(r"产后访视率(上升|下降)", care)
+
+
+def test_significant_change_is_worded_with_points_or_percent():
+    rows = [county(2023, live_births=20000, infant_deaths=200, postpartum_visited=18000),
+            county(2024, live_births=20000, infant_deaths=100, postpartum_visited=19000)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    safety = text_of(ctx, "maternal_safety")
+    assert "较上年（10.00‰）下降50.0%" in safety
+    care = text_of(ctx, "maternal_care")
+    assert "产后访视率上升5.00个百分点" in care
+
+
+# -- units with the right indicators ------------------------------------------------------------
+
+def test_units_go_with_the_right_indicators():
+    rows = [county(2024, live_births=30000, maternal_deaths=12, infant_deaths=150, neonatal_deaths=90,
+                   under5_deaths=200)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    text = text_of(ctx, "maternal_safety")
+    expect = {"孕产妇死亡率": "/10万", "婴儿死亡率": "‰", "新生儿死亡率": "‰", "5岁以下儿童死亡率": "‰"}
+    # every "<indicator>[为]<number><unit>" in the text (longest names first, so that
+    # 新生儿死亡率 is not read as 儿死亡率 and so on)
+    names = "|".join(sorted(map(re.escape, expect), key=len, reverse=True))
+    found = re.findall(rf"({names})为?([\d.]+)(/10万|‰|%|/万)", text)
+    for name, unit in expect.items():
+        units = [u for n, _, u in found if n == name]
+        assert units, name
+        assert set(units) == {unit}, (name, units)
+    assert "40.00/10万" in text and "5.00‰" in text
+
+
+# -- deaths told as counts ---------------------------------------------------------------------
+
+def test_zero_maternal_deaths_get_their_own_wording():
+    rows = [county(y, live_births=5000, maternal_deaths=0) for y in (2022, 2023, 2024)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    text = text_of(ctx, "maternal_safety")
+    assert "全区全年无孕产妇死亡" in text
+    assert "连续3年无孕产妇死亡" in text
+    assert "孕产妇死亡率为0" not in text.replace("孕产妇死亡率为0，", "")
+
+
+def test_few_deaths_are_told_as_a_count():
+    rows = [county(2024, live_births=8000, maternal_deaths=2)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    assert "全年发生孕产妇死亡2例" in text_of(ctx, "maternal_safety")
+
+
+@pytest.mark.parametrize("level,name,word", [
+    ("province", "湖北省", "全省"), ("prefecture", "宝鸡市", "全市"), ("county", "江岸区", "全区"),
+    ("county", "凤县", "全县"), ("county", "兴平市", "全市"),
+])
+def test_scope_word_by_level(level, name, word):
+    assert nv.scope_word(level, name) == word
+
+
+# -- the seed 000 sentence ---------------------------------------------------------------------
+
+def test_baoji_2022_sentence_matches_the_published_answer_sheet():
+    raw = pd.read_csv(DATA / "baoji_2022.csv", dtype={"region_code": str, "parent_code": str})
+    ctx = report.build_context(counts_frame(raw.to_dict("records")), year=2022, region_code="610300",
+                               figures=False)
+    text = text_of(ctx, "maternal_care")
+    assert "早孕建册率达97.99%" in text
+    assert "高危孕产妇管理率100%" in text
+    assert "产后访视率98.69%" in text
+    assert "全市孕产妇早孕建册率达97.99%" in text
+    assert report.render_title(ctx) == "2022年宝鸡市妇幼健康工作答卷"
+    assert "模拟数据" not in report.render_report(ctx, figures=False)

@@ -1,0 +1,150 @@
+"""Report outputs: scorecard of a target set, XLSX neutralisation, deterministic DOCX and HTML."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from mchanalysis import report
+from mchanalysis.report.docx import docx_bytes
+from mchanalysis.report.html import export_notebook_html
+from mchanalysis.report.xlsx import neutralise, workbook_bytes, write_scorecard_xlsx
+from mchanalysis.targets import load_target_set
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "data" / "demo" / "counts.csv"
+
+
+@pytest.fixture(scope="module")
+def demo_ctx():
+    return report.build_context(DEMO, year=2022, region_code="990100",
+                                target_set="seed001_district_2022", lang="zh")
+
+
+def test_every_seed001_target_is_in_the_scorecard_with_its_status(demo_ctx):
+    ts = load_target_set("seed001_district_2022")
+    sc = demo_ctx.scorecard
+    assert list(sc["indicator"]) == list(ts.targets["indicator"])
+    assert set(sc["status"]) <= {"met", "not_met", "no_data"}
+    assert set(sc["status_ci"]) <= {"met", "not_met", "indistinguishable", "no_data"}
+    html = report.render_section(demo_ctx, "targets", figures=False)
+    words = {"met": "达标", "not_met": "未达标", "no_data": "无数据"}
+    symbols = {"met": "✓", "not_met": "✗", "no_data": "–"}
+    rows = re.findall(r"<tr class=\"row-(\w+)\"><td>([^<]+)</td>(.*?)</tr>", html)
+    assert len(rows) == len(sc)
+    for (status, name, rest), r in zip(rows, sc.to_dict("records")):
+        assert status == r["status"] and name == r["name"]
+        assert f"{symbols[r['status']]} {words[r['status']]}" in rest
+    assert "scorecard" in demo_ctx.figures
+
+
+def test_demo_report_says_synthetic_on_every_section(demo_ctx):
+    for s in report.visible_sections(demo_ctx):
+        assert "模拟数据" in report.render_section(demo_ctx, s, figures=False), s
+
+
+def test_subregions_ranked_only_for_regions_with_children(demo_ctx):
+    assert "comparison" in report.visible_sections(demo_ctx)
+    county = demo_ctx.indicator_table.query("level == 'county'")["region_code"].iloc[0]
+    cctx = report.build_context(DEMO, year=2022, region_code=county, figures=False)
+    assert "comparison" not in report.visible_sections(cctx)
+    assert report.render_section(cctx, "comparison") == ""
+
+
+# -- XLSX ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1", "=HYPERLINK(\"http://x\")"])
+def test_formula_text_is_neutralised(text):
+    assert neutralise(text) == "'" + text
+
+
+def test_plain_text_and_numbers_are_unchanged():
+    assert neutralise("孕产妇死亡率") == "孕产妇死亡率"
+    assert neutralise(-5) == -5 and neutralise(12.5) == 12.5
+
+
+def test_workbook_cells_are_neutralised_and_bytes_reproducible():
+    import pandas as pd
+
+    df = pd.DataFrame({"地区": ["=cmd|' /C calc'!A0", "正常"], "value": [-1.5, 2.0]})
+    a = workbook_bytes({"s": df})
+    assert a == workbook_bytes({"s": df})
+    ws = openpyxl.load_workbook(io.BytesIO(a))["s"]
+    assert ws["A2"].value == "'=cmd|' /C calc'!A0" and ws["A2"].data_type == "s"
+    assert ws["B2"].value == -1.5
+    core = zipfile.ZipFile(io.BytesIO(a)).read("docProps/core.xml").decode()
+    assert "2000-01-01T00:00:00Z" in core
+
+
+def test_scorecard_xlsx_written(demo_ctx, tmp_path):
+    out = tmp_path / "tables" / "scorecard.xlsx"
+    write_scorecard_xlsx(demo_ctx, out)
+    ws = openpyxl.load_workbook(out)["scorecard"]
+    assert ws.max_row == len(demo_ctx.scorecard) + 1
+    first = out.read_bytes()
+    write_scorecard_xlsx(demo_ctx, out)
+    assert out.read_bytes() == first
+
+
+# -- DOCX ---------------------------------------------------------------------------------------
+
+def test_docx_is_deterministic_a4_with_page_numbers_and_east_asian_fonts(demo_ctx):
+    a = docx_bytes(demo_ctx)
+    assert a == docx_bytes(demo_ctx)
+    z = zipfile.ZipFile(io.BytesIO(a))
+    assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    doc = z.read("word/document.xml").decode()
+    assert 'w:eastAsia="仿宋_GB2312"' in doc and 'w:eastAsia="黑体"' in doc
+    assert 'w:w="11906"' in doc and 'w:h="16838"' in doc       # A4 in twentieths of a point
+    footer = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
+    assert "PAGE" in footer and 'fldCharType="begin"' in footer
+    assert "2022年东川市妇幼健康工作答卷" in doc
+    assert "<pic:pic" in doc                                  # the scorecard chart
+
+
+# -- HTML export --------------------------------------------------------------------------------
+
+def _notebook(seed: str) -> nbformat.NotebookNode:
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    cells = [
+        new_markdown_cell("note for notebook readers", metadata={"tags": ["remove-cell"]}),
+        new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        new_code_cell("y", outputs=[new_output("display_data", data={"text/html": "<p>正文</p>"}),
+                                    new_output("display_data", data={"image/png": png}),
+                                    new_output("stream", name="stderr", text="a warning\n")],
+                      execution_count=3),
+    ]
+    for c in cells:
+        c["id"] = seed + c["id"][:4]
+    nb = new_notebook(cells=cells)
+    nb.metadata["papermill"] = {"start_time": seed}
+    return nb
+
+
+def test_html_export_is_self_contained_deterministic_and_codeless():
+    a = export_notebook_html(_notebook("aaaa"), title="2022年东川市妇幼健康工作答卷")
+    b = export_notebook_html(_notebook("bbbb"), title="2022年东川市妇幼健康工作答卷")
+    assert a == b                                            # random cell ids do not matter
+    assert "<script" not in a and "http" not in a            # nothing fetched
+    assert "data:image/png;base64," in a
+    assert "x = 1" not in a and "note for notebook readers" not in a and "a warning" not in a
+    assert "<title>2022年东川市妇幼健康工作答卷</title>" in a
+    assert "@page" in a and "break-before: page" in a
+
+
+def test_html_export_is_fast():
+    import time
+
+    nb = _notebook("cccc")
+    export_notebook_html(nb, title="t")
+    t = time.perf_counter()
+    for _ in range(5):
+        export_notebook_html(nb, title="t")
+    assert (time.perf_counter() - t) / 5 < 0.25
