@@ -126,24 +126,45 @@ def _ref(code, numerator, model):
     return r.iloc[0]
 
 
-@pytest.mark.parametrize("indicator,code,numerator,model", [
-    ("mmr", "930102", "maternal_deaths", "negbin"),   # overdispersed: the fallback
-    ("imr", "930101", "infant_deaths", "poisson"),
-    ("mmr", "930101", "maternal_deaths", "poisson"),  # zero-death years
-])
-def test_cli_trends_apc_reproduces_r(counts_file, tmp_path, indicator, code, numerator, model):
-    from mchanalysis.cli import main
+@pytest.fixture(scope="module")
+def indicator_table(counts_file):
+    from mchanalysis.indicators import compute_indicators
+    from mchanalysis.validation import load_counts
 
-    out = tmp_path / "t.csv"
-    assert main(["trends", "--data", str(counts_file), "--indicator", indicator,
-                 "--region", code, "--method", "apc", "--out", str(out)]) == 0
-    got = pd.read_csv(out, dtype={"region_code": str, "segment": str})
+    return compute_indicators(load_counts(counts_file).counts)
+
+
+def _check_against_r(got, code, numerator, model):
     assert got["segment"].tolist() == ["1", "aapc"]
     assert (got["model"] == model).all()
     ref = _ref(int(code), numerator, model)
     for c in ("apc", "apc_lower", "apc_upper"):
-        np.testing.assert_allclose(got[c], ref[c], rtol=RTOL[model])
+        np.testing.assert_allclose(got[c].astype(float), ref[c], rtol=RTOL[model])
     assert got["start"].tolist() == [2010, 2010] and got["end"].tolist() == [2023, 2023]
+
+
+def test_cli_trends_apc_reproduces_r_negbin(counts_file, tmp_path):
+    """930102 maternal deaths are overdispersed: the negative binomial fallback, as glm.nb."""
+    from mchanalysis.cli import main
+
+    out = tmp_path / "t.csv"
+    assert main(["trends", "--data", str(counts_file), "--indicator", "mmr",
+                 "--region", "930102", "--method", "apc", "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"region_code": str, "segment": str})
+    _check_against_r(got, "930102", "maternal_deaths", "negbin")
+    assert "overdispersed" in got["note"].iloc[0]
+
+
+@pytest.mark.parametrize("indicator,code,numerator,model", [
+    ("imr", "930101", "infant_deaths", "poisson"),
+    ("mmr", "930101", "maternal_deaths", "poisson"),  # zero-death years
+    ("imr", "930102", "infant_deaths", "poisson"),
+])
+def test_indicator_trend_apc_reproduces_r(indicator_table, indicator, code, numerator, model):
+    from mchanalysis.trends import indicator_trend
+
+    got = indicator_trend(indicator_table, indicator=indicator, region_code=code, method="apc")
+    _check_against_r(got, code, numerator, model)
 
 
 def test_cli_trends_joinpoint_on_zero_death_county(counts_file, tmp_path):
@@ -159,10 +180,10 @@ def test_cli_trends_joinpoint_on_zero_death_county(counts_file, tmp_path):
     assert "0.5 added to 3 zero count(s)" in got["note"].iloc[0]
 
 
-def test_cli_trends_unknown_region_exits_1(counts_file, tmp_path, capsys):
-    from mchanalysis.cli import main
+def test_indicator_trend_unknown_region_or_indicator_is_an_error(indicator_table):
+    from mchanalysis.trends import indicator_trend
 
-    code = main(["trends", "--data", str(counts_file), "--indicator", "mmr", "--region",
-                 "999999", "--out", str(tmp_path / "t.csv")])
-    assert code == 1
-    assert "999999" in capsys.readouterr().err
+    with pytest.raises(MchError, match="999999"):
+        indicator_trend(indicator_table, indicator="mmr", region_code="999999")
+    with pytest.raises(MchError, match="unknown indicator"):
+        indicator_trend(indicator_table, indicator="nope", region_code="930101")
