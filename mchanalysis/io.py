@@ -76,7 +76,10 @@ def normalize_text(text: str) -> str:
     >>> normalize_text("早孕建册人数（孕13周前建册并首次产检）")
     '早孕建册人数(孕13周前建册并首次产检)'
     """
-    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    text = str(text)
+    if text.isascii():  # fast path: NFKC changes no ASCII character
+        return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
     return _SPACE.sub(" ", text).strip()
 
 
@@ -145,15 +148,10 @@ def is_long_form(columns) -> bool:
     return {"measure", "value"} <= ids
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
-        or 0x3400 <= code <= 0x4DBF  # extension A
-        or 0x20000 <= code <= 0x2FFFF  # extensions B.. (GB18030 four-byte)
-        or 0x3000 <= code <= 0x303F  # CJK symbols and punctuation (、。《》 ...)
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms (，（）０-９)
-    )
+#: Chinese characters, CJK punctuation (、。《》) and full-width forms (，（）０-９).
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\U00020000-\U0002ffff"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_NOT_ASCII_NOR_CJK = re.compile(f"[^\x00-\x7f\ufeff{_CJK}]")
 
 
 def detect_encoding(data: bytes, *, file=None) -> str:
@@ -199,14 +197,13 @@ def detect_encoding(data: bytes, *, file=None) -> str:
     except UnicodeDecodeError as exc:
         failure = exc
     else:
-        non_ascii = [c for c in text if ord(c) > 0x7F and c != "\ufeff"]
-        if not non_ascii or any(_is_cjk(c) for c in non_ascii):
+        if text.isascii() or _HAS_CJK.search(text):
             return "utf-8-sig"
         try:
             other = codecs.decode(data, "gb18030", errors="strict")
         except UnicodeDecodeError:
             return "utf-8-sig"
-        if all(_is_cjk(c) for c in other if ord(c) > 0x7F):
+        if not _NOT_ASCII_NOR_CJK.search(other):
             return "gb18030"
         return "utf-8-sig"
     try:
@@ -291,7 +288,6 @@ def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.Dat
             )
         seen[name] = position
     frame = pd.DataFrame(data, columns=header[:width], dtype=object)
-    frame = frame.astype("str") if len(frame) else frame.astype(object)
     frame[ROW] = pd.Series(rows[1 : len(records)], dtype="int64", index=frame.index)
     return frame
 

@@ -56,6 +56,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import ValidationError
@@ -544,7 +545,11 @@ def validate_counts(
         raw[ROW] = range(2, len(raw) + 2)
     data_columns = [c for c in raw.columns if c != ROW]
     for c in data_columns:
-        raw[c] = [("" if (v is None or (not isinstance(v, str) and pd.isna(v))) else str(v)) for v in raw[c]]
+        raw[c] = pd.Series(
+            [v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v)) for v in raw[c].tolist()],
+            index=raw.index,
+            dtype=object,
+        )
     if data_columns:
         blank = raw[data_columns].apply(lambda s: s.str.strip() == "").all(axis=1)
         raw = raw[~blank]
@@ -746,11 +751,15 @@ def validate_counts(
                 year=years[second],
             )
 
-    # measures: parse every cell
-    values: dict[str, list] = {}
+    # measures: parse every cell (plain ASCII digits, by far the commonest, on a fast path)
+    values: dict[str, pd.arrays.IntegerArray] = {}
     for m in present:
-        parsed = []
-        for i, text in enumerate(wide[m]):
+        texts = wide[m].tolist()
+        parsed: list[int | None] = [None] * n
+        for i, text in enumerate(texts):
+            if text.isdigit() and text.isascii() and len(text) < 19:
+                parsed[i] = int(text)
+                continue
             value, check, msg, msg_zh = parse_count(text)
             if check:
                 prefix = "" if not long_form else f"{m}: "
@@ -763,9 +772,9 @@ def validate_counts(
                     code=codes[i],
                     year=years[i],
                 )
-            parsed.append(value)
-        values[m] = parsed
-        if all(v is None for v in parsed) and not any(normalize_text(t) for t in wide[m]):
+            parsed[i] = value
+        values[m] = pd.array(parsed, dtype="Int64")
+        if not any(t.strip() for t in texts):
             out.warning(
                 "measure_empty",
                 f"measure {_label(m)} has no value in any row: not reported",
@@ -778,13 +787,21 @@ def validate_counts(
             return f"{m} (row {int(cell_rows.at[i, m])})"
         return f"{labels[m]!r}" if labels[m] == m else f"{labels[m]!r} ({m})"
 
+    def above(a, b, between=()):
+        """Rows where a > b, both reported, and every count between them in a chain is NA."""
+        mask = (values[a] > values[b]).fillna(False).to_numpy(dtype=bool)
+        for c in between:
+            mask &= values[c].isna()
+        return np.flatnonzero(mask)
+
     # impossible numerators: each reported member of a chain must not exceed the next reported one
     for chain in ORDERED_CHAINS:
         members = [m for m in chain if m in values]
-        for i in range(n):
-            reported = [(m, values[m][i]) for m in members if values[m][i] is not None]
-            for (a, va), (b, vb) in zip(reported, reported[1:]):
-                if va > vb:
+        for ia, a in enumerate(members):
+            for ib in range(ia + 1, len(members)):
+                b = members[ib]
+                for i in above(a, b, members[ia + 1 : ib]):
+                    va, vb = int(values[a][i]), int(values[b][i])
                     out.error(
                         "impossible_numerator",
                         f"{where_cell(i, a)} = {va} is greater than {where_cell(i, b)} = {vb}: "
@@ -800,22 +817,21 @@ def validate_counts(
     for ind in registry.itertuples(index=False):
         if ind.kind != "proportion" or ind.numerator not in values or ind.denominator not in values:
             continue
-        num, den = values[ind.numerator], values[ind.denominator]
-        for i in range(n):
-            if num[i] is not None and den[i] is not None and num[i] > den[i]:
-                pct = f"{100 * num[i] / den[i]:.1f}%" if den[i] else "undefined (denominator 0)"
-                out.warning(
-                    "over_100",
-                    f"{ind.id}: {where_cell(i, ind.numerator)} = {num[i]} exceeds its denominator "
-                    f"{where_cell(i, ind.denominator)} = {den[i]} ({pct}); kept as reported "
-                    "(service counts can include non-resident women)",
-                    f"{ind.name_zh}：{MEASURES.get(ind.numerator, ind.numerator)} {num[i]} 超过分母 "
-                    f"{MEASURES.get(ind.denominator, ind.denominator)} {den[i]}（{pct}）；按原值保留（可能含非常住人口）",
-                    row=int(cell_rows.at[i, ind.numerator]),
-                    column=labels[ind.numerator],
-                    code=codes[i],
-                    year=years[i],
-                )
+        for i in above(ind.numerator, ind.denominator):
+            num, den = int(values[ind.numerator][i]), int(values[ind.denominator][i])
+            pct = f"{100 * num / den:.1f}%" if den else "undefined (denominator 0)"
+            out.warning(
+                "over_100",
+                f"{ind.id}: {where_cell(i, ind.numerator)} = {num} exceeds its denominator "
+                f"{where_cell(i, ind.denominator)} = {den} ({pct}); kept as reported "
+                "(service counts can include non-resident women)",
+                f"{ind.name_zh}：{MEASURES.get(ind.numerator, ind.numerator)} {num} 超过分母 "
+                f"{MEASURES.get(ind.denominator, ind.denominator)} {den}（{pct}）；按原值保留（可能含非常住人口）",
+                row=int(cell_rows.at[i, ind.numerator]),
+                column=labels[ind.numerator],
+                code=codes[i],
+                year=years[i],
+            )
 
     # the typed counts table (rows whose code and year are readable)
     keep = [i for i in range(n) if code_ok[i] and years[i] is not None]
@@ -829,8 +845,7 @@ def validate_counts(
         }
     )
     for m in measures:
-        column = values.get(m)
-        counts[m] = pd.array([None if column is None else column[i] for i in keep], dtype="Int64")
+        counts[m] = values[m][keep] if m in values else pd.array([None] * len(keep), dtype="Int64")
     counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
     return counts, out.frame()
 
