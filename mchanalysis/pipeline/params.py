@@ -127,8 +127,10 @@ def load_params_file(path: str | os.PathLike) -> dict:
         if key == "regions":
             items = value if isinstance(value, list) else [value]
             values["regions"] = tuple(_region_selector(v, f"{path}: regions") for v in items)
-        elif key in ("data", "out"):
+        elif key == "data":
             values[key] = _resolve_path(value, base=path.parent)
+        elif key == "out":
+            values[key] = Path(str(value))  # outputs: relative to the current directory
         elif key == "notebooks":
             items = value if isinstance(value, list) else [value]
             values["notebooks"] = tuple(_resolve_path(v, base=path.parent) for v in items)
