@@ -193,6 +193,30 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] |
     return fig, axes
 
 
+_UNIT_EN = {"/10万": "per 100,000", "‰": "per 1,000", "%": "%"}
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """The unit as printed on an axis: '/10万', '‰', '%' (zh) or 'per 100,000', 'per 1,000', '%' (en)."""
+    _check_lang(lang)
+    return unit if lang == "zh" else _UNIT_EN.get(unit, unit)
+
+
+def indicator_label(meta: Mapping, lang: str = "zh", *, with_unit: bool = True) -> str:
+    """Indicator name with its unit for an axis: '孕产妇死亡率（/10万）' / 'Maternal mortality ratio (per 100,000)'."""
+    _check_lang(lang)
+    name = meta["name_zh"] if lang == "zh" else meta["name_en"]
+    unit = meta.get("unit") or ""
+    if not with_unit or not unit:
+        return name
+    return f"{name}（{unit_label(unit, lang)}）" if lang == "zh" else f"{name} ({unit_label(unit, lang)})"
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        raise MchError(f"lang must be 'zh' or 'en', got {lang!r}")
+
+
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mapping | None = None) -> Path:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically and byte-reproducibly.
 
@@ -219,9 +243,11 @@ __all__ = [
     "FONT_FILE",
     "PALETTE",
     "font_path",
+    "indicator_label",
     "mch_rcparams",
     "new_figure",
     "register_font",
     "save_figure",
+    "unit_label",
     "use_mch_style",
 ]

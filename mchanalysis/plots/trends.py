@@ -1,0 +1,230 @@
+"""Trend chart of one indicator in one region: observed rates with intervals, fitted trend,
+joinpoints, target line, national comparison and projection.
+
+Each input is a small tidy DataFrame (column contracts below), so the chart can be fed from
+:func:`mchanalysis.indicators.compute_indicators`, :mod:`mchanalysis.trends` /
+:mod:`mchanalysis.joinpoint` and :func:`mchanalysis.models.project_rate` alike. The function
+returns a matplotlib Figure (not registered with pyplot); save it with
+:func:`mchanalysis.plots.save_figure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mchanalysis.errors import MchError
+from mchanalysis.plots import COLORS, indicator_label, new_figure, unit_label
+
+_TEXT = {
+    "zh": {
+        "year": "年份",
+        "observed": "观察值（{pct}置信区间）",
+        "fitted": "拟合趋势",
+        "joinpoint": "转折点",
+        "national": "全国",
+        "target": "目标",
+        "target_year": "{year}年目标",
+        "projection": "趋势外推（{pct}置信区间）",
+        "title": "{region}{name}",
+    },
+    "en": {
+        "year": "Year",
+        "observed": "Observed ({pct} CI)",
+        "fitted": "Fitted trend",
+        "joinpoint": "Joinpoint",
+        "national": "National",
+        "target": "Target",
+        "target_year": "{year} target",
+        "projection": "Projection ({pct} CI)",
+        "title": "{name}, {region}",
+    },
+}
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise MchError(f"{what} must be a table (DataFrame) with columns {', '.join(cols)}")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise MchError(f"{what} lacks column(s) {', '.join(missing)}", column=missing[0])
+    out = df[list(cols)].copy()
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="coerce")
+    return out.sort_values(cols[0], kind="mergesort").reset_index(drop=True)
+
+
+def _fmt(v: float, decimals: int | None = None) -> str:
+    if decimals is None:
+        decimals = 0 if float(v).is_integer() else (1 if abs(v) >= 10 else 2)
+    return f"{v:.{decimals}f}"
+
+
+def _target_spec(target, meta: Mapping, lang: str) -> tuple[float, str]:
+    """(value, label) of the target line from a number or a mapping {value, year?, label?}."""
+    if isinstance(target, Mapping):
+        if "value" not in target:
+            raise MchError("target must have a 'value'")
+        value, year, label = float(target["value"]), target.get("year"), target.get("label")
+    else:
+        value, year, label = float(target), None, None
+    if label is None:
+        t = _TEXT[lang]
+        head = t["target_year"].format(year=int(year)) if year is not None else t["target"]
+        sign = {"lower_is_better": "≤", "higher_is_better": "≥"}.get(meta.get("direction", ""), "")
+        unit = unit_label(meta.get("unit") or "", lang)
+        sep = "：" if lang == "zh" else ": "
+        space = "" if lang == "zh" or unit in ("%", "‰") else " "
+        label = f"{head}{sep}{sign}{_fmt(value)}{space}{unit}"
+    return value, label
+
+
+def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.DataFrame | None = None,
+               joinpoints: Sequence[float] | None = None, target=None,
+               national: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
+               title: str | None = None, lang: str = "zh", conf_level: float | None = None,
+               figsize: tuple[float, float] = (6.4, 3.9)):
+    """Observed rates with confidence bars, fitted trend, joinpoints, target and national series.
+
+    Parameters
+    ----------
+    indicator_series : pandas.DataFrame
+        Columns ``year, value, lower, upper`` (one row per year, in the indicator's unit; rows of
+        :func:`~mchanalysis.indicators.compute_indicators` for one region and indicator fit).
+        Optional ``region_name`` (used in the default title) and ``conf_level``. Years whose
+        value is missing are not drawn (a gap in the series).
+    meta : mapping
+        The indicator's registry entry (:func:`~mchanalysis.indicators.indicator_meta`):
+        ``name_zh``, ``name_en``, ``unit``, ``direction`` are used.
+    fitted : pandas.DataFrame, optional
+        Columns ``year, fitted``: the joinpoint or log-linear fitted rates, drawn as a line.
+    joinpoints : sequence of float, optional
+        Joinpoint years, marked on the fitted line (or on the x axis without ``fitted``).
+    target : float or mapping, optional
+        The target value (unit of the indicator) or ``{"value": 12, "year": 2030, "label": ...}``:
+        a horizontal dashed line, labelled at its right end (default label e.g. "2030年目标：≤12/10万").
+    national : pandas.DataFrame, optional
+        Columns ``year, value``: the national series, drawn in grey for comparison.
+    projection : pandas.DataFrame, optional
+        Columns ``target_year`` (or ``year``), ``rate``, ``lower``, ``upper``
+        (:func:`~mchanalysis.models.project_rate`): a dashed line from the last fitted (or
+        observed) point with the interval of the expected rate as a band.
+    title : str, optional
+        Default "{region_name}{name}" (zh) / "{name}, {region_name}" (en), or just the name.
+    lang : {'zh', 'en'}
+    conf_level : float, optional
+        Level of the observed intervals for the legend (default from ``indicator_series`` or 0.95).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Artists carry gids for tests and styling: 'observed' (the points), 'observed_interval'
+        (the bars), 'fitted', 'joinpoints', 'target', 'target_label', 'national', 'projection',
+        'projection_band'.
+    """
+    if lang not in _TEXT:
+        raise MchError(f"lang must be 'zh' or 'en', got {lang!r}")
+    t = _TEXT[lang]
+    obs = _need(indicator_series, ["year", "value", "lower", "upper"], "indicator_series")
+    if obs["year"].duplicated().any():
+        raise MchError("indicator_series has more than one row for a year: pass one region and indicator")
+    if conf_level is None:
+        conf_level = float(indicator_series["conf_level"].iloc[0]) if "conf_level" in indicator_series and len(indicator_series) else 0.95
+    pct = f"{conf_level * 100:g}%"
+    fig, ax = new_figure(figsize=figsize)
+
+    shown = obs.dropna(subset=["value"])
+    yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
+                      (shown["upper"] - shown["value"]).clip(lower=0).fillna(0)])
+    eb = ax.errorbar(shown["year"], shown["value"], yerr=yerr, fmt="o", color=COLORS["observed"],
+                     ecolor=COLORS["interval"], elinewidth=1.0, capsize=2.5, markersize=4.5, zorder=3,
+                     label=t["observed"].format(pct=pct))
+    eb.lines[0].set_gid("observed")
+    for coll in eb.lines[2]:
+        coll.set_gid("observed_interval")
+
+    if national is not None:
+        nat = _need(national, ["year", "value"], "national").dropna()
+        (ln,) = ax.plot(nat["year"], nat["value"], color=COLORS["national"], lw=1.3, ls="-", marker="s",
+                        markersize=3, alpha=0.85, label=t["national"], zorder=2)
+        ln.set_gid("national")
+
+    last_point = None
+    if fitted is not None:
+        fit = _need(fitted, ["year", "fitted"], "fitted").dropna()
+        (ln,) = ax.plot(fit["year"], fit["fitted"], color=COLORS["fitted"], lw=2.0, label=t["fitted"], zorder=4)
+        ln.set_gid("fitted")
+        if len(fit):
+            last_point = (float(fit["year"].iloc[-1]), float(fit["fitted"].iloc[-1]))
+    if joinpoints is not None and len(joinpoints):
+        jp = np.asarray(joinpoints, dtype=float)
+        if fitted is not None and len(fit):
+            jy = np.interp(jp, fit["year"], fit["fitted"])
+            (mk,) = ax.plot(jp, jy, ls="none", marker="D", markersize=7, markerfacecolor="white",
+                            markeredgecolor=COLORS["joinpoint"], markeredgewidth=1.6, zorder=5,
+                            label=t["joinpoint"])
+        else:
+            mk = None
+            for k, x in enumerate(jp):
+                line = ax.axvline(x, color=COLORS["joinpoint"], ls=":", lw=1.2,
+                                  label=t["joinpoint"] if k == 0 else None)
+                line.set_gid("joinpoints")
+        if mk is not None:
+            mk.set_gid("joinpoints")
+    if last_point is None and len(shown):
+        last_point = (float(shown["year"].iloc[-1]), float(shown["value"].iloc[-1]))
+
+    if projection is not None:
+        ycol = "target_year" if "target_year" in projection.columns else "year"
+        pr = _need(projection.rename(columns={ycol: "year"}), ["year", "rate", "lower", "upper"], "projection")
+        xs = pr["year"].to_numpy(float)
+        ys, lo, hi = pr["rate"].to_numpy(float), pr["lower"].to_numpy(float), pr["upper"].to_numpy(float)
+        if last_point is not None and last_point[0] < xs[0]:
+            xs, ys = np.r_[last_point[0], xs], np.r_[last_point[1], ys]
+            lo, hi = np.r_[last_point[1], lo], np.r_[last_point[1], hi]
+        band = ax.fill_between(xs, lo, hi, color=COLORS["fitted"], alpha=0.12, lw=0, zorder=1)
+        band.set_gid("projection_band")
+        (ln,) = ax.plot(xs, ys, color=COLORS["fitted"], lw=1.6, ls="--", marker="o", markersize=3.5,
+                        markevery=list(range(1 if len(xs) > len(pr) else 0, len(xs))),
+                        label=t["projection"].format(pct=f"{float(projection['conf_level'].iloc[0]) * 100:g}%"
+                                                     if "conf_level" in projection else pct), zorder=4)
+        ln.set_gid("projection")
+
+    if target is not None:
+        value, label = _target_spec(target, meta, lang)
+        line = ax.axhline(value, color=COLORS["target"], ls="--", lw=1.3, zorder=2)
+        line.set_gid("target")
+        ax.annotate(label, xy=(1, value), xycoords=("axes fraction", "data"), xytext=(-2, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=8.5,
+                    color=COLORS["target"], gid="target_label")
+
+    # axes: integer years, rates from 0, headroom for the target label
+    ax.set_xlabel(t["year"])
+    ax.set_ylabel(indicator_label(meta, lang))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    top = np.nanmax(np.r_[obs["upper"].to_numpy(float), obs["value"].to_numpy(float),
+                          (national["value"].to_numpy(float) if national is not None else []),
+                          (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
+                          (projection["upper"].to_numpy(float) if projection is not None else [])])
+    if np.isfinite(top) and top > 0:
+        ax.set_ylim(0, top * 1.12)
+    if title is None:
+        name = meta["name_zh"] if lang == "zh" else meta["name_en"]
+        region = ""
+        if "region_name" in indicator_series.columns and len(indicator_series):
+            region = str(indicator_series["region_name"].iloc[0])
+        title = t["title"].format(region=region, name=name) if region else name
+    ax.set_title(title)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [t[k].format(pct=pct) for k in ("observed", "fitted", "joinpoint", "projection", "national")]
+    ranked = sorted(zip(handles, labels), key=lambda hl: next((i for i, o in enumerate(order)
+                                                               if hl[1].split("（")[0].split(" (")[0] == o.split("（")[0].split(" (")[0]), 99))
+    if len(ranked) > 1:
+        fig.legend([h for h, _ in ranked], [lab for _, lab in ranked], loc="outside lower center",
+                   ncols=min(len(ranked), 3), fontsize=8.5, handlelength=1.8, columnspacing=1.5)
+    return fig
+
+
+__all__ = ["plot_trend"]
