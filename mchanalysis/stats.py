@@ -92,6 +92,25 @@ def _as_float(a) -> np.ndarray:
     return np.asarray(a, dtype=float)
 
 
+def _labels(labels, codes):
+    """A text column ``labels[codes]`` (``labels[0]`` is None: missing), built fast.
+
+    pandas converts an object array of strings element by element (5 ms per 45,000 rows); the
+    same column is built from codes through a pyarrow dictionary array when pandas' default
+    text dtype is pyarrow-backed, else as an object array.
+    """
+    codes = np.asarray(codes)
+    default = pd.Series(np.array(["x"], dtype=object)).dtype
+    if getattr(default, "storage", None) == "pyarrow":
+        import pyarrow as pa
+
+        cats = pa.array(list(labels[1:]), type=pa.large_string())
+        idx = pa.array((np.maximum(codes, 1) - 1).astype(np.int32), mask=codes == 0)
+        arr = pa.DictionaryArray.from_arrays(idx, cats).cast(pa.large_string())
+        return arr.to_pandas(types_mapper=lambda t: default).array
+    return np.array(labels, dtype=object)[codes]
+
+
 def _check_non_negative(arr: np.ndarray, what: str) -> None:
     bad = np.flatnonzero(np.atleast_1d(arr) < 0)
     if bad.size:
@@ -302,7 +321,7 @@ def rate_ci(events, denominator, *, multiplier=100_000, level: float = 0.95):
     ok = n > 0
     scale = np.where(ok, np.asarray(multiplier, dtype=float) / np.where(ok, n, 1), np.nan)
     missing = np.isnan(d) | ~ok
-    method = np.where(missing, None, np.where(use_exact, "exact", "byar")).astype(object)
+    method = _labels((None, "exact", "byar"), np.where(missing, 0, np.where(use_exact, 1, 2)))
     return pd.DataFrame(
         {"value": d * scale, "lower": lo * scale, "upper": up * scale, "ci_method": method},
         index=idx,
@@ -362,7 +381,7 @@ def proportion_ci(numerator, denominator, *, multiplier=100, level: float = 0.95
     lo, up = wilson_limits(np.minimum(x, n), n, level=level)
     ok = n > 0
     value = np.where(ok, x / np.where(ok, n, 1), np.nan) * mult
-    method = np.where(np.isnan(x) | ~ok, None, "wilson").astype(object)
+    method = _labels((None, "wilson"), np.where(np.isnan(x) | ~ok, 0, 1))
     return pd.DataFrame(
         {"value": value, "lower": lo * mult, "upper": up * mult, "ci_method": method},
         index=idx,

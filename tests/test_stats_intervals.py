@@ -104,7 +104,7 @@ def _check_phe_two_levels(row, fn):
     assert close(out["998"]["lower"], row["lower99_8cl"], PHE_REL)
     assert close(out["998"]["upper"], row["upper99_8cl"], PHE_REL)
     if pd.isna(row["value"]):
-        assert out["95"]["ci_method"] is None
+        assert pd.isna(out["95"]["ci_method"])
     else:
         assert out["95"]["ci_method"] == PHE_METHOD[row["method"]]
 
