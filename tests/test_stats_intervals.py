@@ -233,3 +233,37 @@ def test_vectorised_over_a_large_table_quickly():
     ci = rate_ci(d, n, multiplier=100_000, level=0.998)
     assert time.perf_counter() - t0 < 2.0
     assert not ci["upper"].isna().any()
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=10_000_000),
+    frac=st.floats(min_value=0, max_value=1),
+    level=st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.998]),
+)
+def test_limits_bracket_the_value_for_any_counts(n, frac, level):
+    x = int(round(frac * n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = proportion_ci([x], [n], multiplier=100, level=level).iloc[0]
+        r = rate_ci([x], [n], multiplier=1000, level=level).iloc[0]
+    for ci in (p, r):
+        assert ci["lower"] <= ci["value"] <= ci["upper"]
+        assert ci["lower"] >= 0
+    assert p["upper"] <= 100
+    assert (p["lower"] == 0) == (x == 0)
+    assert (p["upper"] == 100) == (x == n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(d=st.integers(min_value=0, max_value=5000), level=st.sampled_from([0.95, 0.998]))
+def test_wider_level_gives_wider_interval(d, level):
+    a = rate_ci([d], [10_000], level=level).iloc[0]
+    b = rate_ci([d], [10_000], level=0.9999).iloc[0]
+    assert b["lower"] <= a["lower"] and b["upper"] >= a["upper"]
