@@ -401,10 +401,10 @@ def _denominator_change(counts, measures, registry, threshold, significance, out
             bad = np.abs(ratio - 1) > threshold
             if significance:
                 bad &= np.abs(a - b) > 1.96 * np.sqrt(a + b)
+        m_codes, m_names, m_years = (merged[c].to_numpy() for c in ("region_code", "region_name", "year"))
         for k in np.flatnonzero(bad):
-            y = int(merged["year"].iloc[k])
-            name = merged["region_name"].iloc[k]
-            _record(out, region_code=merged["region_code"].iloc[k], region_name=name, year=y, item=m,
+            y = int(m_years[k])
+            _record(out, region_code=m_codes[k], region_name=m_names[k], year=y, item=m,
                     check="denominator_change", value=a[k], expected=b[k],
                     message_zh=(f"{y}年{_zh(m)}较上年变化{_pct(ratio[k])}（{_fmt(b[k])}→{_fmt(a[k])}），"
                                 "请核实分母"),
@@ -453,7 +453,8 @@ def _series(table: pd.DataFrame):
         A = np.full((len(keys), len(years)), np.nan)
         A[s_idx, y_idx] = _num(t[c])
         arrays[c] = A
-    names = t.drop_duplicates("region_code", keep="last").set_index("region_code")["region_name"]
+    last = t.drop_duplicates("region_code", keep="last")
+    names = dict(zip(last["region_code"], last["region_name"]))
     return keys, years, arrays, names
 
 
@@ -466,6 +467,7 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
                        "(several confidence levels? pass one)")
     keys, years, A, names = _series(table)
     V, L, U, SE = A["value"], A["lower"], A["upper"], A["se"]
+    key_codes, key_inds = keys["region_code"].to_numpy(), keys["indicator"].to_numpy()
     info = registry.set_index("id")
     meta = {i: (info.loc[i, "name_zh"], info.loc[i, "name_en"], info.loc[i, "unit"],
                 int(info.loc[i, "decimals"]) if "decimals" in info.columns and pd.notna(info.loc[i, "decimals"]) else 2)
@@ -507,7 +509,7 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
             continue
         if abs(V[k, t] - exp) < min_relative_deviation * abs(exp):
             continue
-        code, ind = keys.loc[k, "region_code"], keys.loc[k, "indicator"]
+        code, ind = key_codes[k], key_inds[k]
         zh, en, unit, dec = meta[ind]
         y = int(years[t])
         extreme = abs(z) > outlier_extreme
@@ -543,7 +545,7 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
                 se_diff = np.sqrt(SE[:, t] ** 2 + se_prev**2)
                 bad &= ~(np.abs(V[:, t] - mean) <= 1.959964 * se_diff)
         for k in np.flatnonzero(bad):
-            code, ind = keys.loc[k, "region_code"], keys.loc[k, "indicator"]
+            code, ind = key_codes[k], key_inds[k]
             zh, en, unit, dec = meta[ind]
             _record(out, region_code=code, region_name=names[code], year=y, item=ind,
                     check="consistency_over_time", value=V[k, t], expected=mean[k],
