@@ -469,6 +469,10 @@ def _limits_long(kind, target, multiplier, levels, n_min, n_max, size, phi, tau2
             lo, up = proportion_funnel_limits(grid, target=target, level=level,
                                               multiplier=multiplier)
             pieces = [("lower", grid, lo), ("upper", grid, up)]
+        elif target <= 0:
+            # no events expected anywhere: the funnel collapses onto 0 (any event lies above)
+            zero = np.zeros_like(grid)
+            pieces = [("lower", grid, zero), ("upper", grid, zero)]
         else:
             theta0 = target / multiplier
             e_max = theta0 * grid[-1]

@@ -341,3 +341,10 @@ def test_plot_funnel_draws_points_limits_and_target_without_missing_glyphs(lang,
     assert ax.get_xlabel() == ("活产数" if lang == "zh" else "live births")
     out = save_figure(fig, tmp_path / "funnel.png")
     assert out.stat().st_size > 5000
+
+
+def test_funnel_with_no_events_anywhere_collapses_to_zero_without_error():
+    res = funnel(_counties([0, 0, 0], [5000, 8000, 9000]))
+    assert res.target == 0.0
+    assert (res.limits["limit"] == 0).all()
+    assert (res.points["funnel_class"] == "within").all()
