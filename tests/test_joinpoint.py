@@ -279,3 +279,18 @@ def test_worker_processes_give_the_same_table():
     one = joinpoint_table(d, "year", "asr_rolling3", n_jobs=1, **opts)
     two = joinpoint_table(d, "year", "asr_rolling3", n_jobs=2, **opts)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_cli_reads_a_gbk_table_with_chinese_headers(tmp_path):
+    d = pd.read_csv(DATA / "england_cancer_mortality_input.csv")
+    d = d[d["series_id"] == SERIES[0]][["year", "asr_rolling3"]]
+    d = d.rename(columns={"year": "年份", "asr_rolling3": "死亡率"}).assign(地区="示例")
+    src = tmp_path / "gbk.csv"
+    d.to_csv(src, index=False, encoding="gbk")
+    out = tmp_path / "o.csv"
+    assert main(["joinpoint", "--data", str(src), "--x", "年份", "--y", "死亡率", "--by", "地区",
+                 "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert got.columns[0] == "地区"
+    exp = EXPECTED[EXPECTED["series_id"] == SERIES[0]]
+    np.testing.assert_array_equal(got.loc[got["segment"] != "aapc", "apc"].round(4), exp["apc"])

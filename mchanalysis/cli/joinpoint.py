@@ -57,7 +57,12 @@ def parse_range(text: str) -> tuple[float, float]:
 
 
 def read_table(path: str, text_columns=()) -> pd.DataFrame:
-    """Read a CSV/XLSX/Parquet table; ``text_columns`` are kept as text."""
+    """Read a plain CSV (UTF-8 or GBK/GB18030, detected), XLSX or Parquet table of rates;
+    ``text_columns`` are kept as text."""
+    import io
+
+    from mchanalysis.io import detect_encoding
+
     p = Path(path)
     if not p.exists():
         raise MchError("file not found", file=path)
@@ -68,7 +73,10 @@ def read_table(path: str, text_columns=()) -> pd.DataFrame:
             return pd.read_excel(p, dtype=dtype)
         if suffix == ".parquet":
             return pd.read_parquet(p)
-        return pd.read_csv(p, dtype=dtype, encoding="utf-8-sig")
+        data = p.read_bytes()
+        return pd.read_csv(io.StringIO(data.decode(detect_encoding(data, file=path))),
+                           dtype=dtype, sep=None if suffix in (".tsv", ".txt") else ",",
+                           engine="python" if suffix in (".tsv", ".txt") else "c")
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise MchError(f"cannot read the table: {exc}", file=path) from None
 
