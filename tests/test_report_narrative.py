@@ -158,3 +158,13 @@ def test_baoji_2022_sentence_matches_the_published_answer_sheet():
     assert "全市孕产妇早孕建册率达97.99%" in text
     assert report.render_title(ctx) == "2022年宝鸡市妇幼健康工作答卷"
     assert "模拟数据" not in report.render_report(ctx, figures=False)
+
+
+def test_english_report_uses_english_templates_and_units():
+    rows = [county(2023, live_births=20000, maternal_deaths=0, infant_deaths=200),
+            county(2024, live_births=20000, maternal_deaths=0, infant_deaths=100)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", lang="en", figures=False)
+    text = re.sub(r"<[^>]+>", "", report.render_report(ctx, figures=False))
+    assert "There were no maternal deaths in the district this year" in text
+    assert "down 50.0% on the previous year (10.00‰)" in text
+    assert not re.search(r"[\u4e00-\u9fff]{2,}", text.replace("江岸区", "").replace("(年报)", ""))   # no Chinese wording but the name of the returns

@@ -11,6 +11,9 @@ from mchanalysis.report.xlsx import write_scorecard_xlsx
 def write_outputs(ctx, output_dir) -> dict:
     """Write ``report.docx``, ``tables/scorecard.xlsx`` and ``figures/<name>.png``.
 
+    The figures are the PNG bytes drawn once by the context (:func:`.figures.png_bytes`: the
+    settings of :func:`mchanalysis.plots.save_figure`), not drawn a second time.
+
     Every file is written atomically and byte-reproducibly (``report.html`` is written by the
     pipeline from the executed notebook, :func:`mchanalysis.report.html.export_notebook_html`).
 
@@ -19,7 +22,7 @@ def write_outputs(ctx, output_dir) -> dict:
     dict
         ``{"docx": path, "xlsx": path, "figures": [paths]}``.
     """
-    from mchanalysis.plots import save_figure
+    from mchanalysis.atomic import write_bytes
 
     out = Path(output_dir)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -28,5 +31,6 @@ def write_outputs(ctx, output_dir) -> dict:
     write_scorecard_xlsx(ctx, out / "tables" / "scorecard.xlsx")
     figs = []
     for name, f in sorted(ctx.figures.items()):
-        figs.append(save_figure(f["figure"], out / "figures" / f"{name}.png"))
+        # the PNG bytes drawn once for the report, written as save_figure writes them
+        figs.append(write_bytes(out / "figures" / f"{name}.png", f["png"]))
     return {"docx": out / "report.docx", "xlsx": out / "tables" / "scorecard.xlsx", "figures": figs}
