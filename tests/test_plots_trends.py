@@ -185,3 +185,33 @@ def test_small_multiples_rejects_unknown_region(demo_indicators):
     ind, counties = demo_indicators
     with pytest.raises(MchError, match="999999"):
         plot_small_multiples(ind, indicator="imr", regions=[counties[0], "999999"], meta=IMR)
+
+
+def test_trend_chart_takes_trend_and_joinpoint_results_directly(demo_indicators):
+    from mchanalysis.joinpoint import joinpoint
+    from mchanalysis.trends import loglinear_trend
+
+    ind, _ = demo_indicators
+    s = ind[(ind["region_code"] == "990000") & (ind["indicator"] == "imr")]
+    tr = loglinear_trend(s["year"], s["numerator"], s["denominator"])
+    fig = plot_trend(s, meta=IMR, fitted=tr)
+    (fit,) = _by_gid(fig, "fitted")
+    # the log-linear line: 1000 · exp(b0 + b1 (year − start)), independent of the chart's code
+    b0, b1 = tr.result.params
+    np.testing.assert_allclose(fit.get_ydata(), 1000 * np.exp(b0 + b1 * (s["year"].to_numpy() - s["year"].min())))
+    jp = joinpoint(s["year"], s["value"], se=(s["upper"] - s["lower"]) / (2 * 1.959964), max_joinpoints=2)
+    fig = plot_trend(s, meta=IMR, fitted=jp)
+    (fit,) = _by_gid(fig, "fitted")
+    np.testing.assert_allclose(fit.get_ydata(), jp.fitted["fitted"])
+    marks = _by_gid(fig, "joinpoints")
+    assert len(jp.joinpoints) == 0 and not marks or list(marks[0].get_xdata()) == list(jp.joinpoints)
+
+
+def test_proportion_axis_is_not_forced_to_zero_and_stays_below_100():
+    reg = load_registry()
+    pct = reg[(reg["unit"] == "%") & (reg["kind"] == "proportion")].iloc[0].to_dict()
+    s = _series()
+    s["value"] = np.linspace(90, 99.6, len(s))
+    s["lower"], s["upper"] = s["value"] - 0.5, np.minimum(s["value"] + 0.3, 100)
+    lo, hi = plot_trend(s, meta=pct, target=95).axes[0].get_ylim()
+    assert 80 < lo < 90 and 99.9 <= hi <= 101

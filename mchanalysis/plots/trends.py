@@ -81,6 +81,31 @@ def _target_spec(target, meta: Mapping, lang: str) -> tuple[float, str]:
     return value, label
 
 
+def _fitted_frame(fitted, years: np.ndarray, meta: Mapping):
+    """(DataFrame[year, fitted] or None, joinpoints or None) from what the caller has.
+
+    Accepts a DataFrame (``year`` or ``x``, and ``fitted``), a
+    :class:`mchanalysis.joinpoint.JoinpointResult` (its ``fitted`` table and ``joinpoints``) or a
+    :class:`mchanalysis.trends.TrendResult` (the log-linear fit evaluated at the observed years:
+    multiplier · exp(b0 + b1 (year − start))).
+    """
+    if fitted is None:
+        return None, None
+    if isinstance(fitted, pd.DataFrame):
+        df = fitted.rename(columns={"x": "year"}) if "year" not in fitted.columns else fitted
+        return df, None
+    if hasattr(fitted, "joinpoints") and isinstance(getattr(fitted, "fitted", None), pd.DataFrame):
+        return fitted.fitted.rename(columns={"x": "year"}), tuple(fitted.joinpoints)
+    if hasattr(fitted, "result") and hasattr(fitted, "start"):
+        if fitted.result is None:
+            return None, None
+        b = np.asarray(fitted.result.params, dtype=float)
+        yrs = np.sort(years[np.isfinite(years)])
+        mult = float(meta.get("multiplier", 1) or 1)
+        return pd.DataFrame({"year": yrs, "fitted": mult * np.exp(b[0] + b[1] * (yrs - float(fitted.start)))}), None
+    raise MchError("fitted must be a DataFrame (year, fitted), a JoinpointResult or a TrendResult")
+
+
 def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.DataFrame | None = None,
                joinpoints: Sequence[float] | None = None, target=None,
                national: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
@@ -98,8 +123,12 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     meta : mapping
         The indicator's registry entry (:func:`~mchanalysis.indicators.indicator_meta`):
         ``name_zh``, ``name_en``, ``unit``, ``direction`` are used.
-    fitted : pandas.DataFrame, optional
-        Columns ``year, fitted``: the joinpoint or log-linear fitted rates, drawn as a line.
+    fitted : pandas.DataFrame, JoinpointResult or TrendResult, optional
+        The fitted rates, drawn as a line: a table with columns ``year`` (or ``x``) and
+        ``fitted``; a :class:`~mchanalysis.joinpoint.JoinpointResult` (its ``fitted`` table, and
+        its joinpoints unless ``joinpoints`` is given); or a
+        :class:`~mchanalysis.trends.TrendResult` (the log-linear line at the observed years,
+        times ``meta['multiplier']``).
     joinpoints : sequence of float, optional
         Joinpoint years, marked on the fitted line (or on the x axis without ``fitted``).
     target : float or mapping, optional
@@ -139,7 +168,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
                       (shown["upper"] - shown["value"]).clip(lower=0).fillna(0)])
     eb = ax.errorbar(shown["year"], shown["value"], yerr=yerr, fmt="o", color=COLORS["observed"],
-                     ecolor=COLORS["interval"], elinewidth=1.0, capsize=2.5, markersize=4.5, zorder=3,
+                     ecolor=COLORS["interval"], elinewidth=1.0, capsize=2.5, markersize=4.5, zorder=5,
                      label=t["observed"].format(pct=pct))
     eb.lines[0].set_gid("observed")
     for coll in eb.lines[2]:
@@ -152,9 +181,13 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         ln.set_gid("national")
 
     last_point = None
+    fitted, fitted_joinpoints = _fitted_frame(fitted, obs["year"].to_numpy(float), meta)
+    if joinpoints is None:
+        joinpoints = fitted_joinpoints
     if fitted is not None:
         fit = _need(fitted, ["year", "fitted"], "fitted").dropna()
-        (ln,) = ax.plot(fit["year"], fit["fitted"], color=COLORS["fitted"], lw=2.0, label=t["fitted"], zorder=4)
+        (ln,) = ax.plot(fit["year"], fit["fitted"], color=COLORS["fitted"], lw=2.0, alpha=0.9, label=t["fitted"],
+                        zorder=4)
         ln.set_gid("fitted")
         if len(fit):
             last_point = (float(fit["year"].iloc[-1]), float(fit["fitted"].iloc[-1]))
@@ -163,7 +196,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         if fitted is not None and len(fit):
             jy = np.interp(jp, fit["year"], fit["fitted"])
             (mk,) = ax.plot(jp, jy, ls="none", marker="D", markersize=7, markerfacecolor="white",
-                            markeredgecolor=COLORS["joinpoint"], markeredgewidth=1.6, zorder=5,
+                            markeredgecolor=COLORS["joinpoint"], markeredgewidth=1.6, zorder=6,
                             label=t["joinpoint"])
         else:
             mk = None
@@ -196,9 +229,14 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         value, label = _target_spec(target, meta, lang)
         line = ax.axhline(value, color=COLORS["target"], ls="--", lw=1.3, zorder=2)
         line.set_gid("target")
-        ax.annotate(label, xy=(1, value), xycoords=("axes fraction", "data"), xytext=(-2, 3),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=8.5,
-                    color=COLORS["target"], gid="target_label")
+        # label at the end (left or right) where the observed values are farther from the line
+        vals = shown["value"].to_numpy(float)
+        k = max(1, len(vals) // 3)
+        right = len(vals) == 0 or abs(np.nanmean(vals[-k:]) - value) >= abs(np.nanmean(vals[:k]) - value)
+        ax.annotate(label, xy=(0.995 if right else 0.005, value), xycoords=("axes fraction", "data"),
+                    xytext=(0, 3), textcoords="offset points", ha="right" if right else "left", va="bottom",
+                    fontsize=8.5, color=COLORS["target"], gid="target_label", zorder=7,
+                    bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none", alpha=0.85))
 
     # axes: integer years, rates from 0, headroom for the target label
     ax.set_xlabel(t["year"])
@@ -208,7 +246,12 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
                           (national["value"].to_numpy(float) if national is not None else []),
                           (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
                           (projection["upper"].to_numpy(float) if projection is not None else [])])
-    if np.isfinite(top) and top > 0:
+    if meta.get("kind") == "proportion":
+        # coverage near 100%: a zero baseline would flatten the series; autoscale, never above 100
+        ax.margins(y=0.12)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(max(lo, 0), min(hi, 100 + (hi - lo) * 0.04) if (meta.get("unit") == "%") else hi)
+    elif np.isfinite(top) and top > 0:
         ax.set_ylim(0, top * 1.12)
     if title is None:
         name = meta["name_zh"] if lang == "zh" else meta["name_en"]
