@@ -301,13 +301,22 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
     return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+def _open_workbook(path: Path, *, data_only: bool):
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, data_only=True)
+        return openpyxl.load_workbook(path, data_only=data_only)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
         raise MchError(f"cannot open as an Excel workbook: {exc}", file=path) from exc
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    """Cells as text; a formula cell gives the value Excel computed and saved with the file.
+
+    A formula without a saved value (a workbook written by a program and never opened in a
+    spreadsheet) would read as empty, i.e. silently "not reported": that is an error instead.
+    """
+    workbook = _open_workbook(path, data_only=False)
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]
@@ -318,14 +327,42 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
                 f"no sheet named {sheet!r}; the workbook has: " + ", ".join(workbook.sheetnames),
                 file=path,
             )
-        records = [
-            [_cell_text(v) for v in values]
-            for values in worksheet.iter_rows(min_row=1, values_only=True)
-        ]
+        title = worksheet.title
+        records, formulas = [], []
+        for r, cells in enumerate(worksheet.iter_rows(min_row=1, min_col=1), start=1):
+            record = []
+            for c, cell in enumerate(cells, start=1):
+                if cell.data_type == "f":
+                    formulas.append((r, c, cell.coordinate, getattr(cell.value, "text", cell.value)))
+                    record.append("")
+                else:
+                    record.append(_cell_text(cell.value))
+            records.append(record)
     finally:
         workbook.close()
+    if formulas:
+        computed = _open_workbook(path, data_only=True)
+        try:
+            values = computed[title]
+            unsaved = []
+            for r, c, coordinate, formula in formulas:
+                value = values.cell(row=r, column=c).value
+                if value is None:
+                    unsaved.append(f"{coordinate} ({formula})")
+                records[r - 1][c - 1] = _cell_text(value)
+        finally:
+            computed.close()
+        if unsaved:
+            raise MchError(
+                f"{len(unsaved)} formula cell(s) have no computed value saved in the file, e.g. "
+                + ", ".join(unsaved[:5])
+                + "; open the workbook in Excel or WPS and save it, or paste the values",
+                file=path,
+            )
     if records and all(v.strip() == "" for v in records[0]):
-        first = next(i for i, r in enumerate(records, 1) if any(v.strip() for v in r))
+        first = next((i for i, r in enumerate(records, 1) if any(v.strip() for v in r)), None)
+        if first is None:
+            raise MchError(f"the sheet {title!r} is empty", file=path)
         raise MchError(
             f"the header must be in row 1 of the sheet; row 1 is empty and the first "
             f"non-empty row is {first}",

@@ -164,6 +164,49 @@ def test_xlsx_row_numbers_count_blank_rows(tmp_path):
     assert list(raw["live_births"]) == ["5", "", "12", "12.5"]  # nothing rounded
 
 
+def test_xlsx_formula_without_a_saved_value_is_an_error_not_an_empty_cell(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["region_code", "live_births"])
+    ws.append(["010101", 5])
+    ws.append(["010102", "=B2*2"])  # openpyxl saves no computed value
+    wb.save(tmp_path / "f.xlsx")
+    with pytest.raises(MchError, match=r"1 formula cell\(s\) have no computed value.*B3 \(=B2\*2\)"):
+        read_raw(tmp_path / "f.xlsx")
+
+
+def test_xlsx_formula_reads_the_value_saved_with_the_file(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["region_code", "live_births"])
+    ws.append(["010101", 5])
+    ws.append(["010102", "=B2*2"])
+    wb.save(tmp_path / "plain.xlsx")
+    # add the computed value a spreadsheet program would save: <f>B2*2</f><v>10</v>
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>B2*2</f><v></v>" in data or b"<f>B2*2</f>" in data
+                data = data.replace(b"<f>B2*2</f><v></v>", b"<f>B2*2</f>").replace(b"<f>B2*2</f>", b"<f>B2*2</f><v>10</v>")
+            dst.writestr(item, data)
+    assert list(read_raw(tmp_path / "saved.xlsx")["live_births"]) == ["5", "10"]
+
+
+def test_empty_sheet_is_a_clear_error(tmp_path):
+    import openpyxl
+
+    openpyxl.Workbook().save(tmp_path / "e.xlsx")
+    with pytest.raises(MchError, match="empty"):
+        read_raw(tmp_path / "e.xlsx")
+
+
 def test_unknown_sheet_names_the_sheets():
     with pytest.raises(MchError, match="no sheet named 'x'.*说明, 数据"):
         read_raw(DATA / "counts_sheet.xlsx", sheet="x")
