@@ -171,6 +171,9 @@ class ITSResult:
     dispersion : float
         Pearson X²/(n − 4) of the Poisson fit (NaN with no residual degrees of freedom).
     params, cov : the coefficients (b0, b1, b2, b3) and their covariance (scaled).
+    fitted : pandas.DataFrame
+        ``year, fitted, counterfactual``: the segmented fit and the pre-break trend extended
+        (b2 = b3 = 0), as rates × ``multiplier``.
     result : the statsmodels results object.
     """
 
@@ -227,7 +230,8 @@ def its_design(years, break_year: int) -> np.ndarray:
 
 
 def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_BREAK_YEAR,
-                            level: float = 0.95, dispersion: str = "quasipoisson") -> ITSResult:
+                            level: float = 0.95, dispersion: str = "quasipoisson",
+                            multiplier: float = 1.0) -> ITSResult:
     """Level and slope change of a rate at a policy year (segmented Poisson regression).
 
     Parameters
@@ -242,6 +246,8 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     dispersion : {'quasipoisson', 'poisson'}
         'quasipoisson' (default) multiplies the covariance by φ = max(1, X²/(n − 4)), Pearson's
         statistic of the Poisson fit (never narrower than Poisson); 'poisson' uses φ = 1.
+    multiplier : float
+        Scale of the rates in ``fitted`` (1000 for ‰, 100000 for /10万).
 
     Returns
     -------
@@ -313,7 +319,8 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     # counterfactual: the pre-break trend extended (b2 = b3 = 0)
     eta = X @ p
     cf = X[:, :2] @ p[:2]
-    r.fitted = pd.DataFrame({"year": t.astype(int), "fitted_rate": np.exp(eta), "counterfactual_rate": np.exp(cf)})
+    r.fitted = pd.DataFrame({"year": t.astype(int), "fitted": multiplier * np.exp(eta),
+                             "counterfactual": multiplier * np.exp(cf)})
     for k in ("level_change", "level_lower", "level_upper", "apc_before", "apc_before_lower", "apc_before_upper",
               "apc_after", "apc_after_lower", "apc_after_upper", "slope_ratio", "slope_ratio_lower",
               "slope_ratio_upper", "apc_difference", "apc_difference_lower", "apc_difference_upper"):

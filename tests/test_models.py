@@ -329,3 +329,13 @@ def test_projection_p_mean_is_the_normal_tail_of_the_projected_log_mean():
     z = stats.norm.ppf(0.975)
     se = (np.log(f["upper"]) - np.log(f["lower"])) / (2 * z)
     assert f["p_mean_meets_target"] == pytest.approx(stats.norm.cdf((np.log(4.0) - np.log(f["rate"])) / se), rel=1e-9)
+
+
+def test_its_fitted_table_gives_fit_and_counterfactual_in_rate_units():
+    years = np.arange(2010, 2022)
+    births = np.full(len(years), 10_000.0)
+    truth = [np.log(8 / 1000), -0.05, np.log(1.2), 0.02]
+    r = interrupted_time_series(years, _its_mu(years, births, truth, 2016), births, multiplier=1000)
+    f = r.fitted
+    np.testing.assert_allclose(f["fitted"], 1000 * _its_mu(years, births, truth, 2016) / births, rtol=1e-8)
+    np.testing.assert_allclose(f["counterfactual"], 8 * np.exp(-0.05 * (years - 2010)), rtol=1e-8)

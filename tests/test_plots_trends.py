@@ -215,3 +215,21 @@ def test_proportion_axis_is_not_forced_to_zero_and_stays_below_100():
     s["lower"], s["upper"] = s["value"] - 0.5, np.minimum(s["value"] + 0.3, 100)
     lo, hi = plot_trend(s, meta=pct, target=95).axes[0].get_ylim()
     assert 80 < lo < 90 and 99.9 <= hi <= 101
+
+
+def test_trend_chart_of_an_interrupted_time_series(demo_indicators):
+    from mchanalysis.models import interrupted_time_series
+
+    ind, _ = demo_indicators
+    s = ind[(ind["region_code"] == "990000") & (ind["indicator"] == "imr")]
+    its = interrupted_time_series(s["year"], s["numerator"], s["denominator"], multiplier=1000)
+    fig = plot_trend(s, meta=IMR, fitted=its)
+    (before,) = _by_gid(fig, "fitted")
+    (after,) = _by_gid(fig, "fitted_after")
+    assert before.get_xdata().max() == 2015 and after.get_xdata().min() == 2016
+    (cf,) = _by_gid(fig, "counterfactual")
+    assert cf.get_xdata().min() == 2015
+    (brk,) = _by_gid(fig, "break")
+    assert list(brk.get_xdata()) == [2015.5, 2015.5]
+    assert "政策节点（2016年）" in _texts(fig) and "政策前趋势延伸" in _texts(fig)
+    assert not _by_gid(fig, "joinpoints")

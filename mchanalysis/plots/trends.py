@@ -28,6 +28,8 @@ _TEXT = {
         "target": "目标",
         "target_year": "{year}年目标",
         "projection": "趋势外推（{pct}置信区间）",
+        "counterfactual": "政策前趋势延伸",
+        "break": "政策节点（{year}年）",
         "title": "{region}{name}",
     },
     "en": {
@@ -39,6 +41,8 @@ _TEXT = {
         "target": "Target",
         "target_year": "{year} target",
         "projection": "Projection ({pct} CI)",
+        "counterfactual": "Pre-break trend extended",
+        "break": "Break ({year})",
         "title": "{name}, {region}",
     },
 }
@@ -94,6 +98,8 @@ def _fitted_frame(fitted, years: np.ndarray, meta: Mapping):
     if isinstance(fitted, pd.DataFrame):
         df = fitted.rename(columns={"x": "year"}) if "year" not in fitted.columns else fitted
         return df, None
+    if hasattr(fitted, "break_year") and isinstance(getattr(fitted, "fitted", None), pd.DataFrame):
+        return fitted.fitted[["year", "fitted"]], (float(fitted.break_year),)
     if hasattr(fitted, "joinpoints") and isinstance(getattr(fitted, "fitted", None), pd.DataFrame):
         return fitted.fitted.rename(columns={"x": "year"}), tuple(fitted.joinpoints)
     if hasattr(fitted, "result") and hasattr(fitted, "start"):
@@ -123,12 +129,14 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     meta : mapping
         The indicator's registry entry (:func:`~mchanalysis.indicators.indicator_meta`):
         ``name_zh``, ``name_en``, ``unit``, ``direction`` are used.
-    fitted : pandas.DataFrame, JoinpointResult or TrendResult, optional
+    fitted : pandas.DataFrame, JoinpointResult, TrendResult or ITSResult, optional
         The fitted rates, drawn as a line: a table with columns ``year`` (or ``x``) and
         ``fitted``; a :class:`~mchanalysis.joinpoint.JoinpointResult` (its ``fitted`` table, and
         its joinpoints unless ``joinpoints`` is given); or a
         :class:`~mchanalysis.trends.TrendResult` (the log-linear line at the observed years,
-        times ``meta['multiplier']``).
+        times ``meta['multiplier']``); or a :class:`~mchanalysis.models.ITSResult` (the two
+        segments, the break year marked, and the pre-break trend extended as a dotted line —
+        fit it with ``multiplier=meta['multiplier']``).
     joinpoints : sequence of float, optional
         Joinpoint years, marked on the fitted line (or on the x axis without ``fitted``).
     target : float or mapping, optional
@@ -151,7 +159,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     matplotlib.figure.Figure
         Artists carry gids for tests and styling: 'observed' (the points), 'observed_interval'
         (the bars), 'fitted', 'joinpoints', 'target', 'target_label', 'national', 'projection',
-        'projection_band'.
+        'projection_band', 'counterfactual', 'break', 'fitted_after'.
     """
     if lang not in _TEXT:
         raise MchError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -181,16 +189,28 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         ln.set_gid("national")
 
     last_point = None
+    its = fitted if hasattr(fitted, "break_year") else None
     fitted, fitted_joinpoints = _fitted_frame(fitted, obs["year"].to_numpy(float), meta)
-    if joinpoints is None:
+    if joinpoints is None and its is None:
         joinpoints = fitted_joinpoints
     if fitted is not None:
         fit = _need(fitted, ["year", "fitted"], "fitted").dropna()
-        (ln,) = ax.plot(fit["year"], fit["fitted"], color=COLORS["fitted"], lw=2.0, alpha=0.9, label=t["fitted"],
-                        zorder=4)
-        ln.set_gid("fitted")
+        # a segmented (ITS) fit jumps at the break: its two segments are drawn apart
+        pieces = [fit] if its is None else [fit[fit["year"] < its.break_year], fit[fit["year"] >= its.break_year]]
+        for i, piece in enumerate(pieces):
+            (ln,) = ax.plot(piece["year"], piece["fitted"], color=COLORS["fitted"], lw=2.0, alpha=0.9,
+                            label=t["fitted"] if i == 0 else None, zorder=4)
+            ln.set_gid("fitted" if i == 0 else "fitted_after")
         if len(fit):
             last_point = (float(fit["year"].iloc[-1]), float(fit["fitted"].iloc[-1]))
+    if its is not None:
+        cf = its.fitted[its.fitted["year"] >= its.break_year - 1]
+        (ln,) = ax.plot(cf["year"], cf["counterfactual"], color=COLORS["fitted"], lw=1.4, ls=":",
+                        label=t["counterfactual"], zorder=4)
+        ln.set_gid("counterfactual")
+        line = ax.axvline(its.break_year - 0.5, color=COLORS["muted"], ls="--", lw=1.0, zorder=1,
+                          label=t["break"].format(year=its.break_year))
+        line.set_gid("break")
     if joinpoints is not None and len(joinpoints):
         jp = np.asarray(joinpoints, dtype=float)
         if fitted is not None and len(fit):
@@ -261,7 +281,8 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         title = t["title"].format(region=region, name=name) if region else name
     ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()
-    order = [t[k].format(pct=pct) for k in ("observed", "fitted", "joinpoint", "projection", "national")]
+    order = [t[k].format(pct=pct, year="") for k in ("observed", "fitted", "joinpoint", "counterfactual", "break",
+                                                      "projection", "national")]
     ranked = sorted(zip(handles, labels), key=lambda hl: next((i for i, o in enumerate(order)
                                                                if hl[1].split("（")[0].split(" (")[0] == o.split("（")[0].split(" (")[0]), 99))
     if len(ranked) > 1:
