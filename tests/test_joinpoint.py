@@ -251,9 +251,19 @@ def _se_series(seed, n=15):
     return x, y, se
 
 
-@pytest.mark.parametrize("seed", [0, 1, 5, 7])
+def _two_breaks(seed=4):
+    x = np.arange(2009, 2024)
+    rng = np.random.default_rng(seed)
+    lny = (np.log(12) - 0.08 * (x - 2009) + 0.13 * np.clip(x - 2013, 0, None)
+           - 0.15 * np.clip(x - 2018, 0, None))
+    y = np.exp(lny + rng.normal(0, 0.02, len(x)))
+    return x, y, y * 0.02
+
+
+@pytest.mark.parametrize("seed", [0, 1, 5, 7, "two_breaks"])
 def test_fast_permutation_selection_equals_straightforward(seed):
-    x, y, se = _se_series(seed)
+    x, y, se = _two_breaks() if seed == "two_breaks" else _se_series(seed)
+    seed = 4 if seed == "two_breaks" else seed
     k, jps, pvals, fitted = straightforward_permutation_select(x, y, se, kmax=2, n_perm=99,
                                                                alpha=0.05, seed=seed)
     r = joinpoint(x, y, se=se, variance="se", select="permutation", max_joinpoints=2,
@@ -294,3 +304,11 @@ def test_cli_reads_a_gbk_table_with_chinese_headers(tmp_path):
     assert got.columns[0] == "地区"
     exp = EXPECTED[EXPECTED["series_id"] == SERIES[0]]
     np.testing.assert_array_equal(got.loc[got["segment"] != "aapc", "apc"].round(4), exp["apc"])
+
+
+@pytest.mark.parametrize("select", ["wbic", "permutation"])
+def test_two_known_breaks_are_found_with_se_weights(select):
+    x, y, se = _two_breaks()
+    r = joinpoint(x, y, se=se, select=select, seed=1)
+    assert r.k == 2 and r.joinpoints == (2013.0, 2018.0)
+    np.testing.assert_allclose(r.segments["apc"], 100 * np.expm1([-0.08, 0.05, -0.10]), atol=0.6)
