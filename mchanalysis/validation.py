@@ -53,7 +53,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -540,6 +540,56 @@ def validate_counts(
     max_year = _dt.date.today().year + 1 if max_year is None else int(max_year)
     registry = _registry(registry)
     measures = known_measures(registry)
+    raw, positions = _text_records(raw_frame)
+    out = _Collector(file, positions)
+    mapping = _resolve_headers(raw, measures, out)
+    table, wide = _shape(raw, mapping, measures, out)
+    _check_columns(table, measures, out, first_position=len(positions))
+    _parse_identity(table, wide, max_year, out)
+    _check_parents(table, out)
+    if not table.long_form:  # in long form the pivot has reported duplicates, per measure
+        _check_duplicates(table, out)
+    _check_region_changes(table, out)
+    _parse_measures(table, wide, out)
+    _check_chains(table, out)
+    _check_coverage(table, registry, out)
+    return _counts_frame(table, measures), out.frame()
+
+
+@dataclass
+class _Table:
+    """The records being validated, one list entry per record (after blank rows are skipped)."""
+
+    long_form: bool
+    header: dict[str, str]  # identity column id -> header as written
+    labels: dict[str, str]  # measure id -> column named in findings
+    cell_rows: pd.DataFrame  # measure id -> spreadsheet row of each cell
+    rows: list[int]  # spreadsheet row of each record (long form: its first row)
+    codes: list[str] = field(default_factory=list)
+    code_ok: list[bool] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+    levels: list[str | None] = field(default_factory=list)
+    years: list[int | None] = field(default_factory=list)
+    values: dict[str, pd.arrays.IntegerArray] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def row_of(self, i: int, measure: str) -> int:
+        return int(self.cell_rows.at[i, measure])
+
+    def where(self, i: int, measure: str) -> str:
+        """How a message names a cell: its header (and id), or in long form the id and row."""
+        if self.long_form:
+            return f"{measure} (row {self.row_of(i, measure)})"
+        label = self.labels[measure]
+        return f"{label!r}" if label == measure else f"{label!r} ({measure})"
+
+
+def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A copy with every cell as text, a ``_row`` column, and completely empty rows skipped."""
     raw = raw_frame.copy()
     if ROW not in raw.columns:
         raw[ROW] = range(2, len(raw) + 2)
@@ -553,11 +603,12 @@ def validate_counts(
     if data_columns:
         blank = raw[data_columns].apply(lambda s: s.str.strip() == "").all(axis=1)
         raw = raw[~blank]
-    positions = {str(c): i for i, c in enumerate(data_columns)}
-    out = _Collector(file, positions)
-    mapping = _resolve_headers(raw, measures, out)
-    long_form = is_long_form(data_columns)
+    return raw, {str(c): i for i, c in enumerate(data_columns)}
 
+
+def _shape(raw, mapping, measures, out) -> tuple[_Table, pd.DataFrame]:
+    """Bring wide and long tables to one wide text frame (id columns, measures, ``_row``)."""
+    long_form = is_long_form([c for c in raw.columns if c != ROW])
     if long_form:
         for cid in ("region_code", "year"):
             if cid not in mapping:
@@ -568,7 +619,6 @@ def validate_counts(
                     column=cid,
                 )
         wide, cell_rows, labels = _long_to_wide(raw, mapping, measures, out)
-        header = {c: mapping[c] for c in ID_COLUMNS if c in mapping}
     else:
         for stray in ("measure", "value"):
             if stray in mapping:
@@ -584,49 +634,56 @@ def validate_counts(
         wide.columns = [*mapping, ROW]
         cell_rows = pd.DataFrame({m: wide[ROW] for m in present}, index=wide.index)
         labels = {m: mapping[m] for m in present}
-        header = {c: mapping[c] for c in ID_COLUMNS if c in mapping}
+    wide = wide.reset_index(drop=True)
+    table = _Table(
+        long_form=long_form,
+        header={c: mapping[c] for c in ID_COLUMNS if c in mapping},
+        labels=labels,
+        cell_rows=cell_rows.reset_index(drop=True),
+        rows=wide[ROW].astype(int).tolist(),
+    )
+    return table, wide
 
-    present = list(labels)
+
+def _check_columns(t: _Table, measures, out, *, first_position: int) -> None:
+    """Required identity columns, at least one measure, and measures absent from the file."""
     for cid in REQUIRED_ID_COLUMNS:
-        if cid not in header:
+        if cid not in t.header:
             out.error(
                 "missing_column",
                 f"required column {_label(cid)} is missing",
                 f"缺少必需列 {ID_COLUMNS[cid]}（{cid}）",
                 column=cid,
             )
-    if not present:
+    if not t.labels:
         out.error(
             "no_measures",
             "no measure column: the table has no counts to analyse",
             "没有任何指标列：表中没有可分析的计数",
         )
     for k, m in enumerate(measures):
-        if m not in present:
+        if m not in t.labels:
             out.warning(
                 "measure_absent",
                 f"measure {_label(m)} is not in the file: not reported",
                 f"文件中没有指标 {_label(m)}：视为未报告",
                 column=m,
-                position=len(positions) + k,
+                position=first_position + k,
             )
 
-    wide = wide.reset_index(drop=True)
-    cell_rows = cell_rows.reset_index(drop=True)
-    rows = wide[ROW].astype(int).tolist()
-    n = len(wide)
+
+def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
+    """Region code (6 digits), name, level and year of every record; fills ``t``."""
 
     def col(cid):
-        return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * n
+        return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
 
-    codes, names, parents, level_text, year_text = (
-        col(c) for c in ("region_code", "region_name", "parent_code", "level", "year")
-    )
-    code_ok = [False] * n
-    years: list[int | None] = [None] * n
-    levels: list[str | None] = [None] * n
-    for i in range(n):
-        row, code = rows[i], codes[i]
+    t.codes, t.names, t.parents = col("region_code"), col("region_name"), col("parent_code")
+    level_text, year_text = col("level"), col("year")
+    t.code_ok, t.years, t.levels = [False] * t.n, [None] * t.n, [None] * t.n
+    header = t.header
+    for i in range(t.n):
+        row, code = t.rows[i], t.codes[i]
         if "region_code" in header:
             if code == "":
                 out.error("missing_value", "empty region code", "行政区划代码为空", row=row, column=header["region_code"])
@@ -644,17 +701,17 @@ def validate_counts(
                     code=code,
                 )
             else:
-                code_ok[i] = True
+                t.code_ok[i] = True
         if "year" in header:
             year, check, msg, msg_zh = _parse_year(year_text[i], max_year)
-            years[i] = year
+            t.years[i] = year
             if check:
                 out.error(check, msg, msg_zh, row=row, column=header["year"], code=code)
-        if "region_name" in header and names[i] == "":
-            out.error("missing_value", "empty region name", "地区名称为空", row=row, column=header["region_name"], code=code, year=years[i])
+        if "region_name" in header and t.names[i] == "":
+            out.error("missing_value", "empty region name", "地区名称为空", row=row, column=header["region_name"], code=code, year=t.years[i])
         if "level" in header:
-            levels[i] = canonical_level(level_text[i])
-            if levels[i] is None:
+            t.levels[i] = canonical_level(level_text[i])
+            if t.levels[i] is None:
                 what = "empty level" if level_text[i] == "" else f"unknown level {level_text[i]!r}"
                 what_zh = "级别为空" if level_text[i] == "" else f"未知级别 {level_text[i]!r}"
                 out.error(
@@ -664,79 +721,87 @@ def validate_counts(
                     row=row,
                     column=header["level"],
                     code=code,
-                    year=years[i],
+                    year=t.years[i],
                 )
 
-    # parents: format, existence, not itself, level below the parent's
-    all_codes = {codes[i] for i in range(n) if code_ok[i]}
+
+def _check_parents(t: _Table, out) -> None:
+    """Parent codes: 6 digits, a region of the file, not the region itself, of a higher level."""
+    if "parent_code" not in t.header:
+        return
+    all_codes = {t.codes[i] for i in range(t.n) if t.code_ok[i]}
     level_of: dict[str, str] = {}
-    for i in range(n):
-        if code_ok[i] and levels[i] is not None:
-            level_of.setdefault(codes[i], levels[i])
-    if "parent_code" in header:
-        for i in range(n):
-            parent, row, code = parents[i], rows[i], codes[i]
-            where = dict(row=row, column=header["parent_code"], code=code, year=years[i])
-            if parent == "":
-                continue
-            if not _CODE.match(parent):
-                out.error(
-                    "parent_code_format",
-                    f"parent code {parent!r} is not 6 digits (leave it empty for the top region)",
-                    f"上级代码 {parent!r} 不是6位数字（最上级地区请留空）",
-                    **where,
-                )
-            elif parent == code:
-                out.error("unknown_parent", f"region {code} is its own parent", f"地区 {code} 的上级代码是它自己", **where)
-            elif parent not in all_codes:
-                out.error(
-                    "unknown_parent",
-                    f"parent code {parent} is not a region of the file (a typo?)",
-                    f"上级代码 {parent} 不是本文件中的地区（是否输入有误？）",
-                    **where,
-                )
-            elif levels[i] is not None and parent in level_of and LEVEL_ORDER[level_of[parent]] >= LEVEL_ORDER[levels[i]]:
-                out.error(
-                    "level_order",
-                    f"region {code} ({levels[i]}) has a parent {parent} of level {level_of[parent]}: "
-                    "a parent must be of a higher level",
-                    f"地区 {code}（{LEVELS[levels[i]]}）的上级 {parent} 为{LEVELS[level_of[parent]]}：上级的级别必须更高",
-                    **where,
-                )
+    for i in range(t.n):
+        if t.code_ok[i] and t.levels[i] is not None:
+            level_of.setdefault(t.codes[i], t.levels[i])
+    for i in range(t.n):
+        parent, code, level = t.parents[i], t.codes[i], t.levels[i]
+        where = dict(row=t.rows[i], column=t.header["parent_code"], code=code, year=t.years[i])
+        if parent == "":
+            continue
+        if not _CODE.match(parent):
+            out.error(
+                "parent_code_format",
+                f"parent code {parent!r} is not 6 digits (leave it empty for the top region)",
+                f"上级代码 {parent!r} 不是6位数字（最上级地区请留空）",
+                **where,
+            )
+        elif parent == code:
+            out.error("unknown_parent", f"region {code} is its own parent", f"地区 {code} 的上级代码是它自己", **where)
+        elif parent not in all_codes:
+            out.error(
+                "unknown_parent",
+                f"parent code {parent} is not a region of the file (a typo?)",
+                f"上级代码 {parent} 不是本文件中的地区（是否输入有误？）",
+                **where,
+            )
+        elif level is not None and parent in level_of and LEVEL_ORDER[level_of[parent]] >= LEVEL_ORDER[level]:
+            out.error(
+                "level_order",
+                f"region {code} ({level}) has a parent {parent} of level {level_of[parent]}: "
+                "a parent must be of a higher level",
+                f"地区 {code}（{LEVELS[level]}）的上级 {parent} 为{LEVELS[level_of[parent]]}：上级的级别必须更高",
+                **where,
+            )
 
-    # duplicate region-year (wide form; in long form the pivot has reported duplicates)
-    if not long_form and "region_code" in header and "year" in header:
-        first_row: dict[tuple, list[int]] = {}
-        for i in range(n):
-            if code_ok[i] and years[i] is not None:
-                first_row.setdefault((codes[i], years[i]), []).append(rows[i])
-        for (code, year), rws in first_row.items():
-            for later in rws[1:]:
-                out.error(
-                    "duplicate_region_year",
-                    f"region {code} year {year} appears more than once: rows {_rows_text(rws)}",
-                    f"地区 {code} {year}年 出现多次：第 {_rows_text(rws)} 行",
-                    row=later,
-                    column=header["region_code"],
-                    code=code,
-                    year=year,
-                )
 
-    # a region's name, parent and level must not change between years
-    attributes = {"region_name": names, "parent_code": parents, "level": levels}
+def _check_duplicates(t: _Table, out) -> None:
+    """Two records of one region and year: one error per repeat, naming every row."""
+    if "region_code" not in t.header or "year" not in t.header:
+        return
+    rows_of: dict[tuple, list[int]] = {}
+    for i in range(t.n):
+        if t.code_ok[i] and t.years[i] is not None:
+            rows_of.setdefault((t.codes[i], t.years[i]), []).append(t.rows[i])
+    for (code, year), rows in rows_of.items():
+        for later in rows[1:]:
+            out.error(
+                "duplicate_region_year",
+                f"region {code} year {year} appears more than once: rows {_rows_text(rows)}",
+                f"地区 {code} {year}年 出现多次：第 {_rows_text(rows)} 行",
+                row=later,
+                column=t.header["region_code"],
+                code=code,
+                year=year,
+            )
+
+
+def _check_region_changes(t: _Table, out) -> None:
+    """A region's name, parent and level must be the same in every year."""
+    attributes = {"region_name": t.names, "parent_code": t.parents, "level": t.levels}
     for cid, values in attributes.items():
-        if cid not in header:
+        if cid not in t.header:
             continue
         seen: dict[str, dict] = {}
-        for i in range(n):
-            if code_ok[i] and values[i] is not None:
-                seen.setdefault(codes[i], {}).setdefault(values[i], []).append(i)
+        for i in range(t.n):
+            if t.code_ok[i] and values[i] is not None:
+                seen.setdefault(t.codes[i], {}).setdefault(values[i], []).append(i)
         for code, variants in seen.items():
             if len(variants) < 2:
                 continue
             parts = "; ".join(
-                f"{v!r} in {', '.join(str(years[j]) for j in idx if years[j] is not None) or '?'} "
-                f"(row {_rows_text(rows[j] for j in idx)})"
+                f"{v!r} in {', '.join(str(t.years[j]) for j in idx if t.years[j] is not None) or '?'} "
+                f"(row {_rows_text(t.rows[j] for j in idx)})"
                 for v, idx in variants.items()
             )
             second = list(variants.values())[1][0]
@@ -745,109 +810,112 @@ def validate_counts(
                 f"region {code}: {cid} changes between years: {parts}; one code must keep one "
                 "name, parent and level (use a new code for a new region)",
                 f"地区 {code} 的{ID_COLUMNS[cid]}在不同年份不一致：{parts}；同一代码的名称、上级和级别必须一致",
-                row=rows[second],
-                column=header[cid],
+                row=t.rows[second],
+                column=t.header[cid],
                 code=code,
-                year=years[second],
+                year=t.years[second],
             )
 
-    # measures: parse every cell (plain ASCII digits, by far the commonest, on a fast path)
-    values: dict[str, pd.arrays.IntegerArray] = {}
-    for m in present:
+
+def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
+    """Every measure cell as a count (plain ASCII digits, the commonest, on a fast path)."""
+    for m in t.labels:
         texts = wide[m].tolist()
-        parsed: list[int | None] = [None] * n
+        parsed: list[int | None] = [None] * t.n
         for i, text in enumerate(texts):
             if text.isdigit() and text.isascii() and len(text) < 19:
                 parsed[i] = int(text)
                 continue
             value, check, msg, msg_zh = parse_count(text)
             if check:
-                prefix = "" if not long_form else f"{m}: "
+                prefix = f"{m}: " if t.long_form else ""
                 out.error(
                     check,
                     prefix + msg,
                     prefix + msg_zh,
-                    row=int(cell_rows.at[i, m]),
-                    column=labels[m],
-                    code=codes[i],
-                    year=years[i],
+                    row=t.row_of(i, m),
+                    column=t.labels[m],
+                    code=t.codes[i],
+                    year=t.years[i],
                 )
             parsed[i] = value
-        values[m] = pd.array(parsed, dtype="Int64")
-        if not any(t.strip() for t in texts):
+        t.values[m] = pd.array(parsed, dtype="Int64")
+        if not any(text.strip() for text in texts):
             out.warning(
                 "measure_empty",
                 f"measure {_label(m)} has no value in any row: not reported",
                 f"指标 {_label(m)} 所有行均为空：视为未报告",
-                column=labels[m],
+                column=t.labels[m],
             )
 
-    def where_cell(i, m):
-        if long_form:
-            return f"{m} (row {int(cell_rows.at[i, m])})"
-        return f"{labels[m]!r}" if labels[m] == m else f"{labels[m]!r} ({m})"
 
-    def above(a, b, between=()):
-        """Rows where a > b, both reported, and every count between them in a chain is NA."""
-        mask = (values[a] > values[b]).fillna(False).to_numpy(dtype=bool)
-        for c in between:
-            mask &= values[c].isna()
-        return np.flatnonzero(mask)
+def _above(t: _Table, a: str, b: str, between=()) -> np.ndarray:
+    """Records where count a > count b, both reported, and every count ``between`` is NA."""
+    mask = (t.values[a] > t.values[b]).fillna(False).to_numpy(dtype=bool)
+    for c in between:
+        mask &= t.values[c].isna()
+    return np.flatnonzero(mask)
 
-    # impossible numerators: each reported member of a chain must not exceed the next reported one
+
+def _check_chains(t: _Table, out) -> None:
+    """Impossible numerators: each reported count of an ordered chain must not exceed the next
+    reported one (:data:`mchanalysis.schema.ORDERED_CHAINS`)."""
     for chain in ORDERED_CHAINS:
-        members = [m for m in chain if m in values]
+        members = [m for m in chain if m in t.values]
         for ia, a in enumerate(members):
             for ib in range(ia + 1, len(members)):
                 b = members[ib]
-                for i in above(a, b, members[ia + 1 : ib]):
-                    va, vb = int(values[a][i]), int(values[b][i])
+                for i in _above(t, a, b, members[ia + 1 : ib]):
+                    va, vb = int(t.values[a][i]), int(t.values[b][i])
                     out.error(
                         "impossible_numerator",
-                        f"{where_cell(i, a)} = {va} is greater than {where_cell(i, b)} = {vb}: "
+                        f"{t.where(i, a)} = {va} is greater than {t.where(i, b)} = {vb}: "
                         f"{MEASURES_EN.get(a, a)} cannot exceed {MEASURES_EN.get(b, b)}",
                         f"{MEASURES.get(a, a)} {va} 大于 {MEASURES.get(b, b)} {vb}，不可能",
-                        row=int(cell_rows.at[i, a]),
-                        column=labels[a],
-                        code=codes[i],
-                        year=years[i],
+                        row=t.row_of(i, a),
+                        column=t.labels[a],
+                        code=t.codes[i],
+                        year=t.years[i],
                     )
 
-    # numerators above denominators of proportion indicators: a warning, the value is kept
+
+def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
+    """Numerators above the denominator of a ``proportion`` indicator: a warning, value kept."""
     for ind in registry.itertuples(index=False):
-        if ind.kind != "proportion" or ind.numerator not in values or ind.denominator not in values:
+        if ind.kind != "proportion" or ind.numerator not in t.values or ind.denominator not in t.values:
             continue
-        for i in above(ind.numerator, ind.denominator):
-            num, den = int(values[ind.numerator][i]), int(values[ind.denominator][i])
+        for i in _above(t, ind.numerator, ind.denominator):
+            num, den = int(t.values[ind.numerator][i]), int(t.values[ind.denominator][i])
             pct = f"{100 * num / den:.1f}%" if den else "undefined (denominator 0)"
             out.warning(
                 "over_100",
-                f"{ind.id}: {where_cell(i, ind.numerator)} = {num} exceeds its denominator "
-                f"{where_cell(i, ind.denominator)} = {den} ({pct}); kept as reported "
+                f"{ind.id}: {t.where(i, ind.numerator)} = {num} exceeds its denominator "
+                f"{t.where(i, ind.denominator)} = {den} ({pct}); kept as reported "
                 "(service counts can include non-resident women)",
                 f"{ind.name_zh}：{MEASURES.get(ind.numerator, ind.numerator)} {num} 超过分母 "
                 f"{MEASURES.get(ind.denominator, ind.denominator)} {den}（{pct}）；按原值保留（可能含非常住人口）",
-                row=int(cell_rows.at[i, ind.numerator]),
-                column=labels[ind.numerator],
-                code=codes[i],
-                year=years[i],
+                row=t.row_of(i, ind.numerator),
+                column=t.labels[ind.numerator],
+                code=t.codes[i],
+                year=t.years[i],
             )
 
-    # the typed counts table (rows whose code and year are readable)
-    keep = [i for i in range(n) if code_ok[i] and years[i] is not None]
+
+def _counts_frame(t: _Table, measures) -> pd.DataFrame:
+    """The typed counts table of the records whose region code and year could be read."""
+    keep = [i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None]
     counts = pd.DataFrame(
         {
-            "region_code": pd.array([codes[i] for i in keep], dtype="str"),
-            "region_name": pd.array([names[i] for i in keep], dtype="str"),
-            "parent_code": pd.array([parents[i] for i in keep], dtype="str"),
-            "level": pd.array([levels[i] or "" for i in keep], dtype="str"),
-            "year": pd.array([years[i] for i in keep], dtype="int64"),
+            "region_code": pd.array([t.codes[i] for i in keep], dtype="str"),
+            "region_name": pd.array([t.names[i] for i in keep], dtype="str"),
+            "parent_code": pd.array([t.parents[i] for i in keep], dtype="str"),
+            "level": pd.array([t.levels[i] or "" for i in keep], dtype="str"),
+            "year": pd.array([t.years[i] for i in keep], dtype="int64"),
         }
     )
     for m in measures:
-        counts[m] = values[m][keep] if m in values else pd.array([None] * len(keep), dtype="Int64")
-    counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
-    return counts, out.frame()
+        counts[m] = t.values[m][keep] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
+    return counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
 
 
 def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None) -> LoadResult:
