@@ -618,6 +618,13 @@ def _shape(raw, mapping, measures, out) -> tuple[_Table, pd.DataFrame]:
                     f"缺少必需列 {_label(cid)}（长表需要 行政区划代码、年份、指标、数值）",
                     column=cid,
                 )
+        for cid in [c for c in mapping if c in measures]:
+            out.warning(
+                "unknown_column",
+                f"column {mapping[cid]!r} is ignored: in a long table the counts are in the value column",
+                f"列 {mapping[cid]!r} 已忽略：长表的计数应在 数值 列中",
+                column=mapping[cid],
+            )
         wide, cell_rows, labels = _long_to_wide(raw, mapping, measures, out)
     else:
         for stray in ("measure", "value"):

@@ -440,3 +440,13 @@ def test_validation_error_is_an_mch_error_listing_every_error():
     assert "4 error(s)" in text
     for row in (4, 5, 7, 8):
         assert f"row {row}," in text
+
+
+def test_long_form_ignores_a_wide_measure_column_with_a_warning():
+    records = [[*TREE[0], "活产数", "100", "7"], [*TREE[1], "活产数", "100", ""], [*TREE[2], "活产数", "100", ""]]
+    raw = pd.DataFrame(records, columns=[*LONG_HEADER, "婴儿死亡数"])
+    counts, findings = check(raw)
+    assert errors(findings).empty
+    ignored = only(findings, "unknown_column")
+    assert list(ignored["column"]) == ["婴儿死亡数"]
+    assert counts["infant_deaths"].isna().all() and list(counts["live_births"]) == [100, 100, 100]
