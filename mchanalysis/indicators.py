@@ -158,15 +158,15 @@ def compute_indicators(
         m: base_key.isin(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
         for m, g in incomplete.groupby("measure")
     }
-    parts = []
+    cols = {k: [] for k in ("row", "order", "num", "den", "value", "lower", "upper", "method", "flag")}
+    units = []
     for order, ind in enumerate(reg.itertuples(index=False)):
         if ind.numerator not in counts.columns or ind.denominator not in counts.columns:
             continue
         num = counts[ind.numerator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         den = counts[ind.denominator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        keep = ~(np.isnan(num) & np.isnan(den))
         inc = inc_by_measure.get(ind.numerator, no_inc) | inc_by_measure.get(ind.denominator, no_inc)
-        keep |= inc
+        keep = ~(np.isnan(num) & np.isnan(den)) | inc
         if ind.kind == "rate":
             ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
         else:
@@ -182,22 +182,41 @@ def compute_indicators(
         add(np.isnan(num) & ~inc, "numerator_not_reported")
         add(np.isnan(den) & ~inc, "denominator_not_reported")
         add(den == 0, "zero_denominator")
-        part = base.assign(
-            indicator=ind.id,
-            numerator=pd.array(num, dtype="Float64").astype("Int64"),
-            denominator=pd.array(den, dtype="Float64").astype("Int64"),
-            value=ci["value"].to_numpy(),
-            lower=ci["lower"].to_numpy(),
-            upper=ci["upper"].to_numpy(),
-            unit=ind.unit,
-            ci_method=ci["ci_method"].to_numpy(),
-            conf_level=conf_level,
-            flag=flags,
-            _order=order,
-        )[keep]
-        parts.append(part)
-    if not parts:
+        rows = np.flatnonzero(keep)
+        cols["row"].append(rows)
+        cols["order"].append(np.full(len(rows), order, dtype=np.int64))
+        cols["num"].append(num[rows])
+        cols["den"].append(den[rows])
+        for k in ("value", "lower", "upper"):
+            cols[k].append(ci[k].to_numpy()[rows])
+        cols["method"].append(ci["ci_method"].to_numpy()[rows])
+        cols["flag"].append(flags[rows])
+        units.append((order, ind.id, ind.unit))
+    if not units:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    out = out.sort_values(["region_code", "year", "_order"], kind="stable").drop(columns="_order")
+    cat = {k: np.concatenate(v) for k, v in cols.items()}
+    # rows of `counts` come sorted by region_code, year from the aggregation: sort on integer
+    # keys (row position, registry order) rather than on strings
+    row = cat["row"]
+    if not (aggregate and counts["region_code"].is_monotonic_increasing):
+        rank = base.sort_values(["region_code", "year"], kind="stable").index.to_numpy()
+        pos = np.empty(len(base), dtype=np.int64)
+        pos[rank] = np.arange(len(base))
+        row = pos[row]
+    perm = np.argsort(row * (len(reg) + 1) + cat["order"], kind="stable")
+    ids = {o: i for o, i, _ in units}
+    unit_of = {o: u for o, _, u in units}
+    order = cat["order"][perm]
+    id_arr = np.array([ids.get(o, "") for o in range(len(reg))], dtype=object)
+    unit_arr = np.array([unit_of.get(o, "") for o in range(len(reg))], dtype=object)
+    out = base.take(cat["row"][perm]).reset_index(drop=True)
+    out["indicator"] = id_arr[order]
+    out["numerator"] = pd.array(cat["num"][perm], dtype="Float64").astype("Int64")
+    out["denominator"] = pd.array(cat["den"][perm], dtype="Float64").astype("Int64")
+    for k in ("value", "lower", "upper"):
+        out[k] = cat[k][perm]
+    out["unit"] = unit_arr[order]
+    out["ci_method"] = cat["method"][perm]
+    out["conf_level"] = conf_level
+    out["flag"] = cat["flag"][perm]
     return out[INDICATOR_COLUMNS].reset_index(drop=True)

@@ -136,7 +136,7 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
         kids["parent_code"] = kids["parent_code"].fillna("")
         g = kids.groupby(["parent_code", "year"])
         sums = g[measures].sum(min_count=1)
-        nas = g[measures].agg(lambda c: c.isna().sum())
+        nas = kids[measures].isna().groupby([kids["parent_code"], kids["year"]]).sum()
         present = g.size()
         expected = n_kids.reindex(sums.index.get_level_values(0)).to_numpy()
         all_present = pd.Series(present.to_numpy() == expected, index=sums.index)
