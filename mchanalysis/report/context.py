@@ -196,9 +196,48 @@ def _trend(series: pd.DataFrame, conf_level: float):
     if pd.isna(res.apc) or pd.isna(res.apc_lower) or pd.isna(res.apc_upper):
         return None
     verdict = "fall" if res.apc_upper < 0 else ("rise" if res.apc_lower > 0 else "no_significant_change")
-    return {"apc": float(res.apc), "lower": float(res.apc_lower), "upper": float(res.apc_upper),
-            "start": int(d["year"].min()), "end": int(d["year"].max()), "verdict": verdict,
-            "model": res.model, "joinpoints": []}
+    out = {"apc": float(res.apc), "lower": float(res.apc_lower), "upper": float(res.apc_upper),
+           "start": int(d["year"].min()), "end": int(d["year"].max()), "verdict": verdict,
+           "model": res.model, "joinpoints": [], "last": None, "aapc": None, "fitted": None}
+    out.update(_joinpoints(d, conf_level))
+    return out
+
+
+#: Joinpoint regression only for series with at least this many years and this median count
+#: per year: with a handful of deaths a year the segments are noise.
+JOINPOINT_MIN_YEARS = 7
+JOINPOINT_MIN_MEDIAN_EVENTS = 10
+
+
+def _verdict_of(lower, upper):
+    return "fall" if upper < 0 else ("rise" if lower > 0 else "no_significant_change")
+
+
+def _joinpoints(d: pd.DataFrame, conf_level: float) -> dict:
+    """Joinpoints, last segment's APC and the AAPC (:func:`mchanalysis.joinpoint.joinpoint`,
+    NCI's method, model chosen by WBIC) of a series with enough years and events; {} else."""
+    fn = _optional("mchanalysis.joinpoint", "joinpoint")
+    if fn is None or len(d) < JOINPOINT_MIN_YEARS:
+        return {}
+    if float(d["numerator"].astype(float).median()) < JOINPOINT_MIN_MEDIAN_EVENTS:
+        return {}
+    res = fn(d["year"].astype(float).to_numpy(), d["value"].astype(float).to_numpy(),
+             count=d["numerator"].astype(float).to_numpy(),
+             denominator=d["denominator"].astype(float).to_numpy(), level=conf_level)
+    fitted = res.fitted.rename(columns={"x": "year"})[["year", "fitted"]]
+    if res.k == 0:
+        return {"fitted": fitted}
+    seg = res.segments.iloc[-1]
+    aapc = res.aapc.iloc[0]
+    return {
+        "joinpoints": [int(round(x)) for x in res.joinpoints],
+        "last": {"start": int(round(seg["start"])), "end": int(round(seg["end"])), "apc": float(seg["apc"]),
+                 "lower": float(seg["apc_lower"]), "upper": float(seg["apc_upper"]),
+                 "verdict": _verdict_of(seg["apc_lower"], seg["apc_upper"])},
+        "aapc": {"apc": float(aapc["apc"]), "lower": float(aapc["apc_lower"]), "upper": float(aapc["apc_upper"]),
+                 "verdict": _verdict_of(aapc["apc_lower"], aapc["apc_upper"])},
+        "fitted": fitted,
+    }
 
 
 # ----------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ LATIN_FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
 TABLE_SIZE = Pt(10.5)
 _FIXED = _dt.datetime(2000, 1, 1)
+#: Figures take this fraction of the text width.
+FIGURE_WIDTH = 0.82
 
 
 def _set_run_font(run, east_asia: str, size=None, *, bold=None, color=None):
@@ -130,18 +132,31 @@ def _paragraph(doc, el, *, font=BODY_FONT, size=BODY_SIZE, indent=True, align=No
     return p
 
 
+#: Width of a half-width character at 五号 (10.5 pt) and the cell's left+right padding, in cm.
+_CHAR_CM, _PAD_CM = 0.19, 0.42
+
+
 def _col_widths(rows, ncols, total_cm):
-    """Column widths proportional to the longest text of each column (CJK counted double),
-    the first column (names) favoured, each at least 1.4 cm."""
-    need = [1.0] * ncols
+    """Column widths: numeric columns get their natural width (no wrapping); text columns share
+    what is left in proportion to their natural width (at least 2 cm)."""
+    natural = [0.0] * ncols
+    numeric = [True] * ncols
     for r in rows:
         for i, c in enumerate(r.findall("./*")[:ncols]):
             text = _text(c)
-            w = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-            need[i] = max(need[i], min(w, 30 if i == 0 else 22))
-    need[0] *= 1.15
-    scale = total_cm / sum(need)
-    widths = [max(1.4, n * scale) for n in need]
+            units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+            natural[i] = max(natural[i], units * _CHAR_CM + _PAD_CM)
+            if c.tag == "td" and "num" not in (c.get("class") or "") and text:
+                numeric[i] = False
+    if sum(natural) <= total_cm:
+        k = total_cm / sum(natural)
+        return [Cm(w * k) for w in natural]
+    fixed = sum(w for w, n in zip(natural, numeric) if n)
+    flex = [w for w, n in zip(natural, numeric) if not n]
+    room = max(total_cm - fixed, 2.0 * max(len(flex), 1))
+    widths = []
+    for w, n in zip(natural, numeric):
+        widths.append(w if n else max(2.0, room * w / sum(flex)))
     k = total_cm / sum(widths)
     return [Cm(w * k) for w in widths]
 
@@ -156,6 +171,8 @@ def _table(doc, el, width_cm):
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
     widths = _col_widths(rows, ncols, width_cm)
+    for col, w in zip(t.columns, widths):   # the grid (LibreOffice reads it) and each cell (Word)
+        col.width = w
     for r in rows:
         cells = r.findall("./*")
         row = t.add_row()
@@ -194,7 +211,7 @@ def _figure(doc, el, width_cm):
     if not src.startswith("data:image/png;base64,"):
         return
     data = base64.b64decode(src.split(",", 1)[1])
-    doc.add_picture(io.BytesIO(data), width=Cm(width_cm))
+    doc.add_picture(io.BytesIO(data), width=Cm(width_cm * FIGURE_WIDTH))
     doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     cap = el.find(".//figcaption")
     if cap is not None:

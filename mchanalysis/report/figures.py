@@ -65,8 +65,10 @@ def draw_figures(ctx, *, national=None) -> dict:
                                & (national["year"] <= ctx.year)][["year", "value"]]
                 nat = nat if len(nat) else None
             meta = {"id": ind, **reg.loc[ind].to_dict()}
+            tr = f.get("trend") or {}
             fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
-                             conf_level=ctx.conf_level)
+                             conf_level=ctx.conf_level, fitted=tr.get("fitted"),
+                             joinpoints=tr.get("joinpoints") or None)
             out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
                                    "caption": cap.trend(f, ctx).strip()}
     # scorecard
@@ -85,7 +87,10 @@ def draw_figures(ctx, *, national=None) -> dict:
             if "plots.funnel" not in ctx.missing:
                 ctx.missing.append("plots.funnel")
         else:
-            ind = next(iter(ctx.subregions))
+            # the first comparison indicator whose areas have enough events to tell apart
+            # (median numerator >= 10); else the first
+            ind = next((i for i, tab in ctx.subregions.items()
+                        if float(pd.to_numeric(tab["numerator"]).median()) >= 10), next(iter(ctx.subregions)))
             f = ctx.facts[ind]
             t = ctx.indicator_table
             kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
