@@ -7,6 +7,8 @@ exceptions with tracebacks.
 
 from __future__ import annotations
 
+import pandas as pd
+
 
 class MchError(Exception):
     """A user error: bad input file, bad parameter, unknown region code, ...
@@ -52,7 +54,7 @@ class ValidationError(MchError):
         errors = findings[findings["severity"] == "error"]
         lines = [
             f"{r.file or file or '<data>'}: row {r.row}, column {r.column}: {r.message}"
-            if r.row is not None and r.row == r.row
+            if r.row is not None and not pd.isna(r.row)
             else f"{r.file or file or '<data>'}: column {r.column}: {r.message}"
             for r in errors.itertuples()
         ]

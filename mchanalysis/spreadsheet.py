@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,14 @@ def neutralise(value):
     return value
 
 
-def _pin_zip(raw: bytes) -> bytes:
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_CREATED = re.compile(rb"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)")
+_FIXED_W3CDTF = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+
+def pin_zip(raw: bytes) -> bytes:
+    """Rewrite a zip (xlsx/docx) with fixed entry timestamps, sorted entries and pinned
+    core-property dates (openpyxl and python-docx stamp 'modified' with the time of saving)."""
     src = zipfile.ZipFile(io.BytesIO(raw))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -36,7 +44,11 @@ def _pin_zip(raw: bytes) -> bytes:
             zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
-            dst.writestr(zi, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + _FIXED_W3CDTF + rb"\g<2>", data)
+                data = _CREATED.sub(rb"\g<1>" + _FIXED_W3CDTF + rb"\g<2>", data)
+            dst.writestr(zi, data)
     return buf.getvalue()
 
 
@@ -48,7 +60,7 @@ def workbook_bytes(wb) -> bytes:
     wb.properties.creator = "mchanalysis"
     buf = io.BytesIO()
     wb.save(buf)
-    return _pin_zip(buf.getvalue())
+    return pin_zip(buf.getvalue())
 
 
 def write_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path) -> Path:

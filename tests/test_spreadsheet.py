@@ -1,0 +1,27 @@
+"""XLSX writing: formula injection neutralised, same table -> same bytes."""
+
+import time
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from mchanalysis.spreadsheet import neutralise, write_xlsx
+
+
+def test_formula_like_text_is_neutralised_numbers_untouched(tmp_path):
+    df = pd.DataFrame({"name": ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "普通文本"], "value": [-1.5, 2, 3, 4, None]})
+    p = write_xlsx(df, tmp_path / "t.xlsx")
+    ws = load_workbook(p).active
+    texts = [ws.cell(row=i, column=1).value for i in range(2, 7)]
+    assert texts == ["'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "普通文本"]
+    assert ws.cell(row=2, column=2).value == -1.5 and ws.cell(row=2, column=2).data_type == "n"
+    assert ws.cell(row=6, column=2).value is None
+    assert neutralise(-3) == -3
+
+
+def test_same_table_gives_identical_bytes(tmp_path):
+    df = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    a = write_xlsx(df, tmp_path / "a.xlsx").read_bytes()
+    time.sleep(1.1)  # openpyxl stamps the save time in docProps/core.xml
+    b = write_xlsx(df, tmp_path / "b.xlsx").read_bytes()
+    assert a == b
