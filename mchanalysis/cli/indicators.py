@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from mchanalysis.atomic import atomic_path
+from mchanalysis.tables import write_table
 from mchanalysis.errors import MchError
 
 HELP = "compute every registry indicator with confidence intervals for every region and year"
@@ -20,25 +19,7 @@ def add_arguments(p):
     p.add_argument("--conf", type=float, default=0.95,
                    help="confidence level as a fraction, e.g. 0.95 or 0.998 (default 0.95)")
     p.add_argument("--registry", help="your own indicator registry YAML (default: the built-in one)")
-    p.add_argument("--out", required=True, help="output file: .csv, .xlsx or .parquet")
-
-
-def write_table(df, out: str | Path) -> Path:
-    """Write a table atomically as CSV (UTF-8), XLSX or Parquet, chosen by the file suffix."""
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".parquet"):
-        raise MchError("output must end in .csv, .xlsx or .parquet", file=out)
-    with atomic_path(out) as tmp:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        elif suffix == ".xlsx":
-            from mchanalysis.spreadsheet import write_xlsx
-
-            write_xlsx(df, tmp)
-        else:
-            df.to_parquet(tmp, index=False)
-    return out
+    p.add_argument("--out", required=True, help="output file: .csv, .xlsx, .parquet or .json")
 
 
 def run(args) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mchanalysis.atomic import atomic_path
+from mchanalysis.tables import write_table
 from mchanalysis.errors import MchError
 
 HELP = "check a counts file (CSV, XLSX or Parquet) and list every error and warning"
@@ -75,19 +75,8 @@ def finding_lines(findings: pd.DataFrame) -> list[str]:
 
 
 def write_findings(findings: pd.DataFrame, out) -> Path:
-    """Write the findings table atomically: ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``."""
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise MchError("--findings must end in .csv or .xlsx", file=out)
-    with atomic_path(out) as tmp:
-        if suffix == ".csv":
-            findings.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-        else:
-            from mchanalysis.spreadsheet import write_xlsx
-
-            write_xlsx(findings, tmp)
-    return out
+    """Write the findings table: ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``."""
+    return write_table(findings, out, formats=(".csv", ".xlsx"), bom=True)
 
 
 def run(args) -> int:
