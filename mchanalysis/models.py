@@ -57,7 +57,12 @@ def _z(level: float) -> float:
 
 
 def _series(years, events, exposure, *, events_name="deaths", exposure_name="births"):
-    """Validate and sort a yearly series; returns float arrays (t, d, b) with no missing values."""
+    """Validate and sort a yearly series.
+
+    Returns float arrays (t, d, b) of the years with both values reported, and a list of notes
+    naming the years left out (as :func:`mchanalysis.trends.loglinear_trend` does: a year that
+    was not reported is left out and said so, never read as 0).
+    """
     t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
     d = pd.to_numeric(pd.Series(np.asarray(events, dtype=object).ravel()), errors="coerce").to_numpy(float)
     b = pd.to_numeric(pd.Series(np.asarray(exposure, dtype=object).ravel()), errors="coerce").to_numpy(float)
@@ -67,17 +72,18 @@ def _series(years, events, exposure, *, events_name="deaths", exposure_name="bir
         raise MchError("years has missing values")
     if len(np.unique(t)) != len(t):
         raise MchError("a year occurs more than once")
+    notes = []
     miss = np.isnan(d) | np.isnan(b)
     if miss.any():
-        bad = ", ".join(str(int(v)) for v in t[miss])
-        raise MchError(f"{events_name} or {exposure_name} not reported in year(s) {bad}: "
-                       "leave those years out explicitly before modelling")
+        notes.append(f"left out ({events_name} or {exposure_name} not reported): "
+                     + ", ".join(str(int(v)) for v in np.sort(t[miss])))
+    t, d, b = t[~miss], d[~miss], b[~miss]
     if (d < 0).any():
         raise MchError(f"{events_name} must be non-negative")
     if (b <= 0).any():
         raise MchError(f"{exposure_name} must be positive in every year")
     o = np.argsort(t)
-    return t[o], d[o], b[o]
+    return t[o], d[o], b[o], notes
 
 
 def _glm_poisson(y, X, offset, scale=None):
@@ -93,7 +99,7 @@ def _glm_poisson(y, X, offset, scale=None):
 # --------------------------------------------------------------------------- period rate ratio
 PERIOD_COLUMNS = ["first_start", "first_end", "last_start", "last_end", "events_first", "events_last",
                   "exposure_first", "exposure_last", "rate_ratio", "log_rr", "se", "lower", "upper",
-                  "p_value", "conf_level", "method"]
+                  "p_value", "conf_level", "method", "note"]
 
 
 def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
@@ -105,14 +111,17 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     years, events, exposure : array-like
         One value per year (e.g. maternal deaths and live births). No missing values.
     first, last : int
-        Number of years in the first and the last period (they must not overlap).
+        Length in calendar years of the first and the last period, counted from the first and
+        the last year with data (they must not overlap). A year not reported inside a period is
+        left out of the pooled sums and named in ``note``.
     level : float
         Confidence level, a fraction.
 
     Returns
     -------
     pandas.DataFrame
-        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald'.
+        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald'; ``note``
+        names years left out ('' when none).
 
     Notes
     -----
@@ -124,20 +133,27 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     No interval when either period has no events (the MLE is 0 or infinite).
     """
     level = _check_level(level)
-    t, d, b = _series(years, events, exposure, events_name="events", exposure_name="exposure")
-    if first < 1 or last < 1 or first + last > len(t):
-        raise MchError(f"need at least first + last = {first + last} years, got {len(t)}")
-    idx_first, idx_last = np.arange(first), np.arange(len(t) - last, len(t))
-    sel = np.concatenate([idx_first, idx_last])
-    period = np.r_[np.zeros(first), np.ones(last)]
-    D1, D2 = d[idx_first].sum(), d[idx_last].sum()
-    row = dict(first_start=int(t[0]), first_end=int(t[first - 1]), last_start=int(t[-last]),
+    t, d, b, notes = _series(years, events, exposure, events_name="events", exposure_name="exposure")
+    if first < 1 or last < 1:
+        raise MchError("first and last must be at least 1 year")
+    if len(t) == 0:
+        raise MchError("no year with both events and exposure reported")
+    lo_end, hi_start = t[0] + first - 1, t[-1] - last + 1
+    if lo_end >= hi_start:
+        raise MchError(f"need at least first + last = {first + last} years, got {int(t[-1] - t[0] + 1)} "
+                       f"({int(t[0])}–{int(t[-1])})")
+    in_first, in_last = t <= lo_end, t >= hi_start
+    sel = in_first | in_last
+    period = in_last[sel].astype(float)
+    D1, D2 = d[in_first].sum(), d[in_last].sum()
+    row = dict(first_start=int(t[0]), first_end=int(lo_end), last_start=int(hi_start),
                last_end=int(t[-1]), events_first=D1, events_last=D2,
-               exposure_first=b[idx_first].sum(), exposure_last=b[idx_last].sum(),
+               exposure_first=b[in_first].sum(), exposure_last=b[in_last].sum(),
                rate_ratio=np.nan, log_rr=np.nan, se=np.nan, lower=np.nan, upper=np.nan,
-               p_value=np.nan, conf_level=level, method="poisson_glm_wald")
+               p_value=np.nan, conf_level=level, method="poisson_glm_wald",
+               note="; ".join(notes))
     if D1 > 0 and D2 > 0:
-        X = np.column_stack([np.ones(len(sel)), period])
+        X = np.column_stack([np.ones(int(sel.sum())), period])
         fit = _glm_poisson(d[sel], X, np.log(b[sel]))
         beta, se = float(fit.params[1]), float(fit.bse[1])
         z = _z(level)
@@ -237,7 +253,8 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     Parameters
     ----------
     years, deaths, births : array-like
-        Yearly events and live births (no missing values; zeros allowed in ``deaths``).
+        Yearly events and live births (zeros allowed in ``deaths``). Years not reported are left
+        out and named in ``warnings``.
     break_year : int
         First year under the new policy (default 2016, universal two-child policy). At least two
         years before it and two from it on are required.
@@ -270,7 +287,7 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     level = _check_level(level)
     if dispersion not in ("quasipoisson", "poisson"):
         raise MchError(f"dispersion must be 'quasipoisson' or 'poisson', got {dispersion!r}")
-    t, d, b = _series(years, deaths, births)
+    t, d, b, notes = _series(years, deaths, births)
     n_pre, n_post = int((t < break_year).sum()), int((t >= break_year).sum())
     if n_pre < 2 or n_post < 2:
         raise MchError(f"break year {break_year} needs at least 2 years before and 2 from it on "
@@ -281,7 +298,6 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     offset = np.log(b)
     pois = _glm_poisson(d, X, offset)
     df = len(t) - X.shape[1]
-    notes = []
     disp = float(pois.pearson_chi2) / df if df > 0 else np.nan
     if dispersion == "quasipoisson":
         if df > 0:
@@ -530,7 +546,7 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
         raise MchError(f"direction must be 'lower_is_better' or 'higher_is_better', got {direction!r}")
     if target is not None and not target > 0:
         raise MchError(f"target must be a positive rate, got {target!r}")
-    t, d, b = _series(years, deaths, births)
+    t, d, b, _ = _series(years, deaths, births)  # the trend fit notes the years left out itself
     tr = loglinear_trend(t, d, b, level=level, model=model)
     if tr.result is None:
         raise MchError(f"no trend could be fitted: {tr.reason}")

@@ -44,6 +44,20 @@ def test_period_rate_ratio_with_no_events_in_a_period_has_no_interval():
     assert out["rate_ratio"] == 0 and np.isnan(out["lower"]) and np.isnan(out["upper"])
 
 
+def test_period_rate_ratio_periods_are_calendar_years_and_missing_years_are_named():
+    g = SERIES[SERIES["region_code"] == "930101"]
+    d = g["infant_deaths"].astype(object).to_numpy().copy()
+    d[1] = None  # 2011 not reported: the first period is 2010–2014 without 2011
+    out = period_rate_ratio(g["year"], d, g["live_births"]).iloc[0]
+    assert (out["first_start"], out["first_end"], out["last_start"]) == (2010, 2014, 2019)
+    assert "2011" in out["note"]
+    first = g[g["year"].between(2010, 2014) & (g["year"] != 2011)]
+    last = g[g["year"].between(2019, 2023)]
+    rr = (last["infant_deaths"].sum() / last["live_births"].sum()) / (first["infant_deaths"].sum() / first["live_births"].sum())
+    assert out["rate_ratio"] == pytest.approx(rr, rel=1e-12)
+    assert out["se"] == pytest.approx(np.sqrt(1 / last["infant_deaths"].sum() + 1 / first["infant_deaths"].sum()), rel=1e-12)
+
+
 def test_period_rate_ratio_rejects_overlapping_periods_and_bad_level():
     with pytest.raises(MchError, match="at least"):
         period_rate_ratio(range(2015, 2023), [1] * 8, [100] * 8, first=5, last=5)
@@ -164,8 +178,17 @@ def test_its_overdispersion_widens_intervals_and_poisson_never_wider():
 def test_its_rejects_break_without_two_years_each_side():
     with pytest.raises(MchError, match="2 years before"):
         interrupted_time_series(range(2015, 2024), [5] * 9, [1000] * 9, break_year=2016)
-    with pytest.raises(MchError, match="not reported"):
-        interrupted_time_series(range(2010, 2020), [5, None, 4, 4, 4, 4, 4, 4, 4, 4], [1000] * 10)
+
+
+def test_its_leaves_out_a_year_not_reported_and_says_so():
+    g = SERIES[SERIES["region_code"] == "930102"]
+    d = g["infant_deaths"].astype(object).to_numpy().copy()
+    d[3] = None  # 2013 not reported
+    r = interrupted_time_series(g["year"], d, g["live_births"])
+    assert r.n_years == 13 and "2013" in r.warnings[0]
+    keep = g["year"] != 2013
+    r2 = interrupted_time_series(g["year"][keep], g["infant_deaths"][keep], g["live_births"][keep])
+    np.testing.assert_allclose(r.params, r2.params)
 
 
 def test_its_to_frame_is_tidy():
