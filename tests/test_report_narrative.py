@@ -53,7 +53,7 @@ def test_format_value(value, unit, expected):
 def test_targets_print_whole_numbers_without_decimals():
     assert nv.format_value(12, "/10万", 2, whole=True) == "12/10万"
     assert nv.format_value(90, "%", 2, whole=True) == "90%"
-    assert nv.format_value(14.5, "/10万", 2, whole=True) == "14.50/10万"
+    assert nv.format_value(14.5, "/10万", 2, whole=True) == "14.5/10万"
 
 
 # -- comparatives -------------------------------------------------------------------------------

@@ -148,3 +148,39 @@ def test_html_export_is_fast():
     for _ in range(5):
         export_notebook_html(nb, title="t")
     assert (time.perf_counter() - t) / 5 < 0.25
+
+
+def test_report_files_are_identical_across_runs(demo_ctx, tmp_path):
+    again = report.build_context(DEMO, year=2022, region_code="990100",
+                                 target_set="seed001_district_2022", lang="zh")
+    assert {k: v["png"] for k, v in again.figures.items()} == {k: v["png"] for k, v in demo_ctx.figures.items()}
+    a = report.write_outputs(demo_ctx, tmp_path / "a")
+    b = report.write_outputs(again, tmp_path / "b")
+    for key in ("docx", "xlsx"):
+        assert Path(a[key]).read_bytes() == Path(b[key]).read_bytes(), key
+    assert [p.name for p in a["figures"]] == [p.name for p in b["figures"]]
+    assert all(p.read_bytes() == q.read_bytes() for p, q in zip(a["figures"], b["figures"]))
+
+
+def test_scorecard_chart_has_every_glyph():
+    import warnings
+
+    import pandas as pd
+
+    from mchanalysis.plots.scorecard import plot_scorecard
+    from mchanalysis.report.figures import png_bytes
+
+    sc = pd.DataFrame([
+        {"name": "孕产妇死亡率", "value": 14.0, "lower": 5.0, "upper": 30.0, "target": 12, "comparison": "<=",
+         "status_ci": "indistinguishable", "value_text": "14.00/10万", "target_text": "12/10万"},
+        {"name": "宫颈癌筛查率", "value": 54.0, "lower": 53.0, "upper": 55.0, "target": 70, "comparison": ">=",
+         "status_ci": "not_met", "value_text": "54.00%", "target_text": "70%"},
+        {"name": "新生儿访视率", "value": 96.0, "lower": 95.5, "upper": 96.5, "target": 90, "comparison": ">=",
+         "status_ci": "met", "value_text": "96.00%", "target_text": "90%"},
+        {"name": "乳腺癌筛查率", "value": float("nan"), "lower": float("nan"), "upper": float("nan"),
+         "target": 70, "comparison": ">=", "status_ci": "no_data", "value_text": "", "target_text": "70%"},
+    ])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # "Glyph ... missing from font" is a UserWarning
+        for lang in ("zh", "en"):
+            png_bytes(plot_scorecard(sc, lang=lang))

@@ -56,6 +56,8 @@ def format_number(value, decimals: int = 2, *, bound: float | None = None, whole
         while float(text) == bound and d < 4:
             d += 1
             text = f"{value:.{d}f}"
+    if whole and "." in text:
+        text = text.rstrip("0").rstrip(".")
     return text
 
 
