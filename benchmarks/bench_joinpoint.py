@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -58,6 +59,24 @@ def synth_series(n_series: int, seed: int = SEED) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished worker processes."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
+def _load() -> float:
+    try:
+        import os
+
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def _straightforward():
     path = Path(__file__).resolve().parents[1] / "tests" / "test_joinpoint.py"
     spec = importlib.util.spec_from_file_location("_jp_tests", path)
@@ -79,15 +98,20 @@ def main() -> None:
     opts = dict(se="se", variance="se", select="permutation", max_joinpoints=2,
                 n_perm=args.n_perm, seed=args.seed)
     t0 = time.perf_counter()
+    cpu0 = _cpu_seconds()
     table = joinpoint_table(data, "year", "rate", by="series", n_jobs=args.jobs, **opts)
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     ks = table.groupby("series")["k"].first().value_counts().sort_index()
     rate = args.series / seconds
     print(f"{args.series} series, {args.n_perm} permutations, {args.jobs} job(s): "
           f"{seconds:.1f} s, {rate:.1f} series/s; selected k: {ks.to_dict()}")
-    print(f"11,400 series would take {11400 / rate / 60:.1f} min")
+    print(f"11,400 series would take {11400 / rate / 60:.1f} min; CPU time (this process and "
+          f"its workers, incl. worker start-up) {1000 * cpu / args.series:.1f} ms per series "
+          f"(machine load average {_load():.1f}: other jobs share the cores)")
     figures = {"series_per_s": round(rate, 2), "series": args.series,
-               "seconds": round(seconds, 2), "jobs": args.jobs, "n_perm": args.n_perm,
+               "seconds": round(seconds, 2), "cpu_ms_per_series": round(1000 * cpu / args.series, 2),
+               "load_average": round(_load(), 2), "jobs": args.jobs, "n_perm": args.n_perm,
                "selected_k": {str(k): int(v) for k, v in ks.items()}}
 
     if args.check:

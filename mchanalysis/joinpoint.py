@@ -433,8 +433,12 @@ class JoinpointResult:
     def to_frame(self) -> pd.DataFrame:
         """Segment rows then AAPC rows, columns ``k, segment, start, end, apc, apc_lower,
         apc_upper, p_value`` (``segment`` is text: '1', '2', ..., 'aapc')."""
-        seg = self.segments.astype({"segment": str})
-        return pd.concat([seg, self.aapc], ignore_index=True)[SEGMENT_COLUMNS]
+        seg, aapc = self.segments, self.aapc
+        cols = {c: np.concatenate([seg[c].to_numpy(), aapc[c].to_numpy()])
+                for c in SEGMENT_COLUMNS if c not in ("k", "segment")}
+        cols["k"] = np.full(len(seg) + len(aapc), self.k)
+        cols["segment"] = [str(v) for v in seg["segment"]] + ["aapc"] * len(aapc)
+        return pd.DataFrame(cols, columns=SEGMENT_COLUMNS)
 
 
 def _as_float(name, v, n=None):
@@ -748,13 +752,12 @@ def fitted_table(results: dict, by=None) -> pd.DataFrame:
 
 def _stack(results, by, part):
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
-    frames = []
-    for key, res in results.items():
-        f = part(res).copy()
-        key = key if isinstance(key, tuple) else (key,)
-        for col, v in zip(reversed(by), reversed(key[:len(by)])):
-            f.insert(0, col, v)
-        frames.append(f)
-    if not frames:
+    if not results:
         return pd.DataFrame(columns=by + SEGMENT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    frames = [part(res) for res in results.values()]
+    out = pd.concat(frames, ignore_index=True)
+    lengths = [len(f) for f in frames]
+    keys = [k if isinstance(k, tuple) else (k,) for k in results]
+    for i, col in enumerate(by):
+        out.insert(i, col, np.repeat(np.array([k[i] for k in keys], dtype=object), lengths))
+    return out
