@@ -22,9 +22,10 @@ Fitting (NCI's defaults, METHOD.md in the project's reference notes):
 * model selection: weighted BIC (NCI's default since version 5.0), BIC, or the sequential
   permutation test of Kim et al. (2000).
 * APC confidence interval and p-value: NCI's parametric method (its statistical notes,
-  "Estimated Regression Coefficients"), see :func:`joinpoint`. NCI 5.x defaults to empirical-
-  quantile (resampling) intervals, which are not implemented here; the point estimates (joinpoint
-  locations, APCs, fitted values) do not depend on the interval method.
+  "Estimated Regression Coefficients"), see :func:`joinpoint`; optionally empirical quantiles of
+  a residual bootstrap (NCI 5.x's default, whose exact variant is undocumented, so those limits
+  are not checked against NCI). The point estimates (joinpoint locations, APCs, fitted values)
+  do not depend on the interval method.
 
 Why hand-written: no Python package implements NCI's grid, constraints and selection rules
 (pwlf, piecewise-regression, R's segmented fit continuous breakpoints without NCI's selection).
@@ -361,6 +362,52 @@ def _segments_table(x, fit, se, df, level):
     })
 
 
+def _aapc_weights(edges, lo, hi):
+    """Clegg weights: length of each segment (rows of ``edges``, shape (..., k+2)) inside
+    [lo, hi]; for lo == hi, 1 for the first segment containing that year."""
+    if hi > lo:
+        return np.clip(np.minimum(edges[..., 1:], hi) - np.maximum(edges[..., :-1], lo), 0.0,
+                       None)
+    inside = (edges[..., :-1] <= lo) & (lo <= edges[..., 1:])
+    return (inside & (np.cumsum(inside, axis=-1) == 1)).astype(float)
+
+
+def _empirical_ci(grid, x, z, sw, fit, ranges, level, n_resample, seed):
+    """Empirical-quantile limits of the APCs and AAPCs (NCI 5.x's default interval method).
+
+    Residual bootstrap of the final k-joinpoint model (Kim et al. 2022): weight-standardised
+    residuals r = sqrt(w)(z - f) are drawn with replacement, z* = f + r*/sqrt(w); on each
+    resample the k joinpoints are placed again by the grid search and the segment slopes
+    re-estimated; the limits are the (1 - level)/2 and (1 + level)/2 quantiles (numpy's linear
+    interpolation) of the resampled APC_j and AAPC. NCI's exact variant ("method 1/2") is not
+    documented; limits from NCI will differ by resampling noise at least.
+    """
+    rng = np.random.default_rng(seed)
+    n, k = len(x), fit.k
+    rs = sw * (z - fit.fitted_log)
+    zw = (sw * fit.fitted_log)[None, :] + rs[rng.integers(0, n, size=(n_resample, n))]
+    if k:
+        _, place = grid.min_sse(k, grid.residual0(zw))
+    else:
+        place = np.zeros(n_resample, dtype=int)
+    slopes = np.empty((n_resample, k + 1))
+    edges = np.empty((n_resample, k + 2))
+    for p in np.unique(place):
+        rows = place == p
+        idx = grid.combos[k][p] if k else np.zeros(0, dtype=int)
+        X = sw[:, None] * design_matrix(x, x[idx])
+        beta = np.linalg.lstsq(X, zw[rows].T, rcond=None)[0]
+        slopes[rows] = np.cumsum(beta[1:], axis=0).T
+        edges[rows] = np.r_[x[0], x[idx], x[-1]]
+    qs = [(1 - level) / 2, (1 + level) / 2]
+    seg = _apc(np.quantile(slopes, qs, axis=0)).T  # (k+1, 2)
+    aapc = []
+    for lo, hi in ranges:
+        w = _aapc_weights(edges, lo, hi)
+        aapc.append(_apc(np.quantile(np.sum(w * slopes, axis=1) / np.sum(w, axis=1), qs)))
+    return seg, np.array(aapc)
+
+
 def _aapc_table(x, fit, se, df, level, ranges):
     """AAPC over each (A, B) of ``ranges`` (Clegg et al. 2009).
 
@@ -374,10 +421,7 @@ def _aapc_table(x, fit, se, df, level, ranges):
     q = _st.t.ppf(1 - (1 - level) / 2, df) if df > 0 else np.nan
     rows = []
     for lo, hi in ranges:
-        w = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None)
-        if hi == lo:  # a single year: the slope of the segment containing it
-            w = ((edges[:-1] <= lo) & (lo <= edges[1:])).astype(float)
-            w[np.argmax(w > 0) + 1:] = 0.0
+        w = _aapc_weights(edges, lo, hi)
         sb = float(np.sum(w * b) / np.sum(w))
         use = w > 0
         sse = float(np.sqrt(np.sum(w[use] ** 2 * se[use] ** 2)) / np.sum(w))
@@ -462,7 +506,8 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
               select: str = "wbic", max_joinpoints: int | None = None, min_joinpoints: int = 0,
               min_obs_end: int = MIN_OBS_END, min_obs_between: int = MIN_OBS_BETWEEN,
               n_perm: int = N_PERM, alpha: float = 0.05, seed: int = NCI_SEED,
-              level: float = 0.95, aapc_ranges=()) -> JoinpointResult:
+              level: float = 0.95, aapc_ranges=(), ci_method: str = "parametric",
+              n_resample: int = 1000, ci_seed: int = 10000) -> JoinpointResult:
     """Joinpoint regression of a rate series, following NCI's Joinpoint Regression Program.
 
     Parameters
@@ -499,6 +544,12 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
         Confidence level of the APC/AAPC intervals, a fraction.
     aapc_ranges : sequence of (start, end)
         AAPC ranges besides the whole range (always first), e.g. ``[(2019, 2023)]``.
+    ci_method : {'parametric', 'empirical'}
+        APC/AAPC limits: NCI's parametric t intervals (default), or empirical quantiles of a
+        residual bootstrap that re-places the joinpoints (NCI 5.x's default method; see
+        :func:`_empirical_ci`). p-values are the parametric ones either way.
+    n_resample, ci_seed : int
+        Empirical method: resamples (NCI command-line default 1000) and seed (NCI's 10000).
 
     Returns
     -------
@@ -554,6 +605,8 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
         raise MchError(f"level must be a fraction between 0 and 1, got {level!r}")
     if not 0 < alpha < 1:
         raise MchError(f"alpha must be a fraction between 0 and 1, got {alpha!r}")
+    if ci_method not in ("parametric", "empirical"):
+        raise MchError(f"ci_method must be 'parametric' or 'empirical', got {ci_method!r}")
 
     notes = []
     y_used = y.copy()
@@ -623,6 +676,11 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
                            f"({_fmt_x(x[0])}-{_fmt_x(x[-1])})")
         ranges.append((lo, hi))
     aapc = _aapc_table(x, fit, se_b, df, level, ranges)
+    if ci_method == "empirical":
+        seg_lim, aapc_lim = _empirical_ci(grid, x, z, sw, fit, ranges, level, int(n_resample),
+                                          ci_seed)
+        segments[["apc_lower", "apc_upper"]] = seg_lim
+        aapc[["apc_lower", "apc_upper"]] = aapc_lim
     jp_flag = np.zeros(n, dtype=bool)
     jp_flag[list(fit.idx)] = True
     fitted = pd.DataFrame({"x": x, "y": y_used, "fitted": np.exp(fit.fitted_log), "weight": w,
@@ -630,7 +688,9 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     settings = {"variance": variance, "select": select, "max_joinpoints": kmax,
                 "min_joinpoints": kmin, "min_obs_end": min_obs_end,
                 "min_obs_between": min_obs_between, "n_perm": n_perm, "alpha": alpha,
-                "seed": seed, "level": level, "ci_method": "parametric", "notes": notes}
+                "seed": seed, "level": level, "ci_method": ci_method,
+                "n_resample": n_resample if ci_method == "empirical" else None,
+                "ci_seed": ci_seed if ci_method == "empirical" else None, "notes": notes}
     return JoinpointResult(k=k, joinpoints=fit.joinpoints, segments=segments, aapc=aapc,
                            fitted=fitted, models=models, tests=tests, coef=fit.beta,
                            settings=settings)

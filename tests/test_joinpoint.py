@@ -312,3 +312,33 @@ def test_two_known_breaks_are_found_with_se_weights(select):
     r = joinpoint(x, y, se=se, select=select, seed=1)
     assert r.k == 2 and r.joinpoints == (2013.0, 2018.0)
     np.testing.assert_allclose(r.segments["apc"], 100 * np.expm1([-0.08, 0.05, -0.10]), atol=0.6)
+
+
+def test_empirical_quantile_limits_repeat_with_seed_and_match_parametric_width_on_a_line():
+    """On a straight series the bootstrap limits must be of the parametric t width: residual
+    resampling gives a slope SD of about sqrt((n-2)/n) times the model-based SE, and z/t(13)
+    shrinks it further (ratio ~0.85 for n = 15)."""
+    x = np.arange(2009, 2024)
+    rng = np.random.default_rng(21)
+    y = 20 * np.exp(-0.06 * (x - 2009) + rng.normal(0, 0.03, len(x)))
+    par = joinpoint(x, y, max_joinpoints=0)
+    emp = joinpoint(x, y, max_joinpoints=0, ci_method="empirical", n_resample=4000, ci_seed=3)
+    again = joinpoint(x, y, max_joinpoints=0, ci_method="empirical", n_resample=4000, ci_seed=3)
+    pd.testing.assert_frame_equal(emp.to_frame(), again.to_frame())
+    assert emp.segments["apc"].iloc[0] == par.segments["apc"].iloc[0]
+    wp = par.segments["apc_upper"].iloc[0] - par.segments["apc_lower"].iloc[0]
+    we = emp.segments["apc_upper"].iloc[0] - emp.segments["apc_lower"].iloc[0]
+    assert 0.7 < we / wp < 1.0
+    assert emp.segments["apc_lower"].iloc[0] < emp.segments["apc"].iloc[0] \
+        < emp.segments["apc_upper"].iloc[0]
+
+
+def test_empirical_limits_through_the_cli(tmp_path):
+    out = tmp_path / "o.csv"
+    assert main(["joinpoint", "--data", str(DATA / "england_cancer_mortality_input.csv"),
+                 "--x", "year", "--y", "asr_rolling3", "--by", "series_id", "--ci", "empirical",
+                 "--n-resample", "500", "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"segment": str})
+    seg = got[got["segment"] != "aapc"]
+    np.testing.assert_array_equal(seg["apc"].round(4), EXPECTED["apc"])
+    assert (got["apc_lower"] < got["apc_upper"]).all()

@@ -35,6 +35,11 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=7160, help="random seed (default 7160, NCI's)")
     p.add_argument("--conf", type=float, default=0.95,
                    help="confidence level of APC/AAPC intervals, a fraction (default 0.95)")
+    p.add_argument("--ci", choices=["parametric", "empirical"], default="parametric",
+                   help="APC/AAPC intervals: NCI's parametric t (default) or empirical "
+                        "quantiles of a residual bootstrap (NCI 5.x's default method)")
+    p.add_argument("--n-resample", type=int, default=1000,
+                   help="resamples of the empirical method (default 1000)")
     p.add_argument("--aapc-range", action="append", default=[], metavar="START-END",
                    help="extra AAPC range, e.g. 2019-2023 (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
@@ -116,7 +121,8 @@ def run(args) -> int:
         df, args.x, args.y, by=args.by, se=args.se, count=args.count,
         denominator=args.denominator, n_jobs=args.jobs, variance=args.variance,
         select=args.select, max_joinpoints=args.max_joinpoints, n_perm=args.n_perm,
-        alpha=args.alpha, seed=args.seed, level=args.conf, aapc_ranges=ranges)
+        alpha=args.alpha, seed=args.seed, level=args.conf, aapc_ranges=ranges,
+        ci_method=args.ci, n_resample=args.n_resample)
     table = _stack(results, args.by, lambda r: r.to_frame())
     write_table(tidy_years(table), args.out)
     if args.fitted:
