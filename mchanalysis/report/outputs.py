@@ -9,7 +9,7 @@ from mchanalysis.report.xlsx import write_scorecard_xlsx
 
 
 def write_outputs(ctx, output_dir) -> dict:
-    """Write ``report.docx``, ``tables/scorecard.xlsx`` and ``figures/<name>.png``.
+    """Write ``report.docx``, ``tables/scorecard.xlsx`` and ``figures/report_<name>.png`` (prefixed: the other notebooks write into figures/ too).
 
     The figures are the PNG bytes drawn once by the context (:func:`.figures.png_bytes`: the
     settings of :func:`mchanalysis.plots.save_figure`), not drawn a second time.
@@ -32,5 +32,5 @@ def write_outputs(ctx, output_dir) -> dict:
     figs = []
     for name, f in sorted(ctx.figures.items()):
         # the PNG bytes drawn once for the report, written as save_figure writes them
-        figs.append(write_bytes(out / "figures" / f"{name}.png", f["png"]))
+        figs.append(write_bytes(out / "figures" / f"report_{name}.png", f["png"]))
     return {"docx": out / "report.docx", "xlsx": out / "tables" / "scorecard.xlsx", "figures": figs}
