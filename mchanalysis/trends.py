@@ -166,6 +166,55 @@ def _nb_loglik(y, mu, theta):
                         + theta * np.log(theta / (theta + mu)) + y * np.log(mu / (theta + mu))))
 
 
+def yearly_series(years, events, exposure, *, events_name: str = "deaths",
+                  exposure_name: str = "births"):
+    """Check and sort a yearly count series; leave out (and name) years not reported.
+
+    Parameters
+    ----------
+    years, events, exposure : array-like
+        Calendar years (distinct, no missing), event counts (non-negative whole numbers; NA =
+        not reported) and denominators (positive; NA = not reported).
+    events_name, exposure_name : str
+        Names used in messages.
+
+    Returns
+    -------
+    t, d, b : numpy.ndarray of float
+        The years with both values reported, sorted, and their counts and denominators.
+    notes : list of str
+        Names the years left out, e.g. "left out (deaths or births not reported): 2015".
+
+    Raises
+    ------
+    MchError
+        Missing or repeated years, negative or fractional counts, non-positive denominators.
+    """
+    t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
+    d = pd.to_numeric(pd.Series(np.asarray(events, dtype=object).ravel()),
+                      errors="coerce").to_numpy(float)
+    b = pd.to_numeric(pd.Series(np.asarray(exposure, dtype=object).ravel()),
+                      errors="coerce").to_numpy(float)
+    if not len(t) == len(d) == len(b):
+        raise MchError(f"years, {events_name} and {exposure_name} must have the same length")
+    if np.isnan(t).any():
+        raise MchError("years has missing values")
+    if len(np.unique(t)) != len(t):
+        raise MchError("a year occurs more than once")
+    notes = []
+    miss = np.isnan(d) | np.isnan(b)
+    if miss.any():
+        notes.append(f"left out ({events_name} or {exposure_name} not reported): "
+                     + ", ".join(str(int(v)) for v in np.sort(t[miss])))
+    t, d, b = t[~miss], d[~miss], b[~miss]
+    if (d < 0).any() or (np.floor(d) != d).any():
+        raise MchError(f"{events_name} must be non-negative whole numbers")
+    if (b <= 0).any():
+        raise MchError(f"{exposure_name} must be positive in every year used")
+    order = np.argsort(t)
+    return t[order], d[order], b[order], notes
+
+
 def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = "auto",
                     fallback: str = "negbin", overdispersion_alpha: float = 0.05) -> TrendResult:
     """APC of a rate from a log-linear Poisson (or negative binomial) regression.
@@ -210,29 +259,7 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         raise MchError(f"fallback must be 'negbin' or 'quasipoisson', got {fallback!r}")
     if not 0 < level < 1:
         raise MchError(f"level must be a fraction between 0 and 1, got {level!r}")
-    t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
-    d = pd.to_numeric(pd.Series(np.asarray(deaths, dtype=object).ravel()),
-                      errors="coerce").to_numpy(float)
-    b = pd.to_numeric(pd.Series(np.asarray(births, dtype=object).ravel()),
-                      errors="coerce").to_numpy(float)
-    if not len(t) == len(d) == len(b):
-        raise MchError("years, deaths and births must have the same length")
-    if np.isnan(t).any():
-        raise MchError("years has missing values")
-    if len(np.unique(t)) != len(t):
-        raise MchError("a year occurs more than once")
-    notes = []
-    miss = np.isnan(d) | np.isnan(b)
-    if miss.any():
-        notes.append("left out (count or denominator not reported): "
-                     + ", ".join(str(int(v)) for v in t[miss]))
-    t, d, b = t[~miss], d[~miss], b[~miss]
-    if (d < 0).any() or (np.floor(d) != d).any():
-        raise MchError("deaths must be non-negative whole numbers")
-    if (b <= 0).any():
-        raise MchError("births must be positive in every year used")
-    order = np.argsort(t)
-    t, d, b = t[order], d[order], b[order]
+    t, d, b, notes = yearly_series(years, deaths, births)
     res = TrendResult(conf_level=level, warnings=notes, n_years=len(t),
                       start=float(t[0]) if len(t) else np.nan,
                       end=float(t[-1]) if len(t) else np.nan)
