@@ -124,6 +124,10 @@ def design_matrix(x, joinpoints) -> np.ndarray:
     return np.column_stack(cols)
 
 
+#: Largest number of projections held at once by :meth:`_Grid.min_sse` (about 64 MB).
+_BLOCK = 8_000_000
+
+
 class _Grid:
     """Orthonormal bases of all admissible designs of one series, for batched grid search.
 
@@ -163,17 +167,30 @@ class _Grid:
         the differences). Ties go to the first placement in lexicographic order.
         """
         sse0 = np.einsum("bn,bn->b", e0, e0)
+        B = len(sse0)
         if k == 0:
-            return sse0, np.zeros(len(sse0), dtype=int)
-        proj = e0 @ self.bases[k].T  # (B, m*k), column c*k + j: basis vector j of placement c
-        np.square(proj, out=proj)
-        if k > 1:  # sum over each placement's k columns (strided adds: faster than reshape-sum)
-            acc = proj[:, 0::k].copy()
-            for j in range(1, k):
-                acc += proj[:, j::k]
-            proj = acc  # (B, m)
-        i = np.argmax(proj, axis=1)
-        return sse0 - np.take_along_axis(proj, i[:, None], axis=1)[:, 0], i
+            return sse0, np.zeros(B, dtype=int)
+        bases = self.bases[k]
+        m = len(self.combos[k])
+        step = max(1, _BLOCK // max(1, B * k))  # placements per block: bounded memory
+        best = np.full(B, -np.inf)
+        arg = np.zeros(B, dtype=int)
+        rows = np.arange(B)
+        for c0 in range(0, m, step):
+            c1 = min(m, c0 + step)
+            proj = e0 @ bases[c0 * k:c1 * k].T  # (B, (c1-c0)*k): column c*k + j = vector j of c
+            np.square(proj, out=proj)
+            if k > 1:  # sum each placement's k columns (strided adds: faster than reshape-sum)
+                acc = proj[:, 0::k].copy()
+                for j in range(1, k):
+                    acc += proj[:, j::k]
+                proj = acc  # (B, c1-c0)
+            i = np.argmax(proj, axis=1)
+            v = proj[rows, i]
+            better = v > best  # strict: an earlier block keeps a tie
+            best[better] = v[better]
+            arg[better] = i[better] + c0
+        return sse0 - best, arg
 
 
 # --------------------------------------------------------------------------------------------
