@@ -541,6 +541,21 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     ----------
     Spiegelhalter DJ (2005). Stat Med 24:1185-1202; Qual Saf Health Care 14:347-351.
     PHEindicatormethods 2.1.0 (``calculate_funnel_limits``, ``assign_funnel_significance``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"region_code": ["990102", "990103", "990104"], "indicator": "imr",
+    ...                   "year": 2024, "numerator": [20, 60, 22],
+    ...                   "denominator": [5000, 6000, 5500]})
+    >>> res = funnel(t)
+    >>> round(res.target, 3)
+    6.182
+    >>> res.points[["region_code", "value", "funnel_class", "verdict"]]
+      region_code  value funnel_class verdict
+    0      990102    4.0     below_95  better
+    1      990103   10.0    above_998   worse
+    2      990104    4.0     below_95  better
     """
     from mchanalysis.indicators import indicator_meta, load_registry
 

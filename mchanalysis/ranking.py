@@ -117,6 +117,18 @@ def rank_with_uncertainty(
     issues in comparisons of institutional performance. J R Stat Soc A 159:385-443.
     Marshall EC, Spiegelhalter DJ (1998). Reliability of league tables of in vitro
     fertilisation clinics: retrospective analysis of live birth rates. BMJ 316:1701-1705.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"region_code": ["990102", "990103", "990104"], "indicator": "imr",
+    ...                   "year": 2024, "numerator": [20, 60, 22],
+    ...                   "denominator": [5000, 6000, 5500]})
+    >>> rank_with_uncertainty(t, seed=1)[["region_code", "rank", "rank_lower", "rank_upper"]]
+      region_code  rank  rank_lower  rank_upper
+    0      990102     1           1           2
+    1      990104     1           1           2
+    2      990103     3           3           3
     """
     from mchanalysis.indicators import indicator_meta, load_registry
 

@@ -348,3 +348,12 @@ def test_funnel_with_no_events_anywhere_collapses_to_zero_without_error():
     assert res.target == 0.0
     assert (res.limits["limit"] == 0).all()
     assert (res.points["funnel_class"] == "within").all()
+
+
+def test_docstring_examples_of_funnel_run():
+    import doctest
+
+    import mchanalysis.funnel as mod
+
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -85,3 +85,12 @@ def test_sixteen_counties_rank_quickly():
     t0 = time.perf_counter()
     rank_with_uncertainty(t, n_sim=5000)
     assert time.perf_counter() - t0 < 2
+
+
+def test_docstring_examples_of_ranking_run():
+    import doctest
+
+    import mchanalysis.ranking as mod
+
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -273,3 +273,12 @@ def test_benchmark_errors_are_clear():
                                            "value": [1.0, 2.0]}))
     with pytest.raises(MchError, match="fraction"):
         benchmark_compare(t, "parent", levels=[95])
+
+
+def test_docstring_examples_of_stats_run():
+    import doctest
+
+    import mchanalysis.stats as mod
+
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
