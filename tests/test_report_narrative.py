@@ -168,3 +168,20 @@ def test_english_report_uses_english_templates_and_units():
     assert "There were no maternal deaths in the district this year" in text
     assert "down 50.0% on the previous year (10.00‰)" in text
     assert not re.search(r"[\u4e00-\u9fff]{2,}", text.replace("江岸区", "").replace("(年报)", ""))   # no Chinese wording but the name of the returns
+
+
+def test_projection_to_a_later_target_year_is_worded_from_the_model():
+    # IMR falling ~10% a year on 50,000 births: the 2030 target of 5‰ is projected to be met.
+    rows = [county(y, live_births=50000, infant_deaths=int(round(600 * 0.9 ** (y - 2014))))
+            for y in range(2014, 2025)]
+    from mchanalysis.targets import TargetSet
+
+    ts = TargetSet(name="t", source="test", scope="",
+                   targets=pd.DataFrame([{"indicator": "imr", "target": 5.0, "comparison": "<=",
+                                          "year": 2030, "wording": "", "note": ""}]))
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", target_set=ts,
+                               figures=False)
+    p = ctx.facts["imr"]["projection"]
+    assert p["target_year"] == 2030 and p["meets"]
+    text = text_of(ctx, "maternal_safety")
+    assert "按目前趋势推算，2030年婴儿死亡率预计为" in text and "可望实现2030年目标" in text

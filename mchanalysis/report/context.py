@@ -268,6 +268,7 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
     cur = _row_dict(table, code, year, ind)
     f = {
         "id": ind, "name": name, "unit": unit, "decimals": dec, "kind": ind_meta["kind"],
+        "multiplier": float(ind_meta["multiplier"]), "lang": lang,
         "direction": ind_meta["direction"], "group": ind_meta["group"],
         "available": cur is not None and not pd.isna(cur.get("value")),
     }
@@ -343,6 +344,40 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
             }
     f["target"] = None
     return f
+
+
+def _projection(f, table, code, year, conf_level):
+    """For a mortality indicator judged against a later year's target: the rate expected in the
+    target year from the log-linear trend (:func:`mchanalysis.models.project_rate`), and the
+    annual decline needed from now to meet the target; None otherwise."""
+    fn = _optional("mchanalysis.models", "project_rate")
+    t = f.get("target")
+    if fn is None or not t or f["group"] != "mortality" or t["target_year"] <= year:
+        return None
+    s = table[(table["region_code"] == code) & (table["indicator"] == f["id"]) & (table["year"] <= year)]
+    s = s.dropna(subset=["numerator", "denominator"]).sort_values("year")
+    if len(s) < 5 or int(s["numerator"].sum()) == 0:
+        return None
+    res = fn(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
+             s["denominator"].astype("int64").to_numpy(), target_years=[t["target_year"]],
+             target=float(t["target"]), multiplier=float(f["multiplier"]), direction=f["direction"],
+             level=conf_level)
+    r = res.frame.iloc[0]
+    if pd.isna(r["rate"]):
+        return None
+    unit, dec = f["unit"], f["decimals"]
+    lang_en = f.get("lang") == "en"
+    fmt = lambda v: nv.format_value(v, unit, dec, lang="en" if lang_en else "zh")  # noqa: E731
+    return {
+        "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
+        "target_year": int(t["target_year"]), "rate_text": fmt(r["rate"]),
+        "ci_text": nv.format_interval(r["lower"], r["upper"], unit, dec, lang="en" if lang_en else "zh"),
+        "p_meets": float(r["p_mean_meets_target"]),
+        "needed": None if pd.isna(r["needed_annual_decline"]) else float(r["needed_annual_decline"]),
+        "apc": float(r["model_apc"]) if not pd.isna(r["model_apc"]) else None,
+        "meets": bool(r["upper"] <= t["target"]) if f["direction"] == "lower_is_better" else bool(r["lower"] >= t["target"]),
+        "misses": bool(r["lower"] > t["target"]) if f["direction"] == "lower_is_better" else bool(r["upper"] < t["target"]),
+    }
 
 
 def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
@@ -585,6 +620,8 @@ def build_context(
         facts[meta["id"]] = _fact(meta, table, region, year, conf_level, lang,
                                   int(layout.get("years_back", 5)), parent_code, nat, missing)
     ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang, missing)
+    for f in facts.values():
+        f["projection"] = _projection(f, table, region_code, year, conf_level)
     sections = []
     for s in layout["sections"]:
         groups = s.get("groups", [])

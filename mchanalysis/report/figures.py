@@ -68,7 +68,8 @@ def draw_figures(ctx, *, national=None) -> dict:
             tr = f.get("trend") or {}
             fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
                              conf_level=ctx.conf_level, fitted=tr.get("fitted"),
-                             joinpoints=tr.get("joinpoints") or None)
+                             joinpoints=tr.get("joinpoints") or None,
+                             projection=(f.get("projection") or {}).get("frame"))
             out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
                                    "caption": cap.trend(f, ctx).strip()}
     # scorecard
