@@ -425,6 +425,18 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang, missing
     return info, pd.DataFrame(rows)
 
 
+def _ranks(rows: pd.DataFrame, conf_level: float):
+    """Ranks with their uncertainty intervals (:func:`mchanalysis.ranking.rank_with_uncertainty`,
+    Goldstein & Spiegelhalter 1996): ``region_code, rank, rank_lower, rank_upper``; None when
+    that module is not installed."""
+    fn = _optional("mchanalysis.ranking", "rank_with_uncertainty")
+    if fn is None:
+        return None
+    r = fn(rows[["region_code", "region_name", "indicator", "year", "numerator", "denominator"]],
+           level=conf_level)
+    return r[["region_code", "rank", "rank_lower", "rank_upper"]]
+
+
 def _subregions(table, region, year, layout, conf_level, lang, missing):
     kids = table[(table["parent_code"] == region["code"]) & (table["year"] == year)]
     if kids.empty:
@@ -440,12 +452,24 @@ def _subregions(table, region, year, layout, conf_level, lang, missing):
         parent = _row_dict(table, region["code"], year, ind)
         asc = meta["direction"] != "higher_is_better"
         k = k.sort_values(["value", "region_code"], ascending=[asc, True]).reset_index(drop=True)
+        ranks = _ranks(k, conf_level)
+        if ranks is not None:
+            k = k.merge(ranks, on="region_code", how="left", validate="one_to_one")
+            k = k.sort_values(["rank", "region_code"], kind="mergesort").reset_index(drop=True)
         verdicts = [
             _benchmark(r, None if parent is None else parent["value"], meta["direction"])
             for r in k.to_dict("records")
         ]
+        if "rank" in k.columns:
+            rank = k["rank"].astype("Int64").to_numpy()
+            rank_text = [f"{int(a)}–{int(b)}" if a != b else f"{int(a)}"
+                         for a, b in zip(k["rank_lower"], k["rank_upper"])]
+        else:
+            rank = np.arange(1, len(k) + 1)
+            rank_text = [""] * len(k)
         out[ind] = pd.DataFrame({
-            "rank": np.arange(1, len(k) + 1),
+            "rank": rank,
+            "rank_interval": rank_text,
             "region_code": k["region_code"].to_numpy(),
             "region_name": k["region_name"].to_numpy(),
             "numerator": k["numerator"].to_numpy(),
