@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -43,8 +42,8 @@ def add_arguments(p) -> None:
     p.add_argument("--aapc-range", action="append", default=[], metavar="START-END",
                    help="extra AAPC range, e.g. 2019-2023 (repeatable)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--fitted", help="also write the fitted values to this CSV/JSON file")
-    p.add_argument("--out", required=True, help="output .csv or .json")
+    p.add_argument("--fitted", help="also write the fitted values to this file (same formats)")
+    p.add_argument("--out", required=True, help="output .csv, .json, .xlsx or .parquet")
 
 
 def parse_range(text: str) -> tuple[float, float]:
@@ -95,25 +94,9 @@ def tidy_years(df: pd.DataFrame, columns=("start", "end")) -> pd.DataFrame:
     return df
 
 
-def write_table(df: pd.DataFrame, path: str) -> None:
-    """Write CSV (UTF-8) or JSON (records) by the file extension."""
-    from mchanalysis.atomic import atomic_path
-
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in (".csv", ".json"):
-        raise MchError("output must end in .csv or .json", file=path)
-    with atomic_path(p) as tmp:
-        if suffix == ".json":
-            records = json.loads(df.to_json(orient="records", double_precision=15))
-            tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n",
-                           encoding="utf-8")
-        else:
-            df.to_csv(tmp, index=False, lineterminator="\n")
-
-
 def run(args) -> int:
-    from mchanalysis.joinpoint import fitted_table, joinpoint_results, _stack
+    from mchanalysis.joinpoint import _stack, fitted_table, joinpoint_results
+    from mchanalysis.tables import write_table
 
     df = read_table(args.data, text_columns=args.by or ())
     ranges = [parse_range(r) for r in args.aapc_range]

@@ -27,12 +27,13 @@ def add_arguments(p) -> None:
     p.add_argument("--max-joinpoints", type=int, default=None,
                    help="joinpoint maximum (default: NCI's table by series length)")
     p.add_argument("--seed", type=int, default=7160, help="permutation seed (default 7160)")
-    p.add_argument("--out", required=True, help="output .csv or .json")
+    p.add_argument("--out", required=True, help="output .csv, .json, .xlsx or .parquet")
 
 
 def run(args) -> int:
-    from mchanalysis.cli.joinpoint import parse_range, tidy_years, write_table
+    from mchanalysis.cli.joinpoint import parse_range, tidy_years
     from mchanalysis.indicators import compute_indicators
+    from mchanalysis.tables import write_table
     from mchanalysis.trends import indicator_trend
     from mchanalysis.validation import load_counts
 
