@@ -145,6 +145,8 @@ def _col_widths(rows, ncols, total_cm):
         for i, c in enumerate(r.findall("./*")[:ncols]):
             text = _text(c)
             units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+            if c.tag == "th":      # headings may wrap: they ask for at most 4 Chinese characters
+                units = min(units, 8)
             natural[i] = max(natural[i], units * _CHAR_CM + _PAD_CM)
             if c.tag == "td" and "num" not in (c.get("class") or "") and text:
                 numeric[i] = False
