@@ -40,6 +40,7 @@ from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from mchanalysis.errors import MchError
+from mchanalysis.trends import loglinear_trend, yearly_series
 
 DEFAULT_BREAK_YEAR = 2016
 DEFAULT_SEED = 20240601
@@ -54,36 +55,6 @@ def _check_level(level: float) -> float:
 
 def _z(level: float) -> float:
     return float(_st.norm.ppf(1 - (1 - level) / 2))
-
-
-def _series(years, events, exposure, *, events_name="deaths", exposure_name="births"):
-    """Validate and sort a yearly series.
-
-    Returns float arrays (t, d, b) of the years with both values reported, and a list of notes
-    naming the years left out (as :func:`mchanalysis.trends.loglinear_trend` does: a year that
-    was not reported is left out and said so, never read as 0).
-    """
-    t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
-    d = pd.to_numeric(pd.Series(np.asarray(events, dtype=object).ravel()), errors="coerce").to_numpy(float)
-    b = pd.to_numeric(pd.Series(np.asarray(exposure, dtype=object).ravel()), errors="coerce").to_numpy(float)
-    if not len(t) == len(d) == len(b):
-        raise MchError(f"years, {events_name} and {exposure_name} must have the same length")
-    if np.isnan(t).any():
-        raise MchError("years has missing values")
-    if len(np.unique(t)) != len(t):
-        raise MchError("a year occurs more than once")
-    notes = []
-    miss = np.isnan(d) | np.isnan(b)
-    if miss.any():
-        notes.append(f"left out ({events_name} or {exposure_name} not reported): "
-                     + ", ".join(str(int(v)) for v in np.sort(t[miss])))
-    t, d, b = t[~miss], d[~miss], b[~miss]
-    if (d < 0).any():
-        raise MchError(f"{events_name} must be non-negative")
-    if (b <= 0).any():
-        raise MchError(f"{exposure_name} must be positive in every year")
-    o = np.argsort(t)
-    return t[o], d[o], b[o], notes
 
 
 def _glm_poisson(y, X, offset, scale=None):
@@ -133,7 +104,7 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     No interval when either period has no events (the MLE is 0 or infinite).
     """
     level = _check_level(level)
-    t, d, b, notes = _series(years, events, exposure, events_name="events", exposure_name="exposure")
+    t, d, b, notes = yearly_series(years, events, exposure, events_name="events", exposure_name="exposure")
     if first < 1 or last < 1:
         raise MchError("first and last must be at least 1 year")
     if len(t) == 0:
@@ -287,7 +258,7 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     level = _check_level(level)
     if dispersion not in ("quasipoisson", "poisson"):
         raise MchError(f"dispersion must be 'quasipoisson' or 'poisson', got {dispersion!r}")
-    t, d, b, notes = _series(years, deaths, births)
+    t, d, b, notes = yearly_series(years, deaths, births)
     n_pre, n_post = int((t < break_year).sum()), int((t >= break_year).sum())
     if n_pre < 2 or n_post < 2:
         raise MchError(f"break year {break_year} needs at least 2 years before and 2 from it on "
@@ -539,14 +510,12 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
     * needed_annual_decline: 100(1 − (target/latest_rate)^(1/(T − latest_year))) from the latest
       observed crude rate.
     """
-    from mchanalysis.trends import loglinear_trend
-
     level = _check_level(level)
     if direction not in ("lower_is_better", "higher_is_better"):
         raise MchError(f"direction must be 'lower_is_better' or 'higher_is_better', got {direction!r}")
     if target is not None and not target > 0:
         raise MchError(f"target must be a positive rate, got {target!r}")
-    t, d, b, _ = _series(years, deaths, births)  # the trend fit notes the years left out itself
+    t, d, b, _ = yearly_series(years, deaths, births)  # the trend fit notes the years left out itself
     tr = loglinear_trend(t, d, b, level=level, model=model)
     if tr.result is None:
         raise MchError(f"no trend could be fitted: {tr.reason}")

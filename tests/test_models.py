@@ -72,17 +72,28 @@ def _its_mu(t, births, b, brk):
     return births * np.exp(b[0] + b[1] * (t - t.min()) + b[2] * post + b[3] * (t - brk) * post)
 
 
+def _geometric_its():
+    """Whole-number deaths on an exact segmented path (births 10⁶ a year, break 2016):
+    2010–2015: 324·2^(5−i) (halving: b1 = ln ½); 2016–2021: 243, 162, 108, 72, 48, 32
+    (the halving trend would give 162 in 2016: level ×3/2, b2 = ln 3/2; then ×2/3 a year:
+    b3 = ln(2/3) − ln(1/2) = ln 4/3)."""
+    years = np.arange(2010, 2022)
+    pre = [324 * 2 ** (5 - i) for i in range(6)]
+    post = [243, 162, 108, 72, 48, 32]
+    truth = [np.log(10368 / 1e6), np.log(0.5), np.log(1.5), np.log(4 / 3)]
+    return years, np.array(pre + post), np.full(12, 1e6), truth
+
+
 def test_its_recovers_exact_parameters_of_a_noiseless_series():
-    years = np.arange(2008, 2024)
-    births = np.linspace(50_000, 42_000, len(years))
-    truth = [np.log(12 / 1000), -0.05, np.log(0.85), -0.03]
-    deaths = _its_mu(years, births, truth, 2016)  # expected counts, not rounded: MLE = truth
+    years, deaths, births, truth = _geometric_its()
+    np.testing.assert_allclose(_its_mu(years, births, truth, 2016), deaths, rtol=1e-12)  # the path is exact
     r = interrupted_time_series(years, deaths, births, break_year=2016)
     np.testing.assert_allclose(r.params, truth, rtol=1e-8, atol=1e-10)
-    assert r.level_change == pytest.approx(0.85, rel=1e-8)
-    assert r.apc_before == pytest.approx(100 * np.expm1(-0.05), rel=1e-8)
-    assert r.apc_after == pytest.approx(100 * np.expm1(-0.08), rel=1e-8)
-    assert r.slope_ratio == pytest.approx(np.exp(-0.03), rel=1e-8)
+    assert r.level_change == pytest.approx(1.5, rel=1e-8)
+    assert r.apc_before == pytest.approx(-50.0, rel=1e-8)
+    assert r.apc_after == pytest.approx(100 * (2 / 3 - 1), rel=1e-8)
+    assert r.slope_ratio == pytest.approx(4 / 3, rel=1e-8)
+    assert r.apc_difference == pytest.approx(100 * (2 / 3 - 1 / 2), rel=1e-8)
     assert r.scale == 1.0  # X² = 0 < df: dispersion floored at 1
 
 
@@ -355,10 +366,7 @@ def test_projection_p_mean_is_the_normal_tail_of_the_projected_log_mean():
 
 
 def test_its_fitted_table_gives_fit_and_counterfactual_in_rate_units():
-    years = np.arange(2010, 2022)
-    births = np.full(len(years), 10_000.0)
-    truth = [np.log(8 / 1000), -0.05, np.log(1.2), 0.02]
-    r = interrupted_time_series(years, _its_mu(years, births, truth, 2016), births, multiplier=1000)
-    f = r.fitted
-    np.testing.assert_allclose(f["fitted"], 1000 * _its_mu(years, births, truth, 2016) / births, rtol=1e-8)
-    np.testing.assert_allclose(f["counterfactual"], 8 * np.exp(-0.05 * (years - 2010)), rtol=1e-8)
+    years, deaths, births, _ = _geometric_its()
+    f = interrupted_time_series(years, deaths, births, multiplier=1000).fitted
+    np.testing.assert_allclose(f["fitted"], 1000 * deaths / births, rtol=1e-8)
+    np.testing.assert_allclose(f["counterfactual"], 10.368 * 0.5 ** (years - 2010), rtol=1e-8)
