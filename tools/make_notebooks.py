@@ -213,8 +213,7 @@ smoothed"""),
 *Infant mortality of the sub-regions (or of the county's siblings) against the parent's value with
 95% and 99.8% control limits.*"""),
         ("funnel", "code", """funnel_chart = analysis.funnel_figure(data, region_code, year, indicator="imr", lang=lang)
-analysis.save_figure(funnel_chart, output_dir, "funnel_imr")
-funnel_chart"""),
+analysis.save_figure(funnel_chart, output_dir, "funnel_imr")"""),
     ]
 
 

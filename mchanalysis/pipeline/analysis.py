@@ -417,11 +417,16 @@ def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator:
     return plot_funnel(result.points, result.limits, indicator_meta=result.meta, lang=lang)
 
 
-def save_figure(fig, output_dir: str | os.PathLike, name: str) -> Path | None:
+def save_figure(fig, output_dir: str | os.PathLike, name: str):
     """Write *fig* to ``<output_dir>/figures/<name>.png`` (byte-reproducible, atomic,
-    :func:`mchanalysis.plots.save_figure`); nothing for ``None``."""
+    :func:`mchanalysis.plots.save_figure`) and return it as an ``IPython.display.Image`` of
+    those very bytes, so the notebook (and its HTML) shows exactly the saved file; ``None`` for
+    ``None``."""
+    from IPython.display import Image
+
     from mchanalysis.plots import save_figure as _save
 
     if fig is None:
         return None
-    return _save(fig, Path(output_dir) / "figures" / f"{name}.png")
+    path = _save(fig, Path(output_dir) / "figures" / f"{name}.png")
+    return Image(data=path.read_bytes(), format="png")

@@ -133,7 +133,7 @@ class DaskExecutor:
         try:
             futures = {client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job
                        for job in jobs}
-            for fut in as_completed(list(futures)):
+            for fut in as_completed(list(futures), loop=client.loop):
                 job = futures[fut]
                 try:
                     yield fut.result()

@@ -77,12 +77,17 @@ def notebook_bytes(nb) -> bytes:
 
 
 def parameterize(nb, parameters: dict):
-    """Return a copy of *nb* with papermill's injected-parameters cell for *parameters*."""
+    """Return a copy of *nb* with papermill's injected-parameters cell for *parameters*.
+
+    The parameters are injected in sorted order, so the cell's text does not depend on the order
+    of the dict they came in (a manifest, a YAML file, the command line).
+    """
     from papermill.parameterize import parameterize_notebook
 
     nb = copy.deepcopy(nb)
     nb.metadata.setdefault("papermill", {})
-    return parameterize_notebook(nb, dict(parameters), kernel_name=KERNEL_NAME, language="python")
+    ordered = {k: parameters[k] for k in sorted(parameters)}
+    return parameterize_notebook(nb, ordered, kernel_name=KERNEL_NAME, language="python")
 
 
 def normalise(nb, parameters: dict | None = None):

@@ -1,0 +1,87 @@
+"""The pipeline notebooks as files: thin, parameterized, stored without outputs, generated."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import nbformat
+import pytest
+
+from mchanalysis.errors import MchError
+from mchanalysis.pipeline.params import NOTEBOOK_PARAMETERS, check_notebook, repo_root
+
+ROOT = repo_root()
+NOTEBOOKS = ["01_data_quality.ipynb", "02_indicator_trends.ipynb", "03_mortality_models.ipynb"]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(params=NOTEBOOKS)
+def notebook(request):
+    path = ROOT / "notebooks" / request.param
+    return path, nbformat.read(str(path), as_version=4)
+
+
+def test_exactly_one_parameters_cell_declaring_the_runner_parameters(notebook):
+    path, nb = notebook
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    check_notebook(path)  # the parameter names equal NOTEBOOK_PARAMETERS (papermill's view)
+    assert re.search(r'^region_code = "\d{6}"', tagged[0].source, re.M), "region code must be a string"
+
+
+def test_stored_without_outputs_and_with_the_python3_kernel(notebook):
+    _, nb = notebook
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_code_cells_define_nothing_and_loop_over_nothing(notebook):
+    _, nb = notebook
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*def |\bfor |\bwhile |\blambda\b", cell.source, re.M), cell.source
+
+
+def test_every_code_cell_is_preceded_by_markdown_after_the_parameters(notebook):
+    _, nb = notebook
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[0] == "markdown"
+    assert "markdown" in kinds[2:] and kinds.count("markdown") >= kinds.count("code") // 2
+
+
+def test_committed_notebooks_equal_the_generator_output(notebook):
+    path, _ = notebook
+    assert path.read_text(encoding="utf-8") == _tool().render(path.name)
+
+
+def test_a_misspelt_parameter_fails_loudly(tmp_path):
+    nb = nbformat.read(str(ROOT / "notebooks" / NOTEBOOKS[0]), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source = cell.source.replace("region_code =", "regoin_code =")
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(nb, str(bad))
+    with pytest.raises(MchError, match=r"missing region_code.*unknown regoin_code \(did you mean region_code\?\)"):
+        check_notebook(bad)
+
+
+def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
+    nb = nbformat.read(str(ROOT / "notebooks" / NOTEBOOKS[0]), as_version=4)
+    for c in nb.cells:
+        c.metadata.pop("tags", None)
+    bad = tmp_path / "untagged.ipynb"
+    nbformat.write(nb, str(bad))
+    with pytest.raises(MchError, match="exactly one cell tagged 'parameters', found 0"):
+        check_notebook(bad)
+
+
+def test_runner_parameters_are_the_documented_six():
+    assert NOTEBOOK_PARAMETERS == ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
