@@ -35,8 +35,9 @@ LANGS = ("zh", "en")
 
 @lru_cache(maxsize=1)
 def load_layout() -> dict:
-    """The report layout (``layout.yaml``): sections, headline indicators, comparison set."""
-    text = resources.files("mchanalysis.report").joinpath("layout.yaml").read_text(encoding="utf-8")
+    """The report layout (``templates/layout.yaml``, package data under the existing
+    ``report/templates/**/*`` glob): sections, headline indicators, comparison set."""
+    text = resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
