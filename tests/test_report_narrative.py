@@ -185,3 +185,8 @@ def test_projection_to_a_later_target_year_is_worded_from_the_model():
     assert p["target_year"] == 2030 and p["meets"]
     text = text_of(ctx, "maternal_safety")
     assert "按目前趋势推算，2030年婴儿死亡率预计为" in text and "可望实现2030年目标" in text
+
+
+def test_title_without_a_context():
+    assert report.title_for("宝鸡市", 2022) == "2022年宝鸡市妇幼健康工作答卷"
+    assert report.title_for("宝鸡市", 2022, lang="en") == "Maternal and Child Health in 宝鸡市, 2022: Annual Report"

@@ -18,12 +18,13 @@ from mchanalysis.report.render import (
     render_section,
     render_title,
     section_figures,
+    title_for,
     visible_sections,
 )
 from mchanalysis.report.outputs import write_outputs
 
 __all__ = [
     "ReportContext", "build_context", "load_layout", "SECTION_IDS", "display_section",
-    "display_title", "render_report", "render_section", "render_title", "section_figures",
+    "display_title", "render_report", "render_section", "render_title", "section_figures", "title_for",
     "visible_sections", "write_outputs",
 ]

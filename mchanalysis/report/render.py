@@ -67,6 +67,15 @@ def render_title(ctx) -> str:
     return environment(ctx.lang).get_template("title.j2").render(ctx=ctx).strip()
 
 
+def title_for(region_name: str, year: int, *, lang: str = "zh") -> str:
+    """The report title without a context (for the pipeline's ``<title>`` of report.html):
+    "2024年示例省妇幼健康工作答卷"."""
+    from types import SimpleNamespace
+
+    ctx = SimpleNamespace(year=int(year), region={"name": str(region_name)}, lang=lang)
+    return environment(lang).get_template("title.j2").render(ctx=ctx).strip()
+
+
 def render_section(ctx, section: str, *, figures: bool = True) -> str:
     """HTML fragment of one section (its heading, synthetic-data notice, text, tables, figures).
 
