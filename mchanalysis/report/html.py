@@ -20,7 +20,6 @@ for a ``jupyter nbconvert`` call (ECOSYSTEM_NOTES.md).
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import lru_cache
 from importlib import resources
@@ -41,12 +40,38 @@ def _css() -> str:
     )
 
 
+def _exporter_class():
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class FastHTMLExporter(HTMLExporter):
+        """HTMLExporter without its final BeautifulSoup pass.
+
+        That pass (nbconvert 7) re-parses the whole page to add ``alt`` text to images and
+        ``tabindex`` to JupyterLab cells; on a report with embedded charts it is most of the
+        export time. Our template has no JupyterLab cell wrappers to focus, and ``alt`` is added
+        by :data:`_IMG_NO_ALT` below.
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return FastHTMLExporter
+
+
 @lru_cache(maxsize=1)
 def _exporter():
-    from nbconvert import HTMLExporter
-
     base = str(resources.files("mchanalysis.report").joinpath("templates", "nbconvert"))
-    exp = HTMLExporter(
+    exp = _exporter_class()(
         template_name="mch",
         extra_template_basedirs=[base],
         exclude_input=True,
@@ -62,8 +87,15 @@ def _exporter():
 
 
 def _clean(nb) -> nbformat.NotebookNode:
-    """A copy with stable cell ids, no execution/papermill metadata and no stderr streams."""
-    nb = copy.deepcopy(nb)
+    """A copy with stable cell ids, no execution/papermill metadata and no stderr streams.
+
+    Shallow where it can be: output data (base64 images) are shared with ``nb``, never
+    modified; the exporter deep-copies what it is given anyway."""
+    nb = nbformat.NotebookNode({**nb, "cells": [
+        nbformat.NotebookNode({**c, "metadata": c.get("metadata", {}),
+                               **({"outputs": [nbformat.NotebookNode(dict(o)) for o in c.get("outputs", [])]}
+                                  if c.get("cell_type") == "code" else {})})
+        for c in nb.cells]})
     nb.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items()
                                       if k in ("kernelspec", "language_info")})
     nb.cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))]
@@ -84,6 +116,8 @@ def _clean(nb) -> nbformat.NotebookNode:
 
 
 _ID_ATTR = re.compile(r' id="cell-id=cell-(\d+)"')
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_ALT = {"zh": "图", "en": "Figure"}
 
 
 def export_notebook_html(nb, *, title: str, lang: str = "zh") -> str:
@@ -120,4 +154,5 @@ def export_notebook_html(nb, *, title: str, lang: str = "zh") -> str:
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     body = _ID_ATTR.sub(lambda m: f' id="cell-{m.group(1)}"', body)
+    body = _IMG_NO_ALT.sub(f'<img alt="{_ALT.get(lang, "Figure")}"', body)
     return body
