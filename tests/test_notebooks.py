@@ -85,3 +85,21 @@ def test_a_notebook_without_parameters_cell_is_refused(tmp_path):
 
 def test_runner_parameters_are_the_documented_six():
     assert NOTEBOOK_PARAMETERS == ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS + ["04_annual_report.ipynb"])
+def test_committed_example_runs_match_the_current_notebooks(name):
+    """examples/990000/ must be re-made (tools/make_examples.py) when a notebook changes."""
+    example = ROOT / "examples" / "990000" / name
+    if not example.exists():
+        pytest.fail(f"missing example run {example}")
+    ran = nbformat.read(str(example), as_version=4)
+    source = nbformat.read(str(ROOT / "notebooks" / name), as_version=4)
+    ran_cells = [c for c in ran.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    assert [(c.cell_type, c.source) for c in ran_cells] == [(c.cell_type, c.source) for c in source.cells]
+    injected = next(c for c in ran.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert 'region_code = "990000"' in injected.source
+    assert 'data_path = "../../data/demo/counts.csv"' in injected.source
+    for cell in ran_cells:
+        if cell.cell_type == "code":
+            assert not any(o.get("output_type") == "error" for o in cell.outputs)
