@@ -7,7 +7,8 @@ Stored without outputs; ``mch run`` executes them per region (papermill paramete
 
 Rules (STYLE.md "Notebooks"): one ``parameters`` cell; Markdown says what each output shows and
 how to read it (question → data → method → result → caveats); each code cell is one or two calls
-into the package -- no ``def``, no loops, no statistics here.
+into the package -- no ``def``, no loops, no statistics here. Tables are shown rounded to three
+decimals; the CSV files under ``tables/`` keep full precision.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ the parent is `better`/`worse` only when the whole 95% interval lies on one side
 value (Fingertips)."""),
         ("year", "code", """snapshot = analysis.indicator_year_table(data, region_code, year, lang=lang)
 analysis.save_table(snapshot, output_dir, "indicators_year")
-snapshot"""),
+snapshot.round(3)"""),
         ("apc-md", "md", """## 死亡率的年均变化 · Annual percent change of mortality
 
 **方法**：对数线性泊松回归（死亡数，以活产数的对数为偏移量），APC = 100·(e^β − 1)；若存在过度离散
@@ -129,7 +130,7 @@ snapshot"""),
 binomial when overdispersed; the change is significant only if the interval excludes 0."""),
         ("apc", "code", """trends = analysis.mortality_trends(data, region_code, lang=lang)
 analysis.save_table(trends, output_dir, "mortality_apc")
-trends[["indicator", "name", "start", "end", "apc", "apc_lower", "apc_upper", "p_value", "model"]]"""),
+trends[["indicator", "name", "start", "end", "apc", "apc_lower", "apc_upper", "p_value", "model"]].round(3)"""),
         ("joinpoint-md", "md", """## 连接点回归 · Joinpoint regression
 
 **方法**：按美国国家癌症研究所 Joinpoint 程序的方法拟合分段对数线性模型（泊松方差，加权 BIC 选择连接点数），
@@ -140,7 +141,7 @@ trends[["indicator", "name", "start", "end", "apc", "apc_lower", "apc_upper", "p
 and the AAPC over the whole period."""),
         ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, lang=lang)
 analysis.save_table(segments, output_dir, "mortality_joinpoint")
-segments"""),
+segments.round(3)"""),
         ("series-md", "md", """## 与上级和全国的对照 · Against the parent region and the nation
 
 婴儿死亡率的逐年数值：本地区（含置信区间）、上级地区、全国公布数（国家卫生健康统计年鉴等，
@@ -150,7 +151,7 @@ segments"""),
 different data source: context only).*"""),
         ("series", "code", """series = analysis.indicator_series(data, region_code, "imr")
 analysis.save_table(series, output_dir, "series_imr")
-series.pivot_table(index="year", columns="series", values="value")"""),
+series.pivot_table(index="year", columns="series", values="value").round(3)"""),
     ]
 
 
@@ -178,14 +179,14 @@ trend? Are differences between sibling regions real or chance?"""),
 (rate ratio) and slope change at 2016. Ecological design: concurrent changes are not separated."""),
         ("its", "code", """breaks = analysis.policy_breaks(data, region_code, break_year=2016, lang=lang)
 analysis.save_table(breaks, output_dir, "policy_break_2016")
-breaks"""),
+breaks.round(3)"""),
         ("rr-md", "md", """## 时期率比 · Period rate ratio
 
 最后五年合计对最初五年合计的率比（泊松回归，Wald 区间）。率比 < 1 表示下降。
 *Pooled rate ratio of the last five years against the first five (Poisson GLM).*"""),
         ("rr", "code", """ratios = analysis.period_ratios(data, region_code, years=5, lang=lang)
 analysis.save_table(ratios, output_dir, "period_rate_ratio")
-ratios[["indicator", "name", "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value"]]"""),
+ratios[["indicator", "name", "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value"]].round(3)"""),
         ("proj-md", "md", """## 目标预测 · Projection to the targets
 
 **方法**：由对数线性趋势外推2025年和2030年的期望率（置信区间与预测区间），模型下达到目标的概率，
@@ -195,7 +196,7 @@ ratios[["indicator", "name", "events_first", "events_last", "rate_ratio", "lower
 each target of the chosen set, and the annual decline needed from now on."""),
         ("proj", "code", """projected = analysis.projections(data, region_code, target_set, lang=lang)
 analysis.save_table(projected, output_dir, "projection")
-projected[["indicator", "name", "target_year", "rate", "lower", "upper", "target", "p_mean_meets_target"]]"""),
+projected[["indicator", "name", "target_year", "rate", "lower", "upper", "target", "p_mean_meets_target"]].round(3)"""),
         ("eb-md", "md", """## 小地区平滑 · Small-area smoothing
 
 **方法**：经验贝叶斯（泊松–伽马，Marshall 1991）平滑率：出生数少的地区向总体均值收缩更多
@@ -203,7 +204,7 @@ projected[["indicator", "name", "target_year", "rate", "lower", "upper", "target
 *Empirical Bayes smoothed infant mortality of the sub-regions; empty for a county.*"""),
         ("eb", "code", """smoothed = analysis.smoothed_subregions(data, region_code, year, indicator="imr")
 analysis.save_table(smoothed, output_dir, "imr_smoothed_subregions")
-smoothed"""),
+smoothed.round(3)"""),
         ("funnel-md", "md", """## 漏斗图 · Funnel plot
 
 婴儿死亡率：市、省显示其下级地区，县区显示其所在市的全部县区（含本县区），中心线为上级地区的值，
