@@ -31,7 +31,7 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests
 	@if ls examples/*/*.ipynb >/dev/null 2>&1; then \
-	  $(BIN)/python -m pytest -q -p no:randomly --nbval examples --sanitize-with examples/nbval_sanitize.cfg; \
+	  $(BIN)/python -m pytest -q --nbval examples --nbval-sanitize-with examples/nbval_sanitize.cfg; \
 	fi
 
 clean:
