@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 
 
-def export_html(nb, *, title: str) -> str:
+def export_html(nb, *, title: str, lang: str = "zh") -> str:
     """Return *nb* as a self-contained HTML page without code cells, titled *title*."""
     try:
         from mchanalysis.report.html import export_notebook_html
     except ImportError:
         export_notebook_html = None
     if export_notebook_html is not None:
-        return export_notebook_html(nb, title=title)
+        return export_notebook_html(nb, title=title, lang=lang)
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
@@ -37,3 +37,11 @@ def _exporter():
         if hasattr(exporter, url):
             setattr(exporter, url, "")
     return exporter
+
+
+def preload() -> None:
+    """Import the exporter now (before worker processes are forked, so they inherit it)."""
+    try:
+        import mchanalysis.report.html  # noqa: F401
+    except ImportError:
+        _exporter()

@@ -155,8 +155,14 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
             failure = {"notebook": name, "cell_index": None, "execution_count": None,
                        "ename": type(exc).__name__, "evalue": str(exc), "source": ""}
             break
-        write_bytes(staging / name, notebook_bytes(nb))
-        write_text(staging / html_name(name), export_html(nb, title=_title(nb, job)))
+        try:
+            write_bytes(staging / name, notebook_bytes(nb))
+            write_text(staging / html_name(name),
+                       export_html(nb, title=_title(nb, job), lang=job.parameters.get("lang", "zh")))
+        except Exception as exc:  # an export that fails is the region's failure too
+            failure = {"notebook": name, "cell_index": None, "execution_count": None,
+                       "ename": type(exc).__name__, "evalue": f"writing outputs: {exc}", "source": ""}
+            break
     if parent_pid is not None and os.getppid() != parent_pid:
         raise SystemExit("mch run has gone; not moving an orphaned result into place")
     outputs = mf.output_digests(staging)
@@ -269,7 +275,10 @@ class _Progress:
         if enabled and total:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, file=sys.stderr, unit="region",
+            class _Bar(tqdm):
+                monitor_interval = 0  # no monitor thread: worker processes can then be forked
+
+            self.bar = _Bar(total=total, initial=done, file=sys.stderr, unit="region",
                             dynamic_ncols=True, desc="mch run")
             self._postfix()
 
