@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,11 +180,13 @@ class WarmKernel:
     """One long-lived ipykernel that executes many notebooks, reset between them.
 
     The kernel talks over IPC sockets in a private temporary directory, so concurrently started
-    kernels cannot collide on TCP ports (``ZMQError: Address already in use``); start-up is still
-    retried a few times; the kernel is restarted if it dies; :meth:`shutdown` always stops it (also called by a
-    finaliser when the worker process exits). Each notebook goes through the same papermill
-    parameter injection and :func:`normalise` as :func:`execute_fresh`, and
-    :mod:`mchanalysis.pipeline.kernel_state` resets the kernel before it.
+    kernels cannot collide on TCP ports (``ZMQError: Address already in use``); start-up is
+    still retried a few times; a dead or timed-out kernel is shut down and a new one started for
+    the next notebook; :meth:`shutdown` always stops it (the executors also call it from a
+    finaliser when a worker exits, and an orphaned kernel exits by itself when its parent dies).
+    Each notebook goes through the same papermill parameter injection and :func:`normalise` as
+    :func:`execute_fresh`, and :mod:`mchanalysis.pipeline.kernel_state` resets the kernel
+    before it.
     """
 
     start_attempts = 4
@@ -241,7 +242,8 @@ class WarmKernel:
         try:
             self.loop.run_until_complete(_stop(km, kc))
         finally:
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            if self._ipc_dir:
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     def close(self) -> None:
         self.shutdown()
@@ -318,18 +320,9 @@ async def _stop(km, kc) -> None:
         return
     try:
         if await km.is_alive():
-            await km.shutdown_kernel(now=False)
+            await km.shutdown_kernel(now=False)  # polite request, killed after a grace period
     except Exception:
         try:
             await km.shutdown_kernel(now=True)
-        except Exception:  # pragma: no cover
+        except Exception:  # pragma: no cover - already gone
             pass
-    finally:
-        try:
-            await km._async_cleanup_resources() if hasattr(km, "_async_cleanup_resources") else None
-        except Exception:  # pragma: no cover
-            pass
-
-
-def wall_time() -> float:
-    return time.perf_counter()
