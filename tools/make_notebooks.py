@@ -142,6 +142,16 @@ and the AAPC over the whole period."""),
         ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, lang=lang)
 analysis.save_table(segments, output_dir, "mortality_joinpoint")
 segments.round(3)"""),
+        ("charts-md", "md", """## 趋势图 · Trend charts
+
+孕产妇死亡率和婴儿死亡率：各年观察值及 95% 置信区间（竖线）、连接点回归拟合线（标出连接点）、
+所选目标体系的目标线、全国公布数（灰线）。**解读**：置信区间很宽的年份（小地区、死亡数少）不宜单独解读，
+看拟合趋势。
+
+*Observed values with 95% intervals, the joinpoint fit, the target and the national series. Wide
+intervals (few deaths) should not be read year by year: read the fitted trend.*"""),
+        ("chart-mmr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "mmr", target_set=target_set, lang=lang), output_dir, "trend_mmr")"""),
+        ("chart-imr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "imr", target_set=target_set, lang=lang), output_dir, "trend_imr")"""),
         ("series-md", "md", """## 与上级和全国的对照 · Against the parent region and the nation
 
 婴儿死亡率的逐年数值：本地区（含置信区间）、上级地区、全国公布数（国家卫生健康统计年鉴等，
@@ -205,6 +215,7 @@ projected[["indicator", "name", "target_year", "rate", "lower", "upper", "target
         ("eb", "code", """smoothed = analysis.smoothed_subregions(data, region_code, year, indicator="imr")
 analysis.save_table(smoothed, output_dir, "imr_smoothed_subregions")
 smoothed.round(3)"""),
+        ("eb-chart", "code", """analysis.save_figure(analysis.shrinkage_figure(data, region_code, year, indicator="imr", lang=lang), output_dir, "imr_shrinkage")"""),
         ("funnel-md", "md", """## 漏斗图 · Funnel plot
 
 婴儿死亡率：市、省显示其下级地区，县区显示其所在市的全部县区（含本县区），中心线为上级地区的值，

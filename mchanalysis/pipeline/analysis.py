@@ -430,3 +430,62 @@ def save_figure(fig, output_dir: str | os.PathLike, name: str):
         return None
     path = _save(fig, Path(output_dir) / "figures" / f"{name}.png")
     return Image(data=path.read_bytes(), format="png")
+
+
+def _national(indicator: str) -> pd.DataFrame | None:
+    from mchanalysis.reference import load_national_series
+
+    try:
+        nat = load_national_series(indicators=indicator, status=("confirmed", "derived"))
+    except MchError:
+        return None
+    nat = nat[nat["area"] == "total"][["year", "value"]]
+    return nat if len(nat) else None
+
+
+def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, target_set=None,
+                 lang: str = "zh"):
+    """The trend chart of one indicator (:func:`mchanalysis.plots.trends.plot_trend`): observed
+    values with 95% bars, the joinpoint fit (Poisson variance, weighted BIC) with its joinpoints,
+    the target of *target_set* for the indicator if any, and the national published series."""
+    from mchanalysis.indicators import indicator_meta
+    from mchanalysis.joinpoint import joinpoint
+    from mchanalysis.plots.trends import plot_trend
+    from mchanalysis.targets import load_target_set
+
+    s = _series(data, region_code, indicator)
+    if s.empty:
+        return None
+    fit = None
+    try:
+        fit = joinpoint(s["year"].to_numpy(float), s["value"].to_numpy(float),
+                        count=s["numerator"].to_numpy(float),
+                        denominator=s["denominator"].to_numpy(float), variance="poisson",
+                        select="wbic")
+    except MchError:
+        pass
+    target = None
+    if target_set is not None:
+        t = load_target_set(target_set, registry=data.registry).targets
+        t = t[t["indicator"] == indicator]
+        if len(t):
+            target = {"value": float(t["target"].iloc[-1]), "year": int(t["year"].iloc[-1])}
+    national = _national(indicator)
+    if national is not None:  # the national line over the region's years only
+        national = national[national["year"] >= s["year"].min()]
+    return plot_trend(s, meta=indicator_meta(indicator, data.registry), fitted=fit, target=target,
+                      national=national, lang=lang)
+
+
+def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
+                     lang: str = "zh"):
+    """Crude → empirical-Bayes smoothed rates of the sub-regions
+    (:func:`mchanalysis.plots.shrinkage.plot_shrinkage` of :func:`smoothed_subregions`), or
+    ``None`` for a region without sub-regions."""
+    from mchanalysis.indicators import indicator_meta
+    from mchanalysis.plots.shrinkage import plot_shrinkage
+
+    table = smoothed_subregions(data, region_code, year, indicator=indicator)
+    if table.empty:
+        return None
+    return plot_shrinkage(table, meta=indicator_meta(indicator, data.registry), lang=lang)
