@@ -20,7 +20,8 @@ def data():
     return A.load_analysis_data(DEMO)
 
 
-def test_memo_hands_out_copies_so_a_notebook_cannot_change_the_next_regions_tables(data):
+def test_memo_hands_out_copies_so_a_notebook_cannot_change_the_next_regions_tables():
+    data = A.load_analysis_data(DEMO)
     data.indicators.loc[:, "value"] = -1.0
     data.counts.loc[:, "live_births"] = 0
     again = A.load_analysis_data(DEMO)
