@@ -208,6 +208,8 @@ def test_resume_redoes_a_region_whose_inputs_changed(first_run, tmp_path):
     changed = run_batch(_plan(out, regions=["990105"], targets=str(other), resume=True),
                         executor=LocalExecutor(jobs=1))
     assert [r.status for r in changed.results] == ["done"]
+    index = (out / "index.html").read_text(encoding="utf-8")  # still lists the other county
+    assert "990106" in index and "此前运行 earlier run" in index and 'href="2024/990106/' in index
 
 
 def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path):

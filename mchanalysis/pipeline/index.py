@@ -1,4 +1,5 @@
-"""``index.html``: every region of the run with its status and links to its reports.
+"""``index.html``: every region of the year with its status and links to its reports (the regions
+of this run first, then those left by earlier runs in the same output directory).
 
 Region names and error messages are HTML-escaped; links use region codes only.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 from mchanalysis.atomic import write_text
 
 _STATUS = {"done": ("完成 done", "ok"), "unchanged": ("未变 unchanged", "ok"),
-           "failed": ("失败 failed", "bad")}
+           "earlier": ("此前运行 earlier run", "ok"), "failed": ("失败 failed", "bad")}
 _LEVEL = {"province": "省级", "prefecture": "地市级", "county": "县区级"}
 
 

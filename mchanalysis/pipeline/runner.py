@@ -167,7 +167,8 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
         raise SystemExit("mch run has gone; not moving an orphaned result into place")
     outputs = mf.output_digests(staging)
     if failure is not None:
-        failure = {"region_code": job.code, **failure}
+        failure = {"region_code": job.code, "region_name": job.region["region_name"],
+                   "level": job.region["level"], **failure}
         write_text(staging / "error.json",
                    json.dumps(failure, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
         replace_dir(staging, final)
@@ -262,8 +263,31 @@ def run_batch(plan, *, executor=None, fresh_kernels: bool = False) -> BatchResul
     finally:
         progress.close()
     ordered = [results[j.code] for j in jobs if j.code in results]
-    index = write_index(Path(config.out).resolve(), plan.year, ordered)
+    earlier = earlier_results(year_dir, exclude={r.region_code for r in ordered})
+    index = write_index(Path(config.out).resolve(), plan.year, ordered + earlier)
     return BatchResult(ordered, index, time.perf_counter() - start)
+
+
+def earlier_results(year_dir: Path, *, exclude=()) -> list[RegionResult]:
+    """Regions of *year_dir* left by earlier runs (not in *exclude*), for the index: status
+    ``earlier`` (complete, from its manifest) or ``failed`` (from its ``error.json``)."""
+    out = []
+    for d in sorted(Path(year_dir).iterdir()) if Path(year_dir).is_dir() else []:
+        if not d.is_dir() or d.name.startswith(".") or d.name in exclude:
+            continue
+        doc = mf.read_manifest(d)
+        if doc is not None:
+            reg = doc.get("region", {})
+            out.append(RegionResult(d.name, reg.get("region_name", ""), reg.get("level", ""),
+                                    "earlier", 0.0, None, doc.get("outputs", [])))
+            continue
+        try:
+            err = json.loads((d / "error.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out.append(RegionResult(d.name, err.get("region_name", ""), err.get("level", ""), "failed",
+                                0.0, err, mf.output_digests(d)))
+    return out
 
 
 class _Progress:
