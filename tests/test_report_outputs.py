@@ -58,6 +58,50 @@ def test_subregions_ranked_only_for_regions_with_children(demo_ctx):
     assert report.render_section(cctx, "comparison") == ""
 
 
+
+# -- precomputed tables (one computation per batch) ---------------------------------------------
+
+def test_precomputed_tables_give_the_same_report_and_are_not_recomputed(demo_ctx, monkeypatch):
+    import mchanalysis.report.context as context_module
+    from mchanalysis.pipeline.analysis import load_analysis_data
+
+    data = load_analysis_data(DEMO)
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("a precomputed table was computed again")
+
+    monkeypatch.setattr(context_module, "compute_indicators", recomputed)
+    monkeypatch.setattr(context_module, "review_quality", recomputed)
+    ctx = report.build_context(data.counts, year=2022, region_code="990100",
+                               target_set="seed001_district_2022", lang="zh",
+                               indicator_table=data.indicators, quality_findings=data.quality,
+                               load_findings=data.warnings)
+    assert report.render_report(ctx) == report.render_report(demo_ctx)
+    assert ctx.quality == demo_ctx.quality and ctx.quality     # load + review findings, as from the file
+    assert {k: v["png"] for k, v in ctx.figures.items()} == {k: v["png"] for k, v in demo_ctx.figures.items()}
+
+
+def test_precomputed_table_at_another_level_is_recomputed():
+    from mchanalysis.pipeline.analysis import load_analysis_data
+
+    data = load_analysis_data(DEMO)
+    kw = dict(year=2022, region_code="990100", lang="en", conf_level=0.9, figures=False)
+    given = report.build_context(data.counts, indicator_table=data.indicators,
+                                 quality_findings=data.quality, load_findings=data.warnings, **kw)
+    direct = report.build_context(DEMO, **kw)
+    assert set(given.indicator_table["conf_level"]) == {0.9}
+    assert report.render_report(given, figures=False) == report.render_report(direct, figures=False)
+
+
+def test_a_table_that_is_not_an_indicator_table_is_refused():
+    from mchanalysis.errors import MchError
+    from mchanalysis.pipeline.analysis import load_analysis_data
+
+    data = load_analysis_data(DEMO)
+    with pytest.raises(MchError, match="indicator_table is not an indicator table.*conf_level"):
+        report.build_context(data.counts, year=2022, region_code="990100", figures=False,
+                             indicator_table=data.indicators.drop(columns="conf_level"))
+
 # -- XLSX ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1", "=HYPERLINK(\"http://x\")"])

@@ -8,13 +8,18 @@ sub-regions' ranking, the data-quality findings, the list of problems, and the f
 bytes). The templates and writers (:mod:`.render`, :mod:`.docx`, :mod:`.xlsx`) only read this.
 
 The statistics are the package's (:mod:`mchanalysis.stats`, :mod:`mchanalysis.trends`,
-:mod:`mchanalysis.targets`, :mod:`mchanalysis.quality`, :mod:`mchanalysis.funnel`); a piece that
-is not installed leaves its part of the report marked "not available" rather than guessed.
+:mod:`mchanalysis.joinpoint`, :mod:`mchanalysis.models`, :mod:`mchanalysis.ranking`,
+:mod:`mchanalysis.targets`, :mod:`mchanalysis.quality`, :mod:`mchanalysis.funnel`), imported
+plainly: a module that fails to import is a bug and raises, it never silently drops a section.
+
+In a batch the indicator table, the quality review and the load findings are the same for every
+region: pass them precomputed (``indicator_table=``, ``quality_findings=``, ``load_findings=``,
+e.g. from :func:`mchanalysis.pipeline.analysis.load_analysis_data`) to compute them once per data
+file instead of once per region.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -26,9 +31,16 @@ import yaml
 
 from mchanalysis import stats
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import compute_indicators, load_registry
+from mchanalysis.indicators import INDICATOR_COLUMNS, compute_indicators, load_registry
+from mchanalysis.joinpoint import joinpoint
+from mchanalysis.models import project_rate
+from mchanalysis.quality import review_quality
+from mchanalysis.ranking import rank_with_uncertainty
+from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
 from mchanalysis.schema import MEASURES, MEASURES_EN
+from mchanalysis.trends import loglinear_trend
+from mchanalysis.validation import load_counts
 
 LANGS = ("zh", "en")
 
@@ -39,15 +51,6 @@ def load_layout() -> dict:
     ``report/templates/**/*`` glob): sections, headline indicators, comparison set."""
     text = resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
-
-
-def _optional(module: str, name: str):
-    """A function of a package module, or None when that piece has not been installed."""
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, name, None)
 
 
 @dataclass
@@ -75,8 +78,6 @@ class ReportContext:
         Problems found in the data (``kind`` and the facts the template words).
     figures : dict
         Name -> ``{"png": bytes, "caption": str, "section": str}``.
-    missing : list of str
-        Package pieces that were not available (their parts of the report say so).
     indicator_table : pandas.DataFrame
         The full indicator table of the data (all regions and years).
     """
@@ -94,7 +95,6 @@ class ReportContext:
     quality: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     figures: dict = field(default_factory=dict)
-    missing: list = field(default_factory=list)
     indicator_table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     headline: list = field(default_factory=list)
     live_births: str = ""
@@ -115,9 +115,6 @@ def _load_counts(data):
     """Counts table and load findings (DataFrame or None) from a DataFrame or a file path."""
     if isinstance(data, pd.DataFrame):
         return data, None
-    load_counts = _optional("mchanalysis.validation", "load_counts")
-    if load_counts is None:
-        raise MchError("reading a counts file needs mchanalysis.validation.load_counts (not installed)")
     res = load_counts(data)
     return res.counts, getattr(res, "findings", None)
 
@@ -132,19 +129,13 @@ def _national_table(national) -> pd.DataFrame | None:
         return None
     if isinstance(national, pd.DataFrame):
         nat = national
+    elif national == "auto":
+        try:
+            nat = load_national_series()
+        except MchError:
+            return None
     else:
-        load = _optional("mchanalysis.reference", "load_national_series")
-        if national == "auto":
-            if load is None:
-                return None
-            try:
-                nat = load()
-            except MchError:
-                return None
-        elif load is not None:
-            nat = load(national)
-        else:
-            nat = pd.read_csv(national)
+        nat = load_national_series(national)
     if "indicator_id" in nat.columns:
         nat = nat.rename(columns={"indicator_id": "indicator"})
     if "area" in nat.columns:
@@ -186,13 +177,10 @@ def _benchmark(row, bench_value, direction):
 
 def _trend(series: pd.DataFrame, conf_level: float):
     """APC over the years of ``series`` (:func:`mchanalysis.trends.loglinear_trend`), or None."""
-    fn = _optional("mchanalysis.trends", "loglinear_trend")
-    if fn is None:
-        return None
     d = series.dropna(subset=["numerator", "denominator"])
     if len(d) < 3 or (d["denominator"] <= 0).any():
         return None
-    res = fn(d["year"].astype(int).to_numpy(), d["numerator"].astype("int64").to_numpy(),
+    res = loglinear_trend(d["year"].astype(int).to_numpy(), d["numerator"].astype("int64").to_numpy(),
              d["denominator"].astype("int64").to_numpy(), level=conf_level)
     if pd.isna(res.apc) or pd.isna(res.apc_lower) or pd.isna(res.apc_upper):
         return None
@@ -217,12 +205,11 @@ def _verdict_of(lower, upper):
 def _joinpoints(d: pd.DataFrame, conf_level: float) -> dict:
     """Joinpoints, last segment's APC and the AAPC (:func:`mchanalysis.joinpoint.joinpoint`,
     NCI's method, model chosen by WBIC) of a series with enough years and events; {} else."""
-    fn = _optional("mchanalysis.joinpoint", "joinpoint")
-    if fn is None or len(d) < JOINPOINT_MIN_YEARS:
+    if len(d) < JOINPOINT_MIN_YEARS:
         return {}
     if float(d["numerator"].astype(float).median()) < JOINPOINT_MIN_MEDIAN_EVENTS:
         return {}
-    res = fn(d["year"].astype(float).to_numpy(), d["value"].astype(float).to_numpy(),
+    res = joinpoint(d["year"].astype(float).to_numpy(), d["value"].astype(float).to_numpy(),
              count=d["numerator"].astype(float).to_numpy(),
              denominator=d["denominator"].astype(float).to_numpy(), level=conf_level)
     fitted = res.fitted.rename(columns={"x": "year"})[["year", "fitted"]]
@@ -260,7 +247,7 @@ def _fmt_row(row, meta, lang):
 
 
 def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_code,
-          national, missing) -> dict:
+          national) -> dict:
     ind = ind_meta["id"]
     unit = ind_meta["unit"]
     dec = int(ind_meta.get("decimals", 2) or 2)
@@ -319,9 +306,6 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
             verdicts.append(_compare_pair(ind_meta["kind"], b, a, conf_level, ind_meta["multiplier"]))
         f["streak"] = nv.streak(verdicts)
         f["trend"] = _trend(series, conf_level)
-        if f["trend"] is None and _optional("mchanalysis.trends", "loglinear_trend") is None:
-            if "trends" not in missing:
-                missing.append("trends")
     # parent region
     f["parent"] = None
     if parent_code:
@@ -351,18 +335,17 @@ def _projection(f, table, code, year, conf_level):
     """For a mortality indicator judged against a later year's target: the rate expected in the
     target year from the log-linear trend (:func:`mchanalysis.models.project_rate`), and the
     annual decline needed from now to meet the target; None otherwise."""
-    fn = _optional("mchanalysis.models", "project_rate")
     t = f.get("target")
-    if fn is None or not t or f["group"] != "mortality" or t["target_year"] <= year:
+    if not t or f["group"] != "mortality" or t["target_year"] <= year:
         return None
     s = table[(table["region_code"] == code) & (table["indicator"] == f["id"]) & (table["year"] <= year)]
     s = s.dropna(subset=["numerator", "denominator"]).sort_values("year")
     if len(s) < 5 or int(s["numerator"].sum()) == 0:
         return None
-    res = fn(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-             s["denominator"].astype("int64").to_numpy(), target_years=[t["target_year"]],
-             target=float(t["target"]), multiplier=float(f["multiplier"]), direction=f["direction"],
-             level=conf_level)
+    res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
+                       s["denominator"].astype("int64").to_numpy(), target_years=[t["target_year"]],
+                       target=float(t["target"]), multiplier=float(f["multiplier"]),
+                       direction=f["direction"], level=conf_level)
     r = res.frame.iloc[0]
     if pd.isna(r["rate"]):
         return None
@@ -393,7 +376,7 @@ def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
 # targets, sub-regions, quality, problems
 
 
-def _scorecard(table, region, year, target_set, conf_level, facts, lang, missing):
+def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     if target_set is None:
         return None, pd.DataFrame()
     from mchanalysis.targets import evaluate_targets, load_target_set
@@ -428,17 +411,13 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang, missing
 
 def _ranks(rows: pd.DataFrame, conf_level: float):
     """Ranks with their uncertainty intervals (:func:`mchanalysis.ranking.rank_with_uncertainty`,
-    Goldstein & Spiegelhalter 1996): ``region_code, rank, rank_lower, rank_upper``; None when
-    that module is not installed."""
-    fn = _optional("mchanalysis.ranking", "rank_with_uncertainty")
-    if fn is None:
-        return None
-    r = fn(rows[["region_code", "region_name", "indicator", "year", "numerator", "denominator"]],
+    Goldstein & Spiegelhalter 1996): ``region_code, rank, rank_lower, rank_upper``."""
+    r = rank_with_uncertainty(rows[["region_code", "region_name", "indicator", "year", "numerator", "denominator"]],
            level=conf_level)
     return r[["region_code", "rank", "rank_lower", "rank_upper"]]
 
 
-def _subregions(table, region, year, layout, conf_level, lang, missing):
+def _subregions(table, region, year, layout, conf_level, lang):
     kids = table[(table["parent_code"] == region["code"]) & (table["year"] == year)]
     if kids.empty:
         return {}
@@ -453,21 +432,15 @@ def _subregions(table, region, year, layout, conf_level, lang, missing):
         parent = _row_dict(table, region["code"], year, ind)
         asc = meta["direction"] != "higher_is_better"
         k = k.sort_values(["value", "region_code"], ascending=[asc, True]).reset_index(drop=True)
-        ranks = _ranks(k, conf_level)
-        if ranks is not None:
-            k = k.merge(ranks, on="region_code", how="left", validate="one_to_one")
-            k = k.sort_values(["rank", "region_code"], kind="mergesort").reset_index(drop=True)
+        k = k.merge(_ranks(k, conf_level), on="region_code", how="left", validate="one_to_one")
+        k = k.sort_values(["rank", "region_code"], kind="mergesort").reset_index(drop=True)
         verdicts = [
             _benchmark(r, None if parent is None else parent["value"], meta["direction"])
             for r in k.to_dict("records")
         ]
-        if "rank" in k.columns:
-            rank = k["rank"].astype("Int64").to_numpy()
-            rank_text = [f"{int(a)}–{int(b)}" if a != b else f"{int(a)}"
-                         for a, b in zip(k["rank_lower"], k["rank_upper"])]
-        else:
-            rank = np.arange(1, len(k) + 1)
-            rank_text = [""] * len(k)
+        rank = k["rank"].astype("Int64").to_numpy()
+        rank_text = [f"{int(a)}–{int(b)}" if a != b else f"{int(a)}"
+                     for a, b in zip(k["rank_lower"], k["rank_upper"])]
         out[ind] = pd.DataFrame({
             "rank": rank,
             "rank_interval": rank_text,
@@ -485,7 +458,7 @@ def _subregions(table, region, year, layout, conf_level, lang, missing):
     return out
 
 
-def _quality(counts, table, region, year, lang, missing, load_findings, years_back):
+def _quality(table, region, year, lang, load_findings, quality_findings, years_back):
     """Data-quality findings that matter for this report.
 
     Findings of the load (validation warnings) and of :func:`mchanalysis.quality.review_quality`
@@ -499,11 +472,7 @@ def _quality(counts, table, region, year, lang, missing, load_findings, years_ba
     frames = []
     if load_findings is not None and len(load_findings):
         frames.append(load_findings)
-    fn = _optional("mchanalysis.quality", "review_quality")
-    if fn is None:
-        missing.append("quality")
-    else:
-        frames.append(fn(counts, indicator_table=table))
+    frames.append(quality_findings)
     out = []
     col = "message_zh" if lang == "zh" else "message_en"
     for f in frames:
@@ -554,6 +523,21 @@ def _problems(facts, scorecard, subregions, quality, lang):
 # ----------------------------------------------------------------------------------------------
 
 
+def _given_table(indicator_table, conf_level: float) -> pd.DataFrame | None:
+    """A precomputed indicator table if it is one at ``conf_level``; None when it is absent or
+    at another level (the caller recomputes); MchError when it is not an indicator table."""
+    if indicator_table is None:
+        return None
+    absent = [c for c in INDICATOR_COLUMNS if c not in getattr(indicator_table, "columns", ())]
+    if absent:
+        raise MchError(f"indicator_table is not an indicator table (compute_indicators): missing "
+                       f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
+    levels = pd.to_numeric(indicator_table["conf_level"], errors="coerce").dropna().unique()
+    if len(levels) != 1 or not np.isclose(float(levels[0]), float(conf_level)):
+        return None
+    return indicator_table
+
+
 def build_context(
     data,
     *,
@@ -565,6 +549,9 @@ def build_context(
     conf_level: float = 0.95,
     synthetic: bool | None = None,
     figures: bool = True,
+    indicator_table: pd.DataFrame | None = None,
+    quality_findings: pd.DataFrame | None = None,
+    load_findings: pd.DataFrame | None = None,
 ) -> ReportContext:
     """Gather everything the annual report of one region and year says.
 
@@ -572,7 +559,8 @@ def build_context(
     ----------
     data : str, path or pandas.DataFrame
         The counts file (read with :func:`mchanalysis.validation.load_counts`) or a wide counts
-        table (DESIGN.md "Input").
+        table (DESIGN.md "Input"), e.g. ``AnalysisData.counts`` when the tables below are
+        passed precomputed.
     year : int
         Report year.
     region_code : str
@@ -591,6 +579,24 @@ def build_context(
         Say on every section that the data are synthetic; default: region codes 99xxxx.
     figures : bool
         Draw the charts (PNG bytes in ``ctx.figures``).
+    indicator_table : pandas.DataFrame, optional
+        The indicator table of the whole of ``data`` (all regions and years), as
+        :func:`mchanalysis.indicators.compute_indicators` gives it (columns
+        ``INDICATOR_COLUMNS``), e.g. ``AnalysisData.indicators`` of
+        :func:`mchanalysis.pipeline.analysis.load_analysis_data`. Used when its ``conf_level``
+        equals ``conf_level``; otherwise it is recomputed at ``conf_level`` (and so is the
+        quality review, which reads the table's intervals). Default: computed here.
+    quality_findings : pandas.DataFrame, optional
+        :func:`mchanalysis.quality.review_quality` of the whole table with that indicator
+        table (``AnalysisData.quality``). Default: computed here.
+    load_findings : pandas.DataFrame, optional
+        Findings of reading the file (:func:`mchanalysis.validation.load_counts`,
+        ``AnalysisData.warnings``), listed in the quality section. Default: those of reading
+        ``data`` when it is a path, none for a DataFrame.
+
+    The three tables are the same for every region of a data file: a batch computes them once
+    and passes them to every region's call, which then only selects and words. The report is the
+    same as without them.
 
     Returns
     -------
@@ -599,7 +605,8 @@ def build_context(
     Raises
     ------
     MchError
-        Unknown region code or no data for the year.
+        Unknown region code or no data for the year; an ``indicator_table`` without the
+        indicator table's columns.
     """
     if lang not in LANGS:
         raise MchError(f"language must be one of {', '.join(LANGS)}, got {lang!r}")
@@ -607,8 +614,16 @@ def build_context(
         raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level!r}")
     region_code = str(region_code)
     year = int(year)
-    counts, load_findings = _load_counts(data)
-    table = compute_indicators(counts, conf_level=conf_level)
+    counts, read_findings = _load_counts(data)
+    if load_findings is None:
+        load_findings = read_findings
+    table = _given_table(indicator_table, conf_level)
+    if table is None:
+        table = compute_indicators(counts, conf_level=conf_level)
+        if indicator_table is not None:      # another level: the review read other intervals
+            quality_findings = None
+    if quality_findings is None:
+        quality_findings = review_quality(counts, indicator_table=table)
     table = table.assign(region_code=table["region_code"].astype(str),
                          parent_code=table["parent_code"].fillna("").astype(str))
     rows = counts[(counts["region_code"].astype(str) == region_code)]
@@ -639,12 +654,11 @@ def build_context(
     layout = load_layout()
     registry = load_registry()
     nat = _national_table(national)
-    missing: list[str] = []
     facts = {}
     for meta in registry.to_dict("records"):
         facts[meta["id"]] = _fact(meta, table, region, year, conf_level, lang,
-                                  int(layout.get("years_back", 5)), parent_code, nat, missing)
-    ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang, missing)
+                                  int(layout.get("years_back", 5)), parent_code, nat)
+    ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang)
     for f in facts.values():
         f["projection"] = _projection(f, table, region_code, year, conf_level)
     sections = []
@@ -652,8 +666,8 @@ def build_context(
         groups = s.get("groups", [])
         ids = [i for i, f in facts.items() if f["group"] in groups and f["available"]]
         sections.append({"id": s["id"], "indicators": ids})
-    subregions = _subregions(table, region, year, layout, conf_level, lang, missing)
-    quality = _quality(counts, table, region, year, lang, missing, load_findings,
+    subregions = _subregions(table, region, year, layout, conf_level, lang)
+    quality = _quality(table, region, year, lang, load_findings, quality_findings,
                        int(layout.get("years_back", 5)) - 1)
     problems = _problems(facts, scorecard, subregions, quality, lang)
     lb = counts[(counts["region_code"].astype(str) == region_code) & (counts["year"] == year)]
@@ -662,7 +676,7 @@ def build_context(
     ctx = ReportContext(
         region=region, year=year, lang=lang, conf_level=float(conf_level), synthetic=bool(synthetic),
         facts=facts, sections=sections, target_set=ts_info, scorecard=scorecard,
-        subregions=subregions, quality=quality, problems=problems, missing=missing,
+        subregions=subregions, quality=quality, problems=problems,
         indicator_table=table,
         headline=[facts[i] for i in layout.get("headline", []) if i in facts and facts[i]["available"]],
         live_births=live or "",

@@ -1,9 +1,9 @@
 """The report's charts, drawn once per context and kept as PNG bytes (and the Figure).
 
 Each chart comes from the package's plotting modules (:mod:`mchanalysis.plots.trends`,
-:mod:`mchanalysis.plots.funnel`, :mod:`mchanalysis.plots.scorecard`); a module that is not
-installed leaves its chart out and the context's ``missing`` list says so. Captions are worded
-in the templates (``templates/<lang>/_captions.j2``).
+:mod:`mchanalysis.plots.funnel`, :mod:`mchanalysis.plots.scorecard`) and the funnel limits from
+:func:`mchanalysis.funnel.funnel`, imported plainly (a failing import is a bug and raises).
+Captions are worded in the templates (``templates/<lang>/_captions.j2``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import io
 
 import pandas as pd
 
+from mchanalysis.funnel import funnel
 from mchanalysis.indicators import load_registry
-from mchanalysis.report.context import _optional
+from mchanalysis.plots.funnel import plot_funnel
+from mchanalysis.plots.trends import plot_trend
 
 
 def png_bytes(fig, *, dpi: int = 150) -> bytes:
@@ -44,34 +46,29 @@ def draw_figures(ctx, *, national=None) -> dict:
     cap = _captions(ctx)
     out: dict = {}
     # mortality trends: intervals, the target line, the national series
-    plot_trend = _optional("mchanalysis.plots.trends", "plot_trend")
     mort = [i for s in ctx.sections if s["id"] == "maternal_safety" for i in s["indicators"]]
     reg = load_registry().set_index("id")
-    if plot_trend is None:
-        if mort and "plots.trends" not in ctx.missing:
-            ctx.missing.append("plots.trends")
-    else:
-        for ind in mort:
-            f = ctx.facts[ind]
-            series = _series(ctx, ind)
-            if series["value"].notna().sum() < 2:
-                continue
-            target = None
-            if f.get("target"):
-                target = {"value": f["target"]["target"], "year": f["target"]["target_year"]}
-            nat = None
-            if national is not None:
-                nat = national[(national["indicator"] == ind) & (national["year"] >= series["year"].min())
-                               & (national["year"] <= ctx.year)][["year", "value"]]
-                nat = nat if len(nat) else None
-            meta = {"id": ind, **reg.loc[ind].to_dict()}
-            tr = f.get("trend") or {}
-            fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
-                             conf_level=ctx.conf_level, fitted=tr.get("fitted"),
-                             joinpoints=tr.get("joinpoints") or None,
-                             projection=(f.get("projection") or {}).get("frame"))
-            out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
-                                   "caption": cap.trend(f, ctx).strip()}
+    for ind in mort:
+        f = ctx.facts[ind]
+        series = _series(ctx, ind)
+        if series["value"].notna().sum() < 2:
+            continue
+        target = None
+        if f.get("target"):
+            target = {"value": f["target"]["target"], "year": f["target"]["target_year"]}
+        nat = None
+        if national is not None:
+            nat = national[(national["indicator"] == ind) & (national["year"] >= series["year"].min())
+                           & (national["year"] <= ctx.year)][["year", "value"]]
+            nat = nat if len(nat) else None
+        meta = {"id": ind, **reg.loc[ind].to_dict()}
+        tr = f.get("trend") or {}
+        fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
+                         conf_level=ctx.conf_level, fitted=tr.get("fitted"),
+                         joinpoints=tr.get("joinpoints") or None,
+                         projection=(f.get("projection") or {}).get("frame"))
+        out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
+                               "caption": cap.trend(f, ctx).strip()}
     # scorecard
     if len(ctx.scorecard):
         from mchanalysis.plots.scorecard import plot_scorecard
@@ -81,23 +78,17 @@ def draw_figures(ctx, *, national=None) -> dict:
                             "caption": cap.scorecard(ctx).strip()}
     # funnel plot of the sub-regions (first comparison indicator with data), centred on the
     # region's own value
-    plot_funnel = _optional("mchanalysis.plots.funnel", "plot_funnel")
-    funnel = _optional("mchanalysis.funnel", "funnel")
     if ctx.subregions:
-        if plot_funnel is None or funnel is None:
-            if "plots.funnel" not in ctx.missing:
-                ctx.missing.append("plots.funnel")
-        else:
-            # the first comparison indicator whose areas have enough events to tell apart
-            # (median numerator >= 10); else the first
-            ind = next((i for i, tab in ctx.subregions.items()
-                        if float(pd.to_numeric(tab["numerator"]).median()) >= 10), next(iter(ctx.subregions)))
-            f = ctx.facts[ind]
-            t = ctx.indicator_table
-            kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
-            res = funnel(kids, target=f.get("value"))
-            fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
-                              adjusted=res.adjustment != "none")
-            out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
-                                    "caption": cap.funnel(f, ctx).strip()}
+        # the first comparison indicator whose areas have enough events to tell apart
+        # (median numerator >= 10); else the first
+        ind = next((i for i, tab in ctx.subregions.items()
+                    if float(pd.to_numeric(tab["numerator"]).median()) >= 10), next(iter(ctx.subregions)))
+        f = ctx.facts[ind]
+        t = ctx.indicator_table
+        kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
+        res = funnel(kids, target=f.get("value"))
+        fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
+                          adjusted=res.adjustment != "none")
+        out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
+                                "caption": cap.funnel(f, ctx).strip()}
     return out
