@@ -1,7 +1,8 @@
 """Write notebooks/04_annual_report.ipynb (the annual 答卷), without outputs.
 
 The notebook is thin: one ``parameters`` cell, one call that gathers the numbers
-(:func:`mchanalysis.report.build_context`), one cell per section, and a last cell that writes
+(:func:`mchanalysis.report.build_context`, fed the tables that
+:func:`mchanalysis.pipeline.analysis.load_analysis_data` computes once per data file), one cell per section, and a last cell that writes
 report.docx, tables/scorecard.xlsx and figures/*.png. Markdown cells that explain the notebook to
 someone opening it in JupyterLab are tagged ``remove-cell``: the exported report.html leaves
 them out. Cell ids are fixed so the file is identical each time it is written.
@@ -58,13 +59,19 @@ def build() -> nbformat.NotebookNode:
         new_markdown_cell(
             "Gather every number of the report once: indicators with intervals, changes with "
             "their statistical verdicts, trends, benchmarks, targets, sub-regions, data quality, "
-            "figures.",
+            "figures. The indicator table, the quality review and the load findings of the whole "
+            "file come from `mchanalysis.pipeline.analysis.load_analysis_data`, computed once per "
+            "data file (in a batch, once for all regions) and only selected here.",
             metadata=hide,
         ),
         new_code_cell(
-            "from mchanalysis import report\n\n"
-            "ctx = report.build_context(data_path, year=year, region_code=region_code,\n"
-            "                           target_set=target_set, lang=lang)\n"
+            "from mchanalysis import report\n"
+            "from mchanalysis.pipeline import analysis\n\n"
+            "data = analysis.load_analysis_data(data_path)\n"
+            "ctx = report.build_context(data.counts, year=year, region_code=region_code,\n"
+            "                           target_set=target_set, lang=lang,\n"
+            "                           indicator_table=data.indicators, quality_findings=data.quality,\n"
+            "                           load_findings=data.warnings)\n"
             "report.display_title(ctx)"
         ),
     ]
