@@ -1,7 +1,8 @@
 """The report's charts, drawn once per context and kept as PNG bytes (and the Figure).
 
 Each chart comes from the package's plotting modules (:mod:`mchanalysis.plots.trends`,
-:mod:`mchanalysis.plots.funnel`, :mod:`mchanalysis.plots.scorecard`) and the funnel limits from
+:mod:`mchanalysis.plots.funnel`, :mod:`mchanalysis.plots.small_multiples`,
+:mod:`mchanalysis.plots.scorecard`) and the funnel limits from
 :func:`mchanalysis.funnel.funnel`, imported plainly (a failing import is a bug and raises).
 Captions are worded in the templates (``templates/<lang>/_captions.j2``).
 """
@@ -15,6 +16,7 @@ import pandas as pd
 from mchanalysis.funnel import funnel
 from mchanalysis.indicators import load_registry
 from mchanalysis.plots.funnel import plot_funnel
+from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
 
 
@@ -91,4 +93,14 @@ def draw_figures(ctx, *, national=None) -> dict:
                           adjusted=res.adjustment != "none")
         out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                 "caption": cap.funnel(f, ctx).strip()}
+        # the same indicator's trend in every sub-region (ranked order), the region's own
+        # series drawn in each panel for reference
+        codes = [str(c) for c in ctx.subregions[ind]["region_code"]]
+        span = t[(t["indicator"] == ind) & (t["year"] <= ctx.year)]
+        fig = plot_small_multiples(span[span["region_code"].isin(codes)], indicator=ind, regions=codes,
+                                   meta={"id": ind, **reg.loc[ind].to_dict()}, lang=ctx.lang,
+                                   reference=_series(ctx, ind)[["year", "value"]],
+                                   reference_name=ctx.region["name"])
+        out[f"small_multiples_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
+                                         "caption": cap.small_multiples(f, ctx).strip()}
     return out
