@@ -15,6 +15,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import threading
+import time
 import uuid
 
 from mchanalysis.pipeline.runner import RegionJob, RegionResult, run_region
@@ -133,7 +134,7 @@ class DaskExecutor:
     def map_unordered(self, jobs: list[RegionJob]):
         if not jobs:
             return
-        from distributed import Client, as_completed
+        from distributed import Client
 
         from mchanalysis.errors import MchError
 
@@ -145,11 +146,20 @@ class DaskExecutor:
         try:
             futures = {client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job
                        for job in jobs}
-            for fut in as_completed(list(futures), loop=client.loop):
-                job = futures[fut]
-                try:
-                    yield fut.result()
-                except Exception as exc:
-                    yield _failed(job, exc)
+            # poll the futures themselves: distributed.as_completed/wait look up a *default*
+            # client, which this executor deliberately does not install (seen failing with
+            # "No clients found" on a loaded machine)
+            pending = dict(futures)
+            while pending:
+                done = sorted((f for f in pending if f.done()), key=lambda f: pending[f].code)
+                if not done:
+                    time.sleep(0.05)
+                    continue
+                for fut in done:
+                    job = pending.pop(fut)
+                    try:
+                        yield fut.result()
+                    except Exception as exc:
+                        yield _failed(job, exc)
         finally:
             client.close()
