@@ -106,7 +106,12 @@ def make_jobs(plan, *, fresh_kernels: bool = False) -> list[RegionJob]:
     return jobs
 
 
-def _title(nb, job: RegionJob) -> str:
+def _title(nb, job: RegionJob, name: str) -> str:
+    """The HTML page title: the 答卷's own title for the report, else the notebook's heading."""
+    if html_name(name) == "report.html":
+        from mchanalysis.report import title_for
+
+        return title_for(job.region["region_name"], job.year, lang=job.parameters.get("lang", "zh"))
     heading = ""
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -158,7 +163,7 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
         try:
             write_bytes(staging / name, notebook_bytes(nb))
             write_text(staging / html_name(name),
-                       export_html(nb, title=_title(nb, job), lang=job.parameters.get("lang", "zh")))
+                       export_html(nb, title=_title(nb, job, name), lang=job.parameters.get("lang", "zh")))
         except Exception as exc:  # an export that fails is the region's failure too
             failure = {"notebook": name, "cell_index": None, "execution_count": None,
                        "ename": type(exc).__name__, "evalue": f"writing outputs: {exc}", "source": ""}
