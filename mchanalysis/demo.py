@@ -270,7 +270,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
 
     # --- fixed county characteristics (drawn first, in region order) ---------------------
     traits = {}
-    for code, _name, _parent, _lvl, base, kind in counties:
+    for code, _name, _parent, _lvl, _base, kind in counties:
         rng = _stream(seed, _STAGE_TRAITS, code)
         trend = {"urban": 0.010, "rural": -0.012, "poor": -0.015}[kind]
         # relative risks of maternal (rr_m) and child (rr_c) death, and a logit shift of service
@@ -317,7 +317,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     maternal = dict(zip(codes, md))
 
     rows = {}
-    for code, _n, _p, _l, _b, kind in counties:
+    for code, _n, _p, _l, _b, _kind in counties:
         tr = traits[code]
         n = lb[code]
         m = {}

@@ -110,6 +110,14 @@ def indicator_meta(indicator: str, registry: pd.DataFrame | None = None) -> dict
     return row.iloc[0].to_dict()
 
 
+def _flags(conditions, n: int) -> np.ndarray:
+    """';'-joined words of the conditions that hold, per row ('' where none)."""
+    flags = np.full(n, "", dtype=object)
+    for mask, word in conditions:
+        flags[mask] = np.where(flags[mask] == "", word, flags[mask] + ";" + word)
+    return flags
+
+
 def compute_indicators(
     counts: pd.DataFrame,
     *,
@@ -171,17 +179,16 @@ def compute_indicators(
             ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
         else:
             ci = stats.proportion_ci(num, den, multiplier=ind.multiplier, level=conf_level)
-        flags = np.full(len(base), "", dtype=object)
-
-        def add(mask, word):
-            flags[mask] = np.where(flags[mask] == "", word, flags[mask] + ";" + word)
-
-        if ind.kind == "proportion":
-            add(num > den, "over_100")
-        add(inc, "incomplete")
-        add(np.isnan(num) & ~inc, "numerator_not_reported")
-        add(np.isnan(den) & ~inc, "denominator_not_reported")
-        add(den == 0, "zero_denominator")
+        flags = _flags(
+            [
+                (num > den if ind.kind == "proportion" else np.zeros(len(base), dtype=bool), "over_100"),
+                (inc, "incomplete"),
+                (np.isnan(num) & ~inc, "numerator_not_reported"),
+                (np.isnan(den) & ~inc, "denominator_not_reported"),
+                (den == 0, "zero_denominator"),
+            ],
+            len(base),
+        )
         rows = np.flatnonzero(keep)
         cols["row"].append(rows)
         cols["order"].append(np.full(len(rows), order, dtype=np.int64))

@@ -57,7 +57,7 @@ def check_level(level) -> float:
     try:
         lv = float(level)
     except (TypeError, ValueError):
-        raise MchError(f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}")
+        raise MchError(f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}") from None
     if isinstance(level, bool) or not 0 < lv < 1:
         hint = f" (did you mean {lv / 100:g}?)" if 1 < lv < 100 else ""
         raise MchError(
@@ -659,7 +659,6 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
     x1 = np.minimum(x1, n1)
     x2 = np.minimum(x2, n2)
     level = check_level(level)
-    z = _z(level)
     mult = np.asarray(multiplier, dtype=float)
     usable = (n1 > 0) & (n2 > 0) & ~np.isnan(x1) & ~np.isnan(x2)
     with np.errstate(divide="ignore", invalid="ignore"):

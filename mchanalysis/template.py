@@ -127,7 +127,7 @@ def build_template(*, lang: str = "zh", rows: int = TEMPLATE_ROWS):
     ws.append(headers)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
-    for j, column in enumerate(columns, start=1):
+    for j in range(1, len(columns) + 1):
         cell = ws.cell(row=1, column=j)
         cell.font = bold
         cell.fill = fill

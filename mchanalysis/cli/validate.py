@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from mchanalysis.tables import write_table
-from mchanalysis.errors import MchError
 
 HELP = "check a counts file (CSV, XLSX or Parquet) and list every error and warning"
 

@@ -111,7 +111,7 @@ def mch_rcparams() -> dict:
     """The house style as a dict of matplotlib rcParams (fonts included)."""
     from cycler import cycler
 
-    family = register_font()
+    register_font()  # the shipped font must be known before the family name is used
     return {
         "font.family": ["sans-serif"],
         "font.sans-serif": list(FONT_FALLBACK_CHAIN),
