@@ -40,9 +40,9 @@ _FIXED = _dt.datetime(2000, 1, 1)
 FIGURE_WIDTH = 0.82
 
 
-def _set_run_font(run, east_asia: str, size=None, *, bold=None, color=None):
-    run.font.name = LATIN_FONT
-    rpr = run._element.get_or_add_rPr()
+def _set_rfonts(rpr, east_asia: str):
+    """Name the East-Asian font (w:eastAsia) beside the Latin one on a run's or style's rPr:
+    without it Word shows Chinese in its default font."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
@@ -50,6 +50,11 @@ def _set_run_font(run, east_asia: str, size=None, *, bold=None, color=None):
     fonts.set(qn("w:eastAsia"), east_asia)
     fonts.set(qn("w:ascii"), LATIN_FONT)
     fonts.set(qn("w:hAnsi"), LATIN_FONT)
+
+
+def _set_run_font(run, east_asia: str, size=None, *, bold=None, color=None):
+    run.font.name = LATIN_FONT
+    _set_rfonts(run._element.get_or_add_rPr(), east_asia)
     if size is not None:
         run.font.size = size
     if bold is not None:
@@ -63,14 +68,7 @@ def _style_font(style, east_asia, size, bold=False):
     style.font.size = size
     style.font.bold = bold
     style.font.color.rgb = RGBColor(0, 0, 0)
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), LATIN_FONT)
-    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+    _set_rfonts(style.element.get_or_add_rPr(), east_asia)
 
 
 def _page_number_footer(section):
