@@ -8,7 +8,7 @@ from mchanalysis.errors import MchError
 from mchanalysis.pipeline.params import (
     load_params_file, make_config, plan_run, repo_root, select_regions,
 )
-from mchanalysis.pipeline.analysis import load_analysis_data
+from mchanalysis.analysis import load_analysis_data
 
 ROOT = repo_root()
 DEMO = ROOT / "data" / "demo" / "counts.csv"

@@ -62,8 +62,8 @@ def test_subregions_ranked_only_for_regions_with_children(demo_ctx):
 # -- precomputed tables (one computation per batch) ---------------------------------------------
 
 def test_precomputed_tables_give_the_same_report_and_are_not_recomputed(demo_ctx, monkeypatch):
-    import mchanalysis.report.context as context_module
-    from mchanalysis.pipeline.analysis import load_analysis_data
+    import mchanalysis.analysis.data as context_module  # where the tables are computed
+    from mchanalysis.analysis import load_analysis_data
 
     data = load_analysis_data(DEMO)
 
@@ -82,7 +82,7 @@ def test_precomputed_tables_give_the_same_report_and_are_not_recomputed(demo_ctx
 
 
 def test_precomputed_table_at_another_level_is_recomputed():
-    from mchanalysis.pipeline.analysis import load_analysis_data
+    from mchanalysis.analysis import load_analysis_data
 
     data = load_analysis_data(DEMO)
     kw = dict(year=2022, region_code="990100", lang="en", conf_level=0.9, figures=False)
@@ -95,7 +95,7 @@ def test_precomputed_table_at_another_level_is_recomputed():
 
 def test_a_table_that_is_not_an_indicator_table_is_refused():
     from mchanalysis.errors import MchError
-    from mchanalysis.pipeline.analysis import load_analysis_data
+    from mchanalysis.analysis import load_analysis_data
 
     data = load_analysis_data(DEMO)
     with pytest.raises(MchError, match="indicator_table is not an indicator table.*conf_level"):

@@ -42,7 +42,7 @@ filled by summing their children, and the indicator table and the quality review
 for all regions once per data file (cached by the file's SHA-256)."""
 
 LOAD = """from IPython.display import Markdown
-from mchanalysis.pipeline import analysis
+from mchanalysis import analysis
 
 data = analysis.load_analysis_data(data_path)
 Markdown(analysis.synthetic_notice(region_code, lang))"""
@@ -124,22 +124,25 @@ snapshot.round(3)"""),
 
 **方法**：对数线性泊松回归（死亡数，以活产数的对数为偏移量），APC = 100·(e^β − 1)；若存在过度离散
 （Pearson χ²/df 检验），改用负二项模型（区间不窄于泊松）。`model` 列说明所用模型。
-**解读**：区间不含 0 才说明变化有统计学意义。
+**解读**：区间不含 0 才说明变化有统计学意义。**规则**：至少5年数据、合计至少20例死亡且死亡不集中在
+一个年份才做趋势分析；模型未收敛时不报告估计值。不满足时 `reason` 列说明原因（与答卷同一规则）。
 
 *Method*: log-linear Poisson regression of deaths with a log(live births) offset, negative
-binomial when overdispersed; the change is significant only if the interval excludes 0."""),
-        ("apc", "code", """trends = analysis.mortality_trends(data, region_code, lang=lang)
+binomial when overdispersed; the change is significant only if the interval excludes 0. Rule:
+at least 5 years and 20 deaths in all (`mchanalysis.analysis.rules`); otherwise `reason` says why."""),
+        ("apc", "code", """trends = analysis.mortality_trends(data, region_code, year=year, lang=lang)
 analysis.save_table(trends, output_dir, "mortality_apc")
-trends[["indicator", "name", "start", "end", "apc", "apc_lower", "apc_upper", "p_value", "model"]].round(3)"""),
+trends.round(3)"""),
         ("joinpoint-md", "md", """## 连接点回归 · Joinpoint regression
 
 **方法**：按美国国家癌症研究所 Joinpoint 程序的方法拟合分段对数线性模型（泊松方差，加权 BIC 选择连接点数），
 给出各段 APC 和全期平均年变化百分比（AAPC，`segment` = `aapc`）。**局限**：15 个年度点最多支持两个连接点；
-死亡数少的地区通常选不出连接点。
+至少7年数据且每年死亡数中位数不少于10例才做连接点回归（否则 `reason` 列说明原因）。
+答卷中的转折点和 AAPC 即本表的结果。
 
 *Method*: NCI Joinpoint method (Poisson variance, weighted BIC); `k` joinpoints, APC per segment
 and the AAPC over the whole period."""),
-        ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, lang=lang)
+        ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, year=year, lang=lang)
 analysis.save_table(segments, output_dir, "mortality_joinpoint")
 segments.round(3)"""),
         ("charts-md", "md", """## 趋势图 · Trend charts
@@ -150,8 +153,8 @@ segments.round(3)"""),
 
 *Observed values with 95% intervals, the joinpoint fit, the target and the national series. Wide
 intervals (few deaths) should not be read year by year: read the fitted trend.*"""),
-        ("chart-mmr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "mmr", target_set=target_set, lang=lang), output_dir, "trend_mmr")"""),
-        ("chart-imr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "imr", target_set=target_set, lang=lang), output_dir, "trend_imr")"""),
+        ("chart-mmr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "mmr", year=year, target_set=target_set, lang=lang), output_dir, "trend_mmr")"""),
+        ("chart-imr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "imr", year=year, target_set=target_set, lang=lang), output_dir, "trend_imr")"""),
         ("series-md", "md", """## 与上级和全国的对照 · Against the parent region and the nation
 
 婴儿死亡率的逐年数值：本地区（含置信区间）、上级地区、全国公布数（国家卫生健康统计年鉴等，
@@ -159,7 +162,7 @@ intervals (few deaths) should not be read year by year: read the fitted trend.*"
 
 *Infant mortality by year for the region, its parent and the published national series (a
 different data source: context only).*"""),
-        ("series", "code", """series = analysis.indicator_series(data, region_code, "imr")
+        ("series", "code", """series = analysis.indicator_series(data, region_code, "imr", year=year)
 analysis.save_table(series, output_dir, "series_imr")
 series.pivot_table(index="year", columns="series", values="value").round(3)"""),
     ]
@@ -187,26 +190,31 @@ trend? Are differences between sibling regions real or chance?"""),
 
 *Method*: segmented Poisson regression (quasi-Poisson, dispersion floored at 1): level change
 (rate ratio) and slope change at 2016. Ecological design: concurrent changes are not separated."""),
-        ("its", "code", """breaks = analysis.policy_breaks(data, region_code, break_year=2016, lang=lang)
+        ("its", "code", """breaks = analysis.policy_breaks(data, region_code, break_year=2016, year=year, lang=lang)
 analysis.save_table(breaks, output_dir, "policy_break_2016")
 breaks.round(3)"""),
         ("rr-md", "md", """## 时期率比 · Period rate ratio
 
-最后五年合计对最初五年合计的率比（泊松回归，Wald 区间）。率比 < 1 表示下降。
-*Pooled rate ratio of the last five years against the first five (Poisson GLM).*"""),
-        ("rr", "code", """ratios = analysis.period_ratios(data, region_code, years=5, lang=lang)
+最后五年合计对最初五年合计的率比（泊松回归，Wald 区间）；不足10年时比较前后各一半年份（至少4年），
+两个时期都须有死亡。率比 < 1 表示下降。
+*Pooled rate ratio of the last five years against the first five (halves of a shorter series of
+at least 4 years; Poisson GLM).*"""),
+        ("rr", "code", """ratios = analysis.period_ratios(data, region_code, year=year, lang=lang)
 analysis.save_table(ratios, output_dir, "period_rate_ratio")
-ratios[["indicator", "name", "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value"]].round(3)"""),
+ratios.round(3)"""),
         ("proj-md", "md", """## 目标预测 · Projection to the targets
 
-**方法**：由对数线性趋势外推2025年和2030年的期望率（置信区间与预测区间），模型下达到目标的概率，
-以及从现在起达到目标每年需要的下降幅度。**局限**：假设趋势不变；死亡数少时预测区间很宽。
+**方法**：由对数线性趋势外推到目标体系中每个晚于报告年份的目标年，每个目标年对照该年自己的目标值：期望率
+（置信区间与预测区间）、报告率达到目标的概率（`p_meets`，含当年随机波动），以及从当前拟合率起每年需要的
+下降幅度。**规则**：只有趋势分析可做且预测区间上限不超过下限4倍时才给出预测，否则 `reason` 列说明原因。
+**局限**：假设趋势不变。
 
-*Method*: the fitted log-linear trend extrapolated to 2025 and 2030, the probability of meeting
-each target of the chosen set, and the annual decline needed from now on."""),
-        ("proj", "code", """projected = analysis.projections(data, region_code, target_set, lang=lang)
+*Method*: the fitted log-linear trend extrapolated to each target year of the chosen set after
+the report year, tested against that year's target; no projection from a trend that failed its
+rule or when the interval spans more than a fourfold range."""),
+        ("proj", "code", """projected = analysis.projections(data, region_code, target_set, year=year, lang=lang)
 analysis.save_table(projected, output_dir, "projection")
-projected[["indicator", "name", "target_year", "rate", "lower", "upper", "target", "p_mean_meets_target"]].round(3)"""),
+projected.round(3)"""),
         ("eb-md", "md", """## 小地区平滑 · Small-area smoothing
 
 **方法**：经验贝叶斯（泊松–伽马，Marshall 1991）平滑率：出生数少的地区向总体均值收缩更多

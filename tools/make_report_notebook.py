@@ -2,7 +2,7 @@
 
 The notebook is thin: one ``parameters`` cell, one call that gathers the numbers
 (:func:`mchanalysis.report.build_context`, fed the tables that
-:func:`mchanalysis.pipeline.analysis.load_analysis_data` computes once per data file), one cell per section, and a last cell that writes
+:func:`mchanalysis.analysis.load_analysis_data` computes once per data file), one cell per section, and a last cell that writes
 report.docx, tables/scorecard.xlsx and figures/*.png. Markdown cells that explain the notebook to
 someone opening it in JupyterLab are tagged ``remove-cell``: the exported report.html leaves
 them out. Cell ids are fixed so the file is identical each time it is written.
@@ -53,25 +53,24 @@ def build() -> nbformat.NotebookNode:
             'region_code = "990000"\n'
             'target_set = "national_2030"\n'
             'lang = "zh"\n'
-            'output_dir = "../reports/2024/990000"',
+            'output_dir = "../reports/2024/990000"\n'
+            "missing_sections = []  # notebooks of this region that failed (set by mch run)",
             metadata={"tags": ["parameters"]},
         ),
         new_markdown_cell(
             "Gather every number of the report once: indicators with intervals, changes with "
             "their statistical verdicts, trends, benchmarks, targets, sub-regions, data quality, "
             "figures. The indicator table, the quality review and the load findings of the whole "
-            "file come from `mchanalysis.pipeline.analysis.load_analysis_data`, computed once per "
+            "file come from `mchanalysis.analysis.load_analysis_data`, computed once per "
             "data file (in a batch, once for all regions) and only selected here.",
             metadata=hide,
         ),
         new_code_cell(
-            "from mchanalysis import report\n"
-            "from mchanalysis.pipeline import analysis\n\n"
+            "from mchanalysis import analysis, report\n\n"
             "data = analysis.load_analysis_data(data_path)\n"
-            "ctx = report.build_context(data.counts, year=year, region_code=region_code,\n"
+            "ctx = report.build_context(data, year=year, region_code=region_code,\n"
             "                           target_set=target_set, lang=lang,\n"
-            "                           indicator_table=data.indicators, quality_findings=data.quality,\n"
-            "                           load_findings=data.warnings)\n"
+            "                           missing_sections=missing_sections)\n"
             "report.display_title(ctx)"
         ),
     ]

@@ -27,6 +27,8 @@ from mchanalysis.schema import LEVELS
 LANGS = ("zh", "en")
 #: The parameters every pipeline notebook declares in its ``parameters`` cell, and nothing else.
 NOTEBOOK_PARAMETERS = ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
+#: Parameters a notebook may declare besides those; the runner sets them when declared.
+OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections",)
 #: The notebooks of a run, in execution order.
 DEFAULT_NOTEBOOKS = (
     "01_data_quality.ipynb",
@@ -218,7 +220,7 @@ def check_notebook(path: str | os.PathLike) -> None:
                        f"{len(tagged)}", file=path)
     declared = set(papermill.inspect_notebook(str(path)))
     missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared]
-    extra = sorted(declared - set(NOTEBOOK_PARAMETERS))
+    extra = sorted(declared - set(NOTEBOOK_PARAMETERS) - set(OPTIONAL_NOTEBOOK_PARAMETERS))
     if missing or extra:
         parts = []
         if missing:

@@ -262,17 +262,35 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     ax.set_xlabel(t["year"])
     ax.set_ylabel(indicator_label(meta, lang))
     ax.xaxis.get_major_locator().set_params(integer=True)
-    top = np.nanmax(np.r_[obs["upper"].to_numpy(float), obs["value"].to_numpy(float),
-                          (national["value"].to_numpy(float) if national is not None else []),
-                          (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
-                          (projection["upper"].to_numpy(float) if projection is not None else [])])
+    # the axis follows the estimates (values, fit, national line, target, projected rate), not
+    # the intervals: a wide interval of a small count may reach past the top (up to 1.6 times
+    # the largest estimate), where its whisker is cut and marked with a caret
+    est = np.r_[obs["value"].to_numpy(float),
+                (fitted["fitted"].to_numpy(float) if fitted is not None else []),
+                (national["value"].to_numpy(float) if national is not None else []),
+                (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
+                (projection["rate"].to_numpy(float) if projection is not None else [])]
+    bands = np.r_[obs["upper"].to_numpy(float),
+                  (projection["upper"].to_numpy(float) if projection is not None else [])]
+    top_est = np.nanmax(est) if np.isfinite(est).any() else np.nan
+    top_band = np.nanmax(bands) if np.isfinite(bands).any() else np.nan
+    top = top_band if not (np.isfinite(top_est) and top_est > 0) else np.nanmin([top_band, 1.6 * top_est])
+    if not np.isfinite(top) or top <= 0:
+        top = top_est
     if meta.get("kind") == "proportion":
         # coverage near 100%: a zero baseline would flatten the series; autoscale, never above 100
         ax.margins(y=0.12)
         lo, hi = ax.get_ylim()
         ax.set_ylim(max(lo, 0), min(hi, 100 + (hi - lo) * 0.04) if (meta.get("unit") == "%") else hi)
     elif np.isfinite(top) and top > 0:
-        ax.set_ylim(0, top * 1.12)
+        ymax = top * 1.12
+        ax.set_ylim(0, ymax)
+        cut = shown[shown["upper"] > ymax]
+        if len(cut):
+            (mk,) = ax.plot(cut["year"], np.full(len(cut), ymax), ls="none", marker="^", markersize=5,
+                            color=COLORS["interval"], clip_on=False, zorder=6)
+            mk.set_gid("interval_clipped")
+    ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     if title is None:
         name = meta["name_zh"] if lang == "zh" else meta["name_en"]
         region = ""

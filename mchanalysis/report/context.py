@@ -29,17 +29,17 @@ import pandas as pd
 import yaml
 
 from mchanalysis import stats
+from mchanalysis.analysis import rules
+from mchanalysis.analysis.data import AnalysisData, from_counts, load_analysis_data
+from mchanalysis.analysis.mortality import pooled_rate
+from mchanalysis.analysis.mortality import projection as analysis_projection
+from mchanalysis.analysis.mortality import trend as analysis_trend
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import INDICATOR_COLUMNS, compute_indicators, load_registry
-from mchanalysis.joinpoint import joinpoint
-from mchanalysis.models import project_rate
-from mchanalysis.quality import review_quality
+from mchanalysis.indicators import INDICATOR_COLUMNS, load_registry
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
 from mchanalysis.schema import MEASURES, MEASURES_EN
-from mchanalysis.trends import loglinear_trend
-from mchanalysis.validation import load_counts
 
 LANGS = ("zh", "en")
 
@@ -98,6 +98,7 @@ class ReportContext:
     headline: list = field(default_factory=list)
     live_births: str = ""
     first_year: int | None = None
+    missing_sections: list = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -108,14 +109,6 @@ class ReportContext:
 
 # ----------------------------------------------------------------------------------------------
 # loading
-
-
-def _load_counts(data):
-    """Counts table and load findings (DataFrame or None) from a DataFrame or a file path."""
-    if isinstance(data, pd.DataFrame):
-        return data, None
-    res = load_counts(data)
-    return res.counts, getattr(res, "findings", None)
 
 
 def _national_table(national) -> pd.DataFrame | None:
@@ -174,57 +167,16 @@ def _benchmark(row, bench_value, direction):
     return v if v in ("better", "similar", "worse", "higher", "lower") else None
 
 
-def _trend(series: pd.DataFrame, conf_level: float):
-    """APC over the years of ``series`` (:func:`mchanalysis.trends.loglinear_trend`), or None."""
-    d = series.dropna(subset=["numerator", "denominator"])
-    if len(d) < 3 or (d["denominator"] <= 0).any():
-        return None
-    res = loglinear_trend(d["year"].astype(int).to_numpy(), d["numerator"].astype("int64").to_numpy(),
-             d["denominator"].astype("int64").to_numpy(), level=conf_level)
-    if pd.isna(res.apc) or pd.isna(res.apc_lower) or pd.isna(res.apc_upper):
-        return None
-    verdict = "fall" if res.apc_upper < 0 else ("rise" if res.apc_lower > 0 else "no_significant_change")
-    out = {"apc": float(res.apc), "lower": float(res.apc_lower), "upper": float(res.apc_upper),
-           "start": int(d["year"].min()), "end": int(d["year"].max()), "verdict": verdict,
-           "model": res.model, "joinpoints": [], "last": None, "aapc": None, "fitted": None}
-    out.update(_joinpoints(d, conf_level))
-    return out
-
-
-#: Joinpoint regression only for series with at least this many years and this median count
-#: per year: with a handful of deaths a year the segments are noise.
-JOINPOINT_MIN_YEARS = 7
-JOINPOINT_MIN_MEDIAN_EVENTS = 10
-
-
-def _verdict_of(lower, upper):
-    return "fall" if upper < 0 else ("rise" if lower > 0 else "no_significant_change")
-
-
-def _joinpoints(d: pd.DataFrame, conf_level: float) -> dict:
-    """Joinpoints, last segment's APC and the AAPC (:func:`mchanalysis.joinpoint.joinpoint`,
-    NCI's method, model chosen by WBIC) of a series with enough years and events; {} else."""
-    if len(d) < JOINPOINT_MIN_YEARS:
-        return {}
-    if float(d["numerator"].astype(float).median()) < JOINPOINT_MIN_MEDIAN_EVENTS:
-        return {}
-    res = joinpoint(d["year"].astype(float).to_numpy(), d["value"].astype(float).to_numpy(),
-             count=d["numerator"].astype(float).to_numpy(),
-             denominator=d["denominator"].astype(float).to_numpy(), level=conf_level)
-    fitted = res.fitted.rename(columns={"x": "year"})[["year", "fitted"]]
-    if res.k == 0:
-        return {"fitted": fitted}
-    seg = res.segments.iloc[-1]
-    aapc = res.aapc.iloc[0]
-    return {
-        "joinpoints": [int(round(x)) for x in res.joinpoints],
-        "last": {"start": int(round(seg["start"])), "end": int(round(seg["end"])), "apc": float(seg["apc"]),
-                 "lower": float(seg["apc_lower"]), "upper": float(seg["apc_upper"]),
-                 "verdict": _verdict_of(seg["apc_lower"], seg["apc_upper"])},
-        "aapc": {"apc": float(aapc["apc"]), "lower": float(aapc["apc_lower"]), "upper": float(aapc["apc_upper"]),
-                 "verdict": _verdict_of(aapc["apc_lower"], aapc["apc_upper"])},
-        "fitted": fitted,
-    }
+def _trend(adata: AnalysisData, code: str, ind: str, year: int, conf_level: float):
+    """The trend of the series up to *year* as the analysis layer decides it
+    (:func:`mchanalysis.analysis.trend`: APC and joinpoints, each behind its rule), as the dict
+    the templates read, and the sentences saying what could not be done."""
+    tr = analysis_trend(adata, code, ind, year=year, level=conf_level)
+    if tr.apc is None:
+        return None, tr
+    out = {**tr.apc, "joinpoints": list(tr.joinpoints), "last": tr.last, "aapc": tr.aapc,
+           "fitted": tr.fitted}
+    return out, tr
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,8 +197,9 @@ def _fmt_row(row, meta, lang):
     return nv.format_value(row["value"], unit, dec, lang=lang)
 
 
-def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_code,
+def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_code,
           national) -> dict:
+    table = adata.indicators
     ind = ind_meta["id"]
     unit = ind_meta["unit"]
     dec = int(ind_meta.get("decimals", 2) or 2)
@@ -292,6 +245,8 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
     # series: streak of significant falls / zero deaths, trend
     series = table[(table["region_code"] == code) & (table["indicator"] == ind) & (table["year"] <= year)]
     series = series.sort_values("year")
+    f["notes"] = []
+    f["pooled"] = None
     f["zero_streak"] = nv.zero_streak(series["numerator"].tolist()) if ind_meta["group"] == "mortality" else 0
     f["streak"] = 0
     f["trend"] = None
@@ -304,7 +259,16 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
                 continue
             verdicts.append(_compare_pair(ind_meta["kind"], b, a, conf_level, ind_meta["multiplier"]))
         f["streak"] = nv.streak(verdicts)
-        f["trend"] = _trend(series, conf_level)
+        f["trend"], tr = _trend(adata, code, ind, year, conf_level)
+        # what the rules did not allow, said once (the APC's reason, else the joinpoint's)
+        f["notes"] = tr.reasons(lang)
+        # a rare event: the count, with the rate pooled over the last years (small-area practice)
+        if f["numerator"] is not None and f["numerator"] < rules.FEW_EVENTS:
+            p = pooled_rate(adata, code, ind, year=year, level=conf_level)
+            if p is not None and p["n_years"] > 1 and p["events"] > 0:
+                f["pooled"] = {**p, "text": nv.format_value(p["value"], unit, dec, lang=lang),
+                               "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
+                               "count_text": nv.format_count(p["events"], lang=lang)}
     # parent region
     f["parent"] = None
     if parent_code:
@@ -330,37 +294,27 @@ def _fact(ind_meta, table, region, year, conf_level, lang, years_back, parent_co
     return f
 
 
-def _projection(f, table, code, year, conf_level):
+def _projection(f, adata, code, year, conf_level):
     """For a mortality indicator judged against a later year's target: the rate expected in the
-    target year from the log-linear trend (:func:`mchanalysis.models.project_rate`), and the
-    annual decline needed from now to meet the target; None otherwise."""
+    target year (:func:`mchanalysis.analysis.projection`: only from a trend that passed its rule
+    and converged, and only with an informative interval), and the annual decline needed from
+    the fitted current rate; None otherwise (the reason is added to ``f['notes']``)."""
     t = f.get("target")
     if not t or f["group"] != "mortality" or t["target_year"] <= year:
         return None
-    s = table[(table["region_code"] == code) & (table["indicator"] == f["id"]) & (table["year"] <= year)]
-    s = s.dropna(subset=["numerator", "denominator"]).sort_values("year")
-    if len(s) < 5 or int(s["numerator"].sum()) == 0:
-        return None
-    res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                       s["denominator"].astype("int64").to_numpy(), target_years=[t["target_year"]],
-                       target=float(t["target"]), multiplier=float(f["multiplier"]),
-                       direction=f["direction"], level=conf_level)
-    r = res.frame.iloc[0]
-    if pd.isna(r["rate"]):
+    p, fit = analysis_projection(adata, code, f["id"], target=float(t["target"]),
+                                 target_year=int(t["target_year"]), year=year,
+                                 direction=f["direction"], level=conf_level)
+    if p is None:
+        msg = fit.message(f.get("lang", "zh"))
+        if msg and msg not in f["notes"]:
+            f["notes"].append(msg)
         return None
     unit, dec = f["unit"], f["decimals"]
-    lang_en = f.get("lang") == "en"
-    fmt = lambda v: nv.format_value(v, unit, dec, lang="en" if lang_en else "zh")  # noqa: E731
-    return {
-        "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
-        "target_year": int(t["target_year"]), "rate_text": fmt(r["rate"]),
-        "ci_text": nv.format_interval(r["lower"], r["upper"], unit, dec, lang="en" if lang_en else "zh"),
-        "p_meets": float(r["p_mean_meets_target"]),
-        "needed": None if pd.isna(r["needed_annual_decline"]) else float(r["needed_annual_decline"]),
-        "apc": float(r["model_apc"]) if not pd.isna(r["model_apc"]) else None,
-        "meets": bool(r["upper"] <= t["target"]) if f["direction"] == "lower_is_better" else bool(r["lower"] >= t["target"]),
-        "misses": bool(r["lower"] > t["target"]) if f["direction"] == "lower_is_better" else bool(r["upper"] < t["target"]),
-    }
+    lang = "en" if f.get("lang") == "en" else "zh"
+    return {**p, "rate_text": nv.format_value(p["rate"], unit, dec, lang=lang),
+            "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
+            "apc": p["model_apc"]}
 
 
 def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
@@ -522,19 +476,37 @@ def _problems(facts, scorecard, subregions, quality, lang):
 # ----------------------------------------------------------------------------------------------
 
 
-def _given_table(indicator_table, conf_level: float) -> pd.DataFrame | None:
-    """A precomputed indicator table if it is one at ``conf_level``; None when it is absent or
-    at another level (the caller recomputes); MchError when it is not an indicator table."""
-    if indicator_table is None:
-        return None
-    absent = [c for c in INDICATOR_COLUMNS if c not in getattr(indicator_table, "columns", ())]
-    if absent:
-        raise MchError(f"indicator_table is not an indicator table (compute_indicators): missing "
-                       f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
-    levels = pd.to_numeric(indicator_table["conf_level"], errors="coerce").dropna().unique()
-    if len(levels) != 1 or not np.isclose(float(levels[0]), float(conf_level)):
-        return None
-    return indicator_table
+#: The notebooks whose failure leaves a part of the region's outputs missing, by name.
+_PARTS = {
+    "01_data_quality.ipynb": ("数据质量审核", "the data-quality review"),
+    "02_indicator_trends.ipynb": ("指标与趋势分析", "the indicator and trend analysis"),
+    "03_mortality_models.ipynb": ("死亡率模型分析", "the mortality models"),
+}
+
+
+def _analysis_data(data, conf_level, indicator_table, quality_findings, load_findings) -> AnalysisData:
+    """The analysis layer's object for *data* at *conf_level*: as given (an AnalysisData), read
+    from a path (memoised per file), or built from a counts table with the precomputed tables
+    when they are at that level (:func:`mchanalysis.analysis.from_counts`).
+
+    Raises
+    ------
+    MchError
+        ``indicator_table`` is not an indicator table.
+    """
+    if indicator_table is not None:
+        absent = [c for c in INDICATOR_COLUMNS if c not in getattr(indicator_table, "columns", ())]
+        if absent:
+            raise MchError(f"indicator_table is not an indicator table (compute_indicators): missing "
+                           f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
+    if isinstance(data, AnalysisData):
+        if np.isclose(data.conf_level, float(conf_level)):
+            return data
+        return from_counts(data.counts, conf_level=conf_level, warnings=data.warnings)
+    if isinstance(data, pd.DataFrame):
+        return from_counts(data, conf_level=conf_level, warnings=load_findings,
+                           indicators=indicator_table, quality=quality_findings)
+    return load_analysis_data(data, conf_level=conf_level)
 
 
 def build_context(
@@ -551,6 +523,7 @@ def build_context(
     indicator_table: pd.DataFrame | None = None,
     quality_findings: pd.DataFrame | None = None,
     load_findings: pd.DataFrame | None = None,
+    missing_sections=(),
 ) -> ReportContext:
     """Gather everything the annual report of one region and year says.
 
@@ -593,6 +566,10 @@ def build_context(
         ``AnalysisData.warnings``), listed in the quality section. Default: those of reading
         ``data`` when it is a path, none for a DataFrame.
 
+    missing_sections : sequence of str
+        Notebooks of the region's batch that failed (file names, e.g.
+        ``"03_mortality_models.ipynb"``): the report says which part is missing.
+
     The three tables are the same for every region of a data file: a batch computes them once
     and passes them to every region's call, which then only selects and words. The report is the
     same as without them.
@@ -613,18 +590,10 @@ def build_context(
         raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level!r}")
     region_code = str(region_code)
     year = int(year)
-    counts, read_findings = _load_counts(data)
-    if load_findings is None:
-        load_findings = read_findings
-    table = _given_table(indicator_table, conf_level)
-    if table is None:
-        table = compute_indicators(counts, conf_level=conf_level)
-        if indicator_table is not None:      # another level: the review read other intervals
-            quality_findings = None
-    if quality_findings is None:
-        quality_findings = review_quality(counts, indicator_table=table)
-    table = table.assign(region_code=table["region_code"].astype(str),
-                         parent_code=table["parent_code"].fillna("").astype(str))
+    adata = _analysis_data(data, conf_level, indicator_table, quality_findings, load_findings)
+    counts, table = adata.counts, adata.indicators
+    quality_findings = adata.quality
+    load_findings = adata.warnings if load_findings is None else load_findings
     rows = counts[(counts["region_code"].astype(str) == region_code)]
     if rows.empty:
         import difflib
@@ -655,11 +624,16 @@ def build_context(
     nat = _national_table(national)
     facts = {}
     for meta in registry.to_dict("records"):
-        facts[meta["id"]] = _fact(meta, table, region, year, conf_level, lang,
+        facts[meta["id"]] = _fact(meta, adata, region, year, conf_level, lang,
                                   int(layout.get("years_back", 5)), parent_code, nat)
     ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang)
     for f in facts.values():
-        f["projection"] = _projection(f, table, region_code, year, conf_level)
+        f["projection"] = _projection(f, adata, region_code, year, conf_level)
+    seen: set = set()
+    for f in facts.values():  # a sentence shared by several indicators is said once
+        notes = f.get("notes") or []
+        f["notes"] = [n for n in notes if n not in seen]
+        seen.update(notes)
     sections = []
     for s in layout["sections"]:
         groups = s.get("groups", [])
@@ -680,6 +654,8 @@ def build_context(
         headline=[facts[i] for i in layout.get("headline", []) if i in facts and facts[i]["available"]],
         live_births=live or "",
         first_year=int(table.loc[table["region_code"] == region_code, "year"].min()),
+        missing_sections=[_PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1]
+                          for m in missing_sections],
     )
     if figures:
         from mchanalysis.report.figures import draw_figures

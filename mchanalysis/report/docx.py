@@ -237,7 +237,7 @@ def _walk(doc, el, width_cm):
             h.paragraph_format.space_before = Pt(12 if tag == "h2" else 8)
             h.paragraph_format.space_after = Pt(6)
             _runs(h, child, HEADING_FONT if tag == "h2" else "楷体_GB2312", Pt(16 if tag == "h2" else 15))
-        elif tag == "div" and "synthetic" in cls:
+        elif tag == "div" and ("synthetic" in cls or "missing" in cls):
             _paragraph(doc, child, font=HEADING_FONT, size=Pt(10.5), indent=False, color="B42318", shade="FDECEC")
         elif tag == "p":
             small = any(k in cls for k in ("note", "caption", "subtitle"))

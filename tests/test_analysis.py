@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mchanalysis.errors import MchError
-from mchanalysis.pipeline import analysis as A
+from mchanalysis import analysis as A
 from mchanalysis.pipeline.params import repo_root
 
 DEMO = repo_root() / "data" / "demo" / "counts.csv"

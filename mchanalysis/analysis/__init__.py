@@ -1,0 +1,64 @@
+"""The analysis layer: one cached object per data file, the per-region selections, and every
+rule that decides whether a series is fit for an analysis.
+
+Above the statistics modules (:mod:`mchanalysis.stats`, :mod:`~mchanalysis.trends`,
+:mod:`~mchanalysis.joinpoint`, :mod:`~mchanalysis.models`, ...) and below the reports
+(:mod:`mchanalysis.report`) and the notebooks: notebooks 01-03 and the 答卷 take their numbers
+from here, so one number is computed once, by one rule, everywhere.
+
+- :mod:`.data` — :func:`load_analysis_data` (memoised per file), :func:`from_counts`, selections;
+- :mod:`.rules` — the minimum years and events of each analysis, with their sources;
+- :mod:`.mortality` — trends, joinpoints, policy breaks, period ratios, projections, pooled
+  rates, smoothing and funnels of one region, each behind its rule;
+- :mod:`.tables`, :mod:`.figures` — what the notebooks show and save;
+- :mod:`.capabilities` — what a file can produce, per section.
+"""
+
+from mchanalysis.analysis.capabilities import capabilities, capability_sentence
+from mchanalysis.analysis.data import (
+    MORTALITY,
+    AnalysisData,
+    comparison_regions,
+    from_counts,
+    load_analysis_data,
+    region_codes_below,
+    region_row,
+    region_summary,
+    series,
+    synthetic_notice,
+    years_of,
+)
+from mchanalysis.analysis.figures import funnel_figure, save_figure, shrinkage_figure, trend_figure
+from mchanalysis.analysis.mortality import (
+    Trend,
+    funnel_data,
+    joinpoint_segments,
+    mortality_trends,
+    period_ratios,
+    policy_break,
+    policy_breaks,
+    pooled_rate,
+    projection,
+    projections,
+    smoothed_subregions,
+    trend,
+)
+from mchanalysis.analysis.tables import (
+    indicator_series,
+    indicator_year_table,
+    national_series,
+    quality_findings,
+    quality_summary,
+    save_table,
+    validation_warnings,
+)
+
+__all__ = [
+    "MORTALITY", "AnalysisData", "Trend", "capabilities", "capability_sentence", "comparison_regions",
+    "from_counts", "funnel_data", "funnel_figure", "indicator_series", "indicator_year_table",
+    "joinpoint_segments", "load_analysis_data", "mortality_trends", "national_series", "period_ratios",
+    "policy_break", "policy_breaks", "pooled_rate", "projection", "projections", "quality_findings",
+    "quality_summary", "region_codes_below", "region_row", "region_summary", "save_figure",
+    "save_table", "series", "shrinkage_figure", "smoothed_subregions", "synthetic_notice", "trend",
+    "trend_figure", "validation_warnings", "years_of",
+]

@@ -1,0 +1,86 @@
+"""What a data file can produce, section by section (the end of `mch validate`, the README).
+
+For each analysis of :mod:`mchanalysis.analysis.rules` it counts the regions whose data pass the
+rule (for the mortality analyses: any of the four mortality rates of the region) and gives, for
+an analysis no region can have, the rule's own sentence for the top region.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mchanalysis.analysis import rules
+from mchanalysis.analysis.data import MORTALITY, AnalysisData, series
+from mchanalysis.analysis.mortality import event_name
+
+CAPABILITY_COLUMNS = ["analysis", "name_zh", "name_en", "regions", "of", "reason_zh", "reason_en"]
+
+
+def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame:
+    """One row per analysis: how many regions (``regions`` of ``of``) can have it, and for an
+    analysis none can have, why (the top region's reason). Columns :data:`CAPABILITY_COLUMNS`."""
+    codes = sorted(data.tree["region_code"].astype(str))
+    top = data.tree.sort_values(["depth", "region_code"]).iloc[0]["region_code"] if len(codes) else ""
+    if year is None and len(data.indicators):
+        year = int(data.indicators["year"].max())
+    mortality = [i for i in MORTALITY if i in set(data.indicators["indicator"])]
+    rows = []
+    children = data.tree.groupby("parent_code")["region_code"].size()
+
+    def count(analysis):
+        n, why = 0, None
+        for code in codes:
+            ok_any = False
+            for ind in mortality:
+                s = series(data, code, ind, until=year)
+                fit = rules.check_series(analysis, s["year"], s["numerator"], break_year=2016,
+                                         event_name=event_name(data, ind))
+                ok_any = ok_any or fit.ok
+                if code == top and why is None and not fit.ok:
+                    why = fit
+            n += ok_any
+        return n, why
+
+    have_year = set(data.indicators.loc[data.indicators["year"] == year, "region_code"]) if year else set()
+    two_years = set()
+    if year:
+        prev = set(data.indicators.loc[data.indicators["year"] == year - 1, "region_code"])
+        two_years = have_year & prev
+    for analysis, (zh, en) in rules.ANALYSES.items():
+        why = None
+        if analysis in ("indicators", "targets"):
+            n = len(have_year)
+        elif analysis == "change":
+            n = len(two_years)
+            if not n:
+                why = rules.Fitness(False, "too_few_years", f"{year - 1}年无数据，不作与上年比较。",
+                                    f"No data for {year - 1}: no change on the previous year.")
+        elif analysis == "comparison":
+            n = int((children >= 2).sum()) if len(children) else 0
+            if not n:
+                why = rules.Fitness(False, "no_subregions", "没有至少2个下级地区，不作地区比较。",
+                                    "No region has 2 or more sub-regions: no comparison.")
+        elif not mortality:
+            n = 0
+            why = rules.Fitness(False, "no_mortality", "文件中没有死亡数据。", "The file has no mortality data.")
+        else:
+            n, why = count(analysis)
+        rows.append({"analysis": analysis, "name_zh": zh, "name_en": en, "regions": int(n), "of": len(codes),
+                     "reason_zh": "" if n or why is None else why.zh,
+                     "reason_en": "" if n or why is None else why.en})
+    return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
+
+
+def capability_sentence(table: pd.DataFrame, lang: str = "zh") -> str:
+    """"可生成：年度指标、与上年比较…；不能生成：Joinpoint分段趋势（仅有5年数据…）" in one line."""
+    can = table[table["regions"] > 0]
+    cannot = table[table["regions"] == 0]
+    if lang == "en":
+        a = ", ".join(f"{r.name_en} ({r.regions} of {r.of} regions)" if r.regions < r.of else r.name_en
+                      for r in can.itertuples())
+        b = "; ".join(f"{r.name_en} ({r.reason_en.rstrip('.')})" for r in cannot.itertuples())
+        return f"Can produce: {a or 'nothing'}." + (f" Cannot produce: {b}." if b else "")
+    a = "、".join(f"{r.name_zh}（{r.of}个地区中{r.regions}个）" if r.regions < r.of else r.name_zh
+                 for r in can.itertuples())
+    b = "；".join(f"{r.name_zh}（{r.reason_zh.rstrip('。')}）" for r in cannot.itertuples())
+    return f"可生成：{a or '无'}。" + (f"不能生成：{b}。" if b else "")

@@ -1,0 +1,233 @@
+"""The per-data-file object every analysis reads, and the per-region selections of it.
+
+:func:`load_analysis_data` validates a file, builds the region tree, the indicator table and
+the quality review for *all* regions once, and memoises the result in the process keyed by the
+SHA-256 of the file's bytes. In the batch runner's warm kernels every region after the first gets
+it for free; a notebook opened by hand computes it once. Callers receive copies, so a notebook
+that modifies a table cannot change what the next region sees. :func:`from_counts` builds the
+same object from a counts table already in memory (tests, the report from a DataFrame).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from mchanalysis.errors import MchError
+from mchanalysis.indicators import compute_indicators, load_registry
+from mchanalysis.quality import review_quality
+from mchanalysis.regions import descendants, region_tree
+from mchanalysis.validation import load_counts
+
+#: The mortality indicators analysed for trends and models (registry ids).
+MORTALITY = ("mmr", "imr", "nmr", "u5mr")
+
+_TABLES = ("counts", "warnings", "tree", "indicators", "quality", "registry")
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """Everything the notebooks and the 答卷 share for one data file.
+
+    Attributes
+    ----------
+    source : Path or None
+        The data file (None for a table built in memory). ``sha256``: the memo key (the file's
+        bytes, or the table's content hash).
+    counts : pandas.DataFrame
+        The validated wide counts table, as read.
+    warnings : pandas.DataFrame
+        Validation warnings (:func:`mchanalysis.validation.load_counts`).
+    tree : pandas.DataFrame
+        :func:`mchanalysis.regions.region_tree`.
+    indicators : pandas.DataFrame
+        :func:`mchanalysis.indicators.compute_indicators` at ``conf_level`` (parents filled
+        from children); ``region_code`` and ``parent_code`` as text ('' for no parent).
+    quality : pandas.DataFrame
+        :func:`mchanalysis.quality.review_quality` of the whole table.
+    registry : pandas.DataFrame
+        The indicator registry.
+    conf_level : float
+        Confidence level of the indicator table's intervals.
+    """
+
+    source: Path | None
+    sha256: str
+    counts: pd.DataFrame
+    warnings: pd.DataFrame
+    tree: pd.DataFrame
+    indicators: pd.DataFrame
+    quality: pd.DataFrame
+    registry: pd.DataFrame
+    conf_level: float = 0.95
+
+    def copy(self) -> "AnalysisData":
+        return replace(self, **{k: getattr(self, k).copy() for k in _TABLES})
+
+
+_MEMO: dict[tuple, AnalysisData] = {}
+
+
+def _build(counts, warnings, source, key, conf_level, indicators=None, quality=None) -> AnalysisData:
+    if indicators is None:
+        indicators = compute_indicators(counts, conf_level=conf_level)
+    indicators = indicators.assign(region_code=indicators["region_code"].astype(str),
+                                   parent_code=indicators["parent_code"].fillna("").astype(str))
+    if quality is None:
+        quality = review_quality(counts, indicator_table=indicators)
+    if warnings is None:
+        warnings = pd.DataFrame()
+    return AnalysisData(source=source, sha256=key, counts=counts, warnings=warnings,
+                        tree=region_tree(counts), indicators=indicators, quality=quality,
+                        registry=load_registry(), conf_level=float(conf_level))
+
+
+def _remember(key: tuple, value: AnalysisData) -> AnalysisData:
+    if key not in _MEMO:
+        if len(_MEMO) >= 4:  # a batch reads one file (at one or two levels): keep memory bounded
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = value
+    return _MEMO[key].copy()
+
+
+def load_analysis_data(data_path: str | os.PathLike, *, conf_level: float = 0.95) -> AnalysisData:
+    """Validate *data_path* and compute the tables every analysis shares (memoised by SHA-256).
+
+    Raises
+    ------
+    MchError, ValidationError
+        As :func:`mchanalysis.validation.load_counts`.
+    """
+    path = Path(data_path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise MchError("data file not found", file=path) from None
+    except OSError as exc:
+        raise MchError(f"data file cannot be read: {exc.strerror or exc}", file=path) from None
+    key = hashlib.sha256(raw).hexdigest()
+    memo_key = (key, float(conf_level))
+    if memo_key in _MEMO:
+        return _MEMO[memo_key].copy()
+    loaded = load_counts(path)
+    return _remember(memo_key, _build(loaded.counts, loaded.findings, path, key, conf_level))
+
+
+def from_counts(counts: pd.DataFrame, *, conf_level: float = 0.95, warnings: pd.DataFrame | None = None,
+                indicators: pd.DataFrame | None = None, quality: pd.DataFrame | None = None) -> AnalysisData:
+    """The same object from a validated wide counts table in memory (memoised by content).
+
+    ``indicators`` / ``quality`` may be passed precomputed (they must belong to ``counts``).
+    """
+    h = pd.util.hash_pandas_object(counts, index=False).to_numpy().tobytes()
+    key = hashlib.sha256(h + ",".join(map(str, counts.columns)).encode()).hexdigest()
+    memo_key = (key, float(conf_level), indicators is None, quality is None)
+    if memo_key in _MEMO:
+        return _MEMO[memo_key].copy()
+    if indicators is not None:
+        levels = pd.to_numeric(indicators["conf_level"], errors="coerce").dropna().unique()
+        if len(levels) != 1 or abs(float(levels[0]) - float(conf_level)) > 1e-12:
+            indicators, quality = None, None  # another level: recompute (the review reads the intervals)
+    return _remember(memo_key, _build(counts, warnings, None, key, conf_level, indicators, quality))
+
+
+# ----------------------------------------------------------------------------------------------
+# selections
+
+
+def region_row(data: AnalysisData, region_code: str) -> pd.Series:
+    """The region's row of the tree (name, parent, level).
+
+    Raises
+    ------
+    MchError
+        The region is not in the data (the closest codes are named).
+    """
+    hit = data.tree[data.tree["region_code"] == str(region_code)]
+    if hit.empty:
+        import difflib
+
+        codes = sorted(data.tree["region_code"].astype(str))
+        close = difflib.get_close_matches(str(region_code), codes, n=3)
+        hint = f"; closest: {', '.join(close)}" if close else ""
+        raise MchError(f"region {region_code!r} is not in the data{hint}", file=data.source)
+    return hit.iloc[0]
+
+
+def region_codes_below(data: AnalysisData, region_code: str) -> list[str]:
+    """The region and every region below it."""
+    return [str(region_code)] + descendants(data.tree, str(region_code))
+
+
+def years_of(data: AnalysisData, region_code: str) -> list[int]:
+    """The years the region has a row for."""
+    own = data.counts[data.counts["region_code"].astype(str) == str(region_code)]
+    return sorted(int(y) for y in own["year"].unique())
+
+
+def region_summary(data: AnalysisData, region_code: str, year: int) -> pd.DataFrame:
+    """One row describing the region: name, level, parent, sub-regions, years reported.
+
+    Raises
+    ------
+    MchError
+        The region is not in the data, or has no row for *year* (did not report that year).
+    """
+    row = region_row(data, region_code)
+    years = years_of(data, region_code)
+    if int(year) not in years:
+        raise MchError(f"region {region_code} ({row['region_name']}) has no row for {year} in the "
+                       f"data (years reported: {', '.join(map(str, years)) or 'none'})",
+                       file=data.source)
+    names = dict(zip(data.tree["region_code"], data.tree["region_name"]))
+    children = data.tree[data.tree["parent_code"] == str(region_code)]
+    return pd.DataFrame([{
+        "region_code": str(region_code),
+        "region_name": row["region_name"],
+        "level": row["level"],
+        "parent_code": row["parent_code"],
+        "parent_name": names.get(row["parent_code"], ""),
+        "subregions": len(children),
+        "first_year": years[0],
+        "last_year": years[-1],
+        "years_reported": len(years),
+    }])
+
+
+def series(data: AnalysisData, region_code: str, indicator: str, *, until: int | None = None) -> pd.DataFrame:
+    """The region's rows of one indicator with a numerator and a positive denominator, by year,
+    up to the year *until* (inclusive; all years when None). A year that was not reported, or
+    whose denominator is 0, is absent: the analyses see the gap."""
+    t = data.indicators
+    s = t[(t["region_code"] == str(region_code)) & (t["indicator"] == indicator)]
+    if until is not None:
+        s = s[s["year"] <= int(until)]
+    s = s[s["numerator"].notna() & s["denominator"].notna() & (s["denominator"] > 0)]
+    return s.sort_values("year", kind="mergesort").reset_index(drop=True)
+
+
+def comparison_regions(data: AnalysisData, region_code: str) -> tuple[str, list[str]]:
+    """The regions a funnel plot compares: the region's sub-regions if it has any (a city, a
+    province), else its siblings (a county among the counties of its city). Returns
+    ``(parent_code, codes)``; ``codes`` is empty for a top region without sub-regions."""
+    children = data.tree[data.tree["parent_code"] == str(region_code)]
+    if len(children):
+        return str(region_code), sorted(children["region_code"])
+    parent = region_row(data, region_code)["parent_code"]
+    if not parent:
+        return "", []
+    return parent, sorted(data.tree.loc[data.tree["parent_code"] == parent, "region_code"])
+
+
+def synthetic_notice(region_code: str, lang: str = "zh") -> str:
+    """A Markdown warning for the fictional demo province (codes 99xxxx), else ''."""
+    if not str(region_code).startswith("99"):
+        return ""
+    if lang == "en":
+        return ("> **Synthetic data.** Region 99xxxx is the fictional demo province: every number "
+                "below is simulated and describes no real place.")
+    return "> **模拟数据。** 99xxxx 为虚构的示例省，以下所有数字均为模拟生成，不代表任何真实地区。"

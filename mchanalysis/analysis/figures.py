@@ -1,0 +1,78 @@
+"""The notebooks' charts of one region, drawn from the same results the 答卷 uses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mchanalysis.analysis.data import AnalysisData, series
+from mchanalysis.analysis.mortality import funnel_data, smoothed_subregions, trend
+from mchanalysis.analysis.tables import national_series
+
+
+def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: int | None = None,
+                 target_set=None, lang: str = "zh"):
+    """The trend chart of one indicator up to *year* (:func:`mchanalysis.plots.trends.plot_trend`):
+    observed values with their intervals, the joinpoint fit of :func:`trend` (only where its rule
+    allows one), the target of *target_set* for the indicator if any, and the national series."""
+    from mchanalysis.indicators import indicator_meta
+    from mchanalysis.plots.trends import plot_trend
+    from mchanalysis.targets import load_target_set
+
+    s = series(data, region_code, indicator, until=year)
+    if s.empty:
+        return None
+    tr = trend(data, region_code, indicator, year=year)
+    target = None
+    if target_set is not None:
+        t = load_target_set(target_set, registry=data.registry).targets
+        t = t[t["indicator"] == indicator]
+        if len(t):
+            target = {"value": float(t["target"].iloc[-1]), "year": int(t["year"].iloc[-1])}
+    national = national_series(indicator)
+    if national is not None:  # the national line over the region's years only
+        national = national[(national["year"] >= s["year"].min()) & (national["year"] <= s["year"].max())]
+    return plot_trend(s, meta=indicator_meta(indicator, data.registry), fitted=tr.fitted,
+                      joinpoints=tr.joinpoints or None, target=target, national=national, lang=lang)
+
+
+def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
+                     lang: str = "zh"):
+    """Crude → empirical-Bayes smoothed rates of the sub-regions, or ``None`` for a region
+    without (at least two) sub-regions with births."""
+    from mchanalysis.indicators import indicator_meta
+    from mchanalysis.plots.shrinkage import plot_shrinkage
+
+    table = smoothed_subregions(data, region_code, year, indicator=indicator)
+    table = table[table["reason"] == ""] if "reason" in table else table
+    if len(table) < 2:
+        return None
+    return plot_shrinkage(table, meta=indicator_meta(indicator, data.registry), lang=lang)
+
+
+def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
+                  lang: str = "zh"):
+    """The funnel chart (:func:`mchanalysis.plots.funnel.plot_funnel`) of :func:`funnel_data`,
+    or ``None``."""
+    from mchanalysis.plots.funnel import plot_funnel
+
+    result = funnel_data(data, region_code, year, indicator=indicator)
+    if result is None:
+        return None
+    return plot_funnel(result.points, result.limits, indicator_meta=result.meta, lang=lang,
+                       adjusted=getattr(result, "adjustment", "none") != "none")
+
+
+def save_figure(fig, output_dir: str | os.PathLike, name: str):
+    """Write *fig* to ``<output_dir>/figures/<name>.png`` (byte-reproducible, atomic,
+    :func:`mchanalysis.plots.save_figure`) and return it as an ``IPython.display.Image`` of
+    those very bytes, so the notebook (and its HTML) shows exactly the saved file; ``None`` for
+    ``None``."""
+    from IPython.display import Image
+
+    from mchanalysis.plots import save_figure as _save
+
+    if fig is None:
+        return None
+    path = _save(fig, Path(output_dir) / "figures" / f"{name}.png")
+    return Image(data=path.read_bytes(), format="png")

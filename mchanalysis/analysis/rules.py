@@ -1,0 +1,227 @@
+"""What each analysis needs before it may say anything: years, events, a fit that converged.
+
+One rule per analysis, decided here and nowhere else. The notebooks, the 答卷 and `mch validate`
+ask :func:`check_series` (or :func:`capabilities` for a whole file) and print the sentence it
+returns when an analysis cannot be done; a statistics function is never called on a series that
+fails its rule, and a fit that stalls (separation, non-convergence) is treated the same way.
+
+Hand-written because these are reporting rules, not statistics. Their sources:
+
+* **20 events** (:data:`MIN_TOTAL_EVENTS`): rates based on fewer than 20 events are flagged as
+  unreliable by the U.S. National Center for Health Statistics (NCHS, *Health, United States*,
+  "Data presentation standards": relative standard error ≥ 23% when fewer than 20 events) and
+  the same threshold is used by PHE Fingertips for suppressing trend statements. A trend, an
+  interrupted time series or a projection is therefore fitted only on a series with at least 20
+  events in all, and with events in at least two different years (one year's events alone admit
+  no finite slope: the maximum-likelihood estimate runs to infinity).
+* **Years**: a log-linear APC needs at least :data:`MIN_YEARS_APC` = 5 points (three
+  is the mathematical minimum for an interval; five is the NCI Joinpoint documentation's
+  practical minimum for a single-segment trend); joinpoint regression needs at least 7
+  (:func:`mchanalysis.joinpoint.nci_max_joinpoints`: fewer than 7 points allow no joinpoint) and a
+  median of 10 events a year (below that the segments are noise); an interrupted time series
+  needs 3 years on each side of the break (Wagner et al. 2002, *J Clin Pharm Ther* 27:299, who
+  recommend more; 3 is the least that estimates a slope with a residual on each side).
+* **Period ratio**: the last five years against the first five when there are 10 years; a
+  shorter series of at least 4 years is split into two halves (⌊n/2⌋ years each); deaths are
+  needed in both periods for a ratio with an interval.
+* **Projection**: only from an APC that passed its rule and converged, and only when the
+  interval of the projected rate is informative: its upper limit at most
+  :data:`MAX_PROJECTION_RATIO` = 4 times its lower limit (a project convention: a wider
+  interval says "anything between a quarter and four times" and is not printed).
+* **Small numbers**: fewer than :data:`FEW_EVENTS` = 10 events in the report year are told as a
+  count, with a rate pooled over the last :data:`POOL_YEARS` = 5 years (at least 3 consecutive
+  reported years), as MCH practice does for small areas (WHO, *Trends in maternal mortality*,
+  2023: sub-national MMR from pooled years; PHE: 3- or 5-year pooled rates for small areas).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Fewer events than this over the whole series: no trend, ITS or projection (NCHS).
+MIN_TOTAL_EVENTS = 20
+#: Fewest distinct years with at least one event for any fitted trend.
+MIN_YEARS_WITH_EVENTS = 2
+#: Fewest years for a log-linear APC.
+MIN_YEARS_APC = 5
+#: Fewest years, and median events per year, for joinpoint regression.
+MIN_YEARS_JOINPOINT = 7
+MIN_MEDIAN_EVENTS_JOINPOINT = 10
+#: Fewest years on each side of the break for an interrupted time series.
+MIN_YEARS_EACH_SIDE_ITS = 3
+#: Period ratio: full periods of this many years when the series is twice as long, else halves.
+PERIOD_YEARS = 5
+MIN_YEARS_PERIOD = 4
+#: A projection interval wider than this ratio (upper / lower) is not informative.
+MAX_PROJECTION_RATIO = 4.0
+#: Fewer events in the report year: told as a count, with a pooled rate beside it.
+FEW_EVENTS = 10
+#: Years pooled for a small area's rate, and the fewest consecutive reported years to pool.
+POOL_YEARS = 5
+MIN_POOL_YEARS = 3
+
+#: The analyses ruled here, with their names in both languages.
+ANALYSES = {
+    "indicators": ("年度指标", "yearly indicators"),
+    "change": ("与上年比较", "change on the previous year"),
+    "apc": ("趋势分析", "trend analysis (annual percent change)"),
+    "joinpoint": ("Joinpoint分段趋势分析", "joinpoint regression"),
+    "its": ("政策断点分析", "interrupted time series"),
+    "period_ratio": ("时期率比", "period rate ratio"),
+    "projection": ("目标年预测", "projection to the target year"),
+    "targets": ("目标评价", "target scorecard"),
+    "comparison": ("地区比较", "comparison of sub-regions"),
+}
+
+
+@dataclass(frozen=True)
+class Fitness:
+    """Whether one analysis may be run on one series, and if not, why (both languages).
+
+    ``code`` is '' when it may, else one of ``too_few_years``, ``too_few_events``,
+    ``events_in_one_year``, ``too_few_events_per_year``, ``too_few_years_each_side``,
+    ``no_events_in_a_period``, ``fit_failed``, ``uninformative``, ``no_denominator``.
+    """
+
+    ok: bool
+    code: str = ""
+    zh: str = ""
+    en: str = ""
+
+    def message(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+OK = Fitness(True)
+
+
+def _no(code: str, zh: str, en: str) -> Fitness:
+    return Fitness(False, code, zh, en)
+
+
+def _years_text(n: int) -> tuple[str, str]:
+    return f"仅有{n}年数据", f"only {n} year{'s' if n != 1 else ''} of data"
+
+
+def check_series(analysis: str, years, events, *, break_year: int | None = None,
+                 event_name: tuple[str, str] = ("死亡", "deaths")) -> Fitness:
+    """Whether *analysis* may run on a yearly series of *events* (before any model is fitted).
+
+    Parameters
+    ----------
+    analysis : {'apc', 'joinpoint', 'its', 'period_ratio', 'projection'}
+    years, events : array-like
+        The reported years (with a denominator) and their event counts.
+    break_year : int, optional
+        For 'its'.
+    event_name : (str, str)
+        The events' name in Chinese and English, for the sentence ("孕产妇死亡", "maternal deaths").
+
+    Returns
+    -------
+    Fitness
+        ``ok`` or the first rule the series fails, with a one-sentence reason in both languages,
+        e.g. "仅有5年数据，不作Joinpoint分段趋势分析（需至少7年）".
+    """
+    y = np.asarray(years, dtype=float)
+    e = np.asarray(events, dtype=float)
+    n = len(y)
+    name_zh, name_en = ANALYSES[analysis]
+    ev_zh, ev_en = event_name
+    total = int(np.nansum(e)) if n else 0
+    yz, ye = _years_text(n)
+    need_years = {"apc": MIN_YEARS_APC, "projection": MIN_YEARS_APC,
+                  "joinpoint": MIN_YEARS_JOINPOINT, "period_ratio": MIN_YEARS_PERIOD,
+                  "its": 2 * MIN_YEARS_EACH_SIDE_ITS}.get(analysis, 1)
+    if n < need_years:
+        return _no("too_few_years", f"{yz}，不作{name_zh}（需至少{need_years}年）。",
+                   f"{ye[0].upper()}{ye[1:]}: no {name_en} (needs at least {need_years} years).")
+    if analysis in ("apc", "projection", "joinpoint", "its") and total < MIN_TOTAL_EVENTS:
+        return _no("too_few_events",
+                   f"{int(y.min())}—{int(y.max())}年合计{ev_zh}{total}例，例数过少，不作{name_zh}"
+                   f"（需至少{MIN_TOTAL_EVENTS}例）。",
+                   f"{total} {ev_en} in {int(y.min())}–{int(y.max())}: too few for {name_en} "
+                   f"(needs at least {MIN_TOTAL_EVENTS}).")
+    if analysis in ("apc", "projection", "joinpoint", "its"):
+        with_events = int((e > 0).sum())
+        if with_events < MIN_YEARS_WITH_EVENTS:
+            return _no("events_in_one_year",
+                       f"{ev_zh}仅出现在一个年份，趋势无法估计，不作{name_zh}。",
+                       f"All {ev_en} fall in one year: no trend can be estimated, so no {name_en}.")
+    if analysis == "joinpoint" and float(np.median(e)) < MIN_MEDIAN_EVENTS_JOINPOINT:
+        return _no("too_few_events_per_year",
+                   f"每年{ev_zh}例数中位数为{float(np.median(e)):g}例，不作{name_zh}"
+                   f"（需每年至少{MIN_MEDIAN_EVENTS_JOINPOINT}例）。",
+                   f"A median of {float(np.median(e)):g} {ev_en} a year: no {name_en} "
+                   f"(needs at least {MIN_MEDIAN_EVENTS_JOINPOINT} a year).")
+    if analysis == "its":
+        if break_year is None:
+            raise ValueError("check_series('its') needs break_year")
+        before, after = int((y < break_year).sum()), int((y >= break_year).sum())
+        if min(before, after) < MIN_YEARS_EACH_SIDE_ITS:
+            return _no("too_few_years_each_side",
+                       f"{break_year}年前有{before}年、之后有{after}年数据，不作{name_zh}"
+                       f"（断点两侧各需至少{MIN_YEARS_EACH_SIDE_ITS}年）。",
+                       f"{before} year(s) before {break_year} and {after} from it on: no {name_en} "
+                       f"(needs at least {MIN_YEARS_EACH_SIDE_ITS} on each side).")
+    if analysis == "period_ratio":
+        k = period_length(n)
+        order = np.argsort(y)
+        first, last = e[order][:k].sum(), e[order][-k:].sum()
+        if first == 0 or last == 0:
+            return _no("no_events_in_a_period",
+                       f"最初{k}年或最近{k}年无{ev_zh}，不计算{name_zh}。",
+                       f"No {ev_en} in the first or the last {k} years: no {name_en}.")
+    return OK
+
+
+def period_length(n_years: int) -> int:
+    """Years in each period of the period ratio: 5 when there are 10 or more, else ⌊n/2⌋."""
+    return PERIOD_YEARS if n_years >= 2 * PERIOD_YEARS else n_years // 2
+
+
+def fit_failed(analysis: str, reason: str = "") -> Fitness:
+    """The sentence for a fit that stalled (no finite estimate, or no convergence)."""
+    name_zh, name_en = ANALYSES[analysis]
+    return _no("fit_failed", f"模型未能收敛（估计值不存在或不稳定），不报告{name_zh}。",
+               f"The model did not converge (no finite or stable estimate): no {name_en} is "
+               f"reported{': ' + reason if reason else ''}.")
+
+
+def projection_informative(lower: float, upper: float) -> Fitness:
+    """Whether a projected rate's interval is narrow enough to print (:data:`MAX_PROJECTION_RATIO`)."""
+    if not (np.isfinite(lower) and np.isfinite(upper)) or lower <= 0 or upper / lower > MAX_PROJECTION_RATIO:
+        return _no("uninformative",
+                   f"预测区间过宽（上限超过下限的{MAX_PROJECTION_RATIO:g}倍），不作目标年预测。",
+                   f"The projection's interval is too wide (upper limit more than "
+                   f"{MAX_PROJECTION_RATIO:g} times the lower): no projection is given.")
+    return OK
+
+
+def minimums_table() -> list[dict]:
+    """The minimum data of each analysis, for the README and `mch validate` (both languages)."""
+    return [
+        {"analysis": "indicators", "years": 1, "events": "", "zh": "任意1年", "en": "any one year"},
+        {"analysis": "change", "years": 2, "events": "",
+         "zh": "相邻两年", "en": "two consecutive years"},
+        {"analysis": "apc", "years": MIN_YEARS_APC, "events": MIN_TOTAL_EVENTS,
+         "zh": f"至少{MIN_YEARS_APC}年、合计至少{MIN_TOTAL_EVENTS}例",
+         "en": f"{MIN_YEARS_APC} years and {MIN_TOTAL_EVENTS} events in all"},
+        {"analysis": "joinpoint", "years": MIN_YEARS_JOINPOINT, "events": MIN_MEDIAN_EVENTS_JOINPOINT,
+         "zh": f"至少{MIN_YEARS_JOINPOINT}年、每年中位数至少{MIN_MEDIAN_EVENTS_JOINPOINT}例",
+         "en": f"{MIN_YEARS_JOINPOINT} years and a median of {MIN_MEDIAN_EVENTS_JOINPOINT} events a year"},
+        {"analysis": "its", "years": 2 * MIN_YEARS_EACH_SIDE_ITS, "events": MIN_TOTAL_EVENTS,
+         "zh": f"断点两侧各至少{MIN_YEARS_EACH_SIDE_ITS}年、合计至少{MIN_TOTAL_EVENTS}例",
+         "en": f"{MIN_YEARS_EACH_SIDE_ITS} years each side of the break, {MIN_TOTAL_EVENTS} events"},
+        {"analysis": "period_ratio", "years": MIN_YEARS_PERIOD, "events": 1,
+         "zh": f"至少{MIN_YEARS_PERIOD}年、两个时期均有死亡",
+         "en": f"{MIN_YEARS_PERIOD} years, events in both periods"},
+        {"analysis": "projection", "years": MIN_YEARS_APC, "events": MIN_TOTAL_EVENTS,
+         "zh": f"同APC，且预测区间上限不超过下限的{MAX_PROJECTION_RATIO:g}倍",
+         "en": f"as APC, and an interval within a {MAX_PROJECTION_RATIO:g}-fold range"},
+        {"analysis": "targets", "years": 1, "events": "", "zh": "报告年有该指标", "en": "the indicator in the report year"},
+        {"analysis": "comparison", "years": 1, "events": "",
+         "zh": "至少2个下级地区", "en": "at least 2 sub-regions"},
+    ]
