@@ -153,7 +153,7 @@ def text_of_html(path: Path) -> str:
     t = path.read_text(encoding="utf-8")
     t = re.sub(r"<style.*?</style>", "", t, flags=re.S)
     t = re.sub(r"<img[^>]*>", "", t)
-    return re.sub(r"<[^>]+>", "", t)
+    return re.sub(r"<[^>]+>", " ", t)  # table cells stay apart
 
 
 #: Sentences that may only follow from a fitted trend or projection.

@@ -7,8 +7,9 @@ Stored without outputs; ``mch run`` executes them per region (papermill paramete
 
 Rules (STYLE.md "Notebooks"): one ``parameters`` cell; Markdown says what each output shows and
 how to read it (question → data → method → result → caveats); each code cell is one or two calls
-into the package -- no ``def``, no loops, no statistics here. Tables are shown rounded to three
-decimals; the CSV files under ``tables/`` keep full precision.
+into the package -- no ``def``, no loops, no statistics here. Tables are shown (``analysis.show``)
+with the language's column names, rounded to three decimals and complete; the CSV files under
+``tables/`` keep full precision.
 """
 
 from __future__ import annotations
@@ -22,15 +23,21 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 ROOT = Path(__file__).resolve().parents[1]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
-PARAMETERS = '''# Parameters: `mch run` injects each region's values in a cell after this one.
+PARAMETERS = '''# Parameters: edit these, then Run All. `mch run` injects each region's values after this cell.
 data_path = "../data/demo/counts.csv"  # counts table (CSV, XLSX or Parquet)
-year = 2024  # report year
+year = 2024  # report year: every table and chart uses the years up to it
 region_code = "990000"  # 6-digit code, always a string (leading zeros matter)
 target_set = "national_2030"  # target set name or YAML file
 lang = "zh"  # "zh" or "en"
-output_dir = "../reports/interactive/990000"  # tables/ and figures/ are written here'''
+output_dir = ""  # empty: reports/interactive/<year>/<region_code>/, never a batch folder'''
+
+PARAMETERS_MORTALITY = PARAMETERS + '''
+indicators = ["mmr", "imr", "nmr", "u5mr"]  # registry ids of the rates analysed below'''
 
 LOAD_MD = """## 读取与校验 · Load and validate
+
+**参数**：第一个代码单元格中的参数都会先检查一遍（文件能否读取、地区和年份是否在文件中、语言、目标体系、指标代码），
+有误时给出一行说明。
 
 **数据**：计数表（地区 × 年份 × 计数）经 `mchanalysis.validation.load_counts` 校验（错误即停止，
 警告保留）；上级地区的空缺计数由下级相加得到（从不平均率）；指标表（含 95% 置信区间）由
@@ -44,10 +51,13 @@ for all regions once per data file (cached by the file's SHA-256)."""
 LOAD = """from IPython.display import Markdown
 from mchanalysis import analysis
 
-data = analysis.load_analysis_data(data_path)
+data, output_dir = analysis.start(data_path, year=year, region_code=region_code, lang=lang,
+                                  target_set=target_set, output_dir=output_dir)
 Markdown(analysis.synthetic_notice(region_code, lang))"""
 
-SUMMARY = "analysis.region_summary(data, region_code, year)"
+LOAD_MORTALITY = LOAD.replace("output_dir=output_dir)", "output_dir=output_dir,\n                                  indicators=indicators)")
+
+SUMMARY = "analysis.show(analysis.region_summary(data, region_code, year), lang)"
 
 
 def nb01():
@@ -58,7 +68,12 @@ def nb01():
 
 *Question*: are this region's routine data complete, internally consistent and consistent over
 time? Read this before reading any indicator. Method: WHO *Data Quality Review* toolkit (2017),
-module 2, as implemented in `mchanalysis.quality`."""),
+module 2, as implemented in `mchanalysis.quality`.
+
+**第一次使用 · First run**：只需修改下面的参数单元格（`data_path`、`year`、`region_code` 等），然后
+“Run All”。结果写入 `reports/interactive/<年份>/<地区代码>/`，不会覆盖批量运行的报告。
+*Edit only the parameters cell below, then Run All; outputs go to
+`reports/interactive/<year>/<region_code>/`, never into a batch report.*"""),
         ("parameters", "code", PARAMETERS),
         ("load-md", "md", LOAD_MD),
         ("load", "code", LOAD),
@@ -70,7 +85,7 @@ module 2, as implemented in `mchanalysis.quality`."""),
 measure not reported). Values are kept as reported.*"""),
         ("warnings", "code", """warnings_table = analysis.validation_warnings(data, region_code)
 analysis.save_table(warnings_table, output_dir, "validation_warnings")
-warnings_table"""),
+analysis.show(warnings_table, lang)"""),
         ("checks-md", "md", """## 审核项目与结果汇总 · Checks and their results
 
 **方法**：完整性（地区与计数项目）、极端与中度离群值（修正 Z 分数，相对各年局部趋势）、
@@ -81,7 +96,7 @@ warnings_table"""),
 regions below it."""),
         ("checks", "code", """summary = analysis.quality_summary(data, region_code)
 analysis.save_table(summary, output_dir, "quality_summary")
-summary"""),
+analysis.show(summary, lang)"""),
         ("findings-md", "md", """## 发现清单 · Findings
 
 按严重程度排序（错误、警告、提示）。**解读**：离群或波动并不等于数据错误——它标出需要向报告单位核实的数值。
@@ -91,7 +106,7 @@ summary"""),
 Rare-event series (fewer than 10 events a year) are not judged for outliers."""),
         ("findings", "code", """findings = analysis.quality_findings(data, region_code, lang=lang)
 analysis.save_table(findings, output_dir, "quality_findings")
-findings"""),
+analysis.show(findings, lang)"""),
     ]
 
 
@@ -104,9 +119,9 @@ def nb02():
 
 *Question*: where does each indicator stand this year, how does it compare with the parent region,
 and are the four mortality rates falling, how fast, and did their course change?"""),
-        ("parameters", "code", PARAMETERS),
+        ("parameters", "code", PARAMETERS_MORTALITY),
         ("load-md", "md", LOAD_MD),
-        ("load", "code", LOAD),
+        ("load", "code", LOAD_MORTALITY),
         ("summary", "code", SUMMARY),
         ("year-md", "md", """## 本年指标 · This year's indicators
 
@@ -119,7 +134,7 @@ the parent is `better`/`worse` only when the whole 95% interval lies on one side
 value (Fingertips)."""),
         ("year", "code", """snapshot = analysis.indicator_year_table(data, region_code, year, lang=lang)
 analysis.save_table(snapshot, output_dir, "indicators_year")
-snapshot.round(3)"""),
+analysis.show(snapshot, lang)"""),
         ("apc-md", "md", """## 死亡率的年均变化 · Annual percent change of mortality
 
 **方法**：对数线性泊松回归（死亡数，以活产数的对数为偏移量），APC = 100·(e^β − 1)；若存在过度离散
@@ -130,9 +145,9 @@ snapshot.round(3)"""),
 *Method*: log-linear Poisson regression of deaths with a log(live births) offset, negative
 binomial when overdispersed; the change is significant only if the interval excludes 0. Rule:
 at least 5 years and 20 deaths in all (`mchanalysis.analysis.rules`); otherwise `reason` says why."""),
-        ("apc", "code", """trends = analysis.mortality_trends(data, region_code, year=year, lang=lang)
+        ("apc", "code", """trends = analysis.mortality_trends(data, region_code, year=year, indicators=indicators, lang=lang)
 analysis.save_table(trends, output_dir, "mortality_apc")
-trends.round(3)"""),
+analysis.show(trends, lang)"""),
         ("joinpoint-md", "md", """## 连接点回归 · Joinpoint regression
 
 **方法**：按美国国家癌症研究所 Joinpoint 程序的方法拟合分段对数线性模型（泊松方差，加权 BIC 选择连接点数），
@@ -142,9 +157,9 @@ trends.round(3)"""),
 
 *Method*: NCI Joinpoint method (Poisson variance, weighted BIC); `k` joinpoints, APC per segment
 and the AAPC over the whole period."""),
-        ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, year=year, lang=lang)
+        ("joinpoint", "code", """segments = analysis.joinpoint_segments(data, region_code, year=year, indicators=indicators, lang=lang)
 analysis.save_table(segments, output_dir, "mortality_joinpoint")
-segments.round(3)"""),
+analysis.show(segments, lang)"""),
         ("charts-md", "md", """## 趋势图 · Trend charts
 
 孕产妇死亡率和婴儿死亡率：各年观察值及 95% 置信区间（竖线）、连接点回归拟合线（标出连接点）、
@@ -178,9 +193,9 @@ def nb03():
 *Questions*: did the level or the trend change at the 2016 universal two-child policy? How much
 lower are the last five years than the first five? Will the targets be reached on the current
 trend? Are differences between sibling regions real or chance?"""),
-        ("parameters", "code", PARAMETERS),
+        ("parameters", "code", PARAMETERS_MORTALITY),
         ("load-md", "md", LOAD_MD),
-        ("load", "code", LOAD),
+        ("load", "code", LOAD_MORTALITY),
         ("summary", "code", SUMMARY),
         ("its-md", "md", """## 政策断点 · Interrupted time series at 2016
 
@@ -190,18 +205,18 @@ trend? Are differences between sibling regions real or chance?"""),
 
 *Method*: segmented Poisson regression (quasi-Poisson, dispersion floored at 1): level change
 (rate ratio) and slope change at 2016. Ecological design: concurrent changes are not separated."""),
-        ("its", "code", """breaks = analysis.policy_breaks(data, region_code, break_year=2016, year=year, lang=lang)
+        ("its", "code", """breaks = analysis.policy_breaks(data, region_code, break_year=2016, year=year, indicators=indicators, lang=lang)
 analysis.save_table(breaks, output_dir, "policy_break_2016")
-breaks.round(3)"""),
+analysis.show(breaks, lang)"""),
         ("rr-md", "md", """## 时期率比 · Period rate ratio
 
 最后五年合计对最初五年合计的率比（泊松回归，Wald 区间）；不足10年时比较前后各一半年份（至少4年），
 两个时期都须有死亡。率比 < 1 表示下降。
 *Pooled rate ratio of the last five years against the first five (halves of a shorter series of
 at least 4 years; Poisson GLM).*"""),
-        ("rr", "code", """ratios = analysis.period_ratios(data, region_code, year=year, lang=lang)
+        ("rr", "code", """ratios = analysis.period_ratios(data, region_code, year=year, indicators=indicators, lang=lang)
 analysis.save_table(ratios, output_dir, "period_rate_ratio")
-ratios.round(3)"""),
+analysis.show(ratios, lang)"""),
         ("proj-md", "md", """## 目标预测 · Projection to the targets
 
 **方法**：由对数线性趋势外推到目标体系中每个晚于报告年份的目标年，每个目标年对照该年自己的目标值：期望率
@@ -212,9 +227,9 @@ ratios.round(3)"""),
 *Method*: the fitted log-linear trend extrapolated to each target year of the chosen set after
 the report year, tested against that year's target; no projection from a trend that failed its
 rule or when the interval spans more than a fourfold range."""),
-        ("proj", "code", """projected = analysis.projections(data, region_code, target_set, year=year, lang=lang)
+        ("proj", "code", """projected = analysis.projections(data, region_code, target_set, year=year, indicators=indicators, lang=lang)
 analysis.save_table(projected, output_dir, "projection")
-projected.round(3)"""),
+analysis.show(projected, lang)"""),
         ("eb-md", "md", """## 小地区平滑 · Small-area smoothing
 
 **方法**：经验贝叶斯（泊松–伽马，Marshall 1991）平滑率：出生数少的地区向总体均值收缩更多
@@ -222,7 +237,7 @@ projected.round(3)"""),
 *Empirical Bayes smoothed infant mortality of the sub-regions; empty for a county.*"""),
         ("eb", "code", """smoothed = analysis.smoothed_subregions(data, region_code, year, indicator="imr")
 analysis.save_table(smoothed, output_dir, "imr_smoothed_subregions")
-smoothed.round(3)"""),
+analysis.show(smoothed, lang)"""),
         ("eb-chart", "code", """analysis.save_figure(analysis.shrinkage_figure(data, region_code, year, indicator="imr", lang=lang), output_dir, "imr_shrinkage")"""),
         ("funnel-md", "md", """## 漏斗图 · Funnel plot
 

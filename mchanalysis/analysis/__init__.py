@@ -11,7 +11,8 @@ from here, so one number is computed once, by one rule, everywhere.
 - :mod:`.mortality` — trends, joinpoints, policy breaks, period ratios, projections, pooled
   rates, smoothing and funnels of one region, each behind its rule;
 - :mod:`.tables`, :mod:`.figures` — what the notebooks show and save;
-- :mod:`.capabilities` — what a file can produce, per section.
+- :mod:`.capabilities` — what a file can produce, per section;
+- :mod:`.parameters` — the notebooks' parameters checked first, and where a notebook writes.
 """
 
 from mchanalysis.analysis.capabilities import capabilities, capability_sentence
@@ -43,6 +44,7 @@ from mchanalysis.analysis.mortality import (
     smoothed_subregions,
     trend,
 )
+from mchanalysis.analysis.parameters import ParameterError, interactive_output_dir, start
 from mchanalysis.analysis.tables import (
     indicator_series,
     indicator_year_table,
@@ -50,15 +52,16 @@ from mchanalysis.analysis.tables import (
     quality_findings,
     quality_summary,
     save_table,
+    show,
     validation_warnings,
 )
 
 __all__ = [
-    "MORTALITY", "AnalysisData", "Trend", "capabilities", "capability_sentence", "comparison_regions",
+    "MORTALITY", "AnalysisData", "ParameterError", "interactive_output_dir", "start", "Trend", "capabilities", "capability_sentence", "comparison_regions",
     "from_counts", "funnel_data", "funnel_figure", "indicator_series", "indicator_year_table",
     "joinpoint_segments", "load_analysis_data", "mortality_trends", "national_series", "period_ratios",
     "policy_break", "policy_breaks", "pooled_rate", "projection", "projections", "quality_findings",
     "quality_summary", "region_codes_below", "region_row", "region_summary", "save_figure",
-    "save_table", "series", "shrinkage_figure", "smoothed_subregions", "synthetic_notice", "trend",
+    "save_table", "series", "show", "shrinkage_figure", "smoothed_subregions", "synthetic_notice", "trend",
     "trend_figure", "validation_warnings", "years_of",
 ]

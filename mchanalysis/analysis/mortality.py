@@ -230,7 +230,8 @@ def joinpoint_segments(data: AnalysisData, region_code: str, *, year: int | None
         f.insert(0, "indicator", ind)
         f["reason"] = ""
         frames.append(f)
-    return pd.concat(frames, ignore_index=True).reindex(columns=JOINPOINT_TABLE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).reindex(columns=JOINPOINT_TABLE_COLUMNS)
+    return out.astype({"k": "Int64"})
 
 
 ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "scale",

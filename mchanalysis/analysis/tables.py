@@ -130,3 +130,46 @@ def save_table(table: pd.DataFrame, output_dir: str | os.PathLike, name: str) ->
     buf = io.StringIO()
     table.to_csv(buf, index=False, lineterminator="\n")
     return write_text(Path(output_dir) / "tables" / f"{name}.csv", buf.getvalue())
+
+
+#: Column labels of the notebooks' tables in each language (ids not listed show as they are).
+COLUMN_LABELS = {
+    "indicator": ("指标代码", "indicator"), "name": ("指标", "name"), "region_code": ("地区代码", "area code"),
+    "region_name": ("地区", "area"), "parent_code": ("上级代码", "parent code"), "parent_name": ("上级地区", "parent"),
+    "level": ("级别", "level"), "year": ("年份", "year"), "value": ("值", "value"), "lower": ("下限", "lower"),
+    "upper": ("上限", "upper"), "unit": ("单位", "unit"), "numerator": ("分子", "numerator"),
+    "denominator": ("分母", "denominator"), "parent_value": ("上级值", "parent value"),
+    "vs_parent": ("与上级比较", "vs parent"), "flag": ("标记", "flag"), "start": ("起始年", "from"),
+    "end": ("终止年", "to"), "n_years": ("年数", "years"), "events": ("事件数", "events"),
+    "apc": ("APC(%)", "APC (%)"), "apc_lower": ("APC下限", "APC lower"), "apc_upper": ("APC上限", "APC upper"),
+    "p_value": ("P值", "p-value"), "model": ("模型", "model"), "verdict": ("结论", "verdict"),
+    "reason": ("未分析原因", "not done because"), "k": ("连接点数", "joinpoints"), "segment": ("段", "segment"),
+    "term": ("项目", "term"), "estimate": ("估计值", "estimate"), "scale": ("离散度", "dispersion"),
+    "break_year": ("断点年", "break year"), "first_start": ("前期起", "first from"),
+    "first_end": ("前期止", "first to"), "last_start": ("后期起", "last from"), "last_end": ("后期止", "last to"),
+    "events_first": ("前期死亡数", "events first"), "events_last": ("后期死亡数", "events last"),
+    "rate_ratio": ("率比", "rate ratio"), "target_year": ("目标年", "target year"), "target": ("目标值", "target"),
+    "rate": ("预测率", "projected rate"), "pi_lower": ("预测区间下限", "PI lower"),
+    "pi_upper": ("预测区间上限", "PI upper"), "p_meets": ("达标概率", "P(meets)"),
+    "needed": ("需年均下降(%)", "needed decline (%/yr)"), "crude_rate": ("粗率", "crude rate"),
+    "smoothed_rate": ("平滑率", "smoothed rate"), "shrinkage": ("收缩权重", "shrinkage"),
+    "prior_mean": ("先验均值", "prior mean"), "prior_var": ("先验方差", "prior variance"),
+    "eb_method": ("平滑方法", "method"), "severity": ("严重程度", "severity"), "item": ("项目", "item"),
+    "check": ("检查", "check"), "message": ("说明", "message"), "message_zh": ("说明", "message"),
+    "findings": ("发现数", "findings"), "items": ("检查项数", "items checked"), "regions": ("地区数", "areas"),
+    "file": ("文件", "file"), "row": ("行", "row"), "column": ("列", "column"),
+    "subregions": ("下级地区数", "sub-regions"), "first_year": ("首年", "first year"),
+    "last_year": ("末年", "last year"), "years_reported": ("报告年数", "years reported"),
+}
+
+
+def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 3):
+    """The table for a person: the language's column names, numbers rounded to *decimals*
+    (the CSV under ``tables/`` keeps full precision), every row shown, no index; a
+    deterministic :class:`pandas.io.formats.style.Styler` (fixed id, so re-runs give the same
+    HTML)."""
+    k = 1 if lang == "en" else 0
+    shown = table.rename(columns={c: COLUMN_LABELS[c][k] for c in table.columns if c in COLUMN_LABELS})
+    numeric = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c])]
+    styler = shown.style.format({c: f"{{:.{decimals}f}}" for c in numeric}, na_rep="")
+    return styler.hide(axis="index").set_uuid("mch")
