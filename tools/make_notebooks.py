@@ -168,8 +168,10 @@ analysis.show(segments, lang)"""),
 
 *Observed values with 95% intervals, the joinpoint fit, the target and the national series. Wide
 intervals (few deaths) should not be read year by year: read the fitted trend.*"""),
-        ("chart-mmr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "mmr", year=year, target_set=target_set, lang=lang), output_dir, "trend_mmr")"""),
-        ("chart-imr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "imr", year=year, target_set=target_set, lang=lang), output_dir, "trend_imr")"""),
+        ("chart-mmr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "mmr", year=year, target_set=target_set, lang=lang), output_dir, "trend_mmr",
+                     absent=analysis.figure_absent("trend", "mmr", lang))"""),
+        ("chart-imr", "code", """analysis.save_figure(analysis.trend_figure(data, region_code, "imr", year=year, target_set=target_set, lang=lang), output_dir, "trend_imr",
+                     absent=analysis.figure_absent("trend", "imr", lang))"""),
         ("series-md", "md", """## 与上级和全国的对照 · Against the parent region and the nation
 
 婴儿死亡率的逐年数值：本地区（含置信区间）、上级地区、全国公布数（国家卫生健康统计年鉴等，
@@ -238,7 +240,8 @@ analysis.show(projected, lang)"""),
         ("eb", "code", """smoothed = analysis.smoothed_subregions(data, region_code, year, indicator="imr")
 analysis.save_table(smoothed, output_dir, "imr_smoothed_subregions")
 analysis.show(smoothed, lang)"""),
-        ("eb-chart", "code", """analysis.save_figure(analysis.shrinkage_figure(data, region_code, year, indicator="imr", lang=lang), output_dir, "imr_shrinkage")"""),
+        ("eb-chart", "code", """analysis.save_figure(analysis.shrinkage_figure(data, region_code, year, indicator="imr", lang=lang), output_dir, "imr_shrinkage",
+                     absent=analysis.figure_absent("shrinkage", "imr", lang))"""),
         ("funnel-md", "md", """## 漏斗图 · Funnel plot
 
 婴儿死亡率：市、省显示其下级地区，县区显示其所在市的全部县区（含本县区），中心线为上级地区的值，
@@ -248,7 +251,7 @@ analysis.show(smoothed, lang)"""),
 *Infant mortality of the sub-regions (or of the county's siblings) against the parent's value with
 95% and 99.8% control limits.*"""),
         ("funnel", "code", """funnel_chart = analysis.funnel_figure(data, region_code, year, indicator="imr", lang=lang)
-analysis.save_figure(funnel_chart, output_dir, "funnel_imr")"""),
+analysis.save_figure(funnel_chart, output_dir, "funnel_imr", absent=analysis.figure_absent("funnel", "imr", lang))"""),
     ]
 
 

@@ -29,7 +29,7 @@ from mchanalysis.analysis.data import (
     synthetic_notice,
     years_of,
 )
-from mchanalysis.analysis.figures import funnel_figure, save_figure, shrinkage_figure, trend_figure
+from mchanalysis.analysis.figures import figure_absent, funnel_figure, save_figure, shrinkage_figure, trend_figure
 from mchanalysis.analysis.mortality import (
     Trend,
     funnel_data,
@@ -61,7 +61,7 @@ __all__ = [
     "from_counts", "funnel_data", "funnel_figure", "indicator_series", "indicator_year_table",
     "joinpoint_segments", "load_analysis_data", "mortality_trends", "national_series", "period_ratios",
     "policy_break", "policy_breaks", "pooled_rate", "projection", "projections", "quality_findings",
-    "quality_summary", "region_codes_below", "region_row", "region_summary", "save_figure",
+    "figure_absent", "quality_summary", "region_codes_below", "region_row", "region_summary", "save_figure",
     "save_table", "series", "show", "shrinkage_figure", "smoothed_subregions", "synthetic_notice", "trend",
     "trend_figure", "validation_warnings", "years_of",
 ]

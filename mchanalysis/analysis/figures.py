@@ -63,16 +63,38 @@ def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator:
                        adjusted=getattr(result, "adjustment", "none") != "none")
 
 
-def save_figure(fig, output_dir: str | os.PathLike, name: str):
+#: Why a chart is absent, per kind: the sentence a notebook shows instead of the chart.
+_ABSENT = {
+    "funnel": ("本地区及可比地区中，同时有{name}分子和分母的地区不足2个，不绘制漏斗图。",
+               "Fewer than two comparable regions have both the count and the denominator of "
+               "{name}: no funnel plot."),
+    "shrinkage": ("有{name}数据的下级地区不足2个，不作小地区平滑图。",
+                  "Fewer than two sub-regions have {name} data: no smoothing chart."),
+    "trend": ("本地区没有{name}数据，不绘制趋势图。", "The region has no {name} data: no trend chart."),
+}
+
+
+def figure_absent(kind: str, indicator: str, lang: str = "zh", registry=None) -> str:
+    """The one sentence saying why chart *kind* (``funnel``, ``shrinkage``, ``trend``) of
+    *indicator* is not drawn."""
+    from mchanalysis.indicators import indicator_meta, load_registry
+
+    meta = indicator_meta(indicator, load_registry() if registry is None else registry)
+    zh, en = _ABSENT[kind]
+    return en.format(name=meta["name_en"]) if lang == "en" else zh.format(name=meta["name_zh"])
+
+
+def save_figure(fig, output_dir: str | os.PathLike, name: str, *, absent: str | None = None):
     """Write *fig* to ``<output_dir>/figures/<name>.png`` (byte-reproducible, atomic,
     :func:`mchanalysis.plots.save_figure`) and return it as an ``IPython.display.Image`` of
-    those very bytes, so the notebook (and its HTML) shows exactly the saved file; ``None`` for
-    ``None``."""
-    from IPython.display import Image
+    those very bytes, so the notebook (and its HTML) shows exactly the saved file. For ``None``
+    (a chart the data cannot support) return *absent* as Markdown (see :func:`figure_absent`),
+    or ``None``."""
+    from IPython.display import Image, Markdown
 
     from mchanalysis.plots import save_figure as _save
 
     if fig is None:
-        return None
+        return Markdown(absent) if absent else None
     path = _save(fig, Path(output_dir) / "figures" / f"{name}.png")
     return Image(data=path.read_bytes(), format="png")

@@ -482,7 +482,8 @@ def smoothed_subregions(data: AnalysisData, region_code: str, year: int, *,
 def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr"):
     """Funnel limits around the parent's value for :func:`comparison_regions` in *year*
     (:func:`mchanalysis.funnel.funnel`, PHE limits at 95% and 99.8%), or ``None`` when there are
-    fewer than two regions with a denominator to compare."""
+    fewer than two regions with both a count and a denominator to compare (e.g. a file with
+    service measures only)."""
     from mchanalysis.analysis.data import comparison_regions
     from mchanalysis.funnel import funnel
 
@@ -492,7 +493,8 @@ def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: s
     t = data.indicators
     t = t[(t["indicator"] == indicator) & (t["year"] == int(year))]
     centre = t.loc[t["region_code"] == parent, "value"].dropna()
-    rows = t[t["region_code"].isin(codes) & t["denominator"].notna() & (t["denominator"] > 0)]
+    rows = t[t["region_code"].isin(codes) & t["numerator"].notna() & t["denominator"].notna()
+             & (t["denominator"] > 0)]
     if len(rows) < 2:
         return None
     return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry)
