@@ -104,3 +104,24 @@ def test_saved_tables_and_figures_are_byte_reproducible(data, tmp_path):
 def test_synthetic_notice_only_for_demo_codes():
     assert "模拟" in A.synthetic_notice("990105") and "Synthetic" in A.synthetic_notice("990105", "en")
     assert A.synthetic_notice("110101") == ""
+
+
+def test_policy_break_table_names_each_term(data):
+    """Every ITS row says which parameter it is (the table once carried an empty term column)."""
+    t = A.policy_breaks(data, "990000", indicators=["imr"])
+    assert list(t["term"]) == ["level_change", "apc_before", "apc_after", "slope_ratio", "apc_difference"]
+
+
+def test_show_speaks_the_language_and_rounds_as_the_report(data):
+    """Notebook tables: Chinese column names and coded values in zh, one message column,
+    p-values as '<0.001', counts without decimals."""
+    t = A.policy_breaks(data, "990000", indicators=["imr"])
+    html = A.show(t, "zh").to_html()
+    assert "断点水平变化（率比）" in html and "level_change" not in html and "P值" in html
+    r = A.period_ratios(data, "990000", indicators=["imr"])
+    html = A.show(r, "zh").to_html()
+    assert "<0.001" in html.replace("&lt;", "<") and f">{int(r['events_first'].iloc[0])}<" in html
+    w = pd.DataFrame({"check": ["over_100"], "severity": ["warning"], "message": ["m-en"], "message_zh": ["m-zh"]})
+    zh, en = A.show(w, "zh").to_html(), A.show(w, "en").to_html()
+    assert "m-zh" in zh and "m-en" not in zh and "超过100%" in zh and "警告" in zh
+    assert "m-en" in en and "m-zh" not in en and "over 100%" in en

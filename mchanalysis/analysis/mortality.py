@@ -277,7 +277,7 @@ def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 201
             frames.append(pd.DataFrame([{"indicator": ind, "name": names.get(ind, ind),
                                          "break_year": break_year, "reason": fit.message(lang)}]))
             continue
-        f = res.to_frame()
+        f = res.to_frame().rename(columns={"parameter": "term"})
         f.insert(0, "name", names.get(ind, ind))
         f.insert(0, "indicator", ind)
         f["reason"] = ""

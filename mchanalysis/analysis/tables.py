@@ -163,13 +163,69 @@ COLUMN_LABELS = {
 }
 
 
-def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 3):
-    """The table for a person: the language's column names, numbers rounded to *decimals*
-    (the CSV under ``tables/`` keeps full precision), every row shown, no index; a
-    deterministic :class:`pandas.io.formats.style.Styler` (fixed id, so re-runs give the same
-    HTML)."""
+#: Cell labels of coded values in the notebooks' tables, per column: (zh, en).
+VALUE_LABELS = {
+    "level": {"province": ("省级", "province"), "prefecture": ("地市级", "prefecture"),
+              "county": ("县区级", "county")},
+    "severity": {"error": ("错误", "error"), "warning": ("警告", "warning"), "info": ("提示", "info")},
+    "verdict": {"rise": ("上升", "rise"), "fall": ("下降", "fall"),
+                "no_significant_change": ("无统计学意义的变化", "no significant change"),
+                "not_compared": ("未比较", "not compared"), "better": ("较好", "better"),
+                "worse": ("较差", "worse"), "similar": ("相近", "similar"), "higher": ("较高", "higher"),
+                "lower": ("较低", "lower")},
+    "check": {"region_not_reported": ("地区未报告", "region not reported"),
+              "measure_not_reported": ("项目未报告", "measure not reported"),
+              "measure_not_collected": ("项目未收集", "measure not collected"),
+              "outlier_extreme": ("极端离群值", "extreme outlier"),
+              "outlier_moderate": ("中度离群值", "moderate outlier"),
+              "consistency_over_time": ("前后不一致", "inconsistent over time"),
+              "impossible_count": ("不可能的计数", "impossible count"),
+              "over_100": ("超过100%", "over 100%"), "deliveries_ratio": ("分娩数与活产数不符", "deliveries ratio"),
+              "denominator_change": ("分母突变", "denominator change"),
+              "parent_children_mismatch": ("上下级合计不符", "parent/children mismatch")},
+}
+VALUE_LABELS["term"] = {
+    "level_change": ("断点水平变化（率比）", "level change (rate ratio)"),
+    "apc_before": ("断点前APC(%)", "APC before (%)"), "apc_after": ("断点后APC(%)", "APC after (%)"),
+    "slope_ratio": ("斜率比", "slope ratio"), "apc_difference": ("APC之差", "APC difference"),
+}
+VALUE_LABELS["vs_parent"] = VALUE_LABELS["verdict"]
+VALUE_LABELS["vs_previous"] = VALUE_LABELS["verdict"]
+
+#: Columns of counts: shown without decimals even when stored as floats (sums, NaN for missing).
+COUNT_COLUMNS = frozenset({"numerator", "denominator", "events", "events_first", "events_last",
+                           "deaths", "births", "findings", "items", "regions"})
+
+#: Of two message columns, the one each language hides.
+_HIDDEN = {"zh": ("message", "message_en"), "en": ("message_zh",)}
+
+
+def _format_p(p: float) -> str:
+    """A p-value as the reports print it: '<0.001' or three decimals."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 2):
+    """The table for a person: the language's column names and coded values (:data:`COLUMN_LABELS`,
+    :data:`VALUE_LABELS`), one message column in the language, numbers rounded to *decimals*
+    (the report's rounding; the CSV under ``tables/`` keeps full precision), text left-aligned,
+    every row shown, no index; a deterministic :class:`pandas.io.formats.style.Styler` (fixed
+    id, so re-runs give the same HTML)."""
     k = 1 if lang == "en" else 0
-    shown = table.rename(columns={c: COLUMN_LABELS[c][k] for c in table.columns if c in COLUMN_LABELS})
+    shown = table.copy()
+    if {"message", "message_zh"} <= set(shown.columns) or {"message_en", "message_zh"} <= set(shown.columns):
+        shown = shown.drop(columns=[c for c in _HIDDEN["en" if lang == "en" else "zh"] if c in shown.columns])
+    for col, labels in VALUE_LABELS.items():
+        if col in shown.columns and not pd.api.types.is_numeric_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v, m=labels: m[v][k] if isinstance(v, str) and v in m else v)
+    shown = shown.rename(columns={c: COLUMN_LABELS[c][k] for c in shown.columns if c in COLUMN_LABELS})
+    p_cols = {COLUMN_LABELS.get(c, (c, c))[k] for c in table.columns if c == "p_value" or c.startswith("p_value")}
     numeric = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c])]
-    styler = shown.style.format({c: f"{{:.{decimals}f}}" for c in numeric}, na_rep="")
+    text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]
+    counts = {COLUMN_LABELS.get(c, (c, c))[k] for c in table.columns if c in COUNT_COLUMNS}
+    formats = {c: (_format_p if c in p_cols else "{:.0f}" if c in counts else f"{{:.{decimals}f}}")
+               for c in numeric}
+    styler = shown.style.format(formats, na_rep="")
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
     return styler.hide(axis="index").set_uuid("mch")
