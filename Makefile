@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test test-fast install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(TEST_STAMP)
 	@if ls examples/*/*.ipynb >/dev/null 2>&1; then \
 	  $(BIN)/python -m pytest -q --nbval examples --nbval-sanitize-with examples/nbval_sanitize.cfg; \
 	fi
+
+# The contributors' fast lane: everything but the end-to-end `mch run` tests (marked slow) and nbval.
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 clean:
 	rm -rf $(VENV) reports
