@@ -40,7 +40,7 @@ from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from mchanalysis.errors import MchError
-from mchanalysis.trends import loglinear_trend, yearly_series
+from mchanalysis.trends import loglinear_trend, wald_p_value, wald_quantile, yearly_series
 
 DEFAULT_BREAK_YEAR = 2016
 DEFAULT_SEED = 20240601
@@ -70,11 +70,11 @@ def _glm_poisson(y, X, offset, scale=None):
 # --------------------------------------------------------------------------- period rate ratio
 PERIOD_COLUMNS = ["first_start", "first_end", "last_start", "last_end", "events_first", "events_last",
                   "exposure_first", "exposure_last", "rate_ratio", "log_rr", "se", "lower", "upper",
-                  "p_value", "conf_level", "method", "note"]
+                  "p_value", "conf_level", "method", "scale", "df_resid", "note"]
 
 
 def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
-                      level: float = 0.95) -> pd.DataFrame:
+                      level: float = 0.95, dispersion: str = "poisson") -> pd.DataFrame:
     """Pooled rate ratio of the last ``last`` years to the first ``first`` years (Poisson GLM).
 
     Parameters
@@ -87,12 +87,19 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
         left out of the pooled sums and named in ``note``.
     level : float
         Confidence level, a fraction.
+    dispersion : {'poisson', 'quasipoisson'}
+        'poisson': variance = mean. 'quasipoisson': the covariance is multiplied by
+        φ = max(1, X²/(n − 2)), Pearson's X² of the same Poisson fit over the n years of both
+        periods (the year-to-year variation of the region's own series), and the interval and
+        p-value use Student's t on n − 2 degrees of freedom (R's ``summary.glm``). The analysis
+        layer uses 'quasipoisson' (:data:`mchanalysis.analysis.rules.DISPERSION_POLICY`).
 
     Returns
     -------
     pandas.DataFrame
-        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald'; ``note``
-        names years left out ('' when none).
+        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald' or
+        'quasipoisson_glm_t'; ``scale`` = φ used, ``df_resid`` (NaN under 'poisson');
+        ``note`` names years left out ('' when none).
 
     Notes
     -----
@@ -100,10 +107,13 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     The MLE is the pooled ratio RR = e^b1 = (ΣD_last/ΣB_last)/(ΣD_first/ΣB_first) with
     se(b1) = sqrt(1/ΣD_last + 1/ΣD_first); Wald limits e^(b1 ± z se); p from the Wald z.
     The exact conditional test and interval (R's ``poisson.test``) are in
-    :mod:`mchanalysis.stats`. This is R's ``glm(d ~ period + offset(log(B)), poisson)``.
+    :mod:`mchanalysis.stats`. This is R's ``glm(d ~ period + offset(log(B)), poisson)``;
+    with 'quasipoisson', ``family = quasipoisson`` (se·√φ, t(n − 2)), φ floored at 1.
     No interval when either period has no events (the MLE is 0 or infinite).
     """
     level = _check_level(level)
+    if dispersion not in ("poisson", "quasipoisson"):
+        raise MchError(f"dispersion must be 'poisson' or 'quasipoisson', got {dispersion!r}")
     t, d, b, notes = yearly_series(years, events, exposure, events_name="events", exposure_name="exposure")
     if first < 1 or last < 1:
         raise MchError("first and last must be at least 1 year")
@@ -121,15 +131,27 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
                last_end=int(t[-1]), events_first=D1, events_last=D2,
                exposure_first=b[in_first].sum(), exposure_last=b[in_last].sum(),
                rate_ratio=np.nan, log_rr=np.nan, se=np.nan, lower=np.nan, upper=np.nan,
-               p_value=np.nan, conf_level=level, method="poisson_glm_wald",
-               note="; ".join(notes))
+               p_value=np.nan, conf_level=level,
+               method="poisson_glm_wald" if dispersion == "poisson" else "quasipoisson_glm_t",
+               scale=1.0, df_resid=np.nan, note="; ".join(notes))
     if D1 > 0 and D2 > 0:
         X = np.column_stack([np.ones(int(sel.sum())), period])
         fit = _glm_poisson(d[sel], X, np.log(b[sel]))
+        df_t = None
+        if dispersion == "quasipoisson":
+            df = int(sel.sum()) - 2
+            if df > 0:
+                df_t = df
+                phi = max(1.0, float(fit.pearson_chi2) / df)
+                row.update(scale=phi, df_resid=df)
+                if phi > 1.0:
+                    fit = _glm_poisson(d[sel], X, np.log(b[sel]), scale=phi)
+            else:
+                row["note"] = "; ".join([*notes, "no residual degrees of freedom: Poisson variance used"])
         beta, se = float(fit.params[1]), float(fit.bse[1])
-        z = _z(level)
+        z = wald_quantile(level, df_t)
         row.update(rate_ratio=float(np.exp(beta)), log_rr=beta, se=se, lower=float(np.exp(beta - z * se)),
-                   upper=float(np.exp(beta + z * se)), p_value=float(2 * _st.norm.sf(abs(beta / se))))
+                   upper=float(np.exp(beta + z * se)), p_value=wald_p_value(beta, se, df_t))
     elif D2 == 0 and D1 > 0:
         row.update(rate_ratio=0.0)
     return pd.DataFrame([row], columns=PERIOD_COLUMNS)
@@ -155,6 +177,9 @@ class ITSResult:
         APC_after − APC_before in percentage points (delta-method interval).
     scale : float
         Dispersion used: max(1, Pearson X²/(n − 4)) for 'quasipoisson', 1 for 'poisson'.
+    df_resid : int or None
+        n − 4 when the dispersion was estimated ('quasipoisson'): limits and p-values then use
+        Student's t on these degrees of freedom (R's ``summary.glm``); None: normal reference.
     dispersion : float
         Pearson X²/(n − 4) of the Poisson fit (NaN with no residual degrees of freedom).
     params, cov : the coefficients (b0, b1, b2, b3) and their covariance (scaled).
@@ -191,6 +216,7 @@ class ITSResult:
     warnings: list = field(default_factory=list)
     fitted: pd.DataFrame | None = None
     result: object = None
+    df_resid: int | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: level_change, apc_before, apc_after, slope_ratio, apc_difference."""
@@ -233,7 +259,8 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
         Confidence level, a fraction.
     dispersion : {'quasipoisson', 'poisson'}
         'quasipoisson' (default) multiplies the covariance by φ = max(1, X²/(n − 4)), Pearson's
-        statistic of the Poisson fit (never narrower than Poisson); 'poisson' uses φ = 1.
+        statistic of the Poisson fit (never narrower than Poisson), with t(n − 4) inference;
+        'poisson' uses φ = 1 and the normal.
     multiplier : float
         Scale of the rates in ``fitted`` (1000 for ‰, 100000 for /10万).
 
@@ -248,8 +275,10 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     Level change e^b2 (rate in year T against the pre-break trend extended to T); APC before
     100(e^b1 − 1), after 100(e^(b1+b3) − 1) with var(b1 + b3) = V11 + V33 + 2 V13; slope ratio
     e^b3; APC difference 100(e^(b1+b3) − e^b1), delta-method se with gradient
-    100·(e^(b1+b3) − e^b1, e^(b1+b3)) on (b1, b3). All limits are Wald (normal) limits on the
-    coefficients' scale, transformed. Fitted with statsmodels GLM (Poisson, offset log B).
+    100·(e^(b1+b3) − e^b1, e^(b1+b3)) on (b1, b3). All limits are Wald limits est ± q·se on the
+    coefficients' scale, transformed; q and the p-values come from Student's t on n − 4 degrees
+    of freedom under 'quasipoisson' (dispersion estimated, as R's ``summary.glm`` for
+    ``family = quasipoisson``), from the normal under 'poisson' or when n = 4. Fitted with statsmodels GLM (Poisson, offset log B).
 
     References
     ----------
@@ -281,12 +310,15 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     fit = _glm_poisson(d, X, offset, scale=scale) if scale != 1.0 else pois
     p = np.asarray(fit.params, dtype=float)
     V = np.asarray(fit.cov_params(), dtype=float)
-    z = _z(level)
+    # dispersion estimated -> t on the residual df, as R's summary.glm (quasipoisson)
+    df_t = df if (dispersion == "quasipoisson" and df > 0) else None
+    z = wald_quantile(level, df_t)
     r = ITSResult(break_year=int(break_year), conf_level=level, params=p, cov=V, scale=scale,
-                  dispersion=disp, n_years=len(t), warnings=notes, result=fit)
+                  dispersion=disp, n_years=len(t), warnings=notes, result=fit,
+                  df_resid=int(df_t) if df_t else None)
 
     def wald(est, se):
-        return est, est - z * se, est + z * se, float(2 * _st.norm.sf(abs(est / se)))
+        return est, est - z * se, est + z * se, wald_p_value(est, se, df_t)
 
     e, lo, hi, pv = wald(p[2], np.sqrt(V[2, 2]))
     r.level_change, r.level_lower, r.level_upper, r.level_p = np.exp(e), np.exp(lo), np.exp(hi), pv

@@ -18,7 +18,10 @@ upper ``overdispersion_alpha`` quantile of chi-square(n - 2) the fallback model 
 * ``'quasipoisson'``: Poisson estimates with standard errors multiplied by sqrt(max(1, X²/df))
   (dispersion floored at 1: never narrower than Poisson).
 
-The interval is Wald's on the log scale: 100 (exp(b1 ± z se) - 1).
+The interval is Wald's on the log scale: 100 (exp(b1 ± q se) - 1). The reference distribution
+follows R's ``summary.glm`` (:func:`wald_quantile`): the normal for Poisson and negative binomial
+fits (dispersion known, or theta treated as known as ``glm.nb`` does), Student's t on the residual
+degrees of freedom for quasi-Poisson (dispersion estimated).
 
 References
 ----------
@@ -56,7 +59,7 @@ class TrendResult:
     apc, apc_lower, apc_upper : float
         Annual percent change 100(e^b - 1) and its Wald limits (NaN when not estimable).
     p_value : float
-        Two-sided Wald test of b = 0 (normal reference).
+        Two-sided Wald test of b = 0 (normal reference; t(n − 2) for quasi-Poisson).
     model : str
         'poisson', 'negbin', 'quasipoisson', or '' when no model could be fitted.
     beta, se : float
@@ -99,6 +102,48 @@ class TrendResult:
     def to_frame(self) -> pd.DataFrame:
         """One row with the columns of :data:`TREND_COLUMNS`."""
         return pd.DataFrame([{c: getattr(self, c) for c in TREND_COLUMNS}], columns=TREND_COLUMNS)
+
+
+def wald_quantile(level: float, df_resid: float | None = None) -> float:
+    """Two-sided critical value of a Wald interval: z, or t on ``df_resid`` degrees of freedom.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level, a fraction.
+    df_resid : float, optional
+        Residual degrees of freedom when the dispersion was *estimated* (quasi-likelihood);
+        None (or a non-positive value) when it is known (Poisson, binomial) or not estimable.
+
+    Returns
+    -------
+    float
+        Φ⁻¹(1 − α/2), or the t quantile t_{df}⁻¹(1 − α/2).
+
+    Notes
+    -----
+    The single rule of the package for quasi-likelihood inference, as R's ``summary.glm``: when
+    the family's dispersion is estimated from Pearson's X² (quasipoisson, quasibinomial) the
+    coefficient tests and intervals use t with the residual degrees of freedom n − p; otherwise
+    the normal. See :func:`wald_p_value` for the matching test.
+
+    References
+    ----------
+    McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed., §4.5.
+    R Core Team. ``summary.glm``: "df.residual ... t value" when ``est.disp`` is TRUE.
+    """
+    if df_resid is not None and df_resid > 0:
+        return float(_st.t.ppf(1 - (1 - level) / 2, df_resid))
+    return float(_st.norm.ppf(1 - (1 - level) / 2))
+
+
+def wald_p_value(estimate, se, df_resid: float | None = None) -> float:
+    """Two-sided Wald p-value of ``estimate/se`` against N(0, 1), or t(df_resid) (see
+    :func:`wald_quantile`); the interval from the same quantile excludes 0 exactly when p < α."""
+    stat = abs(float(estimate) / float(se))
+    if df_resid is not None and df_resid > 0:
+        return float(2 * _st.t.sf(stat, df_resid))
+    return float(2 * _st.norm.sf(stat))
 
 
 def _glm(y, X, offset, family, start=None, scale=None):
@@ -244,10 +289,11 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
 
     Notes
     -----
-    log E[d_t] = log B_t + b0 + b1 t; APC = 100(e^b1 - 1); limits 100(e^(b1 ± z se) - 1),
-    z = Φ⁻¹(1 - (1 - level)/2); p = 2(1 - Φ(|b1/se|)). Dispersion = X²/(n - 2) of the Poisson
+    log E[d_t] = log B_t + b0 + b1 t; APC = 100(e^b1 - 1); limits 100(e^(b1 ± q se) - 1),
+    q = Φ⁻¹(1 - (1 - level)/2); p = 2(1 - Φ(|b1/se|)). Dispersion = X²/(n - 2) of the Poisson
     fit. Negative binomial: MASS::glm.nb (see module docstring); AIC = -2 loglik + 2(p + 1).
-    Quasi-Poisson: se = se_Poisson · sqrt(max(1, X²/(n - 2))).
+    Quasi-Poisson: se = se_Poisson · sqrt(max(1, X²/(n - 2))) and q, p from Student's t on
+    n - 2 degrees of freedom (R's ``summary.glm`` for an estimated dispersion).
 
     References
     ----------
@@ -297,13 +343,14 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         res.deviance = float(fit.deviance)
         res.aic = -2 * _nb_loglik(d, fit.fittedvalues, theta) + 2 * (X.shape[1] + 1)
 
-    z = _st.norm.ppf(1 - (1 - level) / 2)
+    df_t = df if use == "quasipoisson" else None
+    z = wald_quantile(level, df_t)
     res.model, res.result = use, fit
     res.beta, res.se = float(beta), float(se)
     res.apc = 100 * float(np.expm1(beta))
     res.apc_lower = 100 * float(np.expm1(beta - z * se))
     res.apc_upper = 100 * float(np.expm1(beta + z * se))
-    res.p_value = float(2 * _st.norm.sf(abs(beta / se)))
+    res.p_value = wald_p_value(beta, se, df_t)
     return res
 
 

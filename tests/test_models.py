@@ -370,3 +370,59 @@ def test_its_fitted_table_gives_fit_and_counterfactual_in_rate_units():
     f = interrupted_time_series(years, deaths, births, multiplier=1000).fitted
     np.testing.assert_allclose(f["fitted"], 1000 * deaths / births, rtol=1e-8)
     np.testing.assert_allclose(f["counterfactual"], 10.368 * 0.5 ** (years - 2010), rtol=1e-8)
+
+
+# ------------------------------------------------------------------ quasi-likelihood: t on df (issue 11)
+RIGOUR = Path(__file__).parent / "data" / "rigour"
+
+
+def _rigour_series():
+    s = pd.read_csv(RIGOUR / "its_series.csv")
+    return s["year"].to_numpy(), s["deaths"].to_numpy(), s["births"].to_numpy()
+
+
+def test_its_quasipoisson_matches_summary_glm_t_inference():
+    """R: glm(deaths ~ t + post + tpost + offset(log(births)), quasipoisson); summary.glm's t
+    p-values and t-based limits (values in tests/data/rigour, see README)."""
+    ref = pd.read_csv(RIGOUR / "its_quasipoisson_reference.csv").set_index("term")
+    r = interrupted_time_series(*_rigour_series(), break_year=2016)
+    assert r.scale == pytest.approx(ref.loc["b0", "dispersion"], rel=1e-8)
+    assert r.df_resid == 12
+    np.testing.assert_allclose(r.params, ref.loc[["b0", "b1", "b2", "b3"], "estimate"], rtol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(r.cov)), ref.loc[["b0", "b1", "b2", "b3"], "se"], rtol=1e-7)
+    assert r.level_p == pytest.approx(ref.loc["b2", "p_value"], rel=1e-6)
+    assert r.slope_p == pytest.approx(ref.loc["b3", "p_value"], rel=1e-6)
+    assert r.level_lower == pytest.approx(np.exp(ref.loc["b2", "lower"]), rel=1e-7)
+    assert r.level_upper == pytest.approx(np.exp(ref.loc["b2", "upper"]), rel=1e-7)
+    assert r.slope_ratio_lower == pytest.approx(np.exp(ref.loc["b3", "lower"]), rel=1e-7)
+    assert r.apc_before_lower == pytest.approx(100 * np.expm1(ref.loc["b1", "lower"]), rel=1e-7)
+    assert r.apc_after_upper == pytest.approx(100 * np.expm1(ref.loc["b1+b3", "upper"]), rel=1e-7)
+    # the normal reference would be narrower: the t interval is the one R prints
+    z_upper = np.exp(ref.loc["b2", "estimate"] + stats.norm.ppf(0.975) * ref.loc["b2", "se"])
+    assert r.level_upper > z_upper * (1 + 1e-3)
+
+
+def test_its_poisson_keeps_the_normal_reference():
+    r = interrupted_time_series(*_rigour_series(), break_year=2016, dispersion="poisson")
+    se = np.sqrt(r.cov[2, 2])
+    assert r.df_resid is None
+    assert r.level_p == pytest.approx(2 * stats.norm.sf(abs(r.params[2] / se)), rel=1e-9)
+
+
+def test_period_ratio_quasipoisson_matches_glm_quasipoisson():
+    ref = pd.read_csv(RIGOUR / "period_quasipoisson_reference.csv").iloc[0]
+    f = period_rate_ratio(*_rigour_series(), first=5, last=5, dispersion="quasipoisson").iloc[0]
+    assert f["method"] == "quasipoisson_glm_t"
+    assert f["scale"] == pytest.approx(ref["dispersion"], rel=1e-8)
+    assert f["df_resid"] == ref["df_residual"]
+    for col in ("rate_ratio", "lower", "upper", "p_value", "se"):
+        assert f[col] == pytest.approx(ref[col], rel=1e-6), col
+    pois = period_rate_ratio(*_rigour_series(), first=5, last=5).iloc[0]
+    assert pois["method"] == "poisson_glm_wald" and pois["scale"] == 1.0
+    assert pois["rate_ratio"] == pytest.approx(f["rate_ratio"], rel=1e-10)
+    assert pois["upper"] - pois["lower"] < f["upper"] - f["lower"]
+
+
+def test_period_ratio_rejects_unknown_dispersion():
+    with pytest.raises(MchError, match="dispersion"):
+        period_rate_ratio(*_rigour_series(), dispersion="negbin")

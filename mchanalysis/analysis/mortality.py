@@ -253,7 +253,7 @@ def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_
         try:
             res = interrupted_time_series(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
                                           s["denominator"].astype("int64").to_numpy(), break_year=break_year,
-                                          level=level)
+                                          level=level, dispersion=rules.DISPERSION_POLICY["its"])
         except MchError as exc:
             return None, rules.fit_failed("its", str(exc))
         ok, why = _status_ok(res)
@@ -308,7 +308,8 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
             k = rules.period_length(span)
             try:
                 r = period_rate_ratio(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                                      s["denominator"].astype("int64").to_numpy(), first=k, last=k, level=level)
+                                      s["denominator"].astype("int64").to_numpy(), first=k, last=k, level=level,
+                                      dispersion=rules.DISPERSION_POLICY["period_ratio"])
                 row = r.iloc[0].to_dict()
                 ok = (row.get("status", "ok") or "ok") == "ok"
                 why = str(row.get("reason", "") or "")

@@ -28,6 +28,16 @@ Hand-written because these are reporting rules, not statistics. Their sources:
   interval of the projected rate is informative: its upper limit at most
   :data:`MAX_PROJECTION_RATIO` = 4 times its lower limit (a project convention: a wider
   interval says "anything between a quarter and four times" and is not printed).
+* **Overdispersion** (:data:`DISPERSION_POLICY`, one policy for every analysis): yearly counts
+  of one region vary more than Poisson when the dispersion is estimated above 1. The trend
+  (negative binomial when Pearson's X² test is significant at 5%, else Poisson), the interrupted
+  time series and the period rate ratio (quasi-Poisson: variance φμ with φ = max(1, X²/df) of
+  the region's own series, Student's t on the residual df as R's ``summary.glm``) and the funnel
+  plots of sub-regions (Spiegelhalter's multiplicative/additive adjustment when the dispersion
+  test of :func:`mchanalysis.funnel.overdispersion` is significant at 5%) allow for it. The
+  year-on-year change test compares two single years: a dispersion estimated from the series is
+  not applied to it and the methods text says that it assumes Poisson variation
+  (:data:`CHANGE_ASSUMPTION`).
 * **Small numbers**: fewer than :data:`FEW_EVENTS` = 10 events in the report year are told as a
   count, with a rate pooled over the last :data:`POOL_YEARS` = 5 years (at least 3 consecutive
   reported years), as MCH practice does for small areas (WHO, *Trends in maternal mortality*,
@@ -61,6 +71,25 @@ FEW_EVENTS = 10
 #: Years pooled for a small area's rate, and the fewest consecutive reported years to pool.
 POOL_YEARS = 5
 MIN_POOL_YEARS = 3
+
+#: Overdispersion policy (see the module docstring): how each analysis allows for extra-Poisson
+#: variation of a region's yearly counts.
+DISPERSION_POLICY = {
+    "apc": "negbin_if_overdispersed",     # trends.loglinear_trend(model='auto')
+    "its": "quasipoisson",                # models.interrupted_time_series(dispersion=...)
+    "period_ratio": "quasipoisson",       # models.period_rate_ratio(dispersion=...)
+    "funnel": "adjust_if_significant",    # funnel.funnel(adjustment='auto')
+    "change": "poisson",                  # stats.compare_rates: two single years
+}
+#: Significance level of the dispersion test that switches the funnel to adjusted limits.
+FUNNEL_DISPERSION_ALPHA = 0.05
+#: The sentence the methods text uses for the change test's assumption.
+CHANGE_ASSUMPTION = (
+    "与上年比较采用精确条件检验（泊松分布假设），未考虑年度间超泊松离散；趋势、时期率比和政策断点分析已按离散程度调整。",
+    "The change on the previous year uses the exact conditional test under Poisson variation "
+    "(no allowance for extra-Poisson variation between years); trends, period ratios and the "
+    "interrupted time series allow for it.",
+)
 
 #: The analyses ruled here, with their names in both languages.
 ANALYSES = {
