@@ -67,7 +67,39 @@ def period_reference():
                  ).to_csv(HERE / "period_quasipoisson_reference.csv", index=False, float_format="%.15g")
 
 
+def aapc_reference():
+    """AAPC 2005-2023 by the delta method (Clegg et al. 2009) given the joinpoints in
+    aapc_joinpoints.txt: weighted least squares of log(rate) on 1, year, (year - t_j)+ with
+    weights = deaths (statsmodels WLS == R's lm(..., weights = deaths)); slopes b = A beta;
+    var(g'b) = g' A V A' g with g the segment lengths / total length; normal quantile."""
+    from scipy import stats
+
+    a = pd.read_csv(HERE / "aapc_series.csv")
+    J = [float(v) for v in (HERE / "aapc_joinpoints.txt").read_text().split()]
+    x = a["year"].to_numpy(float)
+    y = np.log(a["deaths"] / a["births"] * 1000).to_numpy()
+    X = np.column_stack([np.ones_like(x), x] + [np.clip(x - j, 0, None) for j in J])
+    f = sm.WLS(y, X, weights=a["deaths"].to_numpy(float)).fit()
+    V = np.asarray(f.cov_params())
+    k = len(J)
+    A = np.zeros((k + 1, k + 2))
+    for j in range(k + 1):
+        A[j, 1] = 1
+        A[j, 2:2 + j] = 1
+    b = A @ f.params
+    L = np.diff([x.min(), *J, x.max()])
+    g = L / L.sum()
+    mu = float(g @ b)
+    se = float(np.sqrt(g @ A @ V @ A.T @ g))
+    z = stats.norm.ppf(0.975)
+    pd.DataFrame([dict(start=x.min(), end=x.max(), aapc=100 * np.expm1(mu), lower=100 * np.expm1(mu - z * se),
+                       upper=100 * np.expm1(mu + z * se), log_aapc=mu, se=se,
+                       p_value=2 * stats.norm.sf(abs(mu / se)), df_residual=f.df_resid)]
+                 ).to_csv(HERE / "aapc_reference.csv", index=False, float_format="%.15g")
+
+
 if __name__ == "__main__":
+    aapc_reference()
     its_reference()
     trend_reference()
     period_reference()

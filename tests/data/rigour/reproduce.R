@@ -26,22 +26,21 @@ b <- coef(h)[2]; se <- sqrt(vcov(h)[2, 2]); qq <- qt(0.975, h$df.residual)
 print(c(rr = exp(b), lower = exp(b - qq * se), upper = exp(b + qq * se),
         p = summary(h)$coefficients[2, 4], dispersion = summary(h)$dispersion))
 
-# 4. AAPC delta-method interval (segmented::aapc), see aapc_reference.csv
+# 4. AAPC delta-method interval (Clegg et al. 2009), given the joinpoints of aapc_joinpoints.txt
+a <- read.csv("aapc_series.csv"); a$rate <- a$deaths / a$births * 1000
+J <- as.numeric(readLines("aapc_joinpoints.txt"))
+X <- cbind(1, a$year, sapply(J, function(j) pmax(a$year - j, 0)))
+m <- lm(log(a$rate) ~ X - 1, weights = a$deaths)
+A <- t(sapply(0:length(J), function(j) c(0, 1, rep(1, j), rep(0, length(J) - j))))
+b <- drop(A %*% coef(m)); S <- A %*% vcov(m) %*% t(A)
+L <- diff(c(min(a$year), J, max(a$year))); g <- L / sum(L)
+mu <- sum(g * b); se <- sqrt(drop(t(g) %*% S %*% g))
+print(c(aapc = 100 * (exp(mu) - 1), lower = 100 * (exp(mu - qnorm(0.975) * se) - 1),
+        upper = 100 * (exp(mu + qnorm(0.975) * se) - 1), p = 2 * pnorm(-abs(mu / se))))
+# segmented's own estimate (breakpoints estimated, not fixed): attr "wrong.se" is the
+# conditional-on-joinpoints se checked above, up to segmented's continuous breakpoint estimates
 if (requireNamespace("segmented", quietly = TRUE)) {
-  a <- read.csv("aapc_series.csv")
-  l <- lm(log(rate) ~ year, data = a)
-  sg <- segmented::segmented(l, seg.Z = ~year, psi = list(year = c(2012, 2017)))
-  print(segmented::aapc(sg, exp.it = TRUE))   # compare with the fixed-joinpoint values below
-  # fixed joinpoints (the value the test checks): vcov of the slopes of the broken-line lm
-  J <- as.numeric(readLines("aapc_joinpoints.txt"))
-  X <- cbind(1, a$year, sapply(J, function(j) pmax(a$year - j, 0)))
-  m <- lm(log(a$rate) ~ X - 1)
-  V <- vcov(m)[2:(2 + length(J)), 2:(2 + length(J))]
-  L <- diff(c(min(a$year), J, max(a$year)))
-  w <- L / sum(L)
-  A <- t(sapply(seq_along(w), function(i) c(1, rep(1, i - 1), rep(0, length(J) - i + 1))))
-  gw <- drop(w %*% A)
-  b <- coef(m)[2:(2 + length(J))]
-  est <- sum(gw * b); se <- sqrt(drop(t(gw) %*% V %*% gw))
-  print(100 * (exp(est + c(0, -1, 1) * qnorm(0.975) * se) - 1))
+  l <- lm(log(rate) ~ year, data = a, weights = deaths)
+  sg <- segmented::segmented(l, seg.Z = ~year, psi = list(year = J))
+  print(segmented::aapc(sg, exp.it = TRUE))
 }
