@@ -7,8 +7,8 @@
 * :func:`eb_smooth` — empirical Bayes Poisson–gamma smoothing of the rates of small areas
   (Marshall's moment estimator, or Clayton & Kaldor's maximum likelihood).
 * :func:`project_rate` and :func:`needed_annual_decline` — the rate expected in a target year
-  from the fitted log-linear trend, its intervals, the chance of meeting a target under the model
-  and the yearly decline a target requires.
+  from the fitted log-linear trend, its intervals, the probability that the *reported* rate
+  meets a target (:func:`predictive_probability`) and the yearly decline a target requires.
 
 The GLMs are fitted with statsmodels. Hand-written code is limited to closed-form formulas
 (Marshall's moment estimator, the delta method for an APC difference, the gamma–Poisson
@@ -40,7 +40,7 @@ from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from mchanalysis.errors import MchError
-from mchanalysis.trends import loglinear_trend, wald_p_value, wald_quantile, yearly_series
+from mchanalysis.trends import loglinear_trend, mle_exists, wald_p_value, wald_quantile, yearly_series
 
 DEFAULT_BREAK_YEAR = 2016
 DEFAULT_SEED = 20240601
@@ -295,6 +295,9 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     if d[t < break_year].sum() == 0 or d[t >= break_year].sum() == 0:
         raise MchError("no events before or after the break year: level and slope change are not estimable")
     X = its_design(t, break_year)
+    if not mle_exists(X, d):
+        raise MchError("no finite maximum-likelihood estimate (separation: the events allow the "
+                       "level or slope change to run to infinity): no interrupted time series")
     offset = np.log(b)
     pois = _glm_poisson(d, X, offset)
     df = len(t) - X.shape[1]
@@ -472,8 +475,13 @@ def needed_annual_decline(current, target, years):
 
 
 PROJECTION_COLUMNS = ["target_year", "births_assumed", "rate", "lower", "upper", "pi_lower", "pi_upper",
-                      "target", "p_mean_meets_target", "p_observed_meets_target", "latest_year",
-                      "latest_rate", "needed_annual_decline", "model_apc", "model", "conf_level", "seed"]
+                      "target", "p_meets_target", "p_mean_meets_target", "p_observed_meets_target",
+                      "p_observed_mc_se", "latest_year", "latest_rate", "fitted_latest_rate",
+                      "needed_annual_decline", "needed_annual_decline_crude", "model_apc", "model",
+                      "fit_start", "conf_level", "seed"]
+
+#: Gauss–Hermite nodes used to integrate the predictive probability over the log mean.
+N_QUADRATURE = 120
 
 
 @dataclass
@@ -488,24 +496,82 @@ class ProjectionResult:
         return self.frame.copy()
 
 
+def _count_cdf(c, mu, model: str, theta: float = np.nan, phi: float = 1.0):
+    """P(D ≤ c) for D with mean ``mu`` (array): Poisson, NB2(θ) or gamma–Poisson with variance φμ."""
+    if c < 0:
+        return np.zeros_like(mu)
+    if model == "negbin":
+        return _st.nbinom.cdf(c, theta, theta / (theta + mu))
+    if model == "quasipoisson" and phi > 1:
+        # gamma(shape μ/(φ−1), scale φ−1) mixture of Poissons = NB(n = μ/(φ−1), p = 1/φ): var φμ
+        return _st.nbinom.cdf(c, mu / (phi - 1), 1 / phi)
+    return _st.poisson.cdf(c, mu)
+
+
+def predictive_probability(eta, se, births, target, *, multiplier, direction="lower_is_better",
+                           model="poisson", theta=np.nan, phi=1.0, n_nodes: int = N_QUADRATURE) -> float:
+    """Probability that the *reported* rate D/B·multiplier meets the target (no simulation).
+
+    Parameters
+    ----------
+    eta, se : float
+        Projected log rate x_T'b and its standard error.
+    births : float
+        Live births B assumed in the target year.
+    target : float
+        The target in rate units.
+    multiplier : float
+    direction : {'lower_is_better', 'higher_is_better'}
+    model : {'poisson', 'negbin', 'quasipoisson'}
+        Count distribution given the mean μ = B e^η: Poisson; NB2 with ``theta``
+        (var μ + μ²/θ); gamma–Poisson with variance φμ (``phi`` > 1).
+    n_nodes : int
+        Gauss–Hermite nodes.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    With c = ⌊target·B/multiplier⌋ the largest count meeting a lower-is-better target,
+    P = ∫ F(c; B e^η) φ((η − η_T)/se)/se dη, F the count distribution's cdf given its mean: the
+    predictive distribution of the count combines the model's uncertainty about the log mean
+    (normal, from the GLM's covariance) with the year's own Poisson/NB variation. The integral is
+    computed by probabilists' Gauss–Hermite quadrature; :func:`project_rate`'s seeded simulation
+    of the same distribution checks it (``p_observed_meets_target``). For higher-is-better,
+    1 − F(⌈target·B/multiplier⌉ − 1). θ and φ are plugged in (their uncertainty is ignored).
+    """
+    x, w = np.polynomial.hermite_e.hermegauss(int(n_nodes))
+    mu = births * np.exp(eta + se * x)
+    k = target * births / multiplier
+    if direction == "lower_is_better":
+        cdf = _count_cdf(int(np.floor(k + 1e-9)), mu, model, theta, phi)
+    else:
+        cdf = 1 - _count_cdf(int(np.ceil(k - 1e-9)) - 1, mu, model, theta, phi)
+    return float(np.clip(np.sum(w * cdf) / np.sqrt(2 * np.pi), 0.0, 1.0))
+
+
 def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: float | None = None,
                  births_assumed: float | None = None, multiplier: float = 1000.0,
                  direction: str = "lower_is_better", level: float = 0.95, model: str = "auto",
                  n_sim: int = 20000, seed: int = DEFAULT_SEED) -> ProjectionResult:
-    """Expected rate in target years from the fitted log-linear trend, with intervals.
+    """Expected and reported rate in target years from the fitted log-linear trend.
 
     Parameters
     ----------
     years, deaths, births : array-like
-        The observed series (as :func:`mchanalysis.trends.loglinear_trend`).
+        The observed series (as :func:`mchanalysis.trends.loglinear_trend`). To project from
+        the last joinpoint segment pass only its years (as
+        :func:`mchanalysis.analysis.mortality.projection` does).
     target_years : int or sequence of int
         Years to project to (after the last observed year or not: any year).
     target : float, optional
         The target value in rate units (e.g. 12 for MMR ≤ 12/10万). Adds the probabilities and
         the needed annual decline.
     births_assumed : float, optional
-        Live births assumed in the target year (default: the latest year's births). Only the
-        prediction interval and ``p_observed_meets_target`` depend on it.
+        Live births assumed in the target year (default: the latest year's births). The
+        prediction interval and ``p_meets_target`` depend on it.
     multiplier : float
         Rate scale (1000 for ‰, 100000 for /10万).
     direction : {'lower_is_better', 'higher_is_better'}
@@ -528,19 +594,24 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
     From the trend fit log μ_t/B_t = b0 + b1 (t − t0): η_T = x_T'b, var η_T = x_T' V x_T
     (V = the model's covariance: Poisson, negative binomial, or quasi-Poisson scaled).
 
-    * rate, lower, upper: multiplier · exp(η_T ± z se(η_T)) — interval for the *expected* rate.
-    * pi_lower, pi_upper: prediction interval for the *observed* rate d_T/B_T·multiplier given
+    * rate, lower, upper: multiplier · exp(η_T ± q se(η_T)) — interval for the *expected* rate
+      (q normal; t(n − 2) for quasi-Poisson, :func:`mchanalysis.trends.wald_quantile`).
+    * pi_lower, pi_upper: prediction interval for the *reported* rate d_T/B_T·multiplier given
       B_T = births_assumed: quantiles of n_sim draws of η ~ N(η_T, se²), μ = B_T e^η, then
       d ~ Poisson(μ) (Poisson), NegBin(μ, θ) (negative binomial) or a gamma–Poisson mixture
       with variance φμ (quasi-Poisson, φ > 1).
-    * p_mean_meets_target = Φ((log(target/multiplier) − η_T)/se(η_T)) for lower_is_better
-      (1 − that for higher_is_better): the probability, under the normal sampling distribution
-      of the projected log mean, that the model's expected rate meets the target (a confidence
-      distribution statement, not a Bayesian posterior).
-    * p_observed_meets_target: share of simulated observed rates meeting the target (it adds the
-      year's Poisson/NB noise).
-    * needed_annual_decline: 100(1 − (target/latest_rate)^(1/(T − latest_year))) from the latest
-      observed crude rate.
+    * **p_meets_target**: probability that the *reported* rate meets the target, from that
+      predictive distribution, computed by quadrature (:func:`predictive_probability`). This is
+      the number to report ("达标概率"): it includes the year's own random variation.
+    * p_observed_meets_target: the same probability estimated from the seeded simulation, with
+      its Monte Carlo standard error ``p_observed_mc_se`` = sqrt(p(1 − p)/n_sim) (a check).
+    * p_mean_meets_target = Φ((log(target/multiplier) − η_T)/se(η_T)) for lower_is_better:
+      the probability, under the normal sampling distribution of the projected log mean, that
+      the model's *expected* rate meets the target (kept for comparison; not the reported rate).
+    * fitted_latest_rate: multiplier · exp(x_L'b), the trend's rate in the latest year L;
+      needed_annual_decline = 100(1 − (target/fitted_latest_rate)^(1/(T − L))) from it (the
+      latest crude rate is noisy: ``needed_annual_decline_crude`` keeps that version).
+    * fit_start: first year of the series the trend was fitted to.
     """
     level = _check_level(level)
     if direction not in ("lower_is_better", "higher_is_better"):
@@ -554,14 +625,19 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
     fit = tr.result
     p = np.asarray(fit.params, dtype=float)
     V = np.asarray(fit.cov_params(), dtype=float)
+    if not (np.isfinite(p).all() and np.isfinite(V).all()):
+        raise MchError("the trend has no finite estimate (no finite MLE): no projection")
     t0 = float(tr.start)
     ty = np.atleast_1d(np.asarray(target_years, dtype=float))
     B = float(b[-1]) if births_assumed is None else float(births_assumed)
     if not B > 0:
         raise MchError("births_assumed must be positive")
-    z = _z(level)
+    z = wald_quantile(level, len(t) - 2 if tr.model == "quasipoisson" else None)
     rng = np.random.default_rng(seed)
     latest_year, latest_rate = int(t[-1]), float(d[-1] / b[-1] * multiplier)
+    x_latest = np.array([1.0, latest_year - t0])
+    fitted_latest = float(multiplier * np.exp(x_latest @ p))
+    phi = float(fit.scale) if tr.model == "quasipoisson" else 1.0
     rows, sims = [], []
     for T in ty:
         x = np.array([1.0, T - t0])
@@ -572,8 +648,7 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
         if tr.model == "negbin":
             theta = tr.theta
             lam = rng.gamma(theta, mu / theta)
-        elif tr.model == "quasipoisson" and fit.scale > 1:
-            phi = float(fit.scale)
+        elif tr.model == "quasipoisson" and phi > 1:
             shape = mu / (phi - 1)
             lam = rng.gamma(shape, mu / shape)
         else:
@@ -585,17 +660,28 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
                    pi_lower=float(np.quantile(obs, (1 - level) / 2)),
                    pi_upper=float(np.quantile(obs, 1 - (1 - level) / 2)),
                    target=np.nan if target is None else float(target),
-                   p_mean_meets_target=np.nan, p_observed_meets_target=np.nan,
-                   latest_year=latest_year, latest_rate=latest_rate, needed_annual_decline=np.nan,
-                   model_apc=tr.apc, model=tr.model, conf_level=level, seed=seed)
+                   p_meets_target=np.nan, p_mean_meets_target=np.nan, p_observed_meets_target=np.nan,
+                   p_observed_mc_se=np.nan, latest_year=latest_year, latest_rate=latest_rate,
+                   fitted_latest_rate=fitted_latest, needed_annual_decline=np.nan,
+                   needed_annual_decline_crude=np.nan, model_apc=tr.apc, model=tr.model,
+                   fit_start=int(t[0]), conf_level=level, seed=seed)
         if target is not None:
             zt = (np.log(target / multiplier) - eta) / se
             p_low = float(_st.norm.cdf(zt))
             row["p_mean_meets_target"] = p_low if direction == "lower_is_better" else 1 - p_low
+            row["p_meets_target"] = predictive_probability(eta, se, B, target, multiplier=multiplier,
+                                                           direction=direction, model=tr.model,
+                                                           theta=tr.theta, phi=phi)
             meets = obs <= target if direction == "lower_is_better" else obs >= target
-            row["p_observed_meets_target"] = float(meets.mean())
-            if T > latest_year and latest_rate > 0:
-                row["needed_annual_decline"] = needed_annual_decline(latest_rate, target, T - latest_year)
+            po = float(meets.mean())
+            row["p_observed_meets_target"] = po
+            row["p_observed_mc_se"] = float(np.sqrt(po * (1 - po) / n_sim))
+            if T > latest_year:
+                if fitted_latest > 0:
+                    row["needed_annual_decline"] = needed_annual_decline(fitted_latest, target, T - latest_year)
+                if latest_rate > 0:
+                    row["needed_annual_decline_crude"] = needed_annual_decline(latest_rate, target,
+                                                                               T - latest_year)
         rows.append(row)
     return ProjectionResult(frame=pd.DataFrame(rows, columns=PROJECTION_COLUMNS), trend=tr,
                             simulated_rates=np.vstack(sims))
@@ -610,5 +696,6 @@ __all__ = [
     "its_design",
     "needed_annual_decline",
     "period_rate_ratio",
+    "predictive_probability",
     "project_rate",
 ]

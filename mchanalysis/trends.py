@@ -146,6 +146,44 @@ def wald_p_value(estimate, se, df_resid: float | None = None) -> float:
     return float(2 * _st.norm.sf(stat))
 
 
+def mle_exists(X, y) -> bool:
+    """Whether a Poisson (or negative binomial) log-linear GLM has a finite maximum-likelihood
+    estimate for design ``X`` and counts ``y`` (any offset).
+
+    Notes
+    -----
+    Along a direction v the log-likelihood is Σ y_i s(Xv)_i − Σ μ_i e^{s(Xv)_i} (+ const). It
+    increases without bound (the estimate runs to infinity: "separation") exactly when some
+    v ≠ 0 has (Xv)_i = 0 wherever y_i > 0 and (Xv)_i ≤ 0 wherever y_i = 0, with at least one
+    strict inequality (Haberman 1974, Theorem 2.3; Albert & Anderson 1984 for the logistic
+    analogue). Checked by the linear programme min Σ_{y=0} (Xv)_i subject to those constraints
+    and (Xv)_i ≥ −1 (scipy ``linprog``, HiGHS): a negative optimum means no finite MLE. For a
+    log-linear trend it fails when all events fall in the first or in the last year, or there
+    are none at all.
+
+    References
+    ----------
+    Haberman SJ (1974). The Analysis of Frequency Data. University of Chicago Press.
+    Albert A, Anderson JA (1984). On the existence of maximum likelihood estimates in logistic
+    regression models. Biometrika 71:1-10.
+    """
+    from scipy.optimize import linprog
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    pos, zero = y > 0, y <= 0
+    if not zero.any():
+        return bool(pos.any())
+    Xz, Xp = X[zero], X[pos]
+    c = Xz.sum(axis=0)
+    A_ub = np.vstack([Xz, -Xz])
+    b_ub = np.concatenate([np.zeros(len(Xz)), np.ones(len(Xz))])
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=Xp if len(Xp) else None,
+                  b_eq=np.zeros(len(Xp)) if len(Xp) else None, bounds=[(None, None)] * X.shape[1],
+                  method="highs")
+    return not (res.status == 0 and res.fun < -1e-9)
+
+
 def _glm(y, X, offset, family, start=None, scale=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning,
@@ -317,6 +355,10 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         return res
 
     X = np.column_stack([np.ones_like(t), t - t[0]])  # centred year: same slope, stable fit
+    if not mle_exists(X, d):
+        res.reason = ("no finite maximum-likelihood estimate (the events fall only in the first "
+                      "or the last year): the rate's trend cannot be estimated")
+        return res
     offset = np.log(b)
     pois = _glm(d, X, offset, sm.families.Poisson())
     df = len(t) - 2

@@ -104,3 +104,39 @@ def test_saved_tables_and_figures_are_byte_reproducible(data, tmp_path):
 def test_synthetic_notice_only_for_demo_codes():
     assert "模拟" in A.synthetic_notice("990105") and "Synthetic" in A.synthetic_notice("990105", "en")
     assert A.synthetic_notice("110101") == ""
+
+
+def test_projection_uses_the_last_joinpoint_segment_and_the_reported_rate(data):
+    """Issue 11: when the joinpoint model has joinpoints the projection is fitted from the last
+    joinpoint on; p_meets is the reported rate's probability; needed runs from the fitted rate."""
+    from mchanalysis.analysis import mortality as M
+    from mchanalysis.analysis import rules
+    from mchanalysis.models import needed_annual_decline, project_rate
+
+    t = M.trend(data, "990000", "imr", year=2024)
+    assert t.joinpoint is not None and t.joinpoint.k >= 1
+    p, fit = M.projection(data, "990000", "imr", target=5.0, target_year=2030, year=2024)
+    assert fit.ok and p["basis"] == "last_segment"
+    start = int(t.joinpoint.joinpoints[-1])
+    assert p["fit_start"] == start
+    s = M.series(data, "990000", "imr", until=2024)
+    s = s[s["year"] >= start]
+    ref = project_rate(s["year"].astype(int), s["numerator"].astype("int64"), s["denominator"].astype("int64"),
+                       target_years=[2030], target=5.0, multiplier=1000).frame.iloc[0]
+    assert p["p_meets"] == pytest.approx(ref["p_meets_target"], rel=1e-12)
+    assert p["needed"] == pytest.approx(needed_annual_decline(ref["fitted_latest_rate"], 5.0, 6), rel=1e-12)
+    assert p["meets"] == (p["p_meets"] >= rules.PROJECTION_LIKELY)
+    w, _ = M.projection(data, "990100", "mmr", target=12.0, target_year=2030, year=2024)
+    assert w["basis"] == "whole_series" and w["fit_start"] == 2010
+
+
+def test_projection_outlook_thresholds_and_short_last_segment():
+    from mchanalysis.analysis import rules
+
+    assert rules.projection_outlook(0.9) == "likely" and rules.projection_outlook(2 / 3) == "likely"
+    assert rules.projection_outlook(0.5) == "uncertain" and rules.projection_outlook(0.2) == "unlikely"
+    f = rules.last_segment_fitness([2022, 2023], [30, 25])
+    assert not f.ok and f.code == "last_segment_short" and "2022" in f.message("zh")
+    g = rules.last_segment_fitness([2020, 2021, 2022, 2023], [3, 2, 4, 1])
+    assert not g.ok and g.code == "last_segment_few_events"
+    assert rules.last_segment_fitness([2020, 2021, 2022, 2023], [10, 8, 7, 6]).ok

@@ -204,3 +204,28 @@ def test_quasipoisson_trend_matches_summary_glm_t_inference():
     assert r.p_value == pytest.approx(ref["p_value"], rel=1e-6)
     assert r.apc_lower == pytest.approx(100 * np.expm1(ref["lower"]), rel=1e-7)
     assert r.apc_upper == pytest.approx(100 * np.expm1(ref["upper"]), rel=1e-7)
+
+
+def test_mle_exists_closed_cases():
+    """Finite MLE of a log-linear trend iff events in two years, or in one interior year."""
+    from mchanalysis.trends import mle_exists
+
+    t = np.arange(6.0)
+    X = np.column_stack([np.ones(6), t])
+    assert mle_exists(X, [3, 0, 0, 0, 0, 2])
+    assert mle_exists(X, [0, 0, 4, 0, 0, 0])          # interior year: the slope is finite (0)
+    assert not mle_exists(X, [5, 0, 0, 0, 0, 0])      # first year only: slope → −∞
+    assert not mle_exists(X, [0, 0, 0, 0, 0, 7])      # last year only: slope → +∞
+    assert not mle_exists(X, np.zeros(6))
+    assert mle_exists(X, [1, 2, 3, 4, 5, 6])
+
+
+def test_trend_without_a_finite_mle_gives_no_apc():
+    years = np.arange(2015, 2024)
+    deaths = np.r_[np.zeros(8), 25]
+    res = loglinear_trend(years, deaths, np.full(9, 10_000))
+    assert np.isnan(res.apc) and res.result is None
+    assert "no finite maximum-likelihood estimate" in res.reason
+    # statsmodels alone would report a huge, meaningless slope: the check is what stops it
+    interior = loglinear_trend(years, np.r_[np.zeros(4), 25, np.zeros(4)], np.full(9, 10_000))
+    assert interior.reason == "" and abs(interior.beta) < 1e-6

@@ -335,10 +335,19 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
     (:func:`mchanalysis.models.project_rate`), only when the APC passed its rule and the
     interval is informative (:func:`mchanalysis.analysis.rules.projection_informative`).
 
-    The dict holds ``target_year, rate, lower, upper, pi_lower, pi_upper, target,
-    p_meets`` (probability that the *reported* rate, with its Poisson/NB noise, meets the
-    target), ``needed`` (annual % decline needed from the fitted current rate), ``model_apc``,
-    ``meets`` / ``misses`` (the expected rate's whole interval on one side of the target).
+    The trend projected is the last segment of the joinpoint model when it has joinpoints (from
+    the last joinpoint on, :func:`mchanalysis.analysis.rules.last_segment_fitness`), else the
+    whole series' log-linear trend; ``basis`` says which ('last_segment' or 'whole_series') and
+    ``fit_start`` from which year.
+
+    The dict holds ``target_year, rate, lower, upper`` (expected rate and its interval),
+    ``pi_lower, pi_upper`` (prediction interval of the reported rate), ``target``, ``p_meets``
+    (probability that the *reported* rate, with its Poisson/NB noise, meets the target:
+    ``p_meets_target`` of :func:`~mchanalysis.models.project_rate`), ``outlook``
+    ('likely' / 'unlikely' / 'uncertain', :func:`~mchanalysis.analysis.rules.projection_outlook`),
+    ``meets`` / ``misses`` (outlook 'likely' / 'unlikely'), ``needed`` (annual % decline needed
+    from the fitted rate of the report year), ``fitted_now``, ``model_apc``, ``basis``,
+    ``fit_start``, ``frame``.
     """
     level = _level(data, level)
 
@@ -350,32 +359,39 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
             return None, rules.Fitness(False, "past", "目标年份不晚于报告年份，不作预测。",
                                        "The target year is not after the report year: no projection.")
         s = series(data, region_code, indicator, until=year)
+        basis = "whole_series"
+        if tr.joinpoint is not None and tr.joinpoint.k > 0:
+            start = float(tr.joinpoint.joinpoints[-1])
+            s = s[s["year"].astype(float) >= start]
+            fit = rules.last_segment_fitness(s["year"], s["numerator"], event_name=event_name(data, indicator))
+            if not fit.ok:
+                return None, fit
+            basis = "last_segment"
         mult = float(data.registry.set_index("id").loc[indicator, "multiplier"])
-        res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                           s["denominator"].astype("int64").to_numpy(), target_years=[int(target_year)],
-                           target=float(target), multiplier=mult, direction=direction, level=level)
+        try:
+            res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
+                               s["denominator"].astype("int64").to_numpy(), target_years=[int(target_year)],
+                               target=float(target), multiplier=mult, direction=direction, level=level)
+        except MchError as exc:
+            return None, rules.fit_failed("projection", str(exc))
         r = res.frame.iloc[0]
         ok, why = _status_ok(res)
-        if not ok or not np.isfinite([r["rate"], r["lower"], r["upper"]]).all():
+        if not ok or not np.isfinite([r["rate"], r["lower"], r["upper"], r["p_meets_target"]]).all():
             return None, rules.fit_failed("projection", why)
         inf = rules.projection_informative(float(r["lower"]), float(r["upper"]))
         if not inf.ok:
             return None, inf
-        # the needed decline runs from the *fitted* rate of the report year, not the noisy
-        # crude rate (issue 11): fitted = rate at target year / (1 + APC)^(years between)
-        apc = float(r["model_apc"])
-        fitted_now = float(r["rate"]) / (1 + apc / 100) ** (int(target_year) - int(s["year"].max()))
-        gap = int(target_year) - int(s["year"].max())
-        needed = 100 * (1 - (float(target) / fitted_now) ** (1 / gap)) if fitted_now > 0 else np.nan
-        p = r["p_observed_meets_target"] if "p_observed_meets_target" in r else r["p_mean_meets_target"]
-        lower_better = direction == "lower_is_better"
+        p = float(r["p_meets_target"])
+        outlook = rules.projection_outlook(p)
+        needed = float(r["needed_annual_decline"])
         return {
             "target_year": int(target_year), "rate": float(r["rate"]), "lower": float(r["lower"]),
             "upper": float(r["upper"]), "pi_lower": float(r["pi_lower"]), "pi_upper": float(r["pi_upper"]),
-            "target": float(target), "p_meets": float(p), "needed": needed, "fitted_now": fitted_now,
-            "model_apc": apc, "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
-            "meets": bool(r["upper"] <= target) if lower_better else bool(r["lower"] >= target),
-            "misses": bool(r["lower"] > target) if lower_better else bool(r["upper"] < target),
+            "target": float(target), "p_meets": p, "outlook": outlook,
+            "needed": needed if np.isfinite(needed) else None, "fitted_now": float(r["fitted_latest_rate"]),
+            "model_apc": float(r["model_apc"]), "basis": basis, "fit_start": int(r["fit_start"]),
+            "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
+            "meets": outlook == "likely", "misses": outlook == "unlikely",
         }, rules.OK
 
     key = ("proj", data.sha256, str(region_code), indicator, float(target), int(target_year), int(year),
@@ -384,7 +400,7 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
 
 
 PROJECTION_TABLE_COLUMNS = ["indicator", "name", "target_year", "target", "rate", "lower", "upper",
-                            "pi_lower", "pi_upper", "p_meets", "needed", "reason"]
+                            "pi_lower", "pi_upper", "p_meets", "needed", "basis", "fit_start", "reason"]
 
 
 def projections(data: AnalysisData, region_code: str, target_set, *, year: int, indicators=None,
@@ -411,7 +427,8 @@ def projections(data: AnalysisData, region_code: str, target_set, *, year: int, 
             rows.append({**base, "reason": fit.message(lang)})
         else:
             rows.append({**base, **{c: p[c] for c in ("rate", "lower", "upper", "pi_lower", "pi_upper",
-                                                       "p_meets", "needed")}, "reason": ""})
+                                                       "p_meets", "needed", "basis", "fit_start")},
+                         "reason": ""})
     return pd.DataFrame(rows).reindex(columns=PROJECTION_TABLE_COLUMNS)
 
 
