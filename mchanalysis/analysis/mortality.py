@@ -499,8 +499,11 @@ def smoothed_subregions(data: AnalysisData, region_code: str, year: int, *,
 
 def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr"):
     """Funnel limits around the parent's value for :func:`comparison_regions` in *year*
-    (:func:`mchanalysis.funnel.funnel`, PHE limits at 95% and 99.8%), or ``None`` when there are
-    fewer than two regions with a denominator to compare."""
+    (:func:`mchanalysis.funnel.funnel`, limits at 95% and 99.8%), or ``None`` when there are
+    fewer than two regions with a denominator to compare. Exact (PHE) limits, adjusted for
+    overdispersion (Spiegelhalter, multiplicative) when the dispersion test is significant
+    (:data:`mchanalysis.analysis.rules.DISPERSION_POLICY`); ``result.choice`` says which and
+    gives the sentence for the caption."""
     from mchanalysis.analysis.data import comparison_regions
     from mchanalysis.funnel import funnel
 
@@ -513,7 +516,8 @@ def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: s
     rows = t[t["region_code"].isin(codes) & t["denominator"].notna() & (t["denominator"] > 0)]
     if len(rows) < 2:
         return None
-    return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry)
+    return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry,
+                  adjustment="auto", alpha=rules.FUNNEL_DISPERSION_ALPHA)
 
 
 def region_parent(data: AnalysisData, region_code: str) -> str:
