@@ -140,3 +140,50 @@ def test_projection_outlook_thresholds_and_short_last_segment():
     g = rules.last_segment_fitness([2020, 2021, 2022, 2023], [3, 2, 4, 1])
     assert not g.ok and g.code == "last_segment_few_events"
     assert rules.last_segment_fitness([2020, 2021, 2022, 2023], [10, 8, 7, 6]).ok
+
+
+def _covers(lower, upper, null):
+    return (np.asarray(lower, float) <= null) & (np.asarray(upper, float) >= null)
+
+
+def test_no_printed_table_pairs_p_below_005_with_an_interval_covering_the_null(data):
+    """Issue 11, over every demo region: trends, joinpoint segments and AAPC, ITS, period ratios,
+    and year-on-year changes of every indicator with counts."""
+    from mchanalysis import stats
+    from mchanalysis.analysis import mortality as M
+
+    bad = []
+    codes = sorted(data.indicators["region_code"].unique())
+    for code in codes:
+        tabs = {
+            "trend": (M.mortality_trends(data, code, year=2024), "apc_lower", "apc_upper", 0.0),
+            "joinpoint": (M.joinpoint_segments(data, code, year=2024), "apc_lower", "apc_upper", 0.0),
+            "period": (M.period_ratios(data, code, year=2024), "lower", "upper", 1.0),
+        }
+        its = M.policy_breaks(data, code, year=2024)
+        its = its[its["term"].isin(["level_change", "slope_ratio"])]
+        tabs["its"] = (its, "lower", "upper", 1.0)
+        for name, (t, lo, hi, null) in tabs.items():
+            t = t[t["p_value"].notna()]
+            clash = (t["p_value"] < 0.05) & _covers(t[lo], t[hi], null)
+            clash |= (t["p_value"] >= 0.05) & ~_covers(t[lo], t[hi], null)
+            if clash.any():
+                bad.append((code, name, t[clash].to_dict("records")))
+    assert not bad, bad[:3]
+    # year-on-year changes of every indicator with counts, in every region
+    ind = data.indicators.dropna(subset=["numerator", "denominator"]).sort_values(["region_code", "indicator", "year"])
+    reg = data.registry.set_index("id")
+    prev = ind.groupby(["region_code", "indicator"]).shift(1)
+    pairs = ind.assign(n0=prev["numerator"], d0=prev["denominator"]).dropna(subset=["n0", "d0"])
+    n_checked = 0
+    for kind, grp in pairs.groupby(pairs["indicator"].map(reg["kind"])):
+        if kind == "proportion":
+            r = stats.compare_proportions(grp["n0"], grp["d0"], grp["numerator"], grp["denominator"])
+            lo, hi, null = r["difference_lower"], r["difference_upper"], 0.0
+        else:
+            r = stats.compare_rates(grp["n0"], grp["d0"], grp["numerator"], grp["denominator"])
+            lo, hi, null = r["ratio_lower"], r["ratio_upper"], 1.0
+        ok = r["p_value"].notna() & lo.notna() & hi.notna()  # no events in either year: no interval
+        assert ((r["p_value"][ok] < 0.05) == ~_covers(lo[ok], hi[ok], null)).all()
+        n_checked += int(ok.sum())
+    assert n_checked > 1000
