@@ -187,3 +187,19 @@ def test_no_printed_table_pairs_p_below_005_with_an_interval_covering_the_null(d
         assert ((r["p_value"][ok] < 0.05) == ~_covers(lo[ok], hi[ok], null)).all()
         n_checked += int(ok.sum())
     assert n_checked > 1000
+
+
+def test_section_tables_carry_holm_adjusted_p_values(data):
+    from statsmodels.stats.multitest import multipletests
+
+    from mchanalysis.analysis import mortality as M
+
+    t = M.mortality_trends(data, "990000", year=2024)
+    ok = t["p_value"].notna()
+    assert ok.sum() >= 2
+    np.testing.assert_allclose(t.loc[ok, "p_adjusted"], multipletests(t.loc[ok, "p_value"], method="holm")[1])
+    its = M.policy_breaks(data, "990000", year=2024)
+    tested = its[its["term"].isin(["level_change", "slope_ratio"])]
+    np.testing.assert_allclose(tested["p_adjusted"], multipletests(tested["p_value"], method="holm")[1])
+    per = M.period_ratios(data, "990000", year=2024)
+    assert (per["p_adjusted"].dropna() >= per["p_value"].dropna()).all()

@@ -186,7 +186,7 @@ def _indicators(indicators) -> tuple:
 
 
 TREND_TABLE_COLUMNS = ["indicator", "name", "start", "end", "n_years", "events", "apc", "apc_lower",
-                       "apc_upper", "p_value", "model", "verdict", "reason"]
+                       "apc_upper", "p_value", "p_adjusted", "model", "verdict", "reason"]
 
 
 def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None = None,
@@ -204,7 +204,19 @@ def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None =
                      "p_value": a.get("p_value", np.nan), "model": a.get("model", ""),
                      "verdict": a.get("verdict", ""),
                      "reason": "" if t.apc_fitness.ok else t.apc_fitness.message(lang)})
-    return pd.DataFrame(rows, columns=TREND_TABLE_COLUMNS)
+    return _with_adjusted(pd.DataFrame(rows), TREND_TABLE_COLUMNS)
+
+
+def _with_adjusted(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """``p_adjusted``: Holm within the table's family (one region, one section), the multiplicity
+    policy of :func:`mchanalysis.stats.adjust_p_values` (:data:`~mchanalysis.analysis.rules.MULTIPLICITY`)."""
+    from mchanalysis.stats import adjust_p_values
+
+    if "p_value" not in table.columns:
+        table = table.assign(p_value=np.nan)
+    out = adjust_p_values(table, family=[], method=rules.MULTIPLICITY["method"],
+                          alpha=rules.MULTIPLICITY["alpha"])
+    return out.reindex(columns=columns)
 
 
 JOINPOINT_TABLE_COLUMNS = ["indicator", "name", "k", "segment", "start", "end", "apc", "apc_lower",
@@ -234,8 +246,8 @@ def joinpoint_segments(data: AnalysisData, region_code: str, *, year: int | None
     return out.astype({"k": "Int64"})
 
 
-ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "scale",
-                     "break_year", "reason"]
+ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "p_adjusted",
+                     "scale", "break_year", "reason"]
 
 
 def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_year: int = 2016,
@@ -282,11 +294,24 @@ def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 201
         f.insert(0, "indicator", ind)
         f["reason"] = ""
         frames.append(f)
-    return pd.concat(frames, ignore_index=True).reindex(columns=ITS_TABLE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    # the family: the level and slope changes of every indicator (apc_difference repeats the
+    # slope test and is not counted twice)
+    tested = out["term"].isin(["level_change", "slope_ratio"]) if "term" in out else pd.Series(False, index=out.index)
+    adj = _with_adjusted(out[tested], ITS_TABLE_COLUMNS) if tested.any() else None
+    out["p_adjusted"] = np.nan
+    if adj is not None:
+        out.loc[tested, "p_adjusted"] = adj["p_adjusted"].to_numpy()
+        slope = dict(zip(out.loc[out["term"] == "slope_ratio", "indicator"],
+                         out.loc[out["term"] == "slope_ratio", "p_adjusted"]))
+        diff = out["term"] == "apc_difference"
+        out.loc[diff, "p_adjusted"] = out.loc[diff, "indicator"].map(slope)
+    return out.reindex(columns=ITS_TABLE_COLUMNS)
 
 
 PERIOD_TABLE_COLUMNS = ["indicator", "name", "first_start", "first_end", "last_start", "last_end",
-                        "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value", "reason"]
+                        "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value", "p_adjusted",
+                        "scale", "reason"]
 
 
 def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = None, indicators=None,
@@ -321,7 +346,7 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
             except MchError as exc:
                 fit = rules.fit_failed("period_ratio", str(exc))
         rows.append({**base, "reason": fit.message(lang)})
-    return pd.DataFrame(rows).reindex(columns=PERIOD_TABLE_COLUMNS)
+    return _with_adjusted(pd.DataFrame(rows), PERIOD_TABLE_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ Hand-written because these are reporting rules, not statistics. Their sources:
   :data:`PROJECTION_UNLIKELY` = 1/3 — the calibrated language of the IPCC (Mastrandrea MD et
   al., *Guidance note for lead authors of the IPCC AR5 on consistent treatment of
   uncertainties*, 2010: "likely" 66–100%, "unlikely" 0–33%); between them "尚不确定".
+* **Multiplicity** (:data:`MULTIPLICITY`): a report tests about twenty things per region. Every
+  table of a section (one region) carries ``p_adjusted``, Holm's step-down adjustment within
+  that table's family (:func:`mchanalysis.stats.adjust_p_values`; Holm 1979, *Scand J Stat*
+  6:65). A rise, fall or difference is *stated* in the text and the 存在问题 list only when its
+  adjusted p-value is below 0.05; intervals stay unadjusted (they describe each estimate).
 * **Small numbers**: fewer than :data:`FEW_EVENTS` = 10 events in the report year are told as a
   count, with a rate pooled over the last :data:`POOL_YEARS` = 5 years (at least 3 consecutive
   reported years), as MCH practice does for small areas (WHO, *Trends in maternal mortality*,
@@ -96,6 +101,8 @@ DISPERSION_POLICY = {
     "funnel": "adjust_if_significant",    # funnel.funnel(adjustment='auto')
     "change": "poisson",                  # stats.compare_rates: two single years
 }
+#: Multiplicity policy: Holm within each section's family of tests, family-wise level 0.05.
+MULTIPLICITY = {"method": "holm", "alpha": 0.05}
 #: Significance level of the dispersion test that switches the funnel to adjusted limits.
 FUNNEL_DISPERSION_ALPHA = 0.05
 #: The sentence the methods text uses for the change test's assumption.
