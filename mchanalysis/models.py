@@ -362,7 +362,9 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     ----------
     table : pandas.DataFrame
         One row per area (e.g. the counties of one city in one year), with the columns named by
-        ``events`` and ``population`` (e.g. ``maternal_deaths`` and ``live_births``).
+        ``events`` and ``population`` (e.g. ``maternal_deaths`` and ``live_births``). An area
+        with population 0 (a county with no births that year) stays in the output with no rate
+        and a reason in ``eb_note``; it takes no part in the estimate of the prior.
     events, population : str
         Column names. Events non-negative, population positive; no missing values.
     method : {'marshall', 'clayton_kaldor'}
@@ -377,7 +379,8 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     pandas.DataFrame
         A copy of ``table`` with ``crude_rate``, ``smoothed_rate``, ``shrinkage`` (weight of the
         global mean in the smoothed rate, 0 = not shrunk, 1 = fully shrunk), ``prior_mean`` and
-        ``prior_var`` (of the gamma prior, in rate units), ``eb_method``.
+        ``prior_var`` (of the gamma prior, in rate units), ``eb_method``, ``eb_note`` (why an
+        area has no rate; '' otherwise).
 
     Notes
     -----
@@ -406,25 +409,38 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
                            column=name, row=int(bad[0]) + 2)
     if (d < 0).any():
         raise MchError(f"{events} must be non-negative", column=events)
-    if (n <= 0).any():
-        raise MchError(f"{population} must be positive", column=population)
-    if len(d) < 2:
-        raise MchError("empirical Bayes smoothing needs at least 2 areas")
-    r = d / n
+    if (n < 0).any():
+        bad = int(np.flatnonzero(n < 0)[0])
+        raise MchError(f"{population} must not be negative (table row {bad + 1})", column=population,
+                       row=bad + 2)
+    use = n > 0
+    if use.sum() < 2:
+        raise MchError("empirical Bayes smoothing needs at least 2 areas with a positive "
+                       f"{population} (have {int(use.sum())})")
+    du, nu = d[use], n[use]
+    r = du / nu
     if method == "marshall":
-        m = d.sum() / n.sum()
-        s2 = float(np.sum(n * (r - m) ** 2) / n.sum())
-        a = max(0.0, s2 - m / n.mean())
+        m = du.sum() / nu.sum()
+        s2 = float(np.sum(nu * (r - m) ** 2) / nu.sum())
+        a = max(0.0, s2 - m / nu.mean())
     else:
-        m, a = _clayton_kaldor(d, n)
-    C = a / (a + m / n) if m > 0 else np.zeros_like(n)
+        m, a = _clayton_kaldor(du, nu)
+    C = a / (a + m / nu) if m > 0 else np.zeros_like(nu)
     out = table.copy()
-    out["crude_rate"] = r * multiplier
-    out["smoothed_rate"] = (m + C * (r - m)) * multiplier
-    out["shrinkage"] = 1.0 - C
+    crude = np.full(len(d), np.nan)
+    smooth = np.full(len(d), np.nan)
+    shrink = np.full(len(d), np.nan)
+    crude[use] = r * multiplier
+    smooth[use] = (m + C * (r - m)) * multiplier
+    shrink[use] = 1.0 - C
+    out["crude_rate"] = crude
+    out["smoothed_rate"] = smooth
+    out["shrinkage"] = shrink
     out["prior_mean"] = m * multiplier
     out["prior_var"] = a * multiplier**2
     out["eb_method"] = method
+    out["eb_note"] = np.where(use, "", np.where(d > 0, f"{population} 0 with events: no rate, not smoothed",
+                                                   f"{population} 0: no rate, not smoothed"))
     return out
 
 

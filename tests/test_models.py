@@ -494,3 +494,18 @@ def test_its_without_a_finite_mle_raises():
     d = np.r_[np.full(6, 30), np.zeros(5), 12]  # after the break, events only in the last year
     with pytest.raises(MchError, match="no finite maximum-likelihood"):
         interrupted_time_series(years, d, np.full(12, 10_000), break_year=2016)
+
+
+def test_eb_zero_birth_area_is_listed_with_a_reason_and_takes_no_part():
+    base = EB_TABLE.copy()
+    with_zero = pd.concat([base, pd.DataFrame({"deaths": [0], "births": [0]})], ignore_index=True)
+    a = eb_smooth(base, events="deaths", population="births", multiplier=1000)
+    b = eb_smooth(with_zero, events="deaths", population="births", multiplier=1000)
+    assert len(b) == len(base) + 1
+    np.testing.assert_allclose(b["smoothed_rate"].iloc[:-1], a["smoothed_rate"], rtol=1e-12)
+    assert np.isnan(b["smoothed_rate"].iloc[-1]) and np.isnan(b["crude_rate"].iloc[-1])
+    assert "0" in b["eb_note"].iloc[-1] and (b["eb_note"].iloc[:-1] == "").all()
+    with pytest.raises(MchError, match="at least 2 areas"):
+        eb_smooth(pd.DataFrame({"events": [1, 0], "population": [10, 0]}))
+    with pytest.raises(MchError, match="negative"):
+        eb_smooth(pd.DataFrame({"events": [1, 0], "population": [10, -3]}))
