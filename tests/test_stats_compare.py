@@ -331,3 +331,12 @@ def test_proportion_p_value_is_dual_to_newcombe_interval():
     at = compare_proportions(48, 80, 56, 70, multiplier=1, level=1 - r["p_value"]).iloc[0]
     assert at["difference_lower"] == pytest.approx(0.0, abs=1e-9)
     assert 0 < r["p_value"] < 0.05 and r["p_value_z"] < 0.05
+
+
+def test_central_p_and_exact_limits_match_reference_values():
+    """tests/data/rigour/rate_change_central_reference.csv (closed form; R exactci central)."""
+    ref = pd.read_csv(DATA / "rigour" / "rate_change_central_reference.csv")
+    r = compare_rates(ref["d1"], ref["n1"], ref["d2"], ref["n2"])
+    np.testing.assert_allclose(r["p_value"], ref["p_central"], rtol=1e-9)
+    np.testing.assert_allclose(r["ratio_lower"], ref["ratio_lower"], rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(r["ratio_upper"], ref["ratio_upper"], rtol=1e-9)

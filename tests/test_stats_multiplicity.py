@@ -53,3 +53,11 @@ def test_adjust_errors_name_the_problem():
 def test_duplicate_index_labels_are_handled_by_position():
     t = pd.DataFrame({"f": ["a", "b", "a"], "p_value": [0.01, 0.02, 0.03]}, index=[0, 0, 0])
     np.testing.assert_allclose(adjust_p_values(t, family="f")["p_adjusted"], [0.02, 0.02, 0.03])
+
+
+def test_holm_matches_reference_file():
+    """tests/data/rigour/holm_reference.csv (R: p.adjust(p, 'holm'))."""
+    from pathlib import Path
+
+    ref = pd.read_csv(Path(__file__).parent / "data" / "rigour" / "holm_reference.csv")
+    np.testing.assert_allclose(holm_adjust(ref["p"]), ref["holm"], rtol=1e-12)

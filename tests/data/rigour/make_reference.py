@@ -98,7 +98,37 @@ def aapc_reference():
                  ).to_csv(HERE / "aapc_reference.csv", index=False, float_format="%.15g")
 
 
+def rate_change_reference():
+    """Central exact p of the rate ratio (closed form with scipy's binomial cdf) and the
+    Clopper-Pearson limits of the ratio (scipy's beta quantiles): R's
+    exactci::poisson.exact(c(d2, d1), c(n2, n1), tsmethod = "central")."""
+    from scipy import stats
+
+    rows = []
+    for d1, n1, d2, n2 in [(5, 9000, 0, 9500), (8, 29400, 5, 26700), (12, 10000, 25, 11000),
+                           (40, 50000, 22, 52000), (3, 4000, 11, 4100), (0, 5000, 4, 5200)]:
+        D, pi0 = d1 + d2, n2 / (n1 + n2)
+        p = min(1.0, 2 * min(stats.binom.cdf(d2, D, pi0), stats.binom.sf(d2 - 1, D, pi0)))
+        lo = stats.beta.ppf(0.025, d2, D - d2 + 1) if d2 > 0 else 0.0
+        hi = stats.beta.ppf(0.975, d2 + 1, D - d2) if d2 < D else 1.0
+        k = n1 / n2
+        rows.append(dict(d1=d1, n1=n1, d2=d2, n2=n2, p_central=p,
+                         ratio_lower=lo / (1 - lo) * k, ratio_upper=(hi / (1 - hi) * k) if hi < 1 else np.inf))
+    pd.DataFrame(rows).to_csv(HERE / "rate_change_central_reference.csv", index=False, float_format="%.15g")
+
+
+def holm_reference():
+    """Holm-adjusted p-values: statsmodels multipletests(method='holm') == R p.adjust(p, 'holm')."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array([0.046, 0.012, 0.30, 0.0004, 0.021, 0.75, 0.049, 0.0031])
+    pd.DataFrame({"p": p, "holm": multipletests(p, method="holm")[1]}).to_csv(
+        HERE / "holm_reference.csv", index=False, float_format="%.15g")
+
+
 if __name__ == "__main__":
+    rate_change_reference()
+    holm_reference()
     aapc_reference()
     its_reference()
     trend_reference()

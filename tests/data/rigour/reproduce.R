@@ -44,3 +44,15 @@ if (requireNamespace("segmented", quietly = TRUE)) {
   sg <- segmented::segmented(l, seg.Z = ~year, psi = list(year = J))
   print(segmented::aapc(sg, exp.it = TRUE))
 }
+
+# 5. central exact p-value and interval of a rate ratio (rate_change_central_reference.csv)
+if (requireNamespace("exactci", quietly = TRUE)) {
+  r <- read.csv("rate_change_central_reference.csv")
+  for (i in seq_len(nrow(r))) {
+    e <- exactci::poisson.exact(c(r$d2[i], r$d1[i]), c(r$n2[i], r$n1[i]), tsmethod = "central")
+    print(c(p = e$p.value, e$conf.int))
+  }
+}
+
+# 6. Holm (holm_reference.csv)
+h <- read.csv("holm_reference.csv"); print(cbind(h, R = p.adjust(h$p, "holm")))
