@@ -462,9 +462,9 @@ class FunnelChoice:
 
 def _choice(requested, applied, od, alpha, why_not=("", "")):
     if applied != "none":
-        how_zh = "乘法" if applied == "multiplicative" else "加法（随机效应）"
+        how_zh = "乘法模型" if applied == "multiplicative" else "加法（随机效应）模型"
         zh = (f"各地区间存在超出随机波动的离散（离散系数φ={od.phi:.2f}，P={od.p_value:.3g}），"
-              f"控制限已按Spiegelhalter{how_zh}方法校正。")
+              f"控制限已按Spiegelhalter{how_zh}校正。")
         en = (f"The areas vary more than chance allows (dispersion φ = {od.phi:.2f}, p = {od.p_value:.3g}): "
               f"the limits are adjusted for overdispersion (Spiegelhalter, {applied}).")
     elif od is not None:

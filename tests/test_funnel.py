@@ -391,3 +391,20 @@ def test_auto_adjustment_needs_three_areas_and_says_why_not():
     calm = funnel(_counties([20, 21, 19, 20, 22], [10000] * 5, indicator="imr"))
     assert calm.adjustment == "none" and calm.choice.requested == "auto"
     assert "未作校正" in calm.choice.message("zh")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_funnel_figure_of_the_analysis_layer_says_the_limits_are_adjusted(lang):
+    from mchanalysis import analysis as A
+    from mchanalysis.analysis.figures import funnel_figure
+    from mchanalysis.pipeline.params import repo_root
+
+    data = A.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing CJK glyph warns when drawing
+        fig = funnel_figure(data, "990100", 2024, indicator="imr", lang=lang)
+        fig.canvas.draw()
+    notes = [t.get_text() for t in fig.texts] + [fig.get_supxlabel()]
+    assert any(("Spiegelhalter" in t) for t in notes)
+    labels = [h.get_label() for h in fig.axes[0].get_legend().legend_handles]
+    assert any(("校正" in lab) if lang == "zh" else ("overdispersion" in lab) for lab in labels)
