@@ -422,6 +422,66 @@ def adjusted_funnel_limits(denominator, *, kind, target, multiplier=1, level=0.9
 # --------------------------------------------------------------------------------------------
 
 
+#: Adjustment used by ``funnel(adjustment='auto')`` when the dispersion test is significant:
+#: Spiegelhalter's multiplicative φ (a handful of sub-regions make the additive τ² unstable).
+AUTO_ADJUSTMENT = "multiplicative"
+#: Level of the χ² dispersion test that switches ``'auto'`` to adjusted limits.
+DISPERSION_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class FunnelChoice:
+    """Which funnel limits were drawn, and why (both languages).
+
+    Attributes
+    ----------
+    requested : str
+        'auto', 'none', 'multiplicative' or 'additive'.
+    applied : str
+        'none', 'multiplicative' or 'additive'.
+    phi, tau2, p_value : float
+        The dispersion estimate and its χ² test (NaN when not estimated).
+    alpha : float
+        Level of the test.
+    zh, en : str
+        One sentence for a caption or methods text.
+    """
+
+    requested: str
+    applied: str
+    phi: float = np.nan
+    tau2: float = np.nan
+    p_value: float = np.nan
+    alpha: float = DISPERSION_ALPHA
+    zh: str = ""
+    en: str = ""
+
+    def message(self, lang: str = "zh") -> str:
+        return self.en if lang == "en" else self.zh
+
+
+def _choice(requested, applied, od, alpha, why_not=("", "")):
+    if applied != "none":
+        how_zh = "乘法模型" if applied == "multiplicative" else "加法（随机效应）模型"
+        zh = (f"各地区间存在超出随机波动的离散（离散系数φ={od.phi:.2f}，P={od.p_value:.3g}），"
+              f"控制限已按Spiegelhalter{how_zh}校正。")
+        en = (f"The areas vary more than chance allows (dispersion φ = {od.phi:.2f}, p = {od.p_value:.3g}): "
+              f"the limits are adjusted for overdispersion (Spiegelhalter, {applied}).")
+    elif od is not None:
+        zh = (f"各地区间离散未超出随机波动（φ={od.phi:.2f}，P={od.p_value:.3g}），控制限未作校正。")
+        en = (f"No overdispersion detected (φ = {od.phi:.2f}, p = {od.p_value:.3g}): unadjusted "
+              f"(exact Poisson/binomial) limits.")
+    elif requested == "none":
+        zh, en = "控制限未作过度离散校正。", "Limits not adjusted for overdispersion (as requested)."
+    else:
+        zh = f"过度离散无法估计（{why_not[0]}），控制限未作校正。" if why_not[0] else "控制限未作校正。"
+        en = (f"Overdispersion could not be estimated ({why_not[1]}): unadjusted limits." if why_not[1]
+              else "Unadjusted limits.")
+    return FunnelChoice(requested=requested, applied=applied,
+                        phi=np.nan if od is None else od.phi, tau2=np.nan if od is None else od.tau2,
+                        p_value=np.nan if od is None else od.p_value, alpha=alpha, zh=zh, en=en)
+
+
 @dataclass
 class FunnelResult:
     """Everything a funnel chart needs.
@@ -441,6 +501,8 @@ class FunnelResult:
         The estimate, when an adjustment was asked for.
     meta : dict
         The indicator's registry entry.
+    choice : FunnelChoice
+        The adjustment requested and applied, the test behind it, a sentence saying so.
     """
 
     points: pd.DataFrame
@@ -449,6 +511,7 @@ class FunnelResult:
     adjustment: str
     overdispersion: Overdispersion | None
     meta: dict
+    choice: FunnelChoice | None = None
 
 
 def _grid(n_min, n_max, size):
@@ -498,8 +561,8 @@ def _limits_long(kind, target, multiplier, levels, n_min, n_max, size, phi, tau2
     return out
 
 
-def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustment=None,
-           winsor=0.1, alpha=0.05, registry: pd.DataFrame | None = None,
+def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustment="auto",
+           winsor=0.1, alpha=DISPERSION_ALPHA, registry: pd.DataFrame | None = None,
            n_grid: int = 200) -> FunnelResult:
     """Funnel plot data for the regions of one indicator and year (e.g. counties of a city).
 
@@ -513,10 +576,13 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
         pooled value Σnumerator/Σdenominator × multiplier (PHE's baseline).
     levels : sequence of float
         Confidence levels of the limits (fractions).
-    adjustment : {None, 'multiplicative', 'additive'}
+    adjustment : {'auto', None, 'none', 'multiplicative', 'additive'}
         Overdispersion adjustment (Spiegelhalter 2005 QSHC), applied only when the χ² test of
         :func:`overdispersion` is significant at ``alpha``; otherwise the PHE limits are used
-        and ``FunnelResult.adjustment`` says 'none'.
+        and ``FunnelResult.adjustment`` says 'none'. 'auto' (default; the package's policy,
+        :data:`mchanalysis.analysis.rules.DISPERSION_POLICY`) = :data:`AUTO_ADJUSTMENT` when
+        there are at least 3 regions to estimate the dispersion from; None / 'none': never
+        adjust. ``FunnelResult.choice`` names what was done and why.
     winsor, alpha : float
         See :func:`overdispersion`.
     registry : pandas.DataFrame, optional
@@ -548,7 +614,7 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     >>> t = pd.DataFrame({"region_code": ["990102", "990103", "990104"], "indicator": "imr",
     ...                   "year": 2024, "numerator": [20, 60, 22],
     ...                   "denominator": [5000, 6000, 5500]})
-    >>> res = funnel(t)
+    >>> res = funnel(t, adjustment=None)          # PHE's exact limits
     >>> round(res.target, 3)
     6.182
     >>> res.points[["region_code", "value", "funnel_class", "verdict"]]
@@ -556,6 +622,11 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     0      990102    4.0     below_95  better
     1      990103   10.0    above_998   worse
     2      990104    4.0     below_95  better
+    >>> auto = funnel(t)                           # the policy: adjust when overdispersed
+    >>> auto.adjustment, round(auto.choice.phi, 2), round(auto.choice.p_value, 4)
+    ('multiplicative', 4.95, 0.0006)
+    >>> auto.points["funnel_class"].tolist()
+    ['within', 'within', 'within']
     """
     from mchanalysis.indicators import indicator_meta, load_registry
 
@@ -567,8 +638,9 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
         raise MchError(f"a funnel shows one indicator; the table has {len(inds)}")
     if "year" in table.columns and table["year"].nunique() > 1:
         raise MchError("a funnel shows one year; filter the table first")
-    if adjustment not in (None, "multiplicative", "additive"):
-        raise MchError(f"adjustment must be None, 'multiplicative' or 'additive', got {adjustment!r}")
+    if adjustment not in (None, "none", "auto", "multiplicative", "additive"):
+        raise MchError(f"adjustment must be 'auto', None, 'multiplicative' or 'additive', got {adjustment!r}")
+    requested = "none" if adjustment is None else adjustment
     meta = indicator_meta(inds[0], load_registry() if registry is None else registry)
     kind, mult = meta["kind"], float(meta["multiplier"])
     lv = _levels(levels)
@@ -589,12 +661,22 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     od = None
     applied = "none"
     phi, tau2 = 1.0, 0.0
-    if adjustment is not None:
-        od = overdispersion(x[ok], n[ok], kind=kind, target=target, multiplier=mult,
-                            winsor=winsor, alpha=alpha)
-        if od.significant:
-            applied = adjustment
-            if adjustment == "multiplicative":
+    why_not = ("", "")
+    method = AUTO_ADJUSTMENT if requested == "auto" else requested
+    if requested != "none":
+        if requested == "auto" and int(ok.sum()) < 3:
+            why_not = (f"仅{int(ok.sum())}个地区", f"only {int(ok.sum())} areas")
+        else:
+            try:
+                od = overdispersion(x[ok], n[ok], kind=kind, target=target, multiplier=mult,
+                                    winsor=winsor, alpha=alpha)
+            except MchError as exc:
+                if requested != "auto":
+                    raise
+                why_not = ("目标值为0" if target == 0 else str(exc), str(exc))
+        if od is not None and od.significant:
+            applied = method
+            if method == "multiplicative":
                 phi = od.phi
             else:
                 tau2 = od.tau2
@@ -628,4 +710,5 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     limits = _limits_long(kind, target, mult, lv, n[ok].min(), n[ok].max(), n_grid, phi, tau2,
                           applied != "none")
     return FunnelResult(points=points, limits=limits, target=target, adjustment=applied,
-                        overdispersion=od, meta=meta)
+                        overdispersion=od, meta=meta,
+                        choice=_choice(requested, applied, od, alpha, why_not))

@@ -425,24 +425,71 @@ def _empirical_ci(grid, x, z, sw, fit, ranges, level, n_resample, seed):
     return seg, np.array(aapc)
 
 
-def _aapc_table(x, fit, se, df, level, ranges):
+def slope_covariance(x, sw, fit):
+    """Covariance of the segment slopes b_1..b_(k+1) of the fitted continuous model, given its
+    joinpoints, and its residual degrees of freedom.
+
+    With X the design (:func:`design_matrix`), W = diag(w) and the coefficients
+    β = (b0, b1, d1..dk): Cov(β) = s² (X'WX)⁻¹, s² = SSE_w/(n − k − 2) (R's
+    ``vcov(lm(log y ~ X - 1, weights = w))`` with the joinpoints fixed); b_j = A β with
+    A[j] = (0, 1, 1_{i<j}), so Cov(b) = A Cov(β) A'. Returns (Cov(b), n − k − 2).
+    """
+    n, k = len(x), fit.k
+    x0 = float(x[0])  # centred: same slopes, a well-conditioned design
+    Xw = sw[:, None] * design_matrix(x - x0, [t - x0 for t in fit.joinpoints])
+    df = n - k - 2
+    if df <= 0:
+        return np.full((k + 1, k + 1), np.nan), df
+    s2 = fit.sse / df
+    r_inv = np.linalg.inv(np.linalg.qr(Xw, mode="r"))
+    cov_beta = s2 * (r_inv @ r_inv.T)
+    A = np.zeros((k + 1, k + 2))
+    for j in range(k + 1):
+        A[j, 1] = 1.0
+        A[j, 2:2 + j] = 1.0
+    return A @ cov_beta @ A.T, df
+
+
+AAPC_CI_METHODS = ("delta", "independent")
+
+
+def _aapc_table(x, fit, se, df, level, ranges, sw=None, method="delta"):
     """AAPC over each (A, B) of ``ranges`` (Clegg et al. 2009).
 
-    AAPC = 100 (exp(sum w_j b_j / sum w_j) - 1), w_j = length of segment j inside [A, B]. With
-    the segment slopes independent under NCI's unconstrained-model variances,
-    var(sum w_j b_j / sum w_j) = sum w_j² var(b_j) / (sum w_j)²; interval and p-value from t with
-    the segments' degrees of freedom d. Inside one segment, AAPC = APC with the APC's interval.
+    AAPC = 100 (exp(sum w_j b_j / sum w_j) - 1), w_j = length of segment j inside [A, B].
+    Inside one segment, AAPC = APC with the APC's interval and p-value (t, NCI's segment df).
+    Across segments, the interval is Wald's with the normal quantile on μ = g'b, g = w/Σw:
+
+    * ``'delta'`` (default; Clegg et al. 2009, eq. 4; the conditional-on-joinpoints standard
+      error of R's ``segmented::aapc``, its ``wrong.se``): var μ = g' Cov(b) g with Cov(b)
+      the slopes' covariance of the continuous model (:func:`slope_covariance`), which carries
+      the strong negative correlation of adjacent slopes that share the joinpoint;
+    * ``'independent'``: var μ = Σ g_j² var(b_j) with NCI's per-segment variances, treating the
+      slopes as independent (the method before issue 11: intervals about 2–3 times too wide).
     """
     b = _segment_slopes(fit)
     edges = np.array([float(x[0]), *fit.joinpoints, float(x[-1])])
-    q = _st.t.ppf(1 - (1 - level) / 2, df) if df > 0 else np.nan
+    q_t = _st.t.ppf(1 - (1 - level) / 2, df) if df > 0 else np.nan
+    q_z = _st.norm.ppf(1 - (1 - level) / 2)
+    if method == "delta":
+        cov_b, _ = slope_covariance(x, np.ones(len(x)) if sw is None else sw, fit)
     rows = []
     for lo, hi in ranges:
         w = _aapc_weights(edges, lo, hi)
-        sb = float(np.sum(w * b) / np.sum(w))
+        g = w / np.sum(w)
+        sb = float(g @ b)
         use = w > 0
-        sse = float(np.sqrt(np.sum(w[use] ** 2 * se[use] ** 2)) / np.sum(w))
-        p = 2 * _st.t.sf(abs(sb / sse), df) if df > 0 and sse > 0 else np.nan
+        if use.sum() == 1:
+            j = int(np.argmax(use))
+            sse, q = float(se[j]), q_t
+            p = 2 * _st.t.sf(abs(sb / sse), df) if df > 0 and sse > 0 else np.nan
+        else:
+            if method == "delta":
+                sse = float(np.sqrt(max(float(g @ cov_b @ g), 0.0)))
+            else:
+                sse = float(np.sqrt(np.sum(g[use] ** 2 * se[use] ** 2)))
+            q = q_z
+            p = float(2 * _st.norm.sf(abs(sb / sse))) if sse > 0 else np.nan
         rows.append({"k": fit.k, "segment": "aapc", "start": float(lo), "end": float(hi),
                      "apc": _apc(sb), "apc_lower": _apc(sb - q * sse),
                      "apc_upper": _apc(sb + q * sse), "p_value": p})
@@ -524,7 +571,8 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
               min_obs_end: int = MIN_OBS_END, min_obs_between: int = MIN_OBS_BETWEEN,
               n_perm: int = N_PERM, alpha: float = 0.05, seed: int = NCI_SEED,
               level: float = 0.95, aapc_ranges=(), ci_method: str = "parametric",
-              n_resample: int = 1000, ci_seed: int = 10000) -> JoinpointResult:
+              n_resample: int = 1000, ci_seed: int = 10000, aapc_ci: str = "delta",
+              aapc_outside: str = "error") -> JoinpointResult:
     """Joinpoint regression of a rate series, following NCI's Joinpoint Regression Program.
 
     Parameters
@@ -564,9 +612,15 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     ci_method : {'parametric', 'empirical'}
         APC/AAPC limits: NCI's parametric t intervals (default), or empirical quantiles of a
         residual bootstrap that re-places the joinpoints (NCI 5.x's default method; see
-        :func:`_empirical_ci`). p-values are the parametric ones either way.
+        :func:`_empirical_ci`). p-values are the parametric ones either way. The empirical
+        limits are **not validated against NCI** (NCI's resampling variant is undocumented); only
+        the point estimates are (tests/data/joinpoint).
     n_resample, ci_seed : int
         Empirical method: resamples (NCI command-line default 1000) and seed (NCI's 10000).
+    aapc_ci : {'delta', 'independent'}
+        Parametric AAPC interval across segments: the delta method with the slopes' covariance
+        (default; Clegg et al. 2009, ``segmented::aapc``) or the sum of independent segment
+        variances (see :func:`_aapc_table`).
 
     Returns
     -------
@@ -592,7 +646,10 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     APC interval (NCI's parametric method): b_j ± t(d, 1 - (1-level)/2) SE(b_j), SE from separate
     lines per segment after removing the points on joinpoints, d = n* - p* (see
     :func:`_segment_se`); p-value 2{1 - F_t,d(|b_j / SE(b_j)|)}. AAPC (Clegg et al. 2009):
-    100 (exp(sum w_j b_j / sum w_j) - 1) with w_j the length of segment j in the range.
+    100 (exp(μ) - 1), μ = sum w_j b_j / sum w_j with w_j the length of segment j in the range;
+    across segments var μ = g' Cov(b) g (delta method, g = w/Σw, Cov(b) of
+    :func:`slope_covariance`, given the joinpoints) and a normal-quantile interval; inside one
+    segment the APC's own t interval.
 
     References
     ----------
@@ -624,6 +681,10 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
         raise MchError(f"alpha must be a fraction between 0 and 1, got {alpha!r}")
     if ci_method not in ("parametric", "empirical"):
         raise MchError(f"ci_method must be 'parametric' or 'empirical', got {ci_method!r}")
+    if aapc_outside not in ("error", "skip"):
+        raise MchError(f"aapc_outside must be 'error' or 'skip', got {aapc_outside!r}")
+    if aapc_ci not in AAPC_CI_METHODS:
+        raise MchError(f"aapc_ci must be one of {', '.join(AAPC_CI_METHODS)}, got {aapc_ci!r}")
 
     notes = []
     y_used = y.copy()
@@ -689,10 +750,14 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     for lo, hi in aapc_ranges:
         lo, hi = float(lo), float(hi)
         if not (x[0] <= lo <= hi <= x[-1]):
-            raise MchError(f"AAPC range {_fmt_x(lo)}-{_fmt_x(hi)} is outside the data "
-                           f"({_fmt_x(x[0])}-{_fmt_x(x[-1])})")
+            msg = (f"AAPC range {_fmt_x(lo)}-{_fmt_x(hi)} is outside the data "
+                   f"({_fmt_x(x[0])}-{_fmt_x(x[-1])})")
+            if aapc_outside == "skip":
+                notes.append(msg + ": skipped")
+                continue
+            raise MchError(msg)
         ranges.append((lo, hi))
-    aapc = _aapc_table(x, fit, se_b, df, level, ranges)
+    aapc = _aapc_table(x, fit, se_b, df, level, ranges, sw=sw, method=aapc_ci)
     if ci_method == "empirical":
         seg_lim, aapc_lim = _empirical_ci(grid, x, z, sw, fit, ranges, level, int(n_resample),
                                           ci_seed)
@@ -707,7 +772,8 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
                 "min_obs_between": min_obs_between, "n_perm": n_perm, "alpha": alpha,
                 "seed": seed, "level": level, "ci_method": ci_method,
                 "n_resample": n_resample if ci_method == "empirical" else None,
-                "ci_seed": ci_seed if ci_method == "empirical" else None, "notes": notes}
+                "ci_seed": ci_seed if ci_method == "empirical" else None, "aapc_ci": aapc_ci,
+                "notes": notes}
     return JoinpointResult(k=k, joinpoints=fit.joinpoints, segments=segments, aapc=aapc,
                            fitted=fitted, models=models, tests=tests, coef=fit.beta,
                            settings=settings)

@@ -7,8 +7,8 @@
 * :func:`eb_smooth` — empirical Bayes Poisson–gamma smoothing of the rates of small areas
   (Marshall's moment estimator, or Clayton & Kaldor's maximum likelihood).
 * :func:`project_rate` and :func:`needed_annual_decline` — the rate expected in a target year
-  from the fitted log-linear trend, its intervals, the chance of meeting a target under the model
-  and the yearly decline a target requires.
+  from the fitted log-linear trend, its intervals, the probability that the *reported* rate
+  meets a target (:func:`predictive_probability`) and the yearly decline a target requires.
 
 The GLMs are fitted with statsmodels. Hand-written code is limited to closed-form formulas
 (Marshall's moment estimator, the delta method for an APC difference, the gamma–Poisson
@@ -40,7 +40,7 @@ from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
 from mchanalysis.errors import MchError
-from mchanalysis.trends import loglinear_trend, yearly_series
+from mchanalysis.trends import loglinear_trend, mle_exists, wald_p_value, wald_quantile, yearly_series
 
 DEFAULT_BREAK_YEAR = 2016
 DEFAULT_SEED = 20240601
@@ -70,11 +70,11 @@ def _glm_poisson(y, X, offset, scale=None):
 # --------------------------------------------------------------------------- period rate ratio
 PERIOD_COLUMNS = ["first_start", "first_end", "last_start", "last_end", "events_first", "events_last",
                   "exposure_first", "exposure_last", "rate_ratio", "log_rr", "se", "lower", "upper",
-                  "p_value", "conf_level", "method", "note"]
+                  "p_value", "conf_level", "method", "scale", "df_resid", "note"]
 
 
 def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
-                      level: float = 0.95) -> pd.DataFrame:
+                      level: float = 0.95, dispersion: str = "poisson") -> pd.DataFrame:
     """Pooled rate ratio of the last ``last`` years to the first ``first`` years (Poisson GLM).
 
     Parameters
@@ -87,12 +87,19 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
         left out of the pooled sums and named in ``note``.
     level : float
         Confidence level, a fraction.
+    dispersion : {'poisson', 'quasipoisson'}
+        'poisson': variance = mean. 'quasipoisson': the covariance is multiplied by
+        φ = max(1, X²/(n − 2)), Pearson's X² of the same Poisson fit over the n years of both
+        periods (the year-to-year variation of the region's own series), and the interval and
+        p-value use Student's t on n − 2 degrees of freedom (R's ``summary.glm``). The analysis
+        layer uses 'quasipoisson' (:data:`mchanalysis.analysis.rules.DISPERSION_POLICY`).
 
     Returns
     -------
     pandas.DataFrame
-        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald'; ``note``
-        names years left out ('' when none).
+        One row, columns :data:`PERIOD_COLUMNS`; ``method`` = 'poisson_glm_wald' or
+        'quasipoisson_glm_t'; ``scale`` = φ used, ``df_resid`` (NaN under 'poisson');
+        ``note`` names years left out ('' when none).
 
     Notes
     -----
@@ -100,10 +107,13 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     The MLE is the pooled ratio RR = e^b1 = (ΣD_last/ΣB_last)/(ΣD_first/ΣB_first) with
     se(b1) = sqrt(1/ΣD_last + 1/ΣD_first); Wald limits e^(b1 ± z se); p from the Wald z.
     The exact conditional test and interval (R's ``poisson.test``) are in
-    :mod:`mchanalysis.stats`. This is R's ``glm(d ~ period + offset(log(B)), poisson)``.
+    :mod:`mchanalysis.stats`. This is R's ``glm(d ~ period + offset(log(B)), poisson)``;
+    with 'quasipoisson', ``family = quasipoisson`` (se·√φ, t(n − 2)), φ floored at 1.
     No interval when either period has no events (the MLE is 0 or infinite).
     """
     level = _check_level(level)
+    if dispersion not in ("poisson", "quasipoisson"):
+        raise MchError(f"dispersion must be 'poisson' or 'quasipoisson', got {dispersion!r}")
     t, d, b, notes = yearly_series(years, events, exposure, events_name="events", exposure_name="exposure")
     if first < 1 or last < 1:
         raise MchError("first and last must be at least 1 year")
@@ -121,15 +131,27 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
                last_end=int(t[-1]), events_first=D1, events_last=D2,
                exposure_first=b[in_first].sum(), exposure_last=b[in_last].sum(),
                rate_ratio=np.nan, log_rr=np.nan, se=np.nan, lower=np.nan, upper=np.nan,
-               p_value=np.nan, conf_level=level, method="poisson_glm_wald",
-               note="; ".join(notes))
+               p_value=np.nan, conf_level=level,
+               method="poisson_glm_wald" if dispersion == "poisson" else "quasipoisson_glm_t",
+               scale=1.0, df_resid=np.nan, note="; ".join(notes))
     if D1 > 0 and D2 > 0:
         X = np.column_stack([np.ones(int(sel.sum())), period])
         fit = _glm_poisson(d[sel], X, np.log(b[sel]))
+        df_t = None
+        if dispersion == "quasipoisson":
+            df = int(sel.sum()) - 2
+            if df > 0:
+                df_t = df
+                phi = max(1.0, float(fit.pearson_chi2) / df)
+                row.update(scale=phi, df_resid=df)
+                if phi > 1.0:
+                    fit = _glm_poisson(d[sel], X, np.log(b[sel]), scale=phi)
+            else:
+                row["note"] = "; ".join([*notes, "no residual degrees of freedom: Poisson variance used"])
         beta, se = float(fit.params[1]), float(fit.bse[1])
-        z = _z(level)
+        z = wald_quantile(level, df_t)
         row.update(rate_ratio=float(np.exp(beta)), log_rr=beta, se=se, lower=float(np.exp(beta - z * se)),
-                   upper=float(np.exp(beta + z * se)), p_value=float(2 * _st.norm.sf(abs(beta / se))))
+                   upper=float(np.exp(beta + z * se)), p_value=wald_p_value(beta, se, df_t))
     elif D2 == 0 and D1 > 0:
         row.update(rate_ratio=0.0)
     return pd.DataFrame([row], columns=PERIOD_COLUMNS)
@@ -155,6 +177,9 @@ class ITSResult:
         APC_after − APC_before in percentage points (delta-method interval).
     scale : float
         Dispersion used: max(1, Pearson X²/(n − 4)) for 'quasipoisson', 1 for 'poisson'.
+    df_resid : int or None
+        n − 4 when the dispersion was estimated ('quasipoisson'): limits and p-values then use
+        Student's t on these degrees of freedom (R's ``summary.glm``); None: normal reference.
     dispersion : float
         Pearson X²/(n − 4) of the Poisson fit (NaN with no residual degrees of freedom).
     params, cov : the coefficients (b0, b1, b2, b3) and their covariance (scaled).
@@ -191,6 +216,7 @@ class ITSResult:
     warnings: list = field(default_factory=list)
     fitted: pd.DataFrame | None = None
     result: object = None
+    df_resid: int | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: level_change, apc_before, apc_after, slope_ratio, apc_difference."""
@@ -233,7 +259,8 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
         Confidence level, a fraction.
     dispersion : {'quasipoisson', 'poisson'}
         'quasipoisson' (default) multiplies the covariance by φ = max(1, X²/(n − 4)), Pearson's
-        statistic of the Poisson fit (never narrower than Poisson); 'poisson' uses φ = 1.
+        statistic of the Poisson fit (never narrower than Poisson), with t(n − 4) inference;
+        'poisson' uses φ = 1 and the normal.
     multiplier : float
         Scale of the rates in ``fitted`` (1000 for ‰, 100000 for /10万).
 
@@ -248,8 +275,10 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     Level change e^b2 (rate in year T against the pre-break trend extended to T); APC before
     100(e^b1 − 1), after 100(e^(b1+b3) − 1) with var(b1 + b3) = V11 + V33 + 2 V13; slope ratio
     e^b3; APC difference 100(e^(b1+b3) − e^b1), delta-method se with gradient
-    100·(e^(b1+b3) − e^b1, e^(b1+b3)) on (b1, b3). All limits are Wald (normal) limits on the
-    coefficients' scale, transformed. Fitted with statsmodels GLM (Poisson, offset log B).
+    100·(e^(b1+b3) − e^b1, e^(b1+b3)) on (b1, b3). All limits are Wald limits est ± q·se on the
+    coefficients' scale, transformed; q and the p-values come from Student's t on n − 4 degrees
+    of freedom under 'quasipoisson' (dispersion estimated, as R's ``summary.glm`` for
+    ``family = quasipoisson``), from the normal under 'poisson' or when n = 4. Fitted with statsmodels GLM (Poisson, offset log B).
 
     References
     ----------
@@ -266,6 +295,9 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     if d[t < break_year].sum() == 0 or d[t >= break_year].sum() == 0:
         raise MchError("no events before or after the break year: level and slope change are not estimable")
     X = its_design(t, break_year)
+    if not mle_exists(X, d):
+        raise MchError("no finite maximum-likelihood estimate (separation: the events allow the "
+                       "level or slope change to run to infinity): no interrupted time series")
     offset = np.log(b)
     pois = _glm_poisson(d, X, offset)
     df = len(t) - X.shape[1]
@@ -281,12 +313,15 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     fit = _glm_poisson(d, X, offset, scale=scale) if scale != 1.0 else pois
     p = np.asarray(fit.params, dtype=float)
     V = np.asarray(fit.cov_params(), dtype=float)
-    z = _z(level)
+    # dispersion estimated -> t on the residual df, as R's summary.glm (quasipoisson)
+    df_t = df if (dispersion == "quasipoisson" and df > 0) else None
+    z = wald_quantile(level, df_t)
     r = ITSResult(break_year=int(break_year), conf_level=level, params=p, cov=V, scale=scale,
-                  dispersion=disp, n_years=len(t), warnings=notes, result=fit)
+                  dispersion=disp, n_years=len(t), warnings=notes, result=fit,
+                  df_resid=int(df_t) if df_t else None)
 
     def wald(est, se):
-        return est, est - z * se, est + z * se, float(2 * _st.norm.sf(abs(est / se)))
+        return est, est - z * se, est + z * se, wald_p_value(est, se, df_t)
 
     e, lo, hi, pv = wald(p[2], np.sqrt(V[2, 2]))
     r.level_change, r.level_lower, r.level_upper, r.level_p = np.exp(e), np.exp(lo), np.exp(hi), pv
@@ -327,7 +362,9 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     ----------
     table : pandas.DataFrame
         One row per area (e.g. the counties of one city in one year), with the columns named by
-        ``events`` and ``population`` (e.g. ``maternal_deaths`` and ``live_births``).
+        ``events`` and ``population`` (e.g. ``maternal_deaths`` and ``live_births``). An area
+        with population 0 (a county with no births that year) stays in the output with no rate
+        and a reason in ``eb_note``; it takes no part in the estimate of the prior.
     events, population : str
         Column names. Events non-negative, population positive; no missing values.
     method : {'marshall', 'clayton_kaldor'}
@@ -342,7 +379,8 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     pandas.DataFrame
         A copy of ``table`` with ``crude_rate``, ``smoothed_rate``, ``shrinkage`` (weight of the
         global mean in the smoothed rate, 0 = not shrunk, 1 = fully shrunk), ``prior_mean`` and
-        ``prior_var`` (of the gamma prior, in rate units), ``eb_method``.
+        ``prior_var`` (of the gamma prior, in rate units), ``eb_method``, ``eb_note`` (why an
+        area has no rate; '' otherwise).
 
     Notes
     -----
@@ -371,25 +409,38 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
                            column=name, row=int(bad[0]) + 2)
     if (d < 0).any():
         raise MchError(f"{events} must be non-negative", column=events)
-    if (n <= 0).any():
-        raise MchError(f"{population} must be positive", column=population)
-    if len(d) < 2:
-        raise MchError("empirical Bayes smoothing needs at least 2 areas")
-    r = d / n
+    if (n < 0).any():
+        bad = int(np.flatnonzero(n < 0)[0])
+        raise MchError(f"{population} must not be negative (table row {bad + 1})", column=population,
+                       row=bad + 2)
+    use = n > 0
+    if use.sum() < 2:
+        raise MchError("empirical Bayes smoothing needs at least 2 areas with a positive "
+                       f"{population} (have {int(use.sum())})")
+    du, nu = d[use], n[use]
+    r = du / nu
     if method == "marshall":
-        m = d.sum() / n.sum()
-        s2 = float(np.sum(n * (r - m) ** 2) / n.sum())
-        a = max(0.0, s2 - m / n.mean())
+        m = du.sum() / nu.sum()
+        s2 = float(np.sum(nu * (r - m) ** 2) / nu.sum())
+        a = max(0.0, s2 - m / nu.mean())
     else:
-        m, a = _clayton_kaldor(d, n)
-    C = a / (a + m / n) if m > 0 else np.zeros_like(n)
+        m, a = _clayton_kaldor(du, nu)
+    C = a / (a + m / nu) if m > 0 else np.zeros_like(nu)
     out = table.copy()
-    out["crude_rate"] = r * multiplier
-    out["smoothed_rate"] = (m + C * (r - m)) * multiplier
-    out["shrinkage"] = 1.0 - C
+    crude = np.full(len(d), np.nan)
+    smooth = np.full(len(d), np.nan)
+    shrink = np.full(len(d), np.nan)
+    crude[use] = r * multiplier
+    smooth[use] = (m + C * (r - m)) * multiplier
+    shrink[use] = 1.0 - C
+    out["crude_rate"] = crude
+    out["smoothed_rate"] = smooth
+    out["shrinkage"] = shrink
     out["prior_mean"] = m * multiplier
     out["prior_var"] = a * multiplier**2
     out["eb_method"] = method
+    out["eb_note"] = np.where(use, "", np.where(d > 0, f"{population} 0 with events: no rate, not smoothed",
+                                                   f"{population} 0: no rate, not smoothed"))
     return out
 
 
@@ -440,8 +491,13 @@ def needed_annual_decline(current, target, years):
 
 
 PROJECTION_COLUMNS = ["target_year", "births_assumed", "rate", "lower", "upper", "pi_lower", "pi_upper",
-                      "target", "p_mean_meets_target", "p_observed_meets_target", "latest_year",
-                      "latest_rate", "needed_annual_decline", "model_apc", "model", "conf_level", "seed"]
+                      "target", "p_meets_target", "p_mean_meets_target", "p_observed_meets_target",
+                      "p_observed_mc_se", "latest_year", "latest_rate", "fitted_latest_rate",
+                      "needed_annual_decline", "needed_annual_decline_crude", "model_apc", "model",
+                      "fit_start", "conf_level", "seed"]
+
+#: Gauss–Hermite nodes used to integrate the predictive probability over the log mean.
+N_QUADRATURE = 120
 
 
 @dataclass
@@ -456,24 +512,82 @@ class ProjectionResult:
         return self.frame.copy()
 
 
+def _count_cdf(c, mu, model: str, theta: float = np.nan, phi: float = 1.0):
+    """P(D ≤ c) for D with mean ``mu`` (array): Poisson, NB2(θ) or gamma–Poisson with variance φμ."""
+    if c < 0:
+        return np.zeros_like(mu)
+    if model == "negbin":
+        return _st.nbinom.cdf(c, theta, theta / (theta + mu))
+    if model == "quasipoisson" and phi > 1:
+        # gamma(shape μ/(φ−1), scale φ−1) mixture of Poissons = NB(n = μ/(φ−1), p = 1/φ): var φμ
+        return _st.nbinom.cdf(c, mu / (phi - 1), 1 / phi)
+    return _st.poisson.cdf(c, mu)
+
+
+def predictive_probability(eta, se, births, target, *, multiplier, direction="lower_is_better",
+                           model="poisson", theta=np.nan, phi=1.0, n_nodes: int = N_QUADRATURE) -> float:
+    """Probability that the *reported* rate D/B·multiplier meets the target (no simulation).
+
+    Parameters
+    ----------
+    eta, se : float
+        Projected log rate x_T'b and its standard error.
+    births : float
+        Live births B assumed in the target year.
+    target : float
+        The target in rate units.
+    multiplier : float
+    direction : {'lower_is_better', 'higher_is_better'}
+    model : {'poisson', 'negbin', 'quasipoisson'}
+        Count distribution given the mean μ = B e^η: Poisson; NB2 with ``theta``
+        (var μ + μ²/θ); gamma–Poisson with variance φμ (``phi`` > 1).
+    n_nodes : int
+        Gauss–Hermite nodes.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    With c = ⌊target·B/multiplier⌋ the largest count meeting a lower-is-better target,
+    P = ∫ F(c; B e^η) φ((η − η_T)/se)/se dη, F the count distribution's cdf given its mean: the
+    predictive distribution of the count combines the model's uncertainty about the log mean
+    (normal, from the GLM's covariance) with the year's own Poisson/NB variation. The integral is
+    computed by probabilists' Gauss–Hermite quadrature; :func:`project_rate`'s seeded simulation
+    of the same distribution checks it (``p_observed_meets_target``). For higher-is-better,
+    1 − F(⌈target·B/multiplier⌉ − 1). θ and φ are plugged in (their uncertainty is ignored).
+    """
+    x, w = np.polynomial.hermite_e.hermegauss(int(n_nodes))
+    mu = births * np.exp(eta + se * x)
+    k = target * births / multiplier
+    if direction == "lower_is_better":
+        cdf = _count_cdf(int(np.floor(k + 1e-9)), mu, model, theta, phi)
+    else:
+        cdf = 1 - _count_cdf(int(np.ceil(k - 1e-9)) - 1, mu, model, theta, phi)
+    return float(np.clip(np.sum(w * cdf) / np.sqrt(2 * np.pi), 0.0, 1.0))
+
+
 def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: float | None = None,
                  births_assumed: float | None = None, multiplier: float = 1000.0,
                  direction: str = "lower_is_better", level: float = 0.95, model: str = "auto",
                  n_sim: int = 20000, seed: int = DEFAULT_SEED) -> ProjectionResult:
-    """Expected rate in target years from the fitted log-linear trend, with intervals.
+    """Expected and reported rate in target years from the fitted log-linear trend.
 
     Parameters
     ----------
     years, deaths, births : array-like
-        The observed series (as :func:`mchanalysis.trends.loglinear_trend`).
+        The observed series (as :func:`mchanalysis.trends.loglinear_trend`). To project from
+        the last joinpoint segment pass only its years (as
+        :func:`mchanalysis.analysis.mortality.projection` does).
     target_years : int or sequence of int
         Years to project to (after the last observed year or not: any year).
     target : float, optional
         The target value in rate units (e.g. 12 for MMR ≤ 12/10万). Adds the probabilities and
         the needed annual decline.
     births_assumed : float, optional
-        Live births assumed in the target year (default: the latest year's births). Only the
-        prediction interval and ``p_observed_meets_target`` depend on it.
+        Live births assumed in the target year (default: the latest year's births). The
+        prediction interval and ``p_meets_target`` depend on it.
     multiplier : float
         Rate scale (1000 for ‰, 100000 for /10万).
     direction : {'lower_is_better', 'higher_is_better'}
@@ -496,19 +610,24 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
     From the trend fit log μ_t/B_t = b0 + b1 (t − t0): η_T = x_T'b, var η_T = x_T' V x_T
     (V = the model's covariance: Poisson, negative binomial, or quasi-Poisson scaled).
 
-    * rate, lower, upper: multiplier · exp(η_T ± z se(η_T)) — interval for the *expected* rate.
-    * pi_lower, pi_upper: prediction interval for the *observed* rate d_T/B_T·multiplier given
+    * rate, lower, upper: multiplier · exp(η_T ± q se(η_T)) — interval for the *expected* rate
+      (q normal; t(n − 2) for quasi-Poisson, :func:`mchanalysis.trends.wald_quantile`).
+    * pi_lower, pi_upper: prediction interval for the *reported* rate d_T/B_T·multiplier given
       B_T = births_assumed: quantiles of n_sim draws of η ~ N(η_T, se²), μ = B_T e^η, then
       d ~ Poisson(μ) (Poisson), NegBin(μ, θ) (negative binomial) or a gamma–Poisson mixture
       with variance φμ (quasi-Poisson, φ > 1).
-    * p_mean_meets_target = Φ((log(target/multiplier) − η_T)/se(η_T)) for lower_is_better
-      (1 − that for higher_is_better): the probability, under the normal sampling distribution
-      of the projected log mean, that the model's expected rate meets the target (a confidence
-      distribution statement, not a Bayesian posterior).
-    * p_observed_meets_target: share of simulated observed rates meeting the target (it adds the
-      year's Poisson/NB noise).
-    * needed_annual_decline: 100(1 − (target/latest_rate)^(1/(T − latest_year))) from the latest
-      observed crude rate.
+    * **p_meets_target**: probability that the *reported* rate meets the target, from that
+      predictive distribution, computed by quadrature (:func:`predictive_probability`). This is
+      the number to report ("达标概率"): it includes the year's own random variation.
+    * p_observed_meets_target: the same probability estimated from the seeded simulation, with
+      its Monte Carlo standard error ``p_observed_mc_se`` = sqrt(p(1 − p)/n_sim) (a check).
+    * p_mean_meets_target = Φ((log(target/multiplier) − η_T)/se(η_T)) for lower_is_better:
+      the probability, under the normal sampling distribution of the projected log mean, that
+      the model's *expected* rate meets the target (kept for comparison; not the reported rate).
+    * fitted_latest_rate: multiplier · exp(x_L'b), the trend's rate in the latest year L;
+      needed_annual_decline = 100(1 − (target/fitted_latest_rate)^(1/(T − L))) from it (the
+      latest crude rate is noisy: ``needed_annual_decline_crude`` keeps that version).
+    * fit_start: first year of the series the trend was fitted to.
     """
     level = _check_level(level)
     if direction not in ("lower_is_better", "higher_is_better"):
@@ -522,14 +641,19 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
     fit = tr.result
     p = np.asarray(fit.params, dtype=float)
     V = np.asarray(fit.cov_params(), dtype=float)
+    if not (np.isfinite(p).all() and np.isfinite(V).all()):
+        raise MchError("the trend has no finite estimate (no finite MLE): no projection")
     t0 = float(tr.start)
     ty = np.atleast_1d(np.asarray(target_years, dtype=float))
     B = float(b[-1]) if births_assumed is None else float(births_assumed)
     if not B > 0:
         raise MchError("births_assumed must be positive")
-    z = _z(level)
+    z = wald_quantile(level, len(t) - 2 if tr.model == "quasipoisson" else None)
     rng = np.random.default_rng(seed)
     latest_year, latest_rate = int(t[-1]), float(d[-1] / b[-1] * multiplier)
+    x_latest = np.array([1.0, latest_year - t0])
+    fitted_latest = float(multiplier * np.exp(x_latest @ p))
+    phi = float(fit.scale) if tr.model == "quasipoisson" else 1.0
     rows, sims = [], []
     for T in ty:
         x = np.array([1.0, T - t0])
@@ -540,8 +664,7 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
         if tr.model == "negbin":
             theta = tr.theta
             lam = rng.gamma(theta, mu / theta)
-        elif tr.model == "quasipoisson" and fit.scale > 1:
-            phi = float(fit.scale)
+        elif tr.model == "quasipoisson" and phi > 1:
             shape = mu / (phi - 1)
             lam = rng.gamma(shape, mu / shape)
         else:
@@ -553,17 +676,28 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
                    pi_lower=float(np.quantile(obs, (1 - level) / 2)),
                    pi_upper=float(np.quantile(obs, 1 - (1 - level) / 2)),
                    target=np.nan if target is None else float(target),
-                   p_mean_meets_target=np.nan, p_observed_meets_target=np.nan,
-                   latest_year=latest_year, latest_rate=latest_rate, needed_annual_decline=np.nan,
-                   model_apc=tr.apc, model=tr.model, conf_level=level, seed=seed)
+                   p_meets_target=np.nan, p_mean_meets_target=np.nan, p_observed_meets_target=np.nan,
+                   p_observed_mc_se=np.nan, latest_year=latest_year, latest_rate=latest_rate,
+                   fitted_latest_rate=fitted_latest, needed_annual_decline=np.nan,
+                   needed_annual_decline_crude=np.nan, model_apc=tr.apc, model=tr.model,
+                   fit_start=int(t[0]), conf_level=level, seed=seed)
         if target is not None:
             zt = (np.log(target / multiplier) - eta) / se
             p_low = float(_st.norm.cdf(zt))
             row["p_mean_meets_target"] = p_low if direction == "lower_is_better" else 1 - p_low
+            row["p_meets_target"] = predictive_probability(eta, se, B, target, multiplier=multiplier,
+                                                           direction=direction, model=tr.model,
+                                                           theta=tr.theta, phi=phi)
             meets = obs <= target if direction == "lower_is_better" else obs >= target
-            row["p_observed_meets_target"] = float(meets.mean())
-            if T > latest_year and latest_rate > 0:
-                row["needed_annual_decline"] = needed_annual_decline(latest_rate, target, T - latest_year)
+            po = float(meets.mean())
+            row["p_observed_meets_target"] = po
+            row["p_observed_mc_se"] = float(np.sqrt(po * (1 - po) / n_sim))
+            if T > latest_year:
+                if fitted_latest > 0:
+                    row["needed_annual_decline"] = needed_annual_decline(fitted_latest, target, T - latest_year)
+                if latest_rate > 0:
+                    row["needed_annual_decline_crude"] = needed_annual_decline(latest_rate, target,
+                                                                               T - latest_year)
         rows.append(row)
     return ProjectionResult(frame=pd.DataFrame(rows, columns=PROJECTION_COLUMNS), trend=tr,
                             simulated_rates=np.vstack(sims))
@@ -578,5 +712,6 @@ __all__ = [
     "its_design",
     "needed_annual_decline",
     "period_rate_ratio",
+    "predictive_probability",
     "project_rate",
 ]

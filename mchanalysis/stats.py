@@ -444,6 +444,70 @@ def _binom_two_sided_p(x, n, p):
     return out
 
 
+def _binom_central_p(x, n, p):
+    """Two-sided *central* exact binomial p-value: min(1, 2·min(P(X ≤ x), P(X ≥ x))).
+
+    The test dual to the Clopper–Pearson interval: the interval at level 1 − α excludes p
+    exactly when this p-value is below α (R: ``exactci::binom.exact(tsmethod = "central")``;
+    Fay 2010, R Journal 2(1):53-58). NaN where n is 0 or missing.
+    """
+    x, n, p = np.broadcast_arrays(_as_float(x), _as_float(n), _as_float(p))
+    x, n, p = (np.atleast_1d(a).astype(float) for a in (x, n, p))
+    out = np.full(x.shape, np.nan)
+    ok = (n > 0) & ~np.isnan(x) & ~np.isnan(p)
+    lower = _st.binom.cdf(x[ok], n[ok], p[ok])
+    upper = _st.binom.sf(x[ok] - 1, n[ok], p[ok])
+    out[ok] = np.minimum(1.0, 2 * np.minimum(lower, upper))
+    return out
+
+
+def _newcombe_limits(x1, n1, x2, n2, z):
+    """Newcombe (method 10) limits of p2 − p1 for an array of normal quantiles ``z``."""
+    def wilson(x, n):
+        z2 = z * z
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = z * np.sqrt(np.clip(z2 + 4 * x * (1 - x / n), 0, None))
+            lo = (2 * x + z2 - root) / (2 * (n + z2))
+            hi = (2 * x + z2 + root) / (2 * (n + z2))
+        return np.where(x == 0, 0.0, np.clip(lo, 0, 1)), np.where(x == n, 1.0, np.clip(hi, 0, 1))
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson(x1, n1)
+    l2, u2 = wilson(x2, n2)
+    d = p2 - p1
+    return d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+
+
+def _newcombe_p(x1, n1, x2, n2):
+    """The p-value dual to Newcombe's interval: the α at which the interval just reaches 0.
+
+    p = sup{α : the Newcombe interval at level 1 − α excludes 0}, found by bisection on
+    log α (60 steps, 1e-300 ≤ α ≤ 1); 1 when the difference is 0. The interval at level 1 − α
+    excludes 0 exactly when p < α (the limits move monotonically with z).
+    """
+    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (x1, n1, x2, n2))
+    out = np.full(x1.shape, np.nan)
+    ok = (n1 > 0) & (n2 > 0) & ~np.isnan(x1) & ~np.isnan(x2)
+    if not ok.any():
+        return out
+    a1, m1, a2, m2 = x1[ok], n1[ok], x2[ok], n2[ok]
+    d = a2 / m2 - a1 / m1
+    lo, hi = np.full(d.shape, np.log(1e-300)), np.zeros(d.shape)  # log α bracket
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        z = _st.norm.isf(np.exp(mid) / 2)
+        L, U = _newcombe_limits(a1, m1, a2, m2, z)
+        excludes = (L > 0) | (U < 0)
+        # excludes at this α: the dual p is at most α
+        hi = np.where(excludes, mid, hi)
+        lo = np.where(excludes, lo, mid)
+    p = np.exp(hi)
+    p = np.where(d == 0, 1.0, p)
+    out[ok] = np.minimum(p, 1.0)
+    return out
+
+
 def _verdict(lower, upper, null):
     """'rise' if the interval lies above ``null``, 'fall' if below, else no change."""
     lower = np.asarray(lower, dtype=float)
@@ -474,7 +538,8 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
     -------
     pandas.DataFrame
         ``value_a, value_b`` (rates × multiplier), ``ratio, ratio_lower, ratio_upper``
-        (exact conditional), ``p_value`` (exact conditional, two-sided),
+        (exact conditional), ``p_value`` (exact conditional, two-sided *central*: the test dual
+        to that interval), ``p_value_minlike`` (R's ``poisson.test`` two-sided rule),
         ``log_ratio_se, ratio_wald_lower, ratio_wald_upper, p_value_wald``,
         ``difference, difference_lower, difference_upper`` (× multiplier), ``verdict``,
         ``method``. Indexed like the input when it is a Series.
@@ -484,8 +549,13 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
     Exact conditional (Clopper-Pearson on the split of events): given D = d1 + d2, d2 ~
     Binomial(D, π) with π = RR·n2 / (RR·n2 + n1). With πL = Beta⁻¹(α/2; d2, D − d2 + 1) and
     πU = Beta⁻¹(1 − α/2; d2 + 1, D − d2), RR limits = π/(1 − π) · n1/n2 (upper = ∞ when
-    d1 = 0). The p-value is R's two-sided ``binom.test(d2, D, n2/(n1 + n2))`` (sum of the
-    probabilities of outcomes no more likely than the observed one).
+    d1 = 0). **One rule links p-value and interval**: ``p_value`` is the central two-sided
+    p = min(1, 2·min(P(X ≤ d2), P(X ≥ d2))) under π0 = n2/(n1 + n2), the test whose
+    acceptance region is the Clopper–Pearson interval, so p < α exactly when the interval
+    excludes 1 and a table never prints p < 0.05 beside an interval covering 1 (R:
+    ``exactci::poisson.exact(..., tsmethod = "central")``, Fay 2010). R's ``poisson.test``
+    p-value (sum of the probabilities of outcomes no more likely than the observed one, which
+    can fall below α while the central interval covers 1) is kept as ``p_value_minlike``.
 
     Wald: log RR ± z·sqrt(1/d1 + 1/d2), p = 2Φ(−|log RR|/SE); NaN when a count is 0.
 
@@ -514,7 +584,7 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
     >>> r = compare_rates(8, 29400, 5, 26700, multiplier=100_000)
     >>> r[["ratio", "ratio_lower", "ratio_upper", "p_value", "verdict"]].round(3)
        ratio  ratio_lower  ratio_upper  p_value                verdict
-    0  0.688        0.177        2.386    0.587  no_significant_change
+    0  0.688        0.177        2.386    0.707  no_significant_change
     """
     idx = _index_of(d1, n1, d2, n2)
     arrs = [np.atleast_1d(_as_float(a)) for a in (d1, n1, d2, n2)]
@@ -549,7 +619,9 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
         rr_hi = np.where(has, odds_hi * k, np.nan)
         ratio = np.where(has & (r1 > 0), r2 / np.where(r1 > 0, r1, 1), np.where(has, np.inf, np.nan))
         p0 = np.where(has, n2 / (n1 + n2), np.nan)
-    p_exact = _binom_two_sided_p(np.where(has, d2, np.nan), np.where(has, total, 0.0), p0)
+    p_minlike = _binom_two_sided_p(np.where(has, d2, np.nan), np.where(has, total, 0.0), p0)
+    p_minlike = np.where(usable & ~has, 1.0, p_minlike)
+    p_exact = _binom_central_p(np.where(has, d2, np.nan), np.where(has, total, 0.0), p0)
     p_exact = np.where(usable & ~has, 1.0, p_exact)
 
     wald_ok = usable & (d1 > 0) & (d2 > 0)
@@ -582,6 +654,7 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
             "ratio_lower": rr_lo,
             "ratio_upper": rr_hi,
             "p_value": p_exact,
+            "p_value_minlike": p_minlike,
             "log_ratio_se": se,
             "ratio_wald_lower": wl,
             "ratio_wald_upper": wu,
@@ -617,7 +690,7 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
     -------
     pandas.DataFrame
         ``value_a, value_b, difference, difference_lower, difference_upper`` (× multiplier),
-        ``p_value``, ``verdict``, ``method``. Indexed like the input when it is a Series.
+        ``p_value`` (dual to the interval), ``p_value_z``, ``verdict``, ``method``. Indexed like the input when it is a Series.
 
     Notes
     -----
@@ -626,11 +699,13 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
         L = (p2 − p1) − sqrt((p2 − l2)² + (u1 − p1)²)
         U = (p2 − p1) + sqrt((u2 − p2)² + (p1 − l1)²)
 
-    p-value: pooled two-proportion z test, z = (p2 − p1)/sqrt(p̄(1 − p̄)(1/n1 + 1/n2)),
-    p̄ = (x1 + x2)/(n1 + n2); p = 1 when p̄ is 0 or 1 (no variation). The verdict comes from
-    the Newcombe interval (lower > 0: 'rise', upper < 0: 'fall', else
-    'no_significant_change'; 'not_compared' when an input is missing or a denominator is 0);
-    in rare borderline cases the z test and the interval disagree.
+    ``p_value`` is the p-value dual to the Newcombe interval: the α at which the interval at
+    level 1 − α just reaches 0 (bisection, :func:`_newcombe_p`), so p < α exactly when the
+    interval excludes 0 (one rule for p-value and interval). ``p_value_z`` keeps the pooled
+    two-proportion z test, z = (p2 − p1)/sqrt(p̄(1 − p̄)(1/n1 + 1/n2)), p̄ = (x1 + x2)/(n1 + n2)
+    (p = 1 when p̄ is 0 or 1), which in borderline cases disagrees with the interval. The
+    verdict comes from the Newcombe interval (lower > 0: 'rise', upper < 0: 'fall', else
+    'no_significant_change'; 'not_compared' when an input is missing or a denominator is 0).
 
     A numerator above its denominator (coverage counted on live births that includes
     non-resident women) is capped at the denominator for the comparison, as for the interval
@@ -673,9 +748,10 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
         pbar = (x1 + x2) / (n1 + n2)
         var = pbar * (1 - pbar) * (1 / n1 + 1 / n2)
         zstat = np.where(var > 0, diff / np.sqrt(np.where(var > 0, var, 1)), 0.0)
-    pval = np.where(usable, 2 * _st.norm.sf(np.abs(zstat)), np.nan)
+    pval_z = np.where(usable, 2 * _st.norm.sf(np.abs(zstat)), np.nan)
+    pval = np.where(usable, _newcombe_p(x1, n1, x2, n2), np.nan)
     verdict = np.where(usable, _verdict(lo, hi, 0.0), "not_compared").astype(object)
-    method = np.where(usable, "Newcombe hybrid score (method 10); pooled z test", None)
+    method = np.where(usable, "Newcombe hybrid score (method 10) with its dual p-value", None)
     return pd.DataFrame(
         {
             "value_a": p1 * mult,
@@ -684,6 +760,7 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
             "difference_lower": lo * mult,
             "difference_upper": hi * mult,
             "p_value": pval,
+            "p_value_z": pval_z,
             "verdict": verdict,
             "method": method.astype(object),
         },
@@ -1045,3 +1122,114 @@ def benchmark_compare(
     out = out.assign(_o=out["indicator"].map(order)).sort_values(
         ["region_code", "year", "_o", "_row", "conf_level"], kind="stable")
     return out.drop(columns=["_o", "_row"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# 4. multiplicity
+# --------------------------------------------------------------------------------------------
+
+#: Multiplicity adjustment of the package's policy (see :func:`adjust_p_values`).
+MULTIPLICITY_METHOD = "holm"
+#: Family-wise level at which an adjusted p-value counts as significant.
+FAMILY_ALPHA = 0.05
+
+
+def holm_adjust(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values of one family (NaN entries are not counted).
+
+    Notes
+    -----
+    With the m non-missing p-values sorted p_(1) ≤ … ≤ p_(m):
+    p̃_(i) = min(1, max_{j ≤ i} (m − j + 1) p_(j)); rejecting p̃ < α controls the
+    family-wise error rate at α under any dependence. Identical to R's
+    ``p.adjust(p, "holm")`` (NA entries are left out of m there too with ``na.rm``-free input
+    filtered first).
+
+    References
+    ----------
+    Holm S (1979). A simple sequentially rejective multiple test procedure. Scand J Stat
+    6:65-70.
+
+    Examples
+    --------
+    >>> holm_adjust([0.01, 0.04, 0.03, 0.005]).round(3).tolist()
+    [0.03, 0.06, 0.06, 0.02]
+    """
+    p = np.asarray(p, dtype=float).ravel()
+    if np.any((p < 0) | (p > 1)):
+        raise MchError("p-values must lie between 0 and 1")
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = q.size
+    if m == 0:
+        return out
+    order = np.argsort(q, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m)
+    res[order] = adj
+    out[ok] = res
+    return out
+
+
+def adjust_p_values(table: pd.DataFrame, *, family, p_column: str = "p_value",
+                    method: str = MULTIPLICITY_METHOD, alpha: float = FAMILY_ALPHA) -> pd.DataFrame:
+    """The package's multiplicity policy: adjust p-values within each family of statements.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with a p-value column.
+    family : str or list of str
+        Columns whose values define one family (e.g. ``['region_code', 'section']``: every
+        test a report makes about one region in one section). An empty list: one family.
+    p_column : str
+        The p-value column.
+    method : {'holm', 'none'}
+        'holm' (default): Holm's step-down procedure within each family (:func:`holm_adjust`);
+        'none': the p-value unchanged (for a single pre-specified comparison).
+    alpha : float
+        Family-wise level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``p_adjusted``, ``significant_adjusted`` (p_adjusted < alpha; False for a
+        missing p), ``family_size`` (number of p-values in the family) and
+        ``multiplicity_method``.
+
+    Notes
+    -----
+    Policy (issue 11): a report makes about twenty tests per region; a statement that a value
+    rose, fell or differs is made in the text (and in the 存在问题 list) only when it holds
+    after Holm's adjustment within its section's family, which controls the chance of any false
+    statement in that section at ``alpha``. Intervals stay unadjusted (they describe each
+    estimate); the adjusted p-value says whether to *state* the change.
+
+    References
+    ----------
+    Holm S (1979). Scand J Stat 6:65-70. R Core Team, ``stats::p.adjust``.
+    """
+    if method not in ("holm", "none"):
+        raise MchError(f"method must be 'holm' or 'none', got {method!r}")
+    if p_column not in table.columns:
+        raise MchError(f"column {p_column!r} not in the table", column=p_column)
+    fam = [family] if isinstance(family, str) else list(family)
+    for c in fam:
+        if c not in table.columns:
+            raise MchError(f"family column {c!r} not in the table", column=c)
+    out = table.copy()
+    p = pd.to_numeric(out[p_column], errors="coerce").to_numpy(float)
+    adj = np.full(len(out), np.nan)
+    size = np.zeros(len(out), dtype=int)
+    groups = (list(out.groupby(fam, sort=False, dropna=False).indices.values())
+              if fam else [np.arange(len(out))])
+    for pos in groups:
+        vals = p[pos]
+        adj[pos] = holm_adjust(vals) if method == "holm" else vals
+        size[pos] = int((~np.isnan(vals)).sum())
+    out["p_adjusted"] = adj
+    out["significant_adjusted"] = np.where(np.isnan(adj), False, adj < alpha)
+    out["family_size"] = size
+    out["multiplicity_method"] = method
+    return out

@@ -18,7 +18,10 @@ upper ``overdispersion_alpha`` quantile of chi-square(n - 2) the fallback model 
 * ``'quasipoisson'``: Poisson estimates with standard errors multiplied by sqrt(max(1, X²/df))
   (dispersion floored at 1: never narrower than Poisson).
 
-The interval is Wald's on the log scale: 100 (exp(b1 ± z se) - 1).
+The interval is Wald's on the log scale: 100 (exp(b1 ± q se) - 1). The reference distribution
+follows R's ``summary.glm`` (:func:`wald_quantile`): the normal for Poisson and negative binomial
+fits (dispersion known, or theta treated as known as ``glm.nb`` does), Student's t on the residual
+degrees of freedom for quasi-Poisson (dispersion estimated).
 
 References
 ----------
@@ -56,7 +59,7 @@ class TrendResult:
     apc, apc_lower, apc_upper : float
         Annual percent change 100(e^b - 1) and its Wald limits (NaN when not estimable).
     p_value : float
-        Two-sided Wald test of b = 0 (normal reference).
+        Two-sided Wald test of b = 0 (normal reference; t(n − 2) for quasi-Poisson).
     model : str
         'poisson', 'negbin', 'quasipoisson', or '' when no model could be fitted.
     beta, se : float
@@ -99,6 +102,86 @@ class TrendResult:
     def to_frame(self) -> pd.DataFrame:
         """One row with the columns of :data:`TREND_COLUMNS`."""
         return pd.DataFrame([{c: getattr(self, c) for c in TREND_COLUMNS}], columns=TREND_COLUMNS)
+
+
+def wald_quantile(level: float, df_resid: float | None = None) -> float:
+    """Two-sided critical value of a Wald interval: z, or t on ``df_resid`` degrees of freedom.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level, a fraction.
+    df_resid : float, optional
+        Residual degrees of freedom when the dispersion was *estimated* (quasi-likelihood);
+        None (or a non-positive value) when it is known (Poisson, binomial) or not estimable.
+
+    Returns
+    -------
+    float
+        Φ⁻¹(1 − α/2), or the t quantile t_{df}⁻¹(1 − α/2).
+
+    Notes
+    -----
+    The single rule of the package for quasi-likelihood inference, as R's ``summary.glm``: when
+    the family's dispersion is estimated from Pearson's X² (quasipoisson, quasibinomial) the
+    coefficient tests and intervals use t with the residual degrees of freedom n − p; otherwise
+    the normal. See :func:`wald_p_value` for the matching test.
+
+    References
+    ----------
+    McCullagh P, Nelder JA (1989). Generalized Linear Models, 2nd ed., §4.5.
+    R Core Team. ``summary.glm``: "df.residual ... t value" when ``est.disp`` is TRUE.
+    """
+    if df_resid is not None and df_resid > 0:
+        return float(_st.t.ppf(1 - (1 - level) / 2, df_resid))
+    return float(_st.norm.ppf(1 - (1 - level) / 2))
+
+
+def wald_p_value(estimate, se, df_resid: float | None = None) -> float:
+    """Two-sided Wald p-value of ``estimate/se`` against N(0, 1), or t(df_resid) (see
+    :func:`wald_quantile`); the interval from the same quantile excludes 0 exactly when p < α."""
+    stat = abs(float(estimate) / float(se))
+    if df_resid is not None and df_resid > 0:
+        return float(2 * _st.t.sf(stat, df_resid))
+    return float(2 * _st.norm.sf(stat))
+
+
+def mle_exists(X, y) -> bool:
+    """Whether a Poisson (or negative binomial) log-linear GLM has a finite maximum-likelihood
+    estimate for design ``X`` and counts ``y`` (any offset).
+
+    Notes
+    -----
+    Along a direction v the log-likelihood is Σ y_i s(Xv)_i − Σ μ_i e^{s(Xv)_i} (+ const). It
+    increases without bound (the estimate runs to infinity: "separation") exactly when some
+    v ≠ 0 has (Xv)_i = 0 wherever y_i > 0 and (Xv)_i ≤ 0 wherever y_i = 0, with at least one
+    strict inequality (Haberman 1974, Theorem 2.3; Albert & Anderson 1984 for the logistic
+    analogue). Checked by the linear programme min Σ_{y=0} (Xv)_i subject to those constraints
+    and (Xv)_i ≥ −1 (scipy ``linprog``, HiGHS): a negative optimum means no finite MLE. For a
+    log-linear trend it fails when all events fall in the first or in the last year, or there
+    are none at all.
+
+    References
+    ----------
+    Haberman SJ (1974). The Analysis of Frequency Data. University of Chicago Press.
+    Albert A, Anderson JA (1984). On the existence of maximum likelihood estimates in logistic
+    regression models. Biometrika 71:1-10.
+    """
+    from scipy.optimize import linprog
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    pos, zero = y > 0, y <= 0
+    if not zero.any():
+        return bool(pos.any())
+    Xz, Xp = X[zero], X[pos]
+    c = Xz.sum(axis=0)
+    A_ub = np.vstack([Xz, -Xz])
+    b_ub = np.concatenate([np.zeros(len(Xz)), np.ones(len(Xz))])
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=Xp if len(Xp) else None,
+                  b_eq=np.zeros(len(Xp)) if len(Xp) else None, bounds=[(None, None)] * X.shape[1],
+                  method="highs")
+    return not (res.status == 0 and res.fun < -1e-9)
 
 
 def _glm(y, X, offset, family, start=None, scale=None):
@@ -244,10 +327,11 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
 
     Notes
     -----
-    log E[d_t] = log B_t + b0 + b1 t; APC = 100(e^b1 - 1); limits 100(e^(b1 ± z se) - 1),
-    z = Φ⁻¹(1 - (1 - level)/2); p = 2(1 - Φ(|b1/se|)). Dispersion = X²/(n - 2) of the Poisson
+    log E[d_t] = log B_t + b0 + b1 t; APC = 100(e^b1 - 1); limits 100(e^(b1 ± q se) - 1),
+    q = Φ⁻¹(1 - (1 - level)/2); p = 2(1 - Φ(|b1/se|)). Dispersion = X²/(n - 2) of the Poisson
     fit. Negative binomial: MASS::glm.nb (see module docstring); AIC = -2 loglik + 2(p + 1).
-    Quasi-Poisson: se = se_Poisson · sqrt(max(1, X²/(n - 2))).
+    Quasi-Poisson: se = se_Poisson · sqrt(max(1, X²/(n - 2))) and q, p from Student's t on
+    n - 2 degrees of freedom (R's ``summary.glm`` for an estimated dispersion).
 
     References
     ----------
@@ -271,6 +355,10 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         return res
 
     X = np.column_stack([np.ones_like(t), t - t[0]])  # centred year: same slope, stable fit
+    if not mle_exists(X, d):
+        res.reason = ("no finite maximum-likelihood estimate (the events fall only in the first "
+                      "or the last year): the rate's trend cannot be estimated")
+        return res
     offset = np.log(b)
     pois = _glm(d, X, offset, sm.families.Poisson())
     df = len(t) - 2
@@ -297,13 +385,14 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         res.deviance = float(fit.deviance)
         res.aic = -2 * _nb_loglik(d, fit.fittedvalues, theta) + 2 * (X.shape[1] + 1)
 
-    z = _st.norm.ppf(1 - (1 - level) / 2)
+    df_t = df if use == "quasipoisson" else None
+    z = wald_quantile(level, df_t)
     res.model, res.result = use, fit
     res.beta, res.se = float(beta), float(se)
     res.apc = 100 * float(np.expm1(beta))
     res.apc_lower = 100 * float(np.expm1(beta - z * se))
     res.apc_upper = 100 * float(np.expm1(beta + z * se))
-    res.p_value = float(2 * _st.norm.sf(abs(beta / se)))
+    res.p_value = wald_p_value(beta, se, df_t)
     return res
 
 

@@ -125,3 +125,102 @@ def test_show_speaks_the_language_and_rounds_as_the_report(data):
     zh, en = A.show(w, "zh").to_html(), A.show(w, "en").to_html()
     assert "m-zh" in zh and "m-en" not in zh and "超过100%" in zh and "警告" in zh
     assert "m-en" in en and "m-zh" not in en and "over 100%" in en
+
+
+def test_projection_uses_the_last_joinpoint_segment_and_the_reported_rate(data):
+    """Issue 11: when the joinpoint model has joinpoints the projection is fitted from the last
+    joinpoint on; p_meets is the reported rate's probability; needed runs from the fitted rate."""
+    from mchanalysis.analysis import mortality as M
+    from mchanalysis.analysis import rules
+    from mchanalysis.models import needed_annual_decline, project_rate
+
+    t = M.trend(data, "990000", "imr", year=2024)
+    assert t.joinpoint is not None and t.joinpoint.k >= 1
+    p, fit = M.projection(data, "990000", "imr", target=5.0, target_year=2030, year=2024)
+    assert fit.ok and p["basis"] == "last_segment"
+    start = int(t.joinpoint.joinpoints[-1])
+    assert p["fit_start"] == start
+    s = M.series(data, "990000", "imr", until=2024)
+    s = s[s["year"] >= start]
+    ref = project_rate(s["year"].astype(int), s["numerator"].astype("int64"), s["denominator"].astype("int64"),
+                       target_years=[2030], target=5.0, multiplier=1000).frame.iloc[0]
+    assert p["p_meets"] == pytest.approx(ref["p_meets_target"], rel=1e-12)
+    assert p["needed"] == pytest.approx(needed_annual_decline(ref["fitted_latest_rate"], 5.0, 6), rel=1e-12)
+    assert p["meets"] == (p["p_meets"] >= rules.PROJECTION_LIKELY)
+    w, _ = M.projection(data, "990100", "mmr", target=12.0, target_year=2030, year=2024)
+    assert w["basis"] == "whole_series" and w["fit_start"] == 2010
+
+
+def test_projection_outlook_thresholds_and_short_last_segment():
+    from mchanalysis.analysis import rules
+
+    assert rules.projection_outlook(0.9) == "likely" and rules.projection_outlook(2 / 3) == "likely"
+    assert rules.projection_outlook(0.5) == "uncertain" and rules.projection_outlook(0.2) == "unlikely"
+    f = rules.last_segment_fitness([2022, 2023], [30, 25])
+    assert not f.ok and f.code == "last_segment_short" and "2022" in f.message("zh")
+    g = rules.last_segment_fitness([2020, 2021, 2022, 2023], [3, 2, 4, 1])
+    assert not g.ok and g.code == "last_segment_few_events"
+    assert rules.last_segment_fitness([2020, 2021, 2022, 2023], [10, 8, 7, 6]).ok
+
+
+def _covers(lower, upper, null):
+    return (np.asarray(lower, float) <= null) & (np.asarray(upper, float) >= null)
+
+
+def test_no_printed_table_pairs_p_below_005_with_an_interval_covering_the_null(data):
+    """Issue 11, over every demo region: trends, joinpoint segments and AAPC, ITS, period ratios,
+    and year-on-year changes of every indicator with counts."""
+    from mchanalysis import stats
+    from mchanalysis.analysis import mortality as M
+
+    bad = []
+    codes = sorted(data.indicators["region_code"].unique())
+    for code in codes:
+        tabs = {
+            "trend": (M.mortality_trends(data, code, year=2024), "apc_lower", "apc_upper", 0.0),
+            "joinpoint": (M.joinpoint_segments(data, code, year=2024), "apc_lower", "apc_upper", 0.0),
+            "period": (M.period_ratios(data, code, year=2024), "lower", "upper", 1.0),
+        }
+        its = M.policy_breaks(data, code, year=2024)
+        its = its[its["term"].isin(["level_change", "slope_ratio"])]
+        tabs["its"] = (its, "lower", "upper", 1.0)
+        for name, (t, lo, hi, null) in tabs.items():
+            t = t[t["p_value"].notna()]
+            clash = (t["p_value"] < 0.05) & _covers(t[lo], t[hi], null)
+            clash |= (t["p_value"] >= 0.05) & ~_covers(t[lo], t[hi], null)
+            if clash.any():
+                bad.append((code, name, t[clash].to_dict("records")))
+    assert not bad, bad[:3]
+    # year-on-year changes of every indicator with counts, in every region
+    ind = data.indicators.dropna(subset=["numerator", "denominator"]).sort_values(["region_code", "indicator", "year"])
+    reg = data.registry.set_index("id")
+    prev = ind.groupby(["region_code", "indicator"]).shift(1)
+    pairs = ind.assign(n0=prev["numerator"], d0=prev["denominator"]).dropna(subset=["n0", "d0"])
+    n_checked = 0
+    for kind, grp in pairs.groupby(pairs["indicator"].map(reg["kind"])):
+        if kind == "proportion":
+            r = stats.compare_proportions(grp["n0"], grp["d0"], grp["numerator"], grp["denominator"])
+            lo, hi, null = r["difference_lower"], r["difference_upper"], 0.0
+        else:
+            r = stats.compare_rates(grp["n0"], grp["d0"], grp["numerator"], grp["denominator"])
+            lo, hi, null = r["ratio_lower"], r["ratio_upper"], 1.0
+        ok = r["p_value"].notna() & lo.notna() & hi.notna()  # no events in either year: no interval
+        assert ((r["p_value"][ok] < 0.05) == ~_covers(lo[ok], hi[ok], null)).all()
+        n_checked += int(ok.sum())
+    assert n_checked > 1000
+
+
+def test_section_tables_carry_holm_adjusted_p_values(data):
+    from statsmodels.stats.multitest import multipletests
+
+    from mchanalysis.analysis import mortality as M
+
+    t = M.mortality_trends(data, "990000", year=2024)
+    ok = t["p_value"].notna()
+    assert ok.sum() >= 2
+    np.testing.assert_allclose(t.loc[ok, "p_adjusted"], multipletests(t.loc[ok, "p_value"], method="holm")[1])
+    its = M.policy_breaks(data, "990000", year=2024)
+    tested = its[its["term"].isin(["level_change", "slope_ratio"])]
+    np.testing.assert_allclose(tested["p_adjusted"], multipletests(tested["p_value"], method="holm")[1])
+    per = M.period_ratios(data, "990000", year=2024)
+    assert (per["p_adjusted"].dropna() >= per["p_value"].dropna()).all()

@@ -260,13 +260,14 @@ def test_funnel_classifies_and_orients_verdicts():
     t = _counties([0, 2, 3, 40, 1, None], [9000, 12000, 10000, 15000, 8000, 5000])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = funnel(t, target=15.0)
+        res = funnel(t, target=15.0, adjustment=None)  # PHE's exact limits (no adjustment)
     p = res.points.set_index("region_code")
     assert p.loc["990105", "funnel_class"] == "above_998"  # 40 deaths in 15,000: 267/10万
     assert p.loc["990105", "verdict"] == "worse"             # MMR: lower is better
     assert p.loc["990102", "funnel_class"] == "within"
     assert p.loc["990107", "verdict"] == "not_compared"      # deaths not reported
     assert res.adjustment == "none" and res.overdispersion is None
+    assert res.choice.requested == "none" and res.choice.applied == "none"
     lim = res.limits
     assert set(lim["conf_level"]) == {0.95, 0.998} and set(lim["bound"]) == {"lower", "upper"}
     assert (lim["target"] == 15.0).all()
@@ -290,7 +291,7 @@ def test_funnel_with_overdispersion_adjustment_widens_limits():
     births = [10000] * 8
     deaths = [2, 30, 5, 45, 8, 60, 12, 3]  # far more spread than Poisson
     t = _counties(deaths, births, indicator="imr")
-    plain = funnel(t)
+    plain = funnel(t, adjustment=None)
     mult = funnel(t, adjustment="multiplicative")
     add = funnel(t, adjustment="additive")
     assert mult.adjustment == "multiplicative" and mult.overdispersion.phi > 1
@@ -309,7 +310,7 @@ def test_funnel_adjustment_not_applied_without_overdispersion():
 
 def test_funnel_proportion_and_errors():
     t = _counties([950, 990, 700], [1000, 1000, 1000], indicator="hospital_delivery_rate")
-    res = funnel(t, target=95.0)
+    res = funnel(t, target=95.0, adjustment=None)
     v = res.points.set_index("region_code")["verdict"]
     assert v["990104"] == "worse" and v["990103"] == "better" and v["990102"] == "similar"
     with pytest.raises(MchError, match="one indicator"):
@@ -357,3 +358,53 @@ def test_docstring_examples_of_funnel_run():
 
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------- overdispersion policy (issue 11)
+
+
+def test_demo_990100_imr_funnel_uses_adjusted_limits_and_the_flags_change():
+    """φ = 2.90, p = 0.006 for the 990100 counties' IMR 2024: the report's funnel (analysis layer,
+    default 'auto') is adjusted; 990102 is no longer 'better', 990105 no longer beyond 99.8%."""
+    from mchanalysis import analysis as A
+    from mchanalysis.analysis.mortality import funnel_data
+    from mchanalysis.pipeline.params import repo_root
+
+    data = A.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    res = funnel_data(data, "990100", 2024, indicator="imr")
+    assert res.adjustment == "multiplicative" and res.choice.requested == "auto"
+    assert res.choice.phi == pytest.approx(2.90, abs=0.005) and res.choice.p_value < 0.01
+    assert "Spiegelhalter" in res.choice.message("zh") and "φ=2.90" in res.choice.message("zh")
+    adj = res.points.set_index("region_code")
+    t = data.indicators
+    rows = t[(t["indicator"] == "imr") & (t["year"] == 2024) & t["region_code"].isin(adj.index)]
+    plain = funnel(rows, target=res.target, registry=data.registry, adjustment=None).points.set_index("region_code")
+    assert plain.loc["990102", "verdict"] == "better" and plain.loc["990105", "funnel_class"] == "above_998"
+    assert adj.loc["990102", "verdict"] == "similar" and adj.loc["990105", "funnel_class"] != "above_998"
+
+
+def test_auto_adjustment_needs_three_areas_and_says_why_not():
+    t = _counties([2, 40], [10000, 10000], indicator="imr")
+    res = funnel(t)
+    assert res.adjustment == "none" and res.overdispersion is None
+    assert "2" in res.choice.message("zh") and "only 2 areas" in res.choice.message("en")
+    calm = funnel(_counties([20, 21, 19, 20, 22], [10000] * 5, indicator="imr"))
+    assert calm.adjustment == "none" and calm.choice.requested == "auto"
+    assert "未作校正" in calm.choice.message("zh")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_funnel_figure_of_the_analysis_layer_says_the_limits_are_adjusted(lang):
+    from mchanalysis import analysis as A
+    from mchanalysis.analysis.figures import funnel_figure
+    from mchanalysis.pipeline.params import repo_root
+
+    data = A.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing CJK glyph warns when drawing
+        fig = funnel_figure(data, "990100", 2024, indicator="imr", lang=lang)
+        fig.canvas.draw()
+    notes = [t.get_text() for t in fig.texts] + [fig.get_supxlabel()]
+    assert any(("Spiegelhalter" in t) for t in notes)
+    labels = [h.get_label() for h in fig.axes[0].get_legend().legend_handles]
+    assert any(("校正" in lab) if lang == "zh" else ("overdispersion" in lab) for lab in labels)

@@ -342,3 +342,85 @@ def test_empirical_limits_through_the_cli(tmp_path):
     seg = got[got["segment"] != "aapc"]
     np.testing.assert_array_equal(seg["apc"].round(4), EXPECTED["apc"])
     assert (got["apc_lower"] < got["apc_upper"]).all()
+
+
+# ------------------------------------------------------------------ AAPC by the delta method (issue 11)
+RIGOUR = Path(__file__).parent / "data" / "rigour"
+
+
+def _aapc_series():
+    a = pd.read_csv(RIGOUR / "aapc_series.csv")
+    return a["year"].to_numpy(float), (a["deaths"] / a["births"] * 1000).to_numpy(), a
+
+
+def test_aapc_delta_method_matches_lm_vcov_reference():
+    """Clegg et al. (2009) delta method with the slopes' covariance, given the joinpoints:
+    reference from weighted lm + vcov (tests/data/rigour/README.md, reproduce.R)."""
+    x, y, a = _aapc_series()
+    ref = pd.read_csv(RIGOUR / "aapc_reference.csv").iloc[0]
+    jps = [float(v) for v in (RIGOUR / "aapc_joinpoints.txt").read_text().split()]
+    r = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson")
+    assert list(r.joinpoints) == jps
+    got = r.aapc.iloc[0]
+    assert got["apc"] == pytest.approx(ref["aapc"], rel=1e-9)
+    assert got["apc_lower"] == pytest.approx(ref["lower"], rel=1e-8)
+    assert got["apc_upper"] == pytest.approx(ref["upper"], rel=1e-8)
+    assert got["p_value"] == pytest.approx(ref["p_value"], rel=1e-6)
+    assert r.settings["aapc_ci"] == "delta"
+
+
+def test_aapc_independent_option_is_wider_and_kept():
+    x, y, a = _aapc_series()
+    d = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson").aapc.iloc[0]
+    i = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson",
+                  aapc_ci="independent").aapc.iloc[0]
+    assert i["apc"] == pytest.approx(d["apc"], rel=1e-12)
+    assert (i["apc_upper"] - i["apc_lower"]) > 2 * (d["apc_upper"] - d["apc_lower"])
+    with pytest.raises(MchError, match="aapc_ci"):
+        joinpoint(x, y, aapc_ci="bootstrap")
+
+
+def test_slope_covariance_diagonal_is_the_continuous_models_variance():
+    """Diagonal of Cov(b) for segment 1 equals var(b1) of the WLS fit (statsmodels)."""
+    import statsmodels.api as sm
+
+    from mchanalysis.joinpoint import design_matrix, slope_covariance
+
+    x, y, a = _aapc_series()
+    r = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson")
+    X = design_matrix(x, r.joinpoints)
+    f = sm.WLS(np.log(y), X, weights=a["deaths"].to_numpy(float)).fit()
+
+    class _F:  # the selected model as slope_covariance sees it
+        k, joinpoints, sse = r.k, r.joinpoints, float(f.ssr)
+
+    cov, df = slope_covariance(x, np.sqrt(a["deaths"].to_numpy(float)), _F)
+    assert df == len(x) - r.k - 2
+    assert cov[0, 0] == pytest.approx(f.cov_params()[1, 1], rel=1e-9)
+    assert cov[0, 1] < 0  # adjacent slopes share the joinpoint: negatively correlated
+
+
+def test_cli_aapc_range_skips_series_that_do_not_cover_it(tmp_path, capsys):
+    """One short series must not abort the whole run: it gets no row for the range, a note."""
+    df = pd.read_csv(DATA / "england_cancer_mortality_input.csv")
+    first = df["series_id"].iloc[0]
+    short = df[(df["series_id"] != first) | (df["year"] <= 2015)]
+    src = tmp_path / "in.csv"
+    short.to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["joinpoint", "--data", str(src), "--x", "year", "--y", "asr_rolling3", "--by", "series_id",
+                 "--aapc-range", "2016-2018", "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    extra = rows[(rows["segment"] == "aapc") & (rows["start"] == 2016)]
+    assert first not in set(extra["series_id"])
+    assert len(extra) == df["series_id"].nunique() - 1
+    err = capsys.readouterr().err
+    assert f"series {first}" in err and "2016-2018 is outside the data" in err and "skipped" in err
+
+
+def test_aapc_outside_range_still_raises_by_default():
+    x, y, a = _aapc_series()
+    with pytest.raises(MchError, match="outside the data"):
+        joinpoint(x, y, aapc_ranges=[(2020, 2030)])
+    r = joinpoint(x, y, aapc_ranges=[(2020, 2030)], aapc_outside="skip")
+    assert len(r.aapc) == 1 and any("skipped" in n for n in r.settings["notes"])

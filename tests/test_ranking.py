@@ -94,3 +94,37 @@ def test_docstring_examples_of_ranking_run():
 
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------- issue 11: order and Monte Carlo error
+
+
+def _fifteen(seed=4):
+    rng = np.random.default_rng(seed)
+    births = rng.integers(3000, 30000, 15)
+    deaths = rng.poisson(births * 6 / 1000)
+    return pd.DataFrame({"region_code": [f"9901{i:02d}" for i in range(15)], "indicator": "imr",
+                         "year": 2024, "numerator": deaths, "denominator": births})
+
+
+def test_shuffled_rows_give_identical_rank_intervals():
+    t = _fifteen()
+    a = rank_with_uncertainty(t, seed=3)
+    for k in range(3):
+        b = rank_with_uncertainty(t.sample(frac=1, random_state=k), seed=3)
+        pd.testing.assert_frame_equal(a, b)
+    # and a region's draws do not depend on the other regions either
+    c = rank_with_uncertainty(t.iloc[:10], seed=3)
+    d = rank_with_uncertainty(t.iloc[:10].iloc[::-1], seed=3)
+    pd.testing.assert_frame_equal(c, d)
+
+
+def test_default_draws_agree_with_a_long_run_except_where_flagged():
+    t = _fifteen(9)
+    short = rank_with_uncertainty(t, seed=1).set_index("region_code")
+    long = rank_with_uncertainty(t, seed=2, n_sim=200_000).set_index("region_code")
+    differ = (short["rank_lower"] != long["rank_lower"]) | (short["rank_upper"] != long["rank_upper"])
+    assert not (differ & ~short["mc_unstable"].astype(bool)).any()
+    assert differ.mean() < 0.15
+    assert "Monte Carlo se of the 0.025 tail 0.0011" in short["method"].iloc[0]
+    assert "20000 draws" in short["method"].iloc[0]

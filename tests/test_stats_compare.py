@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -52,7 +53,12 @@ def test_period_rate_ratio_matches_r_wald_and_poisson_test(row):
     # exact conditional limits and p-value of poisson.test (stored in deviance/aic/dispersion)
     assert r["ratio_lower"] == pytest.approx(row["deviance"], rel=1e-6)
     assert r["ratio_upper"] == pytest.approx(row["aic"], rel=1e-6)
-    assert r["p_value"] == pytest.approx(row["dispersion"], rel=1e-6, abs=1e-300)
+    assert r["p_value_minlike"] == pytest.approx(row["dispersion"], rel=1e-6, abs=1e-300)
+    # the reported p-value is the central one, dual to the exact interval (closed form)
+    D = d1 + d2
+    pi0 = n2 / (n1 + n2)
+    central = min(1.0, 2 * min(stats.binom.cdf(d2, D, pi0), stats.binom.sf(d2 - 1, D, pi0)))
+    assert r["p_value"] == pytest.approx(central, rel=1e-9, abs=1e-300)
 
 
 def test_change_table_pools_periods_like_r():
@@ -126,7 +132,7 @@ def test_proportion_p_value_is_pooled_z_test():
 
     r = compare_proportions(48, 80, 56, 70).iloc[0]
     _, p = proportions_ztest([56, 48], [70, 80])
-    assert r["p_value"] == pytest.approx(p, rel=1e-10)
+    assert r["p_value_z"] == pytest.approx(p, rel=1e-10)
 
 
 # ---------------------------------------------------------------- verdicts (hand-made)
@@ -282,3 +288,55 @@ def test_docstring_examples_of_stats_run():
 
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ---------------------------------------------------------------- one rule: p-value and interval (issue 11)
+
+
+def test_rate_p_value_and_exact_interval_agree_on_every_small_count_pair():
+    """All 61 × 61 count pairs (0..60 deaths, equal or unequal births): p < α ⟺ the exact
+    interval excludes 1 — at 95% and 99%. (R's poisson.test p disagrees on ~49 of them.)"""
+    a, b = np.meshgrid(np.arange(61), np.arange(61))
+    for n1, n2 in ((10_000, 10_000), (9_000, 12_500)):
+        for level in (0.95, 0.99):
+            r = compare_rates(a.ravel(), n1, b.ravel(), n2, level=level)
+            sig_p = r["p_value"] < 1 - level
+            sig_ci = (r["ratio_lower"] > 1) | (r["ratio_upper"] < 1)
+            assert (sig_p == sig_ci).all(), r[sig_p != sig_ci].head()
+            assert (sig_ci == r["verdict"].isin(["rise", "fall"])).all()
+    old = compare_rates(a.ravel(), 9_000, b.ravel(), 12_500)  # π0 ≠ 1/2: the two rules differ
+    minlike_disagrees = (old["p_value_minlike"] < 0.05) != ((old["ratio_lower"] > 1) | (old["ratio_upper"] < 1))
+    assert minlike_disagrees.sum() > 0  # the reason for the rule
+
+
+def test_five_maternal_deaths_to_none_is_consistent():
+    """Issue 11: 川中区 MMR 5 → 0, poisson.test p = 0.026 beside a 'no significant change'."""
+    r = compare_rates(5, 9000, 0, 9500).iloc[0]
+    assert r["p_value_minlike"] < 0.05
+    assert (r["p_value"] < 0.05) == (r["verdict"] == "fall")
+
+
+def test_proportion_p_value_is_dual_to_newcombe_interval():
+    rng = np.random.default_rng(11)
+    n1 = rng.integers(5, 400, 3000)
+    n2 = rng.integers(5, 400, 3000)
+    x1 = rng.binomial(n1, rng.uniform(0.02, 0.98, 3000))
+    x2 = rng.binomial(n2, rng.uniform(0.02, 0.98, 3000))
+    for level in (0.95, 0.998):
+        r = compare_proportions(x1, n1, x2, n2, level=level)
+        sig_ci = (r["difference_lower"] > 0) | (r["difference_upper"] < 0)
+        assert ((r["p_value"] < 1 - level) == sig_ci).all()
+    # at its own p-value the interval touches 0 (the definition), checked on one case
+    r = compare_proportions(48, 80, 56, 70, multiplier=1).iloc[0]
+    at = compare_proportions(48, 80, 56, 70, multiplier=1, level=1 - r["p_value"]).iloc[0]
+    assert at["difference_lower"] == pytest.approx(0.0, abs=1e-9)
+    assert 0 < r["p_value"] < 0.05 and r["p_value_z"] < 0.05
+
+
+def test_central_p_and_exact_limits_match_reference_values():
+    """tests/data/rigour/rate_change_central_reference.csv (closed form; R exactci central)."""
+    ref = pd.read_csv(DATA / "rigour" / "rate_change_central_reference.csv")
+    r = compare_rates(ref["d1"], ref["n1"], ref["d2"], ref["n2"])
+    np.testing.assert_allclose(r["p_value"], ref["p_central"], rtol=1e-9)
+    np.testing.assert_allclose(r["ratio_lower"], ref["ratio_lower"], rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(r["ratio_upper"], ref["ratio_upper"], rtol=1e-9)

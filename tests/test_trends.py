@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from mchanalysis.errors import MchError
 from mchanalysis.trends import loglinear_trend
@@ -60,11 +61,15 @@ def test_quasipoisson_interval_is_wider_by_sqrt_dispersion():
 
 
 def test_quasipoisson_dispersion_floored_at_one():
-    # 930101 maternal: X²/df = 0.77 < 1, so the interval stays Poisson's
+    # 930101 maternal: X²/df = 0.77 < 1, so the se stays Poisson's; the dispersion was still
+    # estimated, so the limits use t(n - 2) (summary.glm's rule), never narrower than Poisson's
     pois = loglinear_trend(*_series(930101, "maternal_deaths"), model="poisson")
     qp = loglinear_trend(*_series(930101, "maternal_deaths"), model="quasipoisson")
     assert qp.se == pytest.approx(pois.se, rel=1e-9)
-    assert qp.apc_lower == pytest.approx(pois.apc_lower, rel=1e-9)
+    q = stats.t.ppf(0.975, qp.n_years - 2)
+    assert qp.apc_lower == pytest.approx(100 * np.expm1(pois.beta - q * pois.se), rel=1e-9)
+    assert qp.apc_lower < pois.apc_lower
+    assert qp.p_value == pytest.approx(2 * stats.t.sf(abs(pois.beta / pois.se), qp.n_years - 2), rel=1e-9)
 
 
 def test_zero_death_years_are_used():
@@ -187,3 +192,40 @@ def test_indicator_trend_unknown_region_or_indicator_is_an_error(indicator_table
         indicator_trend(indicator_table, indicator="mmr", region_code="999999")
     with pytest.raises(MchError, match="unknown indicator"):
         indicator_trend(indicator_table, indicator="nope", region_code="930101")
+
+
+def test_quasipoisson_trend_matches_summary_glm_t_inference():
+    """R: glm(deaths ~ t + offset(log(births)), quasipoisson): t on df.residual (tests/data/rigour)."""
+    here = Path(__file__).parent / "data" / "rigour"
+    s = pd.read_csv(here / "its_series.csv")
+    ref = pd.read_csv(here / "trend_quasipoisson_reference.csv").iloc[0]
+    r = loglinear_trend(s["year"], s["deaths"], s["births"], model="quasipoisson")
+    assert r.se == pytest.approx(ref["se"], rel=1e-7)
+    assert r.p_value == pytest.approx(ref["p_value"], rel=1e-6)
+    assert r.apc_lower == pytest.approx(100 * np.expm1(ref["lower"]), rel=1e-7)
+    assert r.apc_upper == pytest.approx(100 * np.expm1(ref["upper"]), rel=1e-7)
+
+
+def test_mle_exists_closed_cases():
+    """Finite MLE of a log-linear trend iff events in two years, or in one interior year."""
+    from mchanalysis.trends import mle_exists
+
+    t = np.arange(6.0)
+    X = np.column_stack([np.ones(6), t])
+    assert mle_exists(X, [3, 0, 0, 0, 0, 2])
+    assert mle_exists(X, [0, 0, 4, 0, 0, 0])          # interior year: the slope is finite (0)
+    assert not mle_exists(X, [5, 0, 0, 0, 0, 0])      # first year only: slope → −∞
+    assert not mle_exists(X, [0, 0, 0, 0, 0, 7])      # last year only: slope → +∞
+    assert not mle_exists(X, np.zeros(6))
+    assert mle_exists(X, [1, 2, 3, 4, 5, 6])
+
+
+def test_trend_without_a_finite_mle_gives_no_apc():
+    years = np.arange(2015, 2024)
+    deaths = np.r_[np.zeros(8), 25]
+    res = loglinear_trend(years, deaths, np.full(9, 10_000))
+    assert np.isnan(res.apc) and res.result is None
+    assert "no finite maximum-likelihood estimate" in res.reason
+    # statsmodels alone would report a huge, meaningless slope: the check is what stops it
+    interior = loglinear_trend(years, np.r_[np.zeros(4), 25, np.zeros(4)], np.full(9, 10_000))
+    assert interior.reason == "" and abs(interior.beta) < 1e-6

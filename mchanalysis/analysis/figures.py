@@ -53,14 +53,16 @@ def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicat
 def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
                   lang: str = "zh"):
     """The funnel chart (:func:`mchanalysis.plots.funnel.plot_funnel`) of :func:`funnel_data`,
-    or ``None``."""
+    with the sentence saying whether the limits were adjusted for overdispersion, or ``None``."""
     from mchanalysis.plots.funnel import plot_funnel
 
     result = funnel_data(data, region_code, year, indicator=indicator)
     if result is None:
         return None
+    choice = getattr(result, "choice", None)
     return plot_funnel(result.points, result.limits, indicator_meta=result.meta, lang=lang,
-                       adjusted=getattr(result, "adjustment", "none") != "none")
+                       adjusted=getattr(result, "adjustment", "none") != "none",
+                       note=choice.message(lang) if choice is not None else None)
 
 
 #: Why a chart is absent, per kind: the sentence a notebook shows instead of the chart.

@@ -186,7 +186,7 @@ def _indicators(indicators) -> tuple:
 
 
 TREND_TABLE_COLUMNS = ["indicator", "name", "start", "end", "n_years", "events", "apc", "apc_lower",
-                       "apc_upper", "p_value", "model", "verdict", "reason"]
+                       "apc_upper", "p_value", "p_adjusted", "model", "verdict", "reason"]
 
 
 def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None = None,
@@ -204,7 +204,19 @@ def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None =
                      "p_value": a.get("p_value", np.nan), "model": a.get("model", ""),
                      "verdict": a.get("verdict", ""),
                      "reason": "" if t.apc_fitness.ok else t.apc_fitness.message(lang)})
-    return pd.DataFrame(rows, columns=TREND_TABLE_COLUMNS)
+    return _with_adjusted(pd.DataFrame(rows), TREND_TABLE_COLUMNS)
+
+
+def _with_adjusted(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """``p_adjusted``: Holm within the table's family (one region, one section), the multiplicity
+    policy of :func:`mchanalysis.stats.adjust_p_values` (:data:`~mchanalysis.analysis.rules.MULTIPLICITY`)."""
+    from mchanalysis.stats import adjust_p_values
+
+    if "p_value" not in table.columns:
+        table = table.assign(p_value=np.nan)
+    out = adjust_p_values(table, family=[], method=rules.MULTIPLICITY["method"],
+                          alpha=rules.MULTIPLICITY["alpha"])
+    return out.reindex(columns=columns)
 
 
 JOINPOINT_TABLE_COLUMNS = ["indicator", "name", "k", "segment", "start", "end", "apc", "apc_lower",
@@ -234,8 +246,8 @@ def joinpoint_segments(data: AnalysisData, region_code: str, *, year: int | None
     return out.astype({"k": "Int64"})
 
 
-ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "scale",
-                     "break_year", "reason"]
+ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "p_adjusted",
+                     "scale", "break_year", "reason"]
 
 
 def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_year: int = 2016,
@@ -253,7 +265,7 @@ def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_
         try:
             res = interrupted_time_series(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
                                           s["denominator"].astype("int64").to_numpy(), break_year=break_year,
-                                          level=level)
+                                          level=level, dispersion=rules.DISPERSION_POLICY["its"])
         except MchError as exc:
             return None, rules.fit_failed("its", str(exc))
         ok, why = _status_ok(res)
@@ -282,11 +294,24 @@ def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 201
         f.insert(0, "indicator", ind)
         f["reason"] = ""
         frames.append(f)
-    return pd.concat(frames, ignore_index=True).reindex(columns=ITS_TABLE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    # the family: the level and slope changes of every indicator (apc_difference repeats the
+    # slope test and is not counted twice)
+    tested = out["term"].isin(["level_change", "slope_ratio"]) if "term" in out else pd.Series(False, index=out.index)
+    adj = _with_adjusted(out[tested], ITS_TABLE_COLUMNS) if tested.any() else None
+    out["p_adjusted"] = np.nan
+    if adj is not None:
+        out.loc[tested, "p_adjusted"] = adj["p_adjusted"].to_numpy()
+        slope = dict(zip(out.loc[out["term"] == "slope_ratio", "indicator"],
+                         out.loc[out["term"] == "slope_ratio", "p_adjusted"]))
+        diff = out["term"] == "apc_difference"
+        out.loc[diff, "p_adjusted"] = out.loc[diff, "indicator"].map(slope)
+    return out.reindex(columns=ITS_TABLE_COLUMNS)
 
 
 PERIOD_TABLE_COLUMNS = ["indicator", "name", "first_start", "first_end", "last_start", "last_end",
-                        "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value", "reason"]
+                        "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value", "p_adjusted",
+                        "scale", "reason"]
 
 
 def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = None, indicators=None,
@@ -308,7 +333,8 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
             k = rules.period_length(span)
             try:
                 r = period_rate_ratio(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                                      s["denominator"].astype("int64").to_numpy(), first=k, last=k, level=level)
+                                      s["denominator"].astype("int64").to_numpy(), first=k, last=k, level=level,
+                                      dispersion=rules.DISPERSION_POLICY["period_ratio"])
                 row = r.iloc[0].to_dict()
                 ok = (row.get("status", "ok") or "ok") == "ok"
                 why = str(row.get("reason", "") or "")
@@ -320,7 +346,7 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
             except MchError as exc:
                 fit = rules.fit_failed("period_ratio", str(exc))
         rows.append({**base, "reason": fit.message(lang)})
-    return pd.DataFrame(rows).reindex(columns=PERIOD_TABLE_COLUMNS)
+    return _with_adjusted(pd.DataFrame(rows), PERIOD_TABLE_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -334,10 +360,19 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
     (:func:`mchanalysis.models.project_rate`), only when the APC passed its rule and the
     interval is informative (:func:`mchanalysis.analysis.rules.projection_informative`).
 
-    The dict holds ``target_year, rate, lower, upper, pi_lower, pi_upper, target,
-    p_meets`` (probability that the *reported* rate, with its Poisson/NB noise, meets the
-    target), ``needed`` (annual % decline needed from the fitted current rate), ``model_apc``,
-    ``meets`` / ``misses`` (the expected rate's whole interval on one side of the target).
+    The trend projected is the last segment of the joinpoint model when it has joinpoints (from
+    the last joinpoint on, :func:`mchanalysis.analysis.rules.last_segment_fitness`), else the
+    whole series' log-linear trend; ``basis`` says which ('last_segment' or 'whole_series') and
+    ``fit_start`` from which year.
+
+    The dict holds ``target_year, rate, lower, upper`` (expected rate and its interval),
+    ``pi_lower, pi_upper`` (prediction interval of the reported rate), ``target``, ``p_meets``
+    (probability that the *reported* rate, with its Poisson/NB noise, meets the target:
+    ``p_meets_target`` of :func:`~mchanalysis.models.project_rate`), ``outlook``
+    ('likely' / 'unlikely' / 'uncertain', :func:`~mchanalysis.analysis.rules.projection_outlook`),
+    ``meets`` / ``misses`` (outlook 'likely' / 'unlikely'), ``needed`` (annual % decline needed
+    from the fitted rate of the report year), ``fitted_now``, ``model_apc``, ``basis``,
+    ``fit_start``, ``frame``.
     """
     level = _level(data, level)
 
@@ -349,32 +384,39 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
             return None, rules.Fitness(False, "past", "目标年份不晚于报告年份，不作预测。",
                                        "The target year is not after the report year: no projection.")
         s = series(data, region_code, indicator, until=year)
+        basis = "whole_series"
+        if tr.joinpoint is not None and tr.joinpoint.k > 0:
+            start = float(tr.joinpoint.joinpoints[-1])
+            s = s[s["year"].astype(float) >= start]
+            fit = rules.last_segment_fitness(s["year"], s["numerator"], event_name=event_name(data, indicator))
+            if not fit.ok:
+                return None, fit
+            basis = "last_segment"
         mult = float(data.registry.set_index("id").loc[indicator, "multiplier"])
-        res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                           s["denominator"].astype("int64").to_numpy(), target_years=[int(target_year)],
-                           target=float(target), multiplier=mult, direction=direction, level=level)
+        try:
+            res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
+                               s["denominator"].astype("int64").to_numpy(), target_years=[int(target_year)],
+                               target=float(target), multiplier=mult, direction=direction, level=level)
+        except MchError as exc:
+            return None, rules.fit_failed("projection", str(exc))
         r = res.frame.iloc[0]
         ok, why = _status_ok(res)
-        if not ok or not np.isfinite([r["rate"], r["lower"], r["upper"]]).all():
+        if not ok or not np.isfinite([r["rate"], r["lower"], r["upper"], r["p_meets_target"]]).all():
             return None, rules.fit_failed("projection", why)
         inf = rules.projection_informative(float(r["lower"]), float(r["upper"]))
         if not inf.ok:
             return None, inf
-        # the needed decline runs from the *fitted* rate of the report year, not the noisy
-        # crude rate (issue 11): fitted = rate at target year / (1 + APC)^(years between)
-        apc = float(r["model_apc"])
-        fitted_now = float(r["rate"]) / (1 + apc / 100) ** (int(target_year) - int(s["year"].max()))
-        gap = int(target_year) - int(s["year"].max())
-        needed = 100 * (1 - (float(target) / fitted_now) ** (1 / gap)) if fitted_now > 0 else np.nan
-        p = r["p_observed_meets_target"] if "p_observed_meets_target" in r else r["p_mean_meets_target"]
-        lower_better = direction == "lower_is_better"
+        p = float(r["p_meets_target"])
+        outlook = rules.projection_outlook(p)
+        needed = float(r["needed_annual_decline"])
         return {
             "target_year": int(target_year), "rate": float(r["rate"]), "lower": float(r["lower"]),
             "upper": float(r["upper"]), "pi_lower": float(r["pi_lower"]), "pi_upper": float(r["pi_upper"]),
-            "target": float(target), "p_meets": float(p), "needed": needed, "fitted_now": fitted_now,
-            "model_apc": apc, "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
-            "meets": bool(r["upper"] <= target) if lower_better else bool(r["lower"] >= target),
-            "misses": bool(r["lower"] > target) if lower_better else bool(r["upper"] < target),
+            "target": float(target), "p_meets": p, "outlook": outlook,
+            "needed": needed if np.isfinite(needed) else None, "fitted_now": float(r["fitted_latest_rate"]),
+            "model_apc": float(r["model_apc"]), "basis": basis, "fit_start": int(r["fit_start"]),
+            "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
+            "meets": outlook == "likely", "misses": outlook == "unlikely",
         }, rules.OK
 
     key = ("proj", data.sha256, str(region_code), indicator, float(target), int(target_year), int(year),
@@ -383,7 +425,7 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
 
 
 PROJECTION_TABLE_COLUMNS = ["indicator", "name", "target_year", "target", "rate", "lower", "upper",
-                            "pi_lower", "pi_upper", "p_meets", "needed", "reason"]
+                            "pi_lower", "pi_upper", "p_meets", "needed", "basis", "fit_start", "reason"]
 
 
 def projections(data: AnalysisData, region_code: str, target_set, *, year: int, indicators=None,
@@ -410,7 +452,8 @@ def projections(data: AnalysisData, region_code: str, target_set, *, year: int, 
             rows.append({**base, "reason": fit.message(lang)})
         else:
             rows.append({**base, **{c: p[c] for c in ("rate", "lower", "upper", "pi_lower", "pi_upper",
-                                                       "p_meets", "needed")}, "reason": ""})
+                                                       "p_meets", "needed", "basis", "fit_start")},
+                         "reason": ""})
     return pd.DataFrame(rows).reindex(columns=PROJECTION_TABLE_COLUMNS)
 
 
@@ -481,9 +524,12 @@ def smoothed_subregions(data: AnalysisData, region_code: str, year: int, *,
 
 def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr"):
     """Funnel limits around the parent's value for :func:`comparison_regions` in *year*
-    (:func:`mchanalysis.funnel.funnel`, PHE limits at 95% and 99.8%), or ``None`` when there are
+    (:func:`mchanalysis.funnel.funnel`, limits at 95% and 99.8%), or ``None`` when there are
     fewer than two regions with both a count and a denominator to compare (e.g. a file with
-    service measures only)."""
+    service measures only). Exact (PHE) limits, adjusted for overdispersion (Spiegelhalter,
+    multiplicative) when the dispersion test is significant
+    (:data:`mchanalysis.analysis.rules.DISPERSION_POLICY`); ``result.choice`` says which and
+    gives the sentence for the caption."""
     from mchanalysis.analysis.data import comparison_regions
     from mchanalysis.funnel import funnel
 
@@ -497,7 +543,8 @@ def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: s
              & (t["denominator"] > 0)]
     if len(rows) < 2:
         return None
-    return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry)
+    return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry,
+                  adjustment="auto", alpha=rules.FUNNEL_DISPERSION_ALPHA)
 
 
 def region_parent(data: AnalysisData, region_code: str) -> str:

@@ -28,6 +28,31 @@ Hand-written because these are reporting rules, not statistics. Their sources:
   interval of the projected rate is informative: its upper limit at most
   :data:`MAX_PROJECTION_RATIO` = 4 times its lower limit (a project convention: a wider
   interval says "anything between a quarter and four times" and is not printed).
+* **Overdispersion** (:data:`DISPERSION_POLICY`, one policy for every analysis): yearly counts
+  of one region vary more than Poisson when the dispersion is estimated above 1. The trend
+  (negative binomial when Pearson's X² test is significant at 5%, else Poisson), the interrupted
+  time series and the period rate ratio (quasi-Poisson: variance φμ with φ = max(1, X²/df) of
+  the region's own series, Student's t on the residual df as R's ``summary.glm``) and the funnel
+  plots of sub-regions (Spiegelhalter's multiplicative/additive adjustment when the dispersion
+  test of :func:`mchanalysis.funnel.overdispersion` is significant at 5%) allow for it. The
+  year-on-year change test compares two single years: a dispersion estimated from the series is
+  not applied to it and the methods text says that it assumes Poisson variation
+  (:data:`CHANGE_ASSUMPTION`).
+* **Projection basis and wording**: when the selected joinpoint model has joinpoints the
+  projection is fitted to the last segment only (from the last joinpoint on: the trend the
+  joinpoint model says holds now), which must itself pass the projection's event rule and have
+  at least :data:`MIN_YEARS_LAST_SEGMENT` years; otherwise no projection is given, with the
+  reason, rather than extending a whole-period trend the joinpoint model contradicts. The
+  target "可望实现" (likely to be met) when the probability that the *reported* rate meets it is
+  at least :data:`PROJECTION_LIKELY` = 2/3 and "难以实现" (unlikely) when at most
+  :data:`PROJECTION_UNLIKELY` = 1/3 — the calibrated language of the IPCC (Mastrandrea MD et
+  al., *Guidance note for lead authors of the IPCC AR5 on consistent treatment of
+  uncertainties*, 2010: "likely" 66–100%, "unlikely" 0–33%); between them "尚不确定".
+* **Multiplicity** (:data:`MULTIPLICITY`): a report tests about twenty things per region. Every
+  table of a section (one region) carries ``p_adjusted``, Holm's step-down adjustment within
+  that table's family (:func:`mchanalysis.stats.adjust_p_values`; Holm 1979, *Scand J Stat*
+  6:65). A rise, fall or difference is *stated* in the text and the 存在问题 list only when its
+  adjusted p-value is below 0.05; intervals stay unadjusted (they describe each estimate).
 * **Small numbers**: fewer than :data:`FEW_EVENTS` = 10 events in the report year are told as a
   count, with a rate pooled over the last :data:`POOL_YEARS` = 5 years (at least 3 consecutive
   reported years), as MCH practice does for small areas (WHO, *Trends in maternal mortality*,
@@ -56,11 +81,37 @@ PERIOD_YEARS = 5
 MIN_YEARS_PERIOD = 4
 #: A projection interval wider than this ratio (upper / lower) is not informative.
 MAX_PROJECTION_RATIO = 4.0
+#: Projection from the last joinpoint segment: fewest years in that segment.
+MIN_YEARS_LAST_SEGMENT = 3
+#: Probability that the reported rate meets the target: "likely" at or above, "unlikely" at or below.
+PROJECTION_LIKELY = 2 / 3
+PROJECTION_UNLIKELY = 1 / 3
 #: Fewer events in the report year: told as a count, with a pooled rate beside it.
 FEW_EVENTS = 10
 #: Years pooled for a small area's rate, and the fewest consecutive reported years to pool.
 POOL_YEARS = 5
 MIN_POOL_YEARS = 3
+
+#: Overdispersion policy (see the module docstring): how each analysis allows for extra-Poisson
+#: variation of a region's yearly counts.
+DISPERSION_POLICY = {
+    "apc": "negbin_if_overdispersed",     # trends.loglinear_trend(model='auto')
+    "its": "quasipoisson",                # models.interrupted_time_series(dispersion=...)
+    "period_ratio": "quasipoisson",       # models.period_rate_ratio(dispersion=...)
+    "funnel": "adjust_if_significant",    # funnel.funnel(adjustment='auto')
+    "change": "poisson",                  # stats.compare_rates: two single years
+}
+#: Multiplicity policy: Holm within each section's family of tests, family-wise level 0.05.
+MULTIPLICITY = {"method": "holm", "alpha": 0.05}
+#: Significance level of the dispersion test that switches the funnel to adjusted limits.
+FUNNEL_DISPERSION_ALPHA = 0.05
+#: The sentence the methods text uses for the change test's assumption.
+CHANGE_ASSUMPTION = (
+    "与上年比较采用精确条件检验（泊松分布假设），未考虑年度间超泊松离散；趋势、时期率比和政策断点分析已按离散程度调整。",
+    "The change on the previous year uses the exact conditional test under Poisson variation "
+    "(no allowance for extra-Poisson variation between years); trends, period ratios and the "
+    "interrupted time series allow for it.",
+)
 
 #: The analyses ruled here, with their names in both languages.
 ANALYSES = {
@@ -188,6 +239,41 @@ def fit_failed(analysis: str, reason: str = "") -> Fitness:
     return _no("fit_failed", f"模型未能收敛（估计值不存在或不稳定），不报告{name_zh}。",
                f"The model did not converge (no finite or stable estimate): no {name_en} is "
                f"reported{': ' + reason if reason else ''}.")
+
+
+def last_segment_fitness(years, events, *, event_name: tuple[str, str] = ("死亡", "deaths")) -> Fitness:
+    """Whether the last joinpoint segment (its *years* and *events*) may carry a projection:
+    :data:`MIN_YEARS_LAST_SEGMENT` years, :data:`MIN_TOTAL_EVENTS` events, events in two years."""
+    y = np.asarray(years, dtype=float)
+    e = np.asarray(events, dtype=float)
+    ev_zh, ev_en = event_name
+    start = int(y.min()) if len(y) else 0
+    if len(y) < MIN_YEARS_LAST_SEGMENT:
+        return _no("last_segment_short",
+                   f"Joinpoint分析显示{start}年以来趋势已改变，该段仅有{len(y)}年数据，不作目标年预测"
+                   f"（需至少{MIN_YEARS_LAST_SEGMENT}年）。",
+                   f"The joinpoint model shows the trend changed in {start}; that segment has only "
+                   f"{len(y)} years: no projection (needs at least {MIN_YEARS_LAST_SEGMENT}).")
+    total = int(np.nansum(e))
+    if total < MIN_TOTAL_EVENTS or int((e > 0).sum()) < MIN_YEARS_WITH_EVENTS:
+        return _no("last_segment_few_events",
+                   f"Joinpoint分析显示{start}年以来趋势已改变，该段合计{ev_zh}{total}例，例数过少，不作目标年预测"
+                   f"（需至少{MIN_TOTAL_EVENTS}例）。",
+                   f"The joinpoint model shows the trend changed in {start}; that segment has {total} "
+                   f"{ev_en}: too few for a projection (needs at least {MIN_TOTAL_EVENTS}).")
+    return OK
+
+
+def projection_outlook(p_meets: float) -> str:
+    """'likely', 'unlikely' or 'uncertain' from the probability that the *reported* rate meets
+    the target (:data:`PROJECTION_LIKELY`, :data:`PROJECTION_UNLIKELY`; IPCC calibrated language)."""
+    if not np.isfinite(p_meets):
+        return "uncertain"
+    if p_meets >= PROJECTION_LIKELY:
+        return "likely"
+    if p_meets <= PROJECTION_UNLIKELY:
+        return "unlikely"
+    return "uncertain"
 
 
 def projection_informative(lower: float, upper: float) -> Fitness:

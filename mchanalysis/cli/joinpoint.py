@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,8 @@ def add_arguments(p) -> None:
     p.add_argument("--n-resample", type=int, default=1000,
                    help="resamples of the empirical method (default 1000)")
     p.add_argument("--aapc-range", action="append", default=[], metavar="START-END",
-                   help="extra AAPC range, e.g. 2019-2023 (repeatable)")
+                   help="extra AAPC range, e.g. 2019-2023 (repeatable); a series that does "
+                        "not cover it gets no such row, with a note on stderr")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--fitted", help="also write the fitted values to this file (same formats)")
     p.add_argument("--out", required=True, help="output .csv, .json, .xlsx or .parquet")
@@ -105,7 +107,12 @@ def run(args) -> int:
         denominator=args.denominator, n_jobs=args.jobs, variance=args.variance,
         select=args.select, max_joinpoints=args.max_joinpoints, n_perm=args.n_perm,
         alpha=args.alpha, seed=args.seed, level=args.conf, aapc_ranges=ranges,
-        ci_method=args.ci, n_resample=args.n_resample)
+        ci_method=args.ci, n_resample=args.n_resample, aapc_outside="skip")
+    for key, res in results.items():
+        label = ", ".join(str(k) for k in key) if isinstance(key, tuple) else str(key)
+        for note in res.settings.get("notes", []):
+            if "AAPC range" in note:
+                print(f"note: series {label or '(all)'}: {note}", file=sys.stderr)
     table = _stack(results, args.by, lambda r: r.to_frame())
     write_table(tidy_years(table), args.out)
     if args.fitted:

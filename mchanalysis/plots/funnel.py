@@ -38,7 +38,8 @@ def _pct(level: float) -> str:
 
 
 def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: dict,
-                title: str | None = None, lang: str = "zh", adjusted: bool = False):
+                title: str | None = None, lang: str = "zh", adjusted: bool = False,
+                note: str | None = None):
     """Draw a funnel plot of sibling regions.
 
     Parameters
@@ -56,6 +57,9 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
         Language of labels.
     adjusted : bool
         Say in the legend that the limits are adjusted for overdispersion.
+    note : str, optional
+        A line under the chart, e.g. ``FunnelResult.choice.message(lang)`` (which limits were
+        drawn and why).
 
     Returns
     -------
@@ -120,4 +124,7 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     ax.set_ylabel(f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})")
     ax.set_title(title if title is not None else name)
     ax.legend(loc="best", fontsize=8)
+    if note:
+        # a figure-level x label: constrained layout keeps room for it under the axis label
+        fig.supxlabel(note, fontsize=7, color=COLORS["muted"], x=0.01, ha="left")
     return fig
