@@ -160,6 +160,8 @@ COLUMN_LABELS = {
     "file": ("文件", "file"), "row": ("行", "row"), "column": ("列", "column"),
     "subregions": ("下级地区数", "sub-regions"), "first_year": ("首年", "first year"),
     "last_year": ("末年", "last year"), "years_reported": ("报告年数", "years reported"),
+    "p_adjusted": ("校正P值(Holm)", "Holm-adjusted p"), "basis": ("外推依据", "fitted on"),
+    "fit_start": ("拟合起始年", "fitted from"), "eb_note": ("说明", "note"),
 }
 
 
@@ -189,6 +191,8 @@ VALUE_LABELS["term"] = {
     "apc_before": ("断点前APC(%)", "APC before (%)"), "apc_after": ("断点后APC(%)", "APC after (%)"),
     "slope_ratio": ("斜率比", "slope ratio"), "apc_difference": ("APC之差", "APC difference"),
 }
+VALUE_LABELS["basis"] = {"last_segment": ("最后一段Joinpoint趋势", "last joinpoint segment"),
+                         "whole_series": ("全部年份的对数线性趋势", "whole series")}
 VALUE_LABELS["vs_parent"] = VALUE_LABELS["verdict"]
 VALUE_LABELS["vs_previous"] = VALUE_LABELS["verdict"]
 
@@ -219,7 +223,8 @@ def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 2):
         if col in shown.columns and not pd.api.types.is_numeric_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v, m=labels: m[v][k] if isinstance(v, str) and v in m else v)
     shown = shown.rename(columns={c: COLUMN_LABELS[c][k] for c in shown.columns if c in COLUMN_LABELS})
-    p_cols = {COLUMN_LABELS.get(c, (c, c))[k] for c in table.columns if c == "p_value" or c.startswith("p_value")}
+    p_cols = {COLUMN_LABELS.get(c, (c, c))[k] for c in table.columns
+              if c.startswith("p_value") or c == "p_adjusted"}
     numeric = [c for c in shown.columns if pd.api.types.is_float_dtype(shown[c])]
     text = [c for c in shown.columns if not pd.api.types.is_numeric_dtype(shown[c])]
     counts = {COLUMN_LABELS.get(c, (c, c))[k] for c in table.columns if c in COUNT_COLUMNS}
