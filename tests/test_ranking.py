@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -79,12 +78,13 @@ def test_bad_arguments():
         rank_with_uncertainty(t.drop(columns="denominator"))
 
 
-def test_sixteen_counties_rank_quickly():
+def test_sixteen_counties_with_few_deaths_all_get_a_rank_interval():
+    """(Its speed is timed in benchmarks/bench_stats.py, not here.)"""
     rng = np.random.default_rng(0)
     t = _table(rng.integers(0, 4, 16).tolist(), rng.integers(5000, 30000, 16).tolist())
-    t0 = time.perf_counter()
-    rank_with_uncertainty(t, n_sim=5000)
-    assert time.perf_counter() - t0 < 2
+    r = rank_with_uncertainty(t, n_sim=5000)
+    assert len(r) == 16 and (r["rank_lower"] <= r["rank"]).all() and (r["rank"] <= r["rank_upper"]).all()
+    assert r["rank_lower"].min() == 1 and r["rank_upper"].max() == 16
 
 
 def test_docstring_examples_of_ranking_run():

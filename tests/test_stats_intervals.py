@@ -223,15 +223,12 @@ def test_negative_counts_are_an_error():
         proportion_ci([1], [-100])
 
 
-def test_vectorised_over_a_large_table_quickly():
-    import time
-
+def test_vectorised_over_a_large_table():
+    """Every row of a 300,000-row table gets an interval (speed: benchmarks/bench_stats.py)."""
     rng = np.random.default_rng(1)
     n = rng.integers(1, 200_000, size=300_000)
     d = rng.binomial(n, 0.0002)
-    t0 = time.perf_counter()
     ci = rate_ci(d, n, multiplier=100_000, level=0.998)
-    assert time.perf_counter() - t0 < 2.0
     assert not ci["upper"].isna().any()
 
 
