@@ -285,10 +285,15 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         nat = nat[nat["year"] <= year].sort_values("year")
         if len(nat):
             n = nat.iloc[-1]
+            # printed as published (14.3, not 14.30); mortality: national surveillance
+            # estimates of another 口径, context only (no significance verdict across 口径);
+            # service indicators: 年报 values of the same 口径, compared.
             f["national"] = {
-                "year": int(n["year"]), "text": nv.format_value(n["value"], unit, dec, lang=lang),
-                "value": float(n["value"]),
-                "verdict": _benchmark(cur, float(n["value"]), ind_meta["direction"]),
+                "year": int(n["year"]), "value": float(n["value"]),
+                "text": nv.format_published(n["value"], unit, lang=lang),
+                "context_only": ind_meta["group"] == "mortality",
+                "verdict": (None if ind_meta["group"] == "mortality"
+                            else _benchmark(cur, float(n["value"]), ind_meta["direction"])),
             }
     f["target"] = None
     return f
