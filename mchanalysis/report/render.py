@@ -113,6 +113,26 @@ def render_report(ctx, *, figures: bool = True) -> str:
     return "\n".join(parts) + "\n"
 
 
+def render_brief(ctx) -> str:
+    """The 答卷 as one HTML fragment: title, key figures, 工作成效, targets, 存在问题与下一步,
+    the bureau's own text at its places (:mod:`.bureau`), a note on data and targets.
+
+    No intervals, tests or trend models in its sentences; those are in :func:`render_report`
+    (the technical report). The facts are gathered by :func:`mchanalysis.report.brief.brief`.
+    """
+    from mchanalysis.report.brief import brief
+
+    html = environment(ctx.lang).get_template("brief.j2").render(ctx=ctx, brief=brief(ctx))
+    return "\n".join(line for line in html.splitlines() if line.strip()) + "\n"
+
+
+def display_brief(ctx) -> None:
+    """Show the 答卷 in a notebook (one HTML output: exported as ``report.html``)."""
+    from IPython.display import HTML, display
+
+    display(HTML(render_brief(ctx)))
+
+
 def section_figures(ctx, section: str) -> list[dict]:
     """The figures of a section: ``[{"name", "png", "caption"}]`` in drawing order."""
     return [{"name": n, **f} for n, f in ctx.figures.items() if f["section"] == section]
