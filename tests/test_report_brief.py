@@ -7,6 +7,7 @@ sentences in the right places (escaped), the wording rules, the length and struc
 from __future__ import annotations
 
 import io
+from html import unescape
 import re
 import shutil
 import subprocess
@@ -292,3 +293,30 @@ def test_county_dajuan_prints_on_at_most_six_a4_pages(county_ctx, tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     pages = int(res.stdout.split()[0])
     assert 1 <= pages <= 6
+
+
+# -- the technical report beside the 答卷 ---------------------------------------------------------
+
+def test_write_outputs_gives_the_dajuan_docx_and_the_technical_report(county_ctx, tmp_path):
+    out = report.write_outputs(county_ctx, tmp_path)
+    tech = out["technical_html"].read_text(encoding="utf-8")
+    assert tech.startswith("<!DOCTYPE html>") and "<script" not in tech and "http" not in tech.split("</style>")[1]
+    t = unescape(text(tech))
+    assert "2024年临江县妇幼健康工作技术报告" in t
+    for must in ("置信区间", "统计学判定", "方法说明", "Wilson1927", "Garwood1936",
+                 "Breslow&Day1987", "Newcombe1998", "Kim等2000", "剖宫产活产数÷活产数"):
+        assert must in t, must
+    # one meaning of 达标 in both documents: the technical table's 达标情况 is the point rule
+    assert "“达标”只看本年度实际值" in t
+    dajuan = Document(str(out["docx"]))
+    dt = "".join(p.text for p in dajuan.paragraphs)
+    assert "置信区间" not in dt and "工作成效" in dt
+    techdoc = Document(str(out["technical_docx"]))
+    assert "方法说明" in "".join(p.text for p in techdoc.paragraphs)
+    assert techdoc.core_properties.title == "2024年临江县妇幼健康工作技术报告"
+
+
+def test_technical_problems_follow_the_same_ranking_as_the_dajuan(county_ctx):
+    tech = text(report.render_section(county_ctx, "problems", figures=False))
+    first = br.problems(county_ctx)[0]
+    assert tech.index(first["name"]) < tech.index("数据质量审核发现")

@@ -15,12 +15,12 @@ Problems (:func:`problems`) are ranked by size and relevance, not by significanc
 1. targets missed, largest relative shortfall first;
 2. service indicators below the national 年报 value of the same 口径 (significantly below, and
    by at least :data:`NATIONAL_POINTS` points);
-3. significant unwanted changes on the previous year, including the neutral indicators whose
-   rise is a concern (剖宫产率, 高危产妇比例: :data:`WATCH_RISE`);
-4. indicators significantly worse than the parent region;
-5. sub-regions much worse than the region as a whole: a rate at least :data:`SUB_RATIO` times
+3. sub-regions much worse than the region as a whole: a rate at least :data:`SUB_RATIO` times
    the region's with at least :data:`SUB_MIN_EVENTS` events, or a coverage at least
-   :data:`SUB_POINTS` points below it (size, not significance).
+   :data:`SUB_POINTS` points below it (size, not significance);
+4. significant unwanted changes on the previous year, including the neutral indicators whose
+   rise is a concern (剖宫产率, 高危产妇比例: :data:`WATCH_RISE`);
+5. indicators significantly worse than the parent region.
 
 Data-quality findings go to the technical report; the 答卷 has one summary line
 (:func:`quality_summary`).
@@ -107,7 +107,7 @@ def _shortfall(r) -> float:
 def problems(ctx) -> list[dict]:
     """The problems of the 答卷, ranked (see the module docstring), at most :data:`MAX_PROBLEMS`.
 
-    Each is a dict with ``kind`` ('target', 'national', 'change', 'parent', 'subregions'),
+    Each is a dict with ``kind`` ('target', 'national', 'subregions', 'change', 'parent'),
     ``score`` (the ranking key, larger first) and the facts its sentence needs.
     """
     out = []
@@ -119,6 +119,7 @@ def problems(ctx) -> list[dict]:
         out.append({"kind": "target", "score": 300 + 100 * _shortfall(r), "name": r["name"],
                     "value_text": r["value_text"], "target_text": r["target_text"],
                     "comparison": r["comparison"], "target_year": r["target_year"],
+                    "status_ci": r.get("status_ci"),
                     "gap_text": (f"{gap:.2f}" if pts else f"{_shortfall(r) * 100:.1f}"),
                     "gap_mode": "points" if pts else "relative", "group": f.get("group")})
         seen_target.add(r["indicator"])
@@ -128,14 +129,14 @@ def problems(ctx) -> list[dict]:
         nat = f.get("national")
         if (nat and nat.get("verdict") == "worse" and f["unit"] == "%"
                 and f["id"] not in seen_target and abs(f["value"] - nat["value"]) >= NATIONAL_POINTS):
-            out.append({"kind": "national", "score": 200 + abs(f["value"] - nat["value"]),
+            out.append({"kind": "national", "score": 200 + min(abs(f["value"] - nat["value"]), 99.0),
                         "name": f["name"], "text": f["text"], "national_text": nat["text"],
                         "national_year": nat["year"], "gap_text": f"{abs(f['value'] - nat['value']):.2f}"})
         ch = f.get("change1")
         if ch and ch["direction"] in ("rise", "fall"):
             unwanted = ch.get("good") == "worse" or (f["id"] in WATCH_RISE and ch["direction"] == "rise")
             if unwanted:
-                out.append({"kind": "change", "score": 150 + float(ch["amount"] or 0), "name": f["name"],
+                out.append({"kind": "change", "score": 150 + min(float(ch["amount"] or 0), 19.0), "name": f["name"],
                             "text": f["text"], "previous_text": ch["previous_text"], "change": ch,
                             "watch": f["id"] in WATCH_RISE, "mortality": f["group"] == "mortality"})
         par = f.get("parent")
@@ -157,7 +158,7 @@ def problems(ctx) -> list[dict]:
             elif f["direction"] == "higher_is_better" and f["value"] - v >= SUB_POINTS:
                 worse.append(r)
         if worse:
-            out.append({"kind": "subregions", "score": 120 + len(worse), "name": f["name"],
+            out.append({"kind": "subregions", "score": 170 + min(len(worse), 29), "name": f["name"],
                         "text": f["text"], "regions": [(r["region_name"], r["value_text"]) for r in worse]})
     out.sort(key=lambda p: -p["score"])
     return out[:MAX_PROBLEMS]

@@ -447,6 +447,10 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     """
     codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"])
     names = dict(zip(table["region_code"], table["region_name"]))
+    # HOOK (issue 10): the lead wires mchanalysis.quality.combine_findings here (entry errors
+    # first) in place of the two frames below. Everything downstream reads only the returned
+    # list: the technical report's 数据质量说明 (quality.j2) and the 答卷's one summary line
+    # (brief.quality_summary).
     frames = []
     if load_findings is not None and len(load_findings):
         frames.append(load_findings)

@@ -16,7 +16,7 @@ import jinja2
 
 SECTION_IDS = (
     "headline", "maternal_safety", "maternal_care", "child_care", "birth_defects",
-    "women_health", "targets", "comparison", "quality", "problems",
+    "women_health", "targets", "comparison", "quality", "problems", "methods",
 )
 
 
@@ -62,6 +62,29 @@ def _figure_html(ctx, name: str) -> str:
                                                  caption=fig["caption"])
 
 
+def _methods_facts(ctx) -> dict:
+    """What the methods section states: the thresholds of the wording rules and of the problem
+    ranking (from the modules that apply them) and the definitions of the indicators whose
+    definition the registry states."""
+    from mchanalysis.indicators import load_registry
+    from mchanalysis.report import brief as br
+    from mchanalysis.report import narrative as nv
+
+    reg = load_registry()
+    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
+    defs = []
+    if col in reg.columns:
+        for r in reg.to_dict("records"):
+            d = r.get(col)
+            if isinstance(d, str) and d and ctx.facts.get(r["id"], {}).get("available"):
+                defs.append({"name": r["name_zh"] if ctx.lang == "zh" else r["name_en"], "definition": d})
+    return {"method_defs": defs, "flat_points": nv.format_number(nv.FLAT_POINTS, 1),
+            "flat_relative": nv.format_number(nv.FLAT_RELATIVE, 0),
+            "national_points": nv.format_number(br.NATIONAL_POINTS, 0),
+            "sub_ratio": nv.format_number(br.SUB_RATIO, 1), "sub_events": br.SUB_MIN_EVENTS,
+            "sub_points": nv.format_number(br.SUB_POINTS, 0)}
+
+
 def render_title(ctx) -> str:
     """The report title, e.g. "2024年示例市妇幼健康工作答卷"."""
     return environment(ctx.lang).get_template("title.j2").render(ctx=ctx).strip()
@@ -97,7 +120,12 @@ def render_section(ctx, section: str, *, figures: bool = True) -> str:
     sec = {**sec, "number": _number(ctx, section)}
     facts = [ctx.facts[i] for i in sec["indicators"]]
     figs = [n for n, f in ctx.figures.items() if f["section"] == section]
-    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec)
+    extra = _methods_facts(ctx) if section == "methods" else {}
+    if section == "problems":
+        from mchanalysis.report.brief import problems
+
+        extra = {"ranked": problems(ctx)}
+    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec, **extra)
     if figures:
         html = html.replace("<!--figures-->", "".join(_figure_html(ctx, n) for n in figs))
     else:
