@@ -253,13 +253,23 @@ def test_a_significant_rise_of_the_caesarean_rate_is_a_problem():
     assert "剖宫产率由上年的30.00%上升至39.00%" in t
 
 
-def test_subregions_much_worse_by_size_not_only_significance(city_ctx):
+def test_subregions_much_worse_by_size_one_item_per_subregion(city_ctx):
     probs = [p for p in br.problems(city_ctx) if p["kind"] == "subregions"]
+    assert probs, "the demo city has a county with infant mortality over 1.5 times the city's"
+    assert len({p["region_code"] for p in probs}) == len(probs)       # one item per sub-region
+    ids = {f["name"]: i for i, f in city_ctx.facts.items()}
     for p in probs:
-        f = city_ctx.facts[[i for i, x in city_ctx.facts.items() if x["name"] == p["name"]][0]]
-        for name, value_text in p["regions"]:
-            assert name and value_text
-        assert f["available"]
+        for x in p["items"]:
+            ind = ids[x["name"]]
+            row = city_ctx.subregions[ind].set_index("region_code").loc[p["region_code"]]
+            city = city_ctx.facts[ind]["value"]
+            if city_ctx.facts[ind]["unit"] == "%":
+                assert city - row["value"] >= br.SUB_POINTS
+            else:
+                assert row["value"] >= br.SUB_RATIO * city and row["numerator"] >= br.SUB_MIN_EVENTS
+    t = text(report.render_brief(city_ctx))
+    p = probs[0]
+    assert f"{p['region']}的{p['items'][0]['name']}（{p['items'][0]['text']}，全市" in t
 
 
 # -- length and structure (no browser needed) ------------------------------------------------------

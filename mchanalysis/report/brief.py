@@ -41,7 +41,7 @@ SUB_MIN_EVENTS = 3
 #: ... or on a coverage when it is this many points below the region's.
 SUB_POINTS = 5.0
 #: The 答卷 lists at most this many problems.
-MAX_PROBLEMS = 6
+MAX_PROBLEMS = 8
 
 #: Indicators a bureau leads with (seed 000: 早孕建册率, 高危孕产妇管理率, 产后访视率).
 LEAD_SERVICES = ("early_registration_rate", "high_risk_management_rate", "postpartum_visit_rate",
@@ -143,23 +143,29 @@ def problems(ctx) -> list[dict]:
         if par and par.get("verdict") == "worse" and f["id"] not in seen_target:
             out.append({"kind": "parent", "score": 100, "name": f["name"], "text": f["text"],
                         "parent_name": par["name"], "parent_text": par["text"]})
+    by_region: dict = {}
     for ind, tab in (ctx.subregions or {}).items():
         f = ctx.facts.get(ind)
         if not f or not f.get("available"):
             continue
-        worse = []
         for r in tab.to_dict("records"):
             v = _num(r["value"])
             if v is None:
                 continue
+            much_worse = False
             if f["direction"] == "lower_is_better" and f["unit"] != "%":
-                if f["value"] > 0 and v >= SUB_RATIO * f["value"] and (_num(r["numerator"]) or 0) >= SUB_MIN_EVENTS:
-                    worse.append(r)
-            elif f["direction"] == "higher_is_better" and f["value"] - v >= SUB_POINTS:
-                worse.append(r)
-        if worse:
-            out.append({"kind": "subregions", "score": 170 + min(len(worse), 29), "name": f["name"],
-                        "text": f["text"], "regions": [(r["region_name"], r["value_text"]) for r in worse]})
+                much_worse = (f["value"] > 0 and v >= SUB_RATIO * f["value"]
+                              and (_num(r["numerator"]) or 0) >= SUB_MIN_EVENTS)
+            elif f["direction"] == "higher_is_better":
+                much_worse = f["value"] - v >= SUB_POINTS
+            if much_worse:
+                by_region.setdefault((r["region_code"], r["region_name"]), []).append(
+                    {"name": f["name"], "text": r["value_text"], "scope_text": f["text"],
+                     "higher": f["direction"] == "lower_is_better"})
+    for (code, name), items in sorted(by_region.items()):
+        # one item per sub-region, naming each indicator on which it is much worse
+        out.append({"kind": "subregions", "score": 170 + min(len(items), 29), "region": name,
+                    "region_code": code, "items": items, "name": items[0]["name"]})
     out.sort(key=lambda p: -p["score"])
     return out[:MAX_PROBLEMS]
 
