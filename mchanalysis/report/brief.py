@@ -20,7 +20,8 @@ Problems (:func:`problems`) are ranked by size and relevance, not by significanc
    :data:`SUB_POINTS` points below it (size, not significance);
 4. significant unwanted changes on the previous year, including the neutral indicators whose
    rise is a concern (剖宫产率, 高危产妇比例: :data:`WATCH_RISE`);
-5. indicators significantly worse than the parent region.
+5. indicators significantly worse than the parent region, by at least :data:`NATIONAL_POINTS`
+   points (percentages) or :data:`PARENT_RELATIVE` % (rates).
 
 Data-quality findings go to the technical report; the 答卷 has one summary line
 (:func:`quality_summary`).
@@ -34,6 +35,8 @@ import math
 WATCH_RISE = ("cesarean_rate", "high_risk_proportion")
 #: A service indicator is "below the nation" when significantly below and by at least this.
 NATIONAL_POINTS = 1.0
+#: A rate worse than the parent region's is listed from this relative gap (%).
+PARENT_RELATIVE = 10.0
 #: A sub-region is much worse on a rate when its rate is this many times the region's ...
 SUB_RATIO = 1.5
 #: ... with at least this many events (one death in a small county is not a pattern).
@@ -104,6 +107,16 @@ def _shortfall(r) -> float:
     return abs(v - t) / abs(t)
 
 
+def _big_gap(value, other, unit) -> bool:
+    """A gap worth a line in the 答卷: at least :data:`NATIONAL_POINTS` points for a percentage,
+    at least :data:`PARENT_RELATIVE` % relative for a rate (True when *other* is unknown)."""
+    if other is None:
+        return True
+    if unit == "%":
+        return abs(value - other) >= NATIONAL_POINTS
+    return other > 0 and abs(value - other) / other * 100 >= PARENT_RELATIVE
+
+
 def problems(ctx) -> list[dict]:
     """The problems of the 答卷, ranked (see the module docstring), at most :data:`MAX_PROBLEMS`.
 
@@ -140,7 +153,8 @@ def problems(ctx) -> list[dict]:
                             "text": f["text"], "previous_text": ch["previous_text"], "change": ch,
                             "watch": f["id"] in WATCH_RISE, "mortality": f["group"] == "mortality"})
         par = f.get("parent")
-        if par and par.get("verdict") == "worse" and f["id"] not in seen_target:
+        if (par and par.get("verdict") == "worse" and f["id"] not in seen_target
+                and _big_gap(f["value"], _num(par.get("value")), f["unit"])):
             out.append({"kind": "parent", "score": 100, "name": f["name"], "text": f["text"],
                         "parent_name": par["name"], "parent_text": par["text"]})
     by_region: dict = {}

@@ -277,6 +277,7 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         if prow is not None and not pd.isna(prow.get("value")):
             f["parent"] = {
                 "name": prow["region_name"], "text": _fmt_row(prow, ind_meta, lang),
+                "value": float(prow["value"]),
                 "verdict": _benchmark(cur, prow["value"], ind_meta["direction"]),
             }
     # national level (context only: surveillance estimates, not the same 口径)
