@@ -82,7 +82,8 @@ def _methods_facts(ctx) -> dict:
             "flat_relative": nv.format_number(nv.FLAT_RELATIVE, 0),
             "national_points": nv.format_number(br.NATIONAL_POINTS, 0),
             "sub_ratio": nv.format_number(br.SUB_RATIO, 1), "sub_events": br.SUB_MIN_EVENTS,
-            "sub_points": nv.format_number(br.SUB_POINTS, 0)}
+            "sub_points": nv.format_number(br.SUB_POINTS, 0),
+            "parent_relative": nv.format_number(br.PARENT_RELATIVE, 0)}
 
 
 def render_title(ctx) -> str:
