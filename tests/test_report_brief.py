@@ -330,3 +330,13 @@ def test_technical_problems_follow_the_same_ranking_as_the_dajuan(county_ctx):
     tech = text(report.render_section(county_ctx, "problems", figures=False))
     first = br.problems(county_ctx)[0]
     assert tech.index(first["name"]) < tech.index("数据质量审核发现")
+
+
+def test_english_reports_have_english_units_and_no_bad_ordinals(demo):
+    rows = [county(y, live_births=3000, maternal_deaths=0, infant_deaths=6) for y in (2022, 2023, 2024)]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", lang="en")
+    html = report.render_report(ctx) + report.render_brief(ctx)
+    t = unescape(re.sub(r"<[^>]+>", " ", html))
+    assert "/10万" not in t and "/万" not in t
+    assert not re.search(r"\b\d+(th|st|nd|rd) year", t)
+    assert "for 3 years in a row" in t
