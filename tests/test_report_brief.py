@@ -130,8 +130,9 @@ def test_narrative_sentences_go_to_their_places_in_the_html(narrated):
     order = ["lead", "keybox", "work_h", "training", "center", "results", "problems", "next",
              "note", "signature"]
     assert [pos[k] for k in order] == sorted(pos[k] for k in order)
-    # the data's own 下一步 sentence gives way to the bureau's
+    # the data's own opening and 下一步 sentences give way to the bureau's
     assert "逐项分析原因、明确措施" not in t
+    assert "2024年，全县活产" not in t
     assert '<p class="signature">临江县卫生健康局</p>' in html
 
 
@@ -340,3 +341,13 @@ def test_english_reports_have_english_units_and_no_bad_ordinals(demo):
     assert "/10万" not in t and "/万" not in t
     assert not re.search(r"\b\d+(th|st|nd|rd) year", t)
     assert "for 3 years in a row" in t
+
+
+def test_narrative_template_is_a_valid_file_with_the_data_summary(county_ctx):
+    from mchanalysis.report.bureau import narrative_template
+
+    text_ = narrative_template(county_ctx)
+    parsed = parse_narrative(text_)
+    assert parsed["lead"][0]["text"].startswith("2024年，全县活产5315人")
+    assert parsed["signature"][0]["text"] == "临江县卫生健康委员会"
+    assert {"## 工作亮点", "## 重点工作", "## 下一步", "## 落款"} <= set(text_.splitlines())

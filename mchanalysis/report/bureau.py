@@ -18,7 +18,8 @@ region, ``<DIR>/<region_code>.md``::
     示例市卫生健康委员会
     2025年3月
 
-The sections go to fixed places of the 答卷 (:data:`PLACES`): 导语 after the key figures, 工作亮点
+The sections go to fixed places of the 答卷 (:data:`PLACES`): 导语 in place of the data's own
+opening paragraph (``mch narrative-template`` pre-fills it with that paragraph), 工作亮点
 and 重点工作 as the chapter 主要工作, 下一步 after the problems the data show, 落款 at the end,
 right-aligned. The text is inserted verbatim: paragraphs (blank-line separated) and ``-`` / ``*``
 / ``1.`` list items, each kept as plain text and HTML-escaped by the templates (a ``<script>``
@@ -46,7 +47,7 @@ SECTIONS = {
 
 #: Where each section goes in the 答卷 (said in the docs and the starter file).
 PLACES = {
-    "lead": "after the key-figure box, before the data's own opening paragraph",
+    "lead": "at the top, in place of the data's own opening paragraph (before the key figures)",
     "highlights": "chapter 主要工作 (before 工作成效)",
     "work": "chapter 主要工作, after 工作亮点",
     "next_steps": "chapter 存在问题与下一步, after the problems found in the data",
@@ -163,6 +164,20 @@ def load_narrative(narrative, region_code: str) -> dict:
     except UnicodeDecodeError:
         raise MchError("the narrative must be UTF-8 text", file=p) from None
     return {**parse_narrative(text, source=str(p)), "file": str(p)}
+
+
+def narrative_template(ctx) -> str:
+    """The starter file of one region (what ``mch narrative-template`` writes per region): the
+    sections in their places, 导语 pre-filled with the data's own opening paragraph to edit."""
+    import re
+    from html import unescape
+
+    from mchanalysis.report.render import render_brief
+
+    html = render_brief(ctx)
+    m = re.search(r'<section class="brief" id="brief-lead">.*?<p>(.*?)</p>', html, re.S)
+    summary = unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip() if m else ""
+    return starter_text(ctx.region["name"], ctx.year, summary)
 
 
 def starter_text(region_name: str, year: int, summary: str = "") -> str:
