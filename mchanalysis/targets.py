@@ -40,7 +40,7 @@ from mchanalysis.errors import MchError
 COMPARISONS = ("<=", ">=")
 
 REQUIRED_SET_FIELDS = ("name", "source", "targets")
-OPTIONAL_SET_FIELDS = ("scope",)
+OPTIONAL_SET_FIELDS = ("scope", "title_zh", "title_en")
 REQUIRED_TARGET_FIELDS = ("indicator", "target", "comparison", "year")
 OPTIONAL_TARGET_FIELDS = ("wording", "note")
 
@@ -76,6 +76,9 @@ class TargetSet:
     ----------
     name, source, scope : str
         As in the file (``scope`` is '' when absent).
+    title_zh, title_en : str
+        The source documents' titles as printed in a report of that language ('' when absent;
+        :meth:`title` then falls back to ``source``).
     targets : pandas.DataFrame
         One row per target: ``indicator, target (float), comparison, year (int), wording, note``
         ('' when absent), in file order.
@@ -88,6 +91,14 @@ class TargetSet:
     scope: str
     targets: pd.DataFrame
     path: Path | None = None
+    title_zh: str = ""
+    title_en: str = ""
+
+    def title(self, lang: str = "zh") -> str:
+        """The set's sources as a reader sees them: ``title_zh`` / ``title_en`` of the file
+        (document titles in the language), else ``source``."""
+        t = self.title_zh if lang == "zh" else self.title_en
+        return t or self.source
 
 
 def target_dirs() -> list[Path]:
@@ -308,7 +319,52 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         scope=str(doc.get("scope") or ""),
         targets=targets,
         path=path,
+        title_zh=" ".join(str(doc.get("title_zh") or "").split()),
+        title_en=" ".join(str(doc.get("title_en") or "").split()),
     )
+
+
+#: The target set of each period when ``target_set="auto"``: the 2025 milestones
+#: (母婴安全/健康儿童行动提升计划 2021—2025) up to 2025, the 2030 纲要 targets from 2026 on.
+AUTO_SETS = ((2025, "national_2025"), (9999, "national_2030"))
+#: The set shown beside the chosen one (its later targets), when the chosen set is a milestone.
+AUTO_COMPANION = {"national_2025": "national_2030"}
+
+
+def resolve_target_set(target_set, year: int) -> tuple[str | None, str | None, str]:
+    """The target set a report of *year* is judged on.
+
+    Parameters
+    ----------
+    target_set : str, path, TargetSet or None
+        ``"auto"`` (or ``""``): chosen by year from :data:`AUTO_SETS` -- ``national_2025`` for
+        report years up to 2025, ``national_2030`` after; anything else is returned as given.
+    year : int
+        Report year.
+
+    Returns
+    -------
+    (chosen, companion, how) : tuple
+        ``chosen``: the name (or the object/path given); ``companion``: the set shown beside it
+        (``national_2030`` beside ``national_2025`` when chosen automatically), or None;
+        ``how``: ``"auto"`` or ``"given"`` (``"none"`` for None), recorded in the report.
+
+    Examples
+    --------
+    >>> resolve_target_set("auto", 2024)
+    ('national_2025', 'national_2030', 'auto')
+    >>> resolve_target_set("auto", 2026)
+    ('national_2030', None, 'auto')
+    >>> resolve_target_set("national_2030", 2024)
+    ('national_2030', None, 'given')
+    """
+    if target_set is None:
+        return None, None, "none"
+    if isinstance(target_set, str) and target_set.strip().lower() in ("auto", ""):
+        year = int(year)
+        name = next(n for last, n in AUTO_SETS if year <= last)
+        return name, AUTO_COMPANION.get(name), "auto"
+    return target_set, None, "given"
 
 
 def _judge(value, lower, upper, target, comparison):

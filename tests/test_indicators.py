@@ -73,10 +73,11 @@ def test_rate_value_and_exact_interval_match_r(counts):
 
 
 def test_proportion_value_and_wilson_interval_match_r(counts):
-    # early_registered / deliveries is not an indicator; use cesarean_rate = 8/20 vs R's 10/20
+    # early_registered / deliveries is not an indicator; use the per-woman caesarean rate,
+    # 8/20 made R's 10/20
     c = counts.copy()
     c.loc[c.region_code == "990101", "cesarean_deliveries"] = 10
-    row = pick(compute_indicators(c), "990101", 2023, "cesarean_rate")
+    row = pick(compute_indicators(c), "990101", 2023, "cesarean_rate_deliveries")
     assert row.value == pytest.approx(50.0)
     assert row.lower == pytest.approx(29.9298008198212, rel=1e-6)
     assert row.upper == pytest.approx(70.0701991801788, rel=1e-6)
@@ -150,7 +151,8 @@ def test_998_intervals_are_wider(counts):
 
 def test_registry_core_set_and_units():
     reg = load_registry().set_index("id")
-    assert len(reg) == 24
+    # 24 + the per-woman caesarean rate + the two screening task completions (issue 10)
+    assert len(reg) == 27
     assert reg.loc["mmr", "unit"] == "/10万" and reg.loc["mmr", "multiplier"] == 100000
     for i in ("imr", "nmr", "u5mr"):
         assert reg.loc[i, "unit"] == "‰" and reg.loc[i, "kind"] == "rate"
@@ -195,3 +197,43 @@ def test_unknown_parent_is_an_error(counts):
     c.loc[c.region_code == "990201", "parent_code"] = "990900"
     with pytest.raises(MchError, match="990900"):
         region_tree(c)
+
+
+# -- definitions as the 年报 has them (issue 10) ----------------------------------------------------
+
+def test_cesarean_rate_is_per_live_birth_as_in_the_annual_report(counts):
+    t = compute_indicators(counts)
+    row = pick(t, "990101", 2023, "cesarean_rate")
+    src = counts[(counts.region_code == "990101") & (counts.year == 2023)].iloc[0]
+    assert (row.numerator, row.denominator) == (src.cesarean_deliveries, src.live_births)
+    per_woman = pick(t, "990101", 2023, "cesarean_rate_deliveries")
+    assert per_woman.denominator == src.deliveries
+
+
+def test_screening_task_completion_is_not_the_population_screening_rate(counts):
+    reg = load_registry().set_index("id")
+    # the 纲要 target (≥70%) is on 适龄妇女（35–64岁）人群筛查率: women 35–64 as denominator
+    assert reg.loc["cervical_screening_rate", "denominator"] == "women_35_64"
+    assert "35" in reg.loc["cervical_screening_rate", "name_zh"] or "适龄" in reg.loc["cervical_screening_rate", "name_zh"]
+    assert "5年" in reg.loc["cervical_screening_rate", "definition_zh"]
+    # the template's 应筛查妇女数 is the year's task: a separate indicator
+    assert reg.loc["cervical_screening_task_rate", "denominator"] == "cervical_screen_target"
+    assert reg.loc["cervical_screening_task_rate", "name_zh"] == "宫颈癌筛查任务完成率"
+    c = counts.assign(cervical_screened=50, cervical_screen_target=60)
+    t = compute_indicators(c)
+    assert "cervical_screening_rate" not in set(t.indicator)      # no 35–64 counts in the table
+    row = pick(t, "990101", 2023, "cervical_screening_task_rate")
+    assert row.value == pytest.approx(50 / 60 * 100)
+
+
+def test_every_indicator_has_its_definition_in_both_languages():
+    reg = load_registry().set_index("id")
+    for i, r in reg.iterrows():
+        assert isinstance(r["definition_zh"], str) and "÷" in r["definition_zh"], i
+        assert isinstance(r["definition_en"], str) and "/" in r["definition_en"], i
+    # the inclusion rules a 年报 reader checks first
+    assert "13周" in reg.loc["early_registration_rate", "definition_zh"]
+    assert "28周" in reg.loc["birth_defect_rate", "definition_zh"]
+    assert "按人计" in reg.loc["premarital_exam_rate", "definition_zh"]
+    assert "5次" in reg.loc["maternal_system_management_rate", "definition_zh"]
+    assert "10月1日" in reg.loc["mmr", "definition_zh"]

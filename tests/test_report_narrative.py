@@ -60,7 +60,9 @@ def test_targets_print_whole_numbers_without_decimals():
 
 def test_change_direction_comes_only_from_the_verdict():
     big = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict="no_significant_change")
-    assert big["direction"] == "flat"
+    assert big["direction"] == "ns_rise"          # large but not significant: never 基本持平
+    small = nv.describe_change(10.3, 10.0, unit="/10万", decimals=2, verdict="no_significant_change")
+    assert small["direction"] == "flat" and small["small"]
     untested = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict=None)
     assert untested["direction"] == "not_tested"
     fall = nv.describe_change(4.0, 5.0, unit="‰", decimals=2, verdict="fall")
@@ -80,12 +82,13 @@ def test_non_significant_change_is_never_called_a_rise_or_fall():
     rows[0]["postpartum_visited"] = 9500
     rows[1]["postpartum_visited"] = 9568
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
-    assert ctx.facts["mmr"]["change1"]["direction"] == "flat"
+    assert ctx.facts["mmr"]["change1"]["direction"] == "ns_rise"      # tripled: not 基本持平
     assert ctx.facts["postpartum_visit_rate"]["change1"]["direction"] == "flat"
     safety = text_of(ctx, "maternal_safety")
     mmr_sentence = next(s for s in safety.split("\n") if "孕产妇死亡" in s and "例" in s)
-    assert "无统计学意义" in mmr_sentence
-    assert "上升" not in mmr_sentence and "下降" not in mmr_sentence
+    assert "有所上升，但差异无统计学意义" in mmr_sentence
+    assert "基本持平" not in mmr_sentence
+    assert not re.search(r"(?<!有所)上升\d", mmr_sentence) and "下降" not in mmr_sentence
     care = text_of(ctx, "maternal_care")
     assert "产后访视率基本持平" in care or "产后访视率、" in care
     assert not re.search(r"产后访视率(上升|下降)", care)
@@ -190,3 +193,29 @@ def test_projection_to_a_later_target_year_is_worded_from_the_model():
 def test_title_without_a_context():
     assert report.title_for("宝鸡市", 2022) == "2022年宝鸡市妇幼健康工作答卷"
     assert report.title_for("宝鸡市", 2022, lang="en") == "Maternal and Child Health in 宝鸡市, 2022: Annual Report"
+
+
+# -- issue 10: wording rules ------------------------------------------------------------------
+
+@pytest.mark.parametrize("value,unit,expected", [(14.3, "/10万", "14.3/10万"), (4.0, "‰", "4.0‰"),
+                                                 (2.5, "‰", "2.5‰"), (5.6, "‰", "5.6‰"), (92.7, "%", "92.7%")])
+def test_published_national_figures_print_as_published(value, unit, expected):
+    assert nv.format_published(value, unit) == expected
+
+
+def test_changes_add_up_from_the_printed_values():
+    # 2.564 -> 3.515: printed 2.56% and 3.52%, so the change must read 0.96, not 0.95
+    ch = nv.describe_change(3.515, 2.5649, unit="%", decimals=2, verdict="rise")
+    assert ch["amount"] == "0.96"
+    rel = nv.describe_change(4.774, 20.126, unit="/10万", decimals=2, verdict="fall")
+    assert rel["amount"] == format(abs(4.77 - 20.13) / 20.13 * 100, ".1f")
+
+
+def test_a_large_non_significant_fall_is_not_basically_unchanged():
+    # 东川市 MMR 20.13 -> 4.77/10万 (−76%), not significant with few deaths
+    ch = nv.describe_change(4.77, 20.13, unit="/10万", decimals=2, verdict="no_significant_change")
+    assert ch["direction"] == "ns_fall" and not ch["small"]
+    # under 0.5 point for a percentage, under 5% relative for a rate: 基本持平
+    assert nv.describe_change(96.3, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "flat"
+    assert nv.describe_change(96.6, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "ns_rise"
+    assert nv.describe_change(10.4, 10.0, unit="‰", decimals=2, verdict="no_significant_change")["direction"] == "flat"

@@ -130,8 +130,20 @@ def test_workbook_cells_are_neutralised_and_bytes_reproducible():
 def test_scorecard_xlsx_written(demo_ctx, tmp_path):
     out = tmp_path / "tables" / "scorecard.xlsx"
     write_scorecard_xlsx(demo_ctx, out)
-    ws = openpyxl.load_workbook(out)["scorecard"]
+    wb = openpyxl.load_workbook(out)
+    # a zh workbook is fully Chinese: sheet names, headers, statuses, symbols
+    assert wb.sheetnames == ["目标完成情况", "本级指标", "各县区指标"]
+    ws = wb["目标完成情况"]
     assert ws.max_row == len(demo_ctx.scorecard) + 1
+    for row in ws.iter_rows(values_only=True):
+        for v in row:
+            assert not (isinstance(v, str) and re.search(r"[A-Za-z]{2,}", v)), v
+    statuses = {r[0].value for r in ws.iter_cols(min_row=2) if r[0].value} & {"达标", "未达标", "无数据"}
+    assert statuses
+    values = [c.value for c in next(c for c in ws.iter_cols() if c[0].value == "实际值")[1:]]
+    assert all(v is None or round(v, 2) == v for v in values)      # rounded as printed
+    counties = wb["各县区指标"]
+    assert counties.max_row > 1
     first = out.read_bytes()
     write_scorecard_xlsx(demo_ctx, out)
     assert out.read_bytes() == first

@@ -6,6 +6,8 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+import re
+
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
@@ -97,7 +99,10 @@ def test_national_2030_mortality_targets():
     t = load_target_set("national_2030").targets.set_index("indicator")
     assert (t.loc["mmr", "target"], t.loc["imr", "target"]) == (12, 5)
     assert (t.loc["u5mr", "target"], t.loc["nmr", "target"]) == (6, 3)
-    assert set(t["year"]) == {2030}
+    assert set(t.loc[["mmr", "imr", "u5mr", "nmr"], "year"]) == {2030}
+    # 出生缺陷防治能力提升计划 (2023—2027): 产前筛查率 ≥90% by 2027, the only non-2030 entry
+    assert set(t["year"]) == {2027, 2030}
+    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (90, 2027)
 
 
 def test_unknown_name_suggests_the_closest_set():
@@ -273,3 +278,38 @@ def test_confidence_level_as_percent_is_rejected(tmp_path):
 
 def test_target_set_object_is_a_targetset(tmp_path):
     assert isinstance(load_target_set(write(tmp_path, GOOD)), TargetSet)
+
+
+# --- the target set by report year (issue 10) ----------------------------------------------------
+
+from mchanalysis.targets import resolve_target_set  # noqa: E402
+
+
+@pytest.mark.parametrize("year,expected", [(2021, "national_2025"), (2024, "national_2025"),
+                                           (2025, "national_2025"), (2026, "national_2030"),
+                                           (2030, "national_2030")])
+def test_auto_target_set_follows_the_report_year(year, expected):
+    name, companion, how = resolve_target_set("auto", year)
+    assert (name, how) == (expected, "auto")
+    assert companion == ("national_2030" if expected == "national_2025" else None)
+    load_target_set(name)  # shipped
+
+
+def test_a_named_target_set_is_kept_as_given():
+    assert resolve_target_set("national_2030", 2024) == ("national_2030", None, "given")
+    assert resolve_target_set(None, 2024) == (None, None, "none")
+
+
+def test_2025_set_holds_the_2025_milestones_and_the_2027_prenatal_screening_target():
+    t = load_target_set("national_2025").targets.set_index("indicator")
+    assert t.loc["u5mr", "target"] == 6.6 and t.loc["u5mr", "year"] == 2025
+    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (90, 2027)
+
+
+@pytest.mark.parametrize("name", ["national_2025", "national_2030"])
+def test_target_set_titles_are_proper_titles_in_each_language(name):
+    ts = load_target_set(name)
+    zh, en = ts.title("zh"), ts.title("en")
+    assert zh.startswith("《") and "》" in zh
+    assert not re.search(r"[A-Za-z]", zh), zh            # no English words in the Chinese title
+    assert not re.search(r"[\u4e00-\u9fff]", en), en     # no Chinese in the English title

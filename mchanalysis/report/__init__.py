@@ -12,8 +12,10 @@ Typical use (what ``notebooks/04_annual_report.ipynb`` does)::
 from mchanalysis.report.context import ReportContext, build_context, load_layout
 from mchanalysis.report.render import (
     SECTION_IDS,
+    display_brief,
     display_section,
     display_title,
+    render_brief,
     render_report,
     render_section,
     render_title,
@@ -24,7 +26,7 @@ from mchanalysis.report.render import (
 from mchanalysis.report.outputs import write_outputs
 
 __all__ = [
-    "ReportContext", "build_context", "load_layout", "SECTION_IDS", "display_section",
+    "ReportContext", "build_context", "load_layout", "SECTION_IDS", "display_brief", "display_section", "render_brief",
     "display_title", "render_report", "render_section", "render_title", "section_figures", "title_for",
     "visible_sections", "write_outputs",
 ]

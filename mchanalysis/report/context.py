@@ -99,6 +99,7 @@ class ReportContext:
     live_births: str = ""
     first_year: int | None = None
     missing_sections: list = field(default_factory=list)
+    narrative: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -276,6 +277,7 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         if prow is not None and not pd.isna(prow.get("value")):
             f["parent"] = {
                 "name": prow["region_name"], "text": _fmt_row(prow, ind_meta, lang),
+                "value": float(prow["value"]),
                 "verdict": _benchmark(cur, prow["value"], ind_meta["direction"]),
             }
     # national level (context only: surveillance estimates, not the same 口径)
@@ -285,10 +287,15 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         nat = nat[nat["year"] <= year].sort_values("year")
         if len(nat):
             n = nat.iloc[-1]
+            # printed as published (14.3, not 14.30); mortality: national surveillance
+            # estimates of another 口径, context only (no significance verdict across 口径);
+            # service indicators: 年报 values of the same 口径, compared.
             f["national"] = {
-                "year": int(n["year"]), "text": nv.format_value(n["value"], unit, dec, lang=lang),
-                "value": float(n["value"]),
-                "verdict": _benchmark(cur, float(n["value"]), ind_meta["direction"]),
+                "year": int(n["year"]), "value": float(n["value"]),
+                "text": nv.format_published(n["value"], unit, lang=lang),
+                "context_only": ind_meta["group"] == "mortality",
+                "verdict": (None if ind_meta["group"] == "mortality"
+                            else _benchmark(cur, float(n["value"]), ind_meta["direction"])),
             }
     f["target"] = None
     return f
@@ -334,8 +341,17 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
         return None, pd.DataFrame()
     from mchanalysis.targets import evaluate_targets, load_target_set
 
-    ts = load_target_set(target_set) if not hasattr(target_set, "targets") else target_set
+    from mchanalysis.targets import resolve_target_set
+
+    chosen, companion, how = resolve_target_set(target_set, year)
+    ts = load_target_set(chosen) if not hasattr(chosen, "targets") else chosen
     region_rows = table[table["region_code"] == region["code"]]
+    later = {}
+    if companion:
+        cs = load_target_set(companion)
+        cev = evaluate_targets(region_rows, cs, year=year, level=conf_level)
+        for r in cev[cev["region_code"] == region["code"]].to_dict("records"):
+            later.setdefault(r["indicator"], r)
     ev = evaluate_targets(region_rows, ts, year=year, level=conf_level)
     ev = ev[ev["region_code"] == region["code"]].reset_index(drop=True)
     reg = load_registry().set_index("id")
@@ -354,11 +370,21 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
             "comparison": r["comparison"], "target": r["target"], "target_text": target_text,
             "target_year": int(r["target_year"]), "status": r["status"], "status_ci": r["status_ci"],
             "unit": r["unit"], "early": early,
+            "gap": r.get("gap"),
+            # the later target shown beside (the 2030 one beside a 2025 milestone)
+            "later_text": "", "later_year": None, "later_status": None,
         })
+        lt = later.get(r["indicator"])
+        if lt is not None and int(lt["target_year"]) != int(r["target_year"]):
+            rows[-1].update(later_text=nv.format_value(lt["target"], lt["unit"], dec, lang=lang, whole=True),
+                            later_year=str(int(lt["target_year"])), later_status=lt["status"])
         f = facts.get(r["indicator"])
         if f is not None and f.get("available") and (f["target"] is None or int(r["target_year"]) == year):
             f["target"] = rows[-1]
-    info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", "")}
+    info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", ""),
+            "title": ts.title(lang) if hasattr(ts, "title") else ts.source,
+            "how": how, "companion": companion,
+            "companion_title": load_target_set(companion).title(lang) if companion else ""}
     return info, pd.DataFrame(rows)
 
 
@@ -422,6 +448,10 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     """
     codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"])
     names = dict(zip(table["region_code"], table["region_name"]))
+    # HOOK (issue 10): the lead wires mchanalysis.quality.combine_findings here (entry errors
+    # first) in place of the two frames below. Everything downstream reads only the returned
+    # list: the technical report's 数据质量说明 (quality.j2) and the 答卷's one summary line
+    # (brief.quality_summary).
     frames = []
     if load_findings is not None and len(load_findings):
         frames.append(load_findings)
@@ -524,6 +554,7 @@ def build_context(
     quality_findings: pd.DataFrame | None = None,
     load_findings: pd.DataFrame | None = None,
     missing_sections=(),
+    narrative=None,
 ) -> ReportContext:
     """Gather everything the annual report of one region and year says.
 
@@ -538,7 +569,10 @@ def build_context(
     region_code : str
         6-digit code of the region reported on (a string: leading zeros matter).
     target_set : str, path or TargetSet, optional
-        Target set judged in the scorecard (:func:`mchanalysis.targets.load_target_set`).
+        Target set judged in the scorecard (:func:`mchanalysis.targets.load_target_set`);
+        ``"auto"``: chosen by the report year (:func:`mchanalysis.targets.resolve_target_set`:
+        the 2025 milestones up to 2025 with the 2030 targets beside them, the 2030 set after),
+        recorded in ``ctx.target_set["how"]``.
     lang : {'zh', 'en'}
         Language of the texts.
     national : 'auto', str, path, pandas.DataFrame or None
@@ -569,6 +603,10 @@ def build_context(
     missing_sections : sequence of str
         Notebooks of the region's batch that failed (file names, e.g.
         ``"03_mortality_models.ipynb"``): the report says which part is missing.
+    narrative : str, path, dict or None
+        The bureau's own text (:func:`mchanalysis.report.bureau.load_narrative`): a folder
+        holding ``<region_code>.md``, one Markdown file, or "" for none. Its sections (导语,
+        工作亮点, 重点工作, 下一步, 落款) are placed verbatim, escaped, in the 答卷.
 
     The three tables are the same for every region of a data file: a batch computes them once
     and passes them to every region's call, which then only selects and words. The report is the
@@ -657,6 +695,9 @@ def build_context(
         missing_sections=[_PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1]
                           for m in missing_sections],
     )
+    from mchanalysis.report.bureau import load_narrative
+
+    ctx.narrative = load_narrative(narrative, region_code)
     if figures:
         from mchanalysis.report.figures import draw_figures
 

@@ -239,6 +239,8 @@ def _walk(doc, el, width_cm):
             _runs(h, child, HEADING_FONT if tag == "h2" else "楷体_GB2312", Pt(16 if tag == "h2" else 15))
         elif tag == "div" and ("synthetic" in cls or "missing" in cls):
             _paragraph(doc, child, font=HEADING_FONT, size=Pt(10.5), indent=False, color="B42318", shade="FDECEC")
+        elif tag == "p" and "signature" in cls:
+            _paragraph(doc, child, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
         elif tag == "p":
             small = any(k in cls for k in ("note", "caption", "subtitle"))
             align = WD_ALIGN_PARAGRAPH.CENTER if any(k in cls for k in ("caption", "subtitle")) else None
@@ -256,8 +258,12 @@ def _walk(doc, el, width_cm):
             _figure(doc, child, width_cm)
 
 
-def docx_bytes(ctx, html: str | None = None) -> bytes:
-    """The report as .docx bytes (identical for identical input)."""
+def docx_bytes(ctx, html: str | None = None, *, title: str | None = None) -> bytes:
+    """The report as .docx bytes (identical for identical input).
+
+    ``html``: the fragment to convert (default: the technical report,
+    :func:`.render.render_report`; the 答卷 is :func:`.render.render_brief`); ``title``: the
+    document's title property (default the report title)."""
     from mchanalysis.report.render import render_report, render_title
 
     html = html if html is not None else render_report(ctx)
@@ -274,7 +280,7 @@ def docx_bytes(ctx, html: str | None = None) -> bytes:
     width = (210 - 28 - 26) / 10 - 0.5
     _walk(doc, root, width)
     cp = doc.core_properties
-    cp.title = render_title(ctx)
+    cp.title = title or render_title(ctx)
     cp.author = "mchanalysis"
     cp.last_modified_by = "mchanalysis"
     cp.created = _FIXED
@@ -286,6 +292,6 @@ def docx_bytes(ctx, html: str | None = None) -> bytes:
     return normalise_zip(buf.getvalue())
 
 
-def write_docx(ctx, path, *, html: str | None = None) -> None:
-    """Write ``report.docx`` atomically."""
-    write_bytes(path, docx_bytes(ctx, html))
+def write_docx(ctx, path, *, html: str | None = None, title: str | None = None) -> None:
+    """Write a Word document atomically (``report.docx``: the 答卷; ``technical.docx``)."""
+    write_bytes(path, docx_bytes(ctx, html, title=title))

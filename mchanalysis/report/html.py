@@ -156,3 +156,16 @@ def export_notebook_html(nb, *, title: str, lang: str = "zh") -> str:
     body = _ID_ATTR.sub(lambda m: f' id="cell-{m.group(1)}"', body)
     body = _IMG_NO_ALT.sub(f'<img alt="{_ALT.get(lang, "Figure")}"', body)
     return body
+
+
+def standalone_page(body: str, *, title: str, lang: str = "zh") -> str:
+    """A rendered report fragment as a self-contained HTML page (the notebook export's CSS,
+    no script, no external URL): what ``technical.html`` is. Same input, same bytes."""
+    import html as _html
+
+    code = "zh-CN" if lang == "zh" else lang
+    return ("<!DOCTYPE html>\n"
+            f'<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
+            f'<body>\n<main class="report">\n{body}</main>\n</body>\n</html>\n')

@@ -84,6 +84,16 @@ def format_value(value, unit: str, decimals: int = 2, *, lang: str = "zh", whole
     return num + (_UNIT_EN.get(unit, " " + unit) if lang == "en" else unit)
 
 
+def format_published(value, unit: str, *, lang: str = "zh") -> str:
+    """A published figure as it was published: 14.3/10万, 4.0‰, 92.7% (the national series
+    stores one decimal; a float 4.0 must not print as "4.00‰" nor "4‰")."""
+    if _is_missing(value):
+        return "–"
+    text = f"{float(value):.4f}".rstrip("0")
+    text = text + "0" if text.endswith(".") else text
+    return text + (_UNIT_EN.get(unit, " " + unit) if lang == "en" else unit)
+
+
 def format_interval(lower, upper, unit: str, decimals: int = 2, *, lang: str = "zh") -> str:
     """"95.10%–96.30%" style interval text (both limits with unit)."""
     if _is_missing(lower) or _is_missing(upper):
@@ -109,8 +119,17 @@ def change_mode(unit: str) -> str:
     return "points" if unit == "%" else "relative"
 
 
+#: "基本持平" only for a change this small (and not significant): under 5% relative for rates
+#: per 1,000 / 10,000 / 100,000, under 0.5 percentage points for percentages.
+FLAT_RELATIVE = 5.0
+FLAT_POINTS = 0.5
+
+
 def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> dict:
     """The facts of a change between two values, for a template.
+
+    The change is computed from the values *as printed* (rounded to ``decimals``), so that
+    "由上年的2.56%变为3.52%，上升0.96个百分点" adds up for the reader.
 
     Parameters
     ----------
@@ -127,31 +146,47 @@ def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> 
     Returns
     -------
     dict
-        ``direction``: 'rise' / 'fall' only when ``verdict`` says so; 'flat' when the
-        comparison found no significant change (基本持平); 'not_tested' when there was no
-        verdict (the template then states both values and draws no conclusion). ``mode``
-        ('points' / 'relative'), ``amount`` (text, no unit), ``previous`` (value text).
-        The arithmetic sign of the difference never decides the direction.
+        ``direction``: 'rise' / 'fall' only when ``verdict`` says so; 'flat' (基本持平) when the
+        comparison found no significant change *and* the change is small (``small``: under
+        :data:`FLAT_RELATIVE` % relative for rates, under :data:`FLAT_POINTS` point for
+        percentages); 'ns_rise' / 'ns_fall' when it is not significant but not small either
+        (technical report: "有所上升，但差异无统计学意义"; the 答卷 claims neither);
+        'not_tested' when there was no verdict (the template then states both values and draws
+        no conclusion). ``mode`` ('points' / 'relative'), ``amount`` (text, no unit),
+        ``small`` (bool), ``relative`` (signed relative change in %, or None).
+        The arithmetic sign of the difference never decides a rise or fall by itself.
     """
-    out = {"direction": "not_tested", "mode": change_mode(unit), "amount": "", "verdict": verdict}
+    out = {"direction": "not_tested", "mode": change_mode(unit), "amount": "", "verdict": verdict,
+           "small": False, "relative": None}
     if _is_missing(current) or _is_missing(previous):
         out["direction"] = "no_data"
         return out
-    diff = float(current) - float(previous)
+    d = int(decimals)
+    cur, prev = round(float(current), d), round(float(previous), d)
+    diff = cur - prev
+    points = abs(diff)
+    if prev > 0:
+        out["relative"] = diff / prev * 100
     if out["mode"] == "points":
-        out["amount"] = format_number(abs(diff), decimals)
-    elif float(previous) > 0:
-        out["amount"] = format_number(abs(diff) / float(previous) * 100, 1)
+        out["amount"] = format_number(points, d)
+        out["small"] = points < FLAT_POINTS
+    elif prev > 0:
+        out["amount"] = format_number(abs(out["relative"]), 1)
+        out["small"] = abs(out["relative"]) < FLAT_RELATIVE
     else:
         out["mode"] = "points"
-        out["amount"] = format_number(abs(diff), decimals)
+        out["amount"] = format_number(points, d)
+        out["small"] = diff == 0
     if verdict in ("rise", "fall"):
         # A verdict contradicting the sign would be a bug upstream: refuse to word it.
-        if (verdict == "rise") != (diff > 0):
+        if diff != 0 and (verdict == "rise") != (diff > 0):
             raise ValueError(f"comparison verdict {verdict!r} contradicts the change {diff:+g}")
-        out["direction"] = verdict
+        out["direction"] = verdict if diff != 0 else "flat"
     elif verdict == "no_significant_change":
-        out["direction"] = "flat"
+        if out["small"] or diff == 0:
+            out["direction"] = "flat"
+        else:
+            out["direction"] = "ns_rise" if diff > 0 else "ns_fall"
     return out
 
 

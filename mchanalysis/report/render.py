@@ -16,7 +16,7 @@ import jinja2
 
 SECTION_IDS = (
     "headline", "maternal_safety", "maternal_care", "child_care", "birth_defects",
-    "women_health", "targets", "comparison", "quality", "problems",
+    "women_health", "targets", "comparison", "quality", "problems", "methods",
 )
 
 
@@ -62,6 +62,30 @@ def _figure_html(ctx, name: str) -> str:
                                                  caption=fig["caption"])
 
 
+def _methods_facts(ctx) -> dict:
+    """What the methods section states: the thresholds of the wording rules and of the problem
+    ranking (from the modules that apply them) and the definitions of the indicators whose
+    definition the registry states."""
+    from mchanalysis.indicators import load_registry
+    from mchanalysis.report import brief as br
+    from mchanalysis.report import narrative as nv
+
+    reg = load_registry()
+    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
+    defs = []
+    if col in reg.columns:
+        for r in reg.to_dict("records"):
+            d = r.get(col)
+            if isinstance(d, str) and d and ctx.facts.get(r["id"], {}).get("available"):
+                defs.append({"name": r["name_zh"] if ctx.lang == "zh" else r["name_en"], "definition": d})
+    return {"method_defs": defs, "flat_points": nv.format_number(nv.FLAT_POINTS, 1),
+            "flat_relative": nv.format_number(nv.FLAT_RELATIVE, 0),
+            "national_points": nv.format_number(br.NATIONAL_POINTS, 0),
+            "sub_ratio": nv.format_number(br.SUB_RATIO, 1), "sub_events": br.SUB_MIN_EVENTS,
+            "sub_points": nv.format_number(br.SUB_POINTS, 0),
+            "parent_relative": nv.format_number(br.PARENT_RELATIVE, 0)}
+
+
 def render_title(ctx) -> str:
     """The report title, e.g. "2024年示例市妇幼健康工作答卷"."""
     return environment(ctx.lang).get_template("title.j2").render(ctx=ctx).strip()
@@ -97,7 +121,12 @@ def render_section(ctx, section: str, *, figures: bool = True) -> str:
     sec = {**sec, "number": _number(ctx, section)}
     facts = [ctx.facts[i] for i in sec["indicators"]]
     figs = [n for n, f in ctx.figures.items() if f["section"] == section]
-    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec)
+    extra = _methods_facts(ctx) if section == "methods" else {}
+    if section == "problems":
+        from mchanalysis.report.brief import problems
+
+        extra = {"ranked": problems(ctx)}
+    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec, **extra)
     if figures:
         html = html.replace("<!--figures-->", "".join(_figure_html(ctx, n) for n in figs))
     else:
@@ -111,6 +140,26 @@ def render_report(ctx, *, figures: bool = True) -> str:
     parts = [env.get_template("cover.j2").render(ctx=ctx).strip()]
     parts += [render_section(ctx, s, figures=figures) for s in visible_sections(ctx)]
     return "\n".join(parts) + "\n"
+
+
+def render_brief(ctx) -> str:
+    """The 答卷 as one HTML fragment: title, key figures, 工作成效, targets, 存在问题与下一步,
+    the bureau's own text at its places (:mod:`.bureau`), a note on data and targets.
+
+    No intervals, tests or trend models in its sentences; those are in :func:`render_report`
+    (the technical report). The facts are gathered by :func:`mchanalysis.report.brief.brief`.
+    """
+    from mchanalysis.report.brief import brief
+
+    html = environment(ctx.lang).get_template("brief.j2").render(ctx=ctx, brief=brief(ctx))
+    return "\n".join(line for line in html.splitlines() if line.strip()) + "\n"
+
+
+def display_brief(ctx) -> None:
+    """Show the 答卷 in a notebook (one HTML output: exported as ``report.html``)."""
+    from IPython.display import HTML, display
+
+    display(HTML(render_brief(ctx)))
 
 
 def section_figures(ctx, section: str) -> list[dict]:
