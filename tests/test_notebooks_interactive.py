@@ -59,11 +59,13 @@ def test_exploring_a_county_by_hand_never_touches_the_batch_reports(tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     before = {c: _digest(batch / "2024" / c) for c in ("990000", "990203")}
-    nb = _run(proj, "02_indicator_trends.ipynb", region_code="990203")
-    assert not _error_outputs(nb)
+    for name in ("02_indicator_trends.ipynb", "04_annual_report.ipynb"):
+        nb = _run(proj, name, region_code="990203")
+        assert not _error_outputs(nb), name
     assert {c: _digest(batch / "2024" / c) for c in ("990000", "990203")} == before
     scratch = batch / "interactive" / "2024" / "990203"
     assert (scratch / "tables" / "mortality_joinpoint.csv").is_file()
+    assert (scratch / "report.docx").is_file() and (scratch / "technical.html").is_file()
     # pointing the notebook at a batch's folder is refused in one line
     nb = _run(proj, "02_indicator_trends.ipynb", region_code="990203", output_dir=str(batch / "2024" / "990000"))
     errs = _error_outputs(nb)
@@ -99,10 +101,14 @@ def test_notebook_02_honours_the_report_year_and_agrees_with_the_report(tmp_path
     ({"indicators": ["mmr", "imrr"]}, "did you mean 'imr'"),
     ({"region_code": "990999"}, "region_code: region '990999' is not in the data"),
     ({"year": 2030}, "year: "),
+    ({"year": 2030, "notebook": "04_annual_report.ipynb"}, "year: "),
+    ({"region_code": "990999", "notebook": "01_data_quality.ipynb"}, "region_code: "),
+    ({"lang": "fr", "notebook": "03_mortality_models.ipynb"}, "lang must be"),
 ])
 def test_a_wrong_parameter_is_one_line_without_traceback(tmp_path, params, expected):
     proj = _project(tmp_path)
-    nb = _run(proj, "02_indicator_trends.ipynb", **params)
+    params = dict(params)
+    nb = _run(proj, params.pop("notebook", "02_indicator_trends.ipynb"), **params)
     errs = _error_outputs(nb)
     assert len(errs) == 1 and errs[0]["ename"] == "ParameterError"
     assert len(errs[0]["traceback"]) == 1 and expected in errs[0]["traceback"][0]

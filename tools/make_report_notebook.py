@@ -43,7 +43,7 @@ def build() -> nbformat.NotebookNode:
             'region_code = "990000"\n'
             'target_set = "auto"  # "auto": the 2025 milestones up to 2025 (2030 targets beside), the 2030 set after\n'
             'lang = "zh"\n'
-            'output_dir = "../reports/2024/990000"\n'
+            'output_dir = ""  # empty: reports/interactive/<year>/<region_code>/, never a batch folder\n'
             'narrative = ""  # the bureau\'s own text: a folder of <region_code>.md files, one .md file, or ""\n'
             "missing_sections = []  # notebooks of this region that failed (set by mch run)",
             metadata={"tags": ["parameters"]},
@@ -59,7 +59,8 @@ def build() -> nbformat.NotebookNode:
         ),
         new_code_cell(
             "from mchanalysis import analysis, report\n\n"
-            "data = analysis.load_analysis_data(data_path)\n"
+            "data, output_dir = analysis.start(data_path, year=year, region_code=region_code, lang=lang,\n"
+            "                                  target_set=target_set, output_dir=output_dir)\n"
             "ctx = report.build_context(data, year=year, region_code=region_code,\n"
             "                           target_set=target_set, lang=lang, narrative=narrative,\n"
             "                           missing_sections=missing_sections)"
@@ -88,8 +89,12 @@ def build() -> nbformat.NotebookNode:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = Path(argv[0]) if argv else Path(__file__).resolve().parents[1] / "notebooks" / "04_annual_report.ipynb"
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write notebook 04 (the annual report) from its cells.")
+    ap.add_argument("out", nargs="?", type=Path,
+                    default=Path(__file__).resolve().parents[1] / "notebooks" / "04_annual_report.ipynb")
+    out = ap.parse_args(sys.argv[1:] if argv is None else argv).out
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(build(), str(out))
     print(out)
