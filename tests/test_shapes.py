@@ -157,8 +157,8 @@ def text_of_html(path: Path) -> str:
 
 
 def mmr_paragraph(text: str) -> str:
-    """The 答卷's maternal-mortality paragraph: from the 母婴安全 section's first mention of
-    maternal deaths up to its first mention of infant deaths."""
+    """The technical report's maternal-mortality paragraph: from the 母婴安全 section's first
+    mention of maternal deaths up to its first mention of infant deaths."""
     start = text.find("一、母婴安全")
     assert start >= 0, "the 答卷 has no 母婴安全 section"
     para = text[start:]
@@ -179,24 +179,29 @@ def test_every_region_of_every_shape_gets_its_report(name, tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     codes = sorted(pd.read_csv(data, dtype={"region_code": str})["region_code"].unique())
-    texts = {}
+    texts, briefs = {}, {}
     for code in codes:
         d = out / "2024" / code
-        for f in ("report.html", "report.docx", "manifest.json", "01_data_quality.ipynb",
-                  "02_indicator_trends.ipynb", "03_mortality_models.ipynb", "04_annual_report.ipynb"):
+        for f in ("report.html", "report.docx", "technical.html", "technical.docx", "manifest.json",
+                  "01_data_quality.ipynb", "02_indicator_trends.ipynb", "03_mortality_models.ipynb",
+                  "04_annual_report.ipynb"):
             assert (d / f).is_file(), f"{name}: {code} lacks {f}"
-        texts[code] = text_of_html(d / "report.html")
-        # no absurd figure: no number with 7 or more digits before the decimal point in a rate
-        assert not re.search(r"\d{7,}(\.\d+)?(/10万|‰|%)", texts[code]), texts[code][:2000]
-        assert "e+" not in texts[code]
+        briefs[code] = text_of_html(d / "report.html")  # the 答卷
+        texts[code] = text_of_html(d / "technical.html")  # the technical report: trends and reasons
+        for t in (briefs[code], texts[code]):
+            # no absurd figure: no number with 7 or more digits before the decimal point in a rate
+            assert not re.search(r"\d{7,}(\.\d+)?(/10万|‰|%)", t), t[:2000]
+            assert "e+" not in t
     if name in ("1_year", "2_years", "3_years"):
         for code, t in texts.items():
             assert not any(w in t for w in TREND_WORDS), (code, t[:1500])
+            assert not any(w in briefs[code] for w in TREND_WORDS), (code, briefs[code][:1500])
             if name != "1_year" and "430102" == code:
                 assert f"仅有{int(name[0])}年数据" in t and "不作趋势分析" in t
     if name == "deaths_only_last_year":
         para = mmr_paragraph(texts["430103"])
         assert "不作趋势分析" in para and "按目前趋势推算" not in para and "年均上升" not in para
+        assert "按目前趋势推算" not in briefs["430103"]
     if name == "county_of_300_births":
         mmr = mmr_paragraph(texts["430111"])
         assert "孕产妇死亡" in mmr
