@@ -271,6 +271,12 @@ def test_a_county_of_2500_births_gets_the_count_and_a_pooled_rate_and_no_project
     mmr_text = text[:text.find("婴儿死亡率")]
     assert "趋势有统计学意义" not in mmr_text and "按目前趋势推算" not in mmr_text
     assert f"全年发生孕产妇死亡{f['numerator']}例" in mmr_text or "全年无孕产妇死亡" in mmr_text
+    # the 答卷 too: the count, and the pooled rate beside the year's rate; no projection
+    brief = re.sub(r"<[^>]+>", "", report.render_brief(ctx))
+    p = f["pooled"]
+    assert f"孕产妇死亡{f['numerator']}例" in brief
+    assert f"{p['start']}—{p['end']}年合计{p['count_text']}例，合并孕产妇死亡率为{p['text']}" in brief
+    assert "按目前趋势推算" not in brief and "趋势有统计学意义" not in brief
 
 
 def test_short_period_ratio_uses_halves_and_says_why_when_it_cannot():
