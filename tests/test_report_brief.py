@@ -18,6 +18,7 @@ import pytest
 from docx import Document
 
 from mchanalysis import report
+from support import counts_frame, county
 from mchanalysis.errors import MchError
 from mchanalysis.report import brief as br
 from mchanalysis.report.bureau import load_narrative, parse_narrative
@@ -26,7 +27,6 @@ from mchanalysis.report.docx import docx_bytes
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo" / "counts.csv"
 DATA = Path(__file__).parent / "data" / "report"
-ID = ["region_code", "region_name", "parent_code", "level", "year"]
 
 
 def text(html: str) -> str:
@@ -41,19 +41,8 @@ def docx_text(ctx) -> str:
     return re.sub(r"\s+", "", "".join(parts))
 
 
-def counts_frame(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    for c in df.columns:
-        if c not in ID:
-            df[c] = df[c].astype("Int64")
-    df["parent_code"] = df["parent_code"].astype(object).where(df["parent_code"].notna(), "").astype(str)
-    df["year"] = df["year"].astype(int)
-    return df
 
 
-def county(year, **measures):
-    return {"region_code": "420102", "region_name": "江岸区", "parent_code": "", "level": "county",
-            "year": year, **measures}
 
 
 @pytest.fixture(scope="module")

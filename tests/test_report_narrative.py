@@ -9,26 +9,14 @@ import pandas as pd
 import pytest
 
 from mchanalysis import report
+from support import counts_frame, county
 from mchanalysis.report import narrative as nv
 
 DATA = Path(__file__).parent / "data" / "report"
-ID = ["region_code", "region_name", "parent_code", "level", "year"]
 
 
-def counts_frame(rows: list[dict]) -> pd.DataFrame:
-    """A wide counts table with nullable-integer measures from a list of dicts."""
-    df = pd.DataFrame(rows)
-    for c in df.columns:
-        if c not in ID:
-            df[c] = df[c].astype("Int64")
-    df["parent_code"] = df["parent_code"].astype(object).where(df["parent_code"].notna(), "").astype(str)
-    df["year"] = df["year"].astype(int)
-    return df
 
 
-def county(year, **measures):
-    return {"region_code": "420102", "region_name": "江岸区", "parent_code": "", "level": "county",
-            "year": year, **measures}
 
 
 def text_of(ctx, section):
