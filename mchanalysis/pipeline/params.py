@@ -28,7 +28,7 @@ LANGS = ("zh", "en")
 #: The parameters every pipeline notebook declares in its ``parameters`` cell, and nothing else.
 NOTEBOOK_PARAMETERS = ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
 #: Parameters a notebook may declare besides those; the runner sets them when declared.
-OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators")
+OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators", "narrative")
 #: The notebooks of a run, in execution order.
 DEFAULT_NOTEBOOKS = (
     "01_data_quality.ipynb",
