@@ -97,8 +97,10 @@ def test_run_writes_every_output_and_a_manifest_last(first_run):
         for o in doc["outputs"]:
             assert mf.sha256_file(d / o["path"]) == o["sha256"]
         assert mf.is_complete(d, doc["input_hash"])
-    index = (out / "index.html").read_text(encoding="utf-8")
-    assert 'href="2024/990105/01_data_quality.html"' in index and "柳塘县" in index
+    index = (out / "2024" / "index.html").read_text(encoding="utf-8")
+    assert 'href="990105/01_data_quality.html"' in index and "柳塘县" in index
+    assert 'href="2024/index.html"' in (out / "index.html").read_text(encoding="utf-8")
+    assert json.loads((out / "2024" / "run.json").read_text(encoding="utf-8"))["status"] == "done"
     assert not list((out / "2024").glob(".staging-*"))
 
 
@@ -171,18 +173,21 @@ def test_a_failing_region_is_reported_with_its_cell_and_resume_redoes_only_it(tm
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "1 failed" in err
-    assert "FAILED 990106 石桥县: 01_data_quality.ipynb, cell 5: MchError:" in err
+    # the notebook's analysis.start() refuses a year the region did not report (cell 4)
+    assert "FAILED 990106 石桥县: 01_data_quality.ipynb, cell 4: ParameterError:" in err
     assert "has no row for 2024" in err
-    failed = out / "2024" / "990106"
-    assert not (failed / "manifest.json").exists()
+    failed = out / "2024" / "_failed" / "990106"  # never at the region's own place
+    assert not (out / "2024" / "990106").exists()
+    assert mf.status_of(mf.read_manifest(failed)) == "failed"
     error = json.loads((failed / "error.json").read_text(encoding="utf-8"))
-    assert error["region_code"] == "990106" and error["cell_index"] == 5
-    assert error["source"] == "analysis.region_summary(data, region_code, year)"
+    assert error["region_code"] == "990106" and error["cell_index"] == 4
+    assert "analysis.start(data_path, year=year" in error["source"]
     assert (failed / "01_data_quality.ipynb").is_file()  # the partly run notebook, for reading
     good = out / "2024" / "990105" / "manifest.json"
     assert good.is_file()
-    index = (out / "index.html").read_text(encoding="utf-8")
-    assert "失败 failed" in index and "cell 5" in index
+    index = (out / "2024" / "index.html").read_text(encoding="utf-8")
+    assert "失败 failed" in index and "cell 4" in index
+    assert 'href="_failed/990106/error.json"' in index
     stamp = good.stat().st_mtime_ns, good.stat().st_ino
 
     plan = _plan(out, regions=["990105", "990106"], notebooks=NB[:1], data=data, resume=True)
@@ -208,8 +213,8 @@ def test_resume_redoes_a_region_whose_inputs_changed(first_run, tmp_path):
     changed = run_batch(_plan(out, regions=["990105"], targets=str(other), resume=True),
                         executor=LocalExecutor(jobs=1))
     assert [r.status for r in changed.results] == ["done"]
-    index = (out / "index.html").read_text(encoding="utf-8")  # still lists the other county
-    assert "990106" in index and "此前运行 earlier run" in index and 'href="2024/990106/' in index
+    index = (out / "2024" / "index.html").read_text(encoding="utf-8")  # still lists the other
+    assert "990106" in index and "此前运行 earlier run" in index and 'href="990106/' in index
 
 
 def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path):
@@ -259,4 +264,4 @@ def test_index_escapes_region_names_and_links_by_code():
                          "evalue": "<b>bad</b>"}, [{"path": "01.html", "sha256": "", "bytes": 1}])]
     html = render_index(2024, res)
     assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in html
-    assert "&lt;b&gt;bad&lt;/b&gt;" in html and 'href="2024/990105/01.html"' in html
+    assert "&lt;b&gt;bad&lt;/b&gt;" in html and 'href="990105/01.html"' in html

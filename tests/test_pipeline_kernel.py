@@ -99,3 +99,15 @@ def test_normalise_is_idempotent(notebooks):
     nb = execute_fresh(probe, PARAMS, cwd=work)
     once = notebook_bytes(nb)
     assert notebook_bytes(normalise(nb)) == once
+
+
+def test_normalise_blanks_memory_addresses_in_plain_text_reprs():
+    from mchanalysis.pipeline.notebook import normalise
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("s")])
+    nb.cells[0].outputs = [nbformat.v4.new_output(
+        "execute_result", data={"text/plain": "<pandas.io.formats.style.Styler at 0x7fa01012b350>",
+                                "text/html": "<table></table>"}, execution_count=1)]
+    normalise(nb, {})
+    assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<pandas.io.formats.style.Styler at 0x0>"
+    assert nb.cells[0].outputs[0]["data"]["text/html"] == "<table></table>"

@@ -2,7 +2,11 @@
 
 Parameters come from ``--params FILE`` (YAML, see ``params/default.yaml``) and are overridden by
 the options given on the command line. Everything is checked before any notebook starts.
-Exit 0 when every region succeeded, 1 when any failed (summary on stderr) or on a bad parameter.
+One run at a time per output folder (``--wait`` queues behind the one running).
+
+Exit 0 when every region is done, 1 when any is failed, partial or stopped (summary on stderr)
+or on a bad parameter or a locked folder, 130 after Ctrl-C or SIGTERM (queued regions cancelled,
+running ones stopped, the summary and indexes written with what was done).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ def add_arguments(p):
     p.add_argument("--notebooks", nargs="+", metavar="NB", help=argparse.SUPPRESS)
     p.add_argument("--timeout", type=float, metavar="S", help="per-cell timeout in seconds (default 600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--wait", action="store_true",
+                   help="if another mch run is writing into --out, wait for it instead of failing")
 
 
 def config_from_args(args):
@@ -50,6 +56,12 @@ def run(args) -> int:
     from mchanalysis.pipeline.runner import run_batch
 
     plan = plan_run(config_from_args(args))
-    result = run_batch(plan)
+
+    result = run_batch(plan, wait=args.wait)  # Ctrl-C and SIGTERM stop it, see runner.STOP
+    if result.interrupted:
+        c = result.counts()
+        print(f"mch run: interrupted; {c['done'] + c['unchanged']} region(s) done, "
+              f"{c['stopped']} stopped; index: {result.index_path}", file=sys.stderr)
+        return result.exit_code
     print(result.summary(), file=sys.stderr if result.exit_code else sys.stdout)
     return result.exit_code

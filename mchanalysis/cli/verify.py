@@ -1,24 +1,29 @@
-"""``mch verify DIR``: re-execute a report directory from its manifest and list any difference.
+"""``mch verify DIR``: check a report directory against its manifest, re-execute it and list any
+difference. Read-only: nothing in DIR is written; nothing runs unless every recorded input and
+notebook still has its recorded hash. ``--no-execute`` checks hashes and the file list only.
 
-Exit 0 when every output file is byte-identical, 1 otherwise (the differing, missing and extra
-files are listed).
+Exit 0 when every output file is byte-identical and no file was added or is missing, 1
+otherwise (the differing, missing, added and extra files are listed) or for a malformed
+manifest (one line).
 """
 
 from __future__ import annotations
 
 import sys
 
-HELP = "re-execute a report directory from its manifest.json and list files whose bytes differ"
+HELP = "check a report directory against its manifest.json, re-execute it, list files that differ"
 
 
 def add_arguments(p):
     p.add_argument("directory", metavar="DIR", help="a region's report directory (holds manifest.json)")
+    p.add_argument("--no-execute", action="store_true",
+                   help="only check the files against the manifest's hashes; run nothing")
 
 
 def run(args) -> int:
     from mchanalysis.pipeline.verify import verify_directory
 
-    report = verify_directory(args.directory)
+    report = verify_directory(args.directory, execute=not args.no_execute)
     for line in report.lines():
         print(line, file=sys.stdout if report.ok else sys.stderr)
     return 0 if report.ok else 1

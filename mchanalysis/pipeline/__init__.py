@@ -5,5 +5,5 @@ the batch, resume), :mod:`.executors` (local worker processes, Dask), :mod:`.not
 warm-kernel execution, normalisation), :mod:`.kernel_state` (the reset inside a reused kernel),
 :mod:`.manifest` (provenance and the input hash), :mod:`.staging` (atomic directory replacement),
 :mod:`.html` (code-hidden HTML), :mod:`.index` (``index.html``), :mod:`.verify` (``mch verify``),
-:mod:`.analysis` (the composite helpers the notebooks call).
+the notebooks' helpers live in :mod:`mchanalysis.analysis`.
 """

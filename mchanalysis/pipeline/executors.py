@@ -36,12 +36,19 @@ def _worker_kernel():
     return kernel
 
 
-def shutdown_worker_kernel() -> None:
-    """Stop this thread's warm kernel, if any."""
+def shutdown_worker_kernel(*, kill: bool = False) -> None:
+    """Stop this thread's warm kernel, if any (*kill*: at once, after an interruption)."""
     kernel = getattr(_state, "kernel", None)
     if kernel is not None:
         _state.kernel = None
-        kernel.close()
+        if kill:
+            kernel.kill()
+            try:
+                kernel.loop.close()
+            except Exception:  # a loop interrupted while running cannot always be closed
+                pass
+        else:
+            kernel.close()
 
 
 def run_job(job: RegionJob) -> RegionResult:
@@ -51,16 +58,27 @@ def run_job(job: RegionJob) -> RegionResult:
 
 
 def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
+    failure = {"region_code": job.code, "region_name": job.region["region_name"],
+               "level": job.region["level"], "notebook": None, "cell_index": None,
+               "execution_count": None, "ename": type(exc).__name__, "evalue": str(exc),
+               "source": ""}
     return RegionResult(job.code, job.region["region_name"], job.region["level"], "failed", 0.0,
-                        {"region_code": job.code, "notebook": None, "cell_index": None,
-                         "execution_count": None, "ename": type(exc).__name__,
-                         "evalue": str(exc), "source": ""})
+                        failure, failures=[failure])
 
 
 def _init_pool_worker(parent_pid: int, warm: bool) -> None:
     global _parent_pid
     _parent_pid = parent_pid
+    import signal
+
     from multiprocessing.util import Finalize
+
+    from mchanalysis.pipeline.processes import die_with_parent
+
+    # Ctrl-C is the parent's to handle (it cancels the batch and stops the workers); a worker
+    # that took it too would record the region in flight as a failure
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)  # SIGKILL when mch run dies (Linux), see processes.py
 
     Finalize(None, shutdown_worker_kernel, exitpriority=100)
     if warm:
@@ -94,30 +112,56 @@ class LocalExecutor:
             return
         n = min(self.jobs, len(jobs))
         if n == 1:
+            finished = False
             try:
                 for job in jobs:
                     try:
-                        yield run_job(job)
+                        res = run_job(job)
                     except Exception as exc:
-                        yield _failed(job, exc)
-            finally:
-                shutdown_worker_kernel()
+                        res = _failed(job, exc)
+                    yield res
+                finished = True
+            finally:  # Ctrl-C or a stopped batch: the kernel may be mid-notebook, kill it
+                shutdown_worker_kernel(kill=not finished)
             return
         warm = not all(j.fresh_kernels for j in jobs)
         ctx = _pool_context()
-        with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_pool_worker,
-                                    initargs=(os.getpid(), warm)) as pool:
+        pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_pool_worker,
+                                      initargs=(os.getpid(), warm))
+        finished = False
+        try:
             futures = {pool.submit(run_job, job): job for job in jobs}
-            try:
-                for fut in cf.as_completed(futures):
-                    job = futures[fut]
-                    try:
-                        yield fut.result()
-                    except Exception as exc:  # BrokenProcessPool, kernel start failure, ...
-                        yield _failed(job, exc)
-            finally:
-                for fut in futures:
-                    fut.cancel()
+            for fut in cf.as_completed(futures):
+                job = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception as exc:  # BrokenProcessPool, kernel start failure, ...
+                    res = _failed(job, exc)
+                yield res
+            finished = True
+        finally:
+            if finished:
+                pool.shutdown(wait=True)
+            else:  # Ctrl-C, or the consumer stopped the batch: cancel the queue, stop the workers
+                _kill_pool(pool)
+
+
+def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
+    """Cancel queued tasks and kill the workers now (their kernels die with them, see
+    :mod:`mchanalysis.pipeline.processes`); a killed worker's staging directory is removed by
+    the runner."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.kill()
+        except Exception:  # pragma: no cover - already gone
+            pass
+    for p in procs:
+        try:
+            p.join(timeout=10)
+        except Exception:  # pragma: no cover
+            pass
 
 
 class DaskExecutor:

@@ -15,7 +15,7 @@ notebooks :func:`reset` puts back everything a notebook can observe:
 - the working directory.
 
 Imported modules stay imported -- that is the point -- and so do deliberate in-process caches
-keyed by content (e.g. :mod:`mchanalysis.pipeline.analysis` keyed by the data file's SHA-256).
+keyed by content (e.g. :mod:`mchanalysis.analysis` keyed by the data file's SHA-256).
 ``tests/test_pipeline_kernel.py`` proves equality with a fresh-kernel run.
 """
 
@@ -32,7 +32,7 @@ WARM_MODULES = (
     "scipy.stats",
     "statsmodels.api",
     "matplotlib.pyplot",
-    "mchanalysis.pipeline.analysis",
+    "mchanalysis.analysis",
 )
 
 _snapshot: dict | None = None

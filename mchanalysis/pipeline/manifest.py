@@ -21,6 +21,11 @@ from mchanalysis import __version__
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
+#: A region's status in its manifest and in the run summary. ``done``: every notebook ran;
+#: ``partial``: some notebooks failed, the others' outputs (and the report, naming the missing
+#: sections) are there; ``failed``: nothing usable; ``stopped``: interrupted (Ctrl-C, a changed
+#: input), nothing written. Only ``done`` counts as complete for ``--resume``.
+STATUSES = ("done", "partial", "failed", "stopped")
 
 #: Libraries whose versions can change a report's bytes.
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "papermill", "nbclient",
@@ -94,10 +99,17 @@ def output_digests(directory: str | os.PathLike) -> list[dict]:
 
 def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebooks: list[dict],
                    input_hash_: str, outputs: list[dict], commit: str | None,
-                   libraries: dict) -> dict:
-    """Assemble the manifest document (no timestamps: it is as reproducible as the outputs)."""
-    return {
+                   libraries: dict, status: str = "done", failures: list | None = None) -> dict:
+    """Assemble the manifest document (no timestamps: it is as reproducible as the outputs).
+
+    *status* is one of :data:`STATUSES`; *failures* (one dict per failed notebook) is recorded
+    for any status but ``done``.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown region status {status!r}")
+    doc = {
         "manifest_version": MANIFEST_VERSION,
+        "status": status,
         "region": region,
         "parameters": parameters,
         "inputs": inputs,
@@ -108,6 +120,16 @@ def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebo
         "input_hash": input_hash_,
         "outputs": outputs,
     }
+    if status != "done":
+        doc["failures"] = list(failures or [])
+    return doc
+
+
+def status_of(doc: dict | None) -> str | None:
+    """The status a manifest records (manifests older than statuses were all ``done``)."""
+    if doc is None:
+        return None
+    return str(doc.get("status", "done"))
 
 
 def manifest_bytes(doc: dict) -> bytes:
@@ -125,12 +147,15 @@ def read_manifest(directory: str | os.PathLike) -> dict | None:
 
 
 def is_complete(directory: str | os.PathLike, expected_hash: str) -> bool:
-    """True if *directory* holds a manifest with *expected_hash* and every listed output exists."""
+    """True if *directory* holds a ``done`` manifest with *expected_hash* and every listed output
+    exists with its recorded size."""
     doc = read_manifest(directory)
-    if doc is None or doc.get("input_hash") != expected_hash:
+    if doc is None or doc.get("input_hash") != expected_hash or status_of(doc) != "done":
         return False
     directory = Path(directory)
     for row in doc.get("outputs", []):
+        if not isinstance(row, dict) or not isinstance(row.get("path"), str):
+            return False
         p = directory / row["path"]
         if not p.is_file() or p.stat().st_size != row.get("bytes", -1):
             return False

@@ -83,10 +83,56 @@ def parameterize(nb, parameters: dict):
     """
     from papermill.parameterize import parameterize_notebook
 
+    from mchanalysis.pipeline.params import check_parameters
+
+    check_parameters(parameters)
     nb = copy.deepcopy(nb)
     nb.metadata.setdefault("papermill", {})
     ordered = {k: parameters[k] for k in sorted(parameters)}
-    return parameterize_notebook(nb, ordered, kernel_name=KERNEL_NAME, language="python")
+    out = parameterize_notebook(nb, ordered, kernel_name=KERNEL_NAME, language="python")
+    check_injected_cell(out, ordered)
+    return out
+
+
+def check_injected_cell(nb, parameters: dict) -> None:
+    """Prove the injected-parameters cell is nothing but ``name = literal`` lines for *parameters*.
+
+    The cell is parsed (never run) with :mod:`ast`: every statement must assign one Python
+    literal to one name, the names must be exactly the parameters', and each literal must
+    evaluate (:func:`ast.literal_eval`) to the parameter's value. A value that could escape its
+    string literal would give another statement, another name or another value, and is refused.
+
+    Raises
+    ------
+    MchError
+        The cell is missing or holds anything else.
+    """
+    import ast
+
+    from mchanalysis.errors import MchError
+
+    cells = [c for c in nb.cells if INJECTED_CELL_ID in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise MchError(f"parameter injection produced {len(cells)} injected cells, expected 1")
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as exc:
+        raise MchError(f"injected parameters do not parse: {exc.msg}") from None
+    seen = {}
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            raise MchError("injected parameters hold a statement that is not 'name = value': "
+                           f"{ast.unparse(stmt)[:80]!r}")
+        try:
+            seen[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+        except ValueError:
+            raise MchError(f"injected parameter {stmt.targets[0].id} is not a literal: "
+                           f"{ast.unparse(stmt.value)[:80]!r}") from None
+    expected = {k: list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
+    if seen != expected:
+        bad = sorted(k for k in set(seen) | set(expected) if seen.get(k, ...) != expected.get(k, ...))
+        raise MchError(f"injected parameters do not read back as given: {', '.join(bad)}")
 
 
 def normalise(nb, parameters: dict | None = None):
@@ -95,8 +141,9 @@ def normalise(nb, parameters: dict | None = None):
     Removes ``metadata.papermill`` timings, paths and environment (keeps the parameters), each
     cell's ``metadata.papermill`` and ``metadata.execution``; gives the injected-parameters cell
     the fixed id ``injected-parameters``; merges consecutive stream outputs of one stream (their
-    split depends on buffering, not on the notebook) and blanks the kernel's process id in
-    warning locations (``/tmp/ipykernel_<pid>/``); sets the ``python3`` kernelspec.
+    split depends on buffering, not on the notebook), blanks the kernel's process id in
+    warning locations (``/tmp/ipykernel_<pid>/``) and memory addresses in plain-text reprs
+    (``<… at 0x7f…>``); sets the ``python3`` kernelspec.
     """
     meta = nb.metadata
     params = parameters if parameters is not None else meta.get("papermill", {}).get("parameters", {})
@@ -109,10 +156,23 @@ def normalise(nb, parameters: dict | None = None):
             cell["id"] = INJECTED_CELL_ID
         if cell.cell_type == "code":
             cell.outputs = _coalesce_streams(cell.outputs)
+            _blank_addresses(cell.outputs)
     return nb
 
 
 _KERNEL_TMP = re.compile(r"ipykernel_\d+")
+_ADDRESS = re.compile(r"(<[A-Za-z_][\w.]* (?:object )?at )0x[0-9a-fA-F]+>")
+
+
+def _blank_addresses(outputs) -> None:
+    """``<pandas.io.formats.style.Styler at 0x7f…>``: a memory address in a plain-text repr is
+    noise (a Styler's text/plain beside its HTML); it becomes ``0x0``."""
+    for out in outputs:
+        plain = out.get("data", {}).get("text/plain") if isinstance(out.get("data"), dict) else None
+        if isinstance(plain, str) and "at 0x" in plain:
+            out["data"]["text/plain"] = _ADDRESS.sub(r"\g<1>0x0>", plain)
+        elif isinstance(plain, list) and any("at 0x" in p for p in plain):
+            out["data"]["text/plain"] = [_ADDRESS.sub(r"\g<1>0x0>", p) for p in plain]
 
 
 def _coalesce_streams(outputs):
@@ -176,6 +236,24 @@ def execute_fresh(path: str | os.PathLike, parameters: dict, *, cwd: str | os.Pa
     return normalise(out, parameters)
 
 
+class _NoSignalLoop(asyncio.SelectorEventLoop):
+    """The warm kernel's event loop, which refuses signal handlers.
+
+    nbclient adds SIGINT/SIGTERM handlers to the loop while it executes a notebook; they shut
+    the kernel down and swallow the signal, so a Ctrl-C became a "Kernel died" failure of the
+    region in flight and the batch went on (and removing them afterwards put back Python's
+    default handler over ``mch run``'s). Signals belong to ``mch run``
+    (:data:`mchanalysis.pipeline.runner.STOP`); nbclient treats the refusal like a non-main
+    thread and carries on without handlers.
+    """
+
+    def add_signal_handler(self, sig, callback, *args):
+        raise RuntimeError("signals are handled by mch run, not by the kernel's event loop")
+
+    def remove_signal_handler(self, sig):
+        return False
+
+
 class WarmKernel:
     """One long-lived ipykernel that executes many notebooks, reset between them.
 
@@ -183,7 +261,8 @@ class WarmKernel:
     kernels cannot collide on TCP ports (``ZMQError: Address already in use``); start-up is
     still retried a few times; a dead or timed-out kernel is shut down and a new one started for
     the next notebook; :meth:`shutdown` always stops it (the executors also call it from a
-    finaliser when a worker exits, and an orphaned kernel exits by itself when its parent dies).
+    finaliser when a worker exits, and on Linux the kernel is killed by the OS when the process
+    that started it dies, see :mod:`mchanalysis.pipeline.processes`).
     Each notebook goes through the same papermill parameter injection and :func:`normalise` as
     :func:`execute_fresh`, and :mod:`mchanalysis.pipeline.kernel_state` resets the kernel
     before it.
@@ -194,11 +273,12 @@ class WarmKernel:
     def __init__(self, *, startup_timeout: float = 60.0, cwd: str | None = None):
         self.startup_timeout = startup_timeout
         self.cwd = cwd or os.getcwd()
-        self.loop = asyncio.new_event_loop()
+        self.loop = _NoSignalLoop()
         self.km = None
         self.kc = None
         self._ipc_dir = None
         self.notebooks_run = 0
+        self.busy = False
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -216,8 +296,13 @@ class WarmKernel:
                                     ip=os.path.join(self._ipc_dir, "k"))
             kc = None
             try:
+                from mchanalysis.pipeline.processes import child_preexec
+
+                # the kernel dies with this process (Linux PR_SET_PDEATHSIG), see processes.py
+                extra = {"preexec_fn": child_preexec()} if child_preexec() else {}
                 await km.start_kernel(cwd=self.cwd,
-                                      extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                                      extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                                      **extra)
                 kc = km.client()
                 kc.start_channels()
                 await kc.wait_for_ready(timeout=self.startup_timeout)
@@ -244,6 +329,37 @@ class WarmKernel:
         finally:
             if self._ipc_dir:
                 shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    def kill_process(self) -> None:
+        """SIGKILL the kernel process and nothing else: safe inside a signal handler (the
+        execution in progress then ends with a dead-kernel error)."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None:
+            try:
+                os.kill(proc.pid, 9)
+            except OSError:  # pragma: no cover - already gone
+                pass
+
+    def kill(self) -> None:
+        """Stop the kernel at once with SIGKILL, without the event loop (which a Ctrl-C may
+        have interrupted mid-await): for an interrupted batch, never for a normal end."""
+        km, kc = self.km, self.kc
+        self.km = self.kc = None
+        if km is not None:
+            proc = getattr(getattr(km, "provisioner", None), "process", None)
+            try:
+                if proc is not None:
+                    proc.kill()
+                    proc.wait()
+            except Exception:  # pragma: no cover - already gone
+                pass
+        if kc is not None:
+            try:
+                kc.stop_channels()
+            except Exception:  # pragma: no cover
+                pass
+        if self._ipc_dir:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     def close(self) -> None:
         self.shutdown()
@@ -275,6 +391,7 @@ class WarmKernel:
             self.start()
         nb = parameterize(read_notebook(path), parameters)
         name = Path(path).name
+        self.busy = True
         try:
             self.loop.run_until_complete(self._execute(nb, str(cwd), timeout))
         except _CellError:
@@ -286,6 +403,7 @@ class WarmKernel:
             self.shutdown()
             raise
         finally:
+            self.busy = False
             self.notebooks_run += 1
         return normalise(nb, parameters)
 

@@ -29,6 +29,13 @@ LANGS = ("zh", "en")
 NOTEBOOK_PARAMETERS = ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
 #: Parameters a notebook may declare besides those; the runner sets them when declared.
 OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators", "narrative")
+#: The type of every parameter the runner may inject (checked before injection, see
+#: :func:`check_parameters`): text, a whole number, or a list of text.
+PARAMETER_TYPES = {
+    "data_path": "text", "year": "int", "region_code": "code", "target_set": "text",
+    "lang": "text", "output_dir": "text", "missing_sections": "text list",
+    "indicators": "text list", "narrative": "text or bool",
+}
 #: The notebooks of a run, in execution order.
 DEFAULT_NOTEBOOKS = (
     "01_data_quality.ipynb",
@@ -112,6 +119,11 @@ def load_params_file(path: str | os.PathLike) -> dict:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise MchError("parameters file not found", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise MchError(f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8",
+                       file=path) from None
+    except OSError as exc:
+        raise MchError(f"cannot read the parameters file: {exc.strerror or exc}", file=path) from None
     except yaml.YAMLError as exc:
         raise MchError(f"not valid YAML: {exc}", file=path) from None
     if doc is None:
@@ -126,6 +138,8 @@ def load_params_file(path: str | os.PathLike) -> dict:
                                                     f" (known: {', '.join(FILE_KEYS)})"), file=path)
         if value is None:
             continue
+        if isinstance(value, dict) or (isinstance(value, list) and key not in ("regions", "notebooks")):
+            raise MchError(f"{key} must be a single value, got a {type(value).__name__}", file=path)
         if key == "regions":
             items = value if isinstance(value, list) else [value]
             values["regions"] = tuple(_region_selector(v, f"{path}: regions") for v in items)
@@ -141,6 +155,9 @@ def load_params_file(path: str | os.PathLike) -> dict:
                 raise MchError(f"{key} must be a whole number, got {value!r}", file=path)
             values[key] = value
         elif key == "timeout":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise MchError(f"timeout must be a positive number of seconds, got {value!r}",
+                               file=path)
             values[key] = float(value)
         else:
             values[key] = str(value)
@@ -197,6 +214,63 @@ class Plan:
             "lang": self.config.lang,
             "output_dir": ".",
         }
+
+
+def _bad_text(value) -> str | None:
+    if not isinstance(value, str):
+        return f"must be text, got {type(value).__name__}"
+    import unicodedata
+
+    for i, ch in enumerate(value):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") or ch in "\u2028\u2029":
+            return f"holds the control or unassigned character U+{ord(ch):04X} at position {i + 1}"
+    return None
+
+
+def check_parameters(parameters: dict) -> dict:
+    """Check every notebook parameter's name, type and text before it is injected; return it.
+
+    Parameters are data, never code: papermill writes them into a cell as Python literals, and
+    :func:`mchanalysis.pipeline.notebook.parameterize` proves the cell holds exactly these
+    literals. This check refuses what has no business in a parameter in the first place: an
+    unknown name, a wrong type (``year`` that is not a whole number, a list where text belongs),
+    a region code that is not 1-32 ASCII letters or digits, and any control, format or
+    unassigned character in text (newlines, ANSI escapes, bidi overrides).
+
+    Raises
+    ------
+    MchError
+        Naming the parameter and what is wrong with it.
+    """
+    import re
+
+    for key, value in parameters.items():
+        kind = PARAMETER_TYPES.get(key)
+        if kind is None:
+            raise MchError(f"notebook parameter {key!r} is not one the runner knows "
+                           f"({', '.join(PARAMETER_TYPES)})")
+        problem = None
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                problem = f"must be a whole number, got {type(value).__name__}"
+        elif kind == "code":
+            problem = _bad_text(value)
+            if problem is None and not re.fullmatch(r"[0-9A-Za-z]{1,32}", value, flags=re.ASCII):
+                problem = "must be 1-32 ASCII letters or digits"
+        elif kind == "text list":
+            if not isinstance(value, (list, tuple)):
+                problem = f"must be a list of text, got {type(value).__name__}"
+            else:
+                problem = next((f"item {i + 1} " + p for i, v in enumerate(value)
+                                if (p := _bad_text(v))), None)
+        elif kind == "text or bool":
+            if not isinstance(value, bool):
+                problem = _bad_text(value)
+        else:
+            problem = _bad_text(value)
+        if problem:
+            raise MchError(f"notebook parameter {key} = {value!r:.80} {problem}")
+    return parameters
 
 
 def check_notebook(path: str | os.PathLike) -> None:

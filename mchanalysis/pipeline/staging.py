@@ -19,11 +19,16 @@ STAGING_PREFIX = ".staging-"
 RETIRED_PREFIX = ".retired-"
 
 
-def new_staging_dir(parent: str | os.PathLike, name: str) -> Path:
-    """Create an empty scratch directory for *name* inside *parent* (same file system)."""
+def new_staging_dir(parent: str | os.PathLike, name: str, *, owner: int | None = None) -> Path:
+    """Create an empty scratch directory for *name* inside *parent* (same file system).
+
+    Its name carries the *owner* pid (the ``mch run`` process; default this process), so a
+    later run deletes it only once that process has gone (:func:`remove_scratch_dirs`).
+    """
     parent = Path(parent)
     parent.mkdir(parents=True, exist_ok=True)
-    path = parent / f"{STAGING_PREFIX}{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    owner = os.getpid() if owner is None else int(owner)
+    path = parent / f"{STAGING_PREFIX}{name}-{owner}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     return path
 
@@ -47,14 +52,42 @@ def replace_dir(staging: str | os.PathLike, final: str | os.PathLike) -> Path:
     return final
 
 
-def remove_scratch_dirs(parent: str | os.PathLike) -> list[Path]:
-    """Delete staging/retired directories left in *parent* by a killed run; return them."""
+def owner_pid(path: str | os.PathLike) -> int | None:
+    """The owner pid written into a scratch directory's name, or ``None``."""
+    parts = Path(path).name.rsplit("-", 2)
+    try:
+        return int(parts[-2]) if len(parts) == 3 else None
+    except ValueError:
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_scratch_dirs(parent: str | os.PathLike, *, own: bool = False) -> list[Path]:
+    """Delete staging/retired directories left in *parent* by runs that have ended; return them.
+
+    A directory whose owner process is still alive (another run, or an orphaned worker that
+    could still be writing) is left alone; so is one owned by this process unless *own* (when
+    its workers have been stopped).
+    """
     parent = Path(parent)
     removed = []
     if not parent.is_dir():
         return removed
     for child in sorted(parent.iterdir()):
         if child.is_dir() and child.name.startswith((STAGING_PREFIX, RETIRED_PREFIX)):
+            pid = owner_pid(child)
+            if pid is not None and ((pid == os.getpid() and not own)
+                                    or (pid != os.getpid() and pid_alive(pid))):
+                continue
             shutil.rmtree(child, ignore_errors=True)
             removed.append(child)
     return removed
