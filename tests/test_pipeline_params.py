@@ -30,7 +30,10 @@ def test_default_params_select_the_province_tree_in_its_latest_year(counts):
     assert plan.year == 2024 == int(counts["year"].max())
     codes = list(plan.regions["region_code"])
     assert codes[0] == "990000" and len(codes) == counts["region_code"].nunique() == 19
-    assert plan.target_set == "national_2030"
+    assert plan.target_set == "auto"
+    # the report year 2024 is judged on the 2025 milestones, the 2030 targets beside: both hashed
+    roles = {i["role"]: i["path"] for i in plan.inputs}
+    assert roles["targets"].endswith("national_2025.yaml") and roles["targets_beside"].endswith("national_2030.yaml")
     params = plan.notebook_parameters("990102")
     assert params["region_code"] == "990102" and isinstance(params["region_code"], str)
     assert params["output_dir"] == "." and params["year"] == 2024
@@ -105,3 +108,21 @@ def test_cli_reports_a_bad_region_in_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and "unknown region code '990199'; closest:" in err
+
+
+def test_a_narrative_folder_reaches_only_the_notebooks_that_declare_it_and_is_hashed(counts, tmp_path):
+    folder = tmp_path / "bureau"
+    folder.mkdir()
+    (folder / "990102.md").write_text("## 工作亮点\n- 新建危重孕产妇救治中心1个。\n", encoding="utf-8")
+    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]},
+                                narrative=str(folder)), counts=counts)
+    assert plan.optional_parameters() == {"narrative": str(folder.resolve())}
+    assert any(i["role"] == "narrative:990102.md" for i in plan.inputs)
+    with pytest.raises(MchError, match="narrative: no such file or folder"):
+        make_config({"data": DEMO}, narrative=str(tmp_path / "missing"))
+
+
+def test_a_given_target_set_is_used_as_given(counts, tmp_path):
+    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out"}, targets="national_2030"), counts=counts)
+    roles = [i["role"] for i in plan.inputs]
+    assert plan.target_set == "national_2030" and "targets" in roles and "targets_beside" not in roles

@@ -207,3 +207,12 @@ def test_a_large_non_significant_fall_is_not_basically_unchanged():
     assert nv.describe_change(96.3, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "flat"
     assert nv.describe_change(96.6, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "ns_rise"
     assert nv.describe_change(10.4, 10.0, unit="‰", decimals=2, verdict="no_significant_change")["direction"] == "flat"
+
+
+def test_unfilled_lines_of_the_starter_file_are_not_printed():
+    from mchanalysis.report.bureau import parse_narrative, starter_text
+
+    parsed = parse_narrative(starter_text("临江县", 2024, "2024年，全县活产5315人。"), source="990104.md")
+    assert parsed["lead"] == [{"kind": "p", "text": "2024年，全县活产5315人。"}]
+    assert parsed["highlights"] == [] and parsed["work"] == [] and parsed["next_steps"] == []
+    assert [b["text"] for b in parsed["signature"]][0] == "临江县卫生健康委员会"

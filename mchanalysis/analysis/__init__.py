@@ -41,6 +41,7 @@ from mchanalysis.analysis.mortality import (
     pooled_rate,
     projection,
     projections,
+    target_table,
     smoothed_subregions,
     trend,
 )
@@ -60,7 +61,7 @@ __all__ = [
     "MORTALITY", "AnalysisData", "ParameterError", "interactive_output_dir", "start", "Trend", "capabilities", "capability_sentence", "comparison_regions",
     "from_counts", "funnel_data", "funnel_figure", "indicator_series", "indicator_year_table",
     "joinpoint_segments", "load_analysis_data", "mortality_trends", "national_series", "period_ratios",
-    "policy_break", "policy_breaks", "pooled_rate", "projection", "projections", "quality_findings",
+    "policy_break", "policy_breaks", "pooled_rate", "projection", "projections", "target_table", "quality_findings",
     "figure_absent", "quality_summary", "region_codes_below", "region_row", "region_summary", "save_figure",
     "save_table", "series", "show", "shrinkage_figure", "smoothed_subregions", "synthetic_notice", "trend",
     "trend_figure", "validation_warnings", "years_of",

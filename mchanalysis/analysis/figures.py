@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from mchanalysis.analysis.data import AnalysisData, series
-from mchanalysis.analysis.mortality import funnel_data, smoothed_subregions, trend
+from mchanalysis.analysis.mortality import funnel_data, smoothed_subregions, target_table, trend
 from mchanalysis.analysis.tables import national_series
 
 
@@ -17,7 +17,6 @@ def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: 
     allows one), the target of *target_set* for the indicator if any, and the national series."""
     from mchanalysis.indicators import indicator_meta
     from mchanalysis.plots.trends import plot_trend
-    from mchanalysis.targets import load_target_set
 
     s = series(data, region_code, indicator, until=year)
     if s.empty:
@@ -25,8 +24,8 @@ def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: 
     tr = trend(data, region_code, indicator, year=year)
     target = None
     if target_set is not None:
-        t = load_target_set(target_set, registry=data.registry).targets
-        t = t[t["indicator"] == indicator]
+        t = target_table(data, target_set, int(s["year"].max()) if year is None else int(year))
+        t = t[t["indicator"] == indicator].sort_values("year", kind="mergesort")
         if len(t):
             target = {"value": float(t["target"].iloc[-1]), "year": int(t["year"].iloc[-1])}
     national = national_series(indicator)

@@ -428,19 +428,34 @@ PROJECTION_TABLE_COLUMNS = ["indicator", "name", "target_year", "target", "rate"
                             "pi_lower", "pi_upper", "p_meets", "needed", "basis", "fit_start", "reason"]
 
 
+def target_table(data: AnalysisData, target_set, year: int) -> pd.DataFrame:
+    """The targets (columns of :attr:`mchanalysis.targets.TargetSet.targets`) a report of *year*
+    is judged on: *target_set* as given (name, YAML path or TargetSet), or for ``"auto"`` the
+    set :func:`mchanalysis.targets.resolve_target_set` chooses by year together with the set it
+    shows beside it (the 2025 milestones and the 2030 targets), one row per indicator and
+    target year (the chosen set's row first). Empty for None."""
+    from mchanalysis.targets import load_target_set, resolve_target_set
+
+    chosen, companion, _ = resolve_target_set(target_set, year)
+    frames = [(s if hasattr(s, "targets") else load_target_set(s, registry=data.registry)).targets
+              for s in (chosen, companion) if s is not None]
+    if not frames:
+        return pd.DataFrame(columns=["indicator", "year", "target"])
+    out = pd.concat(frames, ignore_index=True)
+    return out.drop_duplicates(["indicator", "year"], keep="first").reset_index(drop=True)
+
+
 def projections(data: AnalysisData, region_code: str, target_set, *, year: int, indicators=None,
                 lang: str = "zh", level: float | None = None) -> pd.DataFrame:
     """Each mortality target of *target_set* whose year is after *year*, projected and tested
     against **that year's** target (:func:`projection`); a row with ``reason`` where no
     projection is given. Columns :data:`PROJECTION_TABLE_COLUMNS`."""
-    from mchanalysis.targets import load_target_set
-
-    tset = target_set if hasattr(target_set, "targets") else load_target_set(target_set, registry=data.registry)
+    targets = target_table(data, target_set, year)
     names = _names(data, lang)
     reg = data.registry.set_index("id")
     rows = []
     wanted = _indicators(indicators)
-    t = tset.targets[tset.targets["indicator"].isin(wanted)].sort_values(["indicator", "year"], kind="mergesort")
+    t = targets[targets["indicator"].isin(wanted)].sort_values(["indicator", "year"], kind="mergesort")
     for r in t.to_dict("records"):
         ind, ty = r["indicator"], int(r["year"])
         base = {"indicator": ind, "name": names.get(ind, ind), "target_year": ty, "target": float(r["target"])}

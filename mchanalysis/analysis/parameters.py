@@ -84,11 +84,11 @@ def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, ou
         raise ParameterError(f"year: {row['region_name']} ({region_code}) has no row for {year}; "
                              f"years in the file: {years[0]}–{years[-1]}" if years else
                              f"year: {region_code} has no rows")
-    if target_set not in (None, "", "auto"):
-        from mchanalysis.targets import load_target_set
+    if target_set is not None:
+        from mchanalysis.analysis.mortality import target_table
 
         try:
-            load_target_set(target_set, registry=data.registry)
+            target_table(data, target_set, year)  # "auto": the sets chosen by the year
         except MchError as exc:
             raise ParameterError(f"target_set: {exc}") from None
     _check_indicators(indicators, data)

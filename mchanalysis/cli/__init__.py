@@ -15,7 +15,8 @@ from mchanalysis import __version__
 from mchanalysis.errors import MchError
 
 #: Sub-commands in the order ``mch --help`` lists them.
-COMMANDS = ("demo", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify")
+COMMANDS = ("demo", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
+            "narrative-template")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,12 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"mchanalysis.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command whose module has not landed yet
-            if exc.name == f"mchanalysis.cli.{name}":
-                continue
-            raise
+        module = importlib.import_module(f"mchanalysis.cli.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, allow_abbrev=False)
         p.add_argument("--debug", action="store_true", help="show tracebacks of user errors")
         module.add_arguments(p)

@@ -27,7 +27,12 @@ def add_arguments(p):
                    help="'all', region codes, 'tree:CODE' (a region and all below it) or "
                         "'level:province|prefecture|county' (default: all)")
     p.add_argument("--targets", metavar="NAME|FILE", help="target set name or YAML file "
-                   "(default: national_2030)")
+                   "(default: auto = the 2025 milestones up to report year 2025, with the 2030 "
+                   "targets beside them; the 2030 set after)")
+    p.add_argument("--narrative", metavar="DIR|FILE",
+                   help="the bureau's own text for the 答卷: a folder of <region_code>.md files or "
+                        "one .md file (sections 导语, 工作亮点, 重点工作, 下一步, 落款; see "
+                        "`mch narrative-template`)")
     p.add_argument("--lang", choices=LANGS, help="report language (default: zh)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel workers (default: number of cores)")
     p.add_argument("--executor", choices=EXECUTORS, help="local processes (default) or a Dask cluster")
@@ -47,7 +52,7 @@ def config_from_args(args):
     return make_config(
         file_values, data=args.data, year=args.year, regions=args.regions, targets=args.targets,
         lang=args.lang, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-        out=args.out, notebooks=args.notebooks, timeout=args.timeout,
+        out=args.out, notebooks=args.notebooks, timeout=args.timeout, narrative=args.narrative,
         resume=True if args.resume else None, progress=False if args.no_progress else None,
     )
 

@@ -45,7 +45,7 @@ DEFAULT_NOTEBOOKS = (
 )
 #: Keys a params YAML file may hold.
 FILE_KEYS = ("data", "year", "regions", "targets", "lang", "out", "jobs", "executor",
-             "scheduler", "notebooks", "timeout")
+             "scheduler", "notebooks", "timeout", "narrative")
 EXECUTORS = ("local", "dask")
 
 
@@ -70,7 +70,7 @@ class RunConfig:
     out: Path = Path("reports")
     year: int | None = None
     regions: tuple[str, ...] = ("all",)
-    targets: str = "national_2030"
+    targets: str = "auto"
     lang: str = "zh"
     jobs: int | None = None
     executor: str = "local"
@@ -80,6 +80,7 @@ class RunConfig:
         notebooks_dir() / n for n in DEFAULT_NOTEBOOKS))
     timeout: float | None = 600.0
     progress: bool = True
+    narrative: Path | None = None
 
 
 def _resolve_path(value, *, base: Path | None = None) -> Path:
@@ -177,6 +178,13 @@ def make_config(file_values: dict | None = None, **overrides) -> RunConfig:
         values["regions"] = tuple(_region_selector(v, "--regions") for v in values["regions"])
     if "notebooks" in values:
         values["notebooks"] = tuple(Path(n) for n in values["notebooks"])
+    if values.get("narrative"):
+        values["narrative"] = _resolve_path(values["narrative"])
+        if not values["narrative"].exists():
+            raise MchError("narrative: no such file or folder (a folder of <region_code>.md files "
+                           "or one .md file)", file=str(values["narrative"]))
+    else:
+        values.pop("narrative", None)
     return RunConfig(**values)
 
 
@@ -214,6 +222,14 @@ class Plan:
             "lang": self.config.lang,
             "output_dir": ".",
         }
+
+    def optional_parameters(self) -> dict:
+        """Parameters given only to the notebooks that declare them (besides ``missing_sections``,
+        which the runner sets per region): ``narrative``, the bureau's text, when the run has one."""
+        out = {}
+        if self.config.narrative is not None:
+            out["narrative"] = str(Path(self.config.narrative).resolve())
+        return out
 
 
 def _bad_text(value) -> str | None:
@@ -368,7 +384,7 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
     """
     from mchanalysis.pipeline.manifest import sha256_file
     from mchanalysis.regions import region_tree
-    from mchanalysis.targets import load_target_set
+    from mchanalysis.targets import load_target_set, resolve_target_set
 
     if config.lang not in LANGS:
         raise MchError(f"unknown language {config.lang!r}; use one of {', '.join(LANGS)}")
@@ -394,14 +410,22 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
                        file=config.data)
     tree = region_tree(counts)
     regions = select_regions(tree, config.regions)
-    tset = load_target_set(config.targets)
-    target_path = Path(tset.path).resolve() if tset.path is not None else None
+    # "auto": the set the report year calls for (and the one shown beside it), both hashed
+    chosen, companion, _how = resolve_target_set(config.targets, year)
     target_param = config.targets
-    if Path(config.targets).suffix.lower() in (".yaml", ".yml") and target_path is not None:
-        target_param = str(target_path)
+    if Path(config.targets).suffix.lower() in (".yaml", ".yml"):
+        target_param = str(Path(load_target_set(config.targets).path or config.targets).resolve())
     inputs = [{"role": "data", "path": str(data_path), "sha256": sha256_file(data_path)}]
-    if target_path is not None:
-        inputs.append({"role": "targets", "path": str(target_path), "sha256": sha256_file(target_path)})
+    for role, name in (("targets", chosen), ("targets_beside", companion)):
+        tset = load_target_set(name) if name is not None else None
+        if tset is not None and tset.path is not None:
+            tpath = Path(tset.path).resolve()
+            inputs.append({"role": role, "path": str(tpath), "sha256": sha256_file(tpath)})
+    if config.narrative is not None:
+        narrative = Path(config.narrative).resolve()
+        files = sorted(narrative.glob("*.md")) if narrative.is_dir() else [narrative]
+        for f in files:
+            inputs.append({"role": f"narrative:{f.name}", "path": str(f), "sha256": sha256_file(f)})
     notebooks = [{"name": Path(n).name, "path": str(Path(n).resolve()), "sha256": sha256_file(n)}
                  for n in config.notebooks]
     return Plan(config=config, data_path=data_path, year=year, regions=regions,

@@ -38,6 +38,7 @@ from mchanalysis.atomic import write_bytes, write_text
 from mchanalysis.errors import MchError
 from mchanalysis.pipeline import manifest as mf
 from mchanalysis.pipeline.notebook import CellFailure, NotebookFailed, notebook_bytes
+from mchanalysis.pipeline.params import OPTIONAL_NOTEBOOK_PARAMETERS
 from mchanalysis.pipeline.staging import new_staging_dir, remove_scratch_dirs, replace_dir
 
 #: The notebook whose HTML export is the region's ``report.html``.
@@ -130,7 +131,7 @@ def make_jobs(plan, *, fresh_kernels: bool = False) -> list[RegionJob]:
     for row in plan.regions.itertuples(index=False):
         code = str(row.region_code)
         region_dir_name(code)
-        params = plan.notebook_parameters(code)
+        params = {**plan.notebook_parameters(code), **plan.optional_parameters()}
         h = mf.input_hash(inputs={i["role"]: i["sha256"] for i in inputs},
                           notebooks={n["name"]: n["sha256"] for n in notebooks},
                           parameters=params)
@@ -264,8 +265,10 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
             if STOP.is_set():
                 raise KeyboardInterrupt
             name = spec["name"]
-            params = dict(job.parameters)
-            if "missing_sections" in _declared(spec["path"], spec["sha256"]):
+            declared = _declared(spec["path"], spec["sha256"])
+            params = {k: v for k, v in job.parameters.items()
+                      if k not in OPTIONAL_NOTEBOOK_PARAMETERS or k in declared}
+            if "missing_sections" in declared:
                 params["missing_sections"] = [f["notebook"] for f in failures]
             try:
                 if kernel is None:

@@ -63,6 +63,12 @@ def empty() -> dict:
     return {k: [] for k in dict.fromkeys(SECTIONS.values())}
 
 
+def _placeholder(text: str) -> bool:
+    """An unfilled line of the starter file ('……', '...', '2024年　月' is filled): only dots,
+    ellipses and spaces. Such lines are not printed in the 答卷."""
+    return not text.strip(" \u3000.…·。")
+
+
 def parse_narrative(text: str, *, source: str = "<text>") -> dict:
     """Read a bureau text.
 
@@ -90,7 +96,7 @@ def parse_narrative(text: str, *, source: str = "<text>") -> dict:
     para: list[str] = []
 
     def flush():
-        if para and key is not None:
+        if para and key is not None and not _placeholder("".join(para)):
             out[key].append({"kind": "p", "text": "".join(s.strip() for s in para)})
         para.clear()
 
@@ -119,7 +125,8 @@ def parse_narrative(text: str, *, source: str = "<text>") -> dict:
         item = _ITEM.match(line)
         if item:
             flush()
-            out[key].append({"kind": "li", "text": item.group(1).strip()})
+            if not _placeholder(item.group(1)):
+                out[key].append({"kind": "li", "text": item.group(1).strip()})
         elif key == "signature":
             out[key].append({"kind": "p", "text": line.strip()})
         else:
