@@ -37,7 +37,18 @@ Checks (``check`` column of the findings; E = error, W = warning)
 ``unknown_measure``        W   long form: a measure name that is not known; closest suggested
 ``over_100``               W   numerator above its denominator for a ``proportion`` indicator
                                of the registry (service counts may include non-resident women)
+``rate_typed_as_count``    W*  a coverage numerator far below its denominator while the
+                               region's other years are near it (早孕建册人数 98 against 5,600
+                               live births): a percentage typed as a count
+``digit_jump``             W*  a count about ×10 (÷10, ×100, ...) the region's neighbouring
+                               years: an extra or a dropped digit
+``exceeds_parent_total``   W*  a region's count above its parent's own reported total
 =========================  ==  ==========================================================
+
+W* = likely entry errors (category ``entry_error``, :func:`mchanalysis.quality.entry_errors`):
+warnings, errors with ``strict=True`` (``mch validate --strict``). Every finding has a
+``category``: ``entry_error``, ``invalid`` (any other error), ``verify`` (a warning to check),
+``notice`` (a measure absent or empty).
 
 Number formats (decided here, documented for users): a count is digits, optionally with a
 leading ``+``; thousands separators are accepted only in the unambiguous form of groups of
@@ -60,6 +71,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import ValidationError
+from mchanalysis.quality import category_of
 from mchanalysis.io import (
     ROW,
     canonical_column,
@@ -88,6 +100,8 @@ FINDING_COLUMNS = (
     "year",
     "check",
     "severity",
+    "category",
+    "item",
     "message",
     "message_zh",
 )
@@ -142,9 +156,11 @@ def _findings_frame(records: list[dict]) -> pd.DataFrame:
     frame["year"] = pd.array(
         [None if y is None or pd.isna(y) else int(y) for y in frame["year"]], dtype="Int64"
     )
-    for column in ("file", "column", "region_code", "check", "severity", "message", "message_zh"):
+    for column in ("file", "column", "region_code", "check", "severity", "item", "message", "message_zh"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
         frame[column] = frame[column].astype(str)
+    frame["category"] = pd.Series([category_of(c, s) for c, s in zip(frame["check"], frame["severity"])],
+                                  dtype=object, index=frame.index).astype(str)
     return frame
 
 
@@ -326,7 +342,7 @@ class _Collector:
         self.records: list[dict] = []
 
     def add(self, severity, check, message, message_zh, *, row=None, column="", code="", year=None,
-            position=None):
+            position=None, item=""):
         if position is None:
             position = self.positions.get(column, len(self.positions))
         self.records.append(
@@ -338,6 +354,8 @@ class _Collector:
                 "year": year,
                 "check": check,
                 "severity": severity,
+                "category": "",
+                "item": item,
                 "message": message,
                 "message_zh": message_zh,
                 "_o1": 0 if row is None else 1,
@@ -502,6 +520,7 @@ def validate_counts(
     file=None,
     registry: pd.DataFrame | None = None,
     max_year: int | None = None,
+    strict: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check a counts table read as text and build the typed counts table; report every problem.
 
@@ -520,6 +539,10 @@ def validate_counts(
         package's (:func:`mchanalysis.indicators.load_registry`).
     max_year : int, optional
         Latest plausible year; default the current calendar year + 1.
+    strict : bool
+        Report likely entry errors (``rate_typed_as_count``, ``digit_jump``,
+        ``exceeds_parent_total``; :func:`mchanalysis.quality.entry_errors`) as errors instead
+        of warnings (``mch validate --strict``).
 
     Returns
     -------
@@ -553,7 +576,29 @@ def validate_counts(
     _parse_measures(table, wide, out)
     _check_chains(table, out)
     _check_coverage(table, registry, out)
-    return _counts_frame(table, measures), out.frame()
+    counts = _counts_frame(table, measures)
+    _check_entry_errors(table, counts, registry, out, strict=strict)
+    return counts, out.frame()
+
+
+def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool) -> None:
+    """Likely typing mistakes (:func:`mchanalysis.quality.entry_errors`), named by row and column:
+    warnings, or errors with ``strict``."""
+    from mchanalysis.quality import entry_errors
+
+    if counts.empty or not t.values:
+        return
+    found = entry_errors(counts, registry)
+    if found.empty:
+        return
+    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
+    add = out.error if strict else out.warning
+    for r in found.itertuples(index=False):
+        i = record_of.get((r.region_code, int(r.year)))
+        if i is None or r.item not in t.labels:
+            continue
+        add(r.check, r.message_en, r.message_zh, row=t.row_of(i, r.item), column=t.labels[r.item],
+            code=r.region_code, year=int(r.year), item=r.item)
 
 
 @dataclass
@@ -676,6 +721,7 @@ def _check_columns(t: _Table, measures, out, *, first_position: int) -> None:
                 f"文件中没有指标 {_label(m)}：视为未报告",
                 column=m,
                 position=first_position + k,
+                item=m,
             )
 
 
@@ -844,6 +890,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                     column=t.labels[m],
                     code=t.codes[i],
                     year=t.years[i],
+                    item=m,
                 )
             parsed[i] = value
         t.values[m] = pd.array(parsed, dtype="Int64")
@@ -853,6 +900,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                 f"measure {_label(m)} has no value in any row: not reported",
                 f"指标 {_label(m)} 所有行均为空：视为未报告",
                 column=t.labels[m],
+                item=m,
             )
 
 
@@ -883,6 +931,7 @@ def _check_chains(t: _Table, out) -> None:
                         column=t.labels[a],
                         code=t.codes[i],
                         year=t.years[i],
+                        item=a,
                     )
 
 
@@ -905,6 +954,7 @@ def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
                 column=t.labels[ind.numerator],
                 code=t.codes[i],
                 year=t.years[i],
+                item=ind.numerator,
             )
 
 
@@ -925,7 +975,8 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     return counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
 
 
-def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None) -> LoadResult:
+def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None,
+                strict: bool = False) -> LoadResult:
     """Read and validate a counts file: the one door through which data enter the package.
 
     Parameters
@@ -937,6 +988,8 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
         XLSX only: the sheet to read (default the first).
     registry : pandas.DataFrame, optional
         Indicator registry used by the ``over_100`` warning; default the package's.
+    strict : bool
+        Likely entry errors are errors (see :func:`validate_counts`).
 
     Returns
     -------
@@ -958,7 +1011,7 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
     """
     path = Path(path)
     raw = read_raw(path, sheet=sheet)
-    counts, findings = validate_counts(raw, file=path, registry=registry)
+    counts, findings = validate_counts(raw, file=path, registry=registry, strict=strict)
     if (findings["severity"] == "error").any():
         raise ValidationError(findings, file=path)
     return LoadResult(counts=counts, findings=findings.reset_index(drop=True), source=path)

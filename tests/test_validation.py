@@ -450,3 +450,113 @@ def test_long_form_ignores_a_wide_measure_column_with_a_warning():
     ignored = only(findings, "unknown_column")
     assert list(ignored["column"]) == ["婴儿死亡数"]
     assert counts["infant_deaths"].isna().all() and list(counts["live_births"]) == [100, 100, 100]
+
+
+# -- likely entry errors (issue 9 item 4) -------------------------------------------------------
+
+
+def entry_table(edits=()):
+    """A city with two districts, 2019-2023, smooth counts; ``edits`` = (code, year, column, text).
+
+    Rows: header 1, city 2-6, 330102 rows 7-11 (2019-2023), 330105 rows 12-16.
+    """
+    header = ["行政区划代码", "地区", "上级代码", "级别", "年份", "活产数", "孕产妇死亡数", "婴儿死亡数", "早孕建册人数",
+              "住院分娩活产数"]
+    rows = []
+    for code, name, parent, level, base in [("330100", "样例市", "", "地市级", None),
+                                            ("330102", "上城样例区", "330100", "县区级", 5600),
+                                            ("330105", "拱墅样例区", "330100", "县区级", 4100)]:
+        for k, y in enumerate(range(2019, 2024)):
+            if base is None:
+                rows.append([code, name, parent, level, str(y), "", "", "", "", ""])
+                continue
+            lb = base - 60 * k
+            rows.append([code, name, parent, level, str(y), str(lb), str(k % 2), str(round(base * 0.004)),
+                         str(round(lb * (0.93 + 0.01 * k))), str(round(lb * 0.995))])
+    frame = pd.DataFrame(rows, columns=header)
+    for code, year, column, text in edits:
+        frame.loc[(frame["行政区划代码"] == code) & (frame["年份"] == str(year)), column] = text
+    return frame
+
+
+def test_clean_entry_table_has_no_entry_error():
+    _, f = check(entry_table())
+    assert not f["category"].eq("entry_error").any(), f[["row", "column", "check", "message"]]
+
+
+def test_rate_typed_as_count_is_named_with_row_column_and_cause():
+    _, f = check(entry_table([("330102", 2021, "早孕建册人数", "98")]))
+    e = only(f, "rate_typed_as_count")
+    assert len(e) == 1
+    r = e.iloc[0]
+    assert (r["row"], r["column"], r["severity"], r["category"], r["item"]) == (
+        9, "早孕建册人数", "warning", "entry_error", "early_registered")
+    assert "98 is only 1.8% of live births (5,480)" in r["message"]
+    assert "percentage was probably typed" in r["message"]
+    assert "疑似将比例（%）填入了人数栏" in r["message_zh"]
+    assert len(f[f["category"] == "entry_error"]) == 1  # not a digit jump as well
+
+
+def test_extra_and_dropped_digits_are_digit_jumps():
+    _, f = check(entry_table([("330105", 2022, "活产数", "39200"), ("330102", 2020, "住院分娩活产数", "551")]))
+    e = only(f, "digit_jump").set_index("row")
+    assert set(e.index) == {15, 8}
+    assert e.loc[15, "column"] == "活产数" and "about 10 times" in e.loc[15, "message"]
+    assert "多录入了一位数字" in e.loc[15, "message_zh"]
+    assert e.loc[8, "column"] == "住院分娩活产数" and "1/10 of" in e.loc[8, "message"]
+    assert "漏录了一位数字" in e.loc[8, "message_zh"]
+    # the births typo is the suspect, not every coverage on it
+    assert only(f, "rate_typed_as_count").empty
+
+
+def test_county_above_its_parents_total():
+    frame = entry_table()
+    frame.loc[(frame["行政区划代码"] == "330100") & (frame["年份"] == "2023"), "活产数"] = "5000"
+    _, f = check(frame)
+    e = only(f, "exceeds_parent_total")
+    assert list(e["row"]) == [11]  # 上城 2023: 5,360 > 5,000; 拱墅 3,860 is not
+    assert e.iloc[0]["column"] == "活产数" and "5,000" in e.iloc[0]["message"]
+
+
+def test_strict_turns_entry_errors_into_errors():
+    raw = entry_table([("330102", 2021, "早孕建册人数", "98")])
+    _, f = check(raw, strict=True)
+    e = f[f["category"] == "entry_error"]
+    assert list(e["severity"]) == ["error"]
+
+
+def write_entry_csv(path, edits):
+    entry_table(edits).to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def test_mch_validate_lists_entry_errors_first_and_strict_exits_1(tmp_path, capsys):
+    path = write_entry_csv(tmp_path / "entry.csv", [("330102", 2021, "早孕建册人数", "98"),
+                                                    ("330105", 2022, "活产数", "39200")])
+    assert main(["validate", "--data", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    head = next(i for i, l in enumerate(out) if l.startswith("LIKELY ENTRY ERRORS (2)"))
+    assert f"{path}, row 9, column 早孕建册人数:" in out[head + 1]
+    assert f"{path}, row 15, column 活产数:" in out[head + 2]
+    assert out[-1].startswith("OK: 0 error(s)") and "2 likely entry error(s)" in out[-1]
+    assert main(["validate", str(path), "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "LIKELY ENTRY ERRORS (2) (errors: --strict)" in err
+    assert "FAILED: 2 error(s)" in err
+
+
+def test_mch_validate_ends_with_what_the_file_can_produce(tmp_path, capsys):
+    path = write_entry_csv(tmp_path / "five.csv", [])
+    assert main(["validate", str(path), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    line = out[-2]
+    assert line.startswith("可生成：年度指标、与上年比较")
+    assert "不能生成：" in line and "Joinpoint" in line and "仅有5年数据" in line
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-2].startswith("Can produce: yearly indicators")
+
+
+def test_mch_validate_gives_no_capability_line_when_the_file_is_invalid(capsys):
+    assert main(["validate", str(BAD)]) == 1
+    err = capsys.readouterr().err
+    assert "Can produce" not in err and "可生成" not in err
