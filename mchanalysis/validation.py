@@ -25,6 +25,15 @@ Checks (``check`` column of the findings; E = error, W = warning)
 ``level_order``            E   a region whose level is not below its parent's level
 ``year_invalid``           E   a year that is not a whole number
 ``year_range``             E   a year outside 1949 .. current year + 1
+``no_records``             E   a header and no data row
+``misspelt_core_header``   E   a header close to a core measure's (``活产数量`` for 活产数,
+                               :data:`CORE_MEASURES`) while that measure has no column
+``control_character``      E   an invisible control or format character in a header or cell
+                               (U+0001, an ANSI escape, a zero-width space)
+``footnote_mark``          E   a count with a footnote mark, circled or superscript digit, or a
+                               (``6266①``, ``12²``)
+``non_ascii_digit``        E   a count or code written with digits of another script (``٩``)
+``implausible_count``      E   a count above :data:`MAX_COUNT` (10^9)
 ``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
 ``negative``               E   a count below 0
 ``non_integer``            E   a count with a fractional part (``12.5``)
@@ -55,7 +64,8 @@ leading ``+``; thousands separators are accepted only in the unambiguous form of
 exactly three digits (``1,234``, ``12,345,678``), anything else with a comma (``1,23``,
 ``1234,5``) is an error; a decimal with a zero fraction (``12.0``, as some programs export
 whole numbers) is the whole number, any other fraction (``12.5``) is an error; full-width digits
-are read as digits (Unicode NFKC). Placeholders such as ``-``, ``/``, ``无`` are errors: leave
+are read as digits (Unicode NFKC), but no other character is normalised into a digit: circled,
+superscript and other-script digits and footnote marks are errors (:func:`odd_character`). Placeholders such as ``-``, ``/``, ``无`` are errors: leave
 the cell empty for "not reported".
 """
 
@@ -64,6 +74,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,13 +120,22 @@ FINDING_COLUMNS = (
 #: Earliest plausible report year (founding of the PRC's vital registration).
 MIN_YEAR = 1949
 
-_CODE = re.compile(r"^\d{6}$")
-_INT = re.compile(r"^\+?\d+$")
-_GROUPED = re.compile(r"^\+?\d{1,3}(,\d{3})+$")
-_ZERO_FRACTION = re.compile(r"^\+?(\d+)\.0*$")
-_NUMBER = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d+)?$")
+# ASCII digits only: ``\d`` would also accept Arabic-Indic (٩), Devanagari, ... digits
+_CODE = re.compile(r"^[0-9]{6}$")
+_INT = re.compile(r"^\+?[0-9]+$")
+_GROUPED = re.compile(r"^\+?[0-9]{1,3}(,[0-9]{3})+$")
+_ZERO_FRACTION = re.compile(r"^\+?([0-9]+)\.0*$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+(,[0-9]{3})*|[0-9]*)(\.[0-9]+)?$")
+
+#: The largest count accepted (10^9): above every count China's MCH reports can hold (about 300
+#: million women aged 35-64 nationally); a larger number is a typing or export error. Sums over
+#: any plausible number of regions stay far below 2^53, so they are exact in int64 and float64.
+MAX_COUNT = 10**9
+
+#: Core measures: a header that looks like one of these but is misspelt is an error, not a
+#: warning (every rate on live births, every mortality rate would silently disappear).
+CORE_MEASURES = ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths", "under5_deaths")
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
-_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -239,6 +259,71 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     return f"{cid} ({zh})" if zh else cid
 
 
+_FULL_WIDTH_NUMBER = set("０１２３４５６７８９，．＋")
+
+
+def odd_character(text: str, *, number: bool = False) -> tuple[str, str, str] | None:
+    """The first character a cell must not hold, as ``(check, reason, reason_zh)``, or None.
+
+    Parameters
+    ----------
+    text : str
+        A cell as written.
+    number : bool
+        The cell holds a count: beyond ASCII only full-width digits, comma, full stop and plus
+        sign (normalised by NFKC) and white space are accepted.
+
+    Notes
+    -----
+    Refused in every cell: control characters (Unicode category Cc other than tab, line feed
+    and carriage return, e.g. U+0001 or an ANSI escape) and invisible format characters
+    (category Cf, e.g. a zero-width space; a byte-order mark at the start of the file is removed
+    by the reader). Refused in a count: footnote marks, circled and superscript digits (``①``,
+    ``²``: NFKC would turn ``6266①`` into 62661), digits of other scripts (``٩``) and any other
+    character. Nothing is removed silently: the cell is an error naming the character.
+
+    Examples
+    --------
+    >>> odd_character("6266①", number=True)[0]
+    'footnote_mark'
+    >>> odd_character("东城区\x01")[0]
+    'control_character'
+    >>> odd_character("１２３", number=True) is None
+    True
+    """
+    for ch in text:
+        if ch.isascii() and (ch.isprintable() or ch in "\t\n\r"):
+            continue
+        cat = unicodedata.category(ch)
+        code = f"U+{ord(ch):04X}"
+        name = unicodedata.name(ch, "")
+        if cat == "Cc" and ch not in "\t\n\r" or (cat == "Cf" and ch != "\ufeff"):
+            label = f"{code} {name}" if name else code
+            return (
+                "control_character",
+                f"contains an invisible control character ({label}): delete it",
+                f"含有不可见的控制字符（{code}）：请删除",
+            )
+        name = name or code
+        if not number or ch.isspace() or ch in _FULL_WIDTH_NUMBER:
+            continue
+        if cat == "No" or (cat == "Nd" and not ch.isascii()) or ch in "*※#†‡§":
+            what = "a digit of another script" if cat == "Nd" else "a footnote mark or superscript"
+            what_zh = "其他文字的数字" if cat == "Nd" else "脚注符号或上标"
+            return (
+                "non_ascii_digit" if cat == "Nd" else "footnote_mark",
+                f"{text.strip()!r} contains {ch!r} ({name}), {what}: write the count with the digits "
+                "0-9 only and put notes in another column",
+                f"{text.strip()!r} 含有 {ch!r}（{what_zh}）：计数只能用0-9书写，注释请另列",
+            )
+        return (
+            "non_numeric",
+            f"{text.strip()!r} contains {ch!r} ({name}): a count is written with the digits 0-9 only",
+            f"{text.strip()!r} 含有字符 {ch!r}：计数只能用0-9书写",
+        )
+    return None
+
+
 def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | None]:
     """Read one measure cell as a non-negative whole number.
 
@@ -267,6 +352,9 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     >>> parse_count("12.5")[1], parse_count("-3")[1], parse_count("abc")[1]
     ('non_integer', 'negative', 'non_numeric')
     """
+    bad = None if normalize_text(text).lower() in _PLACEHOLDERS else odd_character(text, number=True)
+    if bad:
+        return None, bad[0], bad[1], bad[2]
     t = normalize_text(text)
     if t == "":
         return None, None, None, None
@@ -278,8 +366,13 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     elif _ZERO_FRACTION.match(t):
         value = int(_ZERO_FRACTION.match(t).group(1))
     if value is not None:
-        if value > _INT64_MAX:
-            return None, "non_numeric", f"{t!r} is too large for a count", f"{t!r} 数值过大"
+        if value > MAX_COUNT:
+            return (
+                None,
+                "implausible_count",
+                f"{t!r} is not a plausible count (above {MAX_COUNT:,}): a typing or export error",
+                f"{t!r} 不是合理的计数（超过{MAX_COUNT:,}）：疑似录入或导出错误",
+            )
         return value, None, None, None
     if _NUMBER.match(t) and any(c.isdigit() for c in t):
         if t.startswith("-"):
@@ -300,6 +393,8 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     hint_zh = ""
     if t.lower() in _PLACEHOLDERS:
         hint, hint_zh = "; leave the cell empty if not reported", "；未报告请留空"
+    elif t[-1:] in "*#" and t[:-1].isdigit():
+        hint, hint_zh = "; a footnote mark? put notes in another column", "；是否为脚注符号？注释请另列"
     elif "," in t:
         hint = "; a comma is read only as a thousands separator in groups of three (1,234)"
         hint_zh = "；逗号只可作千位分隔符（如 1,234）"
@@ -389,8 +484,13 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
     measure_set = set(measures)
     lower_measures = {m.lower(): m for m in measures}
     mapping: dict[str, str] = {}
+    core_guesses: list[tuple[str, str]] = []
     for header in raw.columns:
         if header == ROW:
+            continue
+        bad = odd_character(str(header))
+        if bad:
+            out.error(bad[0], f"header {header!r} {bad[1]}", f"表头 {header!r} {bad[2]}", row=1, column=header)
             continue
         cid = canonical_column(header)
         if cid is None:
@@ -399,6 +499,10 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             cid = None
         if cid is None:
             suggestion = suggest_column(header, measures=measures)
+            guess = suggestion.split(" ")[0] if suggestion else None
+            if guess in CORE_MEASURES:
+                core_guesses.append((header, guess))
+                continue
             if suggestion:
                 msg = f"column {header!r} is not a known measure and is ignored; did you mean {suggestion}?"
                 msg_zh = f"列 {header!r} 不是已知指标，已忽略；是否应为 {suggestion}？"
@@ -417,6 +521,26 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             )
             continue
         mapping[cid] = header
+    for header, guess in core_guesses:
+        if guess in mapping:  # the core measure is there under its own name: this one is extra
+            out.warning(
+                "unknown_column",
+                f"column {header!r} is not a known measure and is ignored ({_label(guess)} is column "
+                f"{mapping[guess]!r})",
+                f"列 {header!r} 不是已知指标，已忽略（{_label(guess)} 为 {mapping[guess]!r} 列）",
+                column=header,
+            )
+            continue
+        out.error(
+            "misspelt_core_header",
+            f"column {header!r} is not a known column; it looks like {_label(guess)}, a core measure "
+            f"without which every rate on it is lost: rename the header to {MEASURES[guess]} (or {guess})",
+            f"列 {header!r} 不是已知列名，疑似 {_label(guess)}（核心指标，缺少则相关各率均无法计算）："
+            f"请将表头改为 {MEASURES[guess]}（或 {guess}）",
+            row=1,
+            column=header,
+            item=guess,
+        )
     return mapping
 
 
@@ -568,6 +692,12 @@ def validate_counts(
     mapping = _resolve_headers(raw, measures, out)
     table, wide = _shape(raw, mapping, measures, out)
     _check_columns(table, measures, out, first_position=len(positions))
+    if table.n == 0:
+        out.error(
+            "no_records",
+            "the file has a header but no data rows: nothing to analyse",
+            "文件只有表头，没有数据行：无可分析的数据",
+        )
     _parse_identity(table, wide, max_year, out)
     _check_parents(table, out)
     if not table.long_form:  # in long form the pivot has reported duplicates, per measure
@@ -728,6 +858,17 @@ def _check_columns(t: _Table, measures, out, *, first_position: int) -> None:
 def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
     """Region code (6 digits), name, level and year of every record; fills ``t``."""
 
+    for cid in ("region_code", "region_name", "parent_code", "level", "year"):
+        if cid not in wide.columns:
+            continue
+        for i, text in enumerate(wide[cid]):
+            if not text.isascii() or not text.isprintable():
+                bad = odd_character(text)
+                if bad:
+                    out.error(bad[0], f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
+                              f"{t.header.get(cid, cid)} {text!r} {bad[2]}", row=t.rows[i],
+                              column=t.header.get(cid, cid))
+
     def col(cid):
         return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
 
@@ -742,7 +883,10 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
                 out.error("missing_value", "empty region code", "行政区划代码为空", row=row, column=header["region_code"])
             elif not _CODE.match(code):
                 hint = hint_zh = ""
-                if code.isdigit() and len(code) < 6:
+                if any(ch.isdigit() and not ch.isascii() for ch in code):
+                    hint = "; it has digits of another script: write it with 0-9"
+                    hint_zh = "；含有其他文字的数字：请用0-9书写"
+                elif code.isdigit() and len(code) < 6:
                     hint = "; a leading zero was probably lost: format the column as text"
                     hint_zh = "；可能丢失了开头的0：请把该列设为文本格式"
                 out.error(
@@ -795,7 +939,7 @@ def _check_parents(t: _Table, out) -> None:
         if not _CODE.match(parent):
             out.error(
                 "parent_code_format",
-                f"parent code {parent!r} is not 6 digits (leave it empty for the top region)",
+                f"parent code {parent!r} is not 6 digits 0-9 (leave it empty for the top region)",
                 f"上级代码 {parent!r} 不是6位数字（最上级地区请留空）",
                 **where,
             )
@@ -876,7 +1020,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
         texts = wide[m].tolist()
         parsed: list[int | None] = [None] * t.n
         for i, text in enumerate(texts):
-            if text.isdigit() and text.isascii() and len(text) < 19:
+            if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
                 parsed[i] = int(text)
                 continue
             value, check, msg, msg_zh = parse_count(text)

@@ -16,6 +16,7 @@ import pytest
 
 from mchanalysis.cli import main
 from mchanalysis.errors import MchError, ValidationError
+from mchanalysis.schema import MEASURES
 from mchanalysis.validation import (
     FINDING_COLUMNS,
     load_counts,
@@ -154,17 +155,40 @@ def test_load_counts_returns_warnings_with_the_counts(tmp_path):
 
 @pytest.mark.parametrize(
     "header,suggestion",
-    [("maternal_death", "maternal_deaths (孕产妇死亡数)"), ("活产", "live_births (活产数)"),
-     ("Live Births", "live_births (活产数)"), ("新生儿死亡", "neonatal_deaths (新生儿死亡数)")],
+    [("早孕建册", "early_registered (早孕建册人数)"), ("剖宫产数量", "cesarean_deliveries (剖宫产数)"),
+     ("低体重儿数", "low_birth_weight (低出生体重儿数)")],
 )
 def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
-    raw = table({"live_births" if header != "活产" else "deliveries": ["5", "5", "5"], header: ["1", "1", "1"]})
+    raw = table({"live_births": ["5", "5", "5"], header: ["1", "1", "1"]})
     _, findings = check(raw)
     unknown = only(findings, "unknown_column")
     assert len(unknown) == 1
     assert unknown.iloc[0]["severity"] == "warning"
     assert unknown.iloc[0]["column"] == header
     assert f"did you mean {suggestion}?" in unknown.iloc[0]["message"]
+    assert errors(findings).empty
+
+
+@pytest.mark.parametrize(
+    "header,measure",
+    [("maternal_death", "maternal_deaths"), ("活产数量", "live_births"), ("Live Birth", "live_births"),
+     ("新生儿死亡", "neonatal_deaths")],
+)
+def test_misspelt_core_header_is_an_error_naming_the_measure(header, measure):
+    # issue 15: 活产数量 only warned, and every rate on live births disappeared
+    other = "deliveries" if measure == "live_births" else "live_births"
+    _, findings = check(table({other: ["5", "5", "5"], header: ["1", "1", "1"]}))
+    bad = only(findings, "misspelt_core_header")
+    assert len(bad) == 1
+    r = bad.iloc[0]
+    assert (r["severity"], r["row"], r["column"], r["item"]) == ("error", 1, header, measure)
+    assert f"rename the header to {MEASURES[measure]} (or {measure})" in r["message"]
+
+
+def test_a_second_spelling_of_a_core_measure_that_is_present_only_warns():
+    _, findings = check(table({"live_births": ["5", "5", "5"], "Live Births": ["1", "1", "1"]}))
+    assert errors(findings).empty
+    assert "live_births" in only(findings, "unknown_column").iloc[0]["message"]
 
 
 def test_unrelated_column_is_warned_without_a_suggestion():
@@ -200,7 +224,8 @@ def test_suggest_column_returns_none_for_nothing_close():
         ("12.5", None, "non_integer"), ("-3", None, "negative"), ("-1,234", None, "negative"),
         ("abc", None, "non_numeric"), ("1,23", None, "non_numeric"), ("1234,5", None, "non_numeric"),
         ("1e3", None, "non_numeric"), ("-", None, "non_numeric"), ("无", None, "non_numeric"),
-        ("12%", None, "non_numeric"), ("99999999999999999999", None, "non_numeric"),
+        ("12%", None, "non_numeric"), ("99999999999999999999", None, "implausible_count"),
+        ("1000000001", None, "implausible_count"), ("1000000000", 1_000_000_000, None),
     ],
 )
 def test_parse_count(text, value, problem):
