@@ -209,6 +209,7 @@ def detect_encoding(data: bytes, *, file=None) -> str:
     try:
         codecs.decode(data, "gb18030", errors="strict")
     except UnicodeDecodeError:
+        _check_mixed_lines(data, file=file)
         raise MchError(
             "cannot read the file as text: it is neither UTF-8 nor GBK/GB18030 "
             f"(undecodable byte at offset {failure.start}); save it again as "
@@ -233,7 +234,8 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
-def check_text(records: list[list[str]], *, file=None, encoding: str | None = None) -> None:
+def check_text(records: list[list[str]], *, file=None, encoding: str | None = None,
+               raw: bytes | None = None) -> None:
     """Refuse text that was decoded wrongly or damaged by an earlier conversion.
 
     Parameters
@@ -245,6 +247,8 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
     encoding : str, optional
         The encoding the text was decoded with (``"gb18030"`` enables the checks that only a
         GB18030 reading needs).
+    raw : bytes, optional
+        The file's bytes, to name the likely encoding (Big5 when they decode as Big5).
 
     Raises
     ------
@@ -259,10 +263,11 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
           with Chinese characters;
         * read as GB18030 only: Chinese characters between Latin letters of one word that are
           outside GB2312 (``Z黵ich``: Latin-1 ``Zürich`` read as GBK), or more than 10% of the
-          file's Chinese characters (at least 3) outside GB2312, the 6,763 characters that
+          file's distinct Chinese characters (at least 3) outside GB2312, the 6,763 characters that
           cover nearly all simplified-Chinese text (Big5, or UTF-8 and GBK mixed in one file).
     """
-    rare = total = 0
+    rare: set[str] = set()
+    total: set[str] = set()
     first_rare = None
     for r, record in enumerate(records, start=1):
         for c, cell in enumerate(record, start=1):
@@ -295,16 +300,25 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
                         "Windows-1252 (e.g. accented letters), not GBK; save it as 'CSV UTF-8'", **where)
             for ch in cell:
                 if _HAS_CJK.match(ch) and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"):
-                    total += 1
-                    if not _in_gb2312(ch):
-                        rare += 1
+                    total.add(ch)
+                    if ch not in rare and not _in_gb2312(ch):
+                        rare.add(ch)
                         first_rare = first_rare or (r, where["column"], cell.strip())
-    if encoding == "gb18030" and rare >= 3 and rare > 0.10 * total:
+    if encoding == "gb18030" and len(rare) >= 3 and len(rare) > 0.10 * len(total):
+        rare, total = len(rare), len(total)
         r, column, cell = first_rare
+        likely = "UTF-8 and GBK mixed in one file"
+        if raw is not None:
+            try:
+                raw.decode("big5")
+                likely = "Big5 (traditional Chinese)"
+            except UnicodeDecodeError:
+                pass
         raise MchError(
-            f"the text does not read as simplified Chinese ({rare} of {total} characters are rare, "
-            f"first {cell!r}): the file is probably Big5 (traditional Chinese), or UTF-8 and GBK "
-            "mixed in one file; save it as 'CSV UTF-8'", file=file, row=r, column=column)
+            f"the text does not read as simplified Chinese ({rare} of its {total} distinct characters "
+            "are rare, "
+            f"first {cell!r}): the file is probably {likely}; save it as 'CSV UTF-8'",
+            file=file, row=r, column=column)
 
 
 def _check_mixed_lines(data: bytes, *, file=None) -> None:
@@ -408,7 +422,7 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
         _check_mixed_lines(data, file=path)
     text = codecs.decode(data, encoding)
     records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    check_text(records, file=path, encoding=encoding)
+    check_text(records, file=path, encoding=encoding, raw=data)
     # csv records are spreadsheet rows: a quoted value spanning lines is still one row
     return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
 
