@@ -585,3 +585,18 @@ def test_mch_validate_gives_no_capability_line_when_the_file_is_invalid(capsys):
     assert main(["validate", str(BAD)]) == 1
     err = capsys.readouterr().err
     assert "Can produce" not in err and "可生成" not in err
+
+
+def test_mch_validate_findings_csv_neutralises_formula_text(tmp_path, capsys):
+    frame = entry_table()
+    frame['=HYPERLINK("http://x";"y")'] = ""  # an unknown column: named in a finding's column cell
+    frame.loc[(frame["行政区划代码"] == "330105") & (frame["年份"] == "2021"), "活产数"] = "abc"
+    path = tmp_path / "f.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "findings.csv"
+    assert main(["validate", str(path), "--findings", str(out)]) == 1
+    text = out.read_text(encoding="utf-8-sig")
+    assert "abc" in text and "'=HYPERLINK" in text
+    for line in text.splitlines():
+        for cell in line.split(","):
+            assert not cell.lstrip('"').startswith(("=", "+", "@")), line

@@ -124,8 +124,12 @@ def capability_line(counts: pd.DataFrame, lang: str = "en") -> str:
 
 
 def write_findings(findings: pd.DataFrame, out) -> Path:
-    """Write the findings table: ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``."""
-    return write_table(findings, out, formats=(".csv", ".xlsx"), bom=True)
+    """Write the findings table: ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``; text
+    that a spreadsheet would run as a formula (a region name ``=HYPERLINK(…)``) is neutralised
+    (:func:`mchanalysis.spreadsheet.neutralise_frame`)."""
+    from mchanalysis.spreadsheet import neutralise_frame
+
+    return write_table(neutralise_frame(findings), out, formats=(".csv", ".xlsx"), bom=True)
 
 
 def run(args) -> int:
