@@ -35,7 +35,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for CSV files that a spreadsheet will open (numbers are never touched)."""
     out = frame.copy()
     for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+        if out[c].dtype == object:  # cell by cell: numbers and None in the column stay as they are
+            out[c] = pd.Series([neutralise(v) for v in out[c]], index=out.index, dtype=object)
+        elif pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].map(neutralise)
     out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     return out

@@ -32,6 +32,11 @@ Checks (``check`` column of the findings; E = error, W = warning)
                                (U+0001, an ANSI escape, a zero-width space)
 ``footnote_mark``          E   a count with a footnote mark, circled or superscript digit, or a
                                (``6266①``, ``12²``)
+``parent_children_mismatch`` W a parent's own total differing from the sum of its children
+                               (both numbers; the reported total is used)
+``impossible_after_aggregation`` E  a parent whose counts, its empty cells filled from its
+                               children, break an ordered chain (infant deaths summed from the
+                               districts above the city's own live births of 1)
 ``non_ascii_digit``        E   a count or code written with digits of another script (``٩``)
 ``implausible_count``      E   a count above :data:`MAX_COUNT` (10^9)
 ``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
@@ -707,8 +712,75 @@ def validate_counts(
     _check_chains(table, out)
     _check_coverage(table, registry, out)
     counts = _counts_frame(table, measures)
+    _check_aggregated(table, counts, out)
     _check_entry_errors(table, counts, registry, out, strict=strict)
     return counts, out.frame()
+
+
+def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
+    """Parents' own totals against their children (:func:`mchanalysis.regions.aggregate_counts`):
+    a total that differs from the children's sum is a warning with both numbers
+    (``parent_children_mismatch``); a parent whose counts, once its empty cells are filled from
+    its children, break an ordered chain (deaths above live births ...) is an error
+    (``impossible_after_aggregation``), named at the parent's own reported cell."""
+    from mchanalysis.errors import MchError
+    from mchanalysis.regions import aggregate_counts
+
+    if not t.values or counts.empty or not (counts["parent_code"] != "").any():
+        return
+    if counts.duplicated(["region_code", "year"]).any():
+        return  # duplicate records are errors of their own; sums over them mean nothing
+    try:
+        agg = aggregate_counts(counts)
+    except MchError:  # a broken tree: already an error of its own
+        return
+    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
+    for r in agg.disagreements.itertuples(index=False):
+        i = record_of.get((r.region_code, int(r.year)))
+        if i is None or r.measure not in t.labels:
+            continue
+        out.warning(
+            "parent_children_mismatch",
+            f"{t.where(i, r.measure)} = {int(r.reported):,} reported for region {r.region_code}, but its "
+            f"sub-regions sum to {int(r.children_sum):,} (difference {int(r.difference):+,}); the reported "
+            "total is used",
+            f"{r.region_code} 自报{MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
+            f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；按自报数使用",
+            row=t.row_of(i, r.measure), column=t.labels[r.measure], code=r.region_code, year=int(r.year),
+            item=r.measure,
+        )
+    filled = agg.counts.set_index(["region_code", "year"])
+    source = agg.source.set_index(["region_code", "year", "measure"])["source"] if len(agg.source) else None
+    if source is None:
+        return
+    summed = set(source[source == "sum_of_children"].index)
+    for chain in ORDERED_CHAINS:
+        for a, b in zip(chain, chain[1:]):
+            if a not in t.values or b not in t.values:
+                continue
+            va, vb = filled[a], filled[b]
+            bad = (va > vb).fillna(False)
+            for code, year in bad[bad].index:
+                from_a, from_b = (code, year, a) in summed, (code, year, b) in summed
+                if from_a == from_b:
+                    continue  # both reported (an impossible_numerator) or both summed (a child's)
+                i = record_of.get((code, int(year)))
+                if i is None:
+                    continue
+                reported = b if not from_b else a
+                how = {True: "sum of its sub-regions", False: "reported"}
+                how_zh = {True: "下辖地区合计", False: "自报"}
+                out.error(
+                    "impossible_after_aggregation",
+                    f"region {code}: {MEASURES_EN.get(a, a)} = {int(va[(code, year)]):,} ({how[from_a]}) exceed "
+                    f"{MEASURES_EN.get(b, b)} = {int(vb[(code, year)]):,} ({how[from_b]}): every rate on them would "
+                    f"be impossible; check the reported total {t.where(i, reported)}",
+                    f"地区 {code}：{MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
+                    f"{MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
+                    "请核实自报合计",
+                    row=t.row_of(i, reported), column=t.labels[reported], code=code, year=int(year),
+                    item=reported,
+                )
 
 
 def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool) -> None:

@@ -243,6 +243,12 @@ CASES: list[Case] = [
        lambda: csv_bytes(edit(B(), *E1, LB, "555")), ("warning", "digit_jump", R, LB)),
     _c("above_parent", "entry error", "a district above its city's own total",
        lambda: csv_bytes(edit(B(), "990100", 2022, LB, "5000")), ("warning", "exceeds_parent_total", R, LB)),
+    _c("parent_total_1", "value", "a city's own live births = 1, its deaths left to the districts",
+       lambda: csv_bytes(edit(B(), "990100", 2022, LB, "1")), ("error", "impossible_after_aggregation",
+                                                               row_of("990100", 2022), LB)),
+    _c("parent_total_differs", "value", "a city's own live births differ from its districts' sum",
+       lambda: csv_bytes(edit(B(), "990100", 2022, LB, "9700")), ("warning", "parent_children_mismatch",
+                                                                  row_of("990100", 2022), LB)),
     # --- identity columns ----------------------------------------------------------------------
     _c("code_5_digits", "identity", "region code that lost its leading digit (99101)",
        lambda: csv_bytes(edit(B(), *E1, "行政区划代码", "99101")), ("error", "region_code_format", R, "行政区划代码")),

@@ -600,3 +600,17 @@ def test_mch_validate_findings_csv_neutralises_formula_text(tmp_path, capsys):
     for line in text.splitlines():
         for cell in line.split(","):
             assert not cell.lstrip('"').startswith(("=", "+", "@")), line
+
+
+def test_parent_total_contradicting_its_children():
+    # issue 15: a city's own live births = 1, deaths left to its districts: IMR 66000‰, "0 warnings"
+    frame = entry_table()
+    frame.loc[(frame["行政区划代码"] == "330100") & (frame["年份"] == "2022"), "活产数"] = "1"
+    _, f = check(frame)
+    mismatch = only(f, "parent_children_mismatch")
+    assert list(mismatch["row"]) == [5] and list(mismatch["column"]) == ["活产数"]
+    assert "sum to 9,340" in mismatch.iloc[0]["message"]  # 5,420 + 3,920
+    bad = only(f, "impossible_after_aggregation")
+    assert set(bad["severity"]) == {"error"} and set(bad["row"]) == {5} and set(bad["column"]) == {"活产数"}
+    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(bad["message"])
+    assert list(only(f, "exceeds_parent_total")["row"]) == [10, 15]  # both districts above the city's 1
