@@ -209,6 +209,7 @@ def detect_encoding(data: bytes, *, file=None) -> str:
     try:
         codecs.decode(data, "gb18030", errors="strict")
     except UnicodeDecodeError:
+        _check_mixed_lines(data, file=file)
         raise MchError(
             "cannot read the file as text: it is neither UTF-8 nor GBK/GB18030 "
             f"(undecodable byte at offset {failure.start}); save it again as "
@@ -216,6 +217,128 @@ def detect_encoding(data: bytes, *, file=None) -> str:
             file=file,
         ) from None
     return "gb18030"
+
+
+#: Left by an earlier, lossy conversion: U+FFFD (a character that could not be decoded) and
+#: 锟斤拷 (U+FFFD written as UTF-8 and read back as GBK).
+_LOST = ("\ufffd", "锟斤拷")
+_LATIN_SANDWICH = re.compile(f"[A-Za-z\u00c0-\u024f][{_CJK}]+[A-Za-z\u00c0-\u024f]")
+_UTF8_CJK = re.compile(rb"[\xe3-\xe9][\x80-\xbf][\x80-\xbf]")
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(records: list[list[str]], *, file=None, encoding: str | None = None,
+               raw: bytes | None = None) -> None:
+    """Refuse text that was decoded wrongly or damaged by an earlier conversion.
+
+    Parameters
+    ----------
+    records : list of list of str
+        The file's rows (header first), as decoded.
+    file : str or Path, optional
+        Named in the error.
+    encoding : str, optional
+        The encoding the text was decoded with (``"gb18030"`` enables the checks that only a
+        GB18030 reading needs).
+    raw : bytes, optional
+        The file's bytes, to name the likely encoding (Big5 when they decode as Big5).
+
+    Raises
+    ------
+    MchError
+        With the row and column of the first implausible cell, the reason and the likely
+        encoding:
+
+        * a U+FFFD replacement character or 锟斤拷: characters were already lost when the file
+          was made;
+        * UTF-8 mojibake, Chinese text that went through Latin-1/Windows-1252 (``æ´»äº§æ•°``
+          for 活产数): the cell's text re-encoded as Windows-1252 or Latin-1 is valid UTF-8
+          with Chinese characters;
+        * read as GB18030 only: Chinese characters between Latin letters of one word that are
+          outside GB2312 (``Z黵ich``: Latin-1 ``Zürich`` read as GBK), or more than 10% of the
+          file's distinct Chinese characters (at least 3) outside GB2312, the 6,763 characters that
+          cover nearly all simplified-Chinese text (Big5, or UTF-8 and GBK mixed in one file).
+    """
+    rare: set[str] = set()
+    total: set[str] = set()
+    first_rare = None
+    for r, record in enumerate(records, start=1):
+        for c, cell in enumerate(record, start=1):
+            if not isinstance(cell, str) or cell.isascii():
+                continue
+            where = dict(file=file, row=r, column=records[0][c - 1] if r > 1 and c <= len(records[0]) else None)
+            for mark in _LOST:
+                if mark in cell:
+                    raise MchError(
+                        f"{cell.strip()!r} contains {'U+FFFD' if mark == chr(0xFFFD) else mark!r}: characters "
+                        "were lost in an earlier conversion of the file; export it again from the source "
+                        "(as 'CSV UTF-8' or .xlsx)", **where)
+            if not _HAS_CJK.search(cell):
+                for latin in ("cp1252", "latin-1"):
+                    try:
+                        fixed = cell.encode(latin).decode("utf-8")
+                    except (UnicodeEncodeError, UnicodeDecodeError):
+                        continue
+                    if _HAS_CJK.search(fixed):
+                        raise MchError(
+                            f"{cell.strip()!r} is garbled text (mojibake): it reads {fixed.strip()!r} once "
+                            f"undone, i.e. UTF-8 text was converted through {latin.replace('cp', 'Windows-')} "
+                            "before it was saved; export the file again as 'CSV UTF-8'", **where)
+            if encoding != "gb18030":
+                continue
+            for m in _LATIN_SANDWICH.finditer(cell):
+                if not all(_in_gb2312(ch) for ch in m.group() if _HAS_CJK.match(ch)):
+                    raise MchError(
+                        f"{cell.strip()!r} does not read as Chinese: the file is probably Latin-1 or "
+                        "Windows-1252 (e.g. accented letters), not GBK; save it as 'CSV UTF-8'", **where)
+            for ch in cell:
+                if _HAS_CJK.match(ch) and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"):
+                    total.add(ch)
+                    if ch not in rare and not _in_gb2312(ch):
+                        rare.add(ch)
+                        first_rare = first_rare or (r, where["column"], cell.strip())
+    if encoding == "gb18030" and len(rare) >= 3 and len(rare) > 0.10 * len(total):
+        rare, total = len(rare), len(total)
+        r, column, cell = first_rare
+        likely = "UTF-8 and GBK mixed in one file"
+        if raw is not None:
+            try:
+                raw.decode("big5")
+                likely = "Big5 (traditional Chinese)"
+            except UnicodeDecodeError:
+                pass
+        raise MchError(
+            f"the text does not read as simplified Chinese ({rare} of its {total} distinct characters "
+            "are rare, "
+            f"first {cell!r}): the file is probably {likely}; save it as 'CSV UTF-8'",
+            file=file, row=r, column=column)
+
+
+def _check_mixed_lines(data: bytes, *, file=None) -> None:
+    """A file that is not UTF-8 as a whole, yet has lines of UTF-8 Chinese: two encodings mixed."""
+    utf8_rows, other_rows = [], []
+    for n, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            other_rows.append(n)
+            continue
+        if _HAS_CJK.search(text) and _UTF8_CJK.search(line):
+            utf8_rows.append(n)
+    if utf8_rows and other_rows:
+        raise MchError(
+            f"the file mixes two encodings: line(s) {', '.join(map(str, utf8_rows[:5]))} are UTF-8, "
+            f"line(s) {', '.join(map(str, other_rows[:5]))} are not (GBK?); rows were probably pasted "
+            "from another file: save the whole table again as 'CSV UTF-8'", file=file, row=utf8_rows[0])
 
 
 def _cell_text(value) -> str:
@@ -295,8 +418,11 @@ def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.Dat
 def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
     data = path.read_bytes()
     encoding = detect_encoding(data, file=path)
+    if encoding == "gb18030":
+        _check_mixed_lines(data, file=path)
     text = codecs.decode(data, encoding)
     records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    check_text(records, file=path, encoding=encoding, raw=data)
     # csv records are spreadsheet rows: a quoted value spanning lines is still one row
     return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
 
@@ -319,7 +445,11 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     workbook = _open_workbook(path, data_only=False)
     try:
         if sheet is None:
-            worksheet = workbook.worksheets[0]
+            visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
+            if not visible:
+                raise MchError("every sheet of the workbook is hidden; unhide the data sheet or name it "
+                               "with --sheet", file=path)
+            worksheet = visible[0]  # hidden sheets (e.g. "2019版(作废)") are never read by default
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
         else:
@@ -369,6 +499,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             file=path,
             row=first,
         )
+    check_text(records, file=path)
     return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
 
 
@@ -382,6 +513,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     header = [str(n) for n in table.column_names]
     columns = [[_cell_text(v) for v in table.column(i).to_pylist()] for i in range(len(header))]
     records = [header] + [list(r) for r in zip(*columns)] if header else []
+    check_text(records, file=path)
     return _grid_to_frame(records, list(range(1, table.num_rows + 2)), file=path)
 
 
@@ -395,7 +527,8 @@ def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
         ``.parquet`` file. CSV encodings UTF-8, UTF-8 with BOM, GBK and GB18030 are detected
         (:func:`detect_encoding`).
     sheet : str, optional
-        XLSX only: the sheet to read; default the first sheet.
+        XLSX only: the sheet to read; default the first *visible* sheet (a hidden sheet, such
+        as an old version kept in the workbook, is read only when named).
 
     Returns
     -------

@@ -127,6 +127,7 @@ FINDING_COLUMNS = (
     "item",
     "check",
     "severity",
+    "category",
     "value",
     "expected",
     "message_zh",
@@ -146,7 +147,34 @@ CHECKS: dict[str, str] = {
     "deliveries_ratio": "warning",
     "denominator_change": "warning",
     "parent_children_mismatch": "warning",
+    "rate_typed_as_count": "warning",
+    "digit_jump": "warning",
+    "exceeds_parent_total": "warning",
 }
+
+#: Categories of findings, in the order reports list them: likely typing mistakes first
+#: (``entry_error``), then what is wrong by definition (``invalid``), then what a reviewer should
+#: check (``verify``), then what is only worth knowing (``notice``).
+CATEGORIES = ("entry_error", "invalid", "verify", "notice")
+
+#: Checks that point at a likely entry (typing) error.
+ENTRY_CHECKS = ("rate_typed_as_count", "digit_jump", "exceeds_parent_total")
+
+#: Checks of quality and validation whose category is not given by severity alone.
+_NOTICE_CHECKS = {"measure_not_collected", "outlier_moderate", "measure_absent", "measure_empty"}
+
+
+def category_of(check: str, severity: str) -> str:
+    """The category of a finding: ``entry_error`` for :data:`ENTRY_CHECKS` (even when
+    ``--strict`` made them errors), ``invalid`` for other errors, ``notice`` for info findings
+    and for measures merely absent or empty, ``verify`` for every other warning."""
+    if check in ENTRY_CHECKS:
+        return "entry_error"
+    if severity == "error":
+        return "invalid"
+    if severity == "info" or check in _NOTICE_CHECKS:
+        return "notice"
+    return "verify"
 
 #: Pairs (part, whole) where the part cannot exceed the whole by definition (``impossible_count``).
 SUBSET_PAIRS: tuple[tuple[str, str], ...] = tuple(
@@ -431,6 +459,232 @@ def _parent_mismatch(counts, out):
 
 
 # --------------------------------------------------------------------------------------------
+# likely entry errors (typing mistakes): checked on the counts, reported before anything else
+
+#: Entry-error thresholds (module constants, documented in :func:`entry_errors`).
+ENTRY_FAR_BELOW = 0.2  # a numerator below this fraction of its expected value is "far below"
+ENTRY_NEAR = 0.5  # "the other years are near the denominator": their median ratio at least this
+ENTRY_MIN_EXPECTED = 20  # expected numerator needed before a shortfall means anything
+ENTRY_MIN_REFERENCE = 10  # reference count needed for a digit jump
+ENTRY_LOG_TOLERANCE = 0.3  # |log10(ratio) - k| within this: "about a factor 10^k" (5-20 for k=1)
+ENTRY_WINDOW = 3  # the reference years of a digit jump: within +-3 years
+ENTRY_CONSISTENT = 2.0  # reference years count only if within a factor 2 of their median
+
+
+def _pivot(counts: pd.DataFrame, measure: str, codes: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """(region × year) float array of one measure, NaN where not reported or no row."""
+    A = np.full((len(codes), len(years)), np.nan)
+    r = np.searchsorted(codes, counts["region_code"].to_numpy())
+    c = np.searchsorted(years, counts["year"].to_numpy())
+    A[r, c] = _num(counts[measure])
+    return A
+
+
+def _digit_jumps(V: np.ndarray, years: np.ndarray):
+    """Cells of ``V`` (regions × years) about 10^k (k ≠ 0) times their region's other years.
+
+    For year t the reference is the median of the region's values in the other years within
+    ±:data:`ENTRY_WINDOW` years that are above 0, counted only if at least two of them lie
+    within a factor :data:`ENTRY_CONSISTENT` of that median (the other years agree among
+    themselves). The year's value v is a jump when v > 0, the reference is at least
+    :data:`ENTRY_MIN_REFERENCE`, |log10(v / ref) − k| ≤ :data:`ENTRY_LOG_TOLERANCE` for a whole
+    k ≠ 0, the nearest reported year on each side (where there is one) is off by the same
+    power of ten, and |v − ref| > 3·√(v + ref) (beyond Poisson chance). Returns a list of
+    ``(row, column, reference, lowest, highest, k)``.
+    """
+    out = []
+    S, T = V.shape
+    for t in range(T):
+        v = V[:, t]
+        near = [j for j in range(T) if j != t and abs(years[j] - years[t]) <= ENTRY_WINDOW]
+        if len(near) < 2:
+            continue
+        O = V[:, near]
+        O = np.where(O > 0, O, np.nan)
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.nanmedian(O, axis=1)
+            agree = ((O >= ref[:, None] / ENTRY_CONSISTENT) & (O <= ref[:, None] * ENTRY_CONSISTENT)).sum(axis=1)
+            L = np.log10(v / ref)
+            k = np.round(L)
+            cand = (v > 0) & (ref >= ENTRY_MIN_REFERENCE) & (agree >= 2) & (k != 0) \
+                & (np.abs(L - k) <= ENTRY_LOG_TOLERANCE) & (np.abs(v - ref) > 3 * np.sqrt(v + ref))
+        for s in np.flatnonzero(cand):
+            ok = True
+            for side in (range(t - 1, -1, -1), range(t + 1, T)):
+                j = next((j for j in side if not np.isnan(V[s, j])), None)
+                if j is None or V[s, j] <= 0:
+                    continue
+                lj = np.log10(V[s, t] / V[s, j])
+                if round(lj) != k[s] or abs(lj - k[s]) > ENTRY_LOG_TOLERANCE + 0.2:
+                    ok = False
+            if ok:
+                agreeing = O[s][(O[s] >= ref[s] / ENTRY_CONSISTENT) & (O[s] <= ref[s] * ENTRY_CONSISTENT)]
+                out.append((s, t, float(ref[s]), float(np.min(agreeing)), float(np.max(agreeing)), int(k[s])))
+    return out
+
+
+def entry_errors(counts: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Likely typing mistakes in a counts table: a rate typed as a count, a digit too many or
+    too few, a county above its parent's total.
+
+    Three checks, each a warning of category ``entry_error`` (``mch validate --strict`` makes
+    them errors); a cell is named by one of them at most:
+
+    ``digit_jump``
+        A count about 10, 100, ... times (or a tenth, a hundredth of) the region's other years
+        (an extra or a dropped digit), see :func:`_digit_jumps`; every measure is checked.
+    ``rate_typed_as_count``
+        A ``proportion`` indicator's numerator (registry) far below its denominator,
+        n < :data:`ENTRY_FAR_BELOW` · p̃ · d, while the region's other reported years have
+        n/d near the denominator (median p̃ ≥ :data:`ENTRY_NEAR`, at least two other years),
+        the expected count p̃ · d is at least :data:`ENTRY_MIN_EXPECTED`, the denominator of that
+        year is not itself a digit jump, and the numerator is at most 100 (a percentage) or not
+        a digit jump of its own series. 早孕建册人数 = 98 against 5,600 live births when the
+        other years have about 95%: the rate was typed in the count's cell.
+    ``exceeds_parent_total``
+        A region's count above its parent's own reported count of the same measure and year
+        (a part above the whole), unless the parent's cell is itself a digit jump.
+
+    The rules are deliberately coarse (factors of 5 and more) so that genuine changes of
+    routine reports — a programme starting, a boundary change of 25% — are left to the DQR
+    checks of :func:`review_quality`, and small numbers (a reference below 10, an expected
+    count below 20, a change within 3 Poisson standard deviations) are never called typing
+    errors.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        The wide counts table (``region_code, region_name, parent_code, year`` and measures).
+    registry : pandas.DataFrame, optional
+        Indicator registry (numerator/denominator pairs); default the package's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Findings, columns :data:`FINDING_COLUMNS` (severity ``warning``, category
+        ``entry_error``); ``item`` is the measure whose cell is suspect, ``value`` its count,
+        ``expected`` the count the other years suggest.
+    """
+    out: list[dict] = []
+    _entry_errors(counts, _registry_frame(registry), out)
+    return _frame(out)
+
+
+def _entry_errors(counts, registry, out) -> set:
+    """Append entry-error records to ``out``; return the set of (region, year, measure) flagged."""
+    counts = counts.copy()
+    counts["region_code"] = counts["region_code"].astype(str)
+    counts["year"] = pd.to_numeric(counts["year"]).astype(int)
+    counts = counts.drop_duplicates(["region_code", "year"], keep="last")
+    measures = [m for m in _measures_of(counts) if m not in ("region_code",)]
+    if counts.empty or not measures:
+        return set()
+    codes = np.array(sorted(counts["region_code"].unique()), dtype=object)
+    years = np.array(sorted(counts["year"].unique()), dtype=int)
+    last = counts.drop_duplicates("region_code", keep="last").set_index("region_code")
+    names = last["region_name"].astype(str).to_dict() if "region_name" in last.columns else {}
+    parents = (last["parent_code"].fillna("").astype(str).to_dict() if "parent_code" in last.columns else {})
+    V = {m: _pivot(counts, m, codes, years) for m in measures}
+    flagged: dict[tuple, str] = {}
+
+    def name(c):
+        return names.get(c, c)
+
+    # digit jumps, every measure
+    jumps = {}
+    for m in measures:
+        for s, t, ref, lo, hi, k in _digit_jumps(V[m], years):
+            jumps[(codes[s], int(years[t]), m)] = (V[m][s, t], ref, lo, hi, k)
+
+    # a numerator far below its denominator (rate typed as a count)
+    pairs = []
+    for r in registry.itertuples(index=False):
+        if r.kind == "proportion" and r.numerator in V and r.denominator in V and (r.numerator, r.denominator) not in [p[:2] for p in pairs]:
+            pairs.append((r.numerator, r.denominator, r.name_zh, r.name_en))
+    for num, den, ind_zh, ind_en in (pairs if len(years) >= 3 else []):
+        N, D = V[num], V[den]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = np.where(D > 0, N / D, np.nan)
+        for t in range(len(years)):
+            others = np.delete(R, t, axis=1)
+            n_other = (~np.isnan(others)).sum(axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ref = np.nanmedian(others, axis=1)
+                lo, hi = np.nanmin(others, axis=1), np.nanmax(others, axis=1)
+            with np.errstate(invalid="ignore"):
+                expected = ref * D[:, t]
+                cand = (n_other >= 2) & (ref >= ENTRY_NEAR) & (expected >= ENTRY_MIN_EXPECTED) \
+                    & (N[:, t] < ENTRY_FAR_BELOW * expected)
+            for s in np.flatnonzero(cand):
+                code, y = codes[s], int(years[t])
+                if (code, y, den) in jumps:
+                    continue  # the denominator is the suspect cell
+                n = N[s, t]
+                if n > 100 and (code, y, num) in jumps:
+                    continue  # a dropped digit of the numerator: reported as such
+                jumps.pop((code, y, num), None)
+                flagged[(code, y, num)] = "rate_typed_as_count"
+                share = n / D[s, t] * 100 if D[s, t] > 0 else np.nan
+                cause_zh = ("疑似将比例（%）填入了人数栏" if n <= 100 else "疑似填入了率或其他指标的数值")
+                cause_en = ("a percentage was probably typed in place of the count" if n <= 100
+                            else "a rate or another figure was probably typed in place of the count")
+                _record(out, region_code=code, region_name=name(code), year=y, item=num,
+                        check="rate_typed_as_count", value=n, expected=float(expected[s]),
+                        message_zh=(f"{y}年{_zh(num)}为{_fmt(n)}，仅为{_zh(den)}（{_fmt(D[s, t])}）的"
+                                    f"{share:.1f}%，而该地区其他年份{ind_zh}为{lo[s] * 100:.1f}%–{hi[s] * 100:.1f}%："
+                                    f"{cause_zh}，请核实更正"),
+                        message_en=(f"{y}: {_en(num)} = {_fmt(n)} is only {share:.1f}% of {_en(den)} "
+                                    f"({_fmt(D[s, t])}) while the region's other years have "
+                                    f"{lo[s] * 100:.1f}%-{hi[s] * 100:.1f}% ({ind_en}): {cause_en}"))
+
+    for (code, y, m), (v, ref, lo, hi, k) in sorted(jumps.items()):
+        flagged[(code, y, m)] = "digit_jump"
+        factor_zh = f"{10 ** k:,}倍" if k > 0 else f"1/{10 ** -k:,}"
+        factor_en = f"{10 ** k:,} times" if k > 0 else f"1/{10 ** -k:,} of"
+        if k > 0:
+            cause_zh = "疑似多录入了一位数字（如多一个0）" if k == 1 else f"疑似多录入了{k}位数字"
+            cause_en = "an extra digit was probably typed (e.g. one 0 too many)" if k == 1 else f"{k} extra digits were probably typed"
+        else:
+            cause_zh = "疑似漏录了一位数字" if k == -1 else f"疑似漏录了{-k}位数字"
+            cause_en = "a digit was probably dropped" if k == -1 else f"{-k} digits were probably dropped"
+        span = _fmt(lo) if lo == hi else f"{_fmt(lo)}–{_fmt(hi)}"
+        _record(out, region_code=code, region_name=name(code), year=y, item=m, check="digit_jump",
+                value=v, expected=ref,
+                message_zh=(f"{y}年{_zh(m)}为{_fmt(v)}，约为该地区相邻年份（{span}）的{factor_zh}："
+                            f"{cause_zh}，请核实更正"),
+                message_en=(f"{y}: {_en(m)} = {_fmt(v)} is about {factor_en} the region's neighbouring "
+                            f"years ({span.replace('–', '-')}): {cause_en}"))
+
+    # a region above its parent's own total
+    row_of = {c: i for i, c in enumerate(codes)}
+    for code in codes:
+        parent = parents.get(code, "")
+        if not parent or parent not in row_of:
+            continue
+        s, p = row_of[code], row_of[parent]
+        for m in measures:
+            with np.errstate(invalid="ignore"):
+                bad = V[m][s] > V[m][p]
+            for t in np.flatnonzero(bad):
+                y = int(years[t])
+                if (parent, y, m) in flagged or (code, y, m) in flagged:
+                    continue
+                flagged[(code, y, m)] = "exceeds_parent_total"
+                v, total = V[m][s, t], V[m][p, t]
+                _record(out, region_code=code, region_name=name(code), year=y, item=m,
+                        check="exceeds_parent_total", value=v, expected=total,
+                        message_zh=(f"{y}年{name(code)}{_zh(m)}（{_fmt(v)}）超过上级{name(parent)}自报合计"
+                                    f"（{_fmt(total)}）：下级数不应大于上级合计，疑似录入错误"
+                                    f"（下级多录一位或上级合计有误），请核实更正"),
+                        message_en=(f"{y}: {name(code)} reports {_en(m)} = {_fmt(v)}, more than its parent "
+                                    f"{name(parent)}'s own total ({_fmt(total)}): a part cannot exceed the whole; "
+                                    "probably a typing error (an extra digit below, or a wrong total above)"))
+    return set(flagged)
+
+
+# --------------------------------------------------------------------------------------------
 # checks on the indicator table
 
 
@@ -459,7 +713,8 @@ def _series(table: pd.DataFrame):
 
 
 def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, consistency_threshold,
-                      detrend, significance, min_years, window, min_relative_deviation, min_events, out):
+                      detrend, significance, min_years, window, min_relative_deviation, min_events, out,
+                      entry_cells=frozenset()):
     if table is None or table.empty:
         return
     if table.duplicated(["region_code", "indicator", "year"]).any():
@@ -501,7 +756,17 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
         warnings.simplefilter("ignore", RuntimeWarning)
         centre = np.nanmedian(R, axis=1, keepdims=True)
     expected_all = np.broadcast_to((trend if detrend else 0.0) + centre, V.shape)
-    cand = (np.abs(np.nan_to_num(Z)) > outlier_moderate) & ((n_ok >= min_years) & enough)[:, None]
+    # cells resting on a count flagged as a likely entry error: reported once, as that error
+    suspect = np.zeros(V.shape, dtype=bool)
+    if entry_cells:
+        col_of = {int(y): i for i, y in enumerate(years)}
+        row_of = {(c, i): k for k, (c, i) in enumerate(zip(key_codes, key_inds))}
+        for code, y, ind in entry_cells:
+            k = row_of.get((code, ind))
+            if k is not None and int(y) in col_of:
+                suspect[k, col_of[int(y)]] = True
+    extreme_cells = np.zeros(V.shape, dtype=bool)
+    cand = (np.abs(np.nan_to_num(Z)) > outlier_moderate) & ((n_ok >= min_years) & enough)[:, None] & ~suspect
     for k, t in zip(*np.nonzero(cand)):
         z = Z[k, t]
         exp = float(expected_all[k, t])
@@ -513,6 +778,7 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
         zh, en, unit, dec = meta[ind]
         y = int(years[t])
         extreme = abs(z) > outlier_extreme
+        extreme_cells[k, t] = extreme
         basis_zh = "相邻年份的趋势" if detrend else "本地区历年中位数"
         basis_en = "the trend of the neighbouring years" if detrend else "the region's median"
         _record(out, region_code=code, region_name=names[code], year=y, item=ind,
@@ -524,7 +790,11 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
                             f"(about {exp:.{dec}f}{unit} expected): {'extreme' if extreme else 'moderate'} "
                             f"outlier (modified z {z:+.1f})"))
 
-    # consistency over time (DQR 2b): the year against the mean of the three preceding years
+    # consistency over time (DQR 2b): the year against the mean of the three preceding years.
+    # Years reported as extreme outliers or resting on a likely entry error are left out of the
+    # reference mean, so one bad year does not flag the three after it; a cell resting on an
+    # entry error is not reported again here.
+    ref_values = np.where(extreme_cells | suspect, np.nan, V)
     T = len(years)
     col = {int(y): i for i, y in enumerate(years)}
     for t in range(T):
@@ -532,13 +802,14 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
         prev = [col[y - d] for d in (1, 2, 3) if (y - d) in col]
         if not prev:
             continue
-        P = V[:, prev]
+        P = ref_values[:, prev]
         n_prev = (~np.isnan(P)).sum(axis=1)
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(P, axis=1)
             ratio = np.where(mean > 0, V[:, t] / mean, np.nan)
             bad = (n_prev >= 2) & (np.abs(ratio - 1) > consistency_threshold) & enough
+            bad &= ~suspect[:, t]
             if significance:
                 # the difference beyond chance: |v - mean| > 1.96 sqrt(se_t^2 + sum(se_i^2) / k^2)
                 se_prev = np.sqrt(np.nansum(np.where(np.isnan(P), np.nan, SE[:, prev]) ** 2, axis=1)) / n_prev
@@ -656,6 +927,7 @@ def review_quality(
     parents = set(counts["parent_code"]) - {""}
 
     out: list[dict] = []
+    flagged = _entry_errors(counts, reg, out)
     _completeness(counts, measures, parents, out)
     _pair_checks(counts, measures, reg, deliveries_ratio, out)
     _denominator_change(counts, measures, reg, denominator_change, require_significance, out)
@@ -668,17 +940,39 @@ def review_quality(
     _indicator_checks(indicator_table, reg, outlier_moderate=outlier_moderate, outlier_extreme=outlier_extreme,
                       consistency_threshold=consistency_threshold, detrend=detrend,
                       significance=require_significance, min_years=min_years, window=window,
-                      min_relative_deviation=min_relative_deviation, min_events=min_events, out=out)
+                      min_relative_deviation=min_relative_deviation, min_events=min_events, out=out,
+                      entry_cells=_entry_indicator_cells(flagged, counts, reg))
     return _frame(out)
+
+
+def _entry_indicator_cells(flagged: set, counts: pd.DataFrame, registry: pd.DataFrame) -> set:
+    """(region, year, indicator) cells computed from a count flagged as an entry error, in the
+    region itself and in every region above it (parents are filled from their children)."""
+    if not flagged:
+        return set()
+    parent = dict(zip(counts["region_code"], counts["parent_code"]))
+    uses: dict[str, list[str]] = {}
+    for r in registry.itertuples(index=False):
+        for m in (r.numerator, r.denominator):
+            uses.setdefault(m, []).append(r.id)
+    cells = set()
+    for code, y, m in flagged:
+        seen = set()
+        while code and code not in seen:
+            seen.add(code)
+            cells.update((code, y, ind) for ind in uses.get(m, ()))
+            code = parent.get(code, "")
+    return cells
 
 
 def _frame(records: list[dict]) -> pd.DataFrame:
     f = pd.DataFrame(records, columns=list(FINDING_COLUMNS))
     f["severity"] = f["check"].map(CHECKS)
+    f["category"] = [category_of(c, v) for c, v in zip(f["check"], f["severity"])]
     f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
     for c in ("value", "expected"):
         f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
-    for c in ("region_code", "region_name", "item", "check", "severity", "message_zh", "message_en"):
+    for c in ("region_code", "region_name", "item", "check", "severity", "category", "message_zh", "message_en"):
         f[c] = f[c].fillna("").astype(str)
     f["_sev"] = f["severity"].map(_SEVERITY_ORDER)
     f["_y"] = f["year"].fillna(-1).astype(int)
@@ -712,3 +1006,84 @@ def summarise_quality(findings: pd.DataFrame) -> pd.DataFrame:
             "items": f.loc[f["item"] != "", "item"].nunique(),
         })
     return pd.DataFrame(rows, columns=["check", "severity", "findings", "regions", "items"])
+
+
+#: Columns of :func:`combine_findings`, in order.
+COMBINED_COLUMNS = (
+    "category",
+    "severity",
+    "check",
+    "region_code",
+    "region_name",
+    "year",
+    "item",
+    "file",
+    "row",
+    "column",
+    "value",
+    "expected",
+    "message_zh",
+    "message_en",
+)
+
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+def combine_findings(*frames: pd.DataFrame | None) -> pd.DataFrame:
+    """All findings of a file in one table, likely entry errors first, each finding once.
+
+    Parameters
+    ----------
+    *frames : pandas.DataFrame or None
+        Findings tables of :func:`mchanalysis.validation.validate_counts` (``file, row,
+        column, ..., message, message_zh``) and of :func:`review_quality` /
+        :func:`entry_errors`, in any number and order; ``None`` and empty frames are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COMBINED_COLUMNS`. ``category`` is taken from the frame or derived by
+        :func:`category_of`; validation's ``message`` becomes ``message_en``; ``item`` is the
+        measure or indicator id. A finding that two frames both report (same ``check``,
+        ``region_code``, ``year`` and ``item``, e.g. ``over_100`` or an entry error found by
+        validation and by the quality review) is kept once, from the first frame given (pass the
+        validation findings first to keep their row and column); a finding with no region is
+        identical only when its message is too. Ordered by category (:data:`CATEGORIES`:
+        entry errors, invalid, verify, notice), then severity, region, year, item, check.
+    """
+    parts = []
+    for n, f in enumerate(frames):
+        if f is None or len(f) == 0:
+            continue
+        f = f.copy()
+        if "message_en" not in f.columns:
+            f["message_en"] = f["message"] if "message" in f.columns else ""
+        for c in COMBINED_COLUMNS:
+            if c not in f.columns:
+                f[c] = np.nan if c in ("value", "expected") else ("" if c != "row" else None)
+        if f["category"].isna().any() or (f["category"].astype(str) == "").any():
+            f["category"] = [c if isinstance(c, str) and c else category_of(k, s)
+                             for c, k, s in zip(f["category"], f["check"], f["severity"])]
+        f["_frame"] = n
+        parts.append(f[[*COMBINED_COLUMNS, "_frame"]])
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "year" else (float if c in ("value", "expected") else object))
+                             for c in COMBINED_COLUMNS})
+    f = pd.concat(parts, ignore_index=True)
+    f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
+    for c in ("category", "severity", "check", "region_code", "region_name", "item", "file", "column",
+              "message_zh", "message_en"):
+        f[c] = f[c].astype(object).where(f[c].notna(), "").astype(str)
+    f["row"] = pd.Series([None if r is None or pd.isna(r) else int(r) for r in f["row"]], dtype=object)
+    names = f.loc[f["region_name"] != "", ["region_code", "region_name"]].drop_duplicates("region_code")
+    f["region_name"] = f["region_name"].where(f["region_name"] != "",
+                                              f["region_code"].map(dict(zip(names["region_code"], names["region_name"]))))
+    f["region_name"] = f["region_name"].fillna("").astype(str)
+    f["_msg"] = np.where(f["region_code"] == "", f["message_en"], "")
+    f = f.sort_values("_frame", kind="stable")
+    f = f.drop_duplicates(["check", "region_code", "year", "item", "_msg"], keep="first")
+    f["_c"] = f["category"].map(_CATEGORY_ORDER).fillna(len(CATEGORIES))
+    f["_s"] = f["severity"].map(_SEVERITY_ORDER).fillna(3)
+    f["_y"] = f["year"].fillna(-1).astype(int)
+    f = f.sort_values(["_c", "_s", "region_code", "_y", "item", "check", "_frame"], kind="mergesort")
+    return f[list(COMBINED_COLUMNS)].reset_index(drop=True)

@@ -1,7 +1,8 @@
 """Writing tables to XLSX safely and reproducibly.
 
 * Formula injection: a text cell starting with ``= + - @`` (or a tab / carriage return) would be
-  run as a formula by Excel/WPS when a user opens the file. Such text is neutralised by a
+  run as a formula by Excel/WPS when a user opens the file (an XLSX or a CSV file:
+  :func:`neutralise_frame` before writing a CSV). Such text is neutralised by a
   leading apostrophe-like quote character (``'``), as OWASP's "CSV injection" guidance
   recommends; numbers are never touched (a negative number stays a number).
 * Determinism: workbook creation/modification times are pinned and the zip entries get a fixed
@@ -27,6 +28,19 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell (and header) passed through :func:`neutralise`,
+    for CSV files that a spreadsheet will open (numbers are never touched)."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object:  # cell by cell: numbers and None in the column stay as they are
+            out[c] = pd.Series([neutralise(v) for v in out[c]], index=out.index, dtype=object)
+        elif pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise)
+    out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
+    return out
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

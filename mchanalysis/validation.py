@@ -25,6 +25,20 @@ Checks (``check`` column of the findings; E = error, W = warning)
 ``level_order``            E   a region whose level is not below its parent's level
 ``year_invalid``           E   a year that is not a whole number
 ``year_range``             E   a year outside 1949 .. current year + 1
+``no_records``             E   a header and no data row
+``misspelt_core_header``   E   a header close to a core measure's (``活产数量`` for 活产数,
+                               :data:`CORE_MEASURES`) while that measure has no column
+``control_character``      E   an invisible control or format character in a header or cell
+                               (U+0001, an ANSI escape, a zero-width space)
+``footnote_mark``          E   a count with a footnote mark, circled or superscript digit, or a
+                               (``6266①``, ``12²``)
+``parent_children_mismatch`` W a parent's own total differing from the sum of its children
+                               (both numbers; the reported total is used)
+``impossible_after_aggregation`` E  a parent whose counts, its empty cells filled from its
+                               children, break an ordered chain (infant deaths summed from the
+                               districts above the city's own live births of 1)
+``non_ascii_digit``        E   a count or code written with digits of another script (``٩``)
+``implausible_count``      E   a count above :data:`MAX_COUNT` (10^9)
 ``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
 ``negative``               E   a count below 0
 ``non_integer``            E   a count with a fractional part (``12.5``)
@@ -37,14 +51,26 @@ Checks (``check`` column of the findings; E = error, W = warning)
 ``unknown_measure``        W   long form: a measure name that is not known; closest suggested
 ``over_100``               W   numerator above its denominator for a ``proportion`` indicator
                                of the registry (service counts may include non-resident women)
+``rate_typed_as_count``    W*  a coverage numerator far below its denominator while the
+                               region's other years are near it (早孕建册人数 98 against 5,600
+                               live births): a percentage typed as a count
+``digit_jump``             W*  a count about ×10 (÷10, ×100, ...) the region's neighbouring
+                               years: an extra or a dropped digit
+``exceeds_parent_total``   W*  a region's count above its parent's own reported total
 =========================  ==  ==========================================================
+
+W* = likely entry errors (category ``entry_error``, :func:`mchanalysis.quality.entry_errors`):
+warnings, errors with ``strict=True`` (``mch validate --strict``). Every finding has a
+``category``: ``entry_error``, ``invalid`` (any other error), ``verify`` (a warning to check),
+``notice`` (a measure absent or empty).
 
 Number formats (decided here, documented for users): a count is digits, optionally with a
 leading ``+``; thousands separators are accepted only in the unambiguous form of groups of
 exactly three digits (``1,234``, ``12,345,678``), anything else with a comma (``1,23``,
 ``1234,5``) is an error; a decimal with a zero fraction (``12.0``, as some programs export
 whole numbers) is the whole number, any other fraction (``12.5``) is an error; full-width digits
-are read as digits (Unicode NFKC). Placeholders such as ``-``, ``/``, ``无`` are errors: leave
+are read as digits (Unicode NFKC), but no other character is normalised into a digit: circled,
+superscript and other-script digits and footnote marks are errors (:func:`odd_character`). Placeholders such as ``-``, ``/``, ``无`` are errors: leave
 the cell empty for "not reported".
 """
 
@@ -53,6 +79,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +87,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import ValidationError
+from mchanalysis.quality import category_of
 from mchanalysis.io import (
     ROW,
     canonical_column,
@@ -88,6 +116,8 @@ FINDING_COLUMNS = (
     "year",
     "check",
     "severity",
+    "category",
+    "item",
     "message",
     "message_zh",
 )
@@ -95,13 +125,22 @@ FINDING_COLUMNS = (
 #: Earliest plausible report year (founding of the PRC's vital registration).
 MIN_YEAR = 1949
 
-_CODE = re.compile(r"^\d{6}$")
-_INT = re.compile(r"^\+?\d+$")
-_GROUPED = re.compile(r"^\+?\d{1,3}(,\d{3})+$")
-_ZERO_FRACTION = re.compile(r"^\+?(\d+)\.0*$")
-_NUMBER = re.compile(r"^[+-]?(\d+(,\d{3})*|\d*)(\.\d+)?$")
+# ASCII digits only: ``\d`` would also accept Arabic-Indic (٩), Devanagari, ... digits
+_CODE = re.compile(r"^[0-9]{6}$")
+_INT = re.compile(r"^\+?[0-9]+$")
+_GROUPED = re.compile(r"^\+?[0-9]{1,3}(,[0-9]{3})+$")
+_ZERO_FRACTION = re.compile(r"^\+?([0-9]+)\.0*$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+(,[0-9]{3})*|[0-9]*)(\.[0-9]+)?$")
+
+#: The largest count accepted (10^9): above every count China's MCH reports can hold (about 300
+#: million women aged 35-64 nationally); a larger number is a typing or export error. Sums over
+#: any plausible number of regions stay far below 2^53, so they are exact in int64 and float64.
+MAX_COUNT = 10**9
+
+#: Core measures: a header that looks like one of these but is misspelt is an error, not a
+#: warning (every rate on live births, every mortality rate would silently disappear).
+CORE_MEASURES = ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths", "under5_deaths")
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
-_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -142,9 +181,11 @@ def _findings_frame(records: list[dict]) -> pd.DataFrame:
     frame["year"] = pd.array(
         [None if y is None or pd.isna(y) else int(y) for y in frame["year"]], dtype="Int64"
     )
-    for column in ("file", "column", "region_code", "check", "severity", "message", "message_zh"):
+    for column in ("file", "column", "region_code", "check", "severity", "item", "message", "message_zh"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
         frame[column] = frame[column].astype(str)
+    frame["category"] = pd.Series([category_of(c, s) for c, s in zip(frame["check"], frame["severity"])],
+                                  dtype=object, index=frame.index).astype(str)
     return frame
 
 
@@ -223,6 +264,71 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     return f"{cid} ({zh})" if zh else cid
 
 
+_FULL_WIDTH_NUMBER = set("０１２３４５６７８９，．＋")
+
+
+def odd_character(text: str, *, number: bool = False) -> tuple[str, str, str] | None:
+    """The first character a cell must not hold, as ``(check, reason, reason_zh)``, or None.
+
+    Parameters
+    ----------
+    text : str
+        A cell as written.
+    number : bool
+        The cell holds a count: beyond ASCII only full-width digits, comma, full stop and plus
+        sign (normalised by NFKC) and white space are accepted.
+
+    Notes
+    -----
+    Refused in every cell: control characters (Unicode category Cc other than tab, line feed
+    and carriage return, e.g. U+0001 or an ANSI escape) and invisible format characters
+    (category Cf, e.g. a zero-width space; a byte-order mark at the start of the file is removed
+    by the reader). Refused in a count: footnote marks, circled and superscript digits (``①``,
+    ``²``: NFKC would turn ``6266①`` into 62661), digits of other scripts (``٩``) and any other
+    character. Nothing is removed silently: the cell is an error naming the character.
+
+    Examples
+    --------
+    >>> odd_character("6266①", number=True)[0]
+    'footnote_mark'
+    >>> odd_character("东城区\x01")[0]
+    'control_character'
+    >>> odd_character("１２３", number=True) is None
+    True
+    """
+    for ch in text:
+        if ch.isascii() and (ch.isprintable() or ch in "\t\n\r"):
+            continue
+        cat = unicodedata.category(ch)
+        code = f"U+{ord(ch):04X}"
+        name = unicodedata.name(ch, "")
+        if cat == "Cc" and ch not in "\t\n\r" or (cat == "Cf" and ch != "\ufeff"):
+            label = f"{code} {name}" if name else code
+            return (
+                "control_character",
+                f"contains an invisible control character ({label}): delete it",
+                f"含有不可见的控制字符（{code}）：请删除",
+            )
+        name = name or code
+        if not number or ch.isspace() or ch in _FULL_WIDTH_NUMBER:
+            continue
+        if cat == "No" or (cat == "Nd" and not ch.isascii()) or ch in "*※#†‡§":
+            what = "a digit of another script" if cat == "Nd" else "a footnote mark or superscript"
+            what_zh = "其他文字的数字" if cat == "Nd" else "脚注符号或上标"
+            return (
+                "non_ascii_digit" if cat == "Nd" else "footnote_mark",
+                f"{text.strip()!r} contains {ch!r} ({name}), {what}: write the count with the digits "
+                "0-9 only and put notes in another column",
+                f"{text.strip()!r} 含有 {ch!r}（{what_zh}）：计数只能用0-9书写，注释请另列",
+            )
+        return (
+            "non_numeric",
+            f"{text.strip()!r} contains {ch!r} ({name}): a count is written with the digits 0-9 only",
+            f"{text.strip()!r} 含有字符 {ch!r}：计数只能用0-9书写",
+        )
+    return None
+
+
 def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | None]:
     """Read one measure cell as a non-negative whole number.
 
@@ -251,6 +357,9 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     >>> parse_count("12.5")[1], parse_count("-3")[1], parse_count("abc")[1]
     ('non_integer', 'negative', 'non_numeric')
     """
+    bad = None if normalize_text(text).lower() in _PLACEHOLDERS else odd_character(text, number=True)
+    if bad:
+        return None, bad[0], bad[1], bad[2]
     t = normalize_text(text)
     if t == "":
         return None, None, None, None
@@ -262,8 +371,13 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     elif _ZERO_FRACTION.match(t):
         value = int(_ZERO_FRACTION.match(t).group(1))
     if value is not None:
-        if value > _INT64_MAX:
-            return None, "non_numeric", f"{t!r} is too large for a count", f"{t!r} 数值过大"
+        if value > MAX_COUNT:
+            return (
+                None,
+                "implausible_count",
+                f"{t!r} is not a plausible count (above {MAX_COUNT:,}): a typing or export error",
+                f"{t!r} 不是合理的计数（超过{MAX_COUNT:,}）：疑似录入或导出错误",
+            )
         return value, None, None, None
     if _NUMBER.match(t) and any(c.isdigit() for c in t):
         if t.startswith("-"):
@@ -284,6 +398,8 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     hint_zh = ""
     if t.lower() in _PLACEHOLDERS:
         hint, hint_zh = "; leave the cell empty if not reported", "；未报告请留空"
+    elif t[-1:] in "*#" and t[:-1].isdigit():
+        hint, hint_zh = "; a footnote mark? put notes in another column", "；是否为脚注符号？注释请另列"
     elif "," in t:
         hint = "; a comma is read only as a thousands separator in groups of three (1,234)"
         hint_zh = "；逗号只可作千位分隔符（如 1,234）"
@@ -326,7 +442,7 @@ class _Collector:
         self.records: list[dict] = []
 
     def add(self, severity, check, message, message_zh, *, row=None, column="", code="", year=None,
-            position=None):
+            position=None, item=""):
         if position is None:
             position = self.positions.get(column, len(self.positions))
         self.records.append(
@@ -338,6 +454,8 @@ class _Collector:
                 "year": year,
                 "check": check,
                 "severity": severity,
+                "category": "",
+                "item": item,
                 "message": message,
                 "message_zh": message_zh,
                 "_o1": 0 if row is None else 1,
@@ -371,8 +489,13 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
     measure_set = set(measures)
     lower_measures = {m.lower(): m for m in measures}
     mapping: dict[str, str] = {}
+    core_guesses: list[tuple[str, str]] = []
     for header in raw.columns:
         if header == ROW:
+            continue
+        bad = odd_character(str(header))
+        if bad:
+            out.error(bad[0], f"header {header!r} {bad[1]}", f"表头 {header!r} {bad[2]}", row=1, column=header)
             continue
         cid = canonical_column(header)
         if cid is None:
@@ -381,6 +504,10 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             cid = None
         if cid is None:
             suggestion = suggest_column(header, measures=measures)
+            guess = suggestion.split(" ")[0] if suggestion else None
+            if guess in CORE_MEASURES:
+                core_guesses.append((header, guess))
+                continue
             if suggestion:
                 msg = f"column {header!r} is not a known measure and is ignored; did you mean {suggestion}?"
                 msg_zh = f"列 {header!r} 不是已知指标，已忽略；是否应为 {suggestion}？"
@@ -399,6 +526,26 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             )
             continue
         mapping[cid] = header
+    for header, guess in core_guesses:
+        if guess in mapping:  # the core measure is there under its own name: this one is extra
+            out.warning(
+                "unknown_column",
+                f"column {header!r} is not a known measure and is ignored ({_label(guess)} is column "
+                f"{mapping[guess]!r})",
+                f"列 {header!r} 不是已知指标，已忽略（{_label(guess)} 为 {mapping[guess]!r} 列）",
+                column=header,
+            )
+            continue
+        out.error(
+            "misspelt_core_header",
+            f"column {header!r} is not a known column; it looks like {_label(guess)}, a core measure "
+            f"without which every rate on it is lost: rename the header to {MEASURES[guess]} (or {guess})",
+            f"列 {header!r} 不是已知列名，疑似 {_label(guess)}（核心指标，缺少则相关各率均无法计算）："
+            f"请将表头改为 {MEASURES[guess]}（或 {guess}）",
+            row=1,
+            column=header,
+            item=guess,
+        )
     return mapping
 
 
@@ -502,6 +649,7 @@ def validate_counts(
     file=None,
     registry: pd.DataFrame | None = None,
     max_year: int | None = None,
+    strict: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check a counts table read as text and build the typed counts table; report every problem.
 
@@ -520,6 +668,10 @@ def validate_counts(
         package's (:func:`mchanalysis.indicators.load_registry`).
     max_year : int, optional
         Latest plausible year; default the current calendar year + 1.
+    strict : bool
+        Report likely entry errors (``rate_typed_as_count``, ``digit_jump``,
+        ``exceeds_parent_total``; :func:`mchanalysis.quality.entry_errors`) as errors instead
+        of warnings (``mch validate --strict``).
 
     Returns
     -------
@@ -545,6 +697,12 @@ def validate_counts(
     mapping = _resolve_headers(raw, measures, out)
     table, wide = _shape(raw, mapping, measures, out)
     _check_columns(table, measures, out, first_position=len(positions))
+    if table.n == 0:
+        out.error(
+            "no_records",
+            "the file has a header but no data rows: nothing to analyse",
+            "文件只有表头，没有数据行：无可分析的数据",
+        )
     _parse_identity(table, wide, max_year, out)
     _check_parents(table, out)
     if not table.long_form:  # in long form the pivot has reported duplicates, per measure
@@ -553,7 +711,96 @@ def validate_counts(
     _parse_measures(table, wide, out)
     _check_chains(table, out)
     _check_coverage(table, registry, out)
-    return _counts_frame(table, measures), out.frame()
+    counts = _counts_frame(table, measures)
+    _check_aggregated(table, counts, out)
+    _check_entry_errors(table, counts, registry, out, strict=strict)
+    return counts, out.frame()
+
+
+def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
+    """Parents' own totals against their children (:func:`mchanalysis.regions.aggregate_counts`):
+    a total that differs from the children's sum is a warning with both numbers
+    (``parent_children_mismatch``); a parent whose counts, once its empty cells are filled from
+    its children, break an ordered chain (deaths above live births ...) is an error
+    (``impossible_after_aggregation``), named at the parent's own reported cell."""
+    from mchanalysis.errors import MchError
+    from mchanalysis.regions import aggregate_counts
+
+    if not t.values or counts.empty or not (counts["parent_code"] != "").any():
+        return
+    if counts.duplicated(["region_code", "year"]).any():
+        return  # duplicate records are errors of their own; sums over them mean nothing
+    try:
+        agg = aggregate_counts(counts)
+    except MchError:  # a broken tree: already an error of its own
+        return
+    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
+    for r in agg.disagreements.itertuples(index=False):
+        i = record_of.get((r.region_code, int(r.year)))
+        if i is None or r.measure not in t.labels:
+            continue
+        out.warning(
+            "parent_children_mismatch",
+            f"{t.where(i, r.measure)} = {int(r.reported):,} reported for region {r.region_code}, but its "
+            f"sub-regions sum to {int(r.children_sum):,} (difference {int(r.difference):+,}); the reported "
+            "total is used",
+            f"{r.region_code} 自报{MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
+            f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；按自报数使用",
+            row=t.row_of(i, r.measure), column=t.labels[r.measure], code=r.region_code, year=int(r.year),
+            item=r.measure,
+        )
+    filled = agg.counts.set_index(["region_code", "year"])
+    source = agg.source.set_index(["region_code", "year", "measure"])["source"] if len(agg.source) else None
+    if source is None:
+        return
+    summed = set(source[source == "sum_of_children"].index)
+    for chain in ORDERED_CHAINS:
+        for a, b in zip(chain, chain[1:]):
+            if a not in t.values or b not in t.values:
+                continue
+            va, vb = filled[a], filled[b]
+            bad = (va > vb).fillna(False)
+            for code, year in bad[bad].index:
+                from_a, from_b = (code, year, a) in summed, (code, year, b) in summed
+                if from_a == from_b:
+                    continue  # both reported (an impossible_numerator) or both summed (a child's)
+                i = record_of.get((code, int(year)))
+                if i is None:
+                    continue
+                reported = b if not from_b else a
+                how = {True: "sum of its sub-regions", False: "reported"}
+                how_zh = {True: "下辖地区合计", False: "自报"}
+                out.error(
+                    "impossible_after_aggregation",
+                    f"region {code}: {MEASURES_EN.get(a, a)} = {int(va[(code, year)]):,} ({how[from_a]}) exceed "
+                    f"{MEASURES_EN.get(b, b)} = {int(vb[(code, year)]):,} ({how[from_b]}): every rate on them would "
+                    f"be impossible; check the reported total {t.where(i, reported)}",
+                    f"地区 {code}：{MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
+                    f"{MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
+                    "请核实自报合计",
+                    row=t.row_of(i, reported), column=t.labels[reported], code=code, year=int(year),
+                    item=reported,
+                )
+
+
+def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool) -> None:
+    """Likely typing mistakes (:func:`mchanalysis.quality.entry_errors`), named by row and column:
+    warnings, or errors with ``strict``."""
+    from mchanalysis.quality import entry_errors
+
+    if counts.empty or not t.values:
+        return
+    found = entry_errors(counts, registry)
+    if found.empty:
+        return
+    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
+    add = out.error if strict else out.warning
+    for r in found.itertuples(index=False):
+        i = record_of.get((r.region_code, int(r.year)))
+        if i is None or r.item not in t.labels:
+            continue
+        add(r.check, r.message_en, r.message_zh, row=t.row_of(i, r.item), column=t.labels[r.item],
+            code=r.region_code, year=int(r.year), item=r.item)
 
 
 @dataclass
@@ -676,11 +923,23 @@ def _check_columns(t: _Table, measures, out, *, first_position: int) -> None:
                 f"文件中没有指标 {_label(m)}：视为未报告",
                 column=m,
                 position=first_position + k,
+                item=m,
             )
 
 
 def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
     """Region code (6 digits), name, level and year of every record; fills ``t``."""
+
+    for cid in ("region_code", "region_name", "parent_code", "level", "year"):
+        if cid not in wide.columns:
+            continue
+        for i, text in enumerate(wide[cid]):
+            if not text.isascii() or not text.isprintable():
+                bad = odd_character(text)
+                if bad:
+                    out.error(bad[0], f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
+                              f"{t.header.get(cid, cid)} {text!r} {bad[2]}", row=t.rows[i],
+                              column=t.header.get(cid, cid))
 
     def col(cid):
         return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
@@ -696,7 +955,10 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
                 out.error("missing_value", "empty region code", "行政区划代码为空", row=row, column=header["region_code"])
             elif not _CODE.match(code):
                 hint = hint_zh = ""
-                if code.isdigit() and len(code) < 6:
+                if any(ch.isdigit() and not ch.isascii() for ch in code):
+                    hint = "; it has digits of another script: write it with 0-9"
+                    hint_zh = "；含有其他文字的数字：请用0-9书写"
+                elif code.isdigit() and len(code) < 6:
                     hint = "; a leading zero was probably lost: format the column as text"
                     hint_zh = "；可能丢失了开头的0：请把该列设为文本格式"
                 out.error(
@@ -749,7 +1011,7 @@ def _check_parents(t: _Table, out) -> None:
         if not _CODE.match(parent):
             out.error(
                 "parent_code_format",
-                f"parent code {parent!r} is not 6 digits (leave it empty for the top region)",
+                f"parent code {parent!r} is not 6 digits 0-9 (leave it empty for the top region)",
                 f"上级代码 {parent!r} 不是6位数字（最上级地区请留空）",
                 **where,
             )
@@ -830,7 +1092,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
         texts = wide[m].tolist()
         parsed: list[int | None] = [None] * t.n
         for i, text in enumerate(texts):
-            if text.isdigit() and text.isascii() and len(text) < 19:
+            if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
                 parsed[i] = int(text)
                 continue
             value, check, msg, msg_zh = parse_count(text)
@@ -844,6 +1106,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                     column=t.labels[m],
                     code=t.codes[i],
                     year=t.years[i],
+                    item=m,
                 )
             parsed[i] = value
         t.values[m] = pd.array(parsed, dtype="Int64")
@@ -853,6 +1116,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                 f"measure {_label(m)} has no value in any row: not reported",
                 f"指标 {_label(m)} 所有行均为空：视为未报告",
                 column=t.labels[m],
+                item=m,
             )
 
 
@@ -883,6 +1147,7 @@ def _check_chains(t: _Table, out) -> None:
                         column=t.labels[a],
                         code=t.codes[i],
                         year=t.years[i],
+                        item=a,
                     )
 
 
@@ -905,6 +1170,7 @@ def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
                 column=t.labels[ind.numerator],
                 code=t.codes[i],
                 year=t.years[i],
+                item=ind.numerator,
             )
 
 
@@ -925,7 +1191,8 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     return counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
 
 
-def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None) -> LoadResult:
+def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None,
+                strict: bool = False) -> LoadResult:
     """Read and validate a counts file: the one door through which data enter the package.
 
     Parameters
@@ -937,6 +1204,8 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
         XLSX only: the sheet to read (default the first).
     registry : pandas.DataFrame, optional
         Indicator registry used by the ``over_100`` warning; default the package's.
+    strict : bool
+        Likely entry errors are errors (see :func:`validate_counts`).
 
     Returns
     -------
@@ -958,7 +1227,7 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
     """
     path = Path(path)
     raw = read_raw(path, sheet=sheet)
-    counts, findings = validate_counts(raw, file=path, registry=registry)
+    counts, findings = validate_counts(raw, file=path, registry=registry, strict=strict)
     if (findings["severity"] == "error").any():
         raise ValidationError(findings, file=path)
     return LoadResult(counts=counts, findings=findings.reset_index(drop=True), source=path)

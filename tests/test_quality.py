@@ -202,8 +202,9 @@ def test_small_denominator_change_within_chance_needs_significance_off():
 def test_outlier_year_in_a_county():
     df = clean_counts()
     lb = int(df.loc[(df["region_code"] == B) & (df["year"] == 2017), "live_births"].iloc[0])
-    df = set_cell(df, B, 2017, "hospital_births", lb // 10)  # a digit dropped
+    df = set_cell(df, B, 2017, "hospital_births", lb // 3)  # a third: no power of ten, an outlier
     f = review_quality(df)
+    assert not f["category"].eq("entry_error").any()
     ext = where(f, "outlier_extreme")
     assert (B, 2017, "hospital_delivery_rate") in ext
     assert {k[1] for k in ext} == {2017}
@@ -349,8 +350,79 @@ def test_demo_data_deliberate_problems_are_found():
     from mchanalysis.validation import load_counts
 
     f = review_quality(load_counts(DEMO_CSV).counts)
-    assert ("990106", 2020, "hospital_delivery_rate") in where(f, "outlier_extreme")
+    # 石桥县 2020: second digit of hospital births dropped (1,599 -> 199): one entry error
+    assert where(f, "digit_jump") == {("990106", 2020, "hospital_births")}
+    assert ("990106", 2020, "hospital_delivery_rate") not in where(f, "outlier_extreme")
+    assert not f["check"].isin(["rate_typed_as_count", "exceeds_parent_total"]).any()
     assert ("990305", 2019, "maternal_system_managed") in where(f, "measure_not_reported")
     assert ("990102", 2021, "prenatal_checked") in where(f, "over_100")
     assert ("990200", 2023, "live_births") in where(f, "parent_children_mismatch")
     assert "impossible_count" not in set(f["check"])
+
+
+def test_dropped_digit_is_one_entry_error_not_an_outlier_too():
+    df = clean_counts()
+    lb = int(df.loc[(df["region_code"] == B) & (df["year"] == 2017), "live_births"].iloc[0])
+    hb = int(df.loc[(df["region_code"] == B) & (df["year"] == 2017), "hospital_births"].iloc[0])
+    df = set_cell(df, B, 2017, "hospital_births", hb // 10)  # a digit dropped
+    f = review_quality(df)
+    assert where(f, "digit_jump") == {(B, 2017, "hospital_births")}
+    r = f[f["check"] == "digit_jump"].iloc[0]
+    assert (r["severity"], r["category"], r["value"]) == ("warning", "entry_error", hb // 10)
+    assert "漏录了一位数字" in r["message_zh"] and "1/10" in r["message_zh"]
+    # the cell, and the province filled from it, are reported once: no outlier, no change on top
+    assert where(f, "outlier_extreme") == set()
+    assert where(f, "consistency_over_time") == set()
+    assert lb > 0
+
+
+def test_one_outlier_year_does_not_flag_the_three_after_it():
+    values = [10.0] * 6 + [40.0] + [10.0] * 3  # 2018 is an extreme outlier
+    f = review_table(table_of(values, half_width=0.5))
+    assert (A, 2018, "newborn_visit_rate") in where(f, "outlier_extreme")
+    # without leaving 2018 out, 2019-2021 would be -50% against a mean of 20
+    assert where(f, "consistency_over_time") == {(A, 2018, "newborn_visit_rate")}
+
+
+def test_rate_typed_as_count_and_county_above_parent_in_the_review():
+    df = clean_counts()
+    df = set_cell(df, A, 2019, "early_registered", 92)  # 92%: the rate in the count's cell
+    df = set_cell(df, P, 2020, "live_births", 22_000)  # the province's own total: 甲县 21,600, 乙县 22,600
+    f = review_quality(df)
+    assert where(f, "rate_typed_as_count") == {(A, 2019, "early_registered")}
+    assert where(f, "exceeds_parent_total") == {(B, 2020, "live_births")}
+    assert set(f.loc[f["check"].isin(["rate_typed_as_count", "exceeds_parent_total"]), "category"]) == {"entry_error"}
+    # the typo's rate is not reported again as an outlier or a change, in the county or above it
+    hit = f[(f["item"] == "early_registration_rate") & (f["year"] == 2019)]
+    assert hit.empty, hit[["region_code", "check"]]
+
+
+def test_entry_errors_alone():
+    from mchanalysis.quality import entry_errors
+
+    df = set_cell(clean_counts(), B, 2015, "children_under7", 10 * 7 * 21_600)
+    f = entry_errors(df)
+    assert where(f, "digit_jump") == {(B, 2015, "children_under7")}
+    assert entry_errors(clean_counts()).empty
+
+
+def test_combine_findings_lists_entry_errors_first_and_each_finding_once():
+    from mchanalysis.quality import COMBINED_COLUMNS, combine_findings
+    from mchanalysis.validation import validate_counts
+
+    df = set_cell(clean_counts(), A, 2019, "early_registered", 92)
+    df = set_cell(df, A, 2020, "prenatal_checked", 30_000)  # above live births: over_100 in both
+    raw = df.astype(object).where(df.notna(), "").astype(str)
+    _, load = validate_counts(raw, file="x.csv", max_year=2025)
+    review = review_quality(df)
+    both = combine_findings(load, review)
+    assert tuple(both.columns) == COMBINED_COLUMNS
+    assert both.iloc[0]["check"] == "rate_typed_as_count" and both.iloc[0]["file"] == "x.csv"
+    assert both.iloc[0]["row"] is not None and both.iloc[0]["region_name"] == "甲县"
+    assert list(both["category"]) == sorted(both["category"], key=["entry_error", "invalid", "verify", "notice"].index)
+    key = ["check", "region_code", "year", "item"]
+    assert not both[both["region_code"] != ""].duplicated(key).any()
+    assert len(both[(both["check"] == "over_100") & (both["item"] == "prenatal_checked")]) == 1
+    assert ((load["check"] == "over_100") & (load["item"] == "prenatal_checked")).sum() == 1
+    assert ((review["check"] == "over_100") & (review["item"] == "prenatal_checked")).sum() == 1
+    assert combine_findings(None, review.iloc[:0]).empty

@@ -25,3 +25,16 @@ def test_same_table_gives_identical_bytes(tmp_path):
     time.sleep(1.1)  # openpyxl stamps the save time in docProps/core.xml
     b = write_xlsx(df, tmp_path / "b.xlsx").read_bytes()
     assert a == b
+
+
+def test_neutralise_frame_quotes_formula_text_and_keeps_numbers():
+    import pandas as pd
+
+    from mchanalysis.spreadsheet import neutralise_frame
+
+    f = pd.DataFrame({"name": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "东城区", "-"],
+                      "n": [-1, 2, 3, 4]})
+    out = neutralise_frame(f)
+    assert out["name"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "东城区", "'-"]
+    assert out["n"].tolist() == [-1, 2, 3, 4]
+    assert f["name"].iloc[0].startswith("=")  # the input is not modified

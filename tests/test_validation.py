@@ -16,6 +16,7 @@ import pytest
 
 from mchanalysis.cli import main
 from mchanalysis.errors import MchError, ValidationError
+from mchanalysis.schema import MEASURES
 from mchanalysis.validation import (
     FINDING_COLUMNS,
     load_counts,
@@ -154,17 +155,40 @@ def test_load_counts_returns_warnings_with_the_counts(tmp_path):
 
 @pytest.mark.parametrize(
     "header,suggestion",
-    [("maternal_death", "maternal_deaths (孕产妇死亡数)"), ("活产", "live_births (活产数)"),
-     ("Live Births", "live_births (活产数)"), ("新生儿死亡", "neonatal_deaths (新生儿死亡数)")],
+    [("早孕建册", "early_registered (早孕建册人数)"), ("剖宫产数量", "cesarean_deliveries (剖宫产数)"),
+     ("低体重儿数", "low_birth_weight (低出生体重儿数)")],
 )
 def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
-    raw = table({"live_births" if header != "活产" else "deliveries": ["5", "5", "5"], header: ["1", "1", "1"]})
+    raw = table({"live_births": ["5", "5", "5"], header: ["1", "1", "1"]})
     _, findings = check(raw)
     unknown = only(findings, "unknown_column")
     assert len(unknown) == 1
     assert unknown.iloc[0]["severity"] == "warning"
     assert unknown.iloc[0]["column"] == header
     assert f"did you mean {suggestion}?" in unknown.iloc[0]["message"]
+    assert errors(findings).empty
+
+
+@pytest.mark.parametrize(
+    "header,measure",
+    [("maternal_death", "maternal_deaths"), ("活产数量", "live_births"), ("Live Birth", "live_births"),
+     ("新生儿死亡", "neonatal_deaths")],
+)
+def test_misspelt_core_header_is_an_error_naming_the_measure(header, measure):
+    # issue 15: 活产数量 only warned, and every rate on live births disappeared
+    other = "deliveries" if measure == "live_births" else "live_births"
+    _, findings = check(table({other: ["5", "5", "5"], header: ["1", "1", "1"]}))
+    bad = only(findings, "misspelt_core_header")
+    assert len(bad) == 1
+    r = bad.iloc[0]
+    assert (r["severity"], r["row"], r["column"], r["item"]) == ("error", 1, header, measure)
+    assert f"rename the header to {MEASURES[measure]} (or {measure})" in r["message"]
+
+
+def test_a_second_spelling_of_a_core_measure_that_is_present_only_warns():
+    _, findings = check(table({"live_births": ["5", "5", "5"], "Live Births": ["1", "1", "1"]}))
+    assert errors(findings).empty
+    assert "live_births" in only(findings, "unknown_column").iloc[0]["message"]
 
 
 def test_unrelated_column_is_warned_without_a_suggestion():
@@ -200,7 +224,8 @@ def test_suggest_column_returns_none_for_nothing_close():
         ("12.5", None, "non_integer"), ("-3", None, "negative"), ("-1,234", None, "negative"),
         ("abc", None, "non_numeric"), ("1,23", None, "non_numeric"), ("1234,5", None, "non_numeric"),
         ("1e3", None, "non_numeric"), ("-", None, "non_numeric"), ("无", None, "non_numeric"),
-        ("12%", None, "non_numeric"), ("99999999999999999999", None, "non_numeric"),
+        ("12%", None, "non_numeric"), ("99999999999999999999", None, "implausible_count"),
+        ("1000000001", None, "implausible_count"), ("1000000000", 1_000_000_000, None),
     ],
 )
 def test_parse_count(text, value, problem):
@@ -450,3 +475,142 @@ def test_long_form_ignores_a_wide_measure_column_with_a_warning():
     ignored = only(findings, "unknown_column")
     assert list(ignored["column"]) == ["婴儿死亡数"]
     assert counts["infant_deaths"].isna().all() and list(counts["live_births"]) == [100, 100, 100]
+
+
+# -- likely entry errors (issue 9 item 4) -------------------------------------------------------
+
+
+def entry_table(edits=()):
+    """A city with two districts, 2019-2023, smooth counts; ``edits`` = (code, year, column, text).
+
+    Rows: header 1, city 2-6, 330102 rows 7-11 (2019-2023), 330105 rows 12-16.
+    """
+    header = ["行政区划代码", "地区", "上级代码", "级别", "年份", "活产数", "孕产妇死亡数", "婴儿死亡数", "早孕建册人数",
+              "住院分娩活产数"]
+    rows = []
+    for code, name, parent, level, base in [("330100", "样例市", "", "地市级", None),
+                                            ("330102", "上城样例区", "330100", "县区级", 5600),
+                                            ("330105", "拱墅样例区", "330100", "县区级", 4100)]:
+        for k, y in enumerate(range(2019, 2024)):
+            if base is None:
+                rows.append([code, name, parent, level, str(y), "", "", "", "", ""])
+                continue
+            lb = base - 60 * k
+            rows.append([code, name, parent, level, str(y), str(lb), str(k % 2), str(round(base * 0.004)),
+                         str(round(lb * (0.93 + 0.01 * k))), str(round(lb * 0.995))])
+    frame = pd.DataFrame(rows, columns=header)
+    for code, year, column, text in edits:
+        frame.loc[(frame["行政区划代码"] == code) & (frame["年份"] == str(year)), column] = text
+    return frame
+
+
+def test_clean_entry_table_has_no_entry_error():
+    _, f = check(entry_table())
+    assert not f["category"].eq("entry_error").any(), f[["row", "column", "check", "message"]]
+
+
+def test_rate_typed_as_count_is_named_with_row_column_and_cause():
+    _, f = check(entry_table([("330102", 2021, "早孕建册人数", "98")]))
+    e = only(f, "rate_typed_as_count")
+    assert len(e) == 1
+    r = e.iloc[0]
+    assert (r["row"], r["column"], r["severity"], r["category"], r["item"]) == (
+        9, "早孕建册人数", "warning", "entry_error", "early_registered")
+    assert "98 is only 1.8% of live births (5,480)" in r["message"]
+    assert "percentage was probably typed" in r["message"]
+    assert "疑似将比例（%）填入了人数栏" in r["message_zh"]
+    assert len(f[f["category"] == "entry_error"]) == 1  # not a digit jump as well
+
+
+def test_extra_and_dropped_digits_are_digit_jumps():
+    _, f = check(entry_table([("330105", 2022, "活产数", "39200"), ("330102", 2020, "住院分娩活产数", "551")]))
+    e = only(f, "digit_jump").set_index("row")
+    assert set(e.index) == {15, 8}
+    assert e.loc[15, "column"] == "活产数" and "about 10 times" in e.loc[15, "message"]
+    assert "多录入了一位数字" in e.loc[15, "message_zh"]
+    assert e.loc[8, "column"] == "住院分娩活产数" and "1/10 of" in e.loc[8, "message"]
+    assert "漏录了一位数字" in e.loc[8, "message_zh"]
+    # the births typo is the suspect, not every coverage on it
+    assert only(f, "rate_typed_as_count").empty
+
+
+def test_county_above_its_parents_total():
+    frame = entry_table()
+    frame.loc[(frame["行政区划代码"] == "330100") & (frame["年份"] == "2023"), "活产数"] = "5000"
+    _, f = check(frame)
+    e = only(f, "exceeds_parent_total")
+    assert list(e["row"]) == [11]  # 上城 2023: 5,360 > 5,000; 拱墅 3,860 is not
+    assert e.iloc[0]["column"] == "活产数" and "5,000" in e.iloc[0]["message"]
+
+
+def test_strict_turns_entry_errors_into_errors():
+    raw = entry_table([("330102", 2021, "早孕建册人数", "98")])
+    _, f = check(raw, strict=True)
+    e = f[f["category"] == "entry_error"]
+    assert list(e["severity"]) == ["error"]
+
+
+def write_entry_csv(path, edits):
+    entry_table(edits).to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def test_mch_validate_lists_entry_errors_first_and_strict_exits_1(tmp_path, capsys):
+    path = write_entry_csv(tmp_path / "entry.csv", [("330102", 2021, "早孕建册人数", "98"),
+                                                    ("330105", 2022, "活产数", "39200")])
+    assert main(["validate", "--data", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    head = next(i for i, l in enumerate(out) if l.startswith("LIKELY ENTRY ERRORS (2)"))
+    assert f"{path}, row 9, column 早孕建册人数:" in out[head + 1]
+    assert f"{path}, row 15, column 活产数:" in out[head + 2]
+    assert out[-1].startswith("OK: 0 error(s)") and "2 likely entry error(s)" in out[-1]
+    assert main(["validate", str(path), "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "LIKELY ENTRY ERRORS (2) (errors: --strict)" in err
+    assert "FAILED: 2 error(s)" in err
+
+
+def test_mch_validate_ends_with_what_the_file_can_produce(tmp_path, capsys):
+    path = write_entry_csv(tmp_path / "five.csv", [])
+    assert main(["validate", str(path), "--lang", "zh"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    line = out[-2]
+    assert line.startswith("可生成：年度指标、与上年比较")
+    assert "不能生成：" in line and "Joinpoint" in line and "仅有5年数据" in line
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-2].startswith("Can produce: yearly indicators")
+
+
+def test_mch_validate_gives_no_capability_line_when_the_file_is_invalid(capsys):
+    assert main(["validate", str(BAD)]) == 1
+    err = capsys.readouterr().err
+    assert "Can produce" not in err and "可生成" not in err
+
+
+def test_mch_validate_findings_csv_neutralises_formula_text(tmp_path, capsys):
+    frame = entry_table()
+    frame['=HYPERLINK("http://x";"y")'] = ""  # an unknown column: named in a finding's column cell
+    frame.loc[(frame["行政区划代码"] == "330105") & (frame["年份"] == "2021"), "活产数"] = "abc"
+    path = tmp_path / "f.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "findings.csv"
+    assert main(["validate", str(path), "--findings", str(out)]) == 1
+    text = out.read_text(encoding="utf-8-sig")
+    assert "abc" in text and "'=HYPERLINK" in text
+    for line in text.splitlines():
+        for cell in line.split(","):
+            assert not cell.lstrip('"').startswith(("=", "+", "@")), line
+
+
+def test_parent_total_contradicting_its_children():
+    # issue 15: a city's own live births = 1, deaths left to its districts: IMR 66000‰, "0 warnings"
+    frame = entry_table()
+    frame.loc[(frame["行政区划代码"] == "330100") & (frame["年份"] == "2022"), "活产数"] = "1"
+    _, f = check(frame)
+    mismatch = only(f, "parent_children_mismatch")
+    assert list(mismatch["row"]) == [5] and list(mismatch["column"]) == ["活产数"]
+    assert "sum to 9,340" in mismatch.iloc[0]["message"]  # 5,420 + 3,920
+    bad = only(f, "impossible_after_aggregation")
+    assert set(bad["severity"]) == {"error"} and set(bad["row"]) == {5} and set(bad["column"]) == {"活产数"}
+    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(bad["message"])
+    assert list(only(f, "exceeds_parent_total")["row"]) == [10, 15]  # both districts above the city's 1
