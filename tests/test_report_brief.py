@@ -340,3 +340,17 @@ def test_narrative_template_is_a_valid_file_with_the_data_summary(county_ctx):
     assert parsed["lead"][0]["text"].startswith("2024年，全县活产5315人")
     assert parsed["signature"][0]["text"] == "临江县卫生健康委员会"
     assert {"## 工作亮点", "## 重点工作", "## 下一步", "## 落款"} <= set(text_.splitlines())
+
+
+def test_likely_entry_errors_come_first_in_the_data_quality_section_and_are_named_in_the_dajuan(demo):
+    """Issue 9: the 数据质量说明 lists likely entry errors first, apart from ordinary 请核实
+    items; the demo's dropped digit (石桥县 2020 住院分娩活产数 199) is one."""
+    ctx = report.build_context(demo, year=2024, region_code="990106", target_set="auto", figures=False)
+    listed = [q for q in ctx.quality if q["listed"]]
+    assert listed and listed[0]["entry_error"] and "199" in listed[0]["message"]
+    assert all(q["entry_error"] for q in listed[:sum(q["entry_error"] for q in listed)])
+    tech = text(report.render_section(ctx, "quality", figures=False))
+    assert "疑似填报错误1条" in tech and "【疑似填报错误】" in tech
+    if "【提示】" in tech:
+        assert tech.index("【疑似填报错误】") < tech.index("【提示】")
+    assert "疑似填报错误1条" in text(report.render_brief(ctx))

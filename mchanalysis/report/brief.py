@@ -203,14 +203,13 @@ def achievements(ctx) -> list[dict]:
 
 
 def quality_summary(ctx) -> dict:
-    """One line of the 答卷 about data quality: counts of errors and warnings found.
-
-    Hook: the lead wires :func:`mchanalysis.quality.combine_findings` (entry errors first) into
-    ``ctx.quality``; this summary and the technical report's 数据质量说明 read that list only.
-    """
+    """One line of the 答卷 about data quality: counts of errors, warnings and likely entry
+    errors found (``ctx.quality``: :func:`mchanalysis.quality.combine_findings`, entry errors
+    first; the technical report's 数据质量说明 lists them)."""
     listed = [q for q in ctx.quality if q.get("listed")]
     return {"errors": sum(q["severity"] == "error" for q in listed),
-            "warnings": sum(q["severity"] == "warning" for q in listed)}
+            "warnings": sum(q["severity"] == "warning" for q in listed),
+            "entry_errors": sum(bool(q.get("entry_error")) for q in listed)}
 
 
 def brief(ctx) -> dict:

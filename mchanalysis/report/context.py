@@ -32,6 +32,7 @@ from mchanalysis import stats
 from mchanalysis.analysis import rules
 from mchanalysis.analysis.data import AnalysisData, from_counts, load_analysis_data
 from mchanalysis.analysis.mortality import pooled_rate
+from mchanalysis.quality import combine_findings
 from mchanalysis.analysis.mortality import projection as analysis_projection
 from mchanalysis.analysis.mortality import trend as analysis_trend
 from mchanalysis.errors import MchError
@@ -448,14 +449,8 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     """
     codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"])
     names = dict(zip(table["region_code"], table["region_name"]))
-    # HOOK (issue 10): the lead wires mchanalysis.quality.combine_findings here (entry errors
-    # first) in place of the two frames below. Everything downstream reads only the returned
-    # list: the technical report's 数据质量说明 (quality.j2) and the 答卷's one summary line
-    # (brief.quality_summary).
-    frames = []
-    if load_findings is not None and len(load_findings):
-        frames.append(load_findings)
-    frames.append(quality_findings)
+    # one table, likely entry errors first, each finding once (validation's row and column kept)
+    frames = [combine_findings(load_findings, quality_findings)]
     out = []
     col = "message_zh" if lang == "zh" else "message_en"
     for f in frames:
@@ -468,8 +463,10 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
             msg = r.get(col) if isinstance(r.get(col), str) and r.get(col) else r.get("message", "")
             if not pd.isna(c) and c != region["code"]:
                 msg = (f"{names.get(c, c)}：" if lang == "zh" else f"{names.get(c, c)}: ") + str(msg)
+            category = str(r.get("category") or "")
             out.append({"severity": str(r.get("severity", "")), "message": str(msg),
-                        "listed": r.get("severity") in ("error", "warning")})
+                        "category": category, "entry_error": category == "entry_error",
+                        "listed": r.get("severity") in ("error", "warning") or category == "entry_error"})
     return out
 
 
