@@ -374,3 +374,13 @@ def test_the_rules_are_documented_with_their_thresholds():
     for n in (rules.MIN_TOTAL_EVENTS, rules.MIN_YEARS_APC, rules.MIN_YEARS_JOINPOINT, rules.FEW_EVENTS):
         assert str(n) in doc
     assert json.dumps(rules.minimums_table(), ensure_ascii=False)
+
+
+def test_what_a_file_cannot_produce_is_said_of_the_measures_it_has():
+    """A file without maternal deaths: the joinpoint reason names its 5 years, not '0 years' of
+    the measure it lacks; a reason's own parentheses do not nest in the sentence's."""
+    df = build_counts(CITY, list(range(2020, 2025)), births=BIRTHS,
+                      measures=["live_births", "infant_deaths", "neonatal_deaths", "under5_deaths"])
+    sentence = analysis.capability_sentence(analysis.capabilities(analysis.from_counts(_ctx_frame(df))))
+    assert "仅有5年数据" in sentence and "仅有0年数据" not in sentence
+    assert "）（" not in sentence and "））" not in sentence

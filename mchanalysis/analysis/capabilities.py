@@ -28,18 +28,23 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
     children = data.tree.groupby("parent_code")["region_code"].size()
 
     def count(analysis):
-        n, why = 0, None
+        n, why, why_empty = 0, None, None
         for code in codes:
             ok_any = False
             for ind in mortality:
                 s = series(data, code, ind, until=year)
+                s = s[s["numerator"].notna()]
                 fit = rules.check_series(analysis, s["year"], s["numerator"], break_year=2016,
                                          event_name=event_name(data, ind))
                 ok_any = ok_any or fit.ok
-                if code == top and why is None and not fit.ok:
-                    why = fit
+                if code == top and not fit.ok:
+                    # the reason of a series the file has, not of a measure it lacks
+                    if len(s) and why is None:
+                        why = fit
+                    elif not len(s) and why_empty is None:
+                        why_empty = fit
             n += ok_any
-        return n, why
+        return n, why or why_empty
 
     have_year = set(data.indicators.loc[data.indicators["year"] == year, "region_code"]) if year else set()
     two_years = set()
@@ -71,6 +76,11 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
     return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
 
 
+def _flat(reason: str, opening: str, closing: str, comma: str) -> str:
+    """A reason without parentheses of its own, to sit inside the sentence's parentheses."""
+    return reason.replace(f" {opening}", comma).replace(opening, comma).replace(closing, "")
+
+
 def capability_sentence(table: pd.DataFrame, lang: str = "zh") -> str:
     """"可生成：年度指标、与上年比较…；不能生成：Joinpoint分段趋势（仅有5年数据…）" in one line."""
     can = table[table["regions"] > 0]
@@ -78,9 +88,9 @@ def capability_sentence(table: pd.DataFrame, lang: str = "zh") -> str:
     if lang == "en":
         a = ", ".join(f"{r.name_en} ({r.regions} of {r.of} regions)" if r.regions < r.of else r.name_en
                       for r in can.itertuples())
-        b = "; ".join(f"{r.name_en} ({r.reason_en.rstrip('.')})" for r in cannot.itertuples())
+        b = "; ".join(f"{r.name_en} ({_flat(r.reason_en.rstrip('.'), '(', ')', ', ')})" for r in cannot.itertuples())
         return f"Can produce: {a or 'nothing'}." + (f" Cannot produce: {b}." if b else "")
     a = "、".join(f"{r.name_zh}（{r.of}个地区中{r.regions}个）" if r.regions < r.of else r.name_zh
                  for r in can.itertuples())
-    b = "；".join(f"{r.name_zh}（{r.reason_zh.rstrip('。')}）" for r in cannot.itertuples())
+    b = "；".join(f"{r.name_zh}（{_flat(r.reason_zh.rstrip('。'), '（', '）', '，')}）" for r in cannot.itertuples())
     return f"可生成：{a or '无'}。" + (f"不能生成：{b}。" if b else "")
