@@ -1,7 +1,8 @@
 """Writing result tables to the formats users ask for, atomically.
 
 One writer for every command and report, so every table file is written the same way:
-``.csv`` (UTF-8, LF; ``bom=True`` adds a BOM so Excel shows Chinese correctly), ``.xlsx``
+``.csv`` (UTF-8, LF; ``bom=True`` adds a BOM so Excel shows Chinese correctly; text that a
+spreadsheet would run as a formula gets a leading ``'``), ``.xlsx``
 (formula-safe, deterministic: :mod:`mchanalysis.spreadsheet`), ``.parquet`` and ``.json``
 (records, UTF-8, 15 significant digits).
 """
@@ -32,8 +33,10 @@ def write_table(df: pd.DataFrame, path, *, formats=FORMATS, bom: bool = False) -
     if suffix not in formats:
         raise MchError(f"output must end in {', '.join(formats)}", file=out)
     with atomic_path(out) as tmp:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig" if bom else "utf-8")
+        if suffix == ".csv":  # formula-like text neutralised as in XLSX
+            from mchanalysis.spreadsheet import neutralise_frame
+
+            neutralise_frame(df).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig" if bom else "utf-8")
         elif suffix == ".xlsx":
             from mchanalysis.spreadsheet import write_xlsx
 

@@ -116,13 +116,13 @@ def test_show_speaks_the_language_and_rounds_as_the_report(data):
     """Notebook tables: Chinese column names and coded values in zh, one message column,
     p-values as '<0.001', counts without decimals."""
     t = A.policy_breaks(data, "990000", indicators=["imr"])
-    html = A.show(t, "zh").to_html()
+    html = A.show(t, "zh").data
     assert "断点水平变化（率比）" in html and "level_change" not in html and "P值" in html
     r = A.period_ratios(data, "990000", indicators=["imr"])
-    html = A.show(r, "zh").to_html()
+    html = A.show(r, "zh").data
     assert "<0.001" in html.replace("&lt;", "<") and f">{int(r['events_first'].iloc[0])}<" in html
     w = pd.DataFrame({"check": ["over_100"], "severity": ["warning"], "message": ["m-en"], "message_zh": ["m-zh"]})
-    zh, en = A.show(w, "zh").to_html(), A.show(w, "en").to_html()
+    zh, en = A.show(w, "zh").data, A.show(w, "en").data
     assert "m-zh" in zh and "m-en" not in zh and "超过100%" in zh and "警告" in zh
     assert "m-en" in en and "m-zh" not in en and "over 100%" in en
 
@@ -224,3 +224,15 @@ def test_section_tables_carry_holm_adjusted_p_values(data):
     np.testing.assert_allclose(tested["p_adjusted"], multipletests(tested["p_value"], method="holm")[1])
     per = M.period_ratios(data, "990000", year=2024)
     assert (per["p_adjusted"].dropna() >= per["p_value"].dropna()).all()
+
+
+def test_saved_tables_open_in_excel_and_never_run_a_name_as_a_formula(tmp_path):
+    """Issue 15 item 5: CSV cells starting with = + - @ are neutralised as in XLSX; a BOM so
+    Excel shows the Chinese."""
+    t = pd.DataFrame({"region_name": ["=HYPERLINK(\"http://x\")", "长沙市"], "value": [-1.5, 2.0]})
+    path = A.save_table(t, tmp_path, "names")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    back = pd.read_csv(path)
+    assert back["region_name"].tolist() == ["'=HYPERLINK(\"http://x\")", "长沙市"]
+    assert back["value"].tolist() == [-1.5, 2.0]

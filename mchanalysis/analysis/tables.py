@@ -120,16 +120,20 @@ def indicator_series(data: AnalysisData, region_code: str, indicator: str, *,
 
 
 def save_table(table: pd.DataFrame, output_dir: str | os.PathLike, name: str) -> Path:
-    """Write *table* to ``<output_dir>/tables/<name>.csv`` (UTF-8, ``\\n``, no index) atomically.
+    """Write *table* to ``<output_dir>/tables/<name>.csv`` (UTF-8 with a BOM so that Excel shows
+    the Chinese text, LF line ends, no index) atomically; text a spreadsheet would run as a
+    formula (``= + - @``, tab, CR at the start) gets a leading ``'``
+    (:func:`mchanalysis.spreadsheet.neutralise_frame`): region names are data, never formulas.
 
     Byte-reproducible: the same table gives the same bytes (floats in Python's shortest
     round-trip form).
     """
-    from mchanalysis.atomic import write_text
+    from mchanalysis.atomic import write_bytes
+    from mchanalysis.spreadsheet import neutralise_frame
 
     buf = io.StringIO()
-    table.to_csv(buf, index=False, lineterminator="\n")
-    return write_text(Path(output_dir) / "tables" / f"{name}.csv", buf.getvalue())
+    neutralise_frame(table).to_csv(buf, index=False, lineterminator="\n")
+    return write_bytes(Path(output_dir) / "tables" / f"{name}.csv", buf.getvalue().encode("utf-8-sig"))
 
 
 #: Column labels of the notebooks' tables in each language (ids not listed show as they are).
@@ -213,8 +217,10 @@ def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 2):
     """The table for a person: the language's column names and coded values (:data:`COLUMN_LABELS`,
     :data:`VALUE_LABELS`), one message column in the language, numbers rounded to *decimals*
     (the report's rounding; the CSV under ``tables/`` keeps full precision), text left-aligned,
-    every row shown, no index; a deterministic :class:`pandas.io.formats.style.Styler` (fixed
-    id, so re-runs give the same HTML)."""
+    every row shown, no index: the HTML of a :class:`pandas.io.formats.style.Styler` with a fixed
+    id, as an ``IPython.display.HTML`` (re-runs give the same bytes)."""
+    from IPython.display import HTML
+
     k = 1 if lang == "en" else 0
     shown = table.copy()
     if {"message", "message_zh"} <= set(shown.columns) or {"message_en", "message_zh"} <= set(shown.columns):
@@ -233,4 +239,6 @@ def show(table: pd.DataFrame, lang: str = "zh", *, decimals: int = 2):
     styler = shown.style.format(formats, na_rep="")
     if text:
         styler = styler.set_properties(subset=text, **{"text-align": "left"})
-    return styler.hide(axis="index").set_uuid("mch")
+    # shown as HTML: a Styler's own plain-text repr carries a memory address, which would make
+    # re-runs differ
+    return HTML(styler.hide(axis="index").set_uuid("mch").to_html())
