@@ -1,0 +1,115 @@
+"""The 年报 extension of the data contract (issue 16): measures, readers, template, registry,
+consistency rules and targets of 围产儿死亡, child nutrition, 眼保健 and 消除母婴传播."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from mchanalysis.io import canonical_column
+from mchanalysis.schema import ALL_MEASURES, MEASURES, NIANBAO_DEFINITIONS, NIANBAO_MEASURES
+from mchanalysis.template import template_headers, write_template
+from mchanalysis.validation import known_measures, load_counts, validate_counts
+
+IDS = ["region_code", "region_name", "parent_code", "level", "year"]
+
+
+def _old_columns():
+    """The counts columns of a file without the extension: ids, the contract, registry extras."""
+    return [*IDS, *(m for m in known_measures() if m not in NIANBAO_MEASURES)]
+
+
+def _write(tmp_path, rows: list[dict], name="c.csv"):
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def _county(**measures):
+    return {"行政区划代码": "990101", "地区": "甲县", "上级代码": "", "级别": "县区级", "年份": 2024, **measures}
+
+
+# --- 1. the data contract -------------------------------------------------------------------
+
+def test_extension_is_an_extension():
+    """No core id or Chinese name is renamed or reused."""
+    assert not set(NIANBAO_MEASURES) & set(MEASURES)
+    assert not set(NIANBAO_MEASURES.values()) & set(MEASURES.values())
+    assert list(ALL_MEASURES)[: len(MEASURES)] == list(MEASURES)
+    assert set(NIANBAO_DEFINITIONS) == set(NIANBAO_MEASURES)
+
+
+@pytest.mark.parametrize(
+    "header, measure",
+    [
+        ("死胎死产数", "stillbirths"),
+        ("早期新生儿死亡数", "early_neonatal_deaths"),
+        ("围产儿死亡数", "perinatal_deaths"),
+        ("5岁以下儿童低体重人数", "under5_underweight"),
+        ("5岁以下儿童身长（身高）检查人数", "under5_height_measured"),
+        ("5岁以下儿童贫血患病人数", "under5_anaemic"),
+        ("0～6岁儿童眼保健和视力检查人数", "children_0_6_eye_checked"),
+        ("0-6岁儿童眼保健和视力检查人数", "children_0_6_eye_checked"),
+        ("孕产妇艾滋病检测人数", "hiv_tested"),
+        ("孕产妇梅毒检测人数", "syphilis_tested"),
+        ("孕产妇乙肝检测人数", "hbv_tested"),
+        ("先天梅毒报告病例数", "congenital_syphilis_cases"),
+        ("艾滋病感染孕产妇所生儿童感染人数", "hiv_infected_infants"),
+        ("Stillbirths", "stillbirths"),
+    ],
+)
+def test_every_reader_header_maps(header, measure):
+    assert canonical_column(header) == measure
+
+
+def test_every_extension_name_reads_back_as_its_id():
+    for mid, zh in NIANBAO_MEASURES.items():
+        assert canonical_column(zh) == mid, zh
+        assert canonical_column(mid) == mid
+
+
+def test_a_file_with_the_new_headers_reads_them(tmp_path):
+    path = _write(tmp_path, [_county(活产数=1000, 围产儿数=1005, 死胎死产数=5, 早期新生儿死亡数=2,
+                                     围产儿死亡数=7, **{"5岁以下儿童体重检查人数": 900,
+                                                        "5岁以下儿童低体重人数": 12})])
+    counts = load_counts(path).counts
+    assert counts.loc[0, "stillbirths"] == 5 and counts.loc[0, "perinatal_deaths"] == 7
+    assert counts.loc[0, "under5_underweight"] == 12
+    assert "hiv_tested" not in counts.columns  # not in the file: no column
+
+
+def test_a_file_without_them_has_the_columns_and_findings_it_had(tmp_path):
+    path = _write(tmp_path, [_county(活产数=1000, 婴儿死亡数=4)])
+    counts, findings = validate_counts(pd.read_csv(path, dtype=str, keep_default_na=False), file=path)
+    assert list(counts.columns) == _old_columns()
+    assert not findings["item"].isin(list(NIANBAO_MEASURES)).any()
+
+
+def test_template_has_the_new_columns_with_their_definitions(tmp_path):
+    path = write_template(tmp_path / "t.xlsx", rows=10)
+    wb = openpyxl.load_workbook(path)
+    assert [c.value for c in wb["数据"][1]] == template_headers("zh")
+    assert set(NIANBAO_MEASURES.values()) <= set(template_headers("zh"))
+    rows = {r[1]: r[2] for r in wb["说明"].iter_rows(values_only=True) if r and len(r) > 2}
+    assert "孕满28周" in rows["stillbirths"]
+    assert "生后7天内" in rows["perinatal_deaths"] and "7天内" in rows["early_neonatal_deaths"]
+    for m in ("under5_underweight", "under5_stunted"):
+        assert "WHO" in rows[m] and "2个标准差" in rows[m]
+    assert "110 g/L" in rows["under5_anaemic"]
+    for m in ("hiv_tested", "syphilis_tested", "hbv_tested"):
+        assert "孕期或产时" in rows[m]
+
+
+def test_a_template_left_empty_in_the_new_columns_gives_the_old_table(tmp_path):
+    path = write_template(tmp_path / "t.xlsx", rows=10)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["数据"]
+    col = {h: j for j, h in enumerate(template_headers("zh"), start=1)}
+    for h, v in (("行政区划代码", "990101"), ("地区", "甲县"), ("级别", "县区级"), ("年份", 2024),
+                 ("活产数", 1000)):
+        ws.cell(row=2, column=col[h], value=v)
+    wb.save(path)
+    result = load_counts(path)
+    assert list(result.counts.columns) == _old_columns()
+    assert not result.findings["item"].isin(list(NIANBAO_MEASURES)).any()
