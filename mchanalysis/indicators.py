@@ -31,6 +31,9 @@ REGISTRY_FIELDS = (
 KINDS = ("proportion", "rate")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
 UNITS = {100: "%", 1000: "‰", 10000: "/万", 100000: "/10万"}
+#: Optional ``status`` of an entry: how firmly its definition is established (the project's
+#: reference, ``indicators.csv``). Entries without one are the core set of DESIGN.md.
+STATUSES = ("confirmed", "partly_confirmed", "best_understanding")
 
 #: Columns of the indicator table, in order.
 INDICATOR_COLUMNS = [
@@ -64,6 +67,8 @@ def _read_registry(text: str, source: str) -> pd.DataFrame:
             raise MchError(f"{where}: direction must be one of {DIRECTIONS}", file=source)
         if e["multiplier"] not in UNITS:
             raise MchError(f"{where}: multiplier must be one of {sorted(UNITS)}", file=source)
+        if "status" in e and e["status"] not in STATUSES:
+            raise MchError(f"{where}: status must be one of {STATUSES}, got {e['status']!r}", file=source)
         e.setdefault("decimals", 2)
     reg = pd.DataFrame(entries)
     return reg

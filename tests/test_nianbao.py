@@ -3,10 +3,14 @@ consistency rules and targets of 围产儿死亡, child nutrition, 眼保健 and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
 import pytest
 
+from mchanalysis.errors import MchError
+from mchanalysis.indicators import compute_indicators, indicator_meta, load_registry
 from mchanalysis.io import canonical_column
 from mchanalysis.schema import ALL_MEASURES, MEASURES, NIANBAO_DEFINITIONS, NIANBAO_MEASURES
 from mchanalysis.template import template_headers, write_template
@@ -113,3 +117,84 @@ def test_a_template_left_empty_in_the_new_columns_gives_the_old_table(tmp_path):
     result = load_counts(path)
     assert list(result.counts.columns) == _old_columns()
     assert not result.findings["item"].isin(list(NIANBAO_MEASURES)).any()
+
+
+# --- 2. registry entries against worked values ----------------------------------------------
+
+DATA = Path(__file__).parent / "data" / "nianbao"
+
+
+def _registry_new():
+    reg = load_registry()
+    return reg[reg["numerator"].isin(list(NIANBAO_MEASURES))]
+
+
+def _counts_for(num_measure, den_measure, num, den):
+    row = {"region_code": "990101", "region_name": "甲县", "parent_code": "", "level": "county",
+           "year": 2024, num_measure: num, den_measure: den}
+    frame = pd.DataFrame([row])
+    for m in (num_measure, den_measure):
+        frame[m] = frame[m].astype("Int64")
+    return frame
+
+
+WORKED = pd.read_csv(DATA / "worked_examples.csv")
+
+
+@pytest.mark.parametrize("example", WORKED.to_dict("records"), ids=list(WORKED["indicator"]))
+def test_worked_value(example):
+    meta = indicator_meta(example["indicator"])
+    counts = _counts_for(meta["numerator"], meta["denominator"], example["numerator"], example["denominator"])
+    table = compute_indicators(counts, aggregate=False)
+    row = table[table["indicator"] == example["indicator"]].iloc[0]
+    assert round(row["value"], int(example["decimals"])) == pytest.approx(example["expected"], abs=1e-9)
+    assert row["numerator"] == example["numerator"] and row["denominator"] == example["denominator"]
+
+
+def test_every_new_indicator_has_a_worked_value_and_its_texts():
+    new = _registry_new()
+    assert len(new) == 21
+    assert set(new["id"]) == set(WORKED["indicator"])
+    for e in new.itertuples(index=False):
+        assert e.status in ("confirmed", "partly_confirmed", "best_understanding"), e.id
+        assert e.definition_zh and e.definition_en and e.name_zh and e.name_en, e.id
+        assert e.denominator in ALL_MEASURES, e.id
+
+
+@pytest.mark.parametrize(
+    "indicator, multiplier, unit, kind, status",
+    [
+        ("perinatal_mortality_rate", 1000, "‰", "rate", "confirmed"),
+        ("early_neonatal_mortality_rate", 1000, "‰", "rate", "confirmed"),
+        ("congenital_syphilis_incidence", 100000, "/10万", "rate", "partly_confirmed"),
+        ("hiv_mtct_rate", 100, "%", "proportion", "best_understanding"),
+        ("eye_vision_check_coverage_0_6", 100, "%", "proportion", "partly_confirmed"),
+        ("u5_stunting_prevalence", 100, "%", "proportion", "best_understanding"),
+    ],
+)
+def test_units_kinds_and_status_follow_the_reference(indicator, multiplier, unit, kind, status):
+    meta = indicator_meta(indicator)
+    assert (meta["multiplier"], meta["unit"], meta["kind"], meta["status"]) == (multiplier, unit, kind, status)
+
+
+def test_perinatal_rate_uses_perinatal_births_and_its_interval_is_poisson():
+    meta = indicator_meta("perinatal_mortality_rate")
+    assert (meta["numerator"], meta["denominator"]) == ("perinatal_deaths", "perinatal_births")
+    table = compute_indicators(_counts_for("perinatal_deaths", "perinatal_births", 3, 2500), aggregate=False)
+    row = table[table["indicator"] == "perinatal_mortality_rate"].iloc[0]
+    # fewer than 10 events: exact Poisson; bounds = Garwood's chi-square form, computed
+    # independently: chi2.ppf(0.025, 6) / 2 / 2500 * 1000, chi2.ppf(0.975, 8) / 2 / 2500 * 1000
+    assert row["ci_method"] == "exact"
+    assert row["lower"] == pytest.approx(0.247469, abs=1e-6) and row["upper"] == pytest.approx(3.506909, abs=1e-6)
+
+
+def test_a_registry_status_outside_the_reference_words_is_refused(tmp_path):
+    path = tmp_path / "reg.yaml"
+    path.write_text(
+        "indicators:\n  - {id: x, name_zh: x, name_en: x, numerator: stillbirths, denominator: live_births,"
+        " multiplier: 1000, unit: '‰', direction: lower_is_better, kind: rate, group: mortality,"
+        " status: sure}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(MchError, match="status must be one of"):
+        load_registry(path)
