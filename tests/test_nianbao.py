@@ -198,3 +198,81 @@ def test_a_registry_status_outside_the_reference_words_is_refused(tmp_path):
     )
     with pytest.raises(MchError, match="status must be one of"):
         load_registry(path)
+
+
+# --- 3. consistency rules, with the row and column of the planted error ----------------------
+
+def _findings(tmp_path, *rows):
+    path = _write(tmp_path, list(rows))
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return validate_counts(raw, file=path)[1]
+
+
+def _errors(findings):
+    return findings[findings["severity"] == "error"]
+
+
+GOOD = dict(活产数=1000, 围产儿数=1006, 死胎死产数=6, 早期新生儿死亡数=2, 围产儿死亡数=8,
+            新生儿死亡数=3, 婴儿死亡数=4, **{"5岁以下儿童死亡数": 5, "5岁以下儿童血红蛋白检测人数": 800,
+                                             "5岁以下儿童贫血患病人数": 40})
+
+
+def test_consistent_rows_pass(tmp_path):
+    assert _errors(_findings(tmp_path, _county(**GOOD))).empty
+
+
+def test_jinan_numbers_add_up(tmp_path):
+    row = _county(活产数=583179, 围产儿数=586569, 死胎死产数=3390, 早期新生儿死亡数=3590, 围产儿死亡数=6980)
+    assert _errors(_findings(tmp_path, row)).empty
+
+
+@pytest.mark.parametrize(
+    "change, check, column",
+    [
+        ({"围产儿数": 990}, "impossible_numerator", "活产数"),  # 围产儿数 < 活产数
+        ({"早期新生儿死亡数": 4}, "impossible_numerator", "早期新生儿死亡数"),  # > 新生儿死亡数 3
+        ({"5岁以下儿童贫血患病人数": 801}, "impossible_numerator", "5岁以下儿童贫血患病人数"),
+        ({"围产儿死亡数": 9}, "sum_mismatch", "围产儿死亡数"),  # 6 + 2 != 9
+    ],
+)
+def test_planted_errors_fire_with_row_and_column(tmp_path, change, check, column):
+    other = {**_county(**GOOD), "行政区划代码": "990102", "地区": "乙县"}
+    bad = {**_county(**GOOD), **change}
+    found = _errors(_findings(tmp_path, other, bad))
+    hit = found[found["check"] == check]
+    assert len(hit) >= 1, found[["check", "column", "message"]]
+    assert set(hit["row"]) == {3} and set(hit["column"]) == {column}
+    assert set(hit["region_code"]) == {"990101"}
+
+
+def test_early_neonatal_against_infant_deaths_when_neonatal_is_not_given(tmp_path):
+    row = _county(活产数=1000, 早期新生儿死亡数=5, 婴儿死亡数=4)
+    found = _errors(_findings(tmp_path, row))
+    assert list(found["check"]) == ["impossible_numerator"]
+    assert found.iloc[0]["column"] == "早期新生儿死亡数" and "婴儿死亡数" in found.iloc[0]["message_zh"]
+
+
+def test_the_sum_rule_waits_for_all_three(tmp_path):
+    row = _county(活产数=1000, 围产儿数=1006, 死胎死产数=6, 围产儿死亡数=9)  # no 早期新生儿死亡数
+    assert _errors(_findings(tmp_path, row)).empty
+
+
+def test_tested_above_its_denominator_is_a_warning_kept_as_reported(tmp_path):
+    row = _county(活产数=1000, 产妇数=990, 孕产妇艾滋病检测人数=1002)
+    found = _findings(tmp_path, row)
+    assert _errors(found).empty
+    hit = found[(found["check"] == "over_100") & (found["item"] == "hiv_tested")]
+    assert len(hit) == 1 and hit.iloc[0]["column"] == "孕产妇艾滋病检测人数" and hit.iloc[0]["row"] == 2
+
+
+def test_rules_hold_again_after_aggregation(tmp_path):
+    """A city that reports 活产数 but leaves 围产儿数 to its counties' sum, below its own births."""
+    city = {"行政区划代码": "990100", "地区": "甲市", "上级代码": "", "级别": "地市级", "年份": 2024,
+            "活产数": 2100}
+    kids = [
+        {**_county(活产数=1000, 围产儿数=1004), "行政区划代码": "990101", "上级代码": "990100"},
+        {**_county(活产数=1000, 围产儿数=1005), "行政区划代码": "990102", "地区": "乙县", "上级代码": "990100"},
+    ]
+    found = _errors(_findings(tmp_path, city, *kids))
+    hit = found[found["check"] == "impossible_after_aggregation"]
+    assert len(hit) == 1 and hit.iloc[0]["region_code"] == "990100" and hit.iloc[0]["row"] == 2
