@@ -12,6 +12,7 @@ import pytest
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators, indicator_meta, load_registry
 from mchanalysis.io import canonical_column
+from mchanalysis.targets import evaluate_targets, load_target_set
 from mchanalysis.schema import ALL_MEASURES, MEASURES, NIANBAO_DEFINITIONS, NIANBAO_MEASURES
 from mchanalysis.template import template_headers, write_template
 from mchanalysis.validation import known_measures, load_counts, validate_counts
@@ -276,3 +277,86 @@ def test_rules_hold_again_after_aggregation(tmp_path):
     found = _errors(_findings(tmp_path, city, *kids))
     hit = found[found["check"] == "impossible_after_aggregation"]
     assert len(hit) == 1 and hit.iloc[0]["region_code"] == "990100" and hit.iloc[0]["row"] == 2
+
+
+# --- 4. targets --------------------------------------------------------------------------------
+
+def _table(rows):
+    """An indicator table of county 990101, 2024: {indicator: (numerator, denominator)}."""
+    frames = []
+    for ind, (num, den) in rows.items():
+        meta = indicator_meta(ind)
+        frames.append(_counts_for(meta["numerator"], meta["denominator"], num, den))
+    counts = frames[0]
+    for f in frames[1:]:
+        counts = counts.merge(f, on=IDS, how="outer")
+    return compute_indicators(counts, aggregate=False)
+
+
+def test_confirmed_targets_of_the_new_indicators_are_in_the_sets_of_their_year():
+    t25 = load_target_set("national_2025").targets.set_index(["indicator", "year"])
+    assert t25.loc[("u5_stunting_prevalence", 2025), "target"] == 5
+    assert t25.loc[("cervical_precancer_treatment_rate", 2025), "target"] == 90
+    assert t25.loc[("preconception_check_coverage", 2027), "target"] == 80
+    ts30 = load_target_set("national_2030")
+    t30 = ts30.targets.set_index(["indicator", "year"])
+    assert (t30.loc[("hiv_mtct_rate", 2030), "target"], t30.loc[("hiv_mtct_rate", 2030), "comparison"]) == (2, "<=")
+    # recalled only: kept for reference, not among the scored targets
+    assert {"u5_anemia_prevalence", "eye_vision_check_coverage_0_6", "u5_stunting_prevalence"} <= set(
+        ts30.unconfirmed["indicator"])
+    assert not {"u5_anemia_prevalence", "eye_vision_check_coverage_0_6"} & set(ts30.targets["indicator"])
+    assert "u5_stunting_prevalence" not in set(ts30.targets["indicator"])
+
+
+def test_unconfirmed_targets_are_never_scored():
+    table = _table({"u5_anemia_prevalence": (900, 4000), "hiv_mtct_rate": (1, 40)})
+    out = evaluate_targets(table, "national_2030")
+    assert "u5_anemia_prevalence" not in set(out["indicator"])
+    assert out.set_index("indicator").loc["hiv_mtct_rate", "status"] == "not_met"  # 2.5% > 2%
+
+
+def test_a_target_status_outside_the_words_is_refused(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: x\nsource: y\ntargets:\n  - {indicator: hiv_mtct_rate, target: 2, comparison: '<=',"
+                    " year: 2030, status: maybe}\n", encoding="utf-8")
+    with pytest.raises(MchError, match="status must be one of"):
+        load_target_set(path)
+
+
+def test_targets_of_new_indicators_wait_for_their_measures(tmp_path):
+    counts = load_counts(_write(tmp_path, [_county(活产数=1000, 婴儿死亡数=4)])).counts
+    table = compute_indicators(counts)
+    for name in ("national_2025", "national_2030"):
+        out = evaluate_targets(table, name)
+        assert not set(out["indicator"]) & set(_registry_new()["id"]), name
+        assert "imr" in set(out["indicator"])
+
+
+def test_emtct_set_scores_a_county_with_the_small_number_rule():
+    ts = load_target_set("emtct_national")
+    assert set(ts.targets["status"]) == {"partly_confirmed"}
+    assert "母婴传播" in ts.title("zh")
+    table = _table({
+        "pregnant_hiv_testing_rate": (2970, 3000),
+        "pregnant_syphilis_testing_rate": (2970, 3000),
+        "pregnant_hbv_testing_rate": (2970, 3000),
+        "congenital_syphilis_incidence": (2, 3000),   # 66.7/10万 > 50
+    })
+    out = evaluate_targets(table, ts).set_index("indicator")
+    for t in ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate", "pregnant_hbv_testing_rate"):
+        assert out.loc[t, "value"] == pytest.approx(99.0)
+        assert (out.loc[t, "status"], out.loc[t, "status_ci"]) == ("met", "met")
+    cs = out.loc["congenital_syphilis_incidence"]
+    assert cs["value"] == pytest.approx(66.6667, abs=1e-3) and cs["status"] == "not_met"
+    # 2 cases: the exact Poisson interval (8.07–240.8/10万) contains 50 — not shown to miss it
+    assert cs["status_ci"] == "indistinguishable" and cs["lower"] < 50 < cs["upper"]
+    # transmission measures the file does not have at all: not judged (no row), not a failure
+    assert "hiv_mtct_rate" not in out.index and "hbv_mtct_rate" not in out.index
+    # a core indicator of the set without data stays no_data as before
+    assert out.loc["prenatal_check_rate", "status"] == "no_data"
+
+
+def test_emtct_a_large_city_above_the_criterion_is_shown_to_miss_it():
+    out = evaluate_targets(_table({"congenital_syphilis_incidence": (40, 50000)}), "emtct_national")
+    cs = out.set_index("indicator").loc["congenital_syphilis_incidence"]
+    assert cs["value"] == pytest.approx(80.0) and (cs["status"], cs["status_ci"]) == ("not_met", "not_met")
