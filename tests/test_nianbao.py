@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -360,3 +361,27 @@ def test_emtct_a_large_city_above_the_criterion_is_shown_to_miss_it():
     out = evaluate_targets(_table({"congenital_syphilis_incidence": (40, 50000)}), "emtct_national")
     cs = out.set_index("indicator").loc["congenital_syphilis_incidence"]
     assert cs["value"] == pytest.approx(80.0) and (cs["status"], cs["status_ci"]) == ("not_met", "not_met")
+
+
+# --- 5. nothing changes for a file without the new measures ----------------------------------
+
+def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
+    """``demo_indicators_before.csv.gz``: compute_indicators on data/demo/counts.csv at the commit
+    this work started from (8789924), written with 17 significant digits."""
+    root = Path(__file__).resolve().parents[1]
+    before = pd.read_csv(DATA / "demo_indicators_before.csv.gz", dtype={"region_code": str, "parent_code": str},
+                         keep_default_na=False, na_values=[""])
+    counts = load_counts(root / "data" / "demo" / "counts.csv").counts
+    assert not set(NIANBAO_MEASURES) & set(counts.columns)
+    now = compute_indicators(counts)
+    assert list(now.columns) == list(before.columns)
+    assert set(now["indicator"]) == set(before["indicator"])  # no new indicator appears
+    assert len(now) == len(before) == 7245
+    for c in ("region_code", "region_name", "level", "year", "indicator", "unit", "ci_method", "flag"):
+        left = now[c].astype(object).where(now[c].notna(), "").astype(str).tolist()
+        right = before[c].astype(object).where(before[c].notna(), "").astype(str).tolist()
+        assert left == right, c
+    for c in ("numerator", "denominator", "value", "lower", "upper", "conf_level"):
+        a = pd.to_numeric(now[c], errors="coerce").astype(float).to_numpy()
+        b = pd.to_numeric(before[c], errors="coerce").astype(float).to_numpy()
+        assert ((a == b) | (np.isnan(a) & np.isnan(b))).all(), c
