@@ -46,6 +46,8 @@ Checks (``check`` column of the findings; E = error, W = warning)
                                region, year and measure); names both rows
 ``conflicting_attributes`` E   long form: rows of one region-year disagree on name/parent/level
 ``region_changes``         E   a region whose name, parent or level changes between years
+``not_carried_out``        I   cells written -2, the 年报's 未开展: NA in the counts, listed in
+                               ``counts.attrs["not_carried_out"]`` (code, year, measure); never 0 nor "not reported"
 ``impossible_numerator``   E   neonatal > infant > under-5 deaths, deaths > live births
                                (:data:`mchanalysis.schema.ORDERED_CHAINS`); names both columns
 ``sum_mismatch``           E   死胎死产数 + 早期新生儿死亡数 ≠ 围产儿死亡数, all three reported
@@ -143,6 +145,11 @@ MAX_COUNT = 10**9
 
 #: Core measures: a header that looks like one of these but is misspelt is an error, not a
 #: warning (every rate on live births, every mortality rate would silently disappear).
+#: The 年报's code for an item not carried out (未开展), and the ``DataFrame.attrs`` key of the
+#: counts table under which the cells so written are listed (tuples ``(region_code, year, measure)``):
+#: such a cell is NA in the counts (no number) but is not "not reported".
+NOT_CARRIED_OUT_CODE = "-2"
+NOT_CARRIED_OUT = "not_carried_out"
 CORE_MEASURES = ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths", "under5_deaths")
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
 
@@ -722,7 +729,9 @@ def validate_counts(
     _check_sums(table, out)
     _check_coverage(table, registry, out)
     # a 年报 column left wholly empty (as the template leaves it) is not reported at all
-    measures = [m for m in measures if m not in NIANBAO_MEASURES or bool((~table.values[m].isna()).any())]
+    written = {m for _, m in table.not_done}  # a column of -2 (未开展) was written, and is kept
+    measures = [m for m in measures
+                if m not in NIANBAO_MEASURES or m in written or bool((~table.values[m].isna()).any())]
     counts = _counts_frame(table, measures)
     _check_aggregated(table, counts, out)
     _check_entry_errors(table, counts, registry, out, strict=strict)
@@ -831,6 +840,7 @@ class _Table:
     levels: list[str | None] = field(default_factory=list)
     years: list[int | None] = field(default_factory=list)
     values: dict[str, pd.arrays.IntegerArray] = field(default_factory=dict)
+    not_done: list[tuple[int, str]] = field(default_factory=list)  # (record, measure) written -2
 
     @property
     def n(self) -> int:
@@ -1103,9 +1113,14 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     for m in t.labels:
         texts = wide[m].tolist()
         parsed: list[int | None] = [None] * t.n
+        not_done = 0
         for i, text in enumerate(texts):
             if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
                 parsed[i] = int(text)
+                continue
+            if normalize_text(text) == NOT_CARRIED_OUT_CODE:  # the 年报's 未开展: no count, no error
+                t.not_done.append((i, m))
+                not_done += 1
                 continue
             value, check, msg, msg_zh = parse_count(text)
             if check:
@@ -1122,6 +1137,17 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                 )
             parsed[i] = value
         t.values[m] = pd.array(parsed, dtype="Int64")
+        if not_done:
+            out.add(
+                "info",
+                "not_carried_out",
+                f"measure {_label(m)}: {not_done} cell(s) written -2 (not carried out): kept as "
+                "not carried out, neither 0 nor not reported, and never scored against a target",
+                f"指标 {_label(m)}：{not_done} 个单元格填 -2（未开展）：按未开展处理，既不是0也不是未报告，"
+                "不参与目标评价",
+                column=t.labels[m],
+                item=m,
+            )
         # an empty 年报 extension column is the template's default, not a finding
         if m not in NIANBAO_MEASURES and not any(text.strip() for text in texts):
             out.warning(
@@ -1234,7 +1260,13 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     )
     for m in measures:
         counts[m] = t.values[m][keep] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
-    return counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    kept = set(keep)
+    # a tuple (not a frame): attrs are compared when pandas concatenates tables
+    counts.attrs[NOT_CARRIED_OUT] = tuple(
+        (t.codes[i], int(t.years[i]), m) for i, m in sorted(t.not_done) if i in kept and m in measures
+    )
+    return counts
 
 
 def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None,

@@ -385,3 +385,46 @@ def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
         a = pd.to_numeric(now[c], errors="coerce").astype(float).to_numpy()
         b = pd.to_numeric(before[c], errors="coerce").astype(float).to_numpy()
         assert ((a == b) | (np.isnan(a) & np.isnan(b))).all(), c
+
+
+# --- 6. -2 = 未开展 -----------------------------------------------------------------------------
+
+def test_minus_two_is_not_carried_out_neither_zero_nor_missing(tmp_path):
+    rows = [
+        _county(活产数=1000, 产妇数=990, 产前筛查人数=-2, 孕产妇艾滋病检测人数=-2, 孕产妇梅毒检测人数=985),
+        {**_county(活产数=800, 产妇数=790, 产前筛查人数=700, 孕产妇艾滋病检测人数="", 孕产妇梅毒检测人数=780),
+         "行政区划代码": "990102", "地区": "乙县"},
+    ]
+    result = load_counts(_write(tmp_path, rows))  # no error for -2
+    counts, findings = result.counts, result.findings
+    note = findings[findings["check"] == "not_carried_out"]
+    assert set(note["item"]) == {"prenatal_screened", "hiv_tested"} and set(note["severity"]) == {"info"}
+    assert "未开展" in note.iloc[0]["message_zh"]
+    c = counts.set_index("region_code")
+    assert c.loc["990101", "prenatal_screened"] is pd.NA  # not 0
+    listed = counts.attrs["not_carried_out"]
+    assert sorted(listed) == [("990101", 2024, "hiv_tested"), ("990101", 2024, "prenatal_screened")]
+
+    table = compute_indicators(counts).set_index(["region_code", "indicator"])
+    for ind in ("prenatal_screening_rate", "pregnant_hiv_testing_rate"):
+        row = table.loc[("990101", ind)]
+        assert np.isnan(row["value"]) and row["flag"] == "not_carried_out", ind
+    # an empty cell stays "not reported"
+    assert table.loc[("990102", "pregnant_hiv_testing_rate"), "flag"] == "numerator_not_reported"
+    assert table.loc[("990102", "prenatal_screening_rate"), "flag"] == ""
+
+    # never scored against a target
+    out = evaluate_targets(table.reset_index(), "emtct_national").set_index(["region_code", "indicator"])
+    assert out.loc[("990101", "pregnant_hiv_testing_rate"), "status"] == "no_data"
+    assert out.loc[("990101", "pregnant_syphilis_testing_rate"), "status"] == "met"
+
+
+def test_other_negative_numbers_are_still_errors(tmp_path):
+    found = _errors(_findings(tmp_path, _county(活产数=1000, 产前筛查人数=-3)))
+    assert list(found["check"]) == ["negative"] and found.iloc[0]["column"] == "产前筛查人数"
+
+
+def test_a_new_measure_written_only_as_minus_two_is_kept(tmp_path):
+    counts = load_counts(_write(tmp_path, [_county(活产数=1000, 死胎死产数=-2)])).counts
+    assert "stillbirths" in counts.columns and counts.loc[0, "stillbirths"] is pd.NA
+    assert counts.attrs["not_carried_out"] == (("990101", 2024, "stillbirths"),)
