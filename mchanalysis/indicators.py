@@ -31,6 +31,9 @@ REGISTRY_FIELDS = (
 KINDS = ("proportion", "rate")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
 UNITS = {100: "%", 1000: "‰", 10000: "/万", 100000: "/10万"}
+#: Optional ``status`` of an entry: how firmly its definition is established (the project's
+#: reference, ``indicators.csv``). Entries without one are the core set of DESIGN.md.
+STATUSES = ("confirmed", "partly_confirmed", "best_understanding")
 
 #: Columns of the indicator table, in order.
 INDICATOR_COLUMNS = [
@@ -64,6 +67,8 @@ def _read_registry(text: str, source: str) -> pd.DataFrame:
             raise MchError(f"{where}: direction must be one of {DIRECTIONS}", file=source)
         if e["multiplier"] not in UNITS:
             raise MchError(f"{where}: multiplier must be one of {sorted(UNITS)}", file=source)
+        if "status" in e and e["status"] not in STATUSES:
+            raise MchError(f"{where}: status must be one of {STATUSES}, got {e['status']!r}", file=source)
         e.setdefault("decimals", 2)
     reg = pd.DataFrame(entries)
     return reg
@@ -148,12 +153,18 @@ def compute_indicators(
         numerator exceeds the denominator), exact Poisson (< 10 events) / Byar for ``rate``
         indicators (:mod:`mchanalysis.stats`). ``flag``: '' or ';'-joined reasons:
         ``over_100`` (numerator above denominator for a proportion), ``incomplete`` (a child
-        region did not report a measure of it), ``numerator_not_reported``,
+        region did not report a measure of it), ``not_carried_out`` (the region's file wrote -2,
+        the 年报's 未开展, for its numerator or denominator: no value, never scored, and not
+        "not reported"; validation lists such cells as ``(region_code, year, measure)`` tuples
+        in ``counts.attrs["not_carried_out"]``),
+        ``numerator_not_reported``,
         ``denominator_not_reported``, ``zero_denominator``.
     """
     if not 0 < conf_level < 1:
         raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level}")
     reg = load_registry() if registry is None else registry
+    # cells the file wrote -2 (未开展), listed by validation (validation.NOT_CARRIED_OUT)
+    not_done = counts.attrs.get("not_carried_out")
     incomplete = pd.DataFrame(columns=["region_code", "year", "measure"])
     if aggregate:
         agg = aggregate_counts(counts)
@@ -162,6 +173,13 @@ def compute_indicators(
     base = base.assign(parent_code=base["parent_code"].fillna(""))
     base_key = pd.MultiIndex.from_arrays([base["region_code"], base["year"]])
     no_inc = np.zeros(len(base), dtype=bool)
+    done_by_measure = {}
+    if not_done:
+        cells = pd.DataFrame(list(not_done), columns=["region_code", "year", "measure"])
+        done_by_measure = {
+            m: base_key.isin(pd.MultiIndex.from_arrays([g["region_code"].astype(str), g["year"].astype("int64")]))
+            for m, g in cells.groupby("measure")
+        }
     inc_by_measure = {
         m: base_key.isin(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
         for m, g in incomplete.groupby("measure")
@@ -174,7 +192,10 @@ def compute_indicators(
         num = counts[ind.numerator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         den = counts[ind.denominator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         inc = inc_by_measure.get(ind.numerator, no_inc) | inc_by_measure.get(ind.denominator, no_inc)
-        keep = ~(np.isnan(num) & np.isnan(den)) | inc
+        done_num = done_by_measure.get(ind.numerator, no_inc)
+        done_den = done_by_measure.get(ind.denominator, no_inc)
+        not_done_row = (done_num & np.isnan(num)) | (done_den & np.isnan(den))
+        keep = ~(np.isnan(num) & np.isnan(den)) | inc | not_done_row
         if ind.kind == "rate":
             ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
         else:
@@ -183,8 +204,9 @@ def compute_indicators(
             [
                 (num > den if ind.kind == "proportion" else np.zeros(len(base), dtype=bool), "over_100"),
                 (inc, "incomplete"),
-                (np.isnan(num) & ~inc, "numerator_not_reported"),
-                (np.isnan(den) & ~inc, "denominator_not_reported"),
+                (not_done_row, "not_carried_out"),
+                (np.isnan(num) & ~inc & ~(done_num & np.isnan(num)), "numerator_not_reported"),
+                (np.isnan(den) & ~inc & ~(done_den & np.isnan(den)), "denominator_not_reported"),
                 (den == 0, "zero_denominator"),
             ],
             len(base),

@@ -51,7 +51,10 @@ ENCODINGS = ("utf-8-sig", "gb18030")  # documentation; see detect_encoding
 
 _SPACE = re.compile(r"\s+")
 _PAREN_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-_LOWER_ALIASES = {k.lower(): v for k, v in HEADER_ALIASES.items()}
+# keys as normalize_text leaves a header (NFKC: "（" -> "(", "～" -> "~"), in lower case
+_LOWER_ALIASES = {
+    " ".join(unicodedata.normalize("NFKC", k).split()).lower(): v for k, v in HEADER_ALIASES.items()
+}
 _LOWER_LEVELS = {k.lower(): v for k, v in LEVEL_ALIASES.items()}
 
 

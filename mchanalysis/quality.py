@@ -117,7 +117,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from mchanalysis.errors import MchError
-from mchanalysis.schema import MEASURES, MEASURES_EN, ORDERED_CHAINS
+from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN, ORDERED_CHAINS
 
 #: Columns of the findings table, in order.
 FINDING_COLUMNS = (
@@ -194,6 +194,8 @@ SUBSET_PAIRS: tuple[tuple[str, str], ...] = tuple(
 SOFT_PAIRS: tuple[tuple[str, str], ...] = (
     ("early_registered", "prenatal_checked"),
     ("maternal_system_managed", "prenatal_checked"),
+    ("first_trimester_checked", "prenatal_checked"),
+    ("prenatal_checked_5plus", "prenatal_checked"),
 )
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -201,11 +203,11 @@ _ID = ["region_code", "region_name", "parent_code", "level", "year"]
 
 
 def _zh(m: str) -> str:
-    return MEASURES.get(m, m)
+    return ALL_MEASURES.get(m, m)
 
 
 def _en(m: str) -> str:
-    return MEASURES_EN.get(m, m)
+    return ALL_MEASURES_EN.get(m, m)
 
 
 def _fmt(x: float, decimals: int = 2) -> str:

@@ -42,7 +42,13 @@ COMPARISONS = ("<=", ">=")
 REQUIRED_SET_FIELDS = ("name", "source", "targets")
 OPTIONAL_SET_FIELDS = ("scope", "title_zh", "title_en")
 REQUIRED_TARGET_FIELDS = ("indicator", "target", "comparison", "year")
-OPTIONAL_TARGET_FIELDS = ("wording", "note")
+OPTIONAL_TARGET_FIELDS = ("wording", "note", "status")
+
+#: How firmly a target is established (the project's reference, targets.csv): ``confirmed`` (the
+#: default) and ``partly_confirmed`` are scored; ``unconfirmed`` (recalled, not seen in the
+#: document) is kept for reference in :attr:`TargetSet.unconfirmed` and never scored.
+TARGET_STATUSES = ("confirmed", "partly_confirmed", "unconfirmed")
+SCORED_STATUSES = ("confirmed", "partly_confirmed")
 
 #: Columns of :func:`evaluate_targets`' result, in order.
 RESULT_COLUMNS = (
@@ -80,10 +86,14 @@ class TargetSet:
         The source documents' titles as printed in a report of that language ('' when absent;
         :meth:`title` then falls back to ``source``).
     targets : pandas.DataFrame
-        One row per target: ``indicator, target (float), comparison, year (int), wording, note``
-        ('' when absent), in file order.
+        One row per target that is scored: ``indicator, target (float), comparison, year (int),
+        wording, note`` ('' when absent), ``status`` (``confirmed`` / ``partly_confirmed``), in
+        file order.
     path : pathlib.Path or None
         The file it was read from.
+    unconfirmed : pandas.DataFrame
+        Targets the file marks ``status: unconfirmed`` (same columns): shown for reference, never
+        scored by :func:`evaluate_targets` nor projected.
     """
 
     name: str
@@ -93,6 +103,7 @@ class TargetSet:
     path: Path | None = None
     title_zh: str = ""
     title_en: str = ""
+    unconfirmed: pd.DataFrame | None = None
 
     def title(self, lang: str = "zh") -> str:
         """The set's sources as a reader sees them: ``title_zh`` / ``title_en`` of the file
@@ -301,6 +312,13 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
                 row=line,
             )
         seen[(ind, year)] = k
+        status = str(entry.get("status") or "confirmed").strip()
+        if status not in TARGET_STATUSES:
+            raise MchError(
+                f"{where}: status must be one of {', '.join(TARGET_STATUSES)}, got {entry['status']!r}",
+                file=path,
+                row=line,
+            )
         rows.append(
             {
                 "indicator": ind,
@@ -309,10 +327,16 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
                 "year": year,
                 "wording": str(entry.get("wording") or ""),
                 "note": str(entry.get("note") or ""),
+                "status": status,
             }
         )
-    targets = pd.DataFrame(rows, columns=["indicator", "target", "comparison", "year", "wording", "note"])
-    targets["year"] = targets["year"].astype("int64")
+    columns = ["indicator", "target", "comparison", "year", "wording", "note", "status"]
+    every = pd.DataFrame(rows, columns=columns)
+    every["year"] = every["year"].astype("int64")
+    scored = every["status"].isin(SCORED_STATUSES)
+    targets = every[scored].reset_index(drop=True)
+    if targets.empty:
+        raise MchError("every target of the set is unconfirmed: nothing to score", file=path)
     return TargetSet(
         name=str(doc["name"]),
         source=" ".join(str(doc["source"]).split()),
@@ -321,6 +345,7 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         path=path,
         title_zh=" ".join(str(doc.get("title_zh") or "").split()),
         title_en=" ".join(str(doc.get("title_en") or "").split()),
+        unconfirmed=every[~scored].reset_index(drop=True),
     )
 
 
@@ -464,7 +489,10 @@ def evaluate_targets(
         Columns :data:`RESULT_COLUMNS`: ``region_code, region_name, year, indicator, value,
         lower, upper, target, comparison, target_year, status, status_ci, gap, unit, name_zh,
         name_en``; ``gap = value - target`` (in the indicator's unit; negative is good for
-        ``<=``). Sorted by region_code, then the target set's order.
+        ``<=``). Sorted by region_code, then the target set's order. Targets marked
+        ``unconfirmed`` are not judged (they are not in ``TargetSet.targets``); a target on an
+        indicator of the 年报 extension (a measure of :data:`mchanalysis.schema.NIANBAO_MEASURES`)
+        is judged only when the table has that indicator for some region and year.
 
     Notes
     -----
@@ -514,6 +542,13 @@ def evaluate_targets(
         )
 
     t = target_set.targets.reset_index(drop=True).rename(columns={"year": "target_year"})
+    # a target on the 年报 extension (死胎死产, nutrition, 消除母婴传播 ...) is judged only for a
+    # table that has that indicator at all: a file without those measures scores as before
+    from mchanalysis.schema import NIANBAO_MEASURES
+
+    ext = reg[reg["numerator"].isin(list(NIANBAO_MEASURES)) | reg["denominator"].isin(list(NIANBAO_MEASURES))]
+    absent = set(ext["id"]) - set(table["indicator"])
+    t = t[~t["indicator"].isin(absent)].reset_index(drop=True)
     t["_order"] = np.arange(len(t))
     grid = regions.merge(t[["indicator", "target", "comparison", "target_year", "_order"]], how="cross")
     grid = grid.merge(

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from mchanalysis.atomic import write_bytes
 from mchanalysis.errors import MchError
-from mchanalysis.schema import ID_COLUMNS, LEVELS, MEASURES, MEASURES_EN
+from mchanalysis.schema import (
+    ALL_MEASURES,
+    ALL_MEASURES_EN,
+    ID_COLUMNS,
+    LEVELS,
+    NIANBAO_DEFINITIONS,
+)
 
 #: Number of data rows prepared with text format and cell validation.
 TEMPLATE_ROWS = 2000
@@ -51,6 +57,9 @@ _RULES = {
         "5. 上级地区的计数可以填写本级上报的合计，也可以留空（由程序汇总下级）；两者都有时程序会比较并报告差异。",
         "6. 同一代码在各年的名称、上级代码和级别必须一致。",
         "7. 填好后运行：mch validate 文件名.xlsx   程序会一次列出所有问题及其行号。",
+        "8. 死胎死产、早期新生儿死亡、儿童营养、眼保健、消除母婴传播等年报项目未开展或无数据的，整列留空即可，"
+        "不影响其他指标；填写时须满足：死胎死产数 + 早期新生儿死亡数 = 围产儿死亡数，围产儿数不少于活产数，"
+        "低体重、生长迟缓、贫血人数不超过相应检查（检测）人数。",
         "",
         "各列含义",
     ],
@@ -66,6 +75,11 @@ _RULES = {
         "children); where both exist they are compared and differences reported.",
         "6. A code keeps the same name, parent and level in every year.",
         "7. Then run: mch validate FILE.xlsx   (every problem is listed at once, with row numbers).",
+        "8. 年报 items not carried out or not available (stillbirths, early neonatal deaths, child "
+        "nutrition, eye checks, mother-to-child transmission ...): leave the whole column empty; "
+        "the other indicators are not affected. When filled: stillbirths + early neonatal deaths "
+        "= perinatal deaths; perinatal births >= live births; underweight, stunted and anaemic "
+        "children <= those examined or tested.",
         "",
         "Columns",
     ],
@@ -83,11 +97,14 @@ def template_headers(lang: str = "zh") -> list[str]:
     Returns
     -------
     list of str
-        Five identity columns then every measure of :data:`mchanalysis.schema.MEASURES`.
+        Five identity columns then every measure of :data:`mchanalysis.schema.ALL_MEASURES`
+        (the core contract, then the 年报 extension: 死胎死产数, 早期新生儿死亡数, nutrition,
+        消除母婴传播 ...). Columns left empty are "not reported"; a file without the extension
+        measures gives the same tables as before.
     """
     _check_lang(lang)
-    names = {**ID_COLUMNS, **MEASURES}
-    return [names[c] if lang == "zh" else c for c in (*ID_COLUMNS, *MEASURES)]
+    names = {**ID_COLUMNS, **ALL_MEASURES}
+    return [names[c] if lang == "zh" else c for c in (*ID_COLUMNS, *ALL_MEASURES)]
 
 
 def _check_lang(lang: str) -> None:
@@ -117,7 +134,7 @@ def build_template(*, lang: str = "zh", rows: int = TEMPLATE_ROWS):
 
     _check_lang(lang)
     zh = lang == "zh"
-    columns = [*ID_COLUMNS, *MEASURES]
+    columns = [*ID_COLUMNS, *ALL_MEASURES]
     headers = template_headers(lang)
     last = rows + 1
 
@@ -166,7 +183,7 @@ def build_template(*, lang: str = "zh", rows: int = TEMPLATE_ROWS):
         "报告年份，如 2024" if zh else "report year, e.g. 2024",
         "年份必须是1949至2100之间的整数" if zh else "the year must be a whole number 1949-2100",
     )
-    first, final = col(next(iter(MEASURES))), col(list(MEASURES)[-1])
+    first, final = col(next(iter(ALL_MEASURES))), col(list(ALL_MEASURES)[-1])
     validation(
         DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True),
         f"{first}2:{final}{last}",
@@ -186,12 +203,20 @@ def build_template(*, lang: str = "zh", rows: int = TEMPLATE_ROWS):
             meaning = _ID_MEANING[cid][0 if zh else 1]
             name = ID_COLUMNS[cid]
         else:
-            name = MEASURES[cid]
-            meaning = (
-                f"{name}（计数，非负整数；空白 = 未报告）"
-                if zh
-                else f"{MEASURES_EN[cid]} (count, whole number >= 0; empty = not reported)"
-            )
+            name = ALL_MEASURES[cid]
+            definition = NIANBAO_DEFINITIONS.get(cid)
+            if definition is None:
+                meaning = (
+                    f"{name}（计数，非负整数；空白 = 未报告）"
+                    if zh
+                    else f"{ALL_MEASURES_EN[cid]} (count, whole number >= 0; empty = not reported)"
+                )
+            else:
+                meaning = (
+                    f"{definition[0]}（计数，非负整数；空白 = 未报告）"
+                    if zh
+                    else f"{definition[1]} (count, whole number >= 0; empty = not reported)"
+                )
         info.append([name if zh else cid, cid, meaning])
     for r in (*title_rows, header_row):
         for cell in info[r]:

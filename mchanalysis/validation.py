@@ -46,8 +46,12 @@ Checks (``check`` column of the findings; E = error, W = warning)
                                region, year and measure); names both rows
 ``conflicting_attributes`` E   long form: rows of one region-year disagree on name/parent/level
 ``region_changes``         E   a region whose name, parent or level changes between years
+``not_carried_out``        I   cells written -2, the 年报's 未开展: NA in the counts, listed in
+                               ``counts.attrs["not_carried_out"]`` (code, year, measure); never 0 nor "not reported"
 ``impossible_numerator``   E   neonatal > infant > under-5 deaths, deaths > live births
                                (:data:`mchanalysis.schema.ORDERED_CHAINS`); names both columns
+``sum_mismatch``           E   死胎死产数 + 早期新生儿死亡数 ≠ 围产儿死亡数, all three reported
+                               (:data:`mchanalysis.schema.SUM_RULES`); at the whole's cell
 ``unknown_measure``        W   long form: a measure name that is not known; closest suggested
 ``over_100``               W   numerator above its denominator for a ``proportion`` indicator
                                of the registry (service counts may include non-resident women)
@@ -97,14 +101,16 @@ from mchanalysis.io import (
     read_raw,
 )
 from mchanalysis.schema import (
+    ALL_MEASURES,
+    ALL_MEASURES_EN,
     HEADER_ALIASES,
     ID_COLUMNS,
     LEVEL_ORDER,
     LEVELS,
-    MEASURES,
-    MEASURES_EN,
+    NIANBAO_MEASURES,
     ORDERED_CHAINS,
     REQUIRED_ID_COLUMNS,
+    SUM_RULES,
 )
 
 #: Columns of the findings table, in order.
@@ -139,6 +145,11 @@ MAX_COUNT = 10**9
 
 #: Core measures: a header that looks like one of these but is misspelt is an error, not a
 #: warning (every rate on live births, every mortality rate would silently disappear).
+#: The 年报's code for an item not carried out (未开展), and the ``DataFrame.attrs`` key of the
+#: counts table under which the cells so written are listed (tuples ``(region_code, year, measure)``):
+#: such a cell is NA in the counts (no number) but is not "not reported".
+NOT_CARRIED_OUT_CODE = "-2"
+NOT_CARRIED_OUT = "not_carried_out"
 CORE_MEASURES = ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths", "under5_deaths")
 _PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
 
@@ -154,7 +165,8 @@ class LoadResult:
         ``parent_code`` (str, ``''`` for a top region), ``level`` (``province`` /
         ``prefecture`` / ``county``), ``year`` (int64), then one nullable ``Int64`` column per
         known measure (:data:`mchanalysis.schema.MEASURES` order, then measures that only a
-        registry names); NA = not reported. Sorted by ``region_code, year``.
+        registry names; a 年报 extension measure of :data:`mchanalysis.schema.NIANBAO_MEASURES`
+        only when the file has it); NA = not reported. Sorted by ``region_code, year``.
     findings : pandas.DataFrame
         Warnings (no errors: those raise), columns :data:`FINDING_COLUMNS`.
     source : Path
@@ -201,16 +213,17 @@ def known_measures(registry: pd.DataFrame | None = None) -> list[str]:
     Returns
     -------
     list of str
-        :data:`mchanalysis.schema.MEASURES` in order, then numerator/denominator ids of the
+        :data:`mchanalysis.schema.MEASURES` in order, the 年报 extension
+        (:data:`mchanalysis.schema.NIANBAO_MEASURES`), then numerator/denominator ids of the
         registry that are not among them (a user's own measures), in registry order.
     """
     registry = _registry(registry)
     extra = []
     for column in ("numerator", "denominator"):
         for measure in registry[column]:
-            if measure not in MEASURES and measure not in extra:
+            if measure not in ALL_MEASURES and measure not in extra:
                 extra.append(str(measure))
-    return [*MEASURES, *extra]
+    return [*ALL_MEASURES, *extra]
 
 
 def _registry(registry: pd.DataFrame | None) -> pd.DataFrame:
@@ -229,7 +242,7 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     header : str
         The header as written (``maternal_death``, ``活产``).
     measures : iterable of str, optional
-        Known measure ids; default :data:`mchanalysis.schema.MEASURES`.
+        Known measure ids; default :data:`mchanalysis.schema.ALL_MEASURES`.
 
     Returns
     -------
@@ -249,7 +262,7 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     >>> suggest_column("活产")
     'live_births (活产数)'
     """
-    measures = list(MEASURES) if measures is None else list(measures)
+    measures = list(ALL_MEASURES) if measures is None else list(measures)
     candidates: dict[str, str] = {}
     for alias, cid in HEADER_ALIASES.items():
         candidates.setdefault(alias.lower(), cid)
@@ -260,7 +273,7 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     if not match:
         return None
     cid = candidates[match[0]]
-    zh = MEASURES.get(cid) or ID_COLUMNS.get(cid)
+    zh = ALL_MEASURES.get(cid) or ID_COLUMNS.get(cid)
     return f"{cid} ({zh})" if zh else cid
 
 
@@ -475,7 +488,7 @@ class _Collector:
 
 
 def _label(cid: str) -> str:
-    zh = MEASURES.get(cid) or ID_COLUMNS.get(cid)
+    zh = ALL_MEASURES.get(cid) or ID_COLUMNS.get(cid)
     return f"{cid} ({zh})" if zh else cid
 
 
@@ -539,9 +552,9 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
         out.error(
             "misspelt_core_header",
             f"column {header!r} is not a known column; it looks like {_label(guess)}, a core measure "
-            f"without which every rate on it is lost: rename the header to {MEASURES[guess]} (or {guess})",
+            f"without which every rate on it is lost: rename the header to {ALL_MEASURES[guess]} (or {guess})",
             f"列 {header!r} 不是已知列名，疑似 {_label(guess)}（核心指标，缺少则相关各率均无法计算）："
-            f"请将表头改为 {MEASURES[guess]}（或 {guess}）",
+            f"请将表头改为 {ALL_MEASURES[guess]}（或 {guess}）",
             row=1,
             column=header,
             item=guess,
@@ -696,6 +709,9 @@ def validate_counts(
     out = _Collector(file, positions)
     mapping = _resolve_headers(raw, measures, out)
     table, wide = _shape(raw, mapping, measures, out)
+    # the 年报 extension measures are columns of the counts table only when the file has them:
+    # a file without them gives the table (and the findings) it gave before the extension
+    measures = [m for m in measures if m not in NIANBAO_MEASURES or m in table.labels]
     _check_columns(table, measures, out, first_position=len(positions))
     if table.n == 0:
         out.error(
@@ -710,7 +726,12 @@ def validate_counts(
     _check_region_changes(table, out)
     _parse_measures(table, wide, out)
     _check_chains(table, out)
+    _check_sums(table, out)
     _check_coverage(table, registry, out)
+    # a 年报 column left wholly empty (as the template leaves it) is not reported at all
+    written = {m for _, m in table.not_done}  # a column of -2 (未开展) was written, and is kept
+    measures = [m for m in measures
+                if m not in NIANBAO_MEASURES or m in written or bool((~table.values[m].isna()).any())]
     counts = _counts_frame(table, measures)
     _check_aggregated(table, counts, out)
     _check_entry_errors(table, counts, registry, out, strict=strict)
@@ -744,7 +765,7 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
             f"{t.where(i, r.measure)} = {int(r.reported):,} reported for region {r.region_code}, but its "
             f"sub-regions sum to {int(r.children_sum):,} (difference {int(r.difference):+,}); the reported "
             "total is used",
-            f"{r.region_code} 自报{MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
+            f"{r.region_code} 自报{ALL_MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
             f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；按自报数使用",
             row=t.row_of(i, r.measure), column=t.labels[r.measure], code=r.region_code, year=int(r.year),
             item=r.measure,
@@ -756,7 +777,7 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
     summed = set(source[source == "sum_of_children"].index)
     for chain in ORDERED_CHAINS:
         for a, b in zip(chain, chain[1:]):
-            if a not in t.values or b not in t.values:
+            if a not in filled.columns or b not in filled.columns or a not in t.values or b not in t.values:
                 continue
             va, vb = filled[a], filled[b]
             bad = (va > vb).fillna(False)
@@ -772,11 +793,11 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                 how_zh = {True: "下辖地区合计", False: "自报"}
                 out.error(
                     "impossible_after_aggregation",
-                    f"region {code}: {MEASURES_EN.get(a, a)} = {int(va[(code, year)]):,} ({how[from_a]}) exceed "
-                    f"{MEASURES_EN.get(b, b)} = {int(vb[(code, year)]):,} ({how[from_b]}): every rate on them would "
+                    f"region {code}: {ALL_MEASURES_EN.get(a, a)} = {int(va[(code, year)]):,} ({how[from_a]}) exceed "
+                    f"{ALL_MEASURES_EN.get(b, b)} = {int(vb[(code, year)]):,} ({how[from_b]}): every rate on them would "
                     f"be impossible; check the reported total {t.where(i, reported)}",
-                    f"地区 {code}：{MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
-                    f"{MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
+                    f"地区 {code}：{ALL_MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
+                    f"{ALL_MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
                     "请核实自报合计",
                     row=t.row_of(i, reported), column=t.labels[reported], code=code, year=int(year),
                     item=reported,
@@ -819,6 +840,7 @@ class _Table:
     levels: list[str | None] = field(default_factory=list)
     years: list[int | None] = field(default_factory=list)
     values: dict[str, pd.arrays.IntegerArray] = field(default_factory=dict)
+    not_done: list[tuple[int, str]] = field(default_factory=list)  # (record, measure) written -2
 
     @property
     def n(self) -> int:
@@ -1091,9 +1113,14 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     for m in t.labels:
         texts = wide[m].tolist()
         parsed: list[int | None] = [None] * t.n
+        not_done = 0
         for i, text in enumerate(texts):
             if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
                 parsed[i] = int(text)
+                continue
+            if normalize_text(text) == NOT_CARRIED_OUT_CODE:  # the 年报's 未开展: no count, no error
+                t.not_done.append((i, m))
+                not_done += 1
                 continue
             value, check, msg, msg_zh = parse_count(text)
             if check:
@@ -1110,7 +1137,19 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                 )
             parsed[i] = value
         t.values[m] = pd.array(parsed, dtype="Int64")
-        if not any(text.strip() for text in texts):
+        if not_done:
+            out.add(
+                "info",
+                "not_carried_out",
+                f"measure {_label(m)}: {not_done} cell(s) written -2 (not carried out): kept as "
+                "not carried out, neither 0 nor not reported, and never scored against a target",
+                f"指标 {_label(m)}：{not_done} 个单元格填 -2（未开展）：按未开展处理，既不是0也不是未报告，"
+                "不参与目标评价",
+                column=t.labels[m],
+                item=m,
+            )
+        # an empty 年报 extension column is the template's default, not a finding
+        if m not in NIANBAO_MEASURES and not any(text.strip() for text in texts):
             out.warning(
                 "measure_empty",
                 f"measure {_label(m)} has no value in any row: not reported",
@@ -1141,14 +1180,47 @@ def _check_chains(t: _Table, out) -> None:
                     out.error(
                         "impossible_numerator",
                         f"{t.where(i, a)} = {va} is greater than {t.where(i, b)} = {vb}: "
-                        f"{MEASURES_EN.get(a, a)} cannot exceed {MEASURES_EN.get(b, b)}",
-                        f"{MEASURES.get(a, a)} {va} 大于 {MEASURES.get(b, b)} {vb}，不可能",
+                        f"{ALL_MEASURES_EN.get(a, a)} cannot exceed {ALL_MEASURES_EN.get(b, b)}",
+                        f"{ALL_MEASURES.get(a, a)} {va} 大于 {ALL_MEASURES.get(b, b)} {vb}，不可能",
                         row=t.row_of(i, a),
                         column=t.labels[a],
                         code=t.codes[i],
                         year=t.years[i],
                         item=a,
                     )
+
+
+def _check_sums(t: _Table, out) -> None:
+    """Parts that must add up to their whole when all are reported
+    (:data:`mchanalysis.schema.SUM_RULES`: 死胎死产数 + 早期新生儿死亡数 = 围产儿死亡数).
+
+    An error at the whole's cell, naming the parts and both numbers; a record where any of
+    them is empty is not checked.
+    """
+    for parts, whole in SUM_RULES:
+        if whole not in t.values or any(p not in t.values for p in parts):
+            continue
+        total = t.values[parts[0]].copy()
+        for p in parts[1:]:
+            total = total + t.values[p]
+        bad = (total != t.values[whole]).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(bad):
+            vals = [int(t.values[p][i]) for p in parts]
+            vw = int(t.values[whole][i])
+            out.error(
+                "sum_mismatch",
+                f"{t.where(i, whole)} = {vw} is not the sum of "
+                + " + ".join(f"{ALL_MEASURES_EN.get(p, p)} {v}" for p, v in zip(parts, vals))
+                + f" = {sum(vals)}",
+                f"{ALL_MEASURES.get(whole, whole)} {vw} 不等于 "
+                + " + ".join(f"{ALL_MEASURES.get(p, p)} {v}" for p, v in zip(parts, vals))
+                + f" = {sum(vals)}，请核对",
+                row=t.row_of(i, whole),
+                column=t.labels[whole],
+                code=t.codes[i],
+                year=t.years[i],
+                item=whole,
+            )
 
 
 def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
@@ -1164,8 +1236,8 @@ def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
                 f"{ind.id}: {t.where(i, ind.numerator)} = {num} exceeds its denominator "
                 f"{t.where(i, ind.denominator)} = {den} ({pct}); kept as reported "
                 "(service counts can include non-resident women)",
-                f"{ind.name_zh}：{MEASURES.get(ind.numerator, ind.numerator)} {num} 超过分母 "
-                f"{MEASURES.get(ind.denominator, ind.denominator)} {den}（{pct}）；按原值保留（可能含非常住人口）",
+                f"{ind.name_zh}：{ALL_MEASURES.get(ind.numerator, ind.numerator)} {num} 超过分母 "
+                f"{ALL_MEASURES.get(ind.denominator, ind.denominator)} {den}（{pct}）；按原值保留（可能含非常住人口）",
                 row=t.row_of(i, ind.numerator),
                 column=t.labels[ind.numerator],
                 code=t.codes[i],
@@ -1188,7 +1260,13 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     )
     for m in measures:
         counts[m] = t.values[m][keep] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
-    return counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
+    kept = set(keep)
+    # a tuple (not a frame): attrs are compared when pandas concatenates tables
+    counts.attrs[NOT_CARRIED_OUT] = tuple(
+        (t.codes[i], int(t.years[i]), m) for i, m in sorted(t.not_done) if i in kept and m in measures
+    )
+    return counts
 
 
 def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None,

@@ -213,7 +213,8 @@ CASES: list[Case] = [
        ("error", "non_integer", R, ID)),
     _c("zero_fraction", "value", "whole number written 22.0", lambda: csv_bytes(edit(B(), *E1, ID, "22.0")),
        ("ok", "990101", 2022, "infant_deaths", 22)),
-    _c("negative", "value", "negative count", lambda: csv_bytes(edit(B(), *E1, ID, "-2")), ("error", "negative", R, ID)),
+    # (-2 is the 年报 code for 未开展, read as not carried out: the negative count here is -3)
+    _c("negative", "value", "negative count", lambda: csv_bytes(edit(B(), *E1, ID, "-3")), ("error", "negative", R, ID)),
     _c("dash", "value", "placeholder '-' for not reported", lambda: csv_bytes(edit(B(), *E1, ID, "-")),
        ("error", "non_numeric", R, ID)),
     _c("wu", "value", "placeholder 无", lambda: csv_bytes(edit(B(), *E1, ID, "无")), ("error", "non_numeric", R, ID)),

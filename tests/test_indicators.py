@@ -152,7 +152,8 @@ def test_998_intervals_are_wider(counts):
 def test_registry_core_set_and_units():
     reg = load_registry().set_index("id")
     # 24 + the per-woman caesarean rate + the two screening task completions (issue 10)
-    assert len(reg) == 27
+    # + 21 indicators of the 年报 extension (issue 16)
+    assert len(reg) == 27 + 21
     assert reg.loc["mmr", "unit"] == "/10万" and reg.loc["mmr", "multiplier"] == 100000
     for i in ("imr", "nmr", "u5mr"):
         assert reg.loc[i, "unit"] == "‰" and reg.loc[i, "kind"] == "rate"

@@ -9,7 +9,7 @@ import pytest
 
 from mchanalysis.cli import main
 from mchanalysis.errors import MchError
-from mchanalysis.schema import ID_COLUMNS, MEASURES
+from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
 from mchanalysis.template import template_headers, write_template
 from mchanalysis.validation import load_counts
 
@@ -26,7 +26,7 @@ def test_data_sheet_comes_first_with_the_chinese_headers_of_the_design(template_
     assert wb.sheetnames == ["数据", "说明"]
     header = [c.value for c in wb["数据"][1]]
     assert header[:5] == ["行政区划代码", "地区", "上级代码", "级别", "年份"]
-    assert header[5:] == list(MEASURES.values())
+    assert header[5:] == list(ALL_MEASURES.values())
     assert header == template_headers("zh")
 
 
@@ -35,7 +35,7 @@ def test_instructions_explain_every_column_and_the_rules(template_zh):
     text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
     assert "空白 = 未报告" in text and "每个地区每年一行" in text and "文本" in text
     ids = {row[1].value for row in ws.iter_rows()}
-    assert set(ID_COLUMNS) | set(MEASURES) <= ids
+    assert set(ID_COLUMNS) | set(ALL_MEASURES) <= ids
 
 
 def test_codes_are_text_cells_and_counts_are_validated(template_zh):
@@ -46,7 +46,7 @@ def test_codes_are_text_cells_and_counts_are_validated(template_zh):
     assert level.type == "list" and level.formula1 == '"省级,地市级,县区级"'
     year = rules["E2:E2001"]
     assert year.type == "whole" and (year.formula1, year.formula2) == ("1949", "2100")
-    last = openpyxl.utils.get_column_letter(5 + len(MEASURES))
+    last = openpyxl.utils.get_column_letter(5 + len(ALL_MEASURES))
     counts = rules[f"F2:{last}2001"]
     assert counts.type == "whole" and counts.operator == "greaterThanOrEqual" and counts.formula1 == "0"
     assert counts.allow_blank
@@ -87,7 +87,7 @@ def test_english_template_uses_ids_and_validates_when_filled(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["data", "instructions"]
     ws = wb["data"]
-    assert [c.value for c in ws[1]] == [*ID_COLUMNS, *MEASURES]
+    assert [c.value for c in ws[1]] == [*ID_COLUMNS, *ALL_MEASURES]
     ws.append(["990000", "Demo", None, "province", 2024, 100])
     wb.save(path)
     assert load_counts(path).counts.loc[0, "live_births"] == 100

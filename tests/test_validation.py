@@ -431,7 +431,7 @@ def test_long_form_errors_point_to_the_source_rows():
         [*TREE[2], "新生儿死亡数", "4"],     # row 6: > infant deaths (row 5)
         [*TREE[2], "infant_deaths", "3"],  # row 7: duplicate of row 5
         [*TREE[1], "maternal_death", "1"],  # row 8: unknown measure, suggested
-        [*TREE[1], "产妇数", "-2"],          # row 9: negative
+        [*TREE[1], "产妇数", "-3"],          # row 9: negative (-2 would be 未开展)
     ]
     _, findings = check(long_table(records))
     found = errors(findings)
