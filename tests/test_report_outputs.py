@@ -157,7 +157,8 @@ def test_docx_is_deterministic_a4_with_page_numbers_and_east_asian_fonts(demo_ct
     z = zipfile.ZipFile(io.BytesIO(a))
     assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     doc = z.read("word/document.xml").decode()
-    assert 'w:eastAsia="仿宋_GB2312"' in doc and 'w:eastAsia="黑体"' in doc
+    styles = z.read("word/styles.xml").decode()     # fonts live in the styles (issue 17)
+    assert 'w:eastAsia="仿宋_GB2312"' in styles and 'w:eastAsia="黑体"' in styles
     assert 'w:w="11906"' in doc and 'w:h="16838"' in doc       # A4 in twentieths of a point
     footer = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
     assert "PAGE" in footer and 'fldCharType="begin"' in footer
