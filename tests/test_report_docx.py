@@ -165,3 +165,21 @@ def test_reference_tool_reproduces_the_shipped_file():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert mod.build() == (REPO / "mchanalysis" / "report" / "templates" / "reference.docx").read_bytes()
+
+
+def test_html_pages_say_their_language_and_print_like_the_word_document():
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from mchanalysis.report.html import export_notebook_html, standalone_page
+
+    nb = new_notebook(cells=[new_code_cell("y", outputs=[new_output(
+        "display_data", data={"text/html": "<p>正文</p>"})])])
+    assert '<html lang="zh-CN">' in export_notebook_html(nb, title="t", lang="zh")
+    assert '<html lang="en">' in export_notebook_html(nb, title="t", lang="en")
+    page = standalone_page("<p>x</p>", title="t", lang="zh")
+    assert '<html lang="zh-CN">' in page
+    for rule in ("margin: 37mm 26mm 35mm 28mm", "font-size: 16pt; line-height: 28.95pt",
+                 'counter(page) " —"', "thead { display: table-header-group; }",
+                 'content: "图" counter(mch-figure)'):
+        assert rule in page, rule
+    assert "break-before: page" not in page
