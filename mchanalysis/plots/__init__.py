@@ -20,6 +20,12 @@ Determinism: PNG is written with ``metadata={"Software": None}``, SVG with ``{"D
 and a fixed ``svg.hashsalt``, PDF with ``{"CreationDate": None}``; the same figure saved twice
 gives identical bytes. Files are written atomically (temporary file + ``os.replace``).
 
+Size (one rule for every chart): a figure is drawn at the width it is placed at in the report,
+:data:`FIGURE_WIDTH_CM` (the Word text block of GB/T 9704, 156 mm, less a margin), and saved at
+:data:`DPI` (300), so that Word places it at its natural size and its text prints at the size it
+was drawn; no text is smaller than :data:`MIN_TEXT_PT` (8 pt) there. :func:`figure_size` gives
+the size of a figure of a given height.
+
 Colours: the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), safe for the
 common colour-vision deficiencies; :data:`COLORS` names the roles used by the chart modules.
 """
@@ -43,6 +49,21 @@ SVG_HASHSALT = "mchanalysis"
 #: ``font.sans-serif``: the shipped CJK font, then matplotlib's own DejaVu Sans as glyph-by-glyph
 #: fallback (e.g. for ✗, which Noto Sans CJK lacks).
 FONT_FALLBACK_CHAIN = (FONT_FAMILY, "DejaVu Sans")
+
+#: Width at which every chart is drawn and placed (cm): the 156 mm text block of the Word
+#: report (:mod:`mchanalysis.report.docx`) less 6 mm.
+FIGURE_WIDTH_CM = 15.0
+FIGURE_WIDTH_IN = FIGURE_WIDTH_CM / 2.54
+#: Resolution of saved charts (dots per inch): print quality at the placed width.
+DPI = 300
+#: Smallest text on a chart at its placed width (points).
+MIN_TEXT_PT = 8.0
+
+
+def figure_size(height_in: float) -> tuple[float, float]:
+    """``(width, height)`` in inches of a chart ``height_in`` high drawn at the placed width."""
+    return (FIGURE_WIDTH_IN, float(height_in))
+
 
 #: Okabe–Ito colour-blind-safe palette (black last).
 PALETTE = (
@@ -143,11 +164,11 @@ def mch_rcparams() -> dict:
         "lines.linewidth": 1.8,
         "lines.markersize": 5,
         "errorbar.capsize": 2.5,
-        "figure.figsize": (6.4, 3.8),
+        "figure.figsize": (FIGURE_WIDTH_IN, 3.8),
         "figure.dpi": 100,
         "figure.facecolor": "white",
         "figure.constrained_layout.use": True,
-        "savefig.dpi": 150,
+        "savefig.dpi": DPI,
         "savefig.facecolor": "white",
         "svg.hashsalt": SVG_HASHSALT,
         "svg.fonttype": "path",
@@ -217,7 +238,7 @@ def _check_lang(lang: str) -> None:
         raise MchError(f"lang must be 'zh' or 'en', got {lang!r}")
 
 
-def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mapping | None = None) -> Path:
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = DPI, metadata: Mapping | None = None) -> Path:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically and byte-reproducibly.
 
     PNG gets ``metadata={"Software": None}``, SVG ``{"Date": None}`` (with the style's fixed
@@ -238,6 +259,11 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mappi
 
 __all__ = [
     "COLORS",
+    "DPI",
+    "FIGURE_WIDTH_CM",
+    "FIGURE_WIDTH_IN",
+    "MIN_TEXT_PT",
+    "figure_size",
     "FONT_FALLBACK_CHAIN",
     "FONT_FAMILY",
     "FONT_FILE",

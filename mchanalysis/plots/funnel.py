@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mchanalysis.plots import COLORS, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure
 
 #: Colour, marker and legend label (zh, en) per verdict.
 VERDICT_STYLE = {
@@ -75,7 +75,7 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     txt = _TEXT[lang]
-    fig, ax = new_figure(figsize=(7.0, 4.4))
+    fig, ax = new_figure(figsize=figure_size(4.2))
     pts = points[pd.notna(points["value"]) & pd.notna(points["denominator"])]
     x_pts = pts["denominator"].astype(float).to_numpy()
     y_pts = pts["value"].astype(float).to_numpy()
@@ -99,7 +99,7 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
             ax.scatter(x_pts[m], y_pts[m], s=30, color=colour, marker=marker, zorder=3,
                        label=zh if lang == "zh" else en)
     for xi, yi, name in zip(x_pts, y_pts, names):
-        ax.annotate(str(name), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=7,
+        ax.annotate(str(name), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=MIN_TEXT_PT,
                     color=COLORS["text"])
 
     # y range: the points, the target and the limits at the smallest plotted region
@@ -123,8 +123,8 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     unit = indicator_meta.get("unit", "")
     ax.set_ylabel(f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})")
     ax.set_title(title if title is not None else name)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best", fontsize=MIN_TEXT_PT + 0.5)
     if note:
         # a figure-level x label: constrained layout keeps room for it under the axis label
-        fig.supxlabel(note, fontsize=7, color=COLORS["muted"], x=0.01, ha="left")
+        fig.supxlabel(note, fontsize=MIN_TEXT_PT, color=COLORS["muted"], x=0.01, ha="left")
     return fig

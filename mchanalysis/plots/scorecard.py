@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mchanalysis.plots import COLORS, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure
 
 #: Colour and symbol per status.
 STATUS_STYLE = {
@@ -53,7 +53,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
     """
     labels = _LABELS[lang]
     n = len(scorecard)
-    fig, axes = new_figure(max(n, 1), 1, figsize=(7.0, 0.42 * max(n, 1) + 0.9))
+    fig, axes = new_figure(max(n, 1), 1, figsize=figure_size(0.42 * max(n, 1) + 0.9))
     axes = np.atleast_1d(axes)
     if n == 0:
         axes[0].set_axis_off()
@@ -71,7 +71,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
         for side in ("left", "top", "right"):
             ax.spines[side].set_visible(False)
         ax.spines["bottom"].set_color("#BBBBBB")
-        ax.tick_params(axis="x", labelsize=7, length=2, pad=1)
+        ax.tick_params(axis="x", labelsize=MIN_TEXT_PT, length=2, pad=1)
         good_lo, good_hi = (target, hi + pad) if r["comparison"] == ">=" else (lo - pad, target)
         ax.axvspan(good_lo, good_hi, color=COLORS["good"], alpha=0.08, lw=0)
         ax.axvline(target, color=COLORS["text"], lw=1.0, ls="--")

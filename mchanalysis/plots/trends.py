@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.plots import COLORS, indicator_label, new_figure, unit_label
+from mchanalysis.plots import COLORS, figure_size, indicator_label, new_figure, unit_label
 
 _TEXT = {
     "zh": {
@@ -116,7 +116,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
                joinpoints: Sequence[float] | None = None, target=None,
                national: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
                title: str | None = None, lang: str = "zh", conf_level: float | None = None,
-               figsize: tuple[float, float] = (6.4, 3.9)):
+               figsize: tuple[float, float] | None = None):
     """Observed rates with confidence bars, fitted trend, joinpoints, target and national series.
 
     Parameters
@@ -170,7 +170,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     if conf_level is None:
         conf_level = float(indicator_series["conf_level"].iloc[0]) if "conf_level" in indicator_series and len(indicator_series) else 0.95
     pct = f"{conf_level * 100:g}%"
-    fig, ax = new_figure(figsize=figsize)
+    fig, ax = new_figure(figsize=figsize or figure_size(3.8))
 
     shown = obs.dropna(subset=["value"])
     yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),

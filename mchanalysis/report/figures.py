@@ -20,9 +20,13 @@ from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
 
 
-def png_bytes(fig, *, dpi: int = 150) -> bytes:
+def png_bytes(fig, *, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, written as :func:`mchanalysis.plots.save_figure` writes it
-    (no ``Software`` metadata: identical bytes on every run)."""
+    (no ``Software`` metadata: identical bytes on every run), at :data:`mchanalysis.plots.DPI`
+    (300): the PNG's resolution says the figure's drawn size, at which Word places it."""
+    from mchanalysis.plots import DPI
+
+    dpi = dpi or DPI
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
     return buf.getvalue()
