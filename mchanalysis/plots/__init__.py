@@ -77,13 +77,14 @@ PALETTE = (
     "#000000",  # black
 )
 
-#: Colours by role, shared by every chart so that reports read consistently.
+#: Colours by role, shared by every chart so that reports read consistently. One colour, one
+#: meaning: vermillion is "worse" only (the fitted trend is near-black), green "target"/"better".
 COLORS = {
     "observed": "#0072B2",
-    "fitted": "#D55E00",
+    "fitted": "#1A1A1A",
     "national": "#555555",
     "target": "#009E73",
-    "joinpoint": "#D55E00",
+    "joinpoint": "#1A1A1A",
     "interval": "#0072B2",
     "highlight": "#CC79A7",
     "muted": "#9A9A9A",
@@ -92,6 +93,26 @@ COLORS = {
     "good": "#009E73",
     "bad": "#D55E00",
     "neutral": "#E69F00",
+}
+
+#: Line styles of the trend chart's lines: each its own dash pattern and marker, so that they
+#: differ in black and white (and for colour-blind readers) -- fit solid, national dotted with
+#: squares, projection dashed with open circles, target dash-dot (labelled directly).
+LINESTYLES = {
+    "fitted": {"ls": "-", "marker": None},
+    "national": {"ls": ":", "marker": "s"},
+    "projection": {"ls": "--", "marker": "o"},
+    "target": {"ls": "-.", "marker": None},
+    "counterfactual": {"ls": (0, (1, 1, 4, 1)), "marker": None},
+}
+
+#: Status colours for text and symbols: dark enough to read on white in grey (contrast >= 4.5:1),
+#: always printed with their symbol (✓ ✗ ≈ –) so that colour is never the only carrier.
+STATUS_INK = {
+    "met": "#1A7F37",
+    "not_met": "#B42318",
+    "indistinguishable": "#7A2E0E",
+    "no_data": "#555555",
 }
 
 _SAVE_METADATA = {
@@ -265,6 +286,8 @@ __all__ = [
     "MIN_TEXT_PT",
     "figure_size",
     "FONT_FALLBACK_CHAIN",
+    "LINESTYLES",
+    "STATUS_INK",
     "FONT_FAMILY",
     "FONT_FILE",
     "PALETTE",

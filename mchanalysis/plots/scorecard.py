@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, STATUS_INK, figure_size, new_figure
 
 #: Colour and symbol per status.
 STATUS_STYLE = {
@@ -82,11 +82,12 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
             ax.plot([r["value"]], [0], "o", color=colour, ms=6, zorder=3)
         ax.text(-0.01, 0, f"{r['name']}  {r['value_text'] or labels['no_data']}", transform=ax.transAxes,
                 ha="right", va="center", fontsize=8.5)
+        ink = STATUS_INK.get(r["status_ci"], STATUS_INK["no_data"])
         ax.text(1.01, 0, symbol, transform=ax.transAxes, ha="left", va="center", fontsize=11,
-                color=colour, family=SYMBOL_FONT, fontweight="bold")
+                color=ink, family=SYMBOL_FONT, fontweight="bold")
         ax.text(1.05, 0, f"{labels[r['status_ci']] if r['status_ci'] in labels else ''}  "
                 f"{labels['target']}{'≤' if r['comparison'] == '<=' else '≥'}{r['target_text']}",
-                transform=ax.transAxes, ha="left", va="center", fontsize=8, color=colour)
+                transform=ax.transAxes, ha="left", va="center", fontsize=8.5, color=COLORS["text"])
     if title:
         fig.suptitle(title, fontsize=11, x=0.02, ha="left")
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)

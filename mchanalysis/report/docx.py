@@ -39,6 +39,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
 from mchanalysis.atomic import write_bytes
+from mchanalysis.plots import STATUS_INK
 from mchanalysis.report.archive import normalise_zip
 
 _FIXED = _dt.datetime(2000, 1, 1)
@@ -47,8 +48,10 @@ STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Caption", "T
           "Figure", "Table Text", "Note", "Signature", "Notice", "Table Grid")
 #: Status colours of table cells: dark enough to read in black and white (contrast >= 4.5:1 on
 #: white), and each with a symbol so that the colour is never the only carrier.
-STATUS = {"met": ("1A7F37", "✓"), "not_met": ("B42318", "✗"), "indistinguishable": ("7A2E0E", "?"),
-          "worse": ("B42318", "")}
+#: The same inks as the charts (:data:`mchanalysis.plots.STATUS_INK`).
+STATUS = {k: (STATUS_INK[k].lstrip("#").upper(), sym) for k, sym in
+          (("met", "✓"), ("not_met", "✗"), ("indistinguishable", "≈"))}
+STATUS["worse"] = (STATUS_INK["not_met"].lstrip("#").upper(), "")
 
 
 def reference_path():
