@@ -66,3 +66,27 @@ def test_projection_starts_at_the_fitted_value_of_the_last_year():
     ax = plot_trend(series, meta=meta, fitted=fitted, projection=proj).axes[0]
     line = next(ln for ln in ax.get_lines() if ln.get_gid() == "projection")
     assert line.get_xdata()[0] == 2024 and line.get_ydata()[0] == pytest.approx(12.0)
+
+
+def test_funnel_lower_limit_has_no_vertical_drop_and_the_legend_gives_the_unit():
+    from mchanalysis.funnel import funnel
+    from mchanalysis.indicators import load_registry
+    from mchanalysis.plots.funnel import plot_funnel
+
+    city = report.build_context(DEMO, year=2024, region_code="990100", target_set="national_2030",
+                                lang="zh", figures=False)
+    t = city.indicator_table
+    kids = t[(t["parent_code"] == "990100") & (t["year"] == 2024) & (t["indicator"] == "imr")]
+    res = funnel(kids, target=city.facts["imr"]["value"])
+    lower = res.limits[(res.limits["bound"] == "lower") & (res.limits["conf_level"] == 0.95)]
+    assert (lower["limit"] == 0).any() and (lower["limit"] > 0).any()   # the case that drew a drop
+    meta = {"id": "imr", **load_registry().set_index("id").loc["imr"].to_dict()}
+    fig = plot_funnel(res.points, res.limits, indicator_meta=meta, lang="zh", reference_name="东川市")
+    ax = fig.axes[0]
+    for ln in ax.get_lines():
+        x, y = np.asarray(ln.get_xdata(), float), np.asarray(ln.get_ydata(), float)
+        if len(x) > 2:      # a limit curve: never a vertical stroke, never along 0
+            assert np.all(np.diff(x) > 0) and np.all(y > 0), ln.get_label()
+    labels = [tx.get_text() for tx in ax.get_legend().get_texts()]
+    ref = [s for s in labels if s.startswith("参照值")]
+    assert ref == [f"参照值（东川市） {city.facts['imr']['value']:.2f}‰"]

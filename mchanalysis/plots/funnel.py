@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure, unit_label
 
 #: Colour, marker and legend label (zh, en) per verdict.
 VERDICT_STYLE = {
@@ -39,7 +39,7 @@ def _pct(level: float) -> str:
 
 def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: dict,
                 title: str | None = None, lang: str = "zh", adjusted: bool = False,
-                note: str | None = None):
+                note: str | None = None, reference_name: str | None = None):
     """Draw a funnel plot of sibling regions.
 
     Parameters
@@ -60,6 +60,15 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     note : str, optional
         A line under the chart, e.g. ``FunnelResult.choice.message(lang)`` (which limits were
         drawn and why).
+    reference_name : str, optional
+        Whose value the reference line is (e.g. the city itself, "东川市"): named in the legend
+        with the value and its unit ("参照值（东川市）3.74‰").
+
+    Notes
+    -----
+    A lower limit of 0 (small denominators: no region can be significantly low there) is not
+    drawn: the axis is its floor. Drawing it would join the last positive limit to 0 with a
+    vertical stroke that is an artefact of the grid, not of the limits.
 
     Returns
     -------
@@ -87,10 +96,18 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
         for k, bound in enumerate(("lower", "upper")):
             seg = limits[(limits["conf_level"] == level) & (limits["bound"] == bound)]
             seg = seg[np.isfinite(seg["limit"])].sort_values("denominator")
+            if bound == "lower":
+                seg = seg[seg["limit"] > 0]
             ax.plot(seg["denominator"], seg["limit"], ls=ls, lw=1.1, color=COLORS["muted"],
                     label=label if k == 0 else None)
     if np.isfinite(target):
-        ax.axhline(target, color=COLORS["national"], lw=1.2, label=f"{txt['target']} {target:.4g}")
+        unit = unit_label(indicator_meta.get("unit") or "", lang)
+        dec = int(indicator_meta.get("decimals", 2) or 2)
+        who = (f"（{reference_name}）" if lang == "zh" else f" ({reference_name})") if reference_name else ""
+        space = "" if lang == "zh" or unit in ("%", "‰") else " "
+        line = ax.axhline(target, color=COLORS["national"], lw=1.5,
+                          label=f"{txt['target']}{who} {target:.{dec}f}{space}{unit}")
+        line.set_gid("reference")
 
     names = pts["region_name"] if "region_name" in pts.columns else pts["region_code"]
     for verdict, (colour, marker, zh, en) in VERDICT_STYLE.items():

@@ -94,7 +94,7 @@ def draw_figures(ctx, *, national=None) -> dict:
         kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
         res = funnel(kids, target=f.get("value"))
         fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
-                          adjusted=res.adjustment != "none")
+                          adjusted=res.adjustment != "none", reference_name=ctx.region["name"])
         out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                 "caption": cap.funnel(f, ctx).strip()}
         # the same indicator's trend in every sub-region (ranked order), the region's own
