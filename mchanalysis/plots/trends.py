@@ -170,7 +170,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     if conf_level is None:
         conf_level = float(indicator_series["conf_level"].iloc[0]) if "conf_level" in indicator_series and len(indicator_series) else 0.95
     pct = f"{conf_level * 100:g}%"
-    fig, ax = new_figure(figsize=figsize or figure_size(3.8))
+    fig, ax = new_figure(figsize=figsize or figure_size(3.3))   # two to a page with captions
 
     shown = obs.dropna(subset=["value"])
     yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
