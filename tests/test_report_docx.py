@@ -183,3 +183,4 @@ def test_html_pages_say_their_language_and_print_like_the_word_document():
                  'content: "图" counter(mch-figure)'):
         assert rule in page, rule
     assert "break-before: page" not in page
+    assert '<body class="mch-report">' in page     # the print rules apply to it

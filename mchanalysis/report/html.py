@@ -172,4 +172,4 @@ def standalone_page(body: str, *, title: str, lang: str = "zh") -> str:
             f'<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{_html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
-            f'<body>\n<main class="report">\n{body}</main>\n</body>\n</html>\n')
+            f'<body class="mch-report">\n<main class="report">\n{body}</main>\n</body>\n</html>\n')
