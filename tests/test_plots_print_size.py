@@ -55,3 +55,20 @@ def test_word_places_each_figure_at_its_drawn_width(ctx):
 
 def test_small_multiples_choose_columns_from_the_number_of_regions():
     assert [columns_for(n) for n in (1, 2, 4, 5, 9, 10, 16)] == [1, 2, 2, 3, 3, 4, 4]
+
+
+def test_english_scorecard_lays_out_at_the_placed_width():
+    """Long English names and statuses must not squeeze the axes to nothing at 15 cm."""
+    import warnings
+
+    from mchanalysis.plots.scorecard import plot_scorecard
+
+    ctx = report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030",
+                               lang="en", figures=False)
+    fig = plot_scorecard(ctx.scorecard, lang="en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_position().width > 0.4
+    assert not [t for t in _texts(fig) if t.get_fontsize() < MIN_TEXT_PT]

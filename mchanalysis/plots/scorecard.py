@@ -78,7 +78,7 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
     """
     labels = _LABELS[lang]
     n = len(scorecard)
-    fig, axes = new_figure(max(n, 1), 1, figsize=figure_size(0.42 * max(n, 1) + 0.9))
+    fig, axes = new_figure(max(n, 1), 1, figsize=figure_size(0.62 * max(n, 1) + 0.5))
     axes = np.atleast_1d(axes)
     if n == 0:
         axes[0].set_axis_off()
@@ -109,14 +109,17 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
                     (mk,) = ax.plot([hi], [0], ls="none", marker=">", ms=5, color=colour, clip_on=False)
                     mk.set_gid("interval_clipped")
             ax.plot([r["value"]], [0], "o", color=colour, ms=6, zorder=3)
-        ax.text(-0.01, 0, f"{r['name']}  {r['value_text'] or labels['no_data']}", transform=ax.transAxes,
-                ha="right", va="center", fontsize=8.5)
+        # the row's name above its axis (not beside it): the axis keeps the width at the
+        # placed size, English names included
+        ax.set_title(f"{r['name']}  {r['value_text'] or labels['no_data']}", loc="left",
+                     fontsize=MIN_TEXT_PT + 1, pad=1)
         ink = STATUS_INK.get(r["status_ci"], STATUS_INK["no_data"])
-        ax.text(1.01, 0, symbol, transform=ax.transAxes, ha="left", va="center", fontsize=11,
+        ax.text(1.01, 0.5, symbol, transform=ax.transAxes, ha="left", va="center", fontsize=11,
                 color=ink, family=SYMBOL_FONT, fontweight="bold")
-        ax.text(1.05, 0, f"{labels[r['status_ci']] if r['status_ci'] in labels else ''}  "
+        ax.text(1.05, 0.5, f"{labels[r['status_ci']] if r['status_ci'] in labels else ''}\n"
                 f"{labels['target']}{'≤' if r['comparison'] == '<=' else '≥'}{r['target_text']}",
-                transform=ax.transAxes, ha="left", va="center", fontsize=8.5, color=COLORS["text"])
+                transform=ax.transAxes, ha="left", va="center", fontsize=MIN_TEXT_PT + 0.5,
+                color=COLORS["text"], linespacing=1.15)
     if title:
         fig.suptitle(title, fontsize=11, x=0.02, ha="left")
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
