@@ -157,7 +157,8 @@ def test_docx_is_deterministic_a4_with_page_numbers_and_east_asian_fonts(demo_ct
     z = zipfile.ZipFile(io.BytesIO(a))
     assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     doc = z.read("word/document.xml").decode()
-    assert 'w:eastAsia="仿宋_GB2312"' in doc and 'w:eastAsia="黑体"' in doc
+    styles = z.read("word/styles.xml").decode()     # fonts live in the styles (issue 17)
+    assert 'w:eastAsia="仿宋_GB2312"' in styles and 'w:eastAsia="黑体"' in styles
     assert 'w:w="11906"' in doc and 'w:h="16838"' in doc       # A4 in twentieths of a point
     footer = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
     assert "PAGE" in footer and 'fldCharType="begin"' in footer
@@ -192,7 +193,8 @@ def test_html_export_is_self_contained_deterministic_and_codeless():
     assert "data:image/png;base64," in a
     assert "x = 1" not in a and "note for notebook readers" not in a and "a warning" not in a
     assert "<title>2022年东川市妇幼健康工作答卷</title>" in a
-    assert "@page" in a and "break-before: page" in a
+    # printed with the Word document's geometry; chapters flow on (issue 17)
+    assert "@page" in a and "margin: 37mm 26mm 35mm 28mm" in a and "break-before: page" not in a
 
 
 def test_html_export_is_fast():

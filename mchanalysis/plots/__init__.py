@@ -20,6 +20,12 @@ Determinism: PNG is written with ``metadata={"Software": None}``, SVG with ``{"D
 and a fixed ``svg.hashsalt``, PDF with ``{"CreationDate": None}``; the same figure saved twice
 gives identical bytes. Files are written atomically (temporary file + ``os.replace``).
 
+Size (one rule for every chart): a figure is drawn at the width it is placed at in the report,
+:data:`FIGURE_WIDTH_CM` (the Word text block of GB/T 9704, 156 mm, less a margin), and saved at
+:data:`DPI` (300), so that Word places it at its natural size and its text prints at the size it
+was drawn; no text is smaller than :data:`MIN_TEXT_PT` (8 pt) there. :func:`figure_size` gives
+the size of a figure of a given height.
+
 Colours: the Okabe–Ito palette (Okabe & Ito 2008, "Color Universal Design"), safe for the
 common colour-vision deficiencies; :data:`COLORS` names the roles used by the chart modules.
 """
@@ -44,6 +50,21 @@ SVG_HASHSALT = "mchanalysis"
 #: fallback (e.g. for ✗, which Noto Sans CJK lacks).
 FONT_FALLBACK_CHAIN = (FONT_FAMILY, "DejaVu Sans")
 
+#: Width at which every chart is drawn and placed (cm): the 156 mm text block of the Word
+#: report (:mod:`mchanalysis.report.docx`) less 6 mm.
+FIGURE_WIDTH_CM = 15.0
+FIGURE_WIDTH_IN = FIGURE_WIDTH_CM / 2.54
+#: Resolution of saved charts (dots per inch): print quality at the placed width.
+DPI = 300
+#: Smallest text on a chart at its placed width (points).
+MIN_TEXT_PT = 8.0
+
+
+def figure_size(height_in: float) -> tuple[float, float]:
+    """``(width, height)`` in inches of a chart ``height_in`` high drawn at the placed width."""
+    return (FIGURE_WIDTH_IN, float(height_in))
+
+
 #: Okabe–Ito colour-blind-safe palette (black last).
 PALETTE = (
     "#0072B2",  # blue
@@ -56,13 +77,14 @@ PALETTE = (
     "#000000",  # black
 )
 
-#: Colours by role, shared by every chart so that reports read consistently.
+#: Colours by role, shared by every chart so that reports read consistently. One colour, one
+#: meaning: vermillion is "worse" only (the fitted trend is near-black), green "target"/"better".
 COLORS = {
     "observed": "#0072B2",
-    "fitted": "#D55E00",
+    "fitted": "#1A1A1A",
     "national": "#555555",
     "target": "#009E73",
-    "joinpoint": "#D55E00",
+    "joinpoint": "#1A1A1A",
     "interval": "#0072B2",
     "highlight": "#CC79A7",
     "muted": "#9A9A9A",
@@ -71,6 +93,26 @@ COLORS = {
     "good": "#009E73",
     "bad": "#D55E00",
     "neutral": "#E69F00",
+}
+
+#: Line styles of the trend chart's lines: each its own dash pattern and marker, so that they
+#: differ in black and white (and for colour-blind readers) -- fit solid, national dotted with
+#: squares, projection dashed with open circles, target dash-dot (labelled directly).
+LINESTYLES = {
+    "fitted": {"ls": "-", "marker": None},
+    "national": {"ls": ":", "marker": "s"},
+    "projection": {"ls": "--", "marker": "o"},
+    "target": {"ls": "-.", "marker": None},
+    "counterfactual": {"ls": (0, (1, 1, 4, 1)), "marker": None},
+}
+
+#: Status colours for text and symbols: dark enough to read on white in grey (contrast >= 4.5:1),
+#: always printed with their symbol (✓ ✗ ≈ –) so that colour is never the only carrier.
+STATUS_INK = {
+    "met": "#1A7F37",
+    "not_met": "#B42318",
+    "indistinguishable": "#7A2E0E",
+    "no_data": "#555555",
 }
 
 _SAVE_METADATA = {
@@ -143,11 +185,11 @@ def mch_rcparams() -> dict:
         "lines.linewidth": 1.8,
         "lines.markersize": 5,
         "errorbar.capsize": 2.5,
-        "figure.figsize": (6.4, 3.8),
+        "figure.figsize": (FIGURE_WIDTH_IN, 3.8),
         "figure.dpi": 100,
         "figure.facecolor": "white",
         "figure.constrained_layout.use": True,
-        "savefig.dpi": 150,
+        "savefig.dpi": DPI,
         "savefig.facecolor": "white",
         "svg.hashsalt": SVG_HASHSALT,
         "svg.fonttype": "path",
@@ -217,7 +259,7 @@ def _check_lang(lang: str) -> None:
         raise MchError(f"lang must be 'zh' or 'en', got {lang!r}")
 
 
-def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mapping | None = None) -> Path:
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = DPI, metadata: Mapping | None = None) -> Path:
     """Write ``fig`` to ``path`` (PNG, SVG or PDF by suffix) atomically and byte-reproducibly.
 
     PNG gets ``metadata={"Software": None}``, SVG ``{"Date": None}`` (with the style's fixed
@@ -238,7 +280,14 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150, metadata: Mappi
 
 __all__ = [
     "COLORS",
+    "DPI",
+    "FIGURE_WIDTH_CM",
+    "FIGURE_WIDTH_IN",
+    "MIN_TEXT_PT",
+    "figure_size",
     "FONT_FALLBACK_CHAIN",
+    "LINESTYLES",
+    "STATUS_INK",
     "FONT_FAMILY",
     "FONT_FILE",
     "PALETTE",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mchanalysis.plots import COLORS, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure, unit_label
 
 #: Colour, marker and legend label (zh, en) per verdict.
 VERDICT_STYLE = {
@@ -39,7 +39,7 @@ def _pct(level: float) -> str:
 
 def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: dict,
                 title: str | None = None, lang: str = "zh", adjusted: bool = False,
-                note: str | None = None):
+                note: str | None = None, reference_name: str | None = None):
     """Draw a funnel plot of sibling regions.
 
     Parameters
@@ -60,6 +60,15 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     note : str, optional
         A line under the chart, e.g. ``FunnelResult.choice.message(lang)`` (which limits were
         drawn and why).
+    reference_name : str, optional
+        Whose value the reference line is (e.g. the city itself, "东川市"): named in the legend
+        with the value and its unit ("参照值（东川市）3.74‰").
+
+    Notes
+    -----
+    A lower limit of 0 (small denominators: no region can be significantly low there) is not
+    drawn: the axis is its floor. Drawing it would join the last positive limit to 0 with a
+    vertical stroke that is an artefact of the grid, not of the limits.
 
     Returns
     -------
@@ -75,7 +84,7 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     txt = _TEXT[lang]
-    fig, ax = new_figure(figsize=(7.0, 4.4))
+    fig, ax = new_figure(figsize=figure_size(4.2))
     pts = points[pd.notna(points["value"]) & pd.notna(points["denominator"])]
     x_pts = pts["denominator"].astype(float).to_numpy()
     y_pts = pts["value"].astype(float).to_numpy()
@@ -87,10 +96,18 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
         for k, bound in enumerate(("lower", "upper")):
             seg = limits[(limits["conf_level"] == level) & (limits["bound"] == bound)]
             seg = seg[np.isfinite(seg["limit"])].sort_values("denominator")
+            if bound == "lower":
+                seg = seg[seg["limit"] > 0]
             ax.plot(seg["denominator"], seg["limit"], ls=ls, lw=1.1, color=COLORS["muted"],
                     label=label if k == 0 else None)
     if np.isfinite(target):
-        ax.axhline(target, color=COLORS["national"], lw=1.2, label=f"{txt['target']} {target:.4g}")
+        unit = unit_label(indicator_meta.get("unit") or "", lang)
+        dec = int(indicator_meta.get("decimals", 2) or 2)
+        who = (f"（{reference_name}）" if lang == "zh" else f" ({reference_name})") if reference_name else ""
+        space = "" if lang == "zh" or unit in ("%", "‰") else " "
+        line = ax.axhline(target, color=COLORS["national"], lw=1.5,
+                          label=f"{txt['target']}{who} {target:.{dec}f}{space}{unit}")
+        line.set_gid("reference")
 
     names = pts["region_name"] if "region_name" in pts.columns else pts["region_code"]
     for verdict, (colour, marker, zh, en) in VERDICT_STYLE.items():
@@ -99,7 +116,7 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
             ax.scatter(x_pts[m], y_pts[m], s=30, color=colour, marker=marker, zorder=3,
                        label=zh if lang == "zh" else en)
     for xi, yi, name in zip(x_pts, y_pts, names):
-        ax.annotate(str(name), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=7,
+        ax.annotate(str(name), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=MIN_TEXT_PT,
                     color=COLORS["text"])
 
     # y range: the points, the target and the limits at the smallest plotted region
@@ -123,8 +140,8 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     unit = indicator_meta.get("unit", "")
     ax.set_ylabel(f"{name}（{unit}）" if lang == "zh" else f"{name} ({unit})")
     ax.set_title(title if title is not None else name)
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best", fontsize=MIN_TEXT_PT + 0.5)
     if note:
         # a figure-level x label: constrained layout keeps room for it under the axis label
-        fig.supxlabel(note, fontsize=7, color=COLORS["muted"], x=0.01, ha="left")
+        fig.supxlabel(note, fontsize=MIN_TEXT_PT, color=COLORS["muted"], x=0.01, ha="left")
     return fig

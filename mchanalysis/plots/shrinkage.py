@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.plots import COLORS, indicator_label, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, indicator_label, new_figure
 
 _TEXT = {
     "zh": {"crude": "粗率", "smoothed": "经验贝叶斯平滑率", "mean": "总体均值", "title": "{name}：粗率与平滑率"},
@@ -51,7 +51,7 @@ def plot_shrinkage(eb_table: pd.DataFrame, *, meta: Mapping, label: str = "regio
     t = _TEXT[lang]
     tab = eb_table.sort_values(["smoothed_rate", label], kind="mergesort").reset_index(drop=True)
     n = len(tab)
-    fig, ax = new_figure(figsize=(6.4, max(2.4, 0.32 * n + 1.4)))
+    fig, ax = new_figure(figsize=figure_size(max(2.4, 0.32 * n + 1.4)))
     y = np.arange(n)
     segs = ax.hlines(y, tab["crude_rate"], tab["smoothed_rate"], color=COLORS["muted"], lw=1.2, zorder=2)
     segs.set_gid("shrink")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.plots import COLORS, indicator_label, new_figure
+from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, indicator_label, new_figure
 
 _TEXT = {
     "zh": {"reference": "参照", "interval": "{pct}置信区间", "value": "观察值"},
@@ -25,7 +25,7 @@ _TEXT = {
 def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regions: Sequence[str],
                          meta: Mapping, lang: str = "zh", reference: pd.DataFrame | None = None,
                          reference_name: str | None = None, ncols: int | None = None,
-                         title: str | None = None, panel_size: tuple[float, float] = (2.2, 1.7)):
+                         title: str | None = None, panel_height: float = 1.45):
     """One panel per region (shared x and y axes) for one indicator.
 
     Parameters
@@ -47,10 +47,13 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
     reference_name : str, optional
         Its legend label (e.g. "东川市"); default "reference" wording.
     ncols : int, optional
-        Panels per row (default min(4, number of regions)).
+        Panels per row; default from the number of regions (:func:`columns_for`) so that the
+        figure is drawn at the placed width (:data:`mchanalysis.plots.FIGURE_WIDTH_CM`) with
+        text no smaller than :data:`mchanalysis.plots.MIN_TEXT_PT`.
     title : str, optional
         Figure title; default the indicator name with unit.
-    panel_size : (width, height) in inches of one panel.
+    panel_height : float
+        Height of one panel in inches.
 
     Returns
     -------
@@ -79,9 +82,9 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
     if absent:
         raise MchError(f"no {indicator} rows for region(s) {', '.join(absent)}")
     n = len(regions)
-    ncols = ncols or min(4, n)
+    ncols = ncols or columns_for(n)
     nrows = math.ceil(n / ncols)
-    fig, axes = _grid(nrows, ncols, panel_size)
+    fig, axes = _grid(nrows, ncols, panel_height)
     conf = float(tab["conf_level"].iloc[0]) if "conf_level" in tab.columns and len(tab) else 0.95
     ref = None
     if reference is not None:
@@ -107,8 +110,8 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
         (ln,) = ax.plot(years, val, color=COLORS["observed"], lw=1.4, marker="o", markersize=2.6,
                         label=t["value"])
         ln.set_gid("observed")
-        ax.set_title(str(g["region_name"].iloc[0]), fontsize=9.5, loc="left", pad=3)
-        ax.tick_params(labelsize=7.5)
+        ax.set_title(str(g["region_name"].iloc[0]), fontsize=MIN_TEXT_PT + 1, loc="left", pad=3)
+        ax.tick_params(labelsize=MIN_TEXT_PT)
         ax.xaxis.get_major_locator().set_params(integer=True, nbins=4)
         finite = np.r_[hi[np.isfinite(hi)], val[np.isfinite(val)]]
         if len(finite):
@@ -130,10 +133,16 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
     return fig
 
 
-def _grid(nrows: int, ncols: int, panel_size: tuple[float, float]):
-    fig, axes = new_figure(nrows, ncols, figsize=(panel_size[0] * ncols + 0.6, panel_size[1] * nrows + 1.0),
+def columns_for(n: int) -> int:
+    """Panels per row for ``n`` regions at the placed width: 2 up to 4 regions, 3 up to 9, else
+    4 (a panel is then about 3.5 cm wide, room for 8 pt year labels)."""
+    return 1 if n <= 1 else 2 if n <= 4 else 3 if n <= 9 else 4
+
+
+def _grid(nrows: int, ncols: int, panel_height: float):
+    fig, axes = new_figure(nrows, ncols, figsize=figure_size(panel_height * nrows + 1.0),
                            sharex=True, sharey=True)
     return fig, np.atleast_1d(axes).reshape(nrows, ncols)
 
 
-__all__ = ["plot_small_multiples"]
+__all__ = ["columns_for", "plot_small_multiples"]

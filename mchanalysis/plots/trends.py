@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.plots import COLORS, indicator_label, new_figure, unit_label
+from mchanalysis.plots import COLORS, LINESTYLES, figure_size, indicator_label, new_figure, unit_label
 
 _TEXT = {
     "zh": {
@@ -116,7 +116,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
                joinpoints: Sequence[float] | None = None, target=None,
                national: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
                title: str | None = None, lang: str = "zh", conf_level: float | None = None,
-               figsize: tuple[float, float] = (6.4, 3.9)):
+               figsize: tuple[float, float] | None = None):
     """Observed rates with confidence bars, fitted trend, joinpoints, target and national series.
 
     Parameters
@@ -141,7 +141,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         Joinpoint years, marked on the fitted line (or on the x axis without ``fitted``).
     target : float or mapping, optional
         The target value (unit of the indicator) or ``{"value": 12, "year": 2030, "label": ...}``:
-        a horizontal dashed line, labelled at its right end (default label e.g. "2030年目标：≤12/10万").
+        a horizontal dash-dot line, labelled at its right end (default label e.g. "2030年目标：≤12/10万").
     national : pandas.DataFrame, optional
         Columns ``year, value``: the national series, drawn in grey for comparison.
     projection : pandas.DataFrame, optional
@@ -170,7 +170,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     if conf_level is None:
         conf_level = float(indicator_series["conf_level"].iloc[0]) if "conf_level" in indicator_series and len(indicator_series) else 0.95
     pct = f"{conf_level * 100:g}%"
-    fig, ax = new_figure(figsize=figsize)
+    fig, ax = new_figure(figsize=figsize or figure_size(3.3))   # two to a page with captions
 
     shown = obs.dropna(subset=["value"])
     yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
@@ -184,8 +184,9 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
 
     if national is not None:
         nat = _need(national, ["year", "value"], "national").dropna()
-        (ln,) = ax.plot(nat["year"], nat["value"], color=COLORS["national"], lw=1.3, ls="-", marker="s",
-                        markersize=3, alpha=0.85, label=t["national"], zorder=2)
+        (ln,) = ax.plot(nat["year"], nat["value"], color=COLORS["national"], lw=1.5,
+                        ls=LINESTYLES["national"]["ls"], marker=LINESTYLES["national"]["marker"],
+                        markersize=3.5, label=t["national"], zorder=2)
         ln.set_gid("national")
 
     last_point = None
@@ -198,14 +199,16 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         # a segmented (ITS) fit jumps at the break: its two segments are drawn apart
         pieces = [fit] if its is None else [fit[fit["year"] < its.break_year], fit[fit["year"] >= its.break_year]]
         for i, piece in enumerate(pieces):
-            (ln,) = ax.plot(piece["year"], piece["fitted"], color=COLORS["fitted"], lw=2.0, alpha=0.9,
+            (ln,) = ax.plot(piece["year"], piece["fitted"], color=COLORS["fitted"], lw=2.0,
+                            ls=LINESTYLES["fitted"]["ls"],
                             label=t["fitted"] if i == 0 else None, zorder=4)
             ln.set_gid("fitted" if i == 0 else "fitted_after")
         if len(fit):
             last_point = (float(fit["year"].iloc[-1]), float(fit["fitted"].iloc[-1]))
     if its is not None:
         cf = its.fitted[its.fitted["year"] >= its.break_year - 1]
-        (ln,) = ax.plot(cf["year"], cf["counterfactual"], color=COLORS["fitted"], lw=1.4, ls=":",
+        (ln,) = ax.plot(cf["year"], cf["counterfactual"], color=COLORS["fitted"], lw=1.4,
+                        ls=LINESTYLES["counterfactual"]["ls"],
                         label=t["counterfactual"], zorder=4)
         ln.set_gid("counterfactual")
         line = ax.axvline(its.break_year - 0.5, color=COLORS["muted"], ls="--", lw=1.0, zorder=1,
@@ -239,7 +242,8 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
             lo, hi = np.r_[last_point[1], lo], np.r_[last_point[1], hi]
         band = ax.fill_between(xs, lo, hi, color=COLORS["fitted"], alpha=0.12, lw=0, zorder=1)
         band.set_gid("projection_band")
-        (ln,) = ax.plot(xs, ys, color=COLORS["fitted"], lw=1.6, ls="--", marker="o", markersize=3.5,
+        (ln,) = ax.plot(xs, ys, color=COLORS["fitted"], lw=1.6, ls=LINESTYLES["projection"]["ls"],
+                        marker=LINESTYLES["projection"]["marker"], markersize=4, markerfacecolor="white",
                         markevery=list(range(1 if len(xs) > len(pr) else 0, len(xs))),
                         label=t["projection"].format(pct=f"{float(projection['conf_level'].iloc[0]) * 100:g}%"
                                                      if "conf_level" in projection else pct), zorder=4)
@@ -247,7 +251,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
 
     if target is not None:
         value, label = _target_spec(target, meta, lang)
-        line = ax.axhline(value, color=COLORS["target"], ls="--", lw=1.3, zorder=2)
+        line = ax.axhline(value, color=COLORS["target"], ls=LINESTYLES["target"]["ls"], lw=1.5, zorder=2)
         line.set_gid("target")
         # label at the end (left or right) where the observed values are farther from the line
         vals = shown["value"].to_numpy(float)

@@ -3,11 +3,20 @@
 The sections rendered by :mod:`.render` use a small set of tags; this module walks them and
 writes Word paragraphs, tables and pictures, so the wording exists once (in the templates).
 
-Layout follows the government document format GB/T 9704-2012 loosely: A4, margins 37/35/28/26
-mm, body text 仿宋_GB2312 (Word substitutes 仿宋 or 宋体 when absent) in 三号 (16 pt) with a
-two-character first-line indent, headings 黑体, tables 宋体 五号 (10.5 pt), page numbers
-centred in the footer (a PAGE field: "— 1 —"). East-Asian fonts are set on every run
-(``w:eastAsia``), otherwise Word shows Chinese in a Latin font's fallback.
+Every document is built from a *reference document* (styles only), as pandoc's
+``--reference-doc``: the package's ``templates/reference.docx`` (made by
+``tools/make_docx_reference.py``: GB/T 9704-2012 layout -- A4, margins 37/35/28/26 mm, body
+仿宋_GB2312 16 pt at an exact 28.95 pt line, title 小标宋 22 pt, 一级标题 黑体, 二级标题 楷体,
+page numbers "— 1 —" in 14 pt, odd right / even left, language zh-CN, no theme fonts) or the
+bureau's own (``reference=``: its letterhead, fonts and page set-up apply). Content carries no
+direct fonts or sizes: paragraphs get *styles* (``Title``, ``Heading 1``/``2``, ``Caption``,
+``Table Title``, ``Figure``, ``Table Text``, ``Note``, ``Signature``, ``Notice``), so whoever
+edits the styles in Word or WPS restyles the whole document. Styles a user's reference lacks are
+copied from the package's.
+
+Flow: no forced page breaks; headings, table titles and figures are kept with what follows;
+table header rows repeat on each page; no empty paragraphs; figures and tables numbered (图1,
+表1); the 落款 right-aligned at the end.
 
 Deterministic: core properties are pinned and the archive is normalised (:mod:`.archive`).
 """
@@ -15,119 +24,79 @@ Deterministic: core properties are pinned and the archive is normalised (:mod:`.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as _dt
 import io
+import re
+from importlib import resources
 
 import lxml.html
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt, RGBColor
+from docx.shared import Cm, Emu, Pt, RGBColor
 
 from mchanalysis.atomic import write_bytes
+from mchanalysis.plots import STATUS_INK
 from mchanalysis.report.archive import normalise_zip
 
-BODY_FONT = "仿宋_GB2312"
-HEADING_FONT = "黑体"
-TABLE_FONT = "宋体"
-LATIN_FONT = "Times New Roman"
-BODY_SIZE = Pt(14)
-TABLE_SIZE = Pt(10.5)
 _FIXED = _dt.datetime(2000, 1, 1)
-#: Figures take this fraction of the text width.
-FIGURE_WIDTH = 0.82
+#: Paragraph and table styles the writer uses (all in the package's reference document).
+STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Caption", "Table Title",
+          "Figure", "Table Text", "Note", "Signature", "Notice", "Table Grid")
+#: Status colours of table cells: dark enough to read in black and white (contrast >= 4.5:1 on
+#: white), and each with a symbol so that the colour is never the only carrier.
+#: The same inks as the charts (:data:`mchanalysis.plots.STATUS_INK`).
+STATUS = {k: (STATUS_INK[k].lstrip("#").upper(), sym) for k, sym in
+          (("met", "✓"), ("not_met", "✗"), ("indistinguishable", "≈"))}
+STATUS["worse"] = (STATUS_INK["not_met"].lstrip("#").upper(), "")
 
 
-def _set_rfonts(rpr, east_asia: str):
-    """Name the East-Asian font (w:eastAsia) beside the Latin one on a run's or style's rPr:
-    without it Word shows Chinese in its default font."""
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), LATIN_FONT)
-    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+def reference_path():
+    """The package's reference document (``templates/reference.docx``)."""
+    return resources.files("mchanalysis.report").joinpath("templates", "reference.docx")
 
 
-def _set_run_font(run, east_asia: str, size=None, *, bold=None, color=None):
-    run.font.name = LATIN_FONT
-    _set_rfonts(run._element.get_or_add_rPr(), east_asia)
-    if size is not None:
-        run.font.size = size
-    if bold is not None:
-        run.font.bold = bold
-    if color is not None:
-        run.font.color.rgb = RGBColor.from_string(color)
+def _open_reference(reference):
+    if reference is None:
+        with resources.as_file(reference_path()) as p:
+            return Document(str(p))
+    return Document(str(reference))
 
 
-def _style_font(style, east_asia, size, bold=False):
-    style.font.name = LATIN_FONT
-    style.font.size = size
-    style.font.bold = bold
-    style.font.color.rgb = RGBColor(0, 0, 0)
-    _set_rfonts(style.element.get_or_add_rPr(), east_asia)
-
-
-def _page_number_footer(section):
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _set_run_font(p.add_run("— "), TABLE_FONT, Pt(12))
-    run = p.add_run()
-    _set_run_font(run, TABLE_FONT, Pt(12))
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        elif text == " PAGE ":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = text
-        else:
-            el = OxmlElement("w:t")
-            el.text = text
-        run._element.append(el)
-    _set_run_font(p.add_run(" —"), TABLE_FONT, Pt(12))
+def _ensure_styles(doc) -> None:
+    """Copy the styles the writer needs and the user's reference lacks from the package's."""
+    have = {s.name for s in doc.styles}
+    missing = [n for n in STYLES if n not in have]
+    if not missing:
+        return
+    pkg = _open_reference(None)
+    for name in missing:
+        el = pkg.styles[name].element
+        doc.styles.element.append(copy.deepcopy(el))
 
 
 def _text(el) -> str:
     return " ".join("".join(el.itertext()).split()) if el is not None else ""
 
 
-def _runs(paragraph, el, east_asia, size, *, color=None):
-    """Add the inline content of ``el`` (text, <strong>, <span>) as runs."""
-    def add(text, bold=False):
+def _runs(paragraph, el, *, color=None, bold=None):
+    """Add the inline content of ``el`` (text, <strong>, <span>) as runs (no direct fonts)."""
+    def add(text, strong=False):
         text = " ".join(text.split()) if text.strip() else ""
         if text:
-            _set_run_font(paragraph.add_run(text), east_asia, size, bold=bold or None, color=color)
+            r = paragraph.add_run(text)
+            if strong or bold:
+                r.font.bold = True
+            if color is not None:
+                r.font.color.rgb = RGBColor.from_string(color)
 
     add(el.text or "")
     for child in el:
-        add("".join(child.itertext()), bold=child.tag in ("strong", "b"))
+        add("".join(child.itertext()), strong=child.tag in ("strong", "b"))
         add(child.tail or "")
-
-
-def _paragraph(doc, el, *, font=BODY_FONT, size=BODY_SIZE, indent=True, align=None, color=None,
-               shade=None):
-    p = doc.add_paragraph()
-    pf = p.paragraph_format
-    if indent:
-        pf.first_line_indent = Pt(size.pt * 2)
-    pf.space_after = Pt(4)
-    pf.line_spacing = 1.25
-    if align is not None:
-        p.alignment = align
-    if shade:
-        ppr = p._element.get_or_add_pPr()
-        shd = OxmlElement("w:shd")
-        shd.set(qn("w:val"), "clear")
-        shd.set(qn("w:color"), "auto")
-        shd.set(qn("w:fill"), shade)
-        ppr.append(shd)
-    _runs(p, el, font, size, color=color)
-    return p
 
 
 #: Width of a half-width character at 五号 (10.5 pt) and the cell's left+right padding, in cm.
@@ -161,137 +130,231 @@ def _col_widths(rows, ncols, total_cm):
     return [Cm(w * k) for w in widths]
 
 
-def _table(doc, el, width_cm):
-    rows = el.findall(".//tr")
-    if not rows:
-        return
-    ncols = max(len(r.findall("./*")) for r in rows)
-    t = doc.add_table(rows=0, cols=ncols)
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False
-    widths = _col_widths(rows, ncols, width_cm)
-    for col, w in zip(t.columns, widths):   # the grid (LibreOffice reads it) and each cell (Word)
-        col.width = w
-    for r in rows:
-        cells = r.findall("./*")
-        row = t.add_row()
-        header = r.getparent().tag == "thead"
-        for i, c in enumerate(cells[:ncols]):
-            cell = row.cells[i]
-            cell.width = widths[i]
-            p = cell.paragraphs[0]
-            p.paragraph_format.space_after = Pt(0)
-            if "num" in (c.get("class") or "") or header:
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            color = None
-            cls = c.get("class") or ""
-            if "st-met" in cls:
-                color = "1A7F37"
-            elif "st-not_met" in cls or "bm-worse" in cls:
-                color = "B42318"
-            elif "st-indistinguishable" in cls:
-                color = "B54708"
-            _set_run_font(p.add_run(_text(c)), TABLE_FONT, TABLE_SIZE, bold=header or None, color=color)
+
+class _Writer:
+    def __init__(self, doc, lang):
+        self.doc = doc
+        self.lang = lang
+        self.figures = 0
+        self.tables = 0
+        self.signed = False
+        self.heading = ""
+        sec = doc.sections[-1]
+        self.width = Emu(sec.page_width - sec.left_margin - sec.right_margin)
+
+    def para(self, el, style, *, color=None):
+        p = self.doc.add_paragraph(style=style)
+        _runs(p, el, color=color)
+        return p
+
+    def label(self, kind: str, n: int) -> str:
+        if self.lang == "zh":
+            return f"{'图' if kind == 'figure' else '表'}{n}　"
+        return f"{'Figure' if kind == 'figure' else 'Table'} {n}. "
+
+    def table_title(self, text: str):
+        self.tables += 1
+        p = self.doc.add_paragraph(style="Table Title")
+        p.add_run(self.label("table", self.tables) + text)
+
+    def table(self, el, title=None):
+        rows = el.findall(".//tr")
+        if not rows:
+            return
+        cap = el.find("caption")
+        title = _text(cap) if cap is not None else (title or self.heading)
+        if title:
+            self.table_title(title)
+        ncols = max(len(r.findall("./*")) for r in rows)
+        t = self.doc.add_table(rows=0, cols=ncols)
+        t.style = self.doc.styles["Table Grid"]
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        t.autofit = False
+        widths = _col_widths(rows, ncols, self.width / 360000 - 0.2)
+        for col, w in zip(t.columns, widths):   # the grid (LibreOffice reads it) and each cell (Word)
+            col.width = w
+        for r in rows:
+            cells = r.findall("./*")
+            row = t.add_row()
+            header = r.getparent().tag == "thead"
+            trpr = row._tr.get_or_add_trPr()
+            trpr.append(OxmlElement("w:cantSplit"))
             if header:
-                tcpr = cell._element.get_or_add_tcPr()
-                shd = OxmlElement("w:shd")
-                shd.set(qn("w:val"), "clear")
-                shd.set(qn("w:color"), "auto")
-                shd.set(qn("w:fill"), "E8E8E8")
-                tcpr.append(shd)
-    doc.add_paragraph().paragraph_format.space_after = Pt(2)
+                trpr.append(OxmlElement("w:tblHeader"))   # repeated at the top of each page
+            for i, c in enumerate(cells[:ncols]):
+                cell = row.cells[i]
+                cell.width = widths[i]
+                p = cell.paragraphs[0]
+                p.style = self.doc.styles["Table Text"]
+                cls = c.get("class") or ""
+                if "num" in cls or header:
+                    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                text = _text(c)
+                color = None
+                for key, (col, sym) in STATUS.items():
+                    if f"st-{key}" in cls or f"bm-{key}" in cls:
+                        color = col
+                        if sym and text and not text.startswith(sym):
+                            text = f"{sym} {text}"
+                        break
+                run = p.add_run(text)
+                if header:
+                    run.font.bold = True
+                if color:
+                    run.font.color.rgb = RGBColor.from_string(color)
+                if header:
+                    tcpr = cell._element.get_or_add_tcPr()
+                    shd = OxmlElement("w:shd")
+                    shd.set(qn("w:val"), "clear")
+                    shd.set(qn("w:color"), "auto")
+                    shd.set(qn("w:fill"), "E8E8E8")
+                    tcpr.append(shd)
+
+    def figure(self, el):
+        img = el.find(".//img")
+        if img is None:
+            return
+        src = img.get("src", "")
+        if not src.startswith("data:image/png;base64,"):
+            return
+        data = base64.b64decode(src.split(",", 1)[1])
+        p = self.doc.add_paragraph(style="Figure")
+        run = p.add_run()
+        # drawn at its printed size (mchanalysis.plots: 300 dpi at the placed width); never wider
+        # than the text block
+        pic = run.add_picture(io.BytesIO(data))
+        if pic.width > self.width:
+            ratio = self.width / pic.width
+            pic.width, pic.height = int(self.width), int(pic.height * ratio)
+        self.figures += 1
+        cap = el.find(".//figcaption")
+        c = self.doc.add_paragraph(style="Caption")
+        c.add_run(self.label("figure", self.figures))
+        if cap is not None:
+            text = re.sub(r"^(图[：:]\s*|Figure[:.]?\s*)", "", _text(cap))
+            c.add_run(text)
+
+    def walk(self, el):
+        kids = list(el)
+        skip = set()
+        for k, child in enumerate(kids):
+            if k in skip:
+                continue
+            tag = child.tag
+            cls = child.get("class") or ""
+            nxt = kids[k + 1] if k + 1 < len(kids) else None
+            if tag in ("section", "header") or (tag == "div" and "keybox" in cls):
+                self.walk(child)
+            elif tag == "h1":
+                self.para(child, "Title")
+            elif tag in ("h2", "h3", "h4") and nxt is not None and nxt.tag == "table":
+                # a heading that only names the table below it is the table's title
+                self.table(nxt, title=_text(child))
+                skip.add(k + 1)
+            elif tag in ("h2", "h3", "h4"):
+                self.para(child, "Heading 1" if tag == "h2" else "Heading 2")
+                # a table without a title of its own is named after its section
+                self.heading = _NUMBERING.sub("", _text(child))
+            elif tag == "div" and ("synthetic" in cls or "missing" in cls):
+                self.para(child, "Notice")
+            elif tag == "p" and "signature" in cls:
+                p = self.para(child, "Signature")
+                if not self.signed:      # 空一行 before the 落款
+                    p.paragraph_format.space_before = Pt(28.95)
+                    self.signed = True
+            elif tag == "p":
+                if not _text(child):
+                    continue
+                if "subtitle" in cls:
+                    self.para(child, "Subtitle")
+                elif any(x in cls for x in ("note", "caption")):
+                    self.para(child, "Note")
+                else:
+                    self.para(child, "Normal")
+            elif tag == "table":
+                self.table(child)
+            elif tag in ("ul", "ol"):
+                for i, li in enumerate(child.findall("li"), start=1):
+                    p = self.doc.add_paragraph(style="Normal")
+                    if tag == "ol":
+                        p.add_run(f"{i}．" if self.lang == "zh" else f"{i}. ")
+                    _runs(p, li)
+            elif tag == "figure":
+                self.figure(child)
+            elif tag == "div":
+                self.walk(child)
 
 
-def _figure(doc, el, width_cm):
-    img = el.find(".//img")
-    if img is None:
-        return
-    src = img.get("src", "")
-    if not src.startswith("data:image/png;base64,"):
-        return
-    data = base64.b64decode(src.split(",", 1)[1])
-    doc.add_picture(io.BytesIO(data), width=Cm(width_cm * FIGURE_WIDTH))
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    cap = el.find(".//figcaption")
-    if cap is not None:
-        _paragraph(doc, cap, font=HEADING_FONT, size=Pt(10.5), indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
+_NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+(\.\d+)*\.?\s)\s*")
 
 
-def _walk(doc, el, width_cm):
-    for child in el:
-        tag = child.tag
-        cls = child.get("class") or ""
-        if tag in ("section", "header") or (tag == "div" and "keybox" in cls):
-            if tag == "section" and "chapter" in cls and len(doc.paragraphs) > 3:
-                doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-            _walk(doc, child, width_cm)
-        elif tag == "h1":
-            p = _paragraph(doc, child, font="方正小标宋简体", size=Pt(22), indent=False,
-                           align=WD_ALIGN_PARAGRAPH.CENTER)
-            for r in p.runs:
-                r._element.rPr.rFonts.set(qn("w:eastAsia"), "方正小标宋简体")
-            p.paragraph_format.space_after = Pt(12)
-        elif tag in ("h2", "h3"):
-            h = doc.add_heading(level=1 if tag == "h2" else 2)
-            h.paragraph_format.space_before = Pt(12 if tag == "h2" else 8)
-            h.paragraph_format.space_after = Pt(6)
-            _runs(h, child, HEADING_FONT if tag == "h2" else "楷体_GB2312", Pt(16 if tag == "h2" else 15))
-        elif tag == "div" and ("synthetic" in cls or "missing" in cls):
-            _paragraph(doc, child, font=HEADING_FONT, size=Pt(10.5), indent=False, color="B42318", shade="FDECEC")
-        elif tag == "p" and "signature" in cls:
-            _paragraph(doc, child, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
-        elif tag == "p":
-            small = any(k in cls for k in ("note", "caption", "subtitle"))
-            align = WD_ALIGN_PARAGRAPH.CENTER if any(k in cls for k in ("caption", "subtitle")) else None
-            if _text(child):
-                _paragraph(doc, child, size=Pt(10.5) if small else BODY_SIZE, indent=not small, align=align)
-        elif tag == "table":
-            _table(doc, child, width_cm)
-        elif tag in ("ul", "ol"):
-            for i, li in enumerate(child.findall("li"), start=1):
-                p = _paragraph(doc, li, indent=False)
-                lead = f"{i}. " if tag == "ol" else "• "
-                first = p.runs[0] if p.runs else p.add_run("")
-                first.text = lead + first.text
-        elif tag == "figure":
-            _figure(doc, child, width_cm)
+def issuing_unit(ctx) -> str:
+    """The document's author: the first line of the bureau's 落款, else the region's health
+    commission."""
+    sig = (getattr(ctx, "narrative", None) or {}).get("signature") or []
+    if sig and sig[0].get("text"):
+        return sig[0]["text"]
+    name = ctx.region["name"]
+    return f"{name}卫生健康委员会" if ctx.lang == "zh" else f"{name} Health Commission"
 
 
-def docx_bytes(ctx, html: str | None = None, *, title: str | None = None) -> bytes:
+_APP = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://'
+        b'schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>'
+        b'mchanalysis</Application></Properties>')
+
+
+def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, reference=None) -> bytes:
     """The report as .docx bytes (identical for identical input).
 
-    ``html``: the fragment to convert (default: the technical report,
-    :func:`.render.render_report`; the 答卷 is :func:`.render.render_brief`); ``title``: the
-    document's title property (default the report title)."""
+    Parameters
+    ----------
+    ctx : ReportContext
+    html : str, optional
+        The fragment to convert (default: the technical report, :func:`.render.render_report`;
+        the 答卷 is :func:`.render.render_brief`).
+    title : str, optional
+        The document's title property (default the report title).
+    reference : str or path, optional
+        A Word file whose styles, page set-up, headers and footers the document takes (a
+        bureau's letterhead template); default the package's GB/T 9704 reference.
+    """
     from mchanalysis.report.render import render_report, render_title
 
     html = html if html is not None else render_report(ctx)
-    doc = Document()
-    sec = doc.sections[0]
-    sec.page_width, sec.page_height = Mm(210), Mm(297)
-    sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
-    sec.left_margin, sec.right_margin = Mm(28), Mm(26)
-    _style_font(doc.styles["Normal"], BODY_FONT, BODY_SIZE)
-    _style_font(doc.styles["Heading 1"], HEADING_FONT, Pt(16), bold=False)
-    _style_font(doc.styles["Heading 2"], "楷体_GB2312", Pt(15), bold=False)
-    _page_number_footer(sec)
+    doc = _open_reference(reference)
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    _ensure_styles(doc)
+    if ctx.lang != "zh":
+        lang = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+        if lang is not None:
+            lang.set(qn("w:val"), "en-GB")
     root = lxml.html.fragment_fromstring(html, create_parent="div")
-    width = (210 - 28 - 26) / 10 - 0.5
-    _walk(doc, root, width)
+    _Writer(doc, ctx.lang).walk(root)
     cp = doc.core_properties
     cp.title = title or render_title(ctx)
-    cp.author = "mchanalysis"
-    cp.last_modified_by = "mchanalysis"
+    cp.author = issuing_unit(ctx)
+    cp.last_modified_by = cp.author
+    for attr in ("comments", "keywords", "subject", "category", "content_status", "identifier",
+                 "version"):
+        setattr(cp, attr, "")
     cp.created = _FIXED
     cp.modified = _FIXED
+    cp.last_printed = _FIXED
     cp.revision = 1
     cp.language = "zh-CN" if ctx.lang == "zh" else "en"
+    pkg = doc.part.package
+    for part in pkg.iter_parts():
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = _APP
     buf = io.BytesIO()
     doc.save(buf)
     return normalise_zip(buf.getvalue())
 
 
-def write_docx(ctx, path, *, html: str | None = None, title: str | None = None) -> None:
+def write_docx(ctx, path, *, html: str | None = None, title: str | None = None,
+               reference=None) -> None:
     """Write a Word document atomically (``report.docx``: the 答卷; ``technical.docx``)."""
-    write_bytes(path, docx_bytes(ctx, html, title=title))
+    write_bytes(path, docx_bytes(ctx, html, title=title, reference=reference))

@@ -20,9 +20,13 @@ from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
 
 
-def png_bytes(fig, *, dpi: int = 150) -> bytes:
+def png_bytes(fig, *, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, written as :func:`mchanalysis.plots.save_figure` writes it
-    (no ``Software`` metadata: identical bytes on every run)."""
+    (no ``Software`` metadata: identical bytes on every run), at :data:`mchanalysis.plots.DPI`
+    (300): the PNG's resolution says the figure's drawn size, at which Word places it."""
+    from mchanalysis.plots import DPI
+
+    dpi = dpi or DPI
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
     return buf.getvalue()
@@ -90,7 +94,7 @@ def draw_figures(ctx, *, national=None) -> dict:
         kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
         res = funnel(kids, target=f.get("value"))
         fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
-                          adjusted=res.adjustment != "none")
+                          adjusted=res.adjustment != "none", reference_name=ctx.region["name"])
         out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                 "caption": cap.funnel(f, ctx).strip()}
         # the same indicator's trend in every sub-region (ranked order), the region's own

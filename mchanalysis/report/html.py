@@ -8,8 +8,10 @@ nbconvert's :class:`~nbconvert.HTMLExporter` with the package's template
   stderr streams (warnings) dropped;
 * self-contained: PNG outputs are base64 in the page, the CSS is inline, no ``<script>`` and no
   URL to a CDN (require.js, MathJax, widgets, mermaid URLs are blanked);
-* print-friendly: A4 ``@page``, each report chapter starts a new page, tables and figures are
-  not split, a serif (仿宋/宋体-like) body and sans (黑体-like) headings from the reader's fonts;
+* print-friendly: the Word document's geometry (A4, margins 37/26/35/28 mm, body 16 pt at
+  28.95 pt lines, page numbers "— 1 —"), chapters flowing on, headings kept with what follows,
+  figures not split and numbered (图1 by a CSS counter), table headers repeated, a serif
+  (仿宋/宋体-like) body and sans (黑体-like) headings from the reader's fonts;
 * reproducible: cell ids are replaced by their position (papermill gives the injected cell a
   random id), execution metadata is dropped, the title is given explicitly, so the same executed
   notebook content gives the same bytes.
@@ -149,7 +151,9 @@ def export_notebook_html(nb, *, title: str, lang: str = "zh") -> str:
     resources = {
         "mch_title": title,
         "mch_css": _css(),
-        "language_code": "zh-CN" if lang == "zh" else lang,
+        # nbconvert overwrites "language_code" with its trait (default "en"; its validator
+        # refuses "zh-CN"), so the template reads a key of ours
+        "mch_language": "zh-CN" if lang == "zh" else lang,
         "metadata": {"name": title},
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
@@ -168,4 +172,4 @@ def standalone_page(body: str, *, title: str, lang: str = "zh") -> str:
             f'<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{_html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
-            f'<body>\n<main class="report">\n{body}</main>\n</body>\n</html>\n')
+            f'<body class="mch-report">\n<main class="report">\n{body}</main>\n</body>\n</html>\n')

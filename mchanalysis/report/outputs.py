@@ -16,7 +16,7 @@ def technical_title(ctx) -> str:
     return t.replace("答卷", "技术报告") if ctx.lang == "zh" else t.replace("Annual Report", "Technical Report")
 
 
-def write_outputs(ctx, output_dir) -> dict:
+def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
     """Write the 答卷 and the technical report of a region.
 
     * ``report.docx`` -- the 答卷 (:func:`.render.render_brief`), as ``report.html`` (which the
@@ -27,7 +27,9 @@ def write_outputs(ctx, output_dir) -> dict:
       write into figures/ too). The figures are the PNG bytes drawn once by the context
       (:func:`.figures.png_bytes`), not drawn a second time.
 
-    Every file is written atomically and byte-reproducibly.
+    Every file is written atomically and byte-reproducibly. ``docx_reference``: a Word file
+    whose styles, page set-up and footers both .docx take (:func:`.docx.docx_bytes`); default the
+    package's GB/T 9704 reference.
 
     Returns
     -------
@@ -41,12 +43,12 @@ def write_outputs(ctx, output_dir) -> dict:
     out = Path(output_dir)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    write_docx(ctx, out / "report.docx", html=render_brief(ctx))
+    write_docx(ctx, out / "report.docx", html=render_brief(ctx), reference=docx_reference)
     tech = render_report(ctx).replace("答卷</h1>", "技术报告</h1>").replace(
         "Annual Report</h1>", "Technical Report</h1>")
     title = technical_title(ctx)
     write_text(out / "technical.html", standalone_page(tech, title=title, lang=ctx.lang))
-    write_docx(ctx, out / "technical.docx", html=tech, title=title)
+    write_docx(ctx, out / "technical.docx", html=tech, title=title, reference=docx_reference)
     write_scorecard_xlsx(ctx, out / "tables" / "scorecard.xlsx")
     figs = []
     for name, f in sorted(ctx.figures.items()):
