@@ -110,7 +110,8 @@ def _chinese_chart():
     ax.plot(range(len(names)), range(len(names)), marker="o", label="观察值")
     ax.set_xticks(range(len(names)), names, rotation=90)
     for k, ind in enumerate(reg):
-        ax.text(0, k, f"{ind['name_zh']} {ind['unit']}")
+        # inside the axes whatever the registry's length (text outside would collapse the layout)
+        ax.text(0.02, k / len(reg), f"{ind['name_zh']} {ind['unit']}", transform=ax.transAxes, fontsize=4)
     ax.legend(title="图例：示例省")
     return fig
 
@@ -153,3 +154,13 @@ def test_save_figure_rejects_unknown_format(tmp_path):
     with pytest.raises(MchError, match="png"):
         save_figure(fig, tmp_path / "chart.gif")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_dollar_in_a_name_is_drawn_as_written_not_as_math():
+    """Issue 15 item 5: '$x_1$' in a region name would be parsed as math text (or fail) without
+    text.parse_math = False."""
+    fig, ax = new_figure()
+    t = ax.set_title("县$x_1$区 $500")
+    _draw(fig)
+    assert matplotlib.rcParams["text.parse_math"] is False
+    assert not t.get_parse_math()

@@ -194,6 +194,8 @@ def mch_rcparams() -> dict:
         "svg.hashsalt": SVG_HASHSALT,
         "svg.fonttype": "path",
         "text.color": COLORS["text"],
+        # names are data, never markup: a region or unit with '$' is drawn as written, not as math
+        "text.parse_math": False,
     }
 
 
