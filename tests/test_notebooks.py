@@ -19,7 +19,8 @@ from mchanalysis.pipeline.params import NOTEBOOK_PARAMETERS, check_notebook, rep
 ROOT = repo_root()
 NOTEBOOKS = ["01_data_quality.ipynb", "02_indicator_trends.ipynb", "03_mortality_models.ipynb",
              "04_annual_report.ipynb"]
-#: A code cell longer than this is logic that belongs in the package.
+#: A code cell longer than this is logic that belongs in the package (the parameters cell, one
+#: assignment a line, is exempt).
 MAX_CODE_LINES = 12
 
 
@@ -36,7 +37,7 @@ def test_the_four_notebooks_are_all_there_is():
 def test_code_cells_are_short(notebook):
     _, nb = notebook
     for cell in nb.cells:
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
             assert len(cell.source.splitlines()) <= MAX_CODE_LINES, cell.source
 
 

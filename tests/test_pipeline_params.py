@@ -126,3 +126,15 @@ def test_a_given_target_set_is_used_as_given(counts, tmp_path):
     plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out"}, targets="national_2030"), counts=counts)
     roles = [i["role"] for i in plan.inputs]
     assert plan.target_set == "national_2030" and "targets" in roles and "targets_beside" not in roles
+
+
+def test_a_docx_reference_is_checked_hashed_and_given_to_the_report_notebook(counts, tmp_path):
+    ref = ROOT / "mchanalysis" / "report" / "templates" / "reference.docx"
+    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]},
+                                docx_reference=str(ref)), counts=counts)
+    assert plan.optional_parameters()["docx_reference"] == str(ref.resolve())
+    assert any(i["role"] == "docx_reference" for i in plan.inputs)
+    bad = tmp_path / "letterhead.txt"
+    bad.write_text("x", encoding="utf-8")
+    with pytest.raises(MchError, match="docx_reference: not a .docx file"):
+        make_config({"data": DEMO}, docx_reference=str(bad))

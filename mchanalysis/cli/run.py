@@ -33,6 +33,9 @@ def add_arguments(p):
                    help="the bureau's own text for the 答卷: a folder of <region_code>.md files or "
                         "one .md file (sections 导语, 工作亮点, 重点工作, 下一步, 落款; see "
                         "`mch narrative-template`)")
+    p.add_argument("--docx-reference", metavar="FILE",
+                   help="a Word reference document (.docx) whose styles, page set-up and letterhead "
+                        "every report.docx and technical.docx take (default: the GB/T 9704 one)")
     p.add_argument("--lang", choices=LANGS, help="report language (default: zh)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel workers (default: number of cores)")
     p.add_argument("--executor", choices=EXECUTORS, help="local processes (default) or a Dask cluster")
@@ -53,6 +56,7 @@ def config_from_args(args):
         file_values, data=args.data, year=args.year, regions=args.regions, targets=args.targets,
         lang=args.lang, jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
         out=args.out, notebooks=args.notebooks, timeout=args.timeout, narrative=args.narrative,
+        docx_reference=args.docx_reference,
         resume=True if args.resume else None, progress=False if args.no_progress else None,
     )
 

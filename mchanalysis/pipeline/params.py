@@ -28,13 +28,13 @@ LANGS = ("zh", "en")
 #: The parameters every pipeline notebook declares in its ``parameters`` cell, and nothing else.
 NOTEBOOK_PARAMETERS = ("data_path", "year", "region_code", "target_set", "lang", "output_dir")
 #: Parameters a notebook may declare besides those; the runner sets them when declared.
-OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators", "narrative")
+OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators", "narrative", "docx_reference")
 #: The type of every parameter the runner may inject (checked before injection, see
 #: :func:`check_parameters`): text, a whole number, or a list of text.
 PARAMETER_TYPES = {
     "data_path": "text", "year": "int", "region_code": "code", "target_set": "text",
     "lang": "text", "output_dir": "text", "missing_sections": "text list",
-    "indicators": "text list", "narrative": "text or bool",
+    "indicators": "text list", "narrative": "text or bool", "docx_reference": "text",
 }
 #: The notebooks of a run, in execution order.
 DEFAULT_NOTEBOOKS = (
@@ -45,7 +45,7 @@ DEFAULT_NOTEBOOKS = (
 )
 #: Keys a params YAML file may hold.
 FILE_KEYS = ("data", "year", "regions", "targets", "lang", "out", "jobs", "executor",
-             "scheduler", "notebooks", "timeout", "narrative")
+             "scheduler", "notebooks", "timeout", "narrative", "docx_reference")
 EXECUTORS = ("local", "dask")
 
 
@@ -81,6 +81,7 @@ class RunConfig:
     timeout: float | None = 600.0
     progress: bool = True
     narrative: Path | None = None
+    docx_reference: Path | None = None
 
 
 def _resolve_path(value, *, base: Path | None = None) -> Path:
@@ -185,6 +186,13 @@ def make_config(file_values: dict | None = None, **overrides) -> RunConfig:
                            "or one .md file)", file=str(values["narrative"]))
     else:
         values.pop("narrative", None)
+    if values.get("docx_reference"):
+        values["docx_reference"] = _resolve_path(values["docx_reference"])
+        if not values["docx_reference"].is_file() or values["docx_reference"].suffix.lower() != ".docx":
+            raise MchError("docx_reference: not a .docx file (a Word document whose styles, page "
+                           "set-up and letterhead every report takes)", file=str(values["docx_reference"]))
+    else:
+        values.pop("docx_reference", None)
     return RunConfig(**values)
 
 
@@ -225,10 +233,13 @@ class Plan:
 
     def optional_parameters(self) -> dict:
         """Parameters given only to the notebooks that declare them (besides ``missing_sections``,
-        which the runner sets per region): ``narrative``, the bureau's text, when the run has one."""
+        which the runner sets per region): ``narrative``, the bureau's text, and ``docx_reference``,
+        its Word reference document, when the run has them."""
         out = {}
         if self.config.narrative is not None:
             out["narrative"] = str(Path(self.config.narrative).resolve())
+        if self.config.docx_reference is not None:
+            out["docx_reference"] = str(Path(self.config.docx_reference).resolve())
         return out
 
 
@@ -426,6 +437,9 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
         files = sorted(narrative.glob("*.md")) if narrative.is_dir() else [narrative]
         for f in files:
             inputs.append({"role": f"narrative:{f.name}", "path": str(f), "sha256": sha256_file(f)})
+    if config.docx_reference is not None:
+        ref = Path(config.docx_reference).resolve()
+        inputs.append({"role": "docx_reference", "path": str(ref), "sha256": sha256_file(ref)})
     notebooks = [{"name": Path(n).name, "path": str(Path(n).resolve()), "sha256": sha256_file(n)}
                  for n in config.notebooks]
     return Plan(config=config, data_path=data_path, year=year, regions=regions,
