@@ -152,6 +152,24 @@ CHECKS: dict[str, str] = {
     "exceeds_parent_total": "warning",
 }
 
+#: check -> its name for people (中文, English): the notebooks' tables show these.
+CHECK_NAMES: dict[str, tuple[str, str]] = {
+    "region_not_reported": ("地区未报告", "region not reported"),
+    "measure_not_reported": ("项目未报告", "measure not reported"),
+    "measure_not_collected": ("项目未收集", "measure not collected"),
+    "outlier_extreme": ("极端离群值", "extreme outlier"),
+    "outlier_moderate": ("中度离群值", "moderate outlier"),
+    "consistency_over_time": ("前后不一致", "inconsistent over time"),
+    "impossible_count": ("不可能的计数", "impossible count"),
+    "over_100": ("超过100%", "over 100%"),
+    "deliveries_ratio": ("分娩数与活产数不符", "deliveries ratio"),
+    "denominator_change": ("分母突变", "denominator change"),
+    "parent_children_mismatch": ("上下级合计不符", "parent/children mismatch"),
+    "rate_typed_as_count": ("疑似将比例填入人数栏", "rate typed as a count"),
+    "digit_jump": ("疑似多录或漏录一位数字", "extra or dropped digit"),
+    "exceeds_parent_total": ("超过上级合计", "exceeds the parent's total"),
+}
+
 #: Categories of findings, in the order reports list them: likely typing mistakes first
 #: (``entry_error``), then what is wrong by definition (``invalid``), then what a reviewer should
 #: check (``verify``), then what is only worth knowing (``notice``).

@@ -426,3 +426,11 @@ def test_combine_findings_lists_entry_errors_first_and_each_finding_once():
     assert ((load["check"] == "over_100") & (load["item"] == "prenatal_checked")).sum() == 1
     assert ((review["check"] == "over_100") & (review["item"] == "prenatal_checked")).sum() == 1
     assert combine_findings(None, review.iloc[:0]).empty
+
+
+def test_every_check_has_a_name_for_people_in_both_languages():
+    """The notebooks' tables name each check; a check added without a name would show its id."""
+    from mchanalysis.quality import CHECK_NAMES, CHECKS
+
+    assert set(CHECK_NAMES) == set(CHECKS)
+    assert all(zh and en and not zh.isascii() for zh, en in CHECK_NAMES.values())

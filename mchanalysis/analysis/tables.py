@@ -12,6 +12,7 @@ import pandas as pd
 
 from mchanalysis.analysis.data import AnalysisData, region_codes_below, region_row, series
 from mchanalysis.errors import MchError
+from mchanalysis.quality import CHECK_NAMES
 
 
 def _name_column(lang: str) -> str:
@@ -179,16 +180,7 @@ VALUE_LABELS = {
                 "not_compared": ("未比较", "not compared"), "better": ("较好", "better"),
                 "worse": ("较差", "worse"), "similar": ("相近", "similar"), "higher": ("较高", "higher"),
                 "lower": ("较低", "lower")},
-    "check": {"region_not_reported": ("地区未报告", "region not reported"),
-              "measure_not_reported": ("项目未报告", "measure not reported"),
-              "measure_not_collected": ("项目未收集", "measure not collected"),
-              "outlier_extreme": ("极端离群值", "extreme outlier"),
-              "outlier_moderate": ("中度离群值", "moderate outlier"),
-              "consistency_over_time": ("前后不一致", "inconsistent over time"),
-              "impossible_count": ("不可能的计数", "impossible count"),
-              "over_100": ("超过100%", "over 100%"), "deliveries_ratio": ("分娩数与活产数不符", "deliveries ratio"),
-              "denominator_change": ("分母突变", "denominator change"),
-              "parent_children_mismatch": ("上下级合计不符", "parent/children mismatch")},
+    "check": dict(CHECK_NAMES),  # one list of check names, beside the checks
 }
 VALUE_LABELS["term"] = {
     "level_change": ("断点水平变化（率比）", "level change (rate ratio)"),
