@@ -1,7 +1,11 @@
 """mchanalysis: maternal and child health (妇幼健康) statistics and yearly 答卷 reports.
 
-Data flow (one way): io -> schema -> regions -> indicators -> stats/trends/models ->
-plots/report -> pipeline. The CLI (`mch`) and the notebooks are the only callers of the pipeline.
+Data flow (one way), bottom to top: errors; registry, confidence, schema; stats, regions, io;
+indicators, compare, trends; quality, targets, funnel, ranking, models; validation; plots,
+tables; analysis; report; pipeline; cli. A module imports only from layers below its own, and
+no two modules import each other: the contracts in ``pyproject.toml`` ([tool.importlinter]),
+checked by ``lint-imports`` in ``make test``. The CLI (`mch`) and the notebooks are the only
+callers of the pipeline.
 """
 
 __version__ = "0.1.0"

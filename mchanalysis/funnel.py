@@ -32,14 +32,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mchanalysis.confidence import check_level, level_tag
 from mchanalysis.errors import MchError
+from mchanalysis.registry import indicator_meta, load_registry
 from mchanalysis.stats import (
     _as_float,
     _z,
-    check_level,
     direction_verdict,
     exact_poisson_limits,
-    level_tag,
     rate_ci,
 )
 
@@ -628,8 +628,6 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     >>> auto.points["funnel_class"].tolist()
     ['within', 'within', 'within']
     """
-    from mchanalysis.indicators import indicator_meta, load_registry
-
     for col in ("region_code", "indicator", "numerator", "denominator"):
         if col not in table.columns:
             raise MchError(f"funnel table: missing column {col}")

@@ -1,118 +1,27 @@
-"""The indicator registry and the indicator table.
+"""The indicator table: every registry indicator for every region and year.
 
-The registry (``indicators.yaml`` beside this file) is data: one entry per indicator with its
-numerator and denominator measures, multiplier, unit, direction and kind. Nothing about an
-indicator is hard-coded elsewhere; users add indicators by adding entries (or by passing their
-own YAML file).
-
-The indicator table (DESIGN.md "Output") has one row per region, year and indicator:
+The indicators themselves are defined in the registry (:mod:`mchanalysis.registry`,
+``indicators.yaml``). The indicator table (DESIGN.md "Output") has one row per region, year and
+indicator:
 ``region_code, region_name, level, year, indicator, numerator, denominator, value, lower, upper,
 unit, ci_method, conf_level`` plus ``parent_code`` and ``flag``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import yaml
 
 from mchanalysis import stats
-from mchanalysis.errors import MchError
+from mchanalysis.confidence import check_level
 from mchanalysis.regions import aggregate_counts
-
-REGISTRY_FIELDS = (
-    "id", "name_zh", "name_en", "numerator", "denominator", "multiplier", "unit",
-    "direction", "kind", "group",
-)
-KINDS = ("proportion", "rate")
-DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
-UNITS = {100: "%", 1000: "‰", 10000: "/万", 100000: "/10万"}
-#: Optional ``status`` of an entry: how firmly its definition is established (the project's
-#: reference, ``indicators.csv``). Entries without one are the core set of DESIGN.md.
-STATUSES = ("confirmed", "partly_confirmed", "best_understanding")
+from mchanalysis.registry import load_registry
 
 #: Columns of the indicator table, in order.
 INDICATOR_COLUMNS = [
     "region_code", "region_name", "level", "parent_code", "year", "indicator", "numerator",
     "denominator", "value", "lower", "upper", "unit", "ci_method", "conf_level", "flag",
 ]
-
-
-def _read_registry(text: str, source: str) -> pd.DataFrame:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MchError(f"not valid YAML: {exc}", file=source) from None
-    entries = doc.get("indicators") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise MchError("expected a top-level list 'indicators:' of entries", file=source)
-    seen = set()
-    for i, e in enumerate(entries, start=1):
-        where = f"entry {i} ({e.get('id', '?') if isinstance(e, dict) else '?'})"
-        if not isinstance(e, dict):
-            raise MchError(f"{where}: an entry must be a mapping", file=source)
-        missing = [f for f in REGISTRY_FIELDS if f not in e]
-        if missing:
-            raise MchError(f"{where}: missing field(s) {', '.join(missing)}", file=source)
-        if e["id"] in seen:
-            raise MchError(f"{where}: duplicate indicator id", file=source)
-        seen.add(e["id"])
-        if e["kind"] not in KINDS:
-            raise MchError(f"{where}: kind must be one of {KINDS}, got {e['kind']!r}", file=source)
-        if e["direction"] not in DIRECTIONS:
-            raise MchError(f"{where}: direction must be one of {DIRECTIONS}", file=source)
-        if e["multiplier"] not in UNITS:
-            raise MchError(f"{where}: multiplier must be one of {sorted(UNITS)}", file=source)
-        if "status" in e and e["status"] not in STATUSES:
-            raise MchError(f"{where}: status must be one of {STATUSES}, got {e['status']!r}", file=source)
-        e.setdefault("decimals", 2)
-    reg = pd.DataFrame(entries)
-    return reg
-
-
-@lru_cache(maxsize=8)
-def _registry_cached(path: str | None) -> pd.DataFrame:
-    if path is None:
-        text = resources.files("mchanalysis").joinpath("indicators.yaml").read_text(encoding="utf-8")
-        return _read_registry(text, "mchanalysis/indicators.yaml")
-    p = Path(path)
-    if not p.exists():
-        raise MchError("indicator registry file not found", file=p)
-    return _read_registry(p.read_text(encoding="utf-8"), str(p))
-
-
-def load_registry(path: str | Path | None = None) -> pd.DataFrame:
-    """The indicator registry as a DataFrame, one row per indicator (registry order).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        A user's own registry YAML; default the package's ``indicators.yaml``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``id, name_zh, name_en, numerator, denominator, multiplier, unit, direction,
-        kind, group, decimals`` (and any extra fields of the entries).
-    """
-    return _registry_cached(None if path is None else str(path)).copy()
-
-
-def indicator_meta(indicator: str, registry: pd.DataFrame | None = None) -> dict:
-    """The registry entry of one indicator as a dict (raises MchError for an unknown id)."""
-    reg = load_registry() if registry is None else registry
-    row = reg[reg["id"] == indicator]
-    if row.empty:
-        import difflib
-
-        close = difflib.get_close_matches(indicator, reg["id"].tolist(), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise MchError(f"unknown indicator {indicator!r}{hint}")
-    return row.iloc[0].to_dict()
 
 
 def _flags(conditions, n: int) -> np.ndarray:
@@ -137,7 +46,7 @@ def compute_indicators(
     counts : pandas.DataFrame
         Validated wide counts table.
     registry : pandas.DataFrame, optional
-        From :func:`load_registry`; default the package registry.
+        From :func:`mchanalysis.registry.load_registry`; default the package registry.
     conf_level : float
         Confidence level of the intervals, a fraction (0.95, 0.998).
     aggregate : bool
@@ -160,8 +69,7 @@ def compute_indicators(
         ``numerator_not_reported``,
         ``denominator_not_reported``, ``zero_denominator``.
     """
-    if not 0 < conf_level < 1:
-        raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level}")
+    conf_level = check_level(conf_level)
     reg = load_registry() if registry is None else registry
     # cells the file wrote -2 (未开展), listed by validation (validation.NOT_CARRIED_OUT)
     not_done = counts.attrs.get("not_carried_out")

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
 
 #: NCI defaults (grid search).
@@ -675,8 +676,7 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
         raise MchError(f"variance must be one of {', '.join(VARIANCES)}, got {variance!r}")
     if select not in SELECTIONS:
         raise MchError(f"select must be one of {', '.join(SELECTIONS)}, got {select!r}")
-    if not 0 < level < 1:
-        raise MchError(f"level must be a fraction between 0 and 1, got {level!r}")
+    level = check_level(level)
     if not 0 < alpha < 1:
         raise MchError(f"alpha must be a fraction between 0 and 1, got {alpha!r}")
     if ci_method not in ("parametric", "empirical"):

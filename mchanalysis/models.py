@@ -39,18 +39,12 @@ import statsmodels.api as sm
 from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
 from mchanalysis.trends import loglinear_trend, mle_exists, wald_p_value, wald_quantile, yearly_series
 
 DEFAULT_BREAK_YEAR = 2016
 DEFAULT_SEED = 20240601
-
-
-# --------------------------------------------------------------------------- input checks
-def _check_level(level: float) -> float:
-    if not isinstance(level, (int, float)) or not 0 < float(level) < 1:
-        raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {level!r}")
-    return float(level)
 
 
 def _z(level: float) -> float:
@@ -111,7 +105,7 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
     with 'quasipoisson', ``family = quasipoisson`` (se·√φ, t(n − 2)), φ floored at 1.
     No interval when either period has no events (the MLE is 0 or infinite).
     """
-    level = _check_level(level)
+    level = check_level(level)
     if dispersion not in ("poisson", "quasipoisson"):
         raise MchError(f"dispersion must be 'poisson' or 'quasipoisson', got {dispersion!r}")
     t, d, b, notes = yearly_series(years, events, exposure, events_name="events", exposure_name="exposure")
@@ -284,7 +278,7 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     ----------
     Bernal, Cummins & Gasparrini (2017) Int J Epidemiol 46:348; Wagner et al. (2002).
     """
-    level = _check_level(level)
+    level = check_level(level)
     if dispersion not in ("quasipoisson", "poisson"):
         raise MchError(f"dispersion must be 'quasipoisson' or 'poisson', got {dispersion!r}")
     t, d, b, notes = yearly_series(years, deaths, births)
@@ -629,7 +623,7 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
       latest crude rate is noisy: ``needed_annual_decline_crude`` keeps that version).
     * fit_start: first year of the series the trend was fitted to.
     """
-    level = _check_level(level)
+    level = check_level(level)
     if direction not in ("lower_is_better", "higher_is_better"):
         raise MchError(f"direction must be 'lower_is_better' or 'higher_is_better', got {direction!r}")
     if target is not None and not target > 0:

@@ -117,6 +117,9 @@ import pandas as pd
 from scipy.stats import norm
 
 from mchanalysis.errors import MchError
+from mchanalysis.indicators import compute_indicators
+from mchanalysis.regions import aggregate_counts
+from mchanalysis.registry import load_registry
 from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN, ORDERED_CHAINS
 
 #: Columns of the findings table, in order.
@@ -243,8 +246,6 @@ def _pct(ratio: float) -> str:
 
 def _registry_frame(registry) -> pd.DataFrame:
     if registry is None:
-        from mchanalysis.indicators import load_registry
-
         registry = load_registry()
     return registry
 
@@ -461,8 +462,6 @@ def _denominator_change(counts, measures, registry, threshold, significance, out
 
 
 def _parent_mismatch(counts, out):
-    from mchanalysis.regions import aggregate_counts
-
     dis = aggregate_counts(counts).disagreements
     if dis.empty:
         return
@@ -954,8 +953,6 @@ def review_quality(
     if parents and "level" in counts.columns:
         _parent_mismatch(counts, out)
     if indicator_table is None:
-        from mchanalysis.indicators import compute_indicators
-
         indicator_table = compute_indicators(counts, registry=reg, conf_level=0.95)
     _indicator_checks(indicator_table, reg, outlier_moderate=outlier_moderate, outlier_extreme=outlier_extreme,
                       consistency_threshold=consistency_threshold, detrend=detrend,

@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
-from mchanalysis.stats import _as_float, check_level
+from mchanalysis.registry import indicator_meta, load_registry
+from mchanalysis.stats import _as_float
 
 #: Columns that define a set of siblings ranked together, when present in the table.
 GROUP_COLUMNS = ("indicator", "year", "parent_code")
@@ -156,8 +158,6 @@ def rank_with_uncertainty(
     1      990104     1           1           2
     2      990103     3           3           3
     """
-    from mchanalysis.indicators import indicator_meta, load_registry
-
     for col in ("region_code", "indicator", "numerator", "denominator"):
         if col not in table.columns:
             raise MchError(f"ranking table: missing column {col}")

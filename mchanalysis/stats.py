@@ -1,4 +1,8 @@
-"""Confidence intervals, change over time and benchmark comparisons of indicators.
+"""Array-level statistics: confidence intervals, two-sample comparisons, benchmark verdicts.
+
+Every function here takes arrays of counts (or limits) and knows nothing of the indicator
+registry; the registry-aware table functions built on them (:func:`change_table`,
+:func:`benchmark_table`) are in :mod:`mchanalysis.compare`.
 
 Intervals follow UKHSA's PHEindicatormethods (2.1.0): Wilson score for proportions; for rates
 the exact Poisson interval (Garwood, chi-square form) below 10 events and Byar's approximation
@@ -14,7 +18,8 @@ but leaves 1e-17 residues at the boundaries and works on one method at a time, a
 against R (``tests/data/r``), PHEindicatormethods' own test data (``tests/data/phe``) and
 Newcombe (1998) (``tests/data/published``).
 
-Confidence levels are always fractions (0.95, 0.998); 95 is an error.
+Confidence levels are always fractions (0.95, 0.998); 95 is an error
+(:func:`mchanalysis.confidence.check_level`).
 """
 
 from __future__ import annotations
@@ -23,18 +28,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
 
 #: Events below which the exact Poisson interval is used instead of Byar's (PHEindicatormethods).
 BYAR_MIN_EVENTS = 10
 
-#: Verdicts of :func:`compare_rates`, :func:`compare_proportions` and :func:`change_table`.
+#: Verdicts of :func:`compare_rates`, :func:`compare_proportions` and :func:`mchanalysis.compare.change_table`.
 CHANGE_VERDICTS = ("rise", "fall", "no_significant_change", "not_compared")
 
-#: Values of the ``comparison`` column of :func:`benchmark_compare` (direction-free).
+#: Values of the ``comparison`` column of :func:`compare_interval_with_benchmark` and
+#: :func:`mchanalysis.compare.benchmark_table` (direction-free).
 COMPARISONS = ("higher", "similar", "lower", "not_compared")
 
-#: Values of the ``verdict`` column of :func:`benchmark_compare` for indicators with a direction.
+#: Values of the ``verdict`` column of :func:`mchanalysis.compare.benchmark_table` for indicators with a direction.
 BENCHMARK_VERDICTS = ("better", "similar", "worse", "not_compared")
 
 # Relative tolerance R's binom.test uses to decide which outcomes are "as extreme" (1 + 1e-7).
@@ -46,34 +53,8 @@ _R_REL_ERR = 1 + 1e-7
 # --------------------------------------------------------------------------------------------
 
 
-def check_level(level) -> float:
-    """Validate a confidence level and return it as a float.
-
-    Raises
-    ------
-    MchError
-        If ``level`` is not a number strictly between 0 and 1 (e.g. 95 instead of 0.95).
-    """
-    try:
-        lv = float(level)
-    except (TypeError, ValueError):
-        raise MchError(f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}") from None
-    if isinstance(level, bool) or not 0 < lv < 1:
-        hint = f" (did you mean {lv / 100:g}?)" if 1 < lv < 100 else ""
-        raise MchError(
-            f"confidence level must be a fraction such as 0.95 or 0.998, got {level!r}{hint}"
-        )
-    return lv
-
-
 def _z(level: float) -> float:
     return float(_st.norm.ppf(1 - (1 - check_level(level)) / 2))
-
-
-def level_tag(level: float) -> str:
-    """Short name of a confidence level for column names: 0.95 -> '95', 0.998 -> '998'."""
-    s = f"{check_level(level) * 100:.10g}"
-    return s.replace(".", "")
 
 
 def _index_of(*arrays):
@@ -768,182 +749,12 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
     )
 
 
-def _registry_columns(indicators, registry) -> pd.DataFrame:
-    """Registry rows (id, kind, multiplier, direction, unit) for the given indicator ids."""
-    from mchanalysis.indicators import indicator_meta, load_registry  # stats is imported there
-
-    reg = load_registry() if registry is None else registry
-    for ind in pd.unique(pd.Series(indicators)):
-        indicator_meta(ind, reg)  # raises MchError for an unknown id
-    cols = ["id", "kind", "multiplier", "direction", "unit"]
-    return reg[cols].rename(columns={"id": "indicator"})
-
-
-def _require_columns(table: pd.DataFrame, cols, what: str) -> None:
-    missing = [c for c in cols if c not in table.columns]
-    if missing:
-        raise MchError(f"{what}: missing column(s) {', '.join(missing)}")
-
-
-def _period(years, name: str) -> tuple[int, int]:
-    if years is None:
-        return None
-    if np.ndim(years) == 0:
-        y0 = y1 = int(years)
-    else:
-        if len(years) != 2:
-            raise MchError(f"{name} must be a year or a pair (first_year, last_year), got {years!r}")
-        y0, y1 = int(years[0]), int(years[1])
-    if y1 < y0:
-        raise MchError(f"{name}: the last year {y1} is before the first year {y0}")
-    return y0, y1
-
-
-def change_table(
-    indicator_table: pd.DataFrame,
-    *,
-    region_code=None,
-    year_a=None,
-    year_b=None,
-    period_a=None,
-    period_b=None,
-    level: float = 0.95,
-    registry: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Change of every indicator of one or more regions between two years or pooled periods.
-
-    Counts are pooled within each period (numerators and denominators summed, never rates
-    averaged), then compared with :func:`compare_rates` or :func:`compare_proportions`
-    according to the indicator's ``kind`` in the registry, at its ``multiplier``.
-
-    Parameters
-    ----------
-    indicator_table : pandas.DataFrame
-        The indicator table: columns ``region_code, year, indicator, numerator,
-        denominator`` (``region_name`` kept if present).
-    region_code : str or list of str, optional
-        Region(s) to compare; default every region of the table.
-    year_a, year_b : int, optional
-        Two single years (first, second). Give either these or the periods.
-    period_a, period_b : (int, int), optional
-        Two periods (first year, last year), inclusive, pooled.
-    level : float
-        Confidence level, a fraction.
-    registry : pandas.DataFrame, optional
-        The indicator registry (default :func:`mchanalysis.indicators.load_registry`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per region and indicator: ``region_code`` (``region_name``), ``indicator,
-        period_a, period_b`` (e.g. "2010-2014"), ``n_years_a, n_years_b`` (years with data),
-        ``numerator_a, denominator_a, numerator_b, denominator_b``, the columns of
-        :func:`compare_rates` (proportions: ratio columns NaN), ``unit, conf_level, note``.
-        ``note`` is '' or 'incomplete_period_a' / 'incomplete_period_b' (some years of the
-        period have no data; the pooled counts cover the years present) or
-        'missing_period_a' / 'missing_period_b' (no data; verdict 'not_compared').
-        Sorted by region_code and registry order of the indicators.
-
-    Raises
-    ------
-    MchError
-        Missing columns, unknown indicators, unknown region codes, bad periods.
-
-    References
-    ----------
-    See :func:`compare_rates` and :func:`compare_proportions`.
-    """
-    _require_columns(
-        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
-        "indicator table",
-    )
-    if (year_a is None) != (year_b is None) or (period_a is None) != (period_b is None):
-        raise MchError("give both year_a and year_b, or both period_a and period_b")
-    if (year_a is None) == (period_a is None):
-        raise MchError("give either year_a/year_b or period_a/period_b (not both, not neither)")
-    pa = _period(year_a if year_a is not None else period_a, "period_a")
-    pb = _period(year_b if year_b is not None else period_b, "period_b")
-    level = check_level(level)
-
-    t = indicator_table
-    if region_code is not None:
-        codes = [region_code] if isinstance(region_code, str) else list(region_code)
-        unknown = sorted(set(codes) - set(t["region_code"]))
-        if unknown:
-            raise MchError(f"region code(s) not in the indicator table: {', '.join(unknown)}")
-        t = t[t["region_code"].isin(codes)]
-    t = t.assign(
-        numerator=pd.Series(t["numerator"]).astype("float64"),
-        denominator=pd.Series(t["denominator"]).astype("float64"),
-    )
-    t = t[t["numerator"].notna() & t["denominator"].notna()]
-    keys = ["region_code", "indicator"]
-
-    def pooled(p, tag):
-        sel = t[(t["year"] >= p[0]) & (t["year"] <= p[1])]
-        g = sel.groupby(keys, sort=False).agg(
-            numerator=("numerator", "sum"), denominator=("denominator", "sum"),
-            n_years=("year", "nunique"),
-        )
-        return g.add_suffix(f"_{tag}")
-
-    all_pairs = indicator_table[keys].drop_duplicates()
-    if region_code is not None:
-        all_pairs = all_pairs[all_pairs["region_code"].isin(codes)]
-    out = all_pairs.set_index(keys).join(pooled(pa, "a")).join(pooled(pb, "b")).reset_index()
-    reg = _registry_columns(out["indicator"], registry)
-    out = out.merge(reg, on="indicator", how="left")
-    for tag in ("a", "b"):
-        out[f"n_years_{tag}"] = out[f"n_years_{tag}"].fillna(0).astype(int)
-    label = lambda p: str(p[0]) if p[0] == p[1] else f"{p[0]}-{p[1]}"  # noqa: E731
-    out.insert(2, "period_a", label(pa))
-    out.insert(3, "period_b", label(pb))
-
-    res_cols = [
-        "value_a", "value_b", "ratio", "ratio_lower", "ratio_upper", "p_value", "log_ratio_se",
-        "ratio_wald_lower", "ratio_wald_upper", "p_value_wald", "difference",
-        "difference_lower", "difference_upper", "verdict", "method",
-    ]
-    res = pd.DataFrame(index=out.index, columns=res_cols, dtype=object)
-    args = [out[c].to_numpy(float) for c in ("numerator_a", "denominator_a", "numerator_b",
-                                             "denominator_b")]
-    mult = out["multiplier"].to_numpy(float)
-    for kind, fn in (("rate", compare_rates), ("proportion", compare_proportions)):
-        m = (out["kind"] == kind).to_numpy()
-        if m.any():
-            r = fn(*(a[m] for a in args), multiplier=mult[m], level=level)
-            for c in r.columns:
-                res.loc[m, c] = r[c].to_numpy()
-    for c in res_cols:
-        if c not in ("verdict", "method"):
-            res[c] = pd.to_numeric(res[c])
-    out = pd.concat([out, res], axis=1)
-
-    full_a, full_b = pa[1] - pa[0] + 1, pb[1] - pb[0] + 1
-    note = np.full(len(out), "", dtype=object)
-    for tag, full in (("a", full_a), ("b", full_b)):
-        ny = out[f"n_years_{tag}"].to_numpy()
-        note = np.where((note == "") & (ny == 0), f"missing_period_{tag}", note)
-        note = np.where((note == "") & (ny > 0) & (ny < full), f"incomplete_period_{tag}", note)
-    out["note"] = note
-    out["conf_level"] = level
-
-    order = {k: i for i, k in enumerate(reg["indicator"])}
-    out = out.assign(_o=out["indicator"].map(order)).sort_values(
-        ["region_code", "_o"], kind="stable").drop(columns="_o")
-    if "region_name" in indicator_table.columns:
-        names = indicator_table.drop_duplicates("region_code").set_index("region_code")["region_name"]
-        out.insert(1, "region_name", out["region_code"].map(names))
-    cols = [c for c in out.columns if c not in ("kind", "multiplier", "direction")]
-    return out[cols].reset_index(drop=True)
-
-
 # --------------------------------------------------------------------------------------------
 # 3. benchmark comparison (Fingertips)
 # --------------------------------------------------------------------------------------------
 
 
-def compare_with_benchmark(lower, upper, benchmark, direction="neutral"):
+def compare_interval_with_benchmark(lower, upper, benchmark, direction="neutral"):
     """Fingertips comparison of intervals with benchmark values.
 
     Parameters
@@ -1003,125 +814,6 @@ def direction_verdict(comparison, direction):
     worse_when = np.where(direction == "lower_is_better", "higher", "lower")
     verdict = np.where(comp == better_when, "better", np.where(comp == worse_when, "worse", comp))
     return np.where(direction == "neutral", comp, verdict).astype(object)
-
-
-def benchmark_compare(
-    indicator_table: pd.DataFrame,
-    benchmark="parent",
-    *,
-    levels=(0.95, 0.998),
-    label: str | None = None,
-    registry: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Compare each region's indicator with its parent region or a national value (Fingertips).
-
-    Each region's interval is recomputed from its numerator and denominator at every level
-    (Wilson for proportions, exact/Byar for rates, :func:`proportion_ci` / :func:`rate_ci`) and
-    compared with the benchmark value by :func:`compare_with_benchmark`, respecting the
-    indicator's ``direction``.
-
-    Parameters
-    ----------
-    indicator_table : pandas.DataFrame
-        Columns ``region_code, year, indicator, numerator, denominator`` (and ``parent_code``
-        for ``benchmark="parent"``; ``region_name`` is kept if present).
-    benchmark : "parent" or pandas.DataFrame
-        "parent": the parent region's pooled value from the same table (same year and
-        indicator). A DataFrame: columns ``indicator, year, value`` (value in the indicator's
-        unit, e.g. national MMR per 100,000), one row per indicator and year.
-    levels : sequence of float
-        Confidence levels (fractions); one output row per level.
-    label : str, optional
-        Name of the benchmark in the output (default "parent" or "national").
-    registry : pandas.DataFrame, optional
-        The indicator registry (default :func:`mchanalysis.indicators.load_registry`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Long: one row per region, year, indicator and level: ``region_code`` (``region_name``),
-        ``year, indicator, numerator, denominator, value, conf_level, lower, upper, benchmark,
-        benchmark_value, comparison, verdict, direction``; sorted by region, year, registry
-        order, level. 'not_compared' where the region's value or the benchmark is missing
-        (the top region has no parent).
-
-    Raises
-    ------
-    MchError
-        Missing columns, unknown indicators, duplicate benchmark rows, bad levels.
-
-    References
-    ----------
-    Public Health England. Fingertips: "Compared with benchmark" (95 % and 99.8 % confidence
-    intervals); PHE Technical Guide: Confidence intervals (2018).
-    """
-    _require_columns(
-        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
-        "indicator table",
-    )
-    levels = [check_level(lv) for lv in np.atleast_1d(levels)]
-    t = indicator_table.reset_index(drop=True)
-    reg = _registry_columns(t["indicator"], registry)
-    t = t.merge(reg, on="indicator", how="left", validate="many_to_one")
-    num = t["numerator"].astype("float64").to_numpy()
-    den = t["denominator"].astype("float64").to_numpy()
-    mult = t["multiplier"].to_numpy(float)
-    is_rate = (t["kind"] == "rate").to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.where(den > 0, num / np.where(den > 0, den, 1) * mult, np.nan)
-
-    if isinstance(benchmark, str):
-        if benchmark != "parent":
-            raise MchError(f"benchmark must be 'parent' or a table (indicator, year, value), got {benchmark!r}")
-        _require_columns(indicator_table, ["parent_code"], "benchmark='parent' needs the indicator table")
-        own = pd.DataFrame({"region_code": t["region_code"], "year": t["year"],
-                            "indicator": t["indicator"], "benchmark_value": value})
-        own = own.drop_duplicates(["region_code", "year", "indicator"])
-        look = t[["parent_code", "year", "indicator"]].rename(columns={"parent_code": "region_code"})
-        bval = look.merge(own, on=["region_code", "year", "indicator"], how="left")["benchmark_value"]
-        label = label or "parent"
-    else:
-        _require_columns(benchmark, ["indicator", "year", "value"], "benchmark table")
-        dup = benchmark.duplicated(["indicator", "year"])
-        if dup.any():
-            r = benchmark[dup].iloc[0]
-            raise MchError(f"benchmark table has more than one value for {r['indicator']} {r['year']}")
-        b = benchmark[["indicator", "year", "value"]].rename(columns={"value": "benchmark_value"})
-        bval = t[["indicator", "year"]].merge(b, on=["indicator", "year"], how="left")["benchmark_value"]
-        label = label or "national"
-    bval = pd.to_numeric(bval).to_numpy(float)
-
-    keep = [c for c in ("region_code", "region_name", "year", "indicator") if c in t.columns]
-    parts = []
-    for lv in levels:
-        lo = np.full(len(t), np.nan)
-        up = np.full(len(t), np.nan)
-        if is_rate.any():
-            ci = rate_ci(num[is_rate], den[is_rate], multiplier=mult[is_rate], level=lv)
-            lo[is_rate], up[is_rate] = ci["lower"].to_numpy(), ci["upper"].to_numpy()
-        if (~is_rate).any():
-            ci = proportion_ci(num[~is_rate], den[~is_rate], multiplier=mult[~is_rate], level=lv)
-            lo[~is_rate], up[~is_rate] = ci["lower"].to_numpy(), ci["upper"].to_numpy()
-        comp, verdict = compare_with_benchmark(lo, up, bval, t["direction"].to_numpy(object))
-        part = t[keep].copy()
-        part["numerator"] = t["numerator"]
-        part["denominator"] = t["denominator"]
-        part["value"] = value
-        part["conf_level"] = lv
-        part["lower"] = lo
-        part["upper"] = up
-        part["benchmark"] = label
-        part["benchmark_value"] = bval
-        part["comparison"] = comp
-        part["verdict"] = verdict
-        part["direction"] = t["direction"].to_numpy()
-        part["_row"] = np.arange(len(t))
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    order = {k: i for i, k in enumerate(reg["indicator"])}
-    out = out.assign(_o=out["indicator"].map(order)).sort_values(
-        ["region_code", "year", "_o", "_row", "conf_level"], kind="stable")
-    return out.drop(columns=["_o", "_row"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------

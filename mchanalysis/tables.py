@@ -16,6 +16,7 @@ import pandas as pd
 
 from mchanalysis.atomic import atomic_path
 from mchanalysis.errors import MchError
+from mchanalysis.spreadsheet import neutralise_frame, write_xlsx
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".json")
 
@@ -34,12 +35,8 @@ def write_table(df: pd.DataFrame, path, *, formats=FORMATS, bom: bool = False) -
         raise MchError(f"output must end in {', '.join(formats)}", file=out)
     with atomic_path(out) as tmp:
         if suffix == ".csv":  # formula-like text neutralised as in XLSX
-            from mchanalysis.spreadsheet import neutralise_frame
-
             neutralise_frame(df).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig" if bom else "utf-8")
         elif suffix == ".xlsx":
-            from mchanalysis.spreadsheet import write_xlsx
-
             write_xlsx(df, tmp)
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)

@@ -34,7 +34,11 @@ import pandas as pd
 import yaml
 
 import mchanalysis
+from mchanalysis import stats
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
+from mchanalysis.registry import load_registry
+from mchanalysis.schema import NIANBAO_MEASURES
 
 #: Accepted comparisons: "<=" (lower is better) and ">=" (higher is better).
 COMPARISONS = ("<=", ">=")
@@ -169,8 +173,6 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 def _registry_frame(registry) -> pd.DataFrame:
     if registry is None:
-        from mchanalysis.indicators import load_registry
-
         registry = load_registry()
     return registry
 
@@ -216,7 +218,7 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         of the repository (:func:`target_dirs`).
     registry : pandas.DataFrame, optional
         The indicator registry (``id, name_zh, ...``); default
-        :func:`mchanalysis.indicators.load_registry`.
+        :func:`mchanalysis.registry.load_registry`.
 
     Returns
     -------
@@ -427,8 +429,6 @@ def _intervals_at(table: pd.DataFrame, level: float, registry: pd.DataFrame) -> 
         same = np.zeros(len(table), dtype=bool)
     if same.all():
         return table
-    from mchanalysis import stats
-
     for col in ("numerator", "denominator"):
         if col not in table.columns:
             raise MchError(
@@ -505,8 +505,7 @@ def evaluate_targets(
     The interval rule of PHE Fingertips' benchmark comparison (a value is "similar" when its
     interval contains the benchmark), applied to a fixed target instead of a benchmark value.
     """
-    if not 0 < float(level) < 1:
-        raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {level!r}")
+    level = check_level(level)
     if not isinstance(target_set, TargetSet):
         target_set = load_target_set(target_set, registry=registry)
     reg = _registry_frame(registry)
@@ -544,8 +543,6 @@ def evaluate_targets(
     t = target_set.targets.reset_index(drop=True).rename(columns={"year": "target_year"})
     # a target on the 年报 extension (死胎死产, nutrition, 消除母婴传播 ...) is judged only for a
     # table that has that indicator at all: a file without those measures scores as before
-    from mchanalysis.schema import NIANBAO_MEASURES
-
     ext = reg[reg["numerator"].isin(list(NIANBAO_MEASURES)) | reg["denominator"].isin(list(NIANBAO_MEASURES))]
     absent = set(ext["id"]) - set(table["indicator"])
     t = t[~t["indicator"].isin(absent)].reset_index(drop=True)

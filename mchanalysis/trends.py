@@ -42,7 +42,9 @@ from scipy import special as _sp
 from scipy import stats as _st
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
+from mchanalysis.joinpoint import SEGMENT_COLUMNS, joinpoint
 
 MODELS = ("auto", "poisson", "negbin", "quasipoisson")
 
@@ -341,8 +343,7 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         raise MchError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     if fallback not in ("negbin", "quasipoisson"):
         raise MchError(f"fallback must be 'negbin' or 'quasipoisson', got {fallback!r}")
-    if not 0 < level < 1:
-        raise MchError(f"level must be a fraction between 0 and 1, got {level!r}")
+    level = check_level(level)
     t, d, b, notes = yearly_series(years, deaths, births)
     res = TrendResult(conf_level=level, warnings=notes, n_years=len(t),
                       start=float(t[0]) if len(t) else np.nan,
@@ -438,8 +439,6 @@ def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
     MchError
         Unknown region or indicator, or an indicator without years for the region.
     """
-    from mchanalysis.joinpoint import SEGMENT_COLUMNS, joinpoint
-
     if method not in ("apc", "joinpoint"):
         raise MchError(f"method must be 'apc' or 'joinpoint', got {method!r}")
     if region_code not in set(table["region_code"]):

@@ -90,8 +90,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mchanalysis.errors import ValidationError
-from mchanalysis.quality import category_of
+from mchanalysis.errors import MchError, ValidationError
 from mchanalysis.io import (
     ROW,
     canonical_column,
@@ -100,6 +99,9 @@ from mchanalysis.io import (
     normalize_text,
     read_raw,
 )
+from mchanalysis.quality import category_of, entry_errors
+from mchanalysis.regions import aggregate_counts
+from mchanalysis.registry import load_registry
 from mchanalysis.schema import (
     ALL_MEASURES,
     ALL_MEASURES_EN,
@@ -207,7 +209,7 @@ def known_measures(registry: pd.DataFrame | None = None) -> list[str]:
     Parameters
     ----------
     registry : pandas.DataFrame, optional
-        An indicator registry (:func:`mchanalysis.indicators.load_registry`); default the
+        An indicator registry (:func:`mchanalysis.registry.load_registry`); default the
         package's own.
 
     Returns
@@ -229,8 +231,6 @@ def known_measures(registry: pd.DataFrame | None = None) -> list[str]:
 def _registry(registry: pd.DataFrame | None) -> pd.DataFrame:
     if registry is not None:
         return registry
-    from mchanalysis.indicators import load_registry  # lazy: indicators is downstream of us
-
     return load_registry()
 
 
@@ -678,7 +678,7 @@ def validate_counts(
         Named in every finding.
     registry : pandas.DataFrame, optional
         Indicator registry for the ``over_100`` check and user-defined measures; default the
-        package's (:func:`mchanalysis.indicators.load_registry`).
+        package's (:func:`mchanalysis.registry.load_registry`).
     max_year : int, optional
         Latest plausible year; default the current calendar year + 1.
     strict : bool
@@ -744,9 +744,6 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
     (``parent_children_mismatch``); a parent whose counts, once its empty cells are filled from
     its children, break an ordered chain (deaths above live births ...) is an error
     (``impossible_after_aggregation``), named at the parent's own reported cell."""
-    from mchanalysis.errors import MchError
-    from mchanalysis.regions import aggregate_counts
-
     if not t.values or counts.empty or not (counts["parent_code"] != "").any():
         return
     if counts.duplicated(["region_code", "year"]).any():
@@ -807,8 +804,6 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
 def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool) -> None:
     """Likely typing mistakes (:func:`mchanalysis.quality.entry_errors`), named by row and column:
     warnings, or errors with ``strict``."""
-    from mchanalysis.quality import entry_errors
-
     if counts.empty or not t.values:
         return
     found = entry_errors(counts, registry)

@@ -70,7 +70,7 @@ def test_projection_starts_at_the_fitted_value_of_the_last_year():
 
 def test_funnel_lower_limit_has_no_vertical_drop_and_the_legend_gives_the_unit():
     from mchanalysis.funnel import funnel
-    from mchanalysis.indicators import load_registry
+    from mchanalysis.registry import load_registry
     from mchanalysis.plots.funnel import plot_funnel
 
     city = report.build_context(DEMO, year=2024, region_code="990100", target_set="national_2030",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import indicator_meta
+from mchanalysis.registry import indicator_meta
 from mchanalysis.models import eb_smooth
 from mchanalysis.plots import save_figure
 from mchanalysis.plots.shrinkage import plot_shrinkage

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import compute_indicators, indicator_meta, load_registry
+from mchanalysis.indicators import compute_indicators
+from mchanalysis.registry import indicator_meta, load_registry
 from mchanalysis.plots import save_figure
 from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import load_registry
+from mchanalysis.registry import load_registry
 from mchanalysis.reference import REFERENCE_DIR, load_national_series
 
 

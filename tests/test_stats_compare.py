@@ -13,14 +13,13 @@ from scipy import stats
 from scipy.stats import binomtest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
+from mchanalysis.compare import benchmark_table, change_table
 from mchanalysis.errors import MchError
 from mchanalysis.stats import (
     _binom_two_sided_p,
-    benchmark_compare,
-    change_table,
+    compare_interval_with_benchmark,
     compare_proportions,
     compare_rates,
-    compare_with_benchmark,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -201,13 +200,13 @@ def test_change_table_single_years_missing_period_and_bad_arguments():
 # ---------------------------------------------------------------- benchmarks (Fingertips)
 
 
-def test_compare_with_benchmark_every_verdict_and_direction():
+def test_compare_interval_with_benchmark_every_verdict_and_direction():
     lo = [1, 5, 1, 1, 5, 1, 1, 5, np.nan, 1]
     up = [3, 9, 9, 3, 9, 9, 3, 9, 2, 9]
     bench = [4] * 9 + [np.nan]
     dirs = (["lower_is_better"] * 3 + ["higher_is_better"] * 3 + ["neutral"] * 3
             + ["lower_is_better"])
-    comp, verdict = compare_with_benchmark(lo, up, bench, dirs)
+    comp, verdict = compare_interval_with_benchmark(lo, up, bench, dirs)
     assert comp.tolist() == ["lower", "higher", "similar", "lower", "higher", "similar",
                              "lower", "higher", "not_compared", "not_compared"]
     assert verdict.tolist() == ["better", "worse", "similar", "worse", "better", "similar",
@@ -215,7 +214,7 @@ def test_compare_with_benchmark_every_verdict_and_direction():
 
 
 def test_interval_touching_the_benchmark_is_similar():
-    comp, _ = compare_with_benchmark([4.0], [9.0], [4.0], "lower_is_better")
+    comp, _ = compare_interval_with_benchmark([4.0], [9.0], [4.0], "lower_is_better")
     assert comp.tolist() == ["similar"]
 
 
@@ -237,7 +236,7 @@ def _tree_table():
 
 
 def test_benchmark_against_parent_at_two_levels():
-    out = benchmark_compare(_tree_table(), "parent")
+    out = benchmark_table(_tree_table(), "parent")
     assert set(out["conf_level"]) == {0.95, 0.998}
     v = out.set_index(["region_code", "indicator", "conf_level"])["verdict"]
     assert v[("990000", "mmr", 0.95)] == "not_compared"            # top region: no parent
@@ -259,7 +258,7 @@ def test_benchmark_against_national_table_and_neutral_direction():
         indicator="cesarean_rate", numerator=[40_000, 20_000, 12_000, 8_000])])
     national = pd.DataFrame({"indicator": ["mmr", "cesarean_rate"], "year": [2024, 2024],
                              "value": [15.7, 30.0]})
-    out = benchmark_compare(t, national, levels=[0.95])
+    out = benchmark_table(t, national, levels=[0.95])
     v = out.set_index(["region_code", "indicator"])
     assert v.loc[("990000", "mmr"), "benchmark"] == "national"
     assert v.loc[("990000", "hospital_delivery_rate"), "verdict"] == "not_compared"  # no value
@@ -273,12 +272,12 @@ def test_benchmark_against_national_table_and_neutral_direction():
 def test_benchmark_errors_are_clear():
     t = _tree_table()
     with pytest.raises(MchError, match="parent_code"):
-        benchmark_compare(t.drop(columns="parent_code"), "parent")
+        benchmark_table(t.drop(columns="parent_code"), "parent")
     with pytest.raises(MchError, match="more than one value"):
-        benchmark_compare(t, pd.DataFrame({"indicator": ["mmr", "mmr"], "year": [2024, 2024],
+        benchmark_table(t, pd.DataFrame({"indicator": ["mmr", "mmr"], "year": [2024, 2024],
                                            "value": [1.0, 2.0]}))
     with pytest.raises(MchError, match="fraction"):
-        benchmark_compare(t, "parent", levels=[95])
+        benchmark_table(t, "parent", levels=[95])
 
 
 def test_docstring_examples_of_stats_run():

@@ -392,7 +392,7 @@ def test_counts_are_sorted_and_typed():
 
 
 def test_registry_measures_of_a_user_are_known():
-    from mchanalysis.indicators import load_registry
+    from mchanalysis.registry import load_registry
 
     registry = load_registry()
     extra = registry.iloc[[0]].assign(id="my_rate", numerator="my_events", denominator="live_births")

@@ -18,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import compute_indicators, load_registry
+from mchanalysis.indicators import compute_indicators
 from mchanalysis.quality import review_quality
 from mchanalysis.regions import descendants, region_tree
+from mchanalysis.registry import load_registry
 from mchanalysis.validation import load_counts
 
 #: The mortality indicators analysed for trends and models (registry ids).

@@ -8,6 +8,7 @@ from pathlib import Path
 from mchanalysis.analysis.data import AnalysisData, series
 from mchanalysis.analysis.mortality import funnel_data, smoothed_subregions, target_table, trend
 from mchanalysis.analysis.tables import national_series
+from mchanalysis.registry import indicator_meta, load_registry
 
 
 def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: int | None = None,
@@ -15,7 +16,7 @@ def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: 
     """The trend chart of one indicator up to *year* (:func:`mchanalysis.plots.trends.plot_trend`):
     observed values with their intervals, the joinpoint fit of :func:`trend` (only where its rule
     allows one), the target of *target_set* for the indicator if any, and the national series."""
-    from mchanalysis.indicators import indicator_meta
+    # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
     from mchanalysis.plots.trends import plot_trend
 
     s = series(data, region_code, indicator, until=year)
@@ -39,7 +40,7 @@ def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicat
                      lang: str = "zh"):
     """Crude → empirical-Bayes smoothed rates of the sub-regions, or ``None`` for a region
     without (at least two) sub-regions with births."""
-    from mchanalysis.indicators import indicator_meta
+    # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
     from mchanalysis.plots.shrinkage import plot_shrinkage
 
     table = smoothed_subregions(data, region_code, year, indicator=indicator)
@@ -53,6 +54,7 @@ def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator:
                   lang: str = "zh"):
     """The funnel chart (:func:`mchanalysis.plots.funnel.plot_funnel`) of :func:`funnel_data`,
     with the sentence saying whether the limits were adjusted for overdispersion, or ``None``."""
+    # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
     from mchanalysis.plots.funnel import plot_funnel
 
     result = funnel_data(data, region_code, year, indicator=indicator)
@@ -78,8 +80,6 @@ _ABSENT = {
 def figure_absent(kind: str, indicator: str, lang: str = "zh", registry=None) -> str:
     """The one sentence saying why chart *kind* (``funnel``, ``shrinkage``, ``trend``) of
     *indicator* is not drawn."""
-    from mchanalysis.indicators import indicator_meta, load_registry
-
     meta = indicator_meta(indicator, load_registry() if registry is None else registry)
     zh, en = _ABSENT[kind]
     return en.format(name=meta["name_en"]) if lang == "en" else zh.format(name=meta["name_zh"])
@@ -93,6 +93,7 @@ def save_figure(fig, output_dir: str | os.PathLike, name: str, *, absent: str | 
     or ``None``."""
     from IPython.display import Image, Markdown
 
+    # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
     from mchanalysis.plots import save_figure as _save
 
     if fig is None:

@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.analysis import rules
-from mchanalysis.analysis.data import MORTALITY, AnalysisData, region_row, series
+from mchanalysis.analysis.data import MORTALITY, AnalysisData, comparison_regions, region_row, series
 from mchanalysis.errors import MchError
+from mchanalysis.funnel import funnel
 from mchanalysis.joinpoint import joinpoint
 from mchanalysis.models import eb_smooth, interrupted_time_series, period_rate_ratio, project_rate
 from mchanalysis.schema import MEASURES, MEASURES_EN
-from mchanalysis.stats import rate_ci
+from mchanalysis.stats import adjust_p_values, rate_ci
+from mchanalysis.targets import load_target_set, resolve_target_set
 from mchanalysis.trends import loglinear_trend
 
 _CACHE: dict[tuple, object] = {}
@@ -210,8 +212,6 @@ def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None =
 def _with_adjusted(table: pd.DataFrame, columns) -> pd.DataFrame:
     """``p_adjusted``: Holm within the table's family (one region, one section), the multiplicity
     policy of :func:`mchanalysis.stats.adjust_p_values` (:data:`~mchanalysis.analysis.rules.MULTIPLICITY`)."""
-    from mchanalysis.stats import adjust_p_values
-
     if "p_value" not in table.columns:
         table = table.assign(p_value=np.nan)
     out = adjust_p_values(table, family=[], method=rules.MULTIPLICITY["method"],
@@ -434,8 +434,6 @@ def target_table(data: AnalysisData, target_set, year: int) -> pd.DataFrame:
     set :func:`mchanalysis.targets.resolve_target_set` chooses by year together with the set it
     shows beside it (the 2025 milestones and the 2030 targets), one row per indicator and
     target year (the chosen set's row first). Empty for None."""
-    from mchanalysis.targets import load_target_set, resolve_target_set
-
     chosen, companion, _ = resolve_target_set(target_set, year)
     frames = [(s if hasattr(s, "targets") else load_target_set(s, registry=data.registry)).targets
               for s in (chosen, companion) if s is not None]
@@ -545,9 +543,6 @@ def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: s
     multiplicative) when the dispersion test is significant
     (:data:`mchanalysis.analysis.rules.DISPERSION_POLICY`); ``result.choice`` says which and
     gives the sentence for the caption."""
-    from mchanalysis.analysis.data import comparison_regions
-    from mchanalysis.funnel import funnel
-
     parent, codes = comparison_regions(data, region_code)
     if len(codes) < 2:
         return None

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from mchanalysis.analysis.data import AnalysisData, load_analysis_data, region_row, years_of
+from mchanalysis.analysis.mortality import target_table
 from mchanalysis.errors import MchError
 
 LANGS = ("zh", "en")
@@ -85,8 +86,6 @@ def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, ou
                              f"years in the file: {years[0]}–{years[-1]}" if years else
                              f"year: {region_code} has no rows")
     if target_set is not None:
-        from mchanalysis.analysis.mortality import target_table
-
         try:
             target_table(data, target_set, year)  # "auto": the sets chosen by the year
         except MchError as exc:

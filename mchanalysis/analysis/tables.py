@@ -11,8 +11,12 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.analysis.data import AnalysisData, region_codes_below, region_row, series
+from mchanalysis.atomic import write_bytes
+from mchanalysis.compare import benchmark_table
 from mchanalysis.errors import MchError
-from mchanalysis.quality import CHECK_NAMES
+from mchanalysis.quality import CHECK_NAMES, summarise_quality
+from mchanalysis.reference import load_national_series
+from mchanalysis.spreadsheet import neutralise_frame
 
 
 def _name_column(lang: str) -> str:
@@ -36,8 +40,6 @@ def quality_findings(data: AnalysisData, region_code: str, *, lang: str = "zh") 
 
 def quality_summary(data: AnalysisData, region_code: str) -> pd.DataFrame:
     """:func:`mchanalysis.quality.summarise_quality` of the region's findings (every check listed)."""
-    from mchanalysis.quality import summarise_quality
-
     codes = region_codes_below(data, region_code)
     return summarise_quality(data.quality[data.quality["region_code"].isin(codes)])
 
@@ -54,13 +56,11 @@ def validation_warnings(data: AnalysisData, region_code: str) -> pd.DataFrame:
 def indicator_year_table(data: AnalysisData, region_code: str, year: int, *,
                          lang: str = "zh") -> pd.DataFrame:
     """Every indicator of one region and year with its interval, the parent's value and the
-    Fingertips comparison with the parent (:func:`mchanalysis.stats.benchmark_compare`).
+    Fingertips comparison with the parent (:func:`mchanalysis.compare.benchmark_table`).
 
     Columns ``indicator, name, value, lower, upper, unit, numerator, denominator, parent_value,
     vs_parent, flag`` in registry order.
     """
-    from mchanalysis.stats import benchmark_compare
-
     t = data.indicators
     t = t[(t["year"] == int(year))]
     own = t[t["region_code"] == str(region_code)]
@@ -70,7 +70,7 @@ def indicator_year_table(data: AnalysisData, region_code: str, year: int, *,
         pair = t[t["region_code"].isin([str(region_code), row["parent_code"]])]
         pair = pair[pair["denominator"].notna() & pair["numerator"].notna() & (pair["denominator"] > 0)]
         if not pair.empty:
-            b = benchmark_compare(pair, "parent", levels=(data.conf_level,), registry=data.registry)
+            b = benchmark_table(pair, "parent", levels=(data.conf_level,), registry=data.registry)
             cmp = b[b["region_code"] == str(region_code)][["indicator", "benchmark_value", "verdict"]]
     names = data.registry.set_index("id")[_name_column(lang)]
     out = own.merge(cmp, on="indicator", how="left")
@@ -85,8 +85,6 @@ def indicator_year_table(data: AnalysisData, region_code: str, year: int, *,
 def national_series(indicator: str) -> pd.DataFrame | None:
     """The published national series of one indicator (area 'total', confirmed or derived
     values), ``year, value``; None when the reference has none."""
-    from mchanalysis.reference import load_national_series
-
     try:
         nat = load_national_series(indicators=indicator, status=("confirmed", "derived"))
     except MchError:
@@ -129,9 +127,6 @@ def save_table(table: pd.DataFrame, output_dir: str | os.PathLike, name: str) ->
     Byte-reproducible: the same table gives the same bytes (floats in Python's shortest
     round-trip form).
     """
-    from mchanalysis.atomic import write_bytes
-    from mchanalysis.spreadsheet import neutralise_frame
-
     buf = io.StringIO()
     neutralise_frame(table).to_csv(buf, index=False, lineterminator="\n")
     return write_bytes(Path(output_dir) / "tables" / f"{name}.csv", buf.getvalue().encode("utf-8-sig"))

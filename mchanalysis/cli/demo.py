@@ -20,6 +20,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.pipeline.params import load_params_file, make_config, plan_run, repo_root
     from mchanalysis.pipeline.runner import run_batch
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from mchanalysis.tables import write_table
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
+from mchanalysis.tables import write_table
 
 HELP = "compute every registry indicator with confidence intervals for every region and year"
 
@@ -23,11 +24,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from mchanalysis.indicators import compute_indicators, load_registry
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
+    from mchanalysis.indicators import compute_indicators
+    from mchanalysis.registry import load_registry
     from mchanalysis.validation import load_counts
 
-    if not 0 < args.conf < 1:
-        raise MchError(f"--conf must be a fraction between 0 and 1 (e.g. 0.95 or 0.998), got {args.conf}")
+    check_level(args.conf, "--conf")
     loaded = load_counts(args.data, sheet=args.sheet)
     registry = load_registry(args.registry) if args.registry else None
     table = compute_indicators(loaded.counts, registry=registry, conf_level=args.conf)

@@ -67,6 +67,7 @@ def read_table(path: str, text_columns=()) -> pd.DataFrame:
     ``text_columns`` are kept as text."""
     import io
 
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.io import detect_encoding
 
     p = Path(path)
@@ -97,6 +98,7 @@ def tidy_years(df: pd.DataFrame, columns=("start", "end")) -> pd.DataFrame:
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.joinpoint import _stack, fitted_table, joinpoint_results
     from mchanalysis.tables import write_table
 

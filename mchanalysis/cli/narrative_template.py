@@ -25,6 +25,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.analysis import load_analysis_data
     from mchanalysis.atomic import write_text
     from mchanalysis.pipeline.params import select_regions

@@ -62,6 +62,7 @@ def config_from_args(args):
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.pipeline.runner import run_batch
 
     plan = plan_run(config_from_args(args))

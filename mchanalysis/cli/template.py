@@ -16,7 +16,8 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from mchanalysis.template import write_template
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
+    from mchanalysis.data_entry_workbook import write_template
 
     path = write_template(args.out, lang=args.lang)
     print(f"wrote {path}: fill in one row per region and year, then run: mch validate {path}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mchanalysis.errors import MchError
+from mchanalysis.confidence import check_level
 
 HELP = "trend of a region's indicator: log-linear APC or joinpoint segments, then AAPC rows"
 
@@ -31,14 +31,14 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.cli.joinpoint import parse_range, tidy_years
     from mchanalysis.indicators import compute_indicators
     from mchanalysis.tables import write_table
     from mchanalysis.trends import indicator_trend
     from mchanalysis.validation import load_counts
 
-    if not 0 < args.conf < 1:
-        raise MchError(f"--conf must be a fraction between 0 and 1 (e.g. 0.95), got {args.conf}")
+    check_level(args.conf, "--conf")
     loaded = load_counts(args.data, sheet=args.sheet)
     table = compute_indicators(loaded.counts, conf_level=args.conf)
     opts = {}

@@ -117,6 +117,7 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
 
 def capability_line(counts: pd.DataFrame, lang: str = "en") -> str:
     """What the file can produce, per section, in one line (:mod:`mchanalysis.analysis.capabilities`)."""
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.analysis import from_counts
     from mchanalysis.analysis.capabilities import capabilities, capability_sentence
 
@@ -127,15 +128,18 @@ def write_findings(findings: pd.DataFrame, out) -> Path:
     """Write the findings table: ``.csv`` (UTF-8 with BOM, opens in Excel) or ``.xlsx``; text
     that a spreadsheet would run as a formula (a region name ``=HYPERLINK(…)``) is neutralised
     (:func:`mchanalysis.spreadsheet.neutralise_frame`)."""
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.spreadsheet import neutralise_frame
 
     return write_table(neutralise_frame(findings), out, formats=(".csv", ".xlsx"), bom=True)
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.io import read_raw
     from mchanalysis.validation import known_measures, validate_counts
 
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.errors import MchError
 
     option = getattr(args, "data_option", None)

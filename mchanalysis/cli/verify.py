@@ -21,6 +21,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.pipeline.verify import verify_directory
 
     report = verify_directory(args.directory, execute=not args.no_execute)

@@ -127,7 +127,7 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         Optional ``region_name`` (used in the default title) and ``conf_level``. Years whose
         value is missing are not drawn (a gap in the series).
     meta : mapping
-        The indicator's registry entry (:func:`~mchanalysis.indicators.indicator_meta`):
+        The indicator's registry entry (:func:`~mchanalysis.registry.indicator_meta`):
         ``name_zh``, ``name_en``, ``unit``, ``direction`` are used.
     fitted : pandas.DataFrame, JoinpointResult, TrendResult or ITSResult, optional
         The fitted rates, drawn as a line: a table with columns ``year`` (or ``x``) and

@@ -35,8 +35,10 @@ from mchanalysis.analysis.mortality import pooled_rate
 from mchanalysis.quality import combine_findings
 from mchanalysis.analysis.mortality import projection as analysis_projection
 from mchanalysis.analysis.mortality import trend as analysis_trend
+from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import INDICATOR_COLUMNS, load_registry
+from mchanalysis.indicators import INDICATOR_COLUMNS
+from mchanalysis.registry import load_registry
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
@@ -157,13 +159,13 @@ def _compare_pair(kind, cur, prev, conf_level, multiplier):
 
 
 def _benchmark(row, bench_value, direction):
-    """'better' / 'similar' / 'worse' (Fingertips rule, :func:`stats.compare_with_benchmark`:
+    """'better' / 'similar' / 'worse' (Fingertips rule, :func:`stats.compare_interval_with_benchmark`:
     the region's interval against a benchmark value), or None when not comparable."""
     if row is None or bench_value is None or pd.isna(bench_value):
         return None
     if pd.isna(row.get("lower")) or pd.isna(row.get("upper")):
         return None
-    _, verdict = stats.compare_with_benchmark([row["lower"]], [row["upper"]], [float(bench_value)],
+    _, verdict = stats.compare_interval_with_benchmark([row["lower"]], [row["upper"]], [float(bench_value)],
                                               direction)
     v = str(verdict[0])
     return v if v in ("better", "similar", "worse", "higher", "lower") else None
@@ -621,8 +623,7 @@ def build_context(
     """
     if lang not in LANGS:
         raise MchError(f"language must be one of {', '.join(LANGS)}, got {lang!r}")
-    if not 0 < float(conf_level) < 1:
-        raise MchError(f"confidence level must be a fraction between 0 and 1 (e.g. 0.95), got {conf_level!r}")
+    conf_level = check_level(conf_level)
     region_code = str(region_code)
     year = int(year)
     adata = _analysis_data(data, conf_level, indicator_table, quality_findings, load_findings)

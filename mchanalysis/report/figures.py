@@ -14,7 +14,7 @@ import io
 import pandas as pd
 
 from mchanalysis.funnel import funnel
-from mchanalysis.indicators import load_registry
+from mchanalysis.registry import load_registry
 from mchanalysis.plots.funnel import plot_funnel
 from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend

@@ -66,7 +66,7 @@ def _methods_facts(ctx) -> dict:
     """What the methods section states: the thresholds of the wording rules and of the problem
     ranking (from the modules that apply them) and the definitions of the indicators whose
     definition the registry states."""
-    from mchanalysis.indicators import load_registry
+    from mchanalysis.registry import load_registry
     from mchanalysis.report import brief as br
     from mchanalysis.report import narrative as nv
 

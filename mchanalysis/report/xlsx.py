@@ -93,7 +93,7 @@ def _round(v, decimals):
 def scorecard_frame(ctx) -> pd.DataFrame:
     """The scorecard with the report's column names, statuses in words and values rounded as
     printed (a zh workbook has no English word)."""
-    from mchanalysis.indicators import load_registry
+    from mchanalysis.registry import load_registry
 
     sc = ctx.scorecard
     lang = "zh" if ctx.lang == "zh" else "en"
@@ -132,7 +132,7 @@ def scorecard_frame(ctx) -> pd.DataFrame:
 
 def _indicators_frame(t: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Indicator rows in the report's words: names, counts, values rounded as printed."""
-    from mchanalysis.indicators import load_registry
+    from mchanalysis.registry import load_registry
 
     reg = load_registry().set_index("id")
     zh = lang == "zh"

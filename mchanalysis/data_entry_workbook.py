@@ -27,6 +27,7 @@ from mchanalysis.schema import (
     LEVELS,
     NIANBAO_DEFINITIONS,
 )
+from mchanalysis.spreadsheet import workbook_bytes
 
 #: Number of data rows prepared with text format and cell validation.
 TEMPLATE_ROWS = 2000
@@ -249,8 +250,6 @@ def write_template(path, *, lang: str = "zh", rows: int = TEMPLATE_ROWS) -> Path
     MchError
         ``path`` does not end in ``.xlsx`` or ``lang`` is unknown.
     """
-    from mchanalysis.spreadsheet import workbook_bytes
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise MchError("the template must be written to an .xlsx file", file=path)

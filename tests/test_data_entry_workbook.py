@@ -10,7 +10,7 @@ import pytest
 from mchanalysis.cli import main
 from mchanalysis.errors import MchError
 from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
-from mchanalysis.template import template_headers, write_template
+from mchanalysis.data_entry_workbook import template_headers, write_template
 from mchanalysis.validation import load_counts
 
 

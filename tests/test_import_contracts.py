@@ -1,0 +1,76 @@
+"""The package's import contracts (pyproject.toml, [tool.importlinter]): data flows one way, from
+the registry and schema at the bottom to the pipeline and CLI at the top, with no import cycle.
+Function-level imports count: grimp reads every import statement, wherever it is."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+pytestmark = pytest.mark.skipif(not LINT_IMPORTS.exists(), reason="import-linter not installed (pip install -e '.[test]')")
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "tree"
+    shutil.copytree(ROOT / "mchanalysis", dst / "mchanalysis",
+                    ignore=shutil.ignore_patterns("__pycache__", "fonts", "*.yaml", "data"))
+    shutil.copy(ROOT / "pyproject.toml", dst / "pyproject.toml")
+    return dst
+
+
+def _inject(path: Path, line: str) -> None:
+    """Add an import as the first statement after the module's ``from __future__`` line."""
+    text = path.read_text(encoding="utf-8")
+    anchor = "from __future__ import annotations\n"
+    assert anchor in text, path
+    path.write_text(text.replace(anchor, anchor + line + "\n", 1), encoding="utf-8")
+
+
+def test_the_package_keeps_its_import_contracts():
+    res = _lint_imports(ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0 broken" in res.stdout
+
+
+def test_a_cycle_breaks_the_contracts(tmp_path):
+    """indicators <-> stats, the cycle this contract replaced: put it back in a copy."""
+    tree = _copy(tmp_path)
+    _inject(tree / "mchanalysis" / "stats.py", "from mchanalysis import indicators  # injected")
+    res = _lint_imports(tree)
+    assert res.returncode != 0
+    assert "No import cycle" in res.stdout and "BROKEN" in res.stdout
+    assert "mchanalysis.stats -> mchanalysis.indicators" in res.stdout  # the layers contract names it
+
+
+def test_an_upward_import_inside_a_function_breaks_the_layers(tmp_path):
+    """The registry (the floor) asking for the indicator table, hidden in a function."""
+    tree = _copy(tmp_path)
+    reg = tree / "mchanalysis" / "registry.py"
+    reg.write_text(reg.read_text(encoding="utf-8")
+                   + "\n\ndef _sneaky():\n    from mchanalysis.indicators import compute_indicators\n\n"
+                   "    return compute_indicators\n", encoding="utf-8")
+    res = _lint_imports(tree)
+    assert res.returncode != 0
+    assert "mchanalysis.registry -> mchanalysis.indicators" in res.stdout
+
+
+def test_a_new_module_must_be_given_a_layer(tmp_path):
+    tree = _copy(tmp_path)
+    (tree / "mchanalysis" / "helpers.py").write_text('"""A grab-bag."""\n', encoding="utf-8")
+    res = _lint_imports(tree)
+    assert res.returncode != 0
+    assert "helpers" in res.stdout
