@@ -1,25 +1,31 @@
-"""Writing tables to XLSX safely and reproducibly.
+"""Writing tables to XLSX safely and reproducibly: the package's one spreadsheet writer.
 
 * Formula injection: a text cell starting with ``= + - @`` (or a tab / carriage return) would be
   run as a formula by Excel/WPS when a user opens the file (an XLSX or a CSV file:
   :func:`neutralise_frame` before writing a CSV). Such text is neutralised by a
   leading apostrophe-like quote character (``'``), as OWASP's "CSV injection" guidance
   recommends; numbers are never touched (a negative number stays a number).
-* Determinism: workbook creation/modification times are pinned and the zip entries get a fixed
-  timestamp, so the same table gives the same bytes.
+* Determinism: workbook properties are pinned and the archive normalised
+  (:func:`mchanalysis.archive.normalise_zip`), so the same table gives the same bytes.
+
+Every XLSX the package writes goes through :func:`workbook_bytes`: tables (:func:`xlsx_bytes`,
+:func:`write_xlsx`), the report's scorecard workbook and the data-entry workbook.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
+from mchanalysis.archive import normalise_zip
+from mchanalysis.atomic import write_bytes
+
+#: Leading characters that make a spreadsheet treat text as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Creation and modification time written into every workbook's properties.
 FIXED_TIME = datetime(2000, 1, 1, 0, 0, 0)
 
 
@@ -43,46 +49,41 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-_CREATED = re.compile(rb"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)")
-_FIXED_W3CDTF = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-
-
-def pin_zip(raw: bytes) -> bytes:
-    """Rewrite a zip (xlsx/docx) with fixed entry timestamps, sorted entries and pinned
-    core-property dates (openpyxl and python-docx stamp 'modified' with the time of saving)."""
-    src = zipfile.ZipFile(io.BytesIO(raw))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"\g<1>" + _FIXED_W3CDTF + rb"\g<2>", data)
-                data = _CREATED.sub(rb"\g<1>" + _FIXED_W3CDTF + rb"\g<2>", data)
-            dst.writestr(zi, data)
-    return buf.getvalue()
+def _cell(v):
+    """A table value as an openpyxl cell value: missing -> empty, numpy scalar -> Python, text neutralised."""
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):  # numpy scalar
+        v = v.item()
+    return neutralise(v)
 
 
 def workbook_bytes(wb) -> bytes:
-    """Serialise an openpyxl Workbook with pinned properties and zip timestamps."""
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    wb.properties.lastModifiedBy = None
-    wb.properties.creator = "mchanalysis"
+    """Serialise an openpyxl Workbook with pinned properties, as reproducible bytes."""
+    props = wb.properties
+    props.creator = "mchanalysis"
+    props.lastModifiedBy = "mchanalysis"
+    props.created = FIXED_TIME
+    props.modified = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return pin_zip(buf.getvalue())
+    return normalise_zip(buf.getvalue())
 
 
-def write_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write one table (or ``{sheet name: table}``) to ``path`` as XLSX.
+def xlsx_bytes(frames: pd.DataFrame | dict[str, pd.DataFrame]) -> bytes:
+    """One table (sheet ``data``) or ``{sheet name: table}`` as XLSX bytes.
 
-    Text cells are neutralised (:func:`neutralise`); missing values become empty cells.
+    Header row bold and frozen, text cells neutralised (:func:`neutralise`), missing values as
+    empty cells, column widths from the first 200 values (8 to 48 characters).
     """
+    # lazy: openpyxl loads only when a workbook is written (start-up time of `mch`)
     from openpyxl import Workbook
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     if isinstance(frames, pd.DataFrame):
@@ -92,12 +93,18 @@ def write_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path)
     for name, df in frames.items():
         ws = wb.create_sheet(title=str(name)[:31])
         ws.append([neutralise(str(c)) for c in df.columns])
+        for c in ws[1]:
+            c.font = Font(bold=True)
         for row in df.itertuples(index=False):
-            ws.append([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else neutralise(v)
-                       for v in row])
-        for i, col in enumerate(df.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
-            ws.column_dimensions[get_column_letter(i)].width = min(width, 60)
+            ws.append([_cell(v) for v in row])
         ws.freeze_panes = "A2"
-    Path(path).write_bytes(workbook_bytes(wb))
+        for i, col in enumerate(df.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in df[col].tolist()[:200]]) + 2
+            ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 48)
+    return workbook_bytes(wb)
+
+
+def write_xlsx(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write one table (or ``{sheet name: table}``) to ``path`` as XLSX (:func:`xlsx_bytes`)."""
+    write_bytes(path, xlsx_bytes(frames))
     return Path(path)

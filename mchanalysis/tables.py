@@ -16,7 +16,7 @@ import pandas as pd
 
 from mchanalysis.atomic import atomic_path
 from mchanalysis.errors import MchError
-from mchanalysis.spreadsheet import neutralise_frame, write_xlsx
+from mchanalysis.spreadsheet import neutralise_frame, xlsx_bytes
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".json")
 
@@ -37,7 +37,7 @@ def write_table(df: pd.DataFrame, path, *, formats=FORMATS, bom: bool = False) -
         if suffix == ".csv":  # formula-like text neutralised as in XLSX
             neutralise_frame(df).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig" if bom else "utf-8")
         elif suffix == ".xlsx":
-            write_xlsx(df, tmp)
+            Path(tmp).write_bytes(xlsx_bytes(df))
         elif suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:

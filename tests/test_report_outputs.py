@@ -15,7 +15,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from mchanalysis import report
 from mchanalysis.report.docx import docx_bytes
 from mchanalysis.report.html import export_notebook_html
-from mchanalysis.report.xlsx import neutralise, workbook_bytes, write_scorecard_xlsx
+from mchanalysis.report.xlsx import write_scorecard_xlsx
+from mchanalysis.spreadsheet import neutralise, xlsx_bytes
 from mchanalysis.targets import load_target_set
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,8 +119,8 @@ def test_workbook_cells_are_neutralised_and_bytes_reproducible():
     import pandas as pd
 
     df = pd.DataFrame({"地区": ["=cmd|' /C calc'!A0", "正常"], "value": [-1.5, 2.0]})
-    a = workbook_bytes({"s": df})
-    assert a == workbook_bytes({"s": df})
+    a = xlsx_bytes({"s": df})
+    assert a == xlsx_bytes({"s": df})
     ws = openpyxl.load_workbook(io.BytesIO(a))["s"]
     assert ws["A2"].value == "'=cmd|' /C calc'!A0" and ws["A2"].data_type == "s"
     assert ws["B2"].value == -1.5

@@ -38,3 +38,31 @@ def test_neutralise_frame_quotes_formula_text_and_keeps_numbers():
     assert out["name"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "东城区", "'-"]
     assert out["n"].tolist() == [-1, 2, 3, 4]
     assert f["name"].iloc[0].startswith("=")  # the input is not modified
+
+
+def test_one_xlsx_writer_and_one_zip_normaliser():
+    """Every workbook is serialised by spreadsheet.workbook_bytes and every Office archive is
+    rewritten by archive.normalise_zip: no other module saves a workbook or writes a ZIP."""
+    import re
+    from pathlib import Path
+
+    import mchanalysis
+
+    pkg = Path(mchanalysis.__file__).parent
+    offenders = []
+    for f in sorted(pkg.rglob("*.py")):
+        rel = f.relative_to(pkg).as_posix()
+        text = f.read_text(encoding="utf-8")
+        if rel != "archive.py" and re.search(r"zipfile\.ZipFile\(|ZipInfo\(", text):
+            offenders.append(f"{rel}: writes a ZIP")
+        if rel != "spreadsheet.py" and re.search(r"\bwb\.save\(|\.properties\.(created|modified)\b", text):
+            offenders.append(f"{rel}: saves a workbook")
+    assert offenders == []
+
+
+def test_docx_and_xlsx_share_the_normaliser():
+    from mchanalysis import archive, spreadsheet
+    from mchanalysis.report import docx
+
+    assert spreadsheet.normalise_zip is archive.normalise_zip
+    assert docx.normalise_zip is archive.normalise_zip

@@ -46,7 +46,7 @@ from docx.shared import Mm, Pt, RGBColor
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mchanalysis.report.archive import normalise_zip  # noqa: E402
+from mchanalysis.archive import normalise_zip  # noqa: E402
 
 OUT = ROOT / "mchanalysis" / "report" / "templates" / "reference.docx"
 LATIN = "Times New Roman"

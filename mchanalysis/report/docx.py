@@ -40,7 +40,7 @@ from docx.shared import Cm, Emu, Pt, RGBColor
 
 from mchanalysis.atomic import write_bytes
 from mchanalysis.plots import STATUS_INK
-from mchanalysis.report.archive import normalise_zip
+from mchanalysis.archive import normalise_zip
 
 _FIXED = _dt.datetime(2000, 1, 1)
 #: Paragraph and table styles the writer uses (all in the package's reference document).

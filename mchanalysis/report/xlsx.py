@@ -1,74 +1,17 @@
 """The scorecard (and the region's indicator table) as an Excel workbook, safely and reproducibly.
 
-Spreadsheet formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab /
-carriage return) would be read by Excel as a formula; such text is prefixed with an apostrophe
-(OWASP "CSV injection" advice), so a region named ``=HYPERLINK(...)`` shows as text. Numbers stay
-numbers. Workbook properties are fixed and the archive normalised (:mod:`.archive`), so the
-same scorecard gives the same bytes.
+Written by the package's one spreadsheet writer (:func:`mchanalysis.spreadsheet.xlsx_bytes`):
+formula-like text neutralised (a region named ``=HYPERLINK(...)`` shows as text), numbers kept
+numbers, the same scorecard giving the same bytes.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import io
-
 import pandas as pd
 
 from mchanalysis.atomic import write_bytes
-from mchanalysis.report.archive import normalise_zip
-
-#: Leading characters that make a spreadsheet treat text as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FIXED = _dt.datetime(2000, 1, 1)
-
-
-def neutralise(value):
-    """Text that a spreadsheet would run as a formula, prefixed with ``'``; anything else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _cell(v):
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if hasattr(v, "item"):  # numpy scalar
-        v = v.item()
-    return neutralise(v)
-
-
-def workbook_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx with one sheet per DataFrame (header row bold, frozen), as reproducible bytes."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in sheets.items():
-        ws = wb.create_sheet(title=str(name)[:31])
-        ws.append([neutralise(str(c)) for c in df.columns])
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for row in df.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        ws.freeze_panes = "A2"
-        for i, col in enumerate(df.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in df[col].tolist()[:200]]) + 2
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width, 8), 48)
-    props = wb.properties
-    props.creator = "mchanalysis"
-    props.lastModifiedBy = "mchanalysis"
-    props.created = _FIXED
-    props.modified = _FIXED
-    buf = io.BytesIO()
-    wb.save(buf)
-    return normalise_zip(buf.getvalue())
-
+from mchanalysis.registry import load_registry
+from mchanalysis.spreadsheet import xlsx_bytes
 
 #: Status words of the workbook, per language (a zh workbook is fully Chinese).
 STATUS_WORDS = {
@@ -93,8 +36,6 @@ def _round(v, decimals):
 def scorecard_frame(ctx) -> pd.DataFrame:
     """The scorecard with the report's column names, statuses in words and values rounded as
     printed (a zh workbook has no English word)."""
-    from mchanalysis.registry import load_registry
-
     sc = ctx.scorecard
     lang = "zh" if ctx.lang == "zh" else "en"
     zh = lang == "zh"
@@ -132,8 +73,6 @@ def scorecard_frame(ctx) -> pd.DataFrame:
 
 def _indicators_frame(t: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Indicator rows in the report's words: names, counts, values rounded as printed."""
-    from mchanalysis.registry import load_registry
-
     reg = load_registry().set_index("id")
     zh = lang == "zh"
     names = reg["name_zh" if zh else "name_en"].to_dict()
@@ -174,4 +113,4 @@ def write_scorecard_xlsx(ctx, path) -> None:
     for kids in below:
         for level, rows in kids.groupby("level", sort=False):
             sheets[names.get(level, str(level))] = _indicators_frame(rows, lang)
-    write_bytes(path, workbook_bytes(sheets))
+    write_bytes(path, xlsx_bytes(sheets))

@@ -1,4 +1,4 @@
-"""Byte-reproducible Office files (DOCX, XLSX are ZIP archives).
+"""Byte-reproducible Office files (DOCX, XLSX are ZIP archives): the package's one ZIP normaliser.
 
 python-docx and openpyxl stamp every ZIP entry with the current time and openpyxl writes the
 save time into ``docProps/core.xml``. :func:`normalise_zip` rewrites an archive with a fixed
