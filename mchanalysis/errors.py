@@ -53,9 +53,9 @@ class ValidationError(MchError):
         self.findings = findings
         errors = findings[findings["severity"] == "error"]
         lines = [
-            f"{r.file or file or '<data>'}: row {r.row}, column {r.column}: {r.message}"
+            f"{r.file or file or '<data>'}: row {r.row}, column {r.column}: {r.message_en}"
             if r.row is not None and not pd.isna(r.row)
-            else f"{r.file or file or '<data>'}: column {r.column}: {r.message}"
+            else f"{r.file or file or '<data>'}: column {r.column}: {r.message_en}"
             for r in errors.itertuples()
         ]
         msg = f"{len(errors)} error(s) in the counts table:\n  " + "\n  ".join(lines)

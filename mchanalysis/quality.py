@@ -387,40 +387,95 @@ def _completeness(counts, measures, tree_children, out):
                     message_en=f"{_en(m)} not reported for {int(yrs[k])}")
 
 
+def over_100_pairs(measures, registry: pd.DataFrame | None = None) -> dict[tuple[str, str], tuple]:
+    """The (numerator, denominator) pairs of the >100% rule among ``measures``.
+
+    The rule, in one place: a count above the count it is a share of is *kept as reported* and
+    flagged ``over_100`` (a warning: service counts often include non-resident women), for the
+    numerator and denominator of every ``proportion`` indicator of the registry and the
+    :data:`SOFT_PAIRS`, except pairs bound to hold (:data:`SUBSET_PAIRS`, ``impossible_count``).
+    The indicator table's ``over_100`` flag (:func:`mchanalysis.indicators.compute_indicators`)
+    marks the same cells of the registry's indicators.
+
+    Returns
+    -------
+    dict
+        ``(numerator, denominator) -> (name_zh, name_en)`` of the indicator (``(None, None)``
+        for a soft pair that is no indicator), in registry order, then :data:`SOFT_PAIRS` order.
+    """
+    have = set(measures)
+    strict = set(SUBSET_PAIRS)
+    pairs: dict[tuple[str, str], tuple] = {}
+    for r in _registry_frame(registry).itertuples(index=False):
+        pair = (r.numerator, r.denominator)
+        if r.kind == "proportion" and set(pair) <= have and pair not in strict:
+            pairs.setdefault(pair, (r.name_zh, r.name_en))
+    for pair in SOFT_PAIRS:
+        if set(pair) <= have:
+            pairs.setdefault(pair, (None, None))
+    return pairs
+
+
+def over_100(counts: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Findings of the >100% rule (:func:`over_100_pairs`): a count above its denominator.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Wide counts table (validated).
+    registry : pandas.DataFrame, optional
+        Indicator registry; default the package's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FINDING_COLUMNS`, check ``over_100``, severity ``warning``; ``value`` the
+        numerator, ``expected`` the denominator. The value is kept as reported everywhere: in
+        validation (:func:`mchanalysis.validation.validate_counts` lists these findings with
+        their spreadsheet row and column), in the quality review and in the indicator table.
+    """
+    out: list[dict] = []
+    _over_100(counts, _measures_of(counts), _registry_frame(registry), out)
+    return _frame(out)
+
+
+def _over_100(counts, measures, registry, out):
+    vals = {m: _num(counts[m]) for m in measures}
+    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    for (part, whole), (ind_zh, ind_en) in over_100_pairs(measures, registry).items():
+        a, b = vals[part], vals[whole]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bad = a > b
+            share = np.where(b > 0, 100 * a / np.where(b > 0, b, 1), np.nan)
+        for k in np.flatnonzero(bad):
+            y = int(yrs[k])
+            pct = f"{share[k]:.1f}%" if np.isfinite(share[k]) else None
+            rate_zh = f"{ind_zh}超过100%（{pct}）" if ind_zh and pct else f"{ind_zh}超过100%" if ind_zh else ""
+            rate_en = (f" ({ind_en} {pct}, above 100%)" if ind_en and pct
+                       else f" ({ind_en} above 100%)" if ind_en else "")
+            zh = (f"{y}年{_zh(part)}（{_fmt(a[k])}）超过{_zh(whole)}（{_fmt(b[k])}），"
+                  f"{rate_zh + '；' if rate_zh else ''}按原值保留，请核实是否计入了非常住人口")
+            en = (f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}){rate_en}; "
+                  "kept as reported: check whether non-residents are counted")
+            _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check="over_100",
+                    value=a[k], expected=b[k], message_zh=zh, message_en=en)
+
+
 def _pair_checks(counts, measures, registry, deliveries_ratio, out):
     have = set(measures)
     vals = {m: _num(counts[m]) for m in measures}
     codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
-    strict = [p for p in SUBSET_PAIRS if p[0] in have and p[1] in have]
-    soft = []
-    names_of = {}
-    for r in registry.itertuples(index=False):
-        if r.kind == "proportion" and r.numerator in have and r.denominator in have:
-            pair = (r.numerator, r.denominator)
-            if pair not in strict and pair not in soft:
-                soft.append(pair)
-            names_of.setdefault(pair, (r.name_zh, r.name_en))
-    soft += [p for p in SOFT_PAIRS if p[0] in have and p[1] in have and p not in soft]
-    for check, pairs in (("impossible_count", strict), ("over_100", soft)):
-        for part, whole in pairs:
-            a, b = vals[part], vals[whole]
-            with np.errstate(invalid="ignore"):
-                bad = a > b
-            for k in np.flatnonzero(bad):
-                y = int(yrs[k])
-                if check == "impossible_count":
-                    zh = f"{y}年{_zh(part)}（{_fmt(a[k])}）大于{_zh(whole)}（{_fmt(b[k])}），逻辑不符，请更正"
-                    en = f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}), which is impossible"
-                else:
-                    ind_zh, ind_en = names_of.get((part, whole), (None, None))
-                    rate_zh = f"{ind_zh}超过100%，" if ind_zh else ""
-                    rate_en = f" ({ind_en} above 100%)" if ind_en else ""
-                    zh = (f"{y}年{_zh(part)}（{_fmt(a[k])}）超过{_zh(whole)}（{_fmt(b[k])}），"
-                          f"{rate_zh}请核实是否计入了非常住人口")
-                    en = (f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}){rate_en}; "
-                          "check whether non-residents are counted")
-                _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check=check,
-                        value=a[k], expected=b[k], message_zh=zh, message_en=en)
+    for part, whole in (p for p in SUBSET_PAIRS if p[0] in have and p[1] in have):
+        a, b = vals[part], vals[whole]
+        with np.errstate(invalid="ignore"):
+            bad = a > b
+        for k in np.flatnonzero(bad):
+            y = int(yrs[k])
+            zh = f"{y}年{_zh(part)}（{_fmt(a[k])}）大于{_zh(whole)}（{_fmt(b[k])}），逻辑不符，请更正"
+            en = f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}), which is impossible"
+            _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check="impossible_count",
+                    value=a[k], expected=b[k], message_zh=zh, message_en=en)
+    _over_100(counts, measures, registry, out)
     if "deliveries" in have and "live_births" in have:
         lo, hi = deliveries_ratio
         d, lb = vals["deliveries"], vals["live_births"]
@@ -1053,14 +1108,14 @@ def combine_findings(*frames: pd.DataFrame | None) -> pd.DataFrame:
     ----------
     *frames : pandas.DataFrame or None
         Findings tables of :func:`mchanalysis.validation.validate_counts` (``file, row,
-        column, ..., message, message_zh``) and of :func:`review_quality` /
+        column, ..., message_zh, message_en``) and of :func:`review_quality` /
         :func:`entry_errors`, in any number and order; ``None`` and empty frames are skipped.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COMBINED_COLUMNS`. ``category`` is taken from the frame or derived by
-        :func:`category_of`; validation's ``message`` becomes ``message_en``; ``item`` is the
+        :func:`category_of`; ``item`` is the
         measure or indicator id. A finding that two frames both report (same ``check``,
         ``region_code``, ``year`` and ``item``, e.g. ``over_100`` or an entry error found by
         validation and by the quality review) is kept once, from the first frame given (pass the
@@ -1073,8 +1128,6 @@ def combine_findings(*frames: pd.DataFrame | None) -> pd.DataFrame:
         if f is None or len(f) == 0:
             continue
         f = f.copy()
-        if "message_en" not in f.columns:
-            f["message_en"] = f["message"] if "message" in f.columns else ""
         for c in COMBINED_COLUMNS:
             if c not in f.columns:
                 f[c] = np.nan if c in ("value", "expected") else ("" if c != "row" else None)

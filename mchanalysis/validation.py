@@ -99,7 +99,7 @@ from mchanalysis.io import (
     normalize_text,
     read_raw,
 )
-from mchanalysis.quality import category_of, entry_errors
+from mchanalysis.quality import category_of, entry_errors, over_100
 from mchanalysis.regions import aggregate_counts
 from mchanalysis.registry import load_registry
 from mchanalysis.schema import (
@@ -126,8 +126,8 @@ FINDING_COLUMNS = (
     "severity",
     "category",
     "item",
-    "message",
     "message_zh",
+    "message_en",
 )
 
 #: Earliest plausible report year (founding of the PRC's vital registration).
@@ -187,7 +187,7 @@ def empty_findings() -> pd.DataFrame:
 
 def _findings_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=[*FINDING_COLUMNS, "_o1", "_o2", "_o3"])
-    frame = frame.sort_values(["_o1", "_o2", "_o3", "check", "message"], kind="stable")
+    frame = frame.sort_values(["_o1", "_o2", "_o3", "check", "message_en"], kind="stable")
     frame = frame.drop(columns=["_o1", "_o2", "_o3"])
     frame = frame.reset_index(drop=True)
     # row: python int or None (not float), so that ``5`` prints as 5 and a missing row as blank
@@ -195,7 +195,7 @@ def _findings_frame(records: list[dict]) -> pd.DataFrame:
     frame["year"] = pd.array(
         [None if y is None or pd.isna(y) else int(y) for y in frame["year"]], dtype="Int64"
     )
-    for column in ("file", "column", "region_code", "check", "severity", "item", "message", "message_zh"):
+    for column in ("file", "column", "region_code", "check", "severity", "item", "message_zh", "message_en"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
         frame[column] = frame[column].astype(str)
     frame["category"] = pd.Series([category_of(c, s) for c, s in zip(frame["check"], frame["severity"])],
@@ -469,8 +469,8 @@ class _Collector:
                 "severity": severity,
                 "category": "",
                 "item": item,
-                "message": message,
                 "message_zh": message_zh,
+                "message_en": message,
                 "_o1": 0 if row is None else 1,
                 "_o2": -1 if row is None else int(row),
                 "_o3": position,
@@ -696,7 +696,9 @@ def validate_counts(
         Columns :data:`FINDING_COLUMNS`: ``file``, ``row`` (spreadsheet row, ``None`` for a
         whole-file finding), ``column`` (header as written), ``region_code``, ``year``,
         ``check`` (see the module docstring), ``severity`` (``error`` / ``warning``),
-        ``message`` (English), ``message_zh``. Ordered by row, then column position.
+        ``message_zh``, ``message_en`` (the same finding in both languages, as in every findings
+        table of the package: :data:`mchanalysis.quality.COMBINED_COLUMNS`). Ordered by row, then
+        column position.
 
     Notes
     -----
@@ -727,12 +729,12 @@ def validate_counts(
     _parse_measures(table, wide, out)
     _check_chains(table, out)
     _check_sums(table, out)
-    _check_coverage(table, registry, out)
     # a 年报 column left wholly empty (as the template leaves it) is not reported at all
     written = {m for _, m in table.not_done}  # a column of -2 (未开展) was written, and is kept
     measures = [m for m in measures
                 if m not in NIANBAO_MEASURES or m in written or bool((~table.values[m].isna()).any())]
     counts = _counts_frame(table, measures)
+    _check_coverage(table, counts, registry, out)
     _check_aggregated(table, counts, out)
     _check_entry_errors(table, counts, registry, out, strict=strict)
     return counts, out.frame()
@@ -1218,27 +1220,18 @@ def _check_sums(t: _Table, out) -> None:
             )
 
 
-def _check_coverage(t: _Table, registry: pd.DataFrame, out) -> None:
-    """Numerators above the denominator of a ``proportion`` indicator: a warning, value kept."""
-    for ind in registry.itertuples(index=False):
-        if ind.kind != "proportion" or ind.numerator not in t.values or ind.denominator not in t.values:
+def _check_coverage(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out) -> None:
+    """The >100% rule (:func:`mchanalysis.quality.over_100`): a warning, value kept, named by
+    row and column."""
+    if counts.empty or not t.values:
+        return
+    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
+    for r in over_100(counts, registry).itertuples(index=False):
+        i = record_of.get((r.region_code, int(r.year)))
+        if i is None or r.item not in t.labels:
             continue
-        for i in _above(t, ind.numerator, ind.denominator):
-            num, den = int(t.values[ind.numerator][i]), int(t.values[ind.denominator][i])
-            pct = f"{100 * num / den:.1f}%" if den else "undefined (denominator 0)"
-            out.warning(
-                "over_100",
-                f"{ind.id}: {t.where(i, ind.numerator)} = {num} exceeds its denominator "
-                f"{t.where(i, ind.denominator)} = {den} ({pct}); kept as reported "
-                "(service counts can include non-resident women)",
-                f"{ind.name_zh}：{ALL_MEASURES.get(ind.numerator, ind.numerator)} {num} 超过分母 "
-                f"{ALL_MEASURES.get(ind.denominator, ind.denominator)} {den}（{pct}）；按原值保留（可能含非常住人口）",
-                row=t.row_of(i, ind.numerator),
-                column=t.labels[ind.numerator],
-                code=t.codes[i],
-                year=t.years[i],
-                item=ind.numerator,
-            )
+        out.warning(r.check, r.message_en, r.message_zh, row=t.row_of(i, r.item), column=t.labels[r.item],
+                    code=r.region_code, year=int(r.year), item=r.item)
 
 
 def _counts_frame(t: _Table, measures) -> pd.DataFrame:

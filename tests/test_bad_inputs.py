@@ -43,7 +43,7 @@ def test_bad_input(case, tmp_path):
     counts, findings = validate_counts(raw, file=path, max_year=2025)
     errors = findings[findings["severity"] == "error"]
     if kind == "ok":
-        assert errors.empty, errors[["row", "column", "check", "message"]].to_string()
+        assert errors.empty, errors[["row", "column", "check", "message_en"]].to_string()
         _, code, year, measure, value = case.expect
         if code is not None:
             cell = counts.loc[(counts["region_code"] == code) & (counts["year"] == year), measure]
@@ -51,12 +51,12 @@ def test_bad_input(case, tmp_path):
         return
     _, check, row, column = case.expect
     hits = findings[(findings["check"] == check) & (findings["severity"] == kind)]
-    assert len(hits), findings[["row", "column", "check", "severity", "message"]].to_string()
+    assert len(hits), findings[["row", "column", "check", "severity", "message_en"]].to_string()
     if row is not None:
         hits = hits[hits["row"] == row]
     if column is not None:
         hits = hits[hits["column"] == column]
-    assert len(hits), findings[["row", "column", "check", "severity", "message"]].to_string()
+    assert len(hits), findings[["row", "column", "check", "severity", "message_en"]].to_string()
     assert set(hits["file"]) == {str(path)}
-    assert all(isinstance(m, str) and m for m in hits["message"])
+    assert all(isinstance(m, str) and m for m in hits["message_en"])
     assert all(isinstance(m, str) and m for m in hits["message_zh"])

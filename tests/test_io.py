@@ -221,7 +221,7 @@ def test_numeric_region_codes_lose_no_information_silently(tmp_path):
         load_counts(tmp_path / "int_codes.parquet")
     findings = info.value.findings
     bad = findings[findings["check"] == "region_code_format"]
-    assert "'10101' is not 6 digits; a leading zero was probably lost" in " ".join(bad["message"])
+    assert "'10101' is not 6 digits; a leading zero was probably lost" in " ".join(bad["message_en"])
 
 
 def test_too_many_values_in_a_row_names_the_row(tmp_path):

@@ -243,7 +243,7 @@ def test_planted_errors_fire_with_row_and_column(tmp_path, change, check, column
     bad = {**_county(**GOOD), **change}
     found = _errors(_findings(tmp_path, other, bad))
     hit = found[found["check"] == check]
-    assert len(hit) >= 1, found[["check", "column", "message"]]
+    assert len(hit) >= 1, found[["check", "column", "message_en"]]
     assert set(hit["row"]) == {3} and set(hit["column"]) == {column}
     assert set(hit["region_code"]) == {"990101"}
 

@@ -434,3 +434,40 @@ def test_every_check_has_a_name_for_people_in_both_languages():
 
     assert set(CHECK_NAMES) == set(CHECKS)
     assert all(zh and en and not zh.isascii() for zh, en in CHECK_NAMES.values())
+
+
+def test_one_findings_schema_both_languages_as_fields():
+    """Validation's and the quality review's findings use the field names of COMBINED_COLUMNS
+    (no field of their own), with the message in both languages."""
+    from mchanalysis import validation
+    from mchanalysis.quality import COMBINED_COLUMNS, FINDING_COLUMNS
+
+    for columns in (validation.FINDING_COLUMNS, FINDING_COLUMNS):
+        assert {"message_zh", "message_en"} <= set(columns)
+        assert "message" not in columns
+        assert set(columns) <= set(COMBINED_COLUMNS)
+    assert tuple(validation.empty_findings().columns) == validation.FINDING_COLUMNS
+
+
+def test_the_over_100_rule_gives_the_same_cells_in_validation_review_and_indicator_table():
+    from mchanalysis.indicators import compute_indicators
+    from mchanalysis.quality import over_100
+    from mchanalysis.registry import load_registry
+    from mchanalysis.validation import validate_counts
+
+    df = set_cell(clean_counts(), A, 2020, "prenatal_checked", 30_000)  # a registry pair
+    lb = int(df.loc[(df["region_code"] == B) & (df["year"] == 2019), "live_births"].iloc[0])
+    df = set_cell(df, B, 2019, "newborn_visited", lb + 1)
+    cells = {(A, 2020, "prenatal_checked"), (B, 2019, "newborn_visited")}
+    assert where(over_100(df), "over_100") >= cells
+    assert where(review_quality(df), "over_100") == where(over_100(df), "over_100")
+    raw = df.astype(object).where(df.notna(), "").astype(str)
+    counts, load = validate_counts(raw, file="x.csv", max_year=2025)
+    assert where(load, "over_100") == where(over_100(df), "over_100")
+    assert load.loc[load["check"] == "over_100", "row"].notna().all()
+    t = compute_indicators(counts, aggregate=False)
+    reg = load_registry().set_index("id")
+    flagged = t[t["flag"].str.contains("over_100")]
+    assert {(r.region_code, r.year, reg.loc[r.indicator, "numerator"]) for r in flagged.itertuples()} == {
+        c for c in where(over_100(df), "over_100")
+        if c[2] in set(reg.loc[reg["kind"] == "proportion", "numerator"])}

@@ -77,7 +77,7 @@ def test_bad_file_reports_all_four_problems_with_their_rows():
     got = {(r.row, r.column, r.check) for r in found.itertuples()}
     assert got == {(row, col, chk) for row, col, chk, _ in EXPECTED_BAD}
     for row, _, chk, words in EXPECTED_BAD:
-        message = found[(found.row == row) & (found.check == chk)]["message"].iloc[0]
+        message = found[(found.row == row) & (found.check == chk)]["message_en"].iloc[0]
         assert words in message
     assert list(info.value.findings.columns) == list(FINDING_COLUMNS)
     assert set(found["file"]) == {str(BAD)}
@@ -139,7 +139,7 @@ def test_coverage_above_100_percent_is_a_warning_and_kept():
     assert len(over) == 1
     r = over.iloc[0]
     assert (r.row, r.column, r.severity, r.region_code, r.year) == (4, "prenatal_checked", "warning", "010101", 2023)
-    assert "103.1%" in r.message and "non-resident" in r.message
+    assert "103.1%" in r.message_en and "non-resident" in r.message_en
     assert counts.loc[counts.region_code == "010101", "prenatal_checked"].iloc[0] == 1031
 
 
@@ -165,7 +165,7 @@ def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
     assert len(unknown) == 1
     assert unknown.iloc[0]["severity"] == "warning"
     assert unknown.iloc[0]["column"] == header
-    assert f"did you mean {suggestion}?" in unknown.iloc[0]["message"]
+    assert f"did you mean {suggestion}?" in unknown.iloc[0]["message_en"]
     assert errors(findings).empty
 
 
@@ -182,18 +182,18 @@ def test_misspelt_core_header_is_an_error_naming_the_measure(header, measure):
     assert len(bad) == 1
     r = bad.iloc[0]
     assert (r["severity"], r["row"], r["column"], r["item"]) == ("error", 1, header, measure)
-    assert f"rename the header to {MEASURES[measure]} (or {measure})" in r["message"]
+    assert f"rename the header to {MEASURES[measure]} (or {measure})" in r["message_en"]
 
 
 def test_a_second_spelling_of_a_core_measure_that_is_present_only_warns():
     _, findings = check(table({"live_births": ["5", "5", "5"], "Live Births": ["1", "1", "1"]}))
     assert errors(findings).empty
-    assert "live_births" in only(findings, "unknown_column").iloc[0]["message"]
+    assert "live_births" in only(findings, "unknown_column").iloc[0]["message_en"]
 
 
 def test_unrelated_column_is_warned_without_a_suggestion():
     _, findings = check(table({"live_births": ["5", "5", "5"], "备注": ["", "x", ""]}))
-    msg = only(findings, "unknown_column")["message"].iloc[0]
+    msg = only(findings, "unknown_column")["message_en"].iloc[0]
     assert "'备注' is not a known measure and is ignored" in msg and "did you mean" not in msg
 
 
@@ -284,7 +284,7 @@ def test_region_code_not_six_digits(code, hint):
     found = errors(findings)
     assert len(found) == 1 and found.iloc[0]["row"] == 4
     assert found.iloc[0]["check"] == ("missing_value" if code == "" else "region_code_format")
-    assert hint in found.iloc[0]["message"]
+    assert hint in found.iloc[0]["message_en"]
 
 
 def test_unknown_parent_code_is_an_error():
@@ -292,7 +292,7 @@ def test_unknown_parent_code_is_an_error():
     _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
     found = errors(findings)
     assert list(found["check"]) == ["unknown_parent"]
-    assert found.iloc[0]["row"] == 4 and "010199" in found.iloc[0]["message"]
+    assert found.iloc[0]["row"] == 4 and "010199" in found.iloc[0]["message_en"]
 
 
 def test_parent_must_be_of_a_higher_level():
@@ -315,7 +315,7 @@ def test_region_whose_name_changes_between_years_is_an_error():
     assert list(found["check"]) == ["region_changes"]
     r = found.iloc[0]
     assert r.row == 5 and r.column == "region_name"
-    assert "'东城区' in 2023" in r.message and "'东城县' in 2024" in r.message
+    assert "'东城区' in 2023" in r.message_en and "'东城县' in 2024" in r.message_en
 
 
 def test_region_whose_parent_changes_between_years_is_an_error():
@@ -331,7 +331,7 @@ def test_duplicate_region_year_names_both_rows():
     _, findings = check(table({"live_births": ["1"] * 4}, rows=rows))
     found = only(findings, "duplicate_region_year")
     assert len(found) == 1 and found.iloc[0]["row"] == 5
-    assert "rows 4, 5" in found.iloc[0]["message"]
+    assert "rows 4, 5" in found.iloc[0]["message_en"]
 
 
 @pytest.mark.parametrize(
@@ -351,7 +351,7 @@ def test_impossible_numerator_names_the_row_and_both_columns(measures, bad_colum
     assert list(found["check"]) == ["impossible_numerator"]
     r = found.iloc[0]
     assert (r.row, r.column, r.region_code, r.year) == (4, bad_column, "010101", 2023)
-    assert bad_column in r.message and other in r.message
+    assert bad_column in r.message_en and other in r.message_en
 
 
 def test_equal_counts_are_possible():
@@ -438,11 +438,11 @@ def test_long_form_errors_point_to_the_source_rows():
     got = {(r.row, r.check) for r in found.itertuples()}
     assert got == {(6, "impossible_numerator"), (7, "duplicate_region_year"), (9, "negative")}
     chain = found[found.check == "impossible_numerator"].iloc[0]
-    assert "infant_deaths (row 5)" in chain.message and chain.column == "数值"
+    assert "infant_deaths (row 5)" in chain.message_en and chain.column == "数值"
     dup = found[found.check == "duplicate_region_year"].iloc[0]
-    assert "rows 5 and 7" in dup.message
+    assert "rows 5 and 7" in dup.message_en
     unknown = only(findings, "unknown_measure").iloc[0]
-    assert unknown.row == 8 and "maternal_deaths (孕产妇死亡数)" in unknown.message
+    assert unknown.row == 8 and "maternal_deaths (孕产妇死亡数)" in unknown.message_en
 
 
 def test_long_form_conflicting_region_attributes_is_an_error():
@@ -455,7 +455,7 @@ def test_long_form_conflicting_region_attributes_is_an_error():
     _, findings = check(long_table(records))
     found = errors(findings)
     assert list(found["check"]) == ["conflicting_attributes"]
-    assert found.iloc[0]["row"] == 5 and "rows 4" in found.iloc[0]["message"]
+    assert found.iloc[0]["row"] == 5 and "rows 4" in found.iloc[0]["message_en"]
 
 
 def test_validation_error_is_an_mch_error_listing_every_error():
@@ -506,7 +506,7 @@ def entry_table(edits=()):
 
 def test_clean_entry_table_has_no_entry_error():
     _, f = check(entry_table())
-    assert not f["category"].eq("entry_error").any(), f[["row", "column", "check", "message"]]
+    assert not f["category"].eq("entry_error").any(), f[["row", "column", "check", "message_en"]]
 
 
 def test_rate_typed_as_count_is_named_with_row_column_and_cause():
@@ -516,8 +516,8 @@ def test_rate_typed_as_count_is_named_with_row_column_and_cause():
     r = e.iloc[0]
     assert (r["row"], r["column"], r["severity"], r["category"], r["item"]) == (
         9, "早孕建册人数", "warning", "entry_error", "early_registered")
-    assert "98 is only 1.8% of live births (5,480)" in r["message"]
-    assert "percentage was probably typed" in r["message"]
+    assert "98 is only 1.8% of live births (5,480)" in r["message_en"]
+    assert "percentage was probably typed" in r["message_en"]
     assert "疑似将比例（%）填入了人数栏" in r["message_zh"]
     assert len(f[f["category"] == "entry_error"]) == 1  # not a digit jump as well
 
@@ -526,9 +526,9 @@ def test_extra_and_dropped_digits_are_digit_jumps():
     _, f = check(entry_table([("330105", 2022, "活产数", "39200"), ("330102", 2020, "住院分娩活产数", "551")]))
     e = only(f, "digit_jump").set_index("row")
     assert set(e.index) == {15, 8}
-    assert e.loc[15, "column"] == "活产数" and "about 10 times" in e.loc[15, "message"]
+    assert e.loc[15, "column"] == "活产数" and "about 10 times" in e.loc[15, "message_en"]
     assert "多录入了一位数字" in e.loc[15, "message_zh"]
-    assert e.loc[8, "column"] == "住院分娩活产数" and "1/10 of" in e.loc[8, "message"]
+    assert e.loc[8, "column"] == "住院分娩活产数" and "1/10 of" in e.loc[8, "message_en"]
     assert "漏录了一位数字" in e.loc[8, "message_zh"]
     # the births typo is the suspect, not every coverage on it
     assert only(f, "rate_typed_as_count").empty
@@ -540,7 +540,7 @@ def test_county_above_its_parents_total():
     _, f = check(frame)
     e = only(f, "exceeds_parent_total")
     assert list(e["row"]) == [11]  # 上城 2023: 5,360 > 5,000; 拱墅 3,860 is not
-    assert e.iloc[0]["column"] == "活产数" and "5,000" in e.iloc[0]["message"]
+    assert e.iloc[0]["column"] == "活产数" and "5,000" in e.iloc[0]["message_en"]
 
 
 def test_strict_turns_entry_errors_into_errors():
@@ -609,8 +609,8 @@ def test_parent_total_contradicting_its_children():
     _, f = check(frame)
     mismatch = only(f, "parent_children_mismatch")
     assert list(mismatch["row"]) == [5] and list(mismatch["column"]) == ["活产数"]
-    assert "sum to 9,340" in mismatch.iloc[0]["message"]  # 5,420 + 3,920
+    assert "sum to 9,340" in mismatch.iloc[0]["message_en"]  # 5,420 + 3,920
     bad = only(f, "impossible_after_aggregation")
     assert set(bad["severity"]) == {"error"} and set(bad["row"]) == {5} and set(bad["column"]) == {"活产数"}
-    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(bad["message"])
+    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(bad["message_en"])
     assert list(only(f, "exceeds_parent_total")["row"]) == [10, 15]  # both districts above the city's 1

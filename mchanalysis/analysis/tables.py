@@ -14,7 +14,7 @@ from mchanalysis.analysis.data import AnalysisData, region_codes_below, region_r
 from mchanalysis.atomic import write_bytes
 from mchanalysis.compare import benchmark_table
 from mchanalysis.errors import MchError
-from mchanalysis.quality import CHECK_NAMES, summarise_quality
+from mchanalysis.quality import CHECK_NAMES, CHECKS, summarise_quality
 from mchanalysis.reference import load_national_series
 from mchanalysis.spreadsheet import neutralise_frame
 
@@ -45,8 +45,15 @@ def quality_summary(data: AnalysisData, region_code: str) -> pd.DataFrame:
 
 
 def validation_warnings(data: AnalysisData, region_code: str) -> pd.DataFrame:
-    """Validation warnings about the region or the whole file (no region), as read."""
+    """Validation warnings about the region or the whole file (no region), as read.
+
+    Checks that the quality review reports too (:data:`mchanalysis.quality.CHECKS`: the >100%
+    rule ``over_100``, likely entry errors, parents against their children) are left out: they
+    are listed once, in :func:`quality_findings`.
+    """
     w = data.warnings
+    if "check" in w.columns:
+        w = w[~w["check"].isin(list(CHECKS))]
     if "region_code" in w.columns:
         codes = set(region_codes_below(data, region_code)) | {"", None}
         w = w[w["region_code"].isin(codes) | w["region_code"].isna()]
@@ -156,6 +163,7 @@ COLUMN_LABELS = {
     "prior_mean": ("先验均值", "prior mean"), "prior_var": ("先验方差", "prior variance"),
     "eb_method": ("平滑方法", "method"), "severity": ("严重程度", "severity"), "item": ("项目", "item"),
     "check": ("检查", "check"), "message": ("说明", "message"), "message_zh": ("说明", "message"),
+    "message_en": ("说明", "message"),
     "findings": ("发现数", "findings"), "items": ("检查项数", "items checked"), "regions": ("地区数", "areas"),
     "file": ("文件", "file"), "row": ("行", "row"), "column": ("列", "column"),
     "subregions": ("下级地区数", "sub-regions"), "first_year": ("首年", "first year"),

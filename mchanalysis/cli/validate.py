@@ -77,7 +77,7 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
     """One line per finding: likely entry errors first, then errors, then warnings; absent and
     empty measures gathered on one line each."""
     lines = []
-    message = "message_zh" if lang == "zh" else "message"
+    message = "message_zh" if lang == "zh" else "message_en"
     category = findings["category"] if "category" in findings.columns else pd.Series("", index=findings.index)
     entry = category == "entry_error"
     if entry.any():
