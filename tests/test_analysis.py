@@ -10,9 +10,8 @@ import pytest
 
 from mchanalysis.errors import MchError
 from mchanalysis import analysis as A
-from mchanalysis.pipeline.params import repo_root
 
-DEMO = repo_root() / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
 
 @pytest.fixture(scope="module")

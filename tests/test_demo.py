@@ -8,7 +8,6 @@ committed counts, not from the generator's parameters.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ import pytest
 from mchanalysis.demo import DELIBERATE_PROBLEMS, generate_demo_counts, write_demo_csv
 from mchanalysis.schema import ID_COLUMNS, MEASURES
 
-COMMITTED = Path(__file__).parents[1] / "data" / "demo" / "counts.csv"
+from support import DEMO as COMMITTED  # noqa: E402
 
 
 @pytest.fixture(scope="module")

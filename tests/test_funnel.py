@@ -3,6 +3,8 @@ the overdispersion estimator against a hand calculation from Spiegelhalter (2005
 
 from __future__ import annotations
 
+from support import DEMO
+
 import warnings
 from pathlib import Path
 
@@ -368,9 +370,8 @@ def test_demo_990100_imr_funnel_uses_adjusted_limits_and_the_flags_change():
     default 'auto') is adjusted; 990102 is no longer 'better', 990105 no longer beyond 99.8%."""
     from mchanalysis import analysis as A
     from mchanalysis.analysis.mortality import funnel_data
-    from mchanalysis.pipeline.params import repo_root
 
-    data = A.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    data = A.load_analysis_data(DEMO)
     res = funnel_data(data, "990100", 2024, indicator="imr")
     assert res.adjustment == "multiplicative" and res.choice.requested == "auto"
     assert res.choice.phi == pytest.approx(2.90, abs=0.005) and res.choice.p_value < 0.01
@@ -397,9 +398,8 @@ def test_auto_adjustment_needs_three_areas_and_says_why_not():
 def test_funnel_figure_of_the_analysis_layer_says_the_limits_are_adjusted(lang):
     from mchanalysis import analysis as A
     from mchanalysis.analysis.figures import funnel_figure
-    from mchanalysis.pipeline.params import repo_root
 
-    data = A.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    data = A.load_analysis_data(DEMO)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing CJK glyph warns when drawing
         fig = funnel_figure(data, "990100", 2024, indicator="imr", lang=lang)

@@ -74,3 +74,15 @@ def test_a_new_module_must_be_given_a_layer(tmp_path):
     res = _lint_imports(tree)
     assert res.returncode != 0
     assert "helpers" in res.stdout
+
+
+def test_the_demo_path_is_defined_once():
+    """tests/support.py names the demo file; every other test takes it from there (no module-level
+    constant of its own)."""
+    import re
+
+    here = Path(__file__).resolve().parent
+    defs = [p.name for p in sorted(here.glob("*.py"))
+            if re.search(r'^[A-Z_]+ = .*("demo"\s*/\s*"counts\.csv"|data/demo/counts\.csv)', p.read_text(encoding="utf-8"), re.M)
+            and p.name != "support.py"]
+    assert defs == []

@@ -148,7 +148,7 @@ def test_straight_loglinear_series_has_no_joinpoint(select):
 
 
 def test_county_series_with_zero_death_years_gives_valid_output():
-    s = pd.read_csv(Path(__file__).parent / "data" / "r_trends" / "trend_series.csv")
+    s = pd.read_csv(Path(__file__).parent / "data" / "r" / "trend_series.csv")
     s = s[s["region_code"] == 930101]
     assert (s["maternal_deaths"] == 0).sum() == 3
     s = s.assign(mmr=s["maternal_deaths"] / s["live_births"] * 1e5)

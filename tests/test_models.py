@@ -21,7 +21,7 @@ from mchanalysis.models import (
     project_rate,
 )
 
-DATA = Path(__file__).parent / "data" / "models"
+DATA = Path(__file__).parent / "data" / "r"
 SERIES = pd.read_csv(DATA / "trend_series.csv", dtype={"region_code": str})
 R_GLM = pd.read_csv(DATA / "trends_glm.csv", dtype={"region_code": str})
 R_PERIOD = R_GLM[R_GLM["model"] == "period_rr_last5_vs_first5"].drop_duplicates()

@@ -10,6 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from support import DEMO
+
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators
 from mchanalysis.registry import indicator_meta, load_registry
@@ -369,10 +371,9 @@ def test_emtct_a_large_city_above_the_criterion_is_shown_to_miss_it():
 def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
     """``demo_indicators_before.csv.gz``: compute_indicators on data/demo/counts.csv at the commit
     this work started from (8789924), written with 17 significant digits."""
-    root = Path(__file__).resolve().parents[1]
     before = pd.read_csv(DATA / "demo_indicators_before.csv.gz", dtype={"region_code": str, "parent_code": str},
                          keep_default_na=False, na_values=[""])
-    counts = load_counts(root / "data" / "demo" / "counts.csv").counts
+    counts = load_counts(DEMO).counts
     assert not set(NIANBAO_MEASURES) & set(counts.columns)
     now = compute_indicators(counts)
     assert list(now.columns) == list(before.columns)

@@ -19,7 +19,7 @@ from mchanalysis import analysis, report
 from mchanalysis.pipeline.params import repo_root
 
 ROOT = repo_root()
-DEMO = ROOT / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
 
 def _project(tmp_path: Path) -> Path:

@@ -39,7 +39,7 @@ from mchanalysis.pipeline.params import check_parameters, make_config, plan_run,
 from mchanalysis.pipeline.runner import run_batch  # noqa: E402
 
 ROOT = repo_root()
-DEMO = ROOT / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 TREE = Path(__file__).resolve().parents[1]
 PARAMS = ('data_path = "x"\nyear = 2024\nregion_code = "990000"\ntarget_set = "national_2030"\n'
           'lang = "zh"\noutput_dir = "."\n')

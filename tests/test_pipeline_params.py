@@ -11,7 +11,7 @@ from mchanalysis.pipeline.params import (
 from mchanalysis.analysis import load_analysis_data
 
 ROOT = repo_root()
-DEMO = ROOT / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ the fitted value of the last year."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from mchanalysis import report
 from mchanalysis.plots.scorecard import plot_scorecard, unit_scales
 from mchanalysis.plots.trends import plot_trend
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from mchanalysis.plots import FONT_FALLBACK_CHAIN, FONT_FAMILY, font_path, new_f
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = Path(str(resources.files("mchanalysis")))
-DEMO_COUNTS = REPO / "data" / "demo" / "counts.csv"
+from support import DEMO as DEMO_COUNTS  # noqa: E402
 
 
 def _registry() -> list[dict]:

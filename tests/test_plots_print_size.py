@@ -5,7 +5,6 @@ smaller than 8 pt there."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -15,7 +14,7 @@ from mchanalysis import report
 from mchanalysis.plots import DPI, FIGURE_WIDTH_CM, FIGURE_WIDTH_IN, MIN_TEXT_PT
 from mchanalysis.plots.small_multiples import columns_for
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["990100", "990106"])

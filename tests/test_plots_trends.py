@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from support import DEMO
+
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators
 from mchanalysis.registry import indicator_meta, load_registry
@@ -148,7 +150,7 @@ def test_trend_chart_rejects_bad_input():
 # --------------------------------------------------------------------------- small multiples
 @pytest.fixture(scope="module")
 def demo_indicators():
-    counts = pd.read_csv(REPO / "data" / "demo" / "counts.csv", dtype={"region_code": str, "parent_code": str})
+    counts = pd.read_csv(DEMO, dtype={"region_code": str, "parent_code": str})
     counties = counts.loc[counts["parent_code"] == "990100", "region_code"].unique().tolist()
     return compute_indicators(counts), sorted(counties)
 

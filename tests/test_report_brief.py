@@ -25,7 +25,7 @@ from mchanalysis.report.bureau import load_narrative, parse_narrative
 from mchanalysis.report.docx import docx_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 DATA = Path(__file__).parent / "data" / "report"
 
 

@@ -17,7 +17,7 @@ from mchanalysis import report
 from mchanalysis.report.docx import docx_bytes
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 NARRATIVE = """## 导语
 2024年，全县认真贯彻落实母婴安全五项制度，妇幼健康服务能力持续提升。
 

@@ -4,14 +4,13 @@ import pytest
 
 from mchanalysis import report
 
-DEMO = "data/demo/counts.csv"
+from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def city():
-    from pathlib import Path
 
-    return report.build_context(Path(__file__).resolve().parents[1] / DEMO, year=2024,
+    return report.build_context(DEMO, year=2024,
                                 region_code="990100", target_set="national_2030", lang="zh")
 
 
@@ -30,8 +29,7 @@ def test_city_report_has_small_multiples_of_its_counties(city):
 
 
 def test_county_report_has_no_comparison_figures():
-    from pathlib import Path
 
-    ctx = report.build_context(Path(__file__).resolve().parents[1] / DEMO, year=2024,
+    ctx = report.build_context(DEMO, year=2024,
                                region_code="990102", target_set="national_2030", lang="zh")
     assert not [k for k, v in ctx.figures.items() if v["section"] == "comparison"]

@@ -20,7 +20,7 @@ from mchanalysis.spreadsheet import neutralise, xlsx_bytes
 from mchanalysis.targets import load_target_set
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO = REPO / "data" / "demo" / "counts.csv"
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ the report context directly.
 
 from __future__ import annotations
 
+from support import DEMO
+
 import json
 import re
 import subprocess
@@ -265,7 +267,7 @@ def _ctx(df, code, **kw):
 
 def test_deaths_only_in_the_last_year_give_no_trend_projection_or_its(tmp_path):
     """R: glm(deaths ~ year, poisson, offset(log(births))) on this series warns 'fitted rates
-    numerically 0' / does not converge and gives p = 0.999 (tests/data/models/README.md): there
+    numerically 0' / does not converge and gives p = 0.999: there
     is no finite estimate. The toolkit reports none and says why."""
     df = build_counts([("430103", "天心区", "", "county")], list(range(2010, 2025)), births={"430103": 2500},
                       edit=_small_last_year_only)
@@ -325,9 +327,8 @@ def test_short_period_ratio_uses_halves_and_says_why_when_it_cannot():
 
 
 def test_notebook_02_and_the_report_give_the_same_trend_for_every_demo_region():
-    from mchanalysis.pipeline.params import repo_root
 
-    data = analysis.load_analysis_data(repo_root() / "data" / "demo" / "counts.csv")
+    data = analysis.load_analysis_data(DEMO)
     for code in sorted(data.tree["region_code"]):
         ctx = report.build_context(data, year=2024, region_code=code, figures=False)
         apc = analysis.mortality_trends(data, code, year=2024).set_index("indicator")

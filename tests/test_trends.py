@@ -12,11 +12,11 @@ from scipy import stats
 from mchanalysis.errors import MchError
 from mchanalysis.trends import loglinear_trend
 
-DATA = Path(__file__).parent / "data" / "r_trends"
+DATA = Path(__file__).parent / "data" / "r"
 SERIES = pd.read_csv(DATA / "trend_series.csv")
 REF = pd.read_csv(DATA / "trends_glm.csv")
 REF = REF[REF["model"].isin(["poisson", "negbin"])].reset_index(drop=True)
-#: relative tolerances (tests/data/r_trends/README.md says why)
+#: relative tolerances (tests/data/r/README.md says why)
 RTOL = {"poisson": 1e-6, "negbin": 1e-4}
 COLUMNS = ["beta", "se", "apc", "apc_lower", "apc_upper", "deviance", "aic"]
 
