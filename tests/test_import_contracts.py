@@ -86,3 +86,26 @@ def test_the_demo_path_is_defined_once():
             if re.search(r'^[A-Z_]+ = .*("demo"\s*/\s*"counts\.csv"|data/demo/counts\.csv)', p.read_text(encoding="utf-8"), re.M)
             and p.name != "support.py"]
     assert defs == []
+
+
+def test_no_silent_fallback_when_a_module_of_the_package_fails_to_import():
+    """``try: import mchanalysis.x / except ImportError`` would hide a broken module behind a
+    second code path; the package has none (optional *external* modules may still be tried)."""
+    import ast
+
+    import mchanalysis
+
+    offenders = []
+    for f in sorted(Path(mchanalysis.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Try):
+                continue
+            catches = any(isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError")
+                          for h in node.handlers)
+            own = any(isinstance(n, (ast.Import, ast.ImportFrom)) and (
+                (isinstance(n, ast.ImportFrom) and (n.module or "").startswith("mchanalysis"))
+                or (isinstance(n, ast.Import) and any(a.name.startswith("mchanalysis") for a in n.names)))
+                for stmt in node.body for n in ast.walk(stmt))
+            if catches and own:
+                offenders.append(f"{f.name}:{node.lineno}")
+    assert offenders == []

@@ -283,7 +283,7 @@ def test_docx_of_the_dajuan_is_short(county_ctx):
 @pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdfinfo")),
                     reason="needs chromium and pdfinfo (tools/page_count.py)")
 def test_county_dajuan_prints_on_at_most_six_a4_pages(county_ctx, tmp_path):
-    from mchanalysis.report.html import standalone_page
+    from mchanalysis.report.html_page import standalone_page
 
     p = tmp_path / "report.html"
     p.write_text(standalone_page(report.render_brief(county_ctx), title="答卷"), encoding="utf-8")

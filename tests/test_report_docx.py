@@ -170,7 +170,7 @@ def test_reference_tool_reproduces_the_shipped_file():
 def test_html_pages_say_their_language_and_print_like_the_word_document():
     from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-    from mchanalysis.report.html import export_notebook_html, standalone_page
+    from mchanalysis.report.html_page import export_notebook_html, standalone_page
 
     nb = new_notebook(cells=[new_code_cell("y", outputs=[new_output(
         "display_data", data={"text/html": "<p>正文</p>"})])])

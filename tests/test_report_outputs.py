@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from mchanalysis import report
 from mchanalysis.report.docx import docx_bytes
-from mchanalysis.report.html import export_notebook_html
+from mchanalysis.report.html_page import export_notebook_html
 from mchanalysis.report.xlsx import write_scorecard_xlsx
 from mchanalysis.spreadsheet import neutralise, xlsx_bytes
 from mchanalysis.targets import load_target_set

@@ -4,6 +4,6 @@ Modules: :mod:`.params` (run parameters and their checks), :mod:`.runner` (one r
 the batch, resume), :mod:`.executors` (local worker processes, Dask), :mod:`.notebook` (fresh and
 warm-kernel execution, normalisation), :mod:`.kernel_state` (the reset inside a reused kernel),
 :mod:`.manifest` (provenance and the input hash), :mod:`.staging` (atomic directory replacement),
-:mod:`.html` (code-hidden HTML), :mod:`.index` (``index.html``), :mod:`.verify` (``mch verify``),
+:mod:`.export` (code-hidden HTML pages), :mod:`.index` (``index.html``), :mod:`.verify` (``mch verify``),
 the notebooks' helpers live in :mod:`mchanalysis.analysis`.
 """

@@ -90,7 +90,7 @@ def _pool_context():
     then inherit the modules already imported here (≈ 2 s of imports each with ``spawn``);
     ``spawn`` otherwise. Kernels are never forked: each worker starts its own."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        from mchanalysis.pipeline.html import preload
+        from mchanalysis.pipeline.export import preload
 
         preload()
         return multiprocessing.get_context("fork")

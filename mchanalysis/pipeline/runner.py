@@ -248,7 +248,7 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
         The pid of the ``mch run`` process; if it has died the result is not moved into place,
         so an orphaned worker never races a resumed run.
     """
-    from mchanalysis.pipeline.html import export_html
+    from mchanalysis.pipeline.export import export_html
     from mchanalysis.pipeline.notebook import execute_fresh
 
     start = time.perf_counter()

@@ -37,7 +37,7 @@ def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
         ``{"docx", "technical_html", "technical_docx", "xlsx", "figures": [paths]}``.
     """
     from mchanalysis.atomic import write_bytes, write_text
-    from mchanalysis.report.html import standalone_page
+    from mchanalysis.report.html_page import standalone_page
     from mchanalysis.report.render import render_brief, render_report
 
     out = Path(output_dir)

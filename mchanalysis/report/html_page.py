@@ -88,6 +88,11 @@ def _exporter():
     return exp
 
 
+def preload_exporter() -> None:
+    """Build the process's exporter now (the batch does it before forking its workers)."""
+    _exporter()
+
+
 def _clean(nb) -> nbformat.NotebookNode:
     """A copy with stable cell ids, no execution/papermill metadata and no stderr streams.
 
