@@ -51,14 +51,14 @@ ENCODINGS = ("utf-8-sig", "gb18030")  # documentation; see detect_encoding
 
 _SPACE = re.compile(r"\s+")
 _PAREN_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
-# keys as normalize_text leaves a header (NFKC: "（" -> "(", "～" -> "~"), in lower case
+# keys as normalise_text leaves a header (NFKC: "（" -> "(", "～" -> "~"), in lower case
 _LOWER_ALIASES = {
     " ".join(unicodedata.normalize("NFKC", k).split()).lower(): v for k, v in HEADER_ALIASES.items()
 }
 _LOWER_LEVELS = {k.lower(): v for k, v in LEVEL_ALIASES.items()}
 
 
-def normalize_text(text: str) -> str:
+def normalise_text(text: str) -> str:
     """Normalise a header or label for comparison: NFKC, no BOM, single inner spaces, stripped.
 
     Parameters
@@ -74,9 +74,9 @@ def normalize_text(text: str) -> str:
 
     Examples
     --------
-    >>> normalize_text(" 活产数　")
+    >>> normalise_text(" 活产数　")
     '活产数'
-    >>> normalize_text("早孕建册人数（孕13周前建册并首次产检）")
+    >>> normalise_text("早孕建册人数（孕13周前建册并首次产检）")
     '早孕建册人数(孕13周前建册并首次产检)'
     """
     text = str(text)
@@ -103,7 +103,7 @@ def canonical_column(header: str) -> str | None:
 
     Notes
     -----
-    Tried in order: the normalised header (:func:`normalize_text`); the same in lower case;
+    Tried in order: the normalised header (:func:`normalise_text`); the same in lower case;
     the same without a trailing parenthetical note (``宫颈癌应筛查妇女数 (35-64岁)`` ->
     ``宫颈癌应筛查妇女数``). The note is dropped only for the lookup; a header that matches
     nothing is never guessed (validation suggests the closest name instead).
@@ -117,7 +117,7 @@ def canonical_column(header: str) -> str | None:
     >>> canonical_column("备注") is None
     True
     """
-    text = normalize_text(header)
+    text = normalise_text(header)
     for candidate in (text, _PAREN_NOTE.sub("", text)):
         if candidate in HEADER_ALIASES:
             return HEADER_ALIASES[candidate]
@@ -137,7 +137,7 @@ def canonical_level(text: str) -> str | None:
     >>> canonical_level("县区级"), canonical_level("City"), canonical_level("乡镇")
     ('county', 'prefecture', None)
     """
-    text = normalize_text(text)
+    text = normalise_text(text)
     return LEVEL_ALIASES.get(text, _LOWER_LEVELS.get(text.lower()))
 
 
@@ -380,7 +380,7 @@ def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.Dat
         records.pop()  # empty lines or rows at the end are not records
     if not records:
         raise MchError("the file is empty: no header row", file=file)
-    header = [normalize_text(h) for h in records[0]]
+    header = [normalise_text(h) for h in records[0]]
     # trailing empty header cells (common after spreadsheet edits) are not columns,
     # unless some data row has a value under them
     width = len(header)
@@ -537,7 +537,7 @@ def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One column per header, named by the header as written (normalised by
-        :func:`normalize_text`, *not* yet mapped to ids), every cell a ``str`` (``""`` when
+        :func:`normalise_text`, *not* yet mapped to ids), every cell a ``str`` (``""`` when
         empty), plus :data:`ROW` (``"_row"``, int): the spreadsheet row number of the record
         (header = row 1). For Parquet, the record number + 1, as if the file were a sheet.
 

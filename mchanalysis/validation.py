@@ -96,7 +96,7 @@ from mchanalysis.io import (
     canonical_column,
     canonical_level,
     is_long_form,
-    normalize_text,
+    normalise_text,
     read_raw,
 )
 from mchanalysis.quality import category_of, entry_errors, over_100
@@ -268,7 +268,7 @@ def suggest_column(header: str, *, measures=None) -> str | None:
         candidates.setdefault(alias.lower(), cid)
     for measure in measures:
         candidates.setdefault(measure.lower(), measure)
-    text = normalize_text(header).lower()
+    text = normalise_text(header).lower()
     match = difflib.get_close_matches(text, list(candidates), n=1, cutoff=0.6)
     if not match:
         return None
@@ -370,10 +370,10 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
     >>> parse_count("12.5")[1], parse_count("-3")[1], parse_count("abc")[1]
     ('non_integer', 'negative', 'non_numeric')
     """
-    bad = None if normalize_text(text).lower() in _PLACEHOLDERS else odd_character(text, number=True)
+    bad = None if normalise_text(text).lower() in _PLACEHOLDERS else odd_character(text, number=True)
     if bad:
         return None, bad[0], bad[1], bad[2]
-    t = normalize_text(text)
+    t = normalise_text(text)
     if t == "":
         return None, None, None, None
     value = None
@@ -425,7 +425,7 @@ def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | No
 
 
 def _parse_year(text: str, max_year: int):
-    t = normalize_text(text)
+    t = normalise_text(text)
     if t == "":
         return None, "missing_value", "empty year", "年份为空"
     if not _INT.match(t):
@@ -512,7 +512,7 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             continue
         cid = canonical_column(header)
         if cid is None:
-            cid = lower_measures.get(normalize_text(header).lower())
+            cid = lower_measures.get(normalise_text(header).lower())
         if cid is not None and cid not in ID_COLUMNS and cid not in measure_set | {"measure", "value"}:
             cid = None
         if cid is None:
@@ -580,9 +580,9 @@ def _long_to_wide(raw, mapping, measures, out):
     for record in raw.itertuples(index=False):
         rec = dict(zip(raw.columns, record))
         row = int(rec[ROW])
-        code = normalize_text(rec.get(mapping.get("region_code"), "")) if "region_code" in mapping else ""
-        year = normalize_text(rec.get(mapping.get("year"), "")) if "year" in mapping else ""
-        name = normalize_text(rec[measure_header])
+        code = normalise_text(rec.get(mapping.get("region_code"), "")) if "region_code" in mapping else ""
+        year = normalise_text(rec.get(mapping.get("year"), "")) if "year" in mapping else ""
+        name = normalise_text(rec[measure_header])
         measure = canonical_column(name) or lower_measures.get(name.lower())
         if name == "":
             out.error("missing_value", "empty measure name", "指标名为空", row=row, column=measure_header, code=code)
@@ -606,7 +606,7 @@ def _long_to_wide(raw, mapping, measures, out):
             order.append(key)
         group = groups[key]
         for a in attrs:
-            group["attrs"][a].setdefault(normalize_text(rec[mapping[a]]), []).append(row)
+            group["attrs"][a].setdefault(normalise_text(rec[mapping[a]]), []).append(row)
         cell = (code, year, measure)
         if cell in seen_cell:
             first = seen_cell[cell]
@@ -961,7 +961,7 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
                               column=t.header.get(cid, cid))
 
     def col(cid):
-        return [normalize_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
+        return [normalise_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
 
     t.codes, t.names, t.parents = col("region_code"), col("region_name"), col("parent_code")
     level_text, year_text = col("level"), col("year")
@@ -1115,7 +1115,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
             if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
                 parsed[i] = int(text)
                 continue
-            if normalize_text(text) == NOT_CARRIED_OUT_CODE:  # the 年报's 未开展: no count, no error
+            if normalise_text(text) == NOT_CARRIED_OUT_CODE:  # the 年报's 未开展: no count, no error
                 t.not_done.append((i, m))
                 not_done += 1
                 continue
