@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, new_figure, unit_label
+from mchanalysis.schema import MEASURES, MEASURES_EN
 
 #: Colour, marker and legend label (zh, en) per verdict.
 VERDICT_STYLE = {
@@ -79,8 +80,6 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
     Spiegelhalter DJ (2005). Funnel plots for comparing institutional performance. Stat Med
     24:1185-1202.
     """
-    from mchanalysis.schema import MEASURES, MEASURES_EN
-
     if lang not in _TEXT:
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     txt = _TEXT[lang]

@@ -35,6 +35,7 @@ import re
 from pathlib import Path
 
 from mchanalysis.errors import MchError
+from mchanalysis.report.render import render_brief
 
 #: Section names the reader accepts (Chinese, or the English key) -> key.
 SECTIONS = {
@@ -178,8 +179,6 @@ def narrative_template(ctx) -> str:
     sections in their places, 导语 pre-filled with the data's own opening paragraph to edit."""
     import re
     from html import unescape
-
-    from mchanalysis.report.render import render_brief
 
     html = render_brief(ctx)
     m = re.search(r'<section class="brief" id="brief-lead">.*?<p>(.*?)</p>', html, re.S)

@@ -38,9 +38,10 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
+from mchanalysis.archive import normalise_zip
 from mchanalysis.atomic import write_bytes
 from mchanalysis.plots import STATUS_INK
-from mchanalysis.archive import normalise_zip
+from mchanalysis.report.render import render_report, render_title
 
 _FIXED = _dt.datetime(2000, 1, 1)
 #: Paragraph and table styles the writer uses (all in the package's reference document).
@@ -318,8 +319,6 @@ def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, refere
         A Word file whose styles, page set-up, headers and footers the document takes (a
         bureau's letterhead template); default the package's GB/T 9704 reference.
     """
-    from mchanalysis.report.render import render_report, render_title
-
     html = html if html is not None else render_report(ctx)
     doc = _open_reference(reference)
     body = doc.element.body

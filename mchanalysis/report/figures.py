@@ -14,18 +14,19 @@ import io
 import pandas as pd
 
 from mchanalysis.funnel import funnel
-from mchanalysis.registry import load_registry
+from mchanalysis.plots import DPI, use_mch_style
 from mchanalysis.plots.funnel import plot_funnel
+from mchanalysis.plots.scorecard import plot_scorecard
 from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
+from mchanalysis.registry import load_registry
+from mchanalysis.report.render import environment
 
 
 def png_bytes(fig, *, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, written as :func:`mchanalysis.plots.save_figure` writes it
     (no ``Software`` metadata: identical bytes on every run), at :data:`mchanalysis.plots.DPI`
     (300): the PNG's resolution says the figure's drawn size, at which Word places it."""
-    from mchanalysis.plots import DPI
-
     dpi = dpi or DPI
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
@@ -33,8 +34,6 @@ def png_bytes(fig, *, dpi: int | None = None) -> bytes:
 
 
 def _captions(ctx) -> dict:
-    from mchanalysis.report.render import environment
-
     mod = environment(ctx.lang).get_template("_captions.j2").module
     return mod
 
@@ -46,8 +45,6 @@ def _series(ctx, ind: str) -> pd.DataFrame:
 
 def draw_figures(ctx, *, national=None) -> dict:
     """Draw every chart of the report; returns ``name -> {png, caption, section, figure}``."""
-    from mchanalysis.plots import use_mch_style
-
     use_mch_style()
     cap = _captions(ctx)
     out: dict = {}
@@ -77,8 +74,6 @@ def draw_figures(ctx, *, national=None) -> dict:
                                "caption": cap.trend(f, ctx).strip()}
     # scorecard
     if len(ctx.scorecard):
-        from mchanalysis.plots.scorecard import plot_scorecard
-
         fig = plot_scorecard(ctx.scorecard, lang=ctx.lang)
         out["scorecard"] = {"figure": fig, "png": png_bytes(fig), "section": "targets",
                             "caption": cap.scorecard(ctx).strip()}

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mchanalysis.atomic import write_bytes, write_text
 from mchanalysis.report.docx import write_docx
+from mchanalysis.report.html_page import standalone_page
+from mchanalysis.report.render import render_brief, render_report, render_title
 from mchanalysis.report.xlsx import write_scorecard_xlsx
 
 
 def technical_title(ctx) -> str:
     """"2024年示例市妇幼健康工作技术报告" (en: "... Technical Report")."""
-    from mchanalysis.report.render import render_title
-
     t = render_title(ctx)
     return t.replace("答卷", "技术报告") if ctx.lang == "zh" else t.replace("Annual Report", "Technical Report")
 
@@ -36,10 +37,6 @@ def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
     dict
         ``{"docx", "technical_html", "technical_docx", "xlsx", "figures": [paths]}``.
     """
-    from mchanalysis.atomic import write_bytes, write_text
-    from mchanalysis.report.html_page import standalone_page
-    from mchanalysis.report.render import render_brief, render_report
-
     out = Path(output_dir)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
