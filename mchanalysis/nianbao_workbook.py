@@ -499,6 +499,19 @@ def _with_year(frame, notes: SheetNotes, path, name) -> pd.DataFrame:
     return frame
 
 
+def _check_counts(frame: pd.DataFrame, column: str, where: str) -> None:
+    """Each cell of a measure of a later sheet read as validation reads it, here, while its own
+    sheet and row are known (after the join the rows are those of the first sheet)."""
+    from mchanalysis.validation import parse_count  # the one rule for a count cell
+
+    for text, row in zip(frame[column], frame[ROW]):
+        if normalize_text(text) == "-2":  # 未开展: passed on for validation
+            continue
+        _value, check, reason, _reason_zh = parse_count(text)
+        if check:
+            raise MchError(reason, file=where, row=int(row), column=column)
+
+
 def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFrame:
     code, region, year = ID_COLUMNS["region_code"], ID_COLUMNS["region_name"], ID_COLUMNS["year"]
     key = code if code in base and code in other else region
@@ -537,6 +550,8 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
                         f"{base[ROW].iloc[at_base[kk]]}) for {kk[0]}, {kk[1]}",
                         file=_where(path, name), row=int(other[ROW].iloc[i]), column=column)
             continue
+        if canonical_column(column) in ALL_MEASURES:
+            _check_counts(other, column, _where(path, name))
         values = [""] * len(base)
         for kk, i in at_other.items():
             values[at_base[kk]] = other[column].iloc[i]
@@ -544,6 +559,7 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
         added.append(column)
     book.notes.append(
         f"sheet {name!r} joined to sheet {base_name!r} on {key} and 年份: {len(at_other)} row(s), "
-        f"{len(added)} column(s) added" + (f"; {len(missing)} region-year(s) of {base_name!r} not on it "
+        f"{len(added)} column(s) added, their cells checked here; later row numbers are those of "
+        f"sheet {base_name!r}" + (f"; {len(missing)} region-year(s) of {base_name!r} not on it "
                                            "(not reported)" if missing else ""))
     return base

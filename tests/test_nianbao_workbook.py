@@ -97,7 +97,8 @@ def _write_41(ws, *, broken_part=False, broken_total=False):
     return row  # the 合计 row
 
 
-def _write_42(ws, *, order=("990103", "990101", "990102"), extra_region=False, live_births_off=False):
+def _write_42(ws, *, order=("990103", "990101", "990102"), extra_region=False, live_births_off=False,
+              bad_cell=False):
     ws.title = "卫统42"
     ws["A1"] = "2024年七岁以下儿童保健和健康情况年报表（卫统42表）"
     ws["A2"] = f"填报单位：示例市卫生健康委员会    统计时段：{PERIOD}"
@@ -111,10 +112,14 @@ def _write_42(ws, *, order=("990103", "990101", "990102"), extra_region=False, l
         name = {c: n for c, n, _p, _l in REGIONS}.get(code, "某县")
         rows.append([code, name, lb, d["u5d"], d["weighed"], d["uw"], d["eye"], d["u7"]])
         ws.append(rows[-1])
+    if bad_cell:
+        ws["F6"] = "61.5"   # 990102's 低体重 on 卫统42
     # the 合计 row as the system writes it: the sum of the rows, -2 (未开展) adding nothing;
     # one column (眼保健) left empty
     total = [sum(max(r[j], 0) for r in rows) for j in range(2, 8)]
     total[4] = None
+    if bad_cell:
+        total[3] = None
     ws.append(["", "合计", *total])
 
 
@@ -305,3 +310,9 @@ def test_a_year_column_against_the_period(tmp_path):
     wb.save(tmp_path / "y.xlsx")
     err = _raises(tmp_path / "y.xlsx")
     assert err.row == 3 and err.column == "年份" and "ends in 2024" in err.message
+
+
+def test_a_bad_cell_on_the_second_sheet_is_named_on_its_own_sheet_and_row(tmp_path):
+    err = _raises(_workbook(tmp_path / "b.xlsx", bad_cell=True))
+    assert "sheet '卫统42'" in err.file and err.row == 6 and err.column == "5岁以下儿童低体重人数"
+    assert "61.5" in err.message
