@@ -323,11 +323,19 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
 
 
 def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, notes: SheetNotes) -> None:
-    code, parent = ID_COLUMNS["region_code"], ID_COLUMNS["parent_code"]
+    code, parent, year = ID_COLUMNS["region_code"], ID_COLUMNS["parent_code"], ID_COLUMNS["year"]
     rows = frame
-    if code in frame and parent in frame:  # only the rows no other row has as parent: no double count
-        parents = {normalize_text(p) for p in frame[parent]}
-        rows = frame[~frame[code].map(normalize_text).isin(parents)]
+    if year in frame:  # a 合计 row sums its own year
+        years = {normalize_text(y) for y in frame[year]}
+        own = normalize_text(total.get(year, ""))
+        if own:
+            rows = frame[frame[year].map(normalize_text) == own]
+        elif len(years) > 1:
+            notes.skipped.append(f"row {row}: 合计 row, not a region; not checked (no 年份, several years above it)")
+            return
+    if code in rows and parent in rows:  # only the rows no other row has as parent: no double count
+        parents = {normalize_text(p) for p in rows[parent]}
+        rows = rows[~rows[code].map(normalize_text).isin(parents)]
     checked, skipped = [], []
     for name, text in total.items():
         if canonical_column(name) not in ALL_MEASURES:

@@ -316,3 +316,17 @@ def test_a_bad_cell_on_the_second_sheet_is_named_on_its_own_sheet_and_row(tmp_pa
     err = _raises(_workbook(tmp_path / "b.xlsx", bad_cell=True))
     assert "sheet '卫统42'" in err.file and err.row == 6 and err.column == "5岁以下儿童低体重人数"
     assert "61.5" in err.message
+
+
+def test_a_total_row_per_year_in_a_flat_file(tmp_path):
+    path = tmp_path / "years.csv"
+    path.write_text("行政区划代码,地区,上级代码,级别,年份,活产数\n"
+                    "990101,甲县,,县区级,2023,1000\n990102,乙县,,县区级,2023,800\n,合计,,,2023,1800\n"
+                    "990101,甲县,,县区级,2024,900\n990102,乙县,,县区级,2024,700\n,合计,,,2024,1600\n",
+                    encoding="utf-8")
+    counts = load_counts(path).counts
+    assert len(counts) == 4 and set(counts["region_code"]) == {"990101", "990102"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text(path.read_text(encoding="utf-8").replace(",2024,1600", ",2024,1700"), encoding="utf-8")
+    err = _raises(bad)
+    assert err.row == 7 and err.column == "活产数" and "1,700" in err.message and "1,600" in err.message
