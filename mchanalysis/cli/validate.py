@@ -156,7 +156,8 @@ def run(args) -> int:
     print("\n".join(summary_lines(counts, known_measures())))
     book = raw.attrs.get("workbook")  # read as the 年报 is exported: what was skipped or joined
     if book is not None:
-        print(f"  read as the 年报 is exported (统计时段 {book.period or 'not given'}):\n    " + "\n    ".join(book.notes))
+        print(f"  read as the 年报 is exported (统计时段 {book.period or 'not given'}):")
+        print("\n".join(f"    {note}" for note in book.notes))
     sys.stdout.flush()
     stream = sys.stderr if n_errors else sys.stdout
     lines = finding_lines(findings, lang)
