@@ -25,7 +25,7 @@ from mchanalysis.schema import (
     ALL_MEASURES_EN,
     ID_COLUMNS,
     LEVELS,
-    NIANBAO_DEFINITIONS,
+    MEASURE_DEFINITIONS,
 )
 from mchanalysis.spreadsheet import workbook_bytes
 
@@ -205,7 +205,7 @@ def build_template(*, lang: str = "zh", rows: int = TEMPLATE_ROWS):
             name = ID_COLUMNS[cid]
         else:
             name = ALL_MEASURES[cid]
-            definition = NIANBAO_DEFINITIONS.get(cid)
+            definition = MEASURE_DEFINITIONS.get(cid)
             if definition is None:
                 meaning = (
                     f"{name}（计数，非负整数；空白 = 未报告）"

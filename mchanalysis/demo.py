@@ -51,6 +51,12 @@ Model
   survival and migration, marriages (persons) following China's marriage registrations, women
   aged 35-64 due for screening from the county population.
 
+* 年报 measures (opt-in, ``generate_demo_counts(nianbao=True)``; the committed file does not
+  carry them, so its bytes are unchanged): 死胎死产 = 围产儿 − 活产, early neonatal deaths a
+  binomial share of neonatal deaths, nutrition counts on the under-5 cohorts, the three tests
+  and 母婴传播 on deliveries, 先天梅毒 falling from ~60 to ~6/10万活产 (national 69.9 in 2013,
+  6.3 in 2023), 妇女常见病 and 孕前优生 on population targets; see :data:`_NIANBAO_SHARES`.
+
 Deliberate data-quality problems
 --------------------------------
 The file holds no validation *error*; these produce warnings / quality findings:
@@ -85,7 +91,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.atomic import write_text
-from mchanalysis.schema import MEASURES
+from mchanalysis.schema import MEASURES, NIANBAO_MEASURES
 
 __all__ = [
     "DEMO_CSV",
@@ -200,7 +206,35 @@ _CITY_EXCESS = 37
 
 _STAGE_TRAITS, _STAGE_BIRTHS, _STAGE_MATERNAL, _STAGE_CHILD_DEATHS = 1, 2, 3, 4
 _STAGE_DENOMINATORS, _STAGE_COVERAGE = 5, 6
+_STAGE_NIANBAO = 7
 _MEASURE_KEY = {m: i for i, m in enumerate(MEASURES)}
+_NIANBAO_KEY = {m: i for i, m in enumerate(NIANBAO_MEASURES)}
+
+#: The 年报 measures (opt-in, ``nianbao=True``): numerator -> (denominator, p in 2010, p in 2024,
+#: how the county's care shift acts: +1 coverage, -1 a harm that good care lowers, 0 none).
+#: Levels follow the national figures where published (眼保健 93.6% 2022; 妇女常见病筛查
+#: 61.2% 2010 -> 75.5% 2018; 艾滋病母婴传播 6.1% 2014 -> ~1.3% 2023; 孕前优生 91.7% 2017);
+#: the rest are plausible levels for a province of this kind, not published values.
+_NIANBAO_SHARES: dict[str, tuple[str, float, float, int]] = {
+    "first_trimester_checked": ("live_births", 0.78, 0.94, 1),
+    "prenatal_checked_5plus": ("prenatal_checked", 0.85, 0.97, 1),
+    "new_method_births": ("live_births", 0.995, 0.9995, 1),
+    "high_risk_hospital_births": ("high_risk_pregnancies", 0.985, 0.999, 1),
+    "macrosomia": ("live_births", 0.070, 0.055, 0),
+    "hiv_tested": ("deliveries", 0.80, 0.995, 1),
+    "syphilis_tested": ("deliveries", 0.85, 0.995, 1),
+    "hbv_tested": ("deliveries", 0.85, 0.995, 1),
+    "hiv_infected_infants": ("hiv_exposed_infants", 0.07, 0.012, -1),
+    "hbv_infected_infants": ("hbv_exposed_infants", 0.015, 0.004, -1),
+    "under5_underweight": ("under5_weighed", 0.025, 0.012, -1),
+    "under5_stunted": ("under5_height_measured", 0.050, 0.020, -1),
+    "under5_anaemic": ("under5_hb_tested", 0.12, 0.05, -1),
+    "children_0_6_eye_checked": ("children_under7", 0.70, 0.94, 1),
+    "children_0_6_followed": ("children_under7", 0.88, 0.95, 1),
+    "preconception_checked": ("preconception_target", 0.80, 0.95, 1),
+    "gyn_screened": ("gyn_screen_target", 0.58, 0.80, 1),
+    "cervical_lesions_treated": ("cervical_lesions_detected", 0.85, 0.95, 1),
+}
 
 
 def _stream(seed: int, stage: int, code: str = "0", measure: int = 0) -> np.random.Generator:
@@ -232,20 +266,71 @@ def _province_rates() -> dict[str, np.ndarray]:
     return out
 
 
-def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
+def _nianbao_counts(seed: int, code: str, m: dict, births: dict, tr: dict, years, t) -> dict:
+    """The 年报 measures of one county, from its core counts ``m`` (own streams, stage 7).
+
+    Denominators first (under-5 population from the last five birth cohorts, exposed infants
+    from deliveries and the mothers' prevalence, targets from the county's population), then
+    every share of :data:`_NIANBAO_SHARES` as a binomial draw on its denominator with a
+    probability moving on the logit scale; 死胎死产 are the perinatal births that were not live
+    births, early neonatal deaths a binomial share (~73%) of neonatal deaths, and 围产儿死亡 their
+    sum, so the 年报's own identities hold.
+    """
+    ny = len(years)
+
+    def rng(measure: str) -> np.random.Generator:
+        return _stream(seed, _STAGE_NIANBAO, code, _NIANBAO_KEY[measure])
+
+    n = m["live_births"]
+    out: dict[str, np.ndarray] = {}
+    out["stillbirths"] = m["perinatal_births"] - n
+    out["early_neonatal_deaths"] = rng("early_neonatal_deaths").binomial(m["neonatal_deaths"], 0.73)
+    out["perinatal_deaths"] = out["stillbirths"] + out["early_neonatal_deaths"]
+    # children under 5: the last five birth cohorts, surviving and migrating as under 3 / under 7
+    under5 = np.array([sum(births[y - j] for j in range(5)) for y in years]) * 0.993 * tr["migration"]
+    for col, p0, p1 in (("under5_weighed", 0.85, 0.94), ("under5_height_measured", 0.84, 0.93),
+                        ("under5_hb_tested", 0.55, 0.82)):  # fmt: skip
+        p = _expit(_logit(p0) + (_logit(p1) - _logit(p0)) * t + tr["care"])
+        out[col] = rng(col).binomial(np.rint(under5).astype(np.int64), p)
+    # mothers living with HIV ~0.02%, HBsAg-positive ~6% with ~70% of their children tested
+    out["hiv_exposed_infants"] = rng("hiv_exposed_infants").binomial(m["deliveries"], 0.0002)
+    out["hbv_exposed_infants"] = rng("hbv_exposed_infants").binomial(m["deliveries"], 0.06 * 0.70)
+    # congenital syphilis per live birth: ~60/10万 in 2010 to ~6/10万 in 2024 (national 69.9 in
+    # 2013, 6.3 in 2023), higher where care is poorer
+    rate = np.exp(np.log(60e-5) + (np.log(6e-5) - np.log(60e-5)) * t - 0.8 * tr["care"])
+    out["congenital_syphilis_cases"] = rng("congenital_syphilis_cases").poisson(rate * n)
+    out["preconception_target"] = rng("preconception_target").poisson(m["marriages_registered"] * 0.85)
+    out["gyn_screen_target"] = rng("gyn_screen_target").poisson(m["cervical_screen_target"] * 1.6)
+    out["cervical_lesions_detected"] = rng("cervical_lesions_detected").binomial(m["cervical_screened"], 0.0026)
+    for num, (den, p0, p1, sign) in _NIANBAO_SHARES.items():
+        draw = rng(num)
+        shift = sign * tr["care"] if sign else draw.normal(0, 0.08)
+        p = _expit(_logit(p0) + (_logit(p1) - _logit(p0)) * t + shift + draw.normal(0, 0.04, ny))
+        out[num] = draw.binomial({**m, **out}[den], p)
+    return {k: np.asarray(out[k], dtype=np.int64) for k in NIANBAO_MEASURES}
+
+
+def generate_demo_counts(seed: int = DEMO_SEED, *, nianbao: bool = False) -> pd.DataFrame:
     """Draw the synthetic counts table of 示例省 (990000), 2010-2024.
 
     Parameters
     ----------
     seed : int
         Seed of :func:`numpy.random.default_rng`. The same seed gives the same table.
+    nianbao : bool, default False
+        Also draw the 年报 measures (:data:`mchanalysis.schema.NIANBAO_MEASURES`: 死胎死产,
+        早期新生儿死亡, 围产儿死亡, nutrition, 眼保健, the three tests, 母婴传播, 先天梅毒, 孕前优生,
+        妇女常见病, 宫颈病变), as columns after the core measures. Opt-in, so that the committed
+        demo file keeps its columns and bytes; the core columns are identical either way (the
+        new draws have streams of their own).
 
     Returns
     -------
     pandas.DataFrame
         The wide counts table: ``region_code, region_name, parent_code, level, year`` (codes as
         text, ``parent_code`` ``''`` for the province), then one nullable ``Int64`` column per
-        measure of :data:`mchanalysis.schema.MEASURES`, in that order (NA = not reported).
+        measure of :data:`mchanalysis.schema.MEASURES`, in that order (NA = not reported), then
+        with ``nianbao=True`` one per 年报 measure (county rows only).
         Sorted by ``region_code, year``; every region has a row for every year.
 
     Notes
@@ -360,6 +445,8 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
                 hi = _logit(0.76)  # 湖滨区: a screening programme far ahead of the others
             p = _expit(lo + (hi - lo) * t + shift + rng.normal(0, 0.04, ny))
             m[num] = rng.binomial(m[den], p)
+        if nianbao:
+            m.update(_nianbao_counts(seed, code, m, births[code], tr, years, t))
         rows[code] = m
 
     # --- assemble the wide table ------------------------------------------------------
@@ -369,7 +456,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
             {"region_code": code, "region_name": name, "parent_code": parent, "level": level,
              "year": years}  # fmt: skip
         )
-        for meas in MEASURES:
+        for meas in (*MEASURES, *(NIANBAO_MEASURES if nianbao else ())):
             if code in rows:
                 df[meas] = pd.array(np.asarray(rows[code][meas], dtype=np.int64), dtype="Int64")
             else:
@@ -402,7 +489,7 @@ def generate_demo_counts(seed: int = DEMO_SEED) -> pd.DataFrame:
     return out
 
 
-def write_demo_csv(path, *, seed: int = DEMO_SEED) -> Path:
+def write_demo_csv(path, *, seed: int = DEMO_SEED, nianbao: bool = False) -> Path:
     """Write the demo counts table as CSV (UTF-8, LF line endings, no index).
 
     Parameters
@@ -412,11 +499,13 @@ def write_demo_csv(path, *, seed: int = DEMO_SEED) -> Path:
         (:func:`mchanalysis.atomic.write_text`).
     seed : int
         Passed to :func:`generate_demo_counts`.
+    nianbao : bool, default False
+        Passed to :func:`generate_demo_counts`: add the 年报 measures (not in the committed file).
 
     Returns
     -------
     pathlib.Path
         The path written. Integers are written without decimals, not-reported cells empty.
     """
-    counts = generate_demo_counts(seed)
+    counts = generate_demo_counts(seed, nianbao=nianbao)
     return write_text(path, counts.to_csv(index=False, lineterminator="\n"))

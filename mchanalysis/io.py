@@ -426,6 +426,10 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
     text = codecs.decode(data, encoding)
     records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     check_text(records, file=path, encoding=encoding, raw=data)
+    from mchanalysis import nianbao_workbook  # title lines / a 合计 row, as the 年报 is exported
+
+    if nianbao_workbook.is_exported(records):
+        return nianbao_workbook.read_grid(records, file=path)
     # csv records are spreadsheet rows: a quoted value spanning lines is still one row
     return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
 
@@ -564,6 +568,10 @@ def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
     if suffix in TSV_SUFFIXES:
         return _read_delimited(path, "\t")
     if suffix in XLSX_SUFFIXES:
+        from mchanalysis import nianbao_workbook  # title lines, merged headers, 合计 row, 卫统 sheets
+
+        if nianbao_workbook.is_exported_workbook(path, sheet):
+            return nianbao_workbook.read_workbook(path, sheet)
         return _read_xlsx(path, sheet)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)

@@ -277,9 +277,53 @@ NIANBAO_DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: The whole contract: the core measures, then the 年报 extension. Readers accept every one.
-ALL_MEASURES: dict[str, str] = {**MEASURES, **NIANBAO_MEASURES}
-ALL_MEASURES_EN: dict[str, str] = {**MEASURES_EN, **NIANBAO_MEASURES_EN}
+#: Population counts behind 适龄妇女（35–64岁）两癌人群筛查率, the rates the 纲要 targets (≥50% by
+#: 2025, ≥70% by 2030) are set on: women aged 35–64 and, among them, those screened within the
+#: screening interval (宫颈癌 5 years, 乳腺癌 2 years). The registry's ``cervical_screening_rate``
+#: and ``breast_screening_rate`` are computed on them. Extension of the contract (DESIGN.md:
+#: extend, never rename); in the registry's order, which is where the counts table placed them
+#: before they were named here, so a table without them keeps its columns. DESIGN.md's earlier
+#: spellings ``cervical_screened_interval`` / ``breast_screened_interval`` are read as aliases.
+SCREENING_POPULATION_MEASURES: dict[str, str] = {
+    "cervical_screened_35_64_5y": "35-64岁妇女近5年宫颈癌筛查人数",
+    "women_35_64": "35-64岁妇女数",
+    "breast_screened_35_64_2y": "35-64岁妇女近2年乳腺癌筛查人数",
+}
+
+SCREENING_POPULATION_MEASURES_EN: dict[str, str] = {
+    "cervical_screened_35_64_5y": "women aged 35-64 screened for cervical cancer in the past 5 years",
+    "women_35_64": "women aged 35-64",
+    "breast_screened_35_64_2y": "women aged 35-64 screened for breast cancer in the past 2 years",
+}
+
+#: What each 35–64 screening population count counts (中文, English), for the template's
+#: instructions sheet.
+SCREENING_POPULATION_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "cervical_screened_35_64_5y": (
+        "35—64岁常住妇女中近5年内（含本年）接受过宫颈癌筛查的人数（累计，同一人只计1次）",
+        "resident women aged 35-64 screened for cervical cancer in the past 5 years, this year "
+        "included (cumulative, each woman once)",
+    ),
+    "women_35_64": (
+        "辖区35—64岁常住妇女数（两癌人群筛查率的分母）",
+        "resident women aged 35-64 (denominator of the population screening rates)",
+    ),
+    "breast_screened_35_64_2y": (
+        "35—64岁常住妇女中近2年内（含本年）接受过乳腺癌筛查的人数（累计，同一人只计1次）",
+        "resident women aged 35-64 screened for breast cancer in the past 2 years, this year "
+        "included (cumulative, each woman once)",
+    ),
+}
+
+#: Definitions of every measure beyond the core contract (the template's instructions sheet).
+MEASURE_DEFINITIONS: dict[str, tuple[str, str]] = {**NIANBAO_DEFINITIONS, **SCREENING_POPULATION_DEFINITIONS}
+
+#: The whole contract: the core measures, the 年报 extension, then the 35–64 screening
+#: population counts. Readers accept every one.
+ALL_MEASURES: dict[str, str] = {**MEASURES, **NIANBAO_MEASURES, **SCREENING_POPULATION_MEASURES}
+ALL_MEASURES_EN: dict[str, str] = {
+    **MEASURES_EN, **NIANBAO_MEASURES_EN, **SCREENING_POPULATION_MEASURES_EN
+}
 
 #: Counts that must add up when all are given: 死胎死产 + 早期新生儿死亡 = 围产儿死亡.
 SUM_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -352,6 +396,13 @@ HEADER_ALIASES.update(
         "0-6岁儿童眼保健和视力检查人数": "children_0_6_eye_checked",
         "0~6岁儿童健康管理人数": "children_0_6_followed",
         "0-6岁儿童健康管理人数": "children_0_6_followed",
+        # 35–64岁两癌人群筛查 (DESIGN.md's first spellings, and common wordings)
+        "cervical_screened_interval": "cervical_screened_35_64_5y",
+        "breast_screened_interval": "breast_screened_35_64_2y",
+        "35~64岁妇女数": "women_35_64",
+        "35-64岁妇女人数": "women_35_64",
+        "35~64岁妇女人数": "women_35_64",
+        "适龄妇女数": "women_35_64",
     }
 )
 

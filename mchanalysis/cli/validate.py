@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mchanalysis.schema import MEASURES
+from mchanalysis.schema import ALL_MEASURES
 from mchanalysis.tables import write_table
 
 HELP = "check a counts file (CSV, XLSX or Parquet) and list every error and warning"
@@ -106,7 +106,7 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
             some = part[part["check"] == check]
             if not some.empty:
                 if lang == "zh":
-                    named = [MEASURES.get(i, c) for i, c in zip(some["item"], some["column"])]
+                    named = [ALL_MEASURES.get(i, c) for i, c in zip(some["item"], some["column"])]
                     lines.append("  " + what_zh.format(n=len(some)) + "（视为未报告）：" + "、".join(named))
                 else:
                     lines.append(
@@ -158,6 +158,10 @@ def run(args) -> int:
     n_entry = int((findings["category"] == "entry_error").sum())
     print(f"{args.data}:")
     print("\n".join(summary_lines(counts, known_measures())))
+    book = raw.attrs.get("workbook")  # read as the 年报 is exported: what was skipped or joined
+    if book is not None:
+        print(f"  read as the 年报 is exported (统计时段 {book.period or 'not given'}):")
+        print("\n".join(f"    {note}" for note in book.notes))
     sys.stdout.flush()
     stream = sys.stderr if n_errors else sys.stdout
     lines = finding_lines(findings, lang)
