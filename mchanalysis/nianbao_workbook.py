@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.io import ROW, _cell_text, _open_workbook, canonical_column, check_text, normalize_text
+from mchanalysis.io import ROW, _cell_text, _open_workbook, canonical_column, check_text, normalise_text
 from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
 
 #: How many rows from the top are searched for the header.
@@ -113,7 +113,7 @@ def _where(file, sheet) -> str:
 
 
 def _compact(text: str) -> str:
-    return "".join(normalize_text(text).split())
+    return "".join(normalise_text(text).split())
 
 
 def _known(cell: str) -> str | None:
@@ -142,7 +142,7 @@ def is_exported(records: list[list[str]], merges=()) -> bool:
     h = find_header_row(records)
     if h is None:
         return False
-    titled = any(normalize_text(c) for r in records[:h] for c in r)  # blank rows alone: not a title
+    titled = any(normalise_text(c) for r in records[:h] for c in r)  # blank rows alone: not a title
     if titled or any(r0 <= h + 1 <= r1 for r0, _c0, r1, _c1 in merges):
         return True
     names = [_known(c) for c in records[h]]
@@ -158,7 +158,7 @@ def _is_total_label(text: str) -> bool:
 
 
 def _int_or_none(text: str) -> int | None:
-    t = normalize_text(text).replace(",", "")
+    t = normalise_text(text).replace(",", "")
     if re.fullmatch(r"\d+", t):
         return int(t)
     return None
@@ -166,7 +166,7 @@ def _int_or_none(text: str) -> int | None:
 
 def _column_name(top: str, sub: str) -> tuple[str, str | None]:
     """(name, part): the column's header text, and the part label when it is a part of a group."""
-    top, sub = normalize_text(top), normalize_text(sub)
+    top, sub = normalise_text(top), normalise_text(sub)
     if not sub or sub == top:
         return top, None
     if _compact(sub) in TOTAL_LABELS:
@@ -225,7 +225,7 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     # title lines above the header
     for i in range(h):
         for cell in grid[i]:
-            text = normalize_text(cell)
+            text = normalise_text(cell)
             if not text:
                 continue
             period, unit = _PERIOD.search(text), _UNIT.search(text)
@@ -235,7 +235,7 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
                 notes.unit = notes.unit or unit.group(1).strip()
             if not period and not unit and not notes.title:
                 notes.title = text
-        if any(normalize_text(c) for c in grid[i]):
+        if any(normalise_text(c) for c in grid[i]):
             notes.skipped.append(f"row {i + 1}: title line")
     for text in (notes.period, notes.title):
         years = _YEAR.findall(text)
@@ -246,7 +246,7 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     # column names
     columns: list[tuple[str, str | None]] = []
     width = len(grid[h])
-    while width and not normalize_text(grid[h][width - 1]) and not (two_rows and normalize_text(grid[h + 1][width - 1])):
+    while width and not normalise_text(grid[h][width - 1]) and not (two_rows and normalise_text(grid[h + 1][width - 1])):
         width -= 1
     for c in range(width):
         top = grid[h][c]
@@ -264,7 +264,7 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     data, total_rows = [], []
     for i in range(last_header + 1, len(grid)):
         record = grid[i][:width] + [""] * (width - len(grid[i][:width]))
-        texts = [normalize_text(v) for v in record]
+        texts = [normalise_text(v) for v in record]
         if not any(texts):
             continue
         filled = [t for t in texts if t]
@@ -275,7 +275,7 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
         if any(_is_total_label(record[j]) for j in label_cols):
             total_rows.append((i + 1, record))
             continue
-        extra = [v for v in grid[i][width:] if normalize_text(v)]
+        extra = [v for v in grid[i][width:] if normalise_text(v)]
         if extra:
             raise MchError(f"a value ({extra[0]!r}) stands right of the last header column", file=where, row=i + 1)
         data.append((i + 1, record))
@@ -326,16 +326,16 @@ def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, not
     code, parent, year = ID_COLUMNS["region_code"], ID_COLUMNS["parent_code"], ID_COLUMNS["year"]
     rows = frame
     if year in frame:  # a 合计 row sums its own year
-        years = {normalize_text(y) for y in frame[year]}
-        own = normalize_text(total.get(year, ""))
+        years = {normalise_text(y) for y in frame[year]}
+        own = normalise_text(total.get(year, ""))
         if own:
-            rows = frame[frame[year].map(normalize_text) == own]
+            rows = frame[frame[year].map(normalise_text) == own]
         elif len(years) > 1:
             notes.skipped.append(f"row {row}: 合计 row, not a region; not checked (no 年份, several years above it)")
             return
     if code in rows and parent in rows:  # only the rows no other row has as parent: no double count
-        parents = {normalize_text(p) for p in rows[parent]}
-        rows = rows[~rows[code].map(normalize_text).isin(parents)]
+        parents = {normalise_text(p) for p in rows[parent]}
+        rows = rows[~rows[code].map(normalise_text).isin(parents)]
     checked, skipped = [], []
     for name, text in total.items():
         if canonical_column(name) not in ALL_MEASURES:
@@ -343,7 +343,7 @@ def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, not
         value = _int_or_none(text)
         if value is None:
             continue
-        cells = [normalize_text(v) for v in rows[name]]
+        cells = [normalise_text(v) for v in rows[name]]
         if any(c != "-2" and _int_or_none(c) is None for c in cells):
             skipped.append(name)  # an empty or unreadable cell: validation reports it
             continue
@@ -448,7 +448,7 @@ def read_workbook(path, sheet: str | None = None) -> pd.DataFrame:
     book = WorkbookNotes()
     tables = []
     for name, records, merges in workbook_grids(path, sheet):
-        if not any(normalize_text(c) for r in records for c in r):
+        if not any(normalise_text(c) for r in records for c in r):
             book.notes.append(f"sheet {name!r}: empty, skipped")
             continue
         if find_header_row(records) is None:
@@ -513,7 +513,7 @@ def _check_counts(frame: pd.DataFrame, column: str, where: str) -> None:
     from mchanalysis.validation import parse_count  # the one rule for a count cell
 
     for text, row in zip(frame[column], frame[ROW]):
-        if normalize_text(text) == "-2":  # 未开展: passed on for validation
+        if normalise_text(text) == "-2":  # 未开展: passed on for validation
             continue
         _value, check, reason, _reason_zh = parse_count(text)
         if check:
@@ -530,7 +530,7 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
     def keys(frame, sheet):
         out = {}
         for i, (k, y, row) in enumerate(zip(frame[key], frame[year], frame[ROW])):
-            kk = (normalize_text(k), normalize_text(y))
+            kk = (normalise_text(k), normalise_text(y))
             if kk in out:
                 raise MchError(f"{key} {kk[0]}, 年份 {kk[1]} is listed twice (rows {frame[ROW].iloc[out[kk]]} and "
                                f"{row}): the sheets cannot be joined", file=_where(path, sheet), row=row, column=key)
@@ -551,7 +551,7 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
             continue
         if column in base.columns:
             for kk, i in at_other.items():
-                a, b = normalize_text(base[column].iloc[at_base[kk]]), normalize_text(other[column].iloc[i])
+                a, b = normalise_text(base[column].iloc[at_base[kk]]), normalise_text(other[column].iloc[i])
                 if b and a != b:
                     raise MchError(
                         f"{column} is {b!r} here and {a!r} on sheet {base_name!r} (row "

@@ -18,7 +18,7 @@ from mchanalysis.schema import (
     NIANBAO_MEASURES,
     SCREENING_POPULATION_MEASURES,
 )
-from mchanalysis.template import template_headers
+from mchanalysis.data_entry_workbook import template_headers
 from mchanalysis.validation import known_measures, load_counts
 
 _CJK = re.compile("[\u4e00-\u9fff]")
