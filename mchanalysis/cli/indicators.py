@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from mchanalysis.tables import write_table
 from mchanalysis.errors import MchError
 
 HELP = "compute every registry indicator with confidence intervals for every region and year"
@@ -38,6 +37,8 @@ def run(args) -> int:
         table = table[table["year"].isin(args.year)]
     if args.level:
         table = table[table["level"].isin(args.level)]
+    from mchanalysis.tables import write_table  # here: pandas is not imported for `mch --help`
+
     write_table(table, args.out)
     n_warn = int((loaded.findings["severity"] == "warning").sum()) if len(loaded.findings) else 0
     print(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: `mch --help` starts without it
+    import pandas as pd
 
 from mchanalysis.errors import MchError
 
@@ -66,6 +68,8 @@ def read_table(path: str, text_columns=()) -> pd.DataFrame:
     """Read a plain CSV (UTF-8 or GBK/GB18030, detected), XLSX or Parquet table of rates;
     ``text_columns`` are kept as text."""
     import io
+
+    import pandas as pd
 
     from mchanalysis.io import detect_encoding
 
