@@ -7,7 +7,6 @@ exceptions with tracebacks.
 
 from __future__ import annotations
 
-import pandas as pd
 
 
 class MchError(Exception):
@@ -50,6 +49,8 @@ class ValidationError(MchError):
     """
 
     def __init__(self, findings, *, file=None):
+        import pandas as pd  # here, not at the top: `mch --help` must not pay for pandas
+
         self.findings = findings
         errors = findings[findings["severity"] == "error"]
         lines = [

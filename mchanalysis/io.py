@@ -272,10 +272,12 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
     rare: set[str] = set()
     total: set[str] = set()
     first_rare = None
+    checked: set[str] = set()  # a text fails at its first cell or nowhere: each is checked once
     for r, record in enumerate(records, start=1):
         for c, cell in enumerate(record, start=1):
-            if not isinstance(cell, str) or cell.isascii():
+            if not isinstance(cell, str) or cell.isascii() or cell in checked:
                 continue
+            checked.add(cell)
             where = dict(file=file, row=r, column=records[0][c - 1] if r > 1 and c <= len(records[0]) else None)
             for mark in _LOST:
                 if mark in cell:
@@ -388,19 +390,9 @@ def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.Dat
         width -= 1
     if width == 0:
         raise MchError("the header row (row 1) is empty", file=file, row=1)
-    data = []
-    for record, row in zip(records[1:], rows[1:]):
-        extra = [v for v in record[width:] if str(v).strip() != ""]
-        if extra:
-            raise MchError(
-                f"row has {len(record)} values but the header names only {width} columns "
-                f"(first extra value: {extra[0]!r}); a comma inside a number or name "
-                "must be quoted, or the header is missing a column",
-                file=file,
-                row=row,
-            )
-        record = list(record[:width]) + [""] * (width - len(record))
-        data.append(record)
+    data = records[1:]
+    if any(len(record) != width for record in data):  # else every record already has the header's width
+        data = _fit_records(data, rows[1:], width, file=file)
     seen: dict[str, int] = {}
     for position, name in enumerate(header[:width], start=1):
         if name == "":
@@ -416,6 +408,23 @@ def _grid_to_frame(records: list[list[str]], rows: list[int], *, file) -> pd.Dat
     frame = pd.DataFrame(data, columns=header[:width], dtype=object)
     frame[ROW] = pd.Series(rows[1 : len(records)], dtype="int64", index=frame.index)
     return frame
+
+
+def _fit_records(data: list[list[str]], rows: list[int], width: int, *, file) -> list[list[str]]:
+    """Records cut or padded to ``width`` values; a value beyond the header's columns is an error."""
+    fitted = []
+    for record, row in zip(data, rows):
+        extra = [v for v in record[width:] if str(v).strip() != ""]
+        if extra:
+            raise MchError(
+                f"row has {len(record)} values but the header names only {width} columns "
+                f"(first extra value: {extra[0]!r}); a comma inside a number or name "
+                "must be quoted, or the header is missing a column",
+                file=file,
+                row=row,
+            )
+        fitted.append(list(record[:width]) + [""] * (width - len(record)))
+    return fitted
 
 
 def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:

@@ -161,11 +161,7 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
         src[fill_l] = "sum_of_children"
         src_parts.append(src.dropna().rename("source").reset_index())
         miss = long(reported.isna() & ~complete)
-        for (code, year, m) in miss[miss].index:
-            kid_codes = kids_of[code]
-            block = kids[(kids["parent_code"] == code) & (kids["year"] == year)].set_index("region_code")[m]
-            missing = sorted(set(kid_codes) - set(block.dropna().index))
-            inc_parts.append((code, year, m, ";".join(missing)))
+        inc_parts.append(_missing_children(miss[miss].index, kids, kids_of, measures))
         rep_vals = long(reported.astype("Float64"))
         differ = rep_l & comp_l
         idx = differ[differ].index
@@ -186,12 +182,51 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     source = pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
     return Aggregation(
         counts=res,
-        incomplete=pd.DataFrame(inc_parts, columns=["region_code", "year", "measure", "missing_children"])
+        # built from tuples, as the table always was, so that its dtypes are what pandas infers
+        incomplete=pd.DataFrame(
+            list(pd.concat([_no_missing(), *inc_parts], ignore_index=True).itertuples(index=False, name=None)),
+            columns=_INCOMPLETE)
         .sort_values(["region_code", "year", "measure"])
         .reset_index(drop=True),
         disagreements=disagreements.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
         source=source.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
     )
+
+
+_INCOMPLETE = ["region_code", "year", "measure", "missing_children"]
+
+
+def _no_missing() -> pd.DataFrame:
+    return pd.DataFrame({"region_code": pd.Series([], dtype=object), "year": pd.Series([], dtype="int64"),
+                         "measure": pd.Series([], dtype=object), "missing_children": pd.Series([], dtype=object)})
+
+
+def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Series, measures) -> pd.DataFrame:
+    """The children of each incomplete parent-year-measure that have no value, as array operations.
+
+    ``index`` holds ``(region_code, year, measure)`` of the parents left NA; a child is missing
+    when it has no record under that parent in that year or its value of the measure is NA.
+    Returns :data:`_INCOMPLETE` columns, the children codes sorted and joined by ``;``.
+    """
+    if not len(index):
+        return _no_missing()
+    want = index.to_frame(index=False)
+    want.columns = ["parent_code", "year", "measure"]
+    pairs = kids_of.explode().rename("child").reset_index()  # parent_code, child
+    expected = want.merge(pairs, on="parent_code", how="left")
+    have = kids[["parent_code", "region_code", "year", *measures]].melt(
+        id_vars=["parent_code", "region_code", "year"], var_name="measure", value_name="value")
+    have = have[have["value"].notna()].rename(columns={"region_code": "child"})[
+        ["parent_code", "child", "year", "measure"]].drop_duplicates()
+    have["_has"] = True
+    expected = expected.merge(have, on=["parent_code", "child", "year", "measure"], how="left")
+    lacking = expected[expected["_has"].isna() & expected["child"].notna()].sort_values("child", kind="stable")
+    joined = lacking.groupby(["parent_code", "year", "measure"], sort=False)["child"].agg(";".join)
+    out = want.merge(joined.rename("missing_children").reset_index(), on=["parent_code", "year", "measure"],
+                     how="left")
+    out["missing_children"] = out["missing_children"].fillna("")
+    out = out.rename(columns={"parent_code": "region_code"})
+    return out[_INCOMPLETE].astype({"year": "int64"})
 
 
 def level_rank(level: str) -> int:

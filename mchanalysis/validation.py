@@ -860,14 +860,20 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     if ROW not in raw.columns:
         raw[ROW] = range(2, len(raw) + 2)
     data_columns = [c for c in raw.columns if c != ROW]
+    blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
-        raw[c] = pd.Series(
-            [v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v)) for v in raw[c].tolist()],
-            index=raw.index,
-            dtype=object,
-        )
+        # one Python call per distinct value, not per cell (a national file repeats most cells)
+        column = raw[c].astype(object)
+        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        else:  # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
+            codes, uniques = np.arange(len(column)), column.tolist()
+        texts = np.array([v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v))
+                          for v in uniques] + [""], dtype=object)  # the last: NA (code -1)
+        raw[c] = pd.Series(texts[codes], index=raw.index, dtype=object)
+        empty = np.array([t.strip() == "" for t in texts], dtype=bool)
+        blank &= empty[codes]
     if data_columns:
-        blank = raw[data_columns].apply(lambda s: s.str.strip() == "").all(axis=1)
         raw = raw[~blank]
     return raw, {str(c): i for i, c in enumerate(data_columns)}
 
@@ -952,22 +958,31 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
     for cid in ("region_code", "region_name", "parent_code", "level", "year"):
         if cid not in wide.columns:
             continue
-        for i, text in enumerate(wide[cid]):
-            if not text.isascii() or not text.isprintable():
-                bad = odd_character(text)
-                if bad:
-                    out.error(bad[0], f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
-                              f"{t.header.get(cid, cid)} {text!r} {bad[2]}", row=t.rows[i],
-                              column=t.header.get(cid, cid))
+        for i, (text, bad) in _flagged(wide[cid], _odd_text):
+            out.error(bad[0], f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
+                      f"{t.header.get(cid, cid)} {text!r} {bad[2]}", row=t.rows[i],
+                      column=t.header.get(cid, cid))
 
     def col(cid):
-        return [normalise_text(v) for v in wide[cid]] if cid in wide.columns else [""] * t.n
+        return _per_unique(wide[cid], normalise_text) if cid in wide.columns else [""] * t.n
 
     t.codes, t.names, t.parents = col("region_code"), col("region_name"), col("parent_code")
     level_text, year_text = col("level"), col("year")
-    t.code_ok, t.years, t.levels = [False] * t.n, [None] * t.n, [None] * t.n
+    code_ok = _per_unique(t.codes, lambda c: bool(_CODE.match(c)))
+    parsed_years = _per_unique(year_text, lambda y: _parse_year(y, max_year))
+    t.levels = _per_unique(level_text, canonical_level) if "level" in t.header else [None] * t.n
+    t.years = [y[0] for y in parsed_years] if "year" in t.header else [None] * t.n
+    t.code_ok = [False] * t.n
     header = t.header
-    for i in range(t.n):
+    # only records with something to report are visited one by one
+    suspect = [i for i in range(t.n)
+               if ("region_code" in header and not code_ok[i])
+               or ("year" in header and parsed_years[i][1])
+               or ("region_name" in header and t.names[i] == "")
+               or ("level" in header and t.levels[i] is None)]
+    if "region_code" in header:
+        t.code_ok = list(code_ok)
+    for i in suspect:
         row, code = t.rows[i], t.codes[i]
         if "region_code" in header:
             if code == "":
@@ -988,17 +1003,13 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
                     column=header["region_code"],
                     code=code,
                 )
-            else:
-                t.code_ok[i] = True
         if "year" in header:
-            year, check, msg, msg_zh = _parse_year(year_text[i], max_year)
-            t.years[i] = year
+            year, check, msg, msg_zh = parsed_years[i]
             if check:
                 out.error(check, msg, msg_zh, row=row, column=header["year"], code=code)
         if "region_name" in header and t.names[i] == "":
             out.error("missing_value", "empty region name", "地区名称为空", row=row, column=header["region_name"], code=code, year=t.years[i])
         if "level" in header:
-            t.levels[i] = canonical_level(level_text[i])
             if t.levels[i] is None:
                 what = "empty level" if level_text[i] == "" else f"unknown level {level_text[i]!r}"
                 what_zh = "级别为空" if level_text[i] == "" else f"未知级别 {level_text[i]!r}"
@@ -1105,21 +1116,57 @@ def _check_region_changes(t: _Table, out) -> None:
             )
 
 
+def _read_cell(text: str) -> tuple[int | None, str | None, str | None, str | None, bool]:
+    """One measure cell read: :func:`parse_count`'s ``(value, check, reason, reason_zh)`` and
+    whether it is the 年报's -2 (未开展: no count, no error)."""
+    if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT: the common case
+        return int(text), None, None, None, False
+    if normalise_text(text) == NOT_CARRIED_OUT_CODE:
+        return None, None, None, None, True
+    return (*parse_count(text), False)
+
+
+def _per_unique(values, fn) -> list:
+    """``[fn(v) for v in values]``, calling ``fn`` once per distinct value (values are str)."""
+    codes, uniques = pd.factorize(pd.Series(list(values) if not isinstance(values, pd.Series) else values,
+                                            dtype=object), use_na_sentinel=False)
+    results = [fn(u) for u in uniques]
+    return [results[k] for k in codes]
+
+
+def _odd_text(text: str):
+    if text.isascii() and text.isprintable():
+        return None
+    return odd_character(text)
+
+
+def _flagged(values, fn):
+    """``(index, (value, fn(value)))`` of the cells for which ``fn`` (called once per distinct value)
+    is not None, in order."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    results = [fn(u) for u in uniques]
+    hit = np.array([r is not None for r in results], dtype=bool)
+    return [(int(i), (uniques[codes[i]], results[codes[i]])) for i in np.flatnonzero(hit[codes])]
+
+
 def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     """Every measure cell as a count (plain ASCII digits, the commonest, on a fast path)."""
     for m in t.labels:
-        texts = wide[m].tolist()
-        parsed: list[int | None] = [None] * t.n
-        not_done = 0
-        for i, text in enumerate(texts):
-            if text.isdigit() and text.isascii() and len(text) < 10:  # below MAX_COUNT
-                parsed[i] = int(text)
-                continue
-            if normalise_text(text) == NOT_CARRIED_OUT_CODE:  # the 年报's 未开展: no count, no error
-                t.not_done.append((i, m))
-                not_done += 1
-                continue
-            value, check, msg, msg_zh = parse_count(text)
+        # each distinct text is read once (:func:`_read_cell`); the cells take their reading
+        codes, uniques = pd.factorize(pd.Series(wide[m].to_numpy(dtype=object), dtype=object),
+                                      use_na_sentinel=False)
+        readings = [_read_cell(text) for text in uniques]
+        value_of = np.array([0 if r[0] is None else r[0] for r in readings], dtype="int64")
+        na_of = np.array([r[0] is None for r in readings], dtype=bool)
+        t.values[m] = pd.arrays.IntegerArray(value_of[codes], na_of[codes])
+        done_of = np.array([r[4] for r in readings], dtype=bool)
+        not_done_at = np.flatnonzero(done_of[codes])
+        t.not_done.extend((int(i), m) for i in not_done_at)
+        not_done = len(not_done_at)
+        bad_of = np.array([r[1] is not None for r in readings], dtype=bool)
+        for i in np.flatnonzero(bad_of[codes]):
+            i = int(i)
+            value, check, msg, msg_zh, _ = readings[codes[i]]
             if check:
                 prefix = f"{m}: " if t.long_form else ""
                 out.error(
@@ -1132,8 +1179,6 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                     year=t.years[i],
                     item=m,
                 )
-            parsed[i] = value
-        t.values[m] = pd.array(parsed, dtype="Int64")
         if not_done:
             out.add(
                 "info",
@@ -1146,7 +1191,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
                 item=m,
             )
         # an empty 年报 extension column is the template's default, not a finding
-        if m not in NIANBAO_MEASURES and not any(text.strip() for text in texts):
+        if m not in NIANBAO_MEASURES and not any(text.strip() for text in uniques):
             out.warning(
                 "measure_empty",
                 f"measure {_label(m)} has no value in any row: not reported",

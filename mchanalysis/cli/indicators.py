@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
-from mchanalysis.tables import write_table
 
 HELP = "compute every registry indicator with confidence intervals for every region and year"
 
@@ -25,6 +23,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
+    from mchanalysis.confidence import check_level
     from mchanalysis.indicators import compute_indicators
     from mchanalysis.registry import load_registry
     from mchanalysis.validation import load_counts
@@ -40,6 +39,8 @@ def run(args) -> int:
         table = table[table["year"].isin(args.year)]
     if args.level:
         table = table[table["level"].isin(args.level)]
+    from mchanalysis.tables import write_table  # here: pandas is not imported for `mch --help`
+
     write_table(table, args.out)
     n_warn = int((loaded.findings["severity"] == "warning").sum()) if len(loaded.findings) else 0
     print(

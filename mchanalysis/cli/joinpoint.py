@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: `mch --help` starts without it
+    import pandas as pd
 
 from mchanalysis.errors import MchError
 
@@ -68,6 +70,8 @@ def read_table(path: str, text_columns=()) -> pd.DataFrame:
     import io
 
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
+    import pandas as pd
+
     from mchanalysis.io import detect_encoding
 
     p = Path(path)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where it is used: `mch --help` starts without it
+    import pandas as pd
 
 from mchanalysis.schema import ALL_MEASURES
-from mchanalysis.tables import write_table
 
 HELP = "check a counts file (CSV, XLSX or Parquet) and list every error and warning"
 
@@ -66,6 +67,8 @@ def summary_lines(counts: pd.DataFrame, measures: list[str]) -> list[str]:
 
 def _where(r) -> str:
     where = [r.file] if r.file else []
+    import pandas as pd
+
     if r.row is not None and not pd.isna(r.row):
         where.append(f"row {r.row}")
     if r.column:
@@ -78,6 +81,8 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
     empty measures gathered on one line each."""
     lines = []
     message = "message_zh" if lang == "zh" else "message_en"
+    import pandas as pd
+
     category = findings["category"] if "category" in findings.columns else pd.Series("", index=findings.index)
     entry = category == "entry_error"
     if entry.any():
@@ -130,6 +135,7 @@ def write_findings(findings: pd.DataFrame, out) -> Path:
     (:func:`mchanalysis.spreadsheet.neutralise_frame`)."""
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.spreadsheet import neutralise_frame
+    from mchanalysis.tables import write_table
 
     return write_table(neutralise_frame(findings), out, formats=(".csv", ".xlsx"), bom=True)
 

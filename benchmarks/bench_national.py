@@ -1,0 +1,105 @@
+"""National scale, end to end: the user's commands on a 3,441-region × 15-year file.
+
+Generates the national file (:mod:`benchmarks.national_data`: 31 provinces, 341 prefectures,
+3,069 counties, each county a copy of one demo county; 51,615 rows) and times, each command in
+its own process as the user runs it:
+
+- ``mch --help`` (start-up) and ``mch validate`` on the demo;
+- ``mch validate`` on the national file (wall time and peak memory of the process);
+- ``mch indicators --out x.parquet`` and ``--out x.csv`` on the national file;
+- the shared-table build (``load_analysis_data``: validate, aggregate, indicators, quality
+  review), in one process, the work every worker used to repeat;
+- ``mch run`` on 1 and N counties at ``--jobs 1`` and ``--jobs 2`` (skip with ``--no-run``):
+  marginal cost per region = (T(N) - T(1)) / (N - 1), fixed cost = T(1) - marginal.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_national.py [--counties 4] [--no-run]
+
+No timed tests: figures belong here. Last line: one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from national_data import write_national_csv  # noqa: E402
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
+
+
+def timed(args: list[str], *, cwd: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak resident MB of the child and its exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, env=dict(os.environ))
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0,):
+        print(f"  {' '.join(args)} -> exit {proc.returncode}: {proc.stderr.decode()[-300:]}", file=sys.stderr)
+    return seconds, max(peak, before) / 1024, proc.returncode
+
+
+def mch(*args) -> list[str]:
+    return ["-m", "mchanalysis", *map(str, args)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--counties", type=int, default=4, help="counties in the mch run timing (default 4)")
+    ap.add_argument("--no-run", action="store_true", help="skip the mch run timings")
+    args = ap.parse_args(argv)
+    figures: dict = {}
+    with tempfile.TemporaryDirectory(prefix="mch-national-") as tmp:
+        tmp = Path(tmp)
+        data = write_national_csv(tmp / "national.csv")
+        figures["rows"] = sum(1 for _ in data.open(encoding="utf-8")) - 1
+        figures["csv_mb"] = round(data.stat().st_size / 1e6, 1)
+        for key, cmd in [
+            ("help_s", mch("--help")),
+            ("validate_demo_s", mch("validate", DEMO)),
+            ("validate_national_s", mch("validate", data)),
+            ("indicators_parquet_s", mch("indicators", data, "--out", tmp / "ind.parquet")),
+            ("indicators_csv_s", mch("indicators", data, "--out", tmp / "ind.csv")),
+        ]:
+            seconds, peak, code = timed(cmd, cwd=tmp)
+            figures[key] = round(seconds, 2)
+            figures[key.replace("_s", "_peak_mb")] = round(peak)
+            print(f"{key:24s} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})", flush=True)
+        build = ("import time; t=time.perf_counter(); from mchanalysis.analysis import load_analysis_data; "
+                 f"load_analysis_data({str(data)!r}); print(time.perf_counter()-t)")
+        out = subprocess.run([sys.executable, "-c", build], capture_output=True, text=True, cwd=tmp)
+        figures["shared_tables_s"] = round(float(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
+        print(f"{'shared_tables_s':24s} {figures['shared_tables_s']}", flush=True)
+        if not args.no_run:
+            import pandas as pd
+
+            counties = pd.read_csv(data, dtype=str, usecols=["region_code", "level"])
+            codes = sorted(counties.loc[counties["level"] == "county", "region_code"].unique())[: args.counties]
+            for jobs in (1, 2):
+                t = {}
+                for n in (1, len(codes)):
+                    out_dir = tmp / f"run-{jobs}-{n}"
+                    seconds, peak, code = timed(mch("run", "--data", data, "--regions", *codes[:n], "--jobs", jobs,
+                                                    "--out", out_dir, "--no-progress"), cwd=tmp)
+                    t[n] = seconds
+                    print(f"run jobs={jobs} regions={n:<3d} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})",
+                          flush=True)
+                marginal = (t[len(codes)] - t[1]) / max(len(codes) - 1, 1)
+                figures[f"run_jobs{jobs}_fixed_s"] = round(t[1] - marginal, 2)
+                figures[f"run_jobs{jobs}_marginal_s"] = round(marginal, 2)
+    print(json.dumps(figures, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
