@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.io import ROW, _cell_text, _open_workbook, canonical_column, check_text, normalize_text
+from mchanalysis.io import ROW, _cell_text, _open_workbook, canonical_column, check_text, normalise_text as normalize_text
 from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
 
 #: How many rows from the top are searched for the header.
