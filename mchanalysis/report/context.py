@@ -42,17 +42,12 @@ from mchanalysis.registry import load_registry
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
+from mchanalysis.report.layout import load_layout
 from mchanalysis.schema import MEASURES, MEASURES_EN
 
 LANGS = ("zh", "en")
 
 
-@lru_cache(maxsize=1)
-def load_layout() -> dict:
-    """The report layout (``templates/layout.yaml``, package data under the existing
-    ``report/templates/**/*`` glob): sections, headline indicators, comparison set."""
-    text = resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
 
 
 @dataclass
@@ -103,6 +98,7 @@ class ReportContext:
     first_year: int | None = None
     missing_sections: list = field(default_factory=list)
     narrative: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -538,6 +534,20 @@ def _analysis_data(data, conf_level, indicator_table, quality_findings, load_fin
     return load_analysis_data(data, conf_level=conf_level)
 
 
+def thresholds(layout: dict | None = None) -> dict:
+    """The thresholds the text states, from the constants that apply them (never typed into a
+    template): ``review_years`` -- the years the data-quality review covers (layout.yaml's
+    ``years_back``, the window of :func:`_quality`); ``byar_min_events`` -- events from which a
+    rate's interval is Byar's approximation rather than exact (:data:`mchanalysis.stats.BYAR_MIN_EVENTS`);
+    ``few_events`` -- events under which a rate is told as a count
+    (:data:`mchanalysis.analysis.rules.FEW_EVENTS`); ``years_back`` -- the longer comparison
+    ("与5年前相比", layout.yaml)."""
+    layout = load_layout() if layout is None else layout
+    return {"review_years": int(layout.get("years_back", 5)), "years_back": int(layout.get("years_back", 5)),
+            "byar_min_events": stats.BYAR_MIN_EVENTS,
+            "few_events": rules.FEW_EVENTS}
+
+
 def build_context(
     data,
     *,
@@ -692,6 +702,7 @@ def build_context(
         first_year=int(table.loc[table["region_code"] == region_code, "year"].min()),
         missing_sections=[_PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1]
                           for m in missing_sections],
+        rules=thresholds(layout),
     )
     from mchanalysis.report.bureau import load_narrative
 

@@ -16,10 +16,11 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-SECTION_IDS = (
-    "headline", "maternal_safety", "maternal_care", "child_care", "birth_defects",
-    "women_health", "targets", "comparison", "quality", "problems", "methods",
-)
+from mchanalysis.report.layout import section_ids
+
+#: The technical report's sections in the order they are rendered: ``templates/layout.yaml``
+#: (the one place the list and its order are kept).
+SECTION_IDS = section_ids()
 
 
 @lru_cache(maxsize=4)
@@ -35,8 +36,15 @@ def environment(lang: str) -> jinja2.Environment:
         keep_trailing_newline=False,
         extensions=["jinja2.ext.do"],
     )
+    env.filters["level"] = level_text
     env.globals.update(figref=figref, tabref=tabref, tabnum=tabnum, fignum=fignum)
     return env
+
+
+def level_text(conf_level: float) -> str:
+    """A confidence level as the text says it: 0.95 -> "95", 0.995 -> "99.5" (the one
+    expression every template uses, as the filter ``level``)."""
+    return f"{float(conf_level) * 100:.1f}".removesuffix(".0")
 
 
 def figref(name: str) -> Markup:
