@@ -37,6 +37,7 @@ def environment(lang: str) -> jinja2.Environment:
         extensions=["jinja2.ext.do"],
     )
     env.filters["level"] = level_text
+    env.filters["lcfirst"] = lcfirst
     env.globals.update(figref=figref, tabref=tabref, tabnum=tabnum, fignum=fignum)
     return env
 
@@ -45,6 +46,13 @@ def level_text(conf_level: float) -> str:
     """A confidence level as the text says it: 0.95 -> "95", 0.995 -> "99.5" (the one
     expression every template uses, as the filter ``level``)."""
     return f"{float(conf_level) * 100:.1f}".removesuffix(".0")
+
+
+def lcfirst(name: str) -> str:
+    """An indicator's English name inside a sentence: "Hepatitis B ... rate" -> "hepatitis B ...
+    rate"; a leading acronym ("HIV ...") kept."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
 
 
 def figref(name: str) -> Markup:
@@ -231,6 +239,16 @@ def render_section(ctx, section: str, *, figures: bool = True, number: bool = Tr
     facts = [ctx.facts[i] for i in sec["indicators"]]
     figs = [n for n, f in ctx.figures.items() if f["section"] == section]
     extra = _methods_facts(ctx) if section == "methods" else {}
+    if TEMPLATE_OF.get(section) == "coverage":
+        # nutrition and 消除母婴传播 in paragraphs of their own (brief.NUTRITION, brief.EMTCT_*),
+        # every indicator in the section's table
+        from mchanalysis.report import brief as br
+
+        own = set(br.NUTRITION + br.EMTCT_TESTS + br.EMTCT_OUTCOMES)
+        extra = {"table_facts": facts,
+                 "nutrition": br.nutrition(ctx) if section == "child_care" else [],
+                 "emtct": br.emtct(ctx) if section == "birth_defects" else {"tests": [], "outcomes": []}}
+        facts = [f for f in facts if f["id"] not in own]
     if section == "problems":
         from mchanalysis.report.brief import problems
 
