@@ -101,3 +101,16 @@ def test_nothing_of_it_without_the_measures():
     html = report.render_brief(ctx) + report.render_report(ctx)
     for word in ("围产儿死亡率", "儿童营养", "母婴传播", "生长迟缓", "检测率"):
         assert word not in html, word
+
+
+def test_a_handful_of_transmissions_is_never_scored(ctxs):
+    """2 infections among 40 children is 5.00%, above the < 2% target; with fewer than
+    FEW_EVENTS cases it is not scored, not listed as a problem, and the text says why."""
+    for lang, words in (("zh", "艾滋病母婴传播率病例数少于10例，按例数报告，未作达标评价。"),
+                        ("en", "fewer than 10 cases, given as counts and not judged against the target")):
+        ctx = ctxs[("990103", lang)]
+        assert "hiv_mtct_rate" not in set(ctx.scorecard["indicator"])
+        assert [r["indicator"] for r in ctx.target_set["not_scored"]] == ["hiv_mtct_rate"]
+        brief = report.render_brief(ctx)
+        assert words in brief and words in report.render_section(ctx, "targets")
+        assert "5.00%" not in brief

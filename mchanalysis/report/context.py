@@ -42,6 +42,8 @@ from mchanalysis.registry import load_registry
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
+from mchanalysis.report.brief import EMTCT_OUTCOMES as RARE_OUTCOMES
+from mchanalysis.report.brief import told_as_count
 from mchanalysis.report.layout import load_layout
 from mchanalysis.schema import MEASURES, MEASURES_EN
 
@@ -345,6 +347,7 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     chosen, companion, how = resolve_target_set(target_set, year)
     ts = load_target_set(chosen) if not hasattr(chosen, "targets") else chosen
     region_rows = table[table["region_code"] == region["code"]]
+    info_not_scored: list = []
     later = {}
     if companion:
         cs = load_target_set(companion)
@@ -356,6 +359,13 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     reg = load_registry().set_index("id")
     rows = []
     for r in ev.to_dict("records"):
+        f = facts.get(r["indicator"])
+        if r["indicator"] in RARE_OUTCOMES and f is not None and f.get("available") and told_as_count(f):
+            # a transmission rate from a handful of cases is not scored (small-number rule);
+            # the text names it among the targets not judged
+            info_not_scored.append({"indicator": r["indicator"], "name": f["name"],
+                                    "count_text": f["count_text"]})
+            continue
         meta = reg.loc[r["indicator"]]
         dec = int(meta.get("decimals", 2) or 2)
         name = meta["name_zh"] if lang == "zh" else meta["name_en"]
@@ -383,7 +393,8 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", ""),
             "title": ts.title(lang) if hasattr(ts, "title") else ts.source,
             "how": how, "companion": companion,
-            "companion_title": load_target_set(companion).title(lang) if companion else ""}
+            "companion_title": load_target_set(companion).title(lang) if companion else "",
+            "not_scored": info_not_scored}
     return info, pd.DataFrame(rows)
 
 
