@@ -49,6 +49,10 @@ def test_perinatal_rates_beside_the_other_mortality_rates(ctxs):
     assert safety.index("5岁以下儿童死亡率") < safety.index("围产儿死亡率")
     tech = report.render_section(ctx, "maternal_safety")
     assert "围产儿死亡率" in tech and "早期新生儿死亡率" in tech
+    # the events are named in words, never by the measure's id
+    f = ctx.facts["perinatal_mortality_rate"]
+    assert f"围产儿死亡{f['count_text']}例" in tech + b
+    assert not re.search(r"[a-z]+_[a-z_]+", re.sub(r"<[^>]+>", "", tech + b))
 
 
 def test_child_nutrition_paragraph(ctxs):

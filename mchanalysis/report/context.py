@@ -45,7 +45,7 @@ from mchanalysis.report import narrative as nv
 from mchanalysis.report.brief import EMTCT_OUTCOMES as RARE_OUTCOMES
 from mchanalysis.report.brief import told_as_count
 from mchanalysis.report.layout import load_layout
-from mchanalysis.schema import MEASURES, MEASURES_EN
+from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN
 
 LANGS = ("zh", "en")
 
@@ -215,8 +215,8 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         "available": cur is not None and not pd.isna(cur.get("value")),
     }
     num_measure = ind_meta["numerator"]
-    event = (MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
-             if lang == "zh" else MEASURES_EN.get(num_measure, num_measure))
+    event = (ALL_MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
+             if lang == "zh" else ALL_MEASURES_EN.get(num_measure, num_measure))
     f["event"] = event
     if not f["available"]:
         return f
