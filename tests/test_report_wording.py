@@ -140,3 +140,15 @@ def test_no_very_long_template_lines():
     longest = max(len(line) for lang in ("zh", "en") for f in root.joinpath(lang).iterdir()
                   if f.name.endswith(".j2") for line in f.read_text(encoding="utf-8").splitlines())
     assert longest <= 650   # a paragraph of prose; the 1,787-character line of before is gone
+
+
+def test_no_dangling_figure_numbers_when_figures_are_shown_apart(city):
+    """The notebook shows figures as image outputs (figures=False): no "见图" and no "见、"."""
+    ctx = city["zh"]
+    ctx.figures = {n: {"png": b"x", "caption": f"图：{n}", "section": s} for n, s in
+                   (("scorecard", "targets"), ("funnel_imr", "comparison"), ("small_multiples_imr", "comparison"))}
+    try:
+        html = "".join(render_section(ctx, s, figures=False) for s in ("targets", "comparison"))
+    finally:
+        ctx.figures = {}
+    assert "见图" not in html and "见、" not in html and "分别见" not in html

@@ -253,7 +253,9 @@ def render_section(ctx, section: str, *, figures: bool = True, number: bool = Tr
         from mchanalysis.report.brief import problems
 
         extra = {"ranked": problems(ctx)}
-    html = env.get_template(f"{TEMPLATE_OF.get(section, section)}.j2").render(ctx=ctx, facts=facts, section=sec, **extra)
+    # shown: the figures are in this HTML (a sentence may then give their numbers)
+    html = env.get_template(f"{TEMPLATE_OF.get(section, section)}.j2").render(ctx=ctx, facts=facts, section=sec,
+                                                                              shown=figures, **extra)
     html = _place_figures(ctx, html, figs, figures)
     if number:
         html = number_figures_and_tables(html, ctx.lang)
