@@ -33,3 +33,24 @@ def test_county_report_has_no_comparison_figures():
     ctx = report.build_context(DEMO, year=2024,
                                region_code="990102", target_set="national_2030", lang="zh")
     assert not [k for k, v in ctx.figures.items() if v["section"] == "comparison"]
+
+
+def test_comparison_charts_take_at_most_half_the_text_block(city):
+    """Funnel and small multiples are drawn no taller than half the 225 mm text block less a
+    two-line caption, so one that does not fit under the text before it never leaves that page
+    under half full, and the two share a page (issue 17)."""
+    from mchanalysis.report.figures import MAX_HEIGHT_IN, TEXT_BLOCK_HEIGHT_IN
+    from mchanalysis.plots import MIN_TEXT_PT
+    from PIL import Image
+    import io
+
+    assert MAX_HEIGHT_IN + 2 * 28.95 / 72 <= TEXT_BLOCK_HEIGHT_IN / 2
+    figs = {k: v for k, v in city.figures.items() if v["section"] == "comparison"}
+    assert len(figs) == 2
+    for name, f in figs.items():
+        w, h = f["figure"].get_size_inches()
+        assert h <= MAX_HEIGHT_IN + 1e-9, name
+        im = Image.open(io.BytesIO(f["png"]))
+        assert abs(im.size[1] / 300 - h) < 0.02        # the PNG is drawn at that height
+        sizes = [t.get_fontsize() for ax in f["figure"].axes for t in ax.texts + ax.get_xticklabels()]
+        assert min(sizes) >= MIN_TEXT_PT - 1e-9        # text keeps its printed size

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 
+from mchanalysis.analysis import rules
+
 #: Neutral indicators whose significant rise is reported as a problem (剖宫产率, 高危产妇比例).
 WATCH_RISE = ("cesarean_rate", "high_risk_proportion")
 #: A service indicator is "below the nation" when significantly below and by at least this.
@@ -50,6 +52,14 @@ MAX_PROBLEMS = 8
 LEAD_SERVICES = ("early_registration_rate", "high_risk_management_rate", "postpartum_visit_rate",
                  "maternal_system_management_rate", "hospital_delivery_rate")
 MORTALITY = ("mmr", "imr", "nmr", "u5mr")
+#: The 年报's perinatal rows, told beside the other mortality rates when the file has them.
+PERINATAL = ("perinatal_mortality_rate", "early_neonatal_mortality_rate")
+#: The child-nutrition paragraph (卫统42; 健康儿童行动提升计划): growth, anaemia, eye care.
+NUTRITION = ("u5_underweight_prevalence", "u5_stunting_prevalence", "u5_anemia_prevalence",
+             "eye_vision_check_coverage_0_6")
+#: The 消除艾滋病、梅毒和乙肝母婴传播 paragraph: the three tests, then the three outcomes.
+EMTCT_TESTS = ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate", "pregnant_hbv_testing_rate")
+EMTCT_OUTCOMES = ("hiv_mtct_rate", "congenital_syphilis_incidence", "hbv_mtct_rate")
 #: Paragraphs of 工作成效 after 母婴安全: (key, registry groups).
 SERVICE_PARAGRAPHS = (("maternal_care", ("maternal_care",)), ("child_care", ("child_care",)),
                       ("birth_defects", ("screening",)), ("women_health", ("women_health",)))
@@ -75,14 +85,38 @@ def service_paragraphs(ctx) -> list[dict]:
     The neutral ones (剖宫产率, 高危产妇比例) are told as values, never as achievements; the lead
     indicators come first in 孕产妇健康管理 (as seed 000 writes them)."""
     out = []
+    own = set(NUTRITION + EMTCT_TESTS + EMTCT_OUTCOMES)     # told in paragraphs of their own
     for key, groups in SERVICE_PARAGRAPHS:
-        facts = [f for f in ctx.facts.values() if f["group"] in groups and f.get("available")]
+        facts = [f for f in ctx.facts.values() if f["group"] in groups and f.get("available")
+                 and f["id"] not in own]
         if key == "maternal_care":
             order = {i: n for n, i in enumerate(LEAD_SERVICES)}
             facts.sort(key=lambda f: order.get(f["id"], len(order)))
         if facts:
             out.append({"key": key, "facts": facts})
     return out
+
+
+def told_as_count(f: dict) -> bool:
+    """A rare event told as its count, never as a rate: fewer than
+    :data:`mchanalysis.analysis.rules.FEW_EVENTS` events (a transmission rate from two infected
+    infants of 40 followed is not a rate a bureau can state or score against a target)."""
+    return f.get("numerator") is None or f["numerator"] < rules.FEW_EVENTS
+
+
+def nutrition(ctx) -> list[dict]:
+    """The child-nutrition facts available, in :data:`NUTRITION` order (empty without the
+    年报 measures: the paragraph is then not written)."""
+    return [ctx.facts[i] for i in NUTRITION if ctx.facts.get(i, {}).get("available")]
+
+
+def emtct(ctx) -> dict:
+    """The 消除母婴传播 facts: ``{"tests": [...], "outcomes": [...]}``, each outcome with
+    ``as_count`` (:func:`told_as_count`); empty lists without the measures."""
+    tests = [ctx.facts[i] for i in EMTCT_TESTS if ctx.facts.get(i, {}).get("available")]
+    outcomes = [{**ctx.facts[i], "as_count": told_as_count(ctx.facts[i])}
+                for i in EMTCT_OUTCOMES if ctx.facts.get(i, {}).get("available")]
+    return {"tests": tests, "outcomes": outcomes}
 
 
 def targets(ctx) -> dict:
@@ -216,8 +250,10 @@ def brief(ctx) -> dict:
     """Everything ``brief.j2`` reads, gathered once."""
     return {
         "key_rows": key_rows(ctx),
-        "mortality": [ctx.facts[i] for i in MORTALITY if ctx.facts.get(i, {}).get("available")],
+        "mortality": [ctx.facts[i] for i in MORTALITY + PERINATAL if ctx.facts.get(i, {}).get("available")],
         "services": service_paragraphs(ctx),
+        "nutrition": nutrition(ctx),
+        "emtct": emtct(ctx),
         "targets": targets(ctx),
         "problems": problems(ctx),
         "achievements": achievements(ctx),

@@ -42,17 +42,14 @@ from mchanalysis.registry import load_registry
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
 from mchanalysis.report import narrative as nv
-from mchanalysis.schema import MEASURES, MEASURES_EN
+from mchanalysis.report.brief import EMTCT_OUTCOMES as RARE_OUTCOMES
+from mchanalysis.report.brief import told_as_count
+from mchanalysis.report.layout import load_layout
+from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN
 
 LANGS = ("zh", "en")
 
 
-@lru_cache(maxsize=1)
-def load_layout() -> dict:
-    """The report layout (``templates/layout.yaml``, package data under the existing
-    ``report/templates/**/*`` glob): sections, headline indicators, comparison set."""
-    text = resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
 
 
 @dataclass
@@ -103,6 +100,7 @@ class ReportContext:
     first_year: int | None = None
     missing_sections: list = field(default_factory=list)
     narrative: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -217,8 +215,8 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         "available": cur is not None and not pd.isna(cur.get("value")),
     }
     num_measure = ind_meta["numerator"]
-    event = (MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
-             if lang == "zh" else MEASURES_EN.get(num_measure, num_measure))
+    event = (ALL_MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
+             if lang == "zh" else ALL_MEASURES_EN.get(num_measure, num_measure))
     f["event"] = event
     if not f["available"]:
         return f
@@ -349,6 +347,7 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     chosen, companion, how = resolve_target_set(target_set, year)
     ts = load_target_set(chosen) if not hasattr(chosen, "targets") else chosen
     region_rows = table[table["region_code"] == region["code"]]
+    info_not_scored: list = []
     later = {}
     if companion:
         cs = load_target_set(companion)
@@ -360,6 +359,13 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     reg = load_registry().set_index("id")
     rows = []
     for r in ev.to_dict("records"):
+        f = facts.get(r["indicator"])
+        if r["indicator"] in RARE_OUTCOMES and f is not None and f.get("available") and told_as_count(f):
+            # a transmission rate from a handful of cases is not scored (small-number rule);
+            # the text names it among the targets not judged
+            info_not_scored.append({"indicator": r["indicator"], "name": f["name"],
+                                    "count_text": f["count_text"]})
+            continue
         meta = reg.loc[r["indicator"]]
         dec = int(meta.get("decimals", 2) or 2)
         name = meta["name_zh"] if lang == "zh" else meta["name_en"]
@@ -387,7 +393,8 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", ""),
             "title": ts.title(lang) if hasattr(ts, "title") else ts.source,
             "how": how, "companion": companion,
-            "companion_title": load_target_set(companion).title(lang) if companion else ""}
+            "companion_title": load_target_set(companion).title(lang) if companion else "",
+            "not_scored": info_not_scored}
     return info, pd.DataFrame(rows)
 
 
@@ -536,6 +543,20 @@ def _analysis_data(data, conf_level, indicator_table, quality_findings, load_fin
         return from_counts(data, conf_level=conf_level, warnings=load_findings,
                            indicators=indicator_table, quality=quality_findings)
     return load_analysis_data(data, conf_level=conf_level)
+
+
+def thresholds(layout: dict | None = None) -> dict:
+    """The thresholds the text states, from the constants that apply them (never typed into a
+    template): ``review_years`` -- the years the data-quality review covers (layout.yaml's
+    ``years_back``, the window of :func:`_quality`); ``byar_min_events`` -- events from which a
+    rate's interval is Byar's approximation rather than exact (:data:`mchanalysis.stats.BYAR_MIN_EVENTS`);
+    ``few_events`` -- events under which a rate is told as a count
+    (:data:`mchanalysis.analysis.rules.FEW_EVENTS`); ``years_back`` -- the longer comparison
+    ("与5年前相比", layout.yaml)."""
+    layout = load_layout() if layout is None else layout
+    return {"review_years": int(layout.get("years_back", 5)), "years_back": int(layout.get("years_back", 5)),
+            "byar_min_events": stats.BYAR_MIN_EVENTS,
+            "few_events": rules.FEW_EVENTS}
 
 
 def build_context(
@@ -692,6 +713,7 @@ def build_context(
         first_year=int(table.loc[table["region_code"] == region_code, "year"].min()),
         missing_sections=[_PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1]
                           for m in missing_sections],
+        rules=thresholds(layout),
     )
     from mchanalysis.report.bureau import load_narrative
 

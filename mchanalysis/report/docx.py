@@ -163,7 +163,9 @@ class _Writer:
         if not rows:
             return
         cap = el.find("caption")
-        title = _text(cap) if cap is not None else (title or self.heading)
+        # the HTML's caption carries its number (render.number_figures_and_tables); the label is
+        # added again below from the same count
+        title = _LABEL.sub("", _text(cap)) if cap is not None else (title or self.heading)
         if title:
             self.table_title(title)
         ncols = max(len(r.findall("./*")) for r in rows)
@@ -232,7 +234,7 @@ class _Writer:
         c = self.doc.add_paragraph(style="Caption")
         c.add_run(self.label("figure", self.figures))
         if cap is not None:
-            text = re.sub(r"^(图[：:]\s*|Figure[:.]?\s*)", "", _text(cap))
+            text = _LABEL.sub("", _text(cap))
             c.add_run(text)
 
     def walk(self, el):
@@ -286,6 +288,7 @@ class _Writer:
                 self.walk(child)
 
 
+_LABEL = re.compile(r"^((图|表)\d*[：:　\s]*|(Figure|Table)\s*\d*[:.]?\s*)")
 _NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+(\.\d+)*\.?\s)\s*")
 
 

@@ -14,13 +14,31 @@ import io
 import pandas as pd
 
 from mchanalysis.funnel import funnel
-from mchanalysis.plots import DPI, use_mch_style
+from mchanalysis.plots import DPI, figure_size, use_mch_style
 from mchanalysis.plots.funnel import plot_funnel
 from mchanalysis.plots.scorecard import plot_scorecard
-from mchanalysis.plots.small_multiples import plot_small_multiples
+from mchanalysis.plots.small_multiples import columns_for, plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
 from mchanalysis.registry import load_registry
 from mchanalysis.report.render import environment
+
+
+#: Height of the GB/T 9704 text block (225 mm), inches.
+TEXT_BLOCK_HEIGHT_IN = 225 / 25.4
+#: Tallest a chart of the comparison section is drawn (inches): with a two-line caption
+#: (2 × 28.95 pt) it takes at most half the text block, so a chart that does not fit under the
+#: text before it leaves that page at least half full (issue 17: no half-empty pages).
+MAX_HEIGHT_IN = round(TEXT_BLOCK_HEIGHT_IN / 2 - 2 * 28.95 / 72, 2)
+#: Height of the small multiples' title, legend and axis labels (inches; the rest is panels).
+_SM_FRAME_IN = 1.0
+
+
+def _fit_height(fig) -> None:
+    """Redraw ``fig`` no taller than :data:`MAX_HEIGHT_IN` (constrained layout re-flows it;
+    its text keeps its point size)."""
+    w, h = fig.get_size_inches()
+    if h > MAX_HEIGHT_IN:
+        fig.set_size_inches(figure_size(MAX_HEIGHT_IN))
 
 
 def png_bytes(fig, *, dpi: int | None = None) -> bytes:
@@ -41,6 +59,14 @@ def _captions(ctx) -> dict:
 def _series(ctx, ind: str) -> pd.DataFrame:
     t = ctx.indicator_table
     return t[(t["region_code"] == ctx.region["code"]) & (t["indicator"] == ind) & (t["year"] <= ctx.year)]
+
+
+def _panel_height(n: int) -> float:
+    """Panel height (inches) of ``n`` small multiples: the figure within :data:`MAX_HEIGHT_IN`
+    up to three rows, never under 1.1 in (room for an 8 pt axis), at most the plotting module's
+    1.45 in."""
+    rows = -(-n // columns_for(n))
+    return round(max(1.1, min(1.45, (MAX_HEIGHT_IN - _SM_FRAME_IN) / rows)), 2)
 
 
 def draw_figures(ctx, *, national=None) -> dict:
@@ -90,6 +116,7 @@ def draw_figures(ctx, *, national=None) -> dict:
         res = funnel(kids, target=f.get("value"))
         fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
                           adjusted=res.adjustment != "none", reference_name=ctx.region["name"])
+        _fit_height(fig)
         out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                 "caption": cap.funnel(f, ctx).strip()}
         # the same indicator's trend in every sub-region (ranked order), the region's own
@@ -99,7 +126,8 @@ def draw_figures(ctx, *, national=None) -> dict:
         fig = plot_small_multiples(span[span["region_code"].isin(codes)], indicator=ind, regions=codes,
                                    meta={"id": ind, **reg.loc[ind].to_dict()}, lang=ctx.lang,
                                    reference=_series(ctx, ind)[["year", "value"]],
-                                   reference_name=ctx.region["name"])
+                                   reference_name=ctx.region["name"],
+                                   panel_height=_panel_height(len(codes)))
         out[f"small_multiples_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
                                          "caption": cap.small_multiples(f, ctx).strip()}
     return out

@@ -9,15 +9,18 @@ All wording is in the templates; the facts come from :class:`.context.ReportCont
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from importlib import resources
 
 import jinja2
+from markupsafe import Markup
 
-SECTION_IDS = (
-    "headline", "maternal_safety", "maternal_care", "child_care", "birth_defects",
-    "women_health", "targets", "comparison", "quality", "problems", "methods",
-)
+from mchanalysis.report.layout import section_ids
+
+#: The technical report's sections in the order they are rendered: ``templates/layout.yaml``
+#: (the one place the list and its order are kept).
+SECTION_IDS = section_ids()
 
 
 @lru_cache(maxsize=4)
@@ -33,8 +36,118 @@ def environment(lang: str) -> jinja2.Environment:
         keep_trailing_newline=False,
         extensions=["jinja2.ext.do"],
     )
+    env.filters["level"] = level_text
+    env.filters["lcfirst"] = lcfirst
+    env.globals.update(figref=figref, tabref=tabref, tabnum=tabnum, fignum=fignum)
     return env
 
+
+def level_text(conf_level: float) -> str:
+    """A confidence level as the text says it: 0.95 -> "95", 0.995 -> "99.5" (the one
+    expression every template uses, as the filter ``level``)."""
+    return f"{float(conf_level) * 100:.1f}".removesuffix(".0")
+
+
+def lcfirst(name: str) -> str:
+    """An indicator's English name inside a sentence: "Hepatitis B ... rate" -> "hepatitis B ...
+    rate"; a leading acronym ("HIV ...") kept."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() else name[:1].lower() + name[1:]
+
+
+def figref(name: str) -> Markup:
+    """Marker for an in-text reference to figure ``name`` ("（见图3）"); resolved by
+    :func:`number_figures_and_tables` once the document's order is known, dropped when the figure
+    was not drawn. The figure itself is placed after the paragraph of its first reference."""
+    return Markup(f"<!--ref:fig:{name}-->")
+
+
+def tabref(key: str) -> Markup:
+    """Marker for an in-text reference to the table whose ``data-table`` is ``key`` ("（见表2）")."""
+    return Markup(f"<!--ref:tab:{key}-->")
+
+
+def tabnum(key: str) -> Markup:
+    """Marker for the bare number of a table ("表2"), for sentences such as "详见表2"."""
+    return Markup(f"<!--num:tab:{key}-->")
+
+
+def fignum(name: str) -> Markup:
+    """Marker for the bare number of a figure ("图5")."""
+    return Markup(f"<!--num:fig:{name}-->")
+
+
+_REF = re.compile(r"<!--(ref|num):(fig|tab):([^>]*?)-->")
+
+
+def number_figures_and_tables(html: str, lang: str) -> str:
+    """Number figures (图1, 图2 …) and tables (表1 …) in document order and resolve the in-text
+    references to them.
+
+    Every ``<figure data-figure=…>`` gets "图N　" before its caption and every ``<table
+    data-title=…>`` a ``<caption>`` "表N　title"; :mod:`.docx` counts in the same order, so the
+    Word file's numbers are the same. A reference to a figure or table that is not in the
+    document is dropped (no "见图" to nothing).
+    """
+    nums = {"fig": {}, "tab": {}}
+    fig_word, tab_word = ("图", "表") if lang == "zh" else ("Figure ", "Table ")
+    sep = "　" if lang == "zh" else ". "
+
+    def fig(m):
+        n = len(nums["fig"]) + 1
+        nums["fig"][m.group(2)] = n
+        return f"{m.group(1)}{fig_word}{n}{sep}"
+
+    html = re.sub(r'(<figure data-figure="([^"]+)">.*?<figcaption>)(?:图[：:]\s*|Figure[:.]?\s*)?',
+                  fig, html, flags=re.S)
+    count = {"t": 0}
+
+    def tab(m):
+        count["t"] += 1
+        key = re.search(r' data-table="([^"]*)"', m.group(0))
+        title = re.search(r' data-title="([^"]*)"', m.group(0))
+        if key:
+            nums["tab"][key.group(1)] = count["t"]
+        if not title:
+            return m.group(0)
+        return f"{m.group(0)}<caption>{tab_word}{count['t']}{sep}{title.group(1)}</caption>"
+
+    html = re.sub(r"<table\b[^>]*>", tab, html)
+
+    def ref(m):
+        n = nums[m.group(2)].get(m.group(3))
+        if n is None:
+            return ""
+        word = fig_word if m.group(2) == "fig" else tab_word
+        if m.group(1) == "num":
+            return f"{word}{n}"
+        return f"（见{word}{n}）" if lang == "zh" else f" (see {word}{n})"
+
+    return _REF.sub(ref, html)
+
+
+def _place_figures(ctx, html: str, names: list[str], figures: bool) -> str:
+    """Put each figure after the paragraph (or table) of its first reference; the others where
+    the section's template says ``<!--figures-->``."""
+    rest = []
+    for n in names:
+        m = re.search(rf"<!--ref:fig:{re.escape(n)}-->", html)
+        if not figures:
+            continue
+        if m:
+            end = [e for e in (html.find("</p>", m.end()), html.find("</table>", m.end())) if e >= 0]
+            if end:
+                at = html.find(">", min(end)) + 1
+                while html.startswith("\n<figure", at):     # after the figures already placed here
+                    at = html.find("</figure>", at) + len("</figure>")
+                html = html[:at] + "\n" + _figure_html(ctx, n) + html[at:]
+                continue
+        rest.append(n)
+    return html.replace("<!--figures-->", "".join(_figure_html(ctx, n) for n in rest))
+
+
+#: Sections told by the shared coverage template (``templates/<lang>/coverage.j2``).
+TEMPLATE_OF = {s: "coverage" for s in ("maternal_care", "child_care", "birth_defects", "women_health")}
 
 _NUMERALS_ZH = "一二三四五六七八九十"
 
@@ -100,7 +213,7 @@ def title_for(region_name: str, year: int, *, lang: str = "zh") -> str:
     return environment(lang).get_template("title.j2").render(ctx=ctx).strip()
 
 
-def render_section(ctx, section: str, *, figures: bool = True) -> str:
+def render_section(ctx, section: str, *, figures: bool = True, number: bool = True) -> str:
     """HTML fragment of one section (its heading, synthetic-data notice, text, tables, figures).
 
     Parameters
@@ -111,6 +224,10 @@ def render_section(ctx, section: str, *, figures: bool = True) -> str:
     figures : bool
         Embed the section's figures (base64 PNG ``<img>``); False when the caller shows them
         separately (the notebook displays them as image outputs).
+    number : bool
+        Number its figures and tables and resolve the references to them
+        (:func:`number_figures_and_tables`); :func:`render_report` numbers the whole report
+        at once instead.
     """
     if section not in SECTION_IDS:
         raise ValueError(f"unknown section {section!r}; sections: {', '.join(SECTION_IDS)}")
@@ -122,15 +239,26 @@ def render_section(ctx, section: str, *, figures: bool = True) -> str:
     facts = [ctx.facts[i] for i in sec["indicators"]]
     figs = [n for n, f in ctx.figures.items() if f["section"] == section]
     extra = _methods_facts(ctx) if section == "methods" else {}
+    if TEMPLATE_OF.get(section) == "coverage":
+        # nutrition and 消除母婴传播 in paragraphs of their own (brief.NUTRITION, brief.EMTCT_*),
+        # every indicator in the section's table
+        from mchanalysis.report import brief as br
+
+        own = set(br.NUTRITION + br.EMTCT_TESTS + br.EMTCT_OUTCOMES)
+        extra = {"table_facts": facts,
+                 "nutrition": br.nutrition(ctx) if section == "child_care" else [],
+                 "emtct": br.emtct(ctx) if section == "birth_defects" else {"tests": [], "outcomes": []}}
+        facts = [f for f in facts if f["id"] not in own]
     if section == "problems":
         from mchanalysis.report.brief import problems
 
         extra = {"ranked": problems(ctx)}
-    html = env.get_template(f"{section}.j2").render(ctx=ctx, facts=facts, section=sec, **extra)
-    if figures:
-        html = html.replace("<!--figures-->", "".join(_figure_html(ctx, n) for n in figs))
-    else:
-        html = html.replace("<!--figures-->", "")
+    # shown: the figures are in this HTML (a sentence may then give their numbers)
+    html = env.get_template(f"{TEMPLATE_OF.get(section, section)}.j2").render(ctx=ctx, facts=facts, section=sec,
+                                                                              shown=figures, **extra)
+    html = _place_figures(ctx, html, figs, figures)
+    if number:
+        html = number_figures_and_tables(html, ctx.lang)
     return html.strip() + "\n"
 
 
@@ -138,8 +266,8 @@ def render_report(ctx, *, figures: bool = True) -> str:
     """The whole report as one HTML fragment (title then every section)."""
     env = environment(ctx.lang)
     parts = [env.get_template("cover.j2").render(ctx=ctx).strip()]
-    parts += [render_section(ctx, s, figures=figures) for s in visible_sections(ctx)]
-    return "\n".join(parts) + "\n"
+    parts += [render_section(ctx, s, figures=figures, number=False) for s in visible_sections(ctx)]
+    return number_figures_and_tables("\n".join(parts), ctx.lang) + "\n"
 
 
 def render_brief(ctx) -> str:
@@ -152,6 +280,7 @@ def render_brief(ctx) -> str:
     from mchanalysis.report.brief import brief
 
     html = environment(ctx.lang).get_template("brief.j2").render(ctx=ctx, brief=brief(ctx))
+    html = number_figures_and_tables(html, ctx.lang)
     return "\n".join(line for line in html.splitlines() if line.strip()) + "\n"
 
 
