@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-import mchanalysis
 from mchanalysis.errors import MchError
 
 #: Accepted comparisons: "<=" (lower is better) and ">=" (higher is better).
@@ -115,14 +114,26 @@ class TargetSet:
 def target_dirs() -> list[Path]:
     """Directories searched for a target set given by name, in order.
 
-    ``params/targets`` of the current directory, then ``params/targets`` of the repository the
-    package was installed from (``Path(mchanalysis.__file__).resolve().parents[1]``).
+    ``params/targets`` of the current directory, then of the project folder of the running
+    ``mch run`` (:func:`mchanalysis.resources.project_dir`, so a notebook executing in its
+    staging folder finds what the planner found), then the sets shipped in the package
+    (:func:`mchanalysis.resources.packaged_targets_dir`).
     """
+    from mchanalysis import resources
+
     dirs = [Path.cwd() / "params" / "targets"]
-    repo = Path(mchanalysis.__file__).resolve().parents[1] / "params" / "targets"
-    if repo.resolve() != dirs[0].resolve():
-        dirs.append(repo)
-    return dirs
+    project = resources.project_dir()
+    if project is not None:
+        dirs.append(project / "params" / "targets")
+    dirs.append(resources.packaged_targets_dir())
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def available_target_sets() -> list[str]:
@@ -212,8 +223,8 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
     ----------
     name_or_path : str or path-like
         A file (``.yaml``/``.yml`` or any path with a directory part), or the name of a shipped
-        set (``"national_2030"``), looked up in ``params/targets/`` of the current directory and
-        of the repository (:func:`target_dirs`).
+        set (``"national_2030"``), looked up in ``params/targets/`` of the current directory, of
+        the project folder, then among the packaged sets (:func:`target_dirs`).
     registry : pandas.DataFrame, optional
         The indicator registry (``id, name_zh, ...``); default
         :func:`mchanalysis.indicators.load_registry`.

@@ -15,7 +15,7 @@ from mchanalysis import __version__
 from mchanalysis.errors import MchError
 
 #: Sub-commands in the order ``mch --help`` lists them.
-COMMANDS = ("demo", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
+COMMANDS = ("demo", "init", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
             "narrative-template")
 
 
@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"mchanalysis.cli.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, allow_abbrev=False)
-        p.add_argument("--debug", action="store_true", help="show tracebacks of user errors")
+        # SUPPRESS: absent after the sub-command, `mch --debug CMD` is not reset to False
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks of user errors")
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
