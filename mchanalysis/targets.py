@@ -138,7 +138,7 @@ def target_dirs() -> list[Path]:
 
 def available_target_sets() -> list[str]:
     """Names of the target sets found in :func:`target_dirs`, sorted."""
-    names = set()
+    names: set[str] = set()
     for d in target_dirs():
         if d.is_dir():
             names.update(p.stem for p in d.glob("*.yaml"))
@@ -272,7 +272,8 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         raise MchError("'targets' must be a non-empty list of entries", file=path)
 
     ids = set(reg["id"])
-    rows, seen = [], {}
+    rows: list = []
+    seen: dict = {}
     allowed_t = set(REQUIRED_TARGET_FIELDS) | set(OPTIONAL_TARGET_FIELDS)
     for k, entry in enumerate(doc["targets"], start=1):
         if not isinstance(entry, dict):
