@@ -593,7 +593,7 @@ class _Progress:
                 monitor_interval = 0  # no monitor thread: worker processes can then be forked
 
             self.bar = _Bar(total=total, initial=done, file=sys.stderr, unit="region",
-                            dynamic_ncols=True, desc="mch run")
+                            dynamic_ncols=True, desc="mch run", disable=None)  # terminals only
             self._postfix()
 
     def _postfix(self):
