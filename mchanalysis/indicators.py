@@ -5,7 +5,7 @@ numerator and denominator measures, multiplier, unit, direction and kind. Nothin
 indicator is hard-coded elsewhere; users add indicators by adding entries (or by passing their
 own YAML file).
 
-The indicator table (DESIGN.md "Output") has one row per region, year and indicator:
+The indicator table (docs/design.md "Output") has one row per region, year and indicator:
 ``region_code, region_name, level, year, indicator, numerator, denominator, value, lower, upper,
 unit, ci_method, conf_level`` plus ``parent_code`` and ``flag``.
 """
@@ -32,7 +32,7 @@ KINDS = ("proportion", "rate")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
 UNITS = {100: "%", 1000: "‰", 10000: "/万", 100000: "/10万"}
 #: Optional ``status`` of an entry: how firmly its definition is established (the project's
-#: reference, ``indicators.csv``). Entries without one are the core set of DESIGN.md.
+#: reference, ``indicators.csv``). Entries without one are the core set of docs/design.md.
 STATUSES = ("confirmed", "partly_confirmed", "best_understanding")
 
 #: Columns of the indicator table, in order.

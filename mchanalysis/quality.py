@@ -871,7 +871,7 @@ def review_quality(
     Parameters
     ----------
     counts : pandas.DataFrame
-        The wide counts table (DESIGN.md): ``region_code, region_name, parent_code, level, year``
+        The wide counts table (docs/design.md): ``region_code, region_name, parent_code, level, year``
         and one nullable-integer column per measure (NA = not reported). Parents' empty measures
         are fine (they are the sums of their children).
     indicator_table : pandas.DataFrame, optional

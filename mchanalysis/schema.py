@@ -1,7 +1,7 @@
 """The data contract of the counts table: region columns, measure ids and their Chinese names.
 
 This module holds *names only* (no I/O, no validation logic): every other module takes its column
-names from here, so the contract is written once. See DESIGN.md "Input: the counts table".
+names from here, so the contract is written once. See docs/design.md "Input: the counts table".
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ MEASURES_EN: dict[str, str] = {
 }
 
 #: Measures of the 年报 beyond the core contract (卫统41/42/44, 孕前优生, 消除母婴传播). Extension
-#: of the contract (DESIGN.md: extend, never rename). Kept apart from :data:`MEASURES` so that a
+#: of the contract (docs/design.md: extend, never rename). Kept apart from :data:`MEASURES` so that a
 #: table without them keeps its shape: validation gives these columns only when a file has them,
 #: and every indicator on them appears only then. id -> the 年报's Chinese header.
 NIANBAO_MEASURES: dict[str, str] = {

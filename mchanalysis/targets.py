@@ -1,6 +1,6 @@
 """Target sets (目标值) and the evaluation of regions against them.
 
-A target set is one YAML file per source document (``params/targets/*.yaml``, DESIGN.md "Target
+A target set is one YAML file per source document (``params/targets/*.yaml``, docs/design.md "Target
 sets"): ``name``, ``source`` (document and year), optional ``scope``, and ``targets``, a list of
 ``{indicator, target, comparison, year, wording?, note?}`` where ``indicator`` is an id of the
 indicator registry and ``comparison`` is ``"<="`` (lower is better: 控制在…以下) or ``">="``
@@ -479,7 +479,7 @@ def evaluate_targets(
     Parameters
     ----------
     indicator_table : pandas.DataFrame
-        The indicator table (DESIGN.md): ``region_code, region_name, year, indicator, numerator,
+        The indicator table (docs/design.md): ``region_code, region_name, year, indicator, numerator,
         denominator, value, lower, upper`` and, optionally, ``conf_level`` (other columns are
         ignored). Where ``conf_level`` differs from ``level`` the interval is recomputed from
         numerator and denominator with :func:`mchanalysis.stats.rate_ci` /

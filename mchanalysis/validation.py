@@ -2,7 +2,7 @@
 
 :func:`load_counts` reads a file (:func:`mchanalysis.io.read_raw`) and calls
 :func:`validate_counts`, which interprets the text cells and returns the counts table of the data
-contract (DESIGN.md "Input") together with a *findings* table. Errors stop the run
+contract (docs/design.md "Input") together with a *findings* table. Errors stop the run
 (:class:`~mchanalysis.errors.ValidationError` carries all of them); warnings travel with the data
 into the reports. Nothing is silently dropped, filled or coerced: an empty measure cell is *not
 reported* (NA, never 0), and every cell that cannot be read as a count is an error.
@@ -1277,7 +1277,7 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
     ----------
     path : str or Path
         CSV (UTF-8, UTF-8 with BOM, GBK or GB18030; detected), TSV, XLSX or Parquet; wide or
-        long form; Chinese or English headers (DESIGN.md "Input").
+        long form; Chinese or English headers (docs/design.md "Input").
     sheet : str, optional
         XLSX only: the sheet to read (default the first).
     registry : pandas.DataFrame, optional

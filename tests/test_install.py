@@ -281,3 +281,19 @@ def test_verify_a_folder_moved_to_another_machine_with_data(tmp_path):
     diff = _mch(["verify", "990105", "--data", moved, "--no-execute"], there)
     first_line = (diff.stdout + diff.stderr).splitlines()[0]
     assert first_line == f"version differs from the run: pandas 1.0.0 -> {metadata.version('pandas')}"
+
+
+# --- documentation -------------------------------------------------------------------------
+
+def test_docstrings_cite_documents_that_exist():
+    import re
+
+    cited = set()
+    for path in list(PACKAGE.rglob("*.py")) + [PACKAGE / "indicators.yaml"]:
+        text = path.read_text(encoding="utf-8")
+        for bare in ("DESIGN.md", "ECOSYSTEM_NOTES.md", "STYLE.md"):
+            assert not re.search(rf"(?<![/\w]){re.escape(bare)}", text), f"{path}: cites {bare}"
+        cited |= set(re.findall(r"docs/[\w.-]+\.md", text))
+    assert cited
+    for rel in sorted(cited):
+        assert (ROOT / rel).is_file(), rel

@@ -26,6 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "mchanalysis", "notebooks", "params",
            "data/reference")
 NATIONAL = re.compile(r"全国\d{4}年")
+#: nbconvert's base templates are data files its pip install put under the test environment's
+#: prefix, not the fresh one's: this folder (filled by the ``venv`` fixture) links to them and
+#: to nothing else -- not to that prefix's kernel spec, whose Python imports the repository.
+JUPYTER_DATA = Path(os.environ.get("TMPDIR", "/tmp")) / f"mch-wheel-jupyter-{os.getpid()}"
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +37,7 @@ pytestmark = pytest.mark.slow
 def _env() -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MCH_PROJECT_DIR")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # The dependencies' data files (nbconvert's base templates, the kernel spec) were installed
-    # under the test environment's prefix, not the fresh one's: a pip install of the
-    # dependencies would have put them there.
-    env["JUPYTER_PATH"] = os.pathsep.join(
-        filter(None, [str(Path(sys.prefix) / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")]))
+    env["JUPYTER_PATH"] = str(JUPYTER_DATA)
     return env
 
 
@@ -58,8 +58,12 @@ def _setuptools_is_new_enough() -> bool:
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Path:
+def venv(tmp_path_factory):
     """A fresh virtualenv holding the wheel built from this tree; returns its bin folder."""
+    JUPYTER_DATA.mkdir(exist_ok=True)
+    link = JUPYTER_DATA / "nbconvert"
+    if not link.exists():
+        link.symlink_to(Path(sys.prefix) / "share" / "jupyter" / "nbconvert")
     src = tmp_path_factory.mktemp("src")
     for rel in SOURCES:
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +90,12 @@ def venv(tmp_path_factory) -> Path:
     where = _run([v / "bin" / "python", "-c", "import mchanalysis; print(mchanalysis.__file__)"],
                  cwd=dist).stdout.strip()
     assert Path(where).is_relative_to(purelib), where  # the wheel, not the repository
-    return v / "bin"
+    kernel = _run([v / "bin" / "python", "-c", "from jupyter_client.kernelspec import "
+                   "KernelSpecManager as M; print(M().get_kernel_spec('python3').argv[0])"],
+                  cwd=dist).stdout.strip()
+    assert kernel in ("python", "python3", str(v / "bin" / "python")), kernel  # the kernels too
+    yield v / "bin"
+    shutil.rmtree(JUPYTER_DATA, ignore_errors=True)
 
 
 def test_the_wheel_holds_its_package_data(venv):

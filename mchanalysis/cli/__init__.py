@@ -1,7 +1,7 @@
 """The ``mch`` command: argument parsing and messages only.
 
 Each sub-command lives in its own module ``mchanalysis.cli.<name>`` that defines ``HELP`` (one
-line), ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes (DESIGN.md): 0 success,
+line), ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes (docs/design.md): 0 success,
 1 user error (one-line reason on stderr, no traceback unless ``--debug``), 2 usage error.
 """
 

@@ -3,12 +3,14 @@
 Writes the synthetic demo counts (:func:`mchanalysis.demo.write_demo_csv`, byte-identical to the
 repository's ``data/demo/counts.csv``) to ``DIR/data/demo/counts.csv`` and every report of the
 fictional demo province, its cities and its counties under ``DIR/reports/<year>/<region_code>/``
+(and a copy of the national reference series in ``DIR/data/reference/``)
 with ``DIR/reports/index.html``, using the packaged ``params/default.yaml`` and notebooks; prints
 where the index is. ``DIR`` defaults to ``./mch-demo``.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,10 +34,14 @@ def run(args) -> int:
     from mchanalysis.demo import write_demo_csv
     from mchanalysis.pipeline.params import load_params_file, make_config, plan_run
     from mchanalysis.pipeline.runner import run_batch
-    from mchanalysis.resources import params_dir
+    from mchanalysis.resources import params_dir, reference_dir
 
     folder = Path(args.directory)
     data = write_demo_csv(folder / "data" / "demo" / "counts.csv")
+    # the national series the reports compare with, beside the data (for `mch joinpoint` & co.)
+    national = folder / "data" / "reference" / "national_series.csv"
+    national.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(reference_dir() / "national_series.csv", national)
     values = load_params_file(params_dir() / "default.yaml")
     values["data"] = data
     out = Path(args.out) if args.out else folder / "reports"

@@ -4,7 +4,7 @@ Uses the report package's exporter (``mchanalysis.report.html.export_notebook_ht
 contained, deterministic) when it is installed; until then nbconvert's ``HTMLExporter`` with the
 inputs and prompts excluded and the CDN URLs blanked, so the page loads nothing from the network.
 One exporter object is reused in the process (≈ 0.01 s per notebook against ≈ 1 s for a
-``jupyter nbconvert`` call, ECOSYSTEM_NOTES.md).
+``jupyter nbconvert`` call, docs/ecosystem-notes.md).
 """
 
 from __future__ import annotations

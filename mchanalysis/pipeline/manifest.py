@@ -1,4 +1,4 @@
-"""Provenance of one report directory: ``manifest.json`` (DESIGN.md "Reports").
+"""Provenance of one report directory: ``manifest.json`` (docs/design.md "Reports").
 
 The manifest is the *last* file written into a region's directory, and a directory counts as
 complete only when its manifest parses and carries the expected input hash. The input hash is the

@@ -1,7 +1,7 @@
 """Run parameters of ``mch run``: the YAML file, command-line overrides, and the checks made
 before any notebook starts.
 
-A batch must never produce a silent wrong-region report (ECOSYSTEM_NOTES.md): region codes stay
+A batch must never produce a silent wrong-region report (docs/ecosystem-notes.md): region codes stay
 strings end to end (a YAML integer such as ``990000`` or ``010101`` is refused, never converted),
 every region selector must name regions of the data (an unknown code lists the closest codes and
 names, by :mod:`difflib`), the year must be in the data, the target set must load, the language
@@ -120,6 +120,9 @@ def _region_selector(value, where: str) -> str:
 def load_params_file(path: str | os.PathLike) -> dict:
     """Read a run parameters YAML file into a dict of :class:`RunConfig` fields (unchecked).
 
+    A relative *path* absent from the current directory is looked for among the package's own
+    files (``params/default.yaml``, ``params/examples/*.yaml``).
+
     Raises
     ------
     MchError
@@ -127,6 +130,8 @@ def load_params_file(path: str | os.PathLike) -> dict:
         not a string.
     """
     path = Path(path)
+    if not path.is_absolute() and not path.exists() and (resources.package_root() / path).is_file():
+        path = resources.package_root() / path  # e.g. params/default.yaml from any folder
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -559,7 +559,7 @@ def build_context(
     ----------
     data : str, path or pandas.DataFrame
         The counts file (read with :func:`mchanalysis.validation.load_counts`) or a wide counts
-        table (DESIGN.md "Input"), e.g. ``AnalysisData.counts`` when the tables below are
+        table (docs/design.md "Input"), e.g. ``AnalysisData.counts`` when the tables below are
         passed precomputed.
     year : int
         Report year.
