@@ -9,7 +9,7 @@ LOCK := requirements-lock.txt
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-fast lint install install-test lock clean
+.PHONY: demo test test-fast test-min lint install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,20 @@ test: $(TEST_STAMP) lint
 test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
+# The declared floors, tested: a separate virtualenv with every dependency pinned to its lower
+# bound in pyproject.toml (tools/min_constraints.py; binary wheels only, Python 3.11), then a
+# smoke subset (statistics, indicators, trends, notebooks executed and exported to HTML and Word).
+MIN_VENV := .venv-min
+MIN_SMOKE := tests/test_stats_intervals.py tests/test_indicators.py tests/test_trends.py \
+  tests/test_joinpoint.py tests/test_validation.py tests/test_report_docx.py tests/test_install.py
+test-min:
+	test -x $(MIN_VENV)/bin/python || $(PYTHON) -m venv $(MIN_VENV)
+	$(PYTHON) tools/min_constraints.py > $(MIN_VENV)/constraints.txt
+	$(MIN_VENV)/bin/python -m pip install --quiet --only-binary :all: -c $(MIN_VENV)/constraints.txt \
+	  -e . pytest hypothesis
+	$(MIN_VENV)/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(MIN_VENV)/bin/python -m pytest -q -m "not slow" $(MIN_SMOKE)
+
 # Re-make the lock file (needs pip-tools; PyPI). Versions already pinned are kept when they fit.
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet pip-tools
@@ -57,4 +71,4 @@ lock: $(BIN)/python
 	  --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
 clean:
-	rm -rf $(VENV) reports mch-demo
+	rm -rf $(VENV) $(MIN_VENV) reports mch-demo
