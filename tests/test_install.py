@@ -297,3 +297,13 @@ def test_docstrings_cite_documents_that_exist():
     assert cited
     for rel in sorted(cited):
         assert (ROOT / rel).is_file(), rel
+
+
+def test_a_broken_installation_is_one_line_without_debug(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(resources, "package_root", lambda: tmp_path / "site-packages" / "mchanalysis")
+    assert main(["demo", "d"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing from the installed mchanalysis package" in err
+    with pytest.raises(resources.PackageDataMissing):
+        main(["--debug", "demo", "d"])

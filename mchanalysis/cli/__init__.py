@@ -13,6 +13,7 @@ import sys
 
 from mchanalysis import __version__
 from mchanalysis.errors import MchError
+from mchanalysis.resources import PackageDataMissing
 
 #: Sub-commands in the order ``mch --help`` lists them.
 COMMANDS = ("demo", "init", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         msg = str(exc)
         print(f"mch {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    except PackageDataMissing as exc:  # a broken installation: said in one line, exit 1
+        if args.debug:
+            raise
+        print(f"mch {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"mch {args.command}: interrupted", file=sys.stderr)
