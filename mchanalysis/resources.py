@@ -76,9 +76,16 @@ def reference_dir() -> Path:
 
 
 def project_dir() -> Path | None:
-    """The project folder of the current run (:data:`PROJECT_ENV`), or None."""
+    """The project folder: :data:`PROJECT_ENV` during ``mch run``; else, for a notebook opened by
+    hand in JupyterLab (its kernel runs in ``<project>/notebooks/``), the folder above when it
+    holds ``params/``; else None."""
     value = os.environ.get(PROJECT_ENV)
-    return Path(value) if value else None
+    if value:
+        return Path(value)
+    here = Path.cwd()
+    if here.name == "notebooks" and (here.parent / "params").is_dir():
+        return here.parent
+    return None
 
 
 def project_notebook(name: str, folder: str | os.PathLike | None = None) -> Path:

@@ -125,7 +125,7 @@ def test_target_names_resolve_project_first_for_the_planner_and_the_notebooks(tm
     text = (resources.packaged_targets_dir() / "national_2030.yaml").read_text(encoding="utf-8")
     (proj / "params" / "targets" / "mycity_2030.yaml").write_text(text, encoding="utf-8")
     monkeypatch.chdir(proj)
-    monkeypatch.delenv(resources.PROJECT_ENV, raising=False)
+    monkeypatch.setenv(resources.PROJECT_ENV, "")  # restored after the test (plan_run sets it)
     plan = plan_run(make_config({"data": DEMO}, regions=["990105"], targets="mycity_2030"))
     assert plan.target_set == "mycity_2030"
     assert os.environ[resources.PROJECT_ENV] == str(proj.resolve())
@@ -307,3 +307,17 @@ def test_a_broken_installation_is_one_line_without_debug(tmp_path, monkeypatch, 
     assert err.count("\n") == 1 and "missing from the installed mchanalysis package" in err
     with pytest.raises(resources.PackageDataMissing):
         main(["--debug", "demo", "d"])
+
+
+def test_a_notebook_opened_by_hand_in_a_project_finds_its_target_sets(tmp_path, monkeypatch):
+    from mchanalysis.targets import load_target_set
+
+    proj = tmp_path / "proj"
+    (proj / "params" / "targets").mkdir(parents=True)
+    (proj / "notebooks").mkdir()
+    shutil.copy(resources.packaged_targets_dir() / "national_2030.yaml",
+                proj / "params" / "targets" / "mycity_2030.yaml")
+    monkeypatch.setenv(resources.PROJECT_ENV, "")  # restored after the test (plan_run sets it)
+    monkeypatch.chdir(proj / "notebooks")  # JupyterLab's kernel folder
+    assert Path(load_target_set("mycity_2030").path).resolve() == \
+        (proj / "params" / "targets" / "mycity_2030.yaml").resolve()
