@@ -17,6 +17,7 @@ given to the notebooks and written back as the recorded one before the outputs a
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from mchanalysis.errors import MchError
 from mchanalysis.pipeline import manifest as mf
+from mchanalysis.resources import PROJECT_ENV
 
 
 @dataclass
@@ -194,6 +196,7 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
             moved[item["path"]] = str(p)
         if mf.sha256_file(p) != item["sha256"]:
             report.inputs_changed.append(str(p))
+    inputs_here = tuple({**i, "path": moved.get(i["path"], i["path"])} for i in doc["inputs"])
     recorded = {o["path"]: o["sha256"] for o in doc["outputs"]}
     present = {o["path"] for o in mf.output_digests(directory)}
     report.added = sorted(present - set(recorded))
@@ -210,6 +213,13 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
     if report.inputs_changed:
         report.skipped = "an input or notebook differs from the manifest (never run unchecked code)"
         return report
+    for item in inputs_here:
+        # a target set of a project folder (<project>/params/targets/NAME.yaml), named in the
+        # parameters: the kernels, started below, find it as the run's did (mchanalysis.targets)
+        t = Path(item["path"])
+        if str(item.get("role", "")).startswith("targets") and t.parent.name == "targets" \
+                and t.parent.parent.name == "params" and not os.environ.get(PROJECT_ENV):
+            os.environ[PROJECT_ENV] = str(t.parent.parent.parent)
     from mchanalysis.pipeline.notebook import WarmKernel
 
     report.checked = 0
@@ -219,14 +229,12 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
     try:
         if own_kernel:
             kernel = WarmKernel()
-        parameters = dict(doc["parameters"])
-        if parameters.get("data_path") in moved:
-            parameters["data_path"] = moved[parameters["data_path"]]
+        parameters = {k: moved.get(v, v) if isinstance(v, str) else v
+                      for k, v in doc["parameters"].items()}
         notebooks = tuple({**n, "path": moved.get(n["path"], n["path"])} for n in doc["notebooks"])
-        inputs = tuple({**i, "path": moved.get(i["path"], i["path"])} for i in doc["inputs"])
         job = RegionJob(region=doc["region"], year=int(doc["parameters"]["year"]),
                         parameters=parameters, notebooks=notebooks,
-                        inputs=inputs, year_dir=str(tmp),
+                        inputs=inputs_here, year_dir=str(tmp),
                         input_hash=doc["input_hash"], commit=doc.get("git_commit"))
         result = run_region(job, kernel)
         if result.failure:
