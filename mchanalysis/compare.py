@@ -44,7 +44,7 @@ def _require_columns(table: pd.DataFrame, cols, what: str) -> None:
 
 def _period(years, name: str) -> tuple[int, int]:
     if years is None:
-        return None
+        raise MchError(f"{name}: no year given")
     if np.ndim(years) == 0:
         y0 = y1 = int(years)
     else:

@@ -1,7 +1,7 @@
 """An XLSX data-entry template for the counts table (``mch template``).
 
 The workbook has two sheets: the data sheet (first, so that :func:`mchanalysis.validation.load_counts`
-reads it without ``--sheet``) with one header per column of the data contract (DESIGN.md
+reads it without ``--sheet``) with one header per column of the data contract (docs/design.md
 "Input"), and an instructions sheet (``说明`` / ``instructions``) explaining each column and the
 rules. Cells are prepared so that Excel and WPS keep what the user types:
 
@@ -93,7 +93,7 @@ def template_headers(lang: str = "zh") -> list[str]:
     Parameters
     ----------
     lang : {"zh", "en"}
-        ``zh``: the Chinese names of DESIGN.md (``行政区划代码``, ``活产数``, ...); ``en``: the ids.
+        ``zh``: the Chinese names of docs/design.md (``行政区划代码``, ``活产数``, ...); ``en``: the ids.
 
     Returns
     -------
@@ -236,7 +236,7 @@ def write_template(path, *, lang: str = "zh", rows: int = TEMPLATE_ROWS) -> Path
     path : str or Path
         Output file; must end in ``.xlsx``.
     lang : {"zh", "en"}
-        Chinese headers (the DESIGN.md names) or English ids.
+        Chinese headers (the docs/design.md names) or English ids.
     rows : int
         Data rows prepared with text format and cell validation.
 

@@ -1,6 +1,6 @@
 """The synthetic demo data: a fictional province 示例省 (codes 99xxxx), 2010-2024.
 
-:func:`generate_demo_counts` draws a wide counts table (DESIGN.md "Input: the counts table") from
+:func:`generate_demo_counts` draws a wide counts table (docs/design.md "Input: the counts table") from
 a fixed-seed :class:`numpy.random.Generator`; :func:`write_demo_csv` writes it as the committed
 ``data/demo/counts.csv``. The numbers are **synthetic**: every report made from them must say so.
 

@@ -8,7 +8,6 @@ exceptions with tracebacks.
 from __future__ import annotations
 
 
-
 class MchError(Exception):
     """A user error: bad input file, bad parameter, unknown region code, ...
 

@@ -1,7 +1,7 @@
 """The indicator table: every registry indicator for every region and year.
 
 The indicators themselves are defined in the registry (:mod:`mchanalysis.registry`,
-``indicators.yaml``). The indicator table (DESIGN.md "Output") has one row per region, year and
+``indicators.yaml``). The indicator table (docs/design.md "Output") has one row per region, year and
 indicator:
 ``region_code, region_name, level, year, indicator, numerator, denominator, value, lower, upper,
 unit, ci_method, conf_level`` plus ``parent_code`` and ``flag``.

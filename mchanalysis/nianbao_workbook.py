@@ -11,7 +11,7 @@ own. This module turns such a workbook into the same frame of text cells that
 it, sees one table:
 
 * **Header row.** The first row (of the first 30) holding at least one region column (行政区划代码
-  or 地区) and one measure, recognised by :func:`mchanalysis.io.canonical_column`. Rows above it
+  or 地区) and one measure, recognised by :func:`mchanalysis.cells.canonical_column`. Rows above it
   are title lines: ``统计时段：…`` is kept as the reporting period, ``填报单位：…`` as the unit,
   the first other text as the title.
 * **Two-row header.** When a merged cell starts in the header row, the row below is a second
@@ -44,8 +44,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from mchanalysis.cells import (
+    NOT_CARRIED_OUT_CODE,
+    ROW,
+    canonical_column,
+    cell_text,
+    check_text,
+    normalise_text,
+    open_workbook,
+    parse_count,
+)
 from mchanalysis.errors import MchError
-from mchanalysis.io import ROW, _cell_text, _open_workbook, canonical_column, check_text, normalise_text
 from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
 
 #: How many rows from the top are searched for the header.
@@ -290,22 +299,23 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
         checked = 0
         for row, record in data + total_rows:
             total = _int_or_none(record[whole])
-            values = [_int_or_none(record[p]) for p in parts]
-            if total is None or any(v is None for v in values):
+            read = [_int_or_none(record[p]) for p in parts]
+            if total is None or any(v is None for v in read):
                 continue
+            values = [v for v in read if v is not None]
             checked += 1
             if sum(values) != total:
-                detail = " + ".join(f"{columns[p][1]} {v:,}" for p, v in zip(parts, values))
+                detail = " + ".join(f"{columns[p][1] or ''} {v:,}" for p, v in zip(parts, values))
                 raise MchError(f"the parts of {label} do not add up to its 合计: {detail} = {sum(values):,}, "
                                f"合计 {total:,}", file=where, row=row, column=label)
         notes.parts_checked.append(
-            f"{label}: {'/'.join(columns[p][1] for p in parts)} checked against 合计 in {checked} row(s), not read")
+            f"{label}: {'/'.join(columns[p][1] or '' for p in parts)} checked against 合计 in {checked} row(s), not read")
     keep = [j for j, (_n, part) in enumerate(columns) if part is None]
     header = []
     for j in keep:
         name = columns[j][0]
         cid = ids[j]
-        header.append(ALL_MEASURES.get(cid) or ID_COLUMNS.get(cid) or (cid if cid else name))
+        header.append((ALL_MEASURES.get(cid) or ID_COLUMNS.get(cid) or cid) if cid else name)
     seen: dict[str, int] = {}
     for j, name in zip(keep, header):
         if not name:
@@ -344,7 +354,7 @@ def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, not
         if value is None:
             continue
         cells = [normalise_text(v) for v in rows[name]]
-        if any(c != "-2" and _int_or_none(c) is None for c in cells):
+        if any(c != NOT_CARRIED_OUT_CODE and _int_or_none(c) is None for c in cells):
             skipped.append(name)  # an empty or unreadable cell: validation reports it
             continue
         s = sum(_int_or_none(c) or 0 for c in cells)  # -2 (未开展) adds nothing
@@ -366,9 +376,9 @@ def _sheet_grid(ws, values) -> tuple[list[list[str]], list[tuple[int, int, int, 
                 value = values.cell(row=r, column=c).value
                 if value is None:
                     unsaved.append(cell.coordinate)
-                record.append(_cell_text(value))
+                record.append(cell_text(value))
             else:
-                record.append(_cell_text(cell.value))
+                record.append(cell_text(cell.value))
         records.append(record)
     merges = [(m.min_row, m.min_col, m.max_row, m.max_col) for m in ws.merged_cells.ranges]
     return records, merges, unsaved
@@ -381,8 +391,8 @@ def workbook_grids(path, sheet: str | None = None, *, values: bool = True):
     file, and one without a saved value is an error (as in :func:`mchanalysis.io.read_raw`).
     """
     path = Path(path)
-    workbook = _open_workbook(path, data_only=False)
-    computed = _open_workbook(path, data_only=True) if values else workbook
+    workbook = open_workbook(path, data_only=False)
+    computed = open_workbook(path, data_only=True) if values else workbook
     try:
         if sheet is not None:
             if sheet not in workbook.sheetnames:
@@ -416,8 +426,10 @@ def is_exported_workbook(path, sheet: str | None = None) -> bool:
     tables = [(n, r, m) for n, r, m in grids if find_header_row(r) is not None]
     if sheet is None and len(tables) >= 2:
         return True
-    first = grids[0] if grids else None
-    return bool(first) and is_exported(first[1], first[2])
+    if not grids:
+        return False
+    _name, records, merges = grids[0]
+    return is_exported(records, merges)
 
 
 def read_workbook(path, sheet: str | None = None) -> pd.DataFrame:
@@ -510,14 +522,12 @@ def _with_year(frame, notes: SheetNotes, path, name) -> pd.DataFrame:
 def _check_counts(frame: pd.DataFrame, column: str, where: str) -> None:
     """Each cell of a measure of a later sheet read as validation reads it, here, while its own
     sheet and row are known (after the join the rows are those of the first sheet)."""
-    from mchanalysis.validation import parse_count  # the one rule for a count cell
-
     for text, row in zip(frame[column], frame[ROW]):
-        if normalise_text(text) == "-2":  # 未开展: passed on for validation
+        if normalise_text(text) == NOT_CARRIED_OUT_CODE:  # 未开展: passed on for validation
             continue
         _value, check, reason, _reason_zh = parse_count(text)
         if check:
-            raise MchError(reason, file=where, row=int(row), column=column)
+            raise MchError(reason or check, file=where, row=int(row), column=column)
 
 
 def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFrame:

@@ -113,7 +113,6 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-
 from scipy.stats import norm
 
 from mchanalysis.errors import MchError
@@ -925,7 +924,7 @@ def review_quality(
     Parameters
     ----------
     counts : pandas.DataFrame
-        The wide counts table (DESIGN.md): ``region_code, region_name, parent_code, level, year``
+        The wide counts table (docs/design.md): ``region_code, region_name, parent_code, level, year``
         and one nullable-integer column per measure (NA = not reported). Parents' empty measures
         are fine (they are the sums of their children).
     indicator_table : pandas.DataFrame, optional

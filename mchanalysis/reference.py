@@ -3,8 +3,11 @@
 ``data/reference/national_series.csv`` holds the national MMR, IMR, NMR and U5MR (total, urban,
 rural, by year) and the national service-coverage indicators with an exact registry counterpart,
 each with ``status`` (confirmed / derived / recalled) and ``source_ids``; its README names the
-sources. The file lives in the repository's ``data/`` folder, outside the package, so it is found
-relative to the repository root (an editable install or a checkout).
+sources. The file is package data (``mchanalysis/data/reference/``, found with
+:mod:`importlib.resources`; in a clone a link to the repository's ``data/reference/``). Its
+absence is a broken installation and raises
+:class:`~mchanalysis.resources.PackageDataMissing`, never a report without its national
+comparison.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from mchanalysis.errors import MchError
+from mchanalysis.resources import PackageDataMissing, package_path
 
 __all__ = ["REFERENCE_DIR", "NATIONAL_SERIES_COLUMNS", "STATUSES", "load_national_series"]
 
-#: ``data/reference`` of the repository this package was loaded from.
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
+#: The packaged ``data/reference`` folder (:func:`mchanalysis.resources.reference_dir`).
+REFERENCE_DIR = package_path("data", "reference", must_exist=False)
 
 NATIONAL_SERIES_COLUMNS = ("year", "indicator_id", "area", "value", "unit", "status", "source_ids", "note")
 
@@ -38,7 +42,7 @@ def load_national_series(
     Parameters
     ----------
     path : str or path-like, optional
-        The CSV to read; default ``data/reference/national_series.csv`` of the repository.
+        The CSV to read; default the packaged ``data/reference/national_series.csv``.
     indicators : str or sequence of str, optional
         Keep only these registry ids (e.g. ``"mmr"`` or ``["imr", "u5mr"]``).
     status : str or sequence of str, optional
@@ -55,8 +59,10 @@ def load_national_series(
 
     Raises
     ------
+    PackageDataMissing
+        If *path* is not given and the packaged series is absent (a broken installation).
     MchError
-        If the file is missing, lacks a column, holds a non-numeric value or year, an unknown
+        If the file given is missing, lacks a column, holds a non-numeric value or year, an unknown
         status, or a duplicate (year, indicator_id, area); or if a requested indicator or status
         is not in it.
 
@@ -71,13 +77,15 @@ def load_national_series(
     >>> float(mmr.query("year == 2010 and area == 'total'")["value"].iloc[0])
     30.0
     """
-    path = Path(path) if path is not None else REFERENCE_DIR / "national_series.csv"
+    if path is None:
+        path = REFERENCE_DIR / "national_series.csv"
+        if not path.is_file():
+            raise PackageDataMissing(
+                f"{path}: the national reference series is missing from the installed "
+                "mchanalysis package; reinstall it (the reports' national comparisons need it)")
+    path = Path(path)
     if not path.is_file():
-        raise MchError(
-            "the national reference series is missing (expected data/reference/national_series.csv "
-            "in the mchanalysis repository; it is not part of an installed wheel)",
-            file=path,
-        )
+        raise MchError("the national reference series is missing", file=path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:

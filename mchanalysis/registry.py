@@ -30,7 +30,7 @@ KINDS = ("proportion", "rate")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")
 UNITS = {100: "%", 1000: "‰", 10000: "/万", 100000: "/10万"}
 #: Optional ``status`` of an entry: how firmly its definition is established (the project's
-#: reference, ``indicators.csv``). Entries without one are the core set of DESIGN.md.
+#: reference, ``indicators.csv``). Entries without one are the core set of docs/design.md.
 STATUSES = ("confirmed", "partly_confirmed", "best_understanding")
 
 

@@ -1,7 +1,7 @@
 """The data contract of the counts table: region columns, measure ids and their Chinese names.
 
 This module holds *names only* (no I/O, no validation logic): every other module takes its column
-names from here, so the contract is written once. See DESIGN.md "Input: the counts table".
+names from here, so the contract is written once. See docs/design.md "Input: the counts table".
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ MEASURES_EN: dict[str, str] = {
 }
 
 #: Measures of the 年报 beyond the core contract (卫统41/42/44, 孕前优生, 消除母婴传播). Extension
-#: of the contract (DESIGN.md: extend, never rename). Kept apart from :data:`MEASURES` so that a
+#: of the contract (docs/design.md: extend, never rename). Kept apart from :data:`MEASURES` so that a
 #: table without them keeps its shape: validation gives these columns only when a file has them,
 #: and every indicator on them appears only then. id -> the 年报's Chinese header.
 NIANBAO_MEASURES: dict[str, str] = {
@@ -280,9 +280,9 @@ NIANBAO_DEFINITIONS: dict[str, tuple[str, str]] = {
 #: Population counts behind 适龄妇女（35–64岁）两癌人群筛查率, the rates the 纲要 targets (≥50% by
 #: 2025, ≥70% by 2030) are set on: women aged 35–64 and, among them, those screened within the
 #: screening interval (宫颈癌 5 years, 乳腺癌 2 years). The registry's ``cervical_screening_rate``
-#: and ``breast_screening_rate`` are computed on them. Extension of the contract (DESIGN.md:
+#: and ``breast_screening_rate`` are computed on them. Extension of the contract (docs/design.md:
 #: extend, never rename); in the registry's order, which is where the counts table placed them
-#: before they were named here, so a table without them keeps its columns. DESIGN.md's earlier
+#: before they were named here, so a table without them keeps its columns. docs/design.md's earlier
 #: spellings ``cervical_screened_interval`` / ``breast_screened_interval`` are read as aliases.
 SCREENING_POPULATION_MEASURES: dict[str, str] = {
     "cervical_screened_35_64_5y": "35-64岁妇女近5年宫颈癌筛查人数",
@@ -396,7 +396,7 @@ HEADER_ALIASES.update(
         "0-6岁儿童眼保健和视力检查人数": "children_0_6_eye_checked",
         "0~6岁儿童健康管理人数": "children_0_6_followed",
         "0-6岁儿童健康管理人数": "children_0_6_followed",
-        # 35–64岁两癌人群筛查 (DESIGN.md's first spellings, and common wordings)
+        # 35–64岁两癌人群筛查 (docs/design.md's first spellings, and common wordings)
         "cervical_screened_interval": "cervical_screened_35_64_5y",
         "breast_screened_interval": "breast_screened_35_64_2y",
         "35~64岁妇女数": "women_35_64",

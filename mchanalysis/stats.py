@@ -313,7 +313,7 @@ def proportion_ci(numerator, denominator, *, multiplier=100, level: float = 0.95
     """Wilson score interval of a proportion, as PHEindicatormethods' ``phe_proportion``.
 
     A numerator above its denominator (service counts that include non-resident women) keeps its
-    value as computed; its interval is computed on ``min(numerator, denominator)`` (DESIGN.md).
+    value as computed; its interval is computed on ``min(numerator, denominator)`` (docs/design.md).
 
     Parameters
     ----------
@@ -690,7 +690,7 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
 
     A numerator above its denominator (coverage counted on live births that includes
     non-resident women) is capped at the denominator for the comparison, as for the interval
-    of a single proportion (DESIGN.md).
+    of a single proportion (docs/design.md).
 
     References
     ----------

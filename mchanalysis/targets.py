@@ -1,6 +1,6 @@
 """Target sets (目标值) and the evaluation of regions against them.
 
-A target set is one YAML file per source document (``params/targets/*.yaml``, DESIGN.md "Target
+A target set is one YAML file per source document (``params/targets/*.yaml``, docs/design.md "Target
 sets"): ``name``, ``source`` (document and year), optional ``scope``, and ``targets``, a list of
 ``{indicator, target, comparison, year, wording?, note?}`` where ``indicator`` is an id of the
 indicator registry and ``comparison`` is ``"<="`` (lower is better: 控制在…以下) or ``">="``
@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-import mchanalysis
 from mchanalysis import stats
 from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
@@ -119,19 +118,31 @@ class TargetSet:
 def target_dirs() -> list[Path]:
     """Directories searched for a target set given by name, in order.
 
-    ``params/targets`` of the current directory, then ``params/targets`` of the repository the
-    package was installed from (``Path(mchanalysis.__file__).resolve().parents[1]``).
+    ``params/targets`` of the current directory, then of the project folder of the running
+    ``mch run`` (:func:`mchanalysis.resources.project_dir`, so a notebook executing in its
+    staging folder finds what the planner found), then the sets shipped in the package
+    (:func:`mchanalysis.resources.packaged_targets_dir`).
     """
+    from mchanalysis import resources
+
     dirs = [Path.cwd() / "params" / "targets"]
-    repo = Path(mchanalysis.__file__).resolve().parents[1] / "params" / "targets"
-    if repo.resolve() != dirs[0].resolve():
-        dirs.append(repo)
-    return dirs
+    project = resources.project_dir()
+    if project is not None:
+        dirs.append(project / "params" / "targets")
+    dirs.append(resources.packaged_targets_dir())
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def available_target_sets() -> list[str]:
     """Names of the target sets found in :func:`target_dirs`, sorted."""
-    names = set()
+    names: set[str] = set()
     for d in target_dirs():
         if d.is_dir():
             names.update(p.stem for p in d.glob("*.yaml"))
@@ -214,8 +225,8 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
     ----------
     name_or_path : str or path-like
         A file (``.yaml``/``.yml`` or any path with a directory part), or the name of a shipped
-        set (``"national_2030"``), looked up in ``params/targets/`` of the current directory and
-        of the repository (:func:`target_dirs`).
+        set (``"national_2030"``), looked up in ``params/targets/`` of the current directory, of
+        the project folder, then among the packaged sets (:func:`target_dirs`).
     registry : pandas.DataFrame, optional
         The indicator registry (``id, name_zh, ...``); default
         :func:`mchanalysis.registry.load_registry`.
@@ -263,7 +274,8 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         raise MchError("'targets' must be a non-empty list of entries", file=path)
 
     ids = set(reg["id"])
-    rows, seen = [], {}
+    rows: list = []
+    seen: dict = {}
     allowed_t = set(REQUIRED_TARGET_FIELDS) | set(OPTIONAL_TARGET_FIELDS)
     for k, entry in enumerate(doc["targets"], start=1):
         if not isinstance(entry, dict):
@@ -467,7 +479,7 @@ def evaluate_targets(
     Parameters
     ----------
     indicator_table : pandas.DataFrame
-        The indicator table (DESIGN.md): ``region_code, region_name, year, indicator, numerator,
+        The indicator table (docs/design.md): ``region_code, region_name, year, indicator, numerator,
         denominator, value, lower, upper`` and, optionally, ``conf_level`` (other columns are
         ignored). Where ``conf_level`` differs from ``level`` the interval is recomputed from
         numerator and denominator with :func:`mchanalysis.stats.rate_ci` /

@@ -2,7 +2,7 @@
 
 :func:`load_counts` reads a file (:func:`mchanalysis.io.read_raw`) and calls
 :func:`validate_counts`, which interprets the text cells and returns the counts table of the data
-contract (DESIGN.md "Input") together with a *findings* table. Errors stop the run
+contract (docs/design.md "Input") together with a *findings* table. Errors stop the run
 (:class:`~mchanalysis.errors.ValidationError` carries all of them); warnings travel with the data
 into the reports. Nothing is silently dropped, filled or coerced: an empty measure cell is *not
 reported* (NA, never 0), and every cell that cannot be read as a count is an error.
@@ -38,7 +38,7 @@ Checks (``check`` column of the findings; E = error, W = warning)
                                children, break an ordered chain (infant deaths summed from the
                                districts above the city's own live births of 1)
 ``non_ascii_digit``        E   a count or code written with digits of another script (``٩``)
-``implausible_count``      E   a count above :data:`MAX_COUNT` (10^9)
+``implausible_count``      E   a count above :data:`mchanalysis.cells.MAX_COUNT` (10^9)
 ``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
 ``negative``               E   a count below 0
 ``non_integer``            E   a count with a fractional part (``12.5``)
@@ -83,22 +83,24 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mchanalysis.errors import MchError, ValidationError
-from mchanalysis.io import (
+from mchanalysis.cells import (
+    NOT_CARRIED_OUT_CODE,
     ROW,
     canonical_column,
     canonical_level,
     is_long_form,
     normalise_text,
-    read_raw,
+    odd_character,
+    parse_count,
 )
+from mchanalysis.errors import MchError, ValidationError
+from mchanalysis.io import read_raw
 from mchanalysis.quality import category_of, entry_errors, over_100
 from mchanalysis.regions import aggregate_counts
 from mchanalysis.registry import load_registry
@@ -135,25 +137,16 @@ MIN_YEAR = 1949
 
 # ASCII digits only: ``\d`` would also accept Arabic-Indic (٩), Devanagari, ... digits
 _CODE = re.compile(r"^[0-9]{6}$")
-_INT = re.compile(r"^\+?[0-9]+$")
-_GROUPED = re.compile(r"^\+?[0-9]{1,3}(,[0-9]{3})+$")
-_ZERO_FRACTION = re.compile(r"^\+?([0-9]+)\.0*$")
-_NUMBER = re.compile(r"^[+-]?([0-9]+(,[0-9]{3})*|[0-9]*)(\.[0-9]+)?$")
+_YEAR = re.compile(r"^\+?[0-9]+$")
 
-#: The largest count accepted (10^9): above every count China's MCH reports can hold (about 300
-#: million women aged 35-64 nationally); a larger number is a typing or export error. Sums over
-#: any plausible number of regions stay far below 2^53, so they are exact in int64 and float64.
-MAX_COUNT = 10**9
-
+#: The ``DataFrame.attrs`` key of the counts table under which the cells written
+#: :data:`~mchanalysis.cells.NOT_CARRIED_OUT_CODE` (未开展) are listed (tuples
+#: ``(region_code, year, measure)``): such a cell is NA in the counts (no number) but is not
+#: "not reported".
+NOT_CARRIED_OUT = "not_carried_out"
 #: Core measures: a header that looks like one of these but is misspelt is an error, not a
 #: warning (every rate on live births, every mortality rate would silently disappear).
-#: The 年报's code for an item not carried out (未开展), and the ``DataFrame.attrs`` key of the
-#: counts table under which the cells so written are listed (tuples ``(region_code, year, measure)``):
-#: such a cell is NA in the counts (no number) but is not "not reported".
-NOT_CARRIED_OUT_CODE = "-2"
-NOT_CARRIED_OUT = "not_carried_out"
 CORE_MEASURES = ("live_births", "maternal_deaths", "infant_deaths", "neonatal_deaths", "under5_deaths")
-_PLACEHOLDERS = {"-", "--", "—", "——", "/", "\\", "无", "空", "na", "n/a", "null", "none", "nan", "."}
 
 
 @dataclass(frozen=True)
@@ -277,158 +270,11 @@ def suggest_column(header: str, *, measures=None) -> str | None:
     return f"{cid} ({zh})" if zh else cid
 
 
-_FULL_WIDTH_NUMBER = set("０１２３４５６７８９，．＋")
-
-
-def odd_character(text: str, *, number: bool = False) -> tuple[str, str, str] | None:
-    """The first character a cell must not hold, as ``(check, reason, reason_zh)``, or None.
-
-    Parameters
-    ----------
-    text : str
-        A cell as written.
-    number : bool
-        The cell holds a count: beyond ASCII only full-width digits, comma, full stop and plus
-        sign (normalised by NFKC) and white space are accepted.
-
-    Notes
-    -----
-    Refused in every cell: control characters (Unicode category Cc other than tab, line feed
-    and carriage return, e.g. U+0001 or an ANSI escape) and invisible format characters
-    (category Cf, e.g. a zero-width space; a byte-order mark at the start of the file is removed
-    by the reader). Refused in a count: footnote marks, circled and superscript digits (``①``,
-    ``²``: NFKC would turn ``6266①`` into 62661), digits of other scripts (``٩``) and any other
-    character. Nothing is removed silently: the cell is an error naming the character.
-
-    Examples
-    --------
-    >>> odd_character("6266①", number=True)[0]
-    'footnote_mark'
-    >>> odd_character("东城区\x01")[0]
-    'control_character'
-    >>> odd_character("１２３", number=True) is None
-    True
-    """
-    for ch in text:
-        if ch.isascii() and (ch.isprintable() or ch in "\t\n\r"):
-            continue
-        cat = unicodedata.category(ch)
-        code = f"U+{ord(ch):04X}"
-        name = unicodedata.name(ch, "")
-        if cat == "Cc" and ch not in "\t\n\r" or (cat == "Cf" and ch != "\ufeff"):
-            label = f"{code} {name}" if name else code
-            return (
-                "control_character",
-                f"contains an invisible control character ({label}): delete it",
-                f"含有不可见的控制字符（{code}）：请删除",
-            )
-        name = name or code
-        if not number or ch.isspace() or ch in _FULL_WIDTH_NUMBER:
-            continue
-        if cat == "No" or (cat == "Nd" and not ch.isascii()) or ch in "*※#†‡§":
-            what = "a digit of another script" if cat == "Nd" else "a footnote mark or superscript"
-            what_zh = "其他文字的数字" if cat == "Nd" else "脚注符号或上标"
-            return (
-                "non_ascii_digit" if cat == "Nd" else "footnote_mark",
-                f"{text.strip()!r} contains {ch!r} ({name}), {what}: write the count with the digits "
-                "0-9 only and put notes in another column",
-                f"{text.strip()!r} 含有 {ch!r}（{what_zh}）：计数只能用0-9书写，注释请另列",
-            )
-        return (
-            "non_numeric",
-            f"{text.strip()!r} contains {ch!r} ({name}): a count is written with the digits 0-9 only",
-            f"{text.strip()!r} 含有字符 {ch!r}：计数只能用0-9书写",
-        )
-    return None
-
-
-def parse_count(text: str) -> tuple[int | None, str | None, str | None, str | None]:
-    """Read one measure cell as a non-negative whole number.
-
-    Parameters
-    ----------
-    text : str
-        The cell as written.
-
-    Returns
-    -------
-    value : int or None
-        The count; ``None`` when the cell is empty (not reported) or invalid.
-    check : str or None
-        ``None`` if fine, else ``non_numeric``, ``negative`` or ``non_integer``.
-    reason, reason_zh : str or None
-        Why, in English and Chinese.
-
-    Notes
-    -----
-    See the module docstring for the accepted number formats.
-
-    Examples
-    --------
-    >>> parse_count("1,234")[0], parse_count(" 12 ")[0], parse_count("")
-    (1234, 12, (None, None, None, None))
-    >>> parse_count("12.5")[1], parse_count("-3")[1], parse_count("abc")[1]
-    ('non_integer', 'negative', 'non_numeric')
-    """
-    bad = None if normalise_text(text).lower() in _PLACEHOLDERS else odd_character(text, number=True)
-    if bad:
-        return None, bad[0], bad[1], bad[2]
-    t = normalise_text(text)
-    if t == "":
-        return None, None, None, None
-    value = None
-    if _INT.match(t):
-        value = int(t)
-    elif _GROUPED.match(t):
-        value = int(t.replace(",", ""))
-    elif _ZERO_FRACTION.match(t):
-        value = int(_ZERO_FRACTION.match(t).group(1))
-    if value is not None:
-        if value > MAX_COUNT:
-            return (
-                None,
-                "implausible_count",
-                f"{t!r} is not a plausible count (above {MAX_COUNT:,}): a typing or export error",
-                f"{t!r} 不是合理的计数（超过{MAX_COUNT:,}）：疑似录入或导出错误",
-            )
-        return value, None, None, None
-    if _NUMBER.match(t) and any(c.isdigit() for c in t):
-        if t.startswith("-"):
-            return (
-                None,
-                "negative",
-                f"negative count {t!r}: counts cannot be below 0",
-                f"计数为负数 {t!r}：计数不能小于0",
-            )
-        if "." in t:
-            return (
-                None,
-                "non_integer",
-                f"{t!r} is not a whole number: counts are whole numbers of people",
-                f"{t!r} 不是整数：计数必须是整数（人数）",
-            )
-    hint = ""
-    hint_zh = ""
-    if t.lower() in _PLACEHOLDERS:
-        hint, hint_zh = "; leave the cell empty if not reported", "；未报告请留空"
-    elif t[-1:] in "*#" and t[:-1].isdigit():
-        hint, hint_zh = "; a footnote mark? put notes in another column", "；是否为脚注符号？注释请另列"
-    elif "," in t:
-        hint = "; a comma is read only as a thousands separator in groups of three (1,234)"
-        hint_zh = "；逗号只可作千位分隔符（如 1,234）"
-    return (
-        None,
-        "non_numeric",
-        f"{t!r} is not a number{hint}",
-        f"{t!r} 不是数字{hint_zh}",
-    )
-
-
 def _parse_year(text: str, max_year: int):
     t = normalise_text(text)
     if t == "":
         return None, "missing_value", "empty year", "年份为空"
-    if not _INT.match(t):
+    if not _YEAR.match(t):
         return (
             None,
             "year_invalid",
@@ -1310,7 +1156,7 @@ def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None
     ----------
     path : str or Path
         CSV (UTF-8, UTF-8 with BOM, GBK or GB18030; detected), TSV, XLSX or Parquet; wide or
-        long form; Chinese or English headers (DESIGN.md "Input").
+        long form; Chinese or English headers (docs/design.md "Input").
     sheet : str, optional
         XLSX only: the sheet to read (default the first).
     registry : pandas.DataFrame, optional

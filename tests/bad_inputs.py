@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 HEADER = ["行政区划代码", "地区", "上级代码", "级别", "年份", "活产数", "孕产妇死亡数", "婴儿死亡数", "早孕建册人数"]
 YEARS = (2021, 2022, 2023)
@@ -177,7 +177,7 @@ CASES: list[Case] = [
     _c("mixed", "encoding", "GBK rows and UTF-8 rows pasted into one file", _mixed,
        ("read_error", "mixes two encodings", 9)),
     _c("mojibake", "encoding", "UTF-8 text converted through Windows-1252 (æ´»äº§æ•°)",
-       lambda: csv_bytes(edit(B(), "990101", 2021, "地区", "东城区".encode("utf-8").decode("cp1252", "replace"))),
+       lambda: csv_bytes(edit(B(), "990101", 2021, "地区", "东城区".encode().decode("cp1252", "replace"))),
        ("read_error", "mojibake", R - 1)),
     _c("replacement_char", "encoding", "U+FFFD left by an earlier conversion",
        lambda: csv_bytes(edit(B(), "990102", 2021, "地区", "西\ufffd区")), ("read_error", "lost", row_of("990102", 2021))),

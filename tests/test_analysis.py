@@ -7,11 +7,10 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
-from mchanalysis.errors import MchError
-from mchanalysis import analysis as A
-
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
+
+from mchanalysis import analysis as A
+from mchanalysis.errors import MchError
 
 
 @pytest.fixture(scope="module")

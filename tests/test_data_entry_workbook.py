@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from mchanalysis.cli import main
+from mchanalysis.data_entry_workbook import template_headers, write_template
 from mchanalysis.errors import MchError
 from mchanalysis.schema import ALL_MEASURES, ID_COLUMNS
-from mchanalysis.data_entry_workbook import template_headers, write_template
 from mchanalysis.validation import load_counts
 
 

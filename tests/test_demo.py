@@ -8,15 +8,13 @@ committed counts, not from the generator's parameters.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEMO as COMMITTED  # noqa: E402
 
 from mchanalysis.demo import DELIBERATE_PROBLEMS, generate_demo_counts, write_demo_csv
 from mchanalysis.schema import ID_COLUMNS, MEASURES
-
-from support import DEMO as COMMITTED  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@ the overdispersion estimator against a hand calculation from Spiegelhalter (2005
 
 from __future__ import annotations
 
-from support import DEMO
-
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEMO
 
 from mchanalysis.errors import MchError
 from mchanalysis.funnel import (

@@ -11,8 +11,8 @@ import pytest
 
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import INDICATOR_COLUMNS, compute_indicators
-from mchanalysis.registry import load_registry
 from mchanalysis.regions import aggregate_counts, descendants, region_tree
+from mchanalysis.registry import load_registry
 
 MEASURES = ["live_births", "maternal_deaths", "infant_deaths", "early_registered", "deliveries", "cesarean_deliveries"]
 

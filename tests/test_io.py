@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mchanalysis.cells import canonical_column, canonical_level, detect_encoding
 from mchanalysis.errors import MchError
-from mchanalysis.io import canonical_column, canonical_level, detect_encoding, read_raw
+from mchanalysis.io import read_raw
 from mchanalysis.schema import MEASURES
 from mchanalysis.validation import load_counts
 
@@ -106,7 +107,7 @@ def test_gbk_file_is_not_utf8_and_is_detected():
         data.decode("utf-8")
     assert detect_encoding(data) == "gb18030"
     assert detect_encoding((DATA / "counts_utf8bom_en.csv").read_bytes()) == "utf-8-sig"
-    assert detect_encoding("行政区划代码".encode("utf-8")) == "utf-8-sig"
+    assert detect_encoding("行政区划代码".encode()) == "utf-8-sig"
 
 
 def test_gbk_text_that_is_also_valid_utf8_is_read_as_gbk(tmp_path):
@@ -118,7 +119,7 @@ def test_gbk_text_that_is_also_valid_utf8_is_read_as_gbk(tmp_path):
 
 
 def test_utf8_with_chinese_text_is_never_read_as_gbk():
-    data = "地区,name\n东城区,Zoë\n".encode("utf-8")
+    data = "地区,name\n东城区,Zoë\n".encode()
     assert detect_encoding(data) == "utf-8-sig"
 
 

@@ -9,16 +9,15 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from support import DEMO
 
+from mchanalysis.cells import canonical_column
+from mchanalysis.data_entry_workbook import template_headers, write_template
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators
 from mchanalysis.registry import indicator_meta, load_registry
-from mchanalysis.io import canonical_column
-from mchanalysis.targets import evaluate_targets, load_target_set
 from mchanalysis.schema import ALL_MEASURES, MEASURES, NIANBAO_DEFINITIONS, NIANBAO_MEASURES
-from mchanalysis.data_entry_workbook import template_headers, write_template
+from mchanalysis.targets import evaluate_targets, load_target_set
 from mchanalysis.validation import known_measures, load_counts, validate_counts
 
 IDS = ["region_code", "region_name", "parent_code", "level", "year"]

@@ -8,8 +8,9 @@ import re
 import pandas as pd
 import pytest
 
+from mchanalysis.cells import canonical_column
+from mchanalysis.data_entry_workbook import template_headers
 from mchanalysis.indicators import compute_indicators, load_registry
-from mchanalysis.io import canonical_column
 from mchanalysis.schema import (
     ALL_MEASURES,
     ALL_MEASURES_EN,
@@ -18,7 +19,6 @@ from mchanalysis.schema import (
     NIANBAO_MEASURES,
     SCREENING_POPULATION_MEASURES,
 )
-from mchanalysis.data_entry_workbook import template_headers
 from mchanalysis.validation import known_measures, load_counts
 
 _CJK = re.compile("[\u4e00-\u9fff]")

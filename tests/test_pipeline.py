@@ -28,6 +28,7 @@ from mchanalysis.pipeline.runner import RegionResult, run_batch
 
 ROOT = repo_root()
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
+
 NB = [ROOT / "notebooks" / "01_data_quality.ipynb", ROOT / "notebooks" / "03_mortality_models.ipynb"]
 COUNTIES = ["990105", "990106"]
 

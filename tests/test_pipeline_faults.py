@@ -33,13 +33,14 @@ from mchanalysis.cli import main  # noqa: E402
 from mchanalysis.errors import MchError  # noqa: E402
 from mchanalysis.pipeline import manifest as mf  # noqa: E402
 from mchanalysis.pipeline.executors import LocalExecutor  # noqa: E402
-from mchanalysis.pipeline.lock import LOCK_NAME, OutputLock  # noqa: E402
+from mchanalysis.pipeline.lock import LOCK_NAME  # noqa: E402
 from mchanalysis.pipeline.notebook import check_injected_cell, parameterize, read_notebook  # noqa: E402
 from mchanalysis.pipeline.params import check_parameters, make_config, plan_run, repo_root  # noqa: E402
 from mchanalysis.pipeline.runner import run_batch  # noqa: E402
 
 ROOT = repo_root()
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
+
 TREE = Path(__file__).resolve().parents[1]
 PARAMS = ('data_path = "x"\nyear = 2024\nregion_code = "990000"\ntarget_set = "national_2030"\n'
           'lang = "zh"\noutput_dir = "."\n')

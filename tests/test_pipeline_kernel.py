@@ -8,7 +8,12 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from mchanalysis.pipeline.notebook import (
-    INJECTED_CELL_ID, NotebookFailed, WarmKernel, execute_fresh, normalise, notebook_bytes,
+    INJECTED_CELL_ID,
+    NotebookFailed,
+    WarmKernel,
+    execute_fresh,
+    normalise,
+    notebook_bytes,
 )
 
 PARAMS = {"data_path": "unused.csv", "year": 2024, "region_code": "010101", "target_set": "t",

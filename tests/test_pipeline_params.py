@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from mchanalysis.analysis import load_analysis_data
 from mchanalysis.errors import MchError
 from mchanalysis.pipeline.params import (
-    load_params_file, make_config, plan_run, repo_root, select_regions,
+    load_params_file,
+    make_config,
+    plan_run,
+    repo_root,
+    select_regions,
 )
-from mchanalysis.analysis import load_analysis_data
 
 ROOT = repo_root()
 from support import DEMO  # noqa: E402

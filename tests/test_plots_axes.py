@@ -4,16 +4,14 @@ the fitted value of the last year."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
+from support import DEMO  # noqa: E402
 
 from mchanalysis import report
 from mchanalysis.plots.scorecard import plot_scorecard, unit_scales
 from mchanalysis.plots.trends import plot_trend
-
-from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +67,8 @@ def test_projection_starts_at_the_fitted_value_of_the_last_year():
 
 def test_funnel_lower_limit_has_no_vertical_drop_and_the_legend_gives_the_unit():
     from mchanalysis.funnel import funnel
-    from mchanalysis.registry import load_registry
     from mchanalysis.plots.funnel import plot_funnel
+    from mchanalysis.registry import load_registry
 
     city = report.build_context(DEMO, year=2024, region_code="990100", target_set="national_2030",
                                 lang="zh", figures=False)

@@ -15,7 +15,14 @@ import yaml
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
-from mchanalysis.plots import FONT_FALLBACK_CHAIN, FONT_FAMILY, font_path, new_figure, save_figure, use_mch_style
+from mchanalysis.plots import (
+    FONT_FALLBACK_CHAIN,
+    FONT_FAMILY,
+    font_path,
+    new_figure,
+    save_figure,
+    use_mch_style,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = Path(str(resources.files("mchanalysis")))

@@ -9,12 +9,11 @@ import io
 import pytest
 from docx import Document
 from PIL import Image
+from support import DEMO  # noqa: E402
 
 from mchanalysis import report
 from mchanalysis.plots import DPI, FIGURE_WIDTH_CM, FIGURE_WIDTH_IN, MIN_TEXT_PT
 from mchanalysis.plots.small_multiples import columns_for
-
-from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["990100", "990106"])

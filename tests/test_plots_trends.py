@@ -10,15 +10,14 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-
 from support import DEMO
 
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators
-from mchanalysis.registry import indicator_meta, load_registry
 from mchanalysis.plots import save_figure
 from mchanalysis.plots.small_multiples import plot_small_multiples
 from mchanalysis.plots.trends import plot_trend
+from mchanalysis.registry import indicator_meta, load_registry
 
 REPO = Path(__file__).resolve().parents[1]
 MMR = indicator_meta("mmr")

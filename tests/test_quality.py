@@ -11,8 +11,8 @@ from mchanalysis.quality import (
     CHECKS,
     FINDING_COLUMNS,
     local_expected,
-    position_scale,
     modified_z,
+    position_scale,
     review_quality,
     summarise_quality,
 )

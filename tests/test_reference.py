@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from mchanalysis.errors import MchError
-from mchanalysis.registry import load_registry
 from mchanalysis.reference import REFERENCE_DIR, load_national_series
+from mchanalysis.registry import load_registry
 
 
 @pytest.fixture(scope="module")

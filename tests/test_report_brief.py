@@ -7,18 +7,17 @@ sentences in the right places (escaped), the wording rules, the length and struc
 from __future__ import annotations
 
 import io
-from html import unescape
 import re
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from docx import Document
+from support import counts_frame, county
 
 from mchanalysis import report
-from support import counts_frame, county
 from mchanalysis.errors import MchError
 from mchanalysis.report import brief as br
 from mchanalysis.report.bureau import load_narrative, parse_narrative
@@ -26,6 +25,7 @@ from mchanalysis.report.docx import docx_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
+
 DATA = Path(__file__).parent / "data" / "report"
 
 

@@ -18,6 +18,7 @@ from mchanalysis.report.docx import docx_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
+
 NARRATIVE = """## 导语
 2024年，全县认真贯彻落实母婴安全五项制度，妇幼健康服务能力持续提升。
 

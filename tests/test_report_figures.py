@@ -1,10 +1,9 @@
 """The 地区比较 section shows the sub-regions' trends as small multiples (issue 6 item 3)."""
 
 import pytest
+from support import DEMO  # noqa: E402
 
 from mchanalysis import report
-
-from support import DEMO  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +38,12 @@ def test_comparison_charts_take_at_most_half_the_text_block(city):
     """Funnel and small multiples are drawn no taller than half the 225 mm text block less a
     two-line caption, so one that does not fit under the text before it never leaves that page
     under half full, and the two share a page (issue 17)."""
-    from mchanalysis.report.figures import MAX_HEIGHT_IN, TEXT_BLOCK_HEIGHT_IN
-    from mchanalysis.plots import MIN_TEXT_PT
-    from PIL import Image
     import io
+
+    from PIL import Image
+
+    from mchanalysis.plots import MIN_TEXT_PT
+    from mchanalysis.report.figures import MAX_HEIGHT_IN, TEXT_BLOCK_HEIGHT_IN
 
     assert MAX_HEIGHT_IN + 2 * 28.95 / 72 <= TEXT_BLOCK_HEIGHT_IN / 2
     figs = {k: v for k, v in city.figures.items() if v["section"] == "comparison"}

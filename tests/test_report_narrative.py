@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import counts_frame, county
 
 from mchanalysis import report
-from support import counts_frame, county
 from mchanalysis.report import narrative as nv
 
 DATA = Path(__file__).parent / "data" / "report"

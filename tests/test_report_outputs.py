@@ -95,8 +95,8 @@ def test_precomputed_table_at_another_level_is_recomputed():
 
 
 def test_a_table_that_is_not_an_indicator_table_is_refused():
-    from mchanalysis.errors import MchError
     from mchanalysis.analysis import load_analysis_data
+    from mchanalysis.errors import MchError
 
     data = load_analysis_data(DEMO)
     with pytest.raises(MchError, match="indicator_table is not an indicator table.*conf_level"):

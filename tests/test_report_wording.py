@@ -11,7 +11,7 @@ from support import DEMO
 
 from mchanalysis import report
 from mchanalysis.registry import load_registry
-from mchanalysis.report.render import number_figures_and_tables, render_section, visible_sections
+from mchanalysis.report.render import render_section, visible_sections
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,10 @@ def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
 
 
 def test_docx_numbers_match_the_html(city):
-    from docx import Document
     import io
+
+    from docx import Document
+
     from mchanalysis.report.docx import docx_bytes
     ctx = city["zh"]
     html = report.render_report(ctx)

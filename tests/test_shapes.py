@@ -11,8 +11,6 @@ the report context directly.
 
 from __future__ import annotations
 
-from support import DEMO
-
 import json
 import re
 import subprocess
@@ -24,6 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import DEMO
 
 from mchanalysis import analysis, report
 

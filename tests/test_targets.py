@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
 import pandas as pd
-import re
-
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from mchanalysis.cells import parse_count
 from mchanalysis.cli import main
 from mchanalysis.errors import MchError, ValidationError
 from mchanalysis.schema import MEASURES
 from mchanalysis.validation import (
     FINDING_COLUMNS,
     load_counts,
-    parse_count,
     suggest_column,
     validate_counts,
 )

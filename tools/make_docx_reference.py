@@ -29,7 +29,6 @@ Deterministic: running it twice gives the same bytes.
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import io
 import sys

@@ -26,7 +26,7 @@ OUTPUT_FROM_EXAMPLE = "../../reports/examples/990000"
 
 def main(argv=None) -> int:
     from mchanalysis.pipeline import manifest as mf
-    from mchanalysis.pipeline.executors import shutdown_worker_kernel, run_job
+    from mchanalysis.pipeline.executors import run_job, shutdown_worker_kernel
     from mchanalysis.pipeline.params import make_config, plan_run
     from mchanalysis.pipeline.runner import make_jobs
 

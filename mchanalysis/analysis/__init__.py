@@ -29,7 +29,13 @@ from mchanalysis.analysis.data import (
     synthetic_notice,
     years_of,
 )
-from mchanalysis.analysis.figures import figure_absent, funnel_figure, save_figure, shrinkage_figure, trend_figure
+from mchanalysis.analysis.figures import (
+    figure_absent,
+    funnel_figure,
+    save_figure,
+    shrinkage_figure,
+    trend_figure,
+)
 from mchanalysis.analysis.mortality import (
     Trend,
     funnel_data,
@@ -41,8 +47,8 @@ from mchanalysis.analysis.mortality import (
     pooled_rate,
     projection,
     projections,
-    target_table,
     smoothed_subregions,
+    target_table,
     trend,
 )
 from mchanalysis.analysis.parameters import ParameterError, interactive_output_dir, start

@@ -66,7 +66,7 @@ class AnalysisData:
     registry: pd.DataFrame
     conf_level: float = 0.95
 
-    def copy(self) -> "AnalysisData":
+    def copy(self) -> AnalysisData:
         return replace(self, **{k: getattr(self, k).copy() for k in _TABLES})
 
 

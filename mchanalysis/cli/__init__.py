@@ -1,7 +1,7 @@
 """The ``mch`` command: argument parsing and messages only.
 
 Each sub-command lives in its own module ``mchanalysis.cli.<name>`` that defines ``HELP`` (one
-line), ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes (DESIGN.md): 0 success,
+line), ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes (docs/design.md): 0 success,
 1 user error (one-line reason on stderr, no traceback unless ``--debug``), 2 usage error.
 """
 
@@ -13,9 +13,10 @@ import sys
 
 from mchanalysis import __version__
 from mchanalysis.errors import MchError
+from mchanalysis.resources import PackageDataMissing
 
 #: Sub-commands in the order ``mch --help`` lists them.
-COMMANDS = ("demo", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
+COMMANDS = ("demo", "init", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
             "narrative-template")
 
 
@@ -32,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"mchanalysis.cli.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, allow_abbrev=False)
-        p.add_argument("--debug", action="store_true", help="show tracebacks of user errors")
+        # SUPPRESS: absent after the sub-command, `mch --debug CMD` is not reset to False
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks of user errors")
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser
@@ -48,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         msg = str(exc)
         print(f"mch {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    except PackageDataMissing as exc:  # a broken installation: said in one line, exit 1
+        if args.debug:
+            raise
+        print(f"mch {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"mch {args.command}: interrupted", file=sys.stderr)

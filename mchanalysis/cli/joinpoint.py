@@ -72,7 +72,7 @@ def read_table(path: str, text_columns=()) -> pd.DataFrame:
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     import pandas as pd
 
-    from mchanalysis.io import detect_encoding
+    from mchanalysis.cells import detect_encoding
 
     p = Path(path)
     if not p.exists():

@@ -142,11 +142,10 @@ def write_findings(findings: pd.DataFrame, out) -> Path:
 
 def run(args) -> int:
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
-    from mchanalysis.io import read_raw
-    from mchanalysis.validation import known_measures, validate_counts
-
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
     from mchanalysis.errors import MchError
+    from mchanalysis.io import read_raw
+    from mchanalysis.validation import known_measures, validate_counts
 
     option = getattr(args, "data_option", None)
     if args.data and option and args.data != option:

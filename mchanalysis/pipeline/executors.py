@@ -70,7 +70,6 @@ def _init_pool_worker(parent_pid: int, warm: bool) -> None:
     global _parent_pid
     _parent_pid = parent_pid
     import signal
-
     from multiprocessing.util import Finalize
 
     from mchanalysis.pipeline.processes import die_with_parent

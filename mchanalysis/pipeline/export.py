@@ -3,7 +3,7 @@
 What a page looks like (no code, self-contained, print-friendly, reproducible) is decided in
 :mod:`mchanalysis.report.html_page`; this module is the pipeline's handle on it. The exporter is
 built once per process and reused (≈ 0.01 s per notebook against ≈ 1 s for a ``jupyter
-nbconvert`` call, ECOSYSTEM_NOTES.md). There is no fallback: if the exporter cannot be imported
+nbconvert`` call, docs/ecosystem-notes.md). There is no fallback: if the exporter cannot be imported
 the run fails with that import error.
 """
 

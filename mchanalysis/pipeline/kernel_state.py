@@ -1,7 +1,7 @@
 """Runs *inside* a reused (warm) Jupyter kernel: warm-up and the reset between two notebooks.
 
 The batch runner keeps one kernel per worker and executes many notebooks in it, because a fresh
-kernel costs about 2.7 s per notebook, mostly imports (ECOSYSTEM_NOTES.md). Reuse is only
+kernel costs about 2.7 s per notebook, mostly imports (docs/ecosystem-notes.md). Reuse is only
 acceptable if every notebook's stored result equals a fresh-kernel papermill run, so between two
 notebooks :func:`reset` puts back everything a notebook can observe:
 

@@ -17,7 +17,7 @@ import os
 import socket
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mchanalysis.errors import MchError
@@ -87,7 +87,7 @@ class OutputLock:
                       flush=True)
                 fcntl.flock(fd, fcntl.LOCK_EX)
             info = {"pid": os.getpid(), "host": socket.gethostname(),
-                    "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                    "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
                     "argv": ["mch", *sys.argv[1:]] if sys.argv else []}
             data = (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8")
             os.ftruncate(fd, 0)

@@ -1,10 +1,12 @@
-"""Provenance of one report directory: ``manifest.json`` (DESIGN.md "Reports").
+"""Provenance of one report directory: ``manifest.json`` (docs/design.md "Reports").
 
 The manifest is the *last* file written into a region's directory, and a directory counts as
 complete only when its manifest parses and carries the expected input hash. The input hash is the
 SHA-256 of a canonical JSON document holding the SHA-256 of every input file (data, target set),
-of every notebook, the run parameters and the package version: change any of them and
-``mch run --resume`` redoes the region.
+of every notebook, the run parameters, the package version, the SHA-256 of the installed
+package's files (its code, templates, registry, font and reference data:
+:func:`package_digest`) and the versions of the libraries that shape the outputs
+(:data:`LIBRARIES`): change any of them and ``mch run --resume`` redoes the region.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ MANIFEST_VERSION = 1
 #: input), nothing written. Only ``done`` counts as complete for ``--resume``.
 STATUSES = ("done", "partial", "failed", "stopped")
 
-#: Libraries whose versions can change a report's bytes.
+#: Libraries whose versions can change a report's bytes (numbers, figures, HTML, Word, Excel).
 LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "papermill", "nbclient",
-             "nbconvert", "nbformat", "ipykernel", "jinja2", "python-docx", "openpyxl")
+             "nbconvert", "nbformat", "ipykernel", "jinja2", "python-docx", "openpyxl", "lxml",
+             "mistune", "pyarrow", "pyyaml")
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -47,8 +50,10 @@ def canonical_json(obj) -> str:
 
 
 def input_hash(*, inputs: dict[str, str], notebooks: dict[str, str], parameters: dict,
-               package_version: str = __version__) -> str:
-    """SHA-256 over input file digests, notebook digests, parameters and package version.
+               package_version: str = __version__, package_files: str | None = None,
+               libraries: dict | None = None) -> str:
+    """SHA-256 over input file digests, notebook digests, parameters, package version, package
+    files and library versions.
 
     Parameters
     ----------
@@ -57,15 +62,62 @@ def input_hash(*, inputs: dict[str, str], notebooks: dict[str, str], parameters:
         data file does not invalidate a report, changing one byte of it does).
     parameters : dict
         The notebook parameters of the region.
+    package_files : str, optional
+        :func:`package_digest` (default: of the package as installed now).
+    libraries : dict, optional
+        :func:`library_versions` (default: as installed now).
     """
     doc = {"inputs": inputs, "notebooks": notebooks, "parameters": parameters,
-           "package_version": package_version}
+           "package_version": package_version,
+           "package_files": package_digest() if package_files is None else package_files,
+           "libraries": library_versions() if libraries is None else libraries}
     return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+_DIGEST_CACHE: dict[tuple, str] = {}
+
+
+def package_files(root: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
+    """Every file of the installed package, ``(relative posix path, path)``, sorted.
+
+    Follows the package's linked folders (``notebooks/``, ``params/``, ``data/reference/`` in a
+    clone); leaves out ``__pycache__``, compiled files and hidden files and folders (e.g.
+    JupyterLab's ``.ipynb_checkpoints``).
+    """
+    if root is None:
+        from mchanalysis.resources import package_root
+
+        root = package_root()
+    root = Path(root)
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or name.endswith((".pyc", ".pyo")):
+                continue
+            p = Path(dirpath) / name
+            out.append((p.relative_to(root).as_posix(), p))
+    return sorted(out)
+
+
+def package_digest(root: str | os.PathLike | None = None) -> str:
+    """SHA-256 of the installed package's files: each file's relative path and SHA-256, in
+    path order (:func:`package_files`). Edit a template, the registry or any module and it
+    changes. Cached on the files' sizes and modification times."""
+    files = package_files(root)
+    key = tuple((rel, p.stat().st_size, p.stat().st_mtime_ns) for rel, p in files)
+    if key not in _DIGEST_CACHE:
+        h = hashlib.sha256()
+        for rel, p in files:
+            h.update(f"{rel}\0{sha256_file(p)}\n".encode())
+        _DIGEST_CACHE.clear()
+        _DIGEST_CACHE[key] = h.hexdigest()
+    return _DIGEST_CACHE[key]
 
 
 def library_versions() -> dict[str, str | None]:
     """Installed versions of :data:`LIBRARIES` and of Python."""
-    out = {"python": platform.python_version()}
+    out: dict[str, str | None] = {"python": platform.python_version()}
     for name in LIBRARIES:
         try:
             out[name] = metadata.version(name)
@@ -114,7 +166,8 @@ def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebo
         "parameters": parameters,
         "inputs": inputs,
         "notebooks": notebooks,
-        "package": {"name": "mchanalysis", "version": __version__},
+        "package": {"name": "mchanalysis", "version": __version__,
+                    "files_sha256": package_digest()},
         "git_commit": commit,
         "libraries": libraries,
         "input_hash": input_hash_,

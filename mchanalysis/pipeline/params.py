@@ -1,7 +1,7 @@
 """Run parameters of ``mch run``: the YAML file, command-line overrides, and the checks made
 before any notebook starts.
 
-A batch must never produce a silent wrong-region report (ECOSYSTEM_NOTES.md): region codes stay
+A batch must never produce a silent wrong-region report (docs/ecosystem-notes.md): region codes stay
 strings end to end (a YAML integer such as ``990000`` or ``010101`` is refused, never converted),
 every region selector must name regions of the data (an unknown code lists the closest codes and
 names, by :mod:`difflib`), the year must be in the data, the target set must load, the language
@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 import mchanalysis
+from mchanalysis import resources
 from mchanalysis.errors import MchError
 from mchanalysis.schema import LEVELS
 
@@ -50,12 +51,21 @@ EXECUTORS = ("local", "dask")
 
 
 def repo_root() -> Path:
-    """The repository the package was installed from (editable install)."""
+    """The folder holding the package folder: the repository for a clone or an editable install,
+    ``site-packages`` for a wheel (nothing is read from it then; see :mod:`mchanalysis.resources`)."""
     return Path(mchanalysis.__file__).resolve().parents[1]
 
 
 def notebooks_dir() -> Path:
-    return repo_root() / "notebooks"
+    """The packaged notebooks (:func:`mchanalysis.resources.notebooks_dir`)."""
+    return resources.notebooks_dir()
+
+
+def default_notebooks(folder: str | os.PathLike | None = None) -> tuple[Path, ...]:
+    """The notebooks of a run: each of :data:`DEFAULT_NOTEBOOKS` from ``<folder>/notebooks/``
+    (default: the current directory, a project folder of ``mch init``) when it is there, else the
+    packaged one."""
+    return tuple(resources.project_notebook(n, folder) for n in DEFAULT_NOTEBOOKS)
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,7 @@ class RunConfig:
     executor: str = "local"
     scheduler: str | None = None
     resume: bool = False
-    notebooks: tuple[Path, ...] = field(default_factory=lambda: tuple(
-        notebooks_dir() / n for n in DEFAULT_NOTEBOOKS))
+    notebooks: tuple[Path, ...] = field(default_factory=default_notebooks)
     timeout: float | None = 600.0
     progress: bool = True
     narrative: Path | None = None
@@ -85,14 +94,15 @@ class RunConfig:
 
 
 def _resolve_path(value, *, base: Path | None = None) -> Path:
-    """A relative path: against the current directory if it exists there, else the repository."""
+    """A relative path: against the current directory if it exists there, else *base*, the
+    repository (a clone) or the package's own files (``params/...``, ``data/reference/...``)."""
     p = Path(value).expanduser()
     if p.is_absolute():
         return p
     here = Path.cwd() / p
     if here.exists():
         return here
-    for root in (base, repo_root()):
+    for root in (base, repo_root(), resources.package_root()):
         if root is not None and (root / p).exists():
             return root / p
     return here
@@ -110,6 +120,9 @@ def _region_selector(value, where: str) -> str:
 def load_params_file(path: str | os.PathLike) -> dict:
     """Read a run parameters YAML file into a dict of :class:`RunConfig` fields (unchecked).
 
+    A relative *path* absent from the current directory is looked for among the package's own
+    files (``params/default.yaml``, ``params/examples/*.yaml``).
+
     Raises
     ------
     MchError
@@ -117,6 +130,8 @@ def load_params_file(path: str | os.PathLike) -> dict:
         not a string.
     """
     path = Path(path)
+    if not path.is_absolute() and not path.exists() and (resources.package_root() / path).is_file():
+        path = resources.package_root() / path  # e.g. params/default.yaml from any folder
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -421,6 +436,10 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
                        file=config.data)
     tree = region_tree(counts)
     regions = select_regions(tree, config.regions)
+    # Target-set names resolve in this folder's params/targets/ first (a project folder of
+    # `mch init`), then in the package; the notebooks run in their staging folders, so the
+    # project folder is handed to their kernels through the environment (same lookup there).
+    os.environ[resources.PROJECT_ENV] = str(Path.cwd().resolve())
     # "auto": the set the report year calls for (and the one shown beside it), both hashed
     chosen, companion, _how = resolve_target_set(config.targets, year)
     target_param = config.targets

@@ -37,7 +37,7 @@ from pathlib import Path
 from mchanalysis.atomic import write_bytes, write_text
 from mchanalysis.errors import MchError
 from mchanalysis.pipeline import manifest as mf
-from mchanalysis.pipeline.notebook import CellFailure, NotebookFailed, notebook_bytes
+from mchanalysis.pipeline.notebook import NotebookFailed, notebook_bytes
 from mchanalysis.pipeline.params import OPTIONAL_NOTEBOOK_PARAMETERS
 from mchanalysis.pipeline.staging import new_staging_dir, remove_scratch_dirs, replace_dir
 
@@ -593,7 +593,7 @@ class _Progress:
                 monitor_interval = 0  # no monitor thread: worker processes can then be forked
 
             self.bar = _Bar(total=total, initial=done, file=sys.stderr, unit="region",
-                            dynamic_ncols=True, desc="mch run")
+                            dynamic_ncols=True, desc="mch run", disable=None)  # terminals only
             self._postfix()
 
     def _postfix(self):

@@ -6,10 +6,18 @@ malformed), every recorded input *and notebook* is hashed, and nothing is execut
 them still have their recorded SHA-256 (a notebook named by a tampered manifest is never run).
 Files in the directory but not in the manifest are reported, as are listed files that are
 missing or whose bytes differ. The re-execution writes only into a temporary directory.
+
+Differences of versions are reported first (the package's version and files, Python and the
+libraries of :data:`~mchanalysis.pipeline.manifest.LIBRARIES`), since they explain differing bytes.
+A folder moved from another machine is verified with ``data=`` (the data file here): recorded
+inputs and notebooks that are not at their recorded path are looked for among the packaged
+files (target sets, notebooks) by name and must have their recorded SHA-256; the data path is
+given to the notebooks and written back as the recorded one before the outputs are compared.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +25,7 @@ from pathlib import Path
 
 from mchanalysis.errors import MchError
 from mchanalysis.pipeline import manifest as mf
+from mchanalysis.resources import PROJECT_ENV
 
 
 @dataclass
@@ -30,6 +39,7 @@ class VerifyReport:
     absent: list = field(default_factory=list)  # in the manifest, not in DIR
     added: list = field(default_factory=list)  # in DIR, not in the manifest
     inputs_changed: list = field(default_factory=list)
+    versions: list = field(default_factory=list)  # "what: recorded -> now", reported first
     failure: dict | None = None
     executed: bool = False
     skipped: str | None = None  # why the re-execution did not run
@@ -40,7 +50,7 @@ class VerifyReport:
                     or self.added or self.inputs_changed or self.failure)
 
     def lines(self) -> list[str]:
-        out = []
+        out = [f"version differs from the run: {v}" for v in self.versions]
         for label, items in (("input changed since the run", self.inputs_changed),
                              ("missing from the folder", self.absent),
                              ("not in the manifest (added to the folder)", self.added),
@@ -59,6 +69,17 @@ class VerifyReport:
         how = "compared after re-execution" if self.executed else "checked against the manifest"
         out.append(f"{self.directory}: {self.checked} file(s) {how}, {verdict}")
         return out
+
+
+def _moved_back(content: bytes, moved: dict[str, str]) -> bytes:
+    """*content* with every moved path written back as recorded (as text and JSON-escaped), so
+    that a notebook that echoes its ``data_path`` compares equal after a move."""
+    import json
+
+    for old, new in moved.items():
+        for a, b in ((new, old), (json.dumps(new)[1:-1], json.dumps(old)[1:-1])):
+            content = content.replace(a.encode("utf-8"), b.encode("utf-8"))
+    return content
 
 
 def _shape_error(doc) -> str | None:
@@ -85,9 +106,44 @@ def _shape_error(doc) -> str | None:
     return None
 
 
-def verify_directory(directory, *, kernel=None, execute: bool = True) -> VerifyReport:
+def version_differences(doc: dict) -> list[str]:
+    """``"name: recorded -> now"`` for the package version, its files and every recorded library
+    (and Python) whose installed version differs from the manifest's."""
+    from mchanalysis import __version__
+
+    out = []
+    pkg: dict = doc["package"] if isinstance(doc.get("package"), dict) else {}
+    if pkg.get("version") not in (None, __version__):
+        out.append(f"mchanalysis {pkg.get('version')} -> {__version__}")
+    if pkg.get("files_sha256") not in (None, mf.package_digest()):
+        out.append(f"mchanalysis package files {str(pkg['files_sha256'])[:12]} -> "
+                   f"{mf.package_digest()[:12]} (code, templates or registry edited)")
+    recorded: dict = doc["libraries"] if isinstance(doc.get("libraries"), dict) else {}
+    now = mf.library_versions()
+    for name in sorted(recorded):
+        if name in now and recorded[name] != now[name]:
+            out.append(f"{name} {recorded[name]} -> {now[name]}")
+    return out
+
+
+def _relocate(item: dict, role: str | None) -> Path | None:
+    """A packaged file with the recorded file's name and SHA-256 (a folder verified on another
+    machine than the one that ran it), or None."""
+    from mchanalysis.resources import notebooks_dir, packaged_targets_dir
+
+    name = Path(item["path"]).name
+    where = notebooks_dir() if role is None else packaged_targets_dir()
+    cand = where / name
+    if cand.is_file() and mf.sha256_file(cand) == item["sha256"]:
+        return cand
+    return None
+
+
+def verify_directory(directory, *, kernel=None, execute: bool = True,
+                     data: str | Path | None = None) -> VerifyReport:
     """Check *directory* against its ``manifest.json``; with *execute*, re-run it (in a temporary
-    directory, never in *directory*) and compare bytes.
+    directory, never in *directory*) and compare bytes. *data*: the data file, when the folder
+    was made on another machine or the file has moved (its SHA-256 must be the recorded one).
 
     Raises
     ------
@@ -119,12 +175,28 @@ def verify_directory(directory, *, kernel=None, execute: bool = True) -> VerifyR
     except MchError as exc:
         raise MchError(f"malformed manifest: {exc}", file=mpath) from None
     report = VerifyReport(directory)
+    report.versions = version_differences(doc)
+    moved: dict[str, str] = {}  # recorded path -> path here
+    if data is not None:
+        data = Path(data).resolve()
+        if not data.is_file():
+            raise MchError("data file not found", file=data)
     for item in doc["inputs"] + doc["notebooks"]:
+        role = item.get("role") if "role" in item else None
         p = Path(item["path"])
+        if role == "data" and data is not None:
+            p = data
+        elif not p.is_file() and (role is None or str(role).startswith("targets")):
+            p = _relocate(item, role) or p
         if not p.is_file():
-            raise MchError(f"input recorded in the manifest is missing: {p}", file=mpath)
+            hint = " (give the data file with --data)" if role == "data" else ""
+            raise MchError(f"input recorded in the manifest is missing: {item['path']}{hint}",
+                           file=mpath)
+        if str(p) != item["path"]:
+            moved[item["path"]] = str(p)
         if mf.sha256_file(p) != item["sha256"]:
             report.inputs_changed.append(str(p))
+    inputs_here = tuple({**i, "path": moved.get(i["path"], i["path"])} for i in doc["inputs"])
     recorded = {o["path"]: o["sha256"] for o in doc["outputs"]}
     present = {o["path"] for o in mf.output_digests(directory)}
     report.added = sorted(present - set(recorded))
@@ -141,6 +213,13 @@ def verify_directory(directory, *, kernel=None, execute: bool = True) -> VerifyR
     if report.inputs_changed:
         report.skipped = "an input or notebook differs from the manifest (never run unchecked code)"
         return report
+    for item in inputs_here:
+        # a target set of a project folder (<project>/params/targets/NAME.yaml), named in the
+        # parameters: the kernels, started below, find it as the run's did (mchanalysis.targets)
+        t = Path(item["path"])
+        if str(item.get("role", "")).startswith("targets") and t.parent.name == "targets" \
+                and t.parent.parent.name == "params" and not os.environ.get(PROJECT_ENV):
+            os.environ[PROJECT_ENV] = str(t.parent.parent.parent)
     from mchanalysis.pipeline.notebook import WarmKernel
 
     report.checked = 0
@@ -150,9 +229,12 @@ def verify_directory(directory, *, kernel=None, execute: bool = True) -> VerifyR
     try:
         if own_kernel:
             kernel = WarmKernel()
+        parameters = {k: moved.get(v, v) if isinstance(v, str) else v
+                      for k, v in doc["parameters"].items()}
+        notebooks = tuple({**n, "path": moved.get(n["path"], n["path"])} for n in doc["notebooks"])
         job = RegionJob(region=doc["region"], year=int(doc["parameters"]["year"]),
-                        parameters=doc["parameters"], notebooks=tuple(doc["notebooks"]),
-                        inputs=tuple(doc["inputs"]), year_dir=str(tmp),
+                        parameters=parameters, notebooks=notebooks,
+                        inputs=inputs_here, year_dir=str(tmp),
                         input_hash=doc["input_hash"], commit=doc.get("git_commit"))
         result = run_region(job, kernel)
         if result.failure:
@@ -167,7 +249,8 @@ def verify_directory(directory, *, kernel=None, execute: bool = True) -> VerifyR
             else:
                 report.checked += 1
                 ours = directory / rel
-                if not ours.is_file() or ours.read_bytes() != (redo / rel).read_bytes():
+                theirs = _moved_back((redo / rel).read_bytes(), moved)
+                if not ours.is_file() or ours.read_bytes() != theirs:
                     report.differ.append(rel)
     finally:
         if own_kernel and kernel is not None:

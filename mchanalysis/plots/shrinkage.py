@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.plots import COLORS, MIN_TEXT_PT, figure_size, indicator_label, new_figure
+from mchanalysis.plots import COLORS, figure_size, indicator_label, new_figure
 
 _TEXT = {
     "zh": {"crude": "粗率", "smoothed": "经验贝叶斯平滑率", "mean": "总体均值", "title": "{name}：粗率与平滑率"},

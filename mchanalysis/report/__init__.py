@@ -10,6 +10,7 @@ Typical use (what ``notebooks/04_annual_report.ipynb`` does)::
 """
 
 from mchanalysis.report.context import ReportContext, build_context, load_layout
+from mchanalysis.report.outputs import write_outputs
 from mchanalysis.report.render import (
     SECTION_IDS,
     display_brief,
@@ -23,7 +24,6 @@ from mchanalysis.report.render import (
     title_for,
     visible_sections,
 )
-from mchanalysis.report.outputs import write_outputs
 
 __all__ = [
     "ReportContext", "build_context", "load_layout", "SECTION_IDS", "display_brief", "display_section", "render_brief",

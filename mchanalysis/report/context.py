@@ -21,26 +21,23 @@ file instead of once per region.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from mchanalysis import stats
 from mchanalysis.analysis import rules
 from mchanalysis.analysis.data import AnalysisData, from_counts, load_analysis_data
 from mchanalysis.analysis.mortality import pooled_rate
-from mchanalysis.quality import combine_findings
 from mchanalysis.analysis.mortality import projection as analysis_projection
 from mchanalysis.analysis.mortality import trend as analysis_trend
 from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import INDICATOR_COLUMNS
-from mchanalysis.registry import load_registry
+from mchanalysis.quality import combine_findings
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
+from mchanalysis.registry import load_registry
 from mchanalysis.report import narrative as nv
 from mchanalysis.report.brief import EMTCT_OUTCOMES as RARE_OUTCOMES
 from mchanalysis.report.brief import told_as_count
@@ -340,9 +337,7 @@ def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
 def _scorecard(table, region, year, target_set, conf_level, facts, lang):
     if target_set is None:
         return None, pd.DataFrame()
-    from mchanalysis.targets import evaluate_targets, load_target_set
-
-    from mchanalysis.targets import resolve_target_set
+    from mchanalysis.targets import evaluate_targets, load_target_set, resolve_target_set
 
     chosen, companion, how = resolve_target_set(target_set, year)
     ts = load_target_set(chosen) if not hasattr(chosen, "targets") else chosen
@@ -582,7 +577,7 @@ def build_context(
     ----------
     data : str, path or pandas.DataFrame
         The counts file (read with :func:`mchanalysis.validation.load_counts`) or a wide counts
-        table (DESIGN.md "Input"), e.g. ``AnalysisData.counts`` when the tables below are
+        table (docs/design.md "Input"), e.g. ``AnalysisData.counts`` when the tables below are
         passed precomputed.
     year : int
         Report year.

@@ -22,7 +22,6 @@ from mchanalysis.plots.trends import plot_trend
 from mchanalysis.registry import load_registry
 from mchanalysis.report.render import environment
 
-
 #: Height of the GB/T 9704 text block (225 mm), inches.
 TEXT_BLOCK_HEIGHT_IN = 225 / 25.4
 #: Tallest a chart of the comparison section is drawn (inches): with a two-line caption

@@ -17,7 +17,7 @@ nbconvert's :class:`~nbconvert.HTMLExporter` with the package's template
   notebook content gives the same bytes.
 
 One exporter is built per process and reused: about 0.01 s per notebook instead of about 1 s
-for a ``jupyter nbconvert`` call (ECOSYSTEM_NOTES.md).
+for a ``jupyter nbconvert`` call (docs/ecosystem-notes.md).
 """
 
 from __future__ import annotations

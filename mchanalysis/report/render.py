@@ -89,7 +89,7 @@ def number_figures_and_tables(html: str, lang: str) -> str:
     Word file's numbers are the same. A reference to a figure or table that is not in the
     document is dropped (no "见图" to nothing).
     """
-    nums = {"fig": {}, "tab": {}}
+    nums: dict[str, dict[str, int]] = {"fig": {}, "tab": {}}
     fig_word, tab_word = ("图", "表") if lang == "zh" else ("Figure ", "Table ")
     sep = "　" if lang == "zh" else ". "
 
