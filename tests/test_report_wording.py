@@ -73,7 +73,7 @@ def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
     assert [n for _, n in figs] == ["1", "2", "3", "4"]
     assert [f for f, _ in figs] == ["trend_mmr", "scorecard", "funnel_imr", "small_multiples_imr"]
     # each figure after the paragraph that first refers to it, and referred to by its number
-    first = html.index("（见图1）")
+    first = re.search(r"（见图1）|，详见图1", html).start()
     assert first < html.index('<figure data-figure="trend_mmr"')
     assert "图3、图4" in html
     assert html.index("见图2") < html.index('data-figure="scorecard"')
@@ -83,6 +83,17 @@ def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
     assert "<!--ref:" not in html and "<!--num:" not in html
     # a reference to a figure that was not drawn says nothing
     assert "见图" not in report.render_report(ctx)
+
+
+def test_a_reference_after_a_parenthesis_is_not_a_second_parenthesis():
+    from mchanalysis.report.render import number_figures_and_tables, tabref
+
+    html = (f'<p>未达标1项（产前筛查率）{tabref("scorecard")}。全部达标{tabref("scorecard")}。</p>'
+            '<table data-table="scorecard" data-title="目标完成情况"></table>')
+    out = number_figures_and_tables(html, "zh")
+    assert "未达标1项（产前筛查率），详见表1。" in out
+    assert "全部达标（见表1）。" in out
+    assert "）（见" not in out
 
 
 def test_docx_numbers_match_the_html(city):

@@ -87,7 +87,8 @@ def number_figures_and_tables(html: str, lang: str) -> str:
     Every ``<figure data-figure=…>`` gets "图N　" before its caption and every ``<table
     data-title=…>`` a ``<caption>`` "表N　title"; :mod:`.docx` counts in the same order, so the
     Word file's numbers are the same. A reference to a figure or table that is not in the
-    document is dropped (no "见图" to nothing).
+    document is dropped (no "见图" to nothing); in Chinese a reference right after a closing
+    parenthesis is written "，详见表N" rather than a second parenthesis.
     """
     nums: dict[str, dict[str, int]] = {"fig": {}, "tab": {}}
     fig_word, tab_word = ("图", "表") if lang == "zh" else ("Figure ", "Table ")
@@ -121,7 +122,10 @@ def number_figures_and_tables(html: str, lang: str) -> str:
         word = fig_word if m.group(2) == "fig" else tab_word
         if m.group(1) == "num":
             return f"{word}{n}"
-        return f"（见{word}{n}）" if lang == "zh" else f" (see {word}{n})"
+        if lang != "zh":
+            return f" (see {word}{n})"
+        # after a closing parenthesis "（产前筛查率）（见表2）" reads as a stutter: "，详见表2"
+        return f"，详见{word}{n}" if m.string[m.start() - 1:m.start()] == "）" else f"（见{word}{n}）"
 
     return _REF.sub(ref, html)
 
