@@ -65,10 +65,13 @@ test-min:
 	$(MIN_VENV)/bin/python -m pytest -q -m "not slow" $(MIN_SMOKE)
 
 # Re-make the lock file (needs pip-tools; PyPI). Versions already pinned are kept when they fit.
+# The package itself (the [test] extra names mchanalysis[dask]) is left out: a lock line
+# 'mchanalysis @ file:///<this folder>' would pin a clone to the folder the lock was made in.
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --extra lab --extra dask --extra test --strip-extras \
-	  --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
+	  --unsafe-package mchanalysis --unsafe-package pip --unsafe-package setuptools \
+	  --unsafe-package distribute --no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) reports mch-demo
