@@ -24,3 +24,12 @@ def demo_data():
     from mchanalysis.analysis import load_analysis_data
 
     return load_analysis_data(support.DEMO)
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(tmp_path_factory):
+    """The bin folder of a fresh virtualenv holding the wheel built from this tree (built once per
+    session: ``tests/installed_wheel.py``)."""
+    import installed_wheel
+
+    yield from installed_wheel.build_venv(tmp_path_factory)
