@@ -56,6 +56,19 @@ def test_a_cycle_breaks_the_contracts(tmp_path):
     assert "mchanalysis.stats -> mchanalysis.indicators" in res.stdout  # the layers contract names it
 
 
+def test_the_executors_asking_for_the_runner_is_a_cycle(tmp_path):
+    """runner -> executors -> jobs: an executor that imports the runner (as it did before the
+    region's task moved to pipeline/jobs.py) is a cycle between pipeline's modules."""
+    tree = _copy(tmp_path)
+    _inject(tree / "mchanalysis" / "pipeline" / "executors.py",
+            "from mchanalysis.pipeline import runner  # injected")
+    res = _lint_imports(tree)
+    assert res.returncode != 0
+    assert "No import cycle" in res.stdout and "BROKEN" in res.stdout
+    assert "No cycles are allowed in mchanalysis.pipeline." in res.stdout
+    assert ".runner -> .executors" in res.stdout  # the edge it would cut to break the cycle
+
+
 def test_an_upward_import_inside_a_function_breaks_the_layers(tmp_path):
     """The registry (the floor) asking for the indicator table, hidden in a function."""
     tree = _copy(tmp_path)

@@ -22,9 +22,11 @@ import pytest
 from mchanalysis.cli import main
 from mchanalysis.pipeline import manifest as mf
 from mchanalysis.pipeline.executors import DaskExecutor, LocalExecutor
+from mchanalysis.pipeline.failure import Failure
 from mchanalysis.pipeline.index import render_index
+from mchanalysis.pipeline.jobs import RegionResult
 from mchanalysis.pipeline.params import make_config, plan_run, repo_root
-from mchanalysis.pipeline.runner import RegionResult, run_batch
+from mchanalysis.pipeline.runner import run_batch
 
 ROOT = repo_root()
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
@@ -261,8 +263,8 @@ def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path)
 
 def test_index_escapes_region_names_and_links_by_code():
     res = [RegionResult("990105", '<script>alert("x")</script>&', "county", "failed", 1.0,
-                        {"notebook": "01.ipynb", "cell_index": 3, "ename": "ValueError",
-                         "evalue": "<b>bad</b>"}, [{"path": "01.html", "sha256": "", "bytes": 1}])]
+                        [{"path": "01.html", "sha256": "", "bytes": 1}],
+                        failures=[Failure("01.ipynb", 3, 3, "ValueError", "<b>bad</b>")])]
     html = render_index(2024, res)
     assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in html
     assert "&lt;b&gt;bad&lt;/b&gt;" in html and 'href="990105/01.html"' in html

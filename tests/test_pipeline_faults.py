@@ -272,7 +272,90 @@ def test_a_data_file_changed_mid_run_stops_the_batch(tmp_path):
     assert result.exit_code == 1 and "input changed during the run" in result.summary()
     assert str(data) in result.stopped_by
     assert not any((out / "2024" / c).exists() for c in ("990104", "990105", "990106"))
-    assert result.results[0].failures[0]["ename"] == "InputChanged"
+    assert result.results[0].failures[0].ename == "InputChanged"
+
+
+#: The keys of a failure record in manifest.json, error.json and run.json (written since the
+#: first manifests; --resume, the indexes and mch verify read them back).
+FAILURE_KEYS = {"region_code", "region_name", "level", "notebook", "cell_index", "execution_count",
+                "ename", "evalue", "source"}
+
+
+def test_a_failure_from_every_path_is_one_type_with_the_same_fields(tmp_path, monkeypatch):
+    """A cell error (warm kernel and papermill's fresh kernel), a timeout (the kernel shut down),
+    a parameter refused, outputs not written, an input changed and an exception outside the
+    notebooks (the executor's) all give the same Failure, recorded with the same keys."""
+    import dataclasses
+
+    from mchanalysis.pipeline import executors, export
+    from mchanalysis.pipeline.failure import Failure
+    from mchanalysis.pipeline.jobs import run_region
+    from mchanalysis.pipeline.notebook import WarmKernel
+    from mchanalysis.pipeline.runner import make_jobs
+
+    def job(name, body, **changes):
+        nb = tiny_notebook(tmp_path / name / "01_t.ipynb", body)
+        j = make_jobs(plan(tmp_path / name / "out", [nb], regions=["990105"]))[0]
+        Path(j.year_dir).mkdir(parents=True)
+        return dataclasses.replace(j, **changes)
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    jobs = {"cell, warm kernel": job("cell", "raise ValueError('boom')"),
+            "cell, fresh kernel": job("fresh", "raise ValueError('boom')"),
+            "timeout": job("timeout", "import time\ntime.sleep(30)", timeout=1),
+            "parameter refused": job("param", WRITE),
+            "outputs not written": job("export", WRITE),
+            "input changed": job("changed", WRITE),
+            "outside the notebooks": job("worker", WRITE, fresh_kernels=True)}
+    bad = jobs["parameter refused"]
+    jobs["parameter refused"] = dataclasses.replace(bad, parameters={**bad.parameters, "year": "2024"})
+    Path(jobs["input changed"].notebooks[0]["path"]).write_text("{}", encoding="utf-8")
+    Path(jobs["outside the notebooks"].year_dir).rmdir()  # a file where the year folder goes:
+    Path(jobs["outside the notebooks"].year_dir).write_text("x")  # no staging folder, run_region raises
+
+    results = {}
+    kernel = WarmKernel()
+    kernel.start()
+    try:
+        for path in ("cell, warm kernel", "timeout", "parameter refused", "input changed"):
+            results[path] = run_region(jobs[path], kernel)
+        with monkeypatch.context() as m:
+            m.setattr(export, "export_html", boom)
+            results["outputs not written"] = run_region(jobs["outputs not written"], kernel)
+    finally:
+        kernel.close()
+    results["cell, fresh kernel"] = run_region(jobs["cell, fresh kernel"], None)
+    results["outside the notebooks"] = next(
+        executors.LocalExecutor(jobs=1).map_unordered([jobs["outside the notebooks"]]))
+
+    # cell 3: markdown, parameters, injected parameters, the body
+    expected = {"cell, warm kernel": ("01_t.ipynb", 3, "ValueError"),
+                "cell, fresh kernel": ("01_t.ipynb", 3, "ValueError"),
+                "timeout": ("01_t.ipynb", None, "CellTimeoutError"),
+                "parameter refused": ("01_t.ipynb", None, "MchError"),
+                "outputs not written": ("01_t.ipynb", None, "OSError"),
+                "input changed": (None, None, "InputChanged"),
+                "outside the notebooks": (None, None, "FileExistsError")}
+    assert set(results) == set(expected)
+    for path, res in results.items():
+        assert res.status == "failed" and len(res.failures) == 1, (path, res)
+        f = res.failure
+        assert type(f) is Failure, path
+        assert (f.notebook, f.cell_index, f.ename) == expected[path], (path, f)
+        assert (f.region_code, f.region_name, f.level) == ("990105", res.region_name, "county"), path
+        record = f.to_dict()
+        assert set(record) == FAILURE_KEYS, path
+        assert Failure.from_dict(json.loads(json.dumps(record))) == f, path
+        if path == "outside the notebooks":
+            assert res.location is None  # nothing written
+            continue
+        folder = Path(jobs[path].year_dir) / res.location  # _failed/990105: what it records
+        error = json.loads((folder / "error.json").read_text(encoding="utf-8"))
+        assert error["failures"] == mf.read_manifest(folder)["failures"] == [record], path
+        assert {k: error[k] for k in FAILURE_KEYS} == record, path
+    assert str(results["input changed"].failure).startswith("before the notebooks: InputChanged: ")
 
 
 def test_every_year_keeps_its_index_and_the_top_index_lists_all(tmp_path):
@@ -451,9 +534,9 @@ def _copy(src: Path, dst: Path) -> Path:
 
 def test_verify_no_execute_checks_hashes_and_runs_nothing(verified_run, tmp_path, capsys, monkeypatch):
     d, _ = verified_run
-    import mchanalysis.pipeline.runner as runner
+    import mchanalysis.pipeline.jobs as jobs
 
-    monkeypatch.setattr(runner, "run_region", lambda *a, **k: pytest.fail("executed"))
+    monkeypatch.setattr(jobs, "run_region", lambda *a, **k: pytest.fail("executed"))
     before = tree_bytes(d)
     assert main(["verify", "--no-execute", str(d)]) == 0
     assert "checked against the manifest, identical" in capsys.readouterr().out

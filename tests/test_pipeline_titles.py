@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import nbformat
 
-from mchanalysis.pipeline.runner import _title
+from mchanalysis.pipeline.jobs import _title
 
 
 def _job(lang):

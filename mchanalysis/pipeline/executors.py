@@ -1,11 +1,15 @@
 """Where region tasks run: a local pool of worker processes, or a Dask distributed cluster.
 
-Both run the same task, :func:`run_job`, which executes a region with the worker's warm kernel
-(one :class:`~mchanalysis.pipeline.notebook.WarmKernel` per worker process, started once and
-reused for every notebook of every region it is given), so outputs are identical whichever
-executor ran them. An executor only has to offer ``map_unordered(jobs)`` yielding
-:class:`~mchanalysis.pipeline.runner.RegionResult` as regions finish; an exception outside a
-notebook (a kernel that cannot start, a worker that died) becomes a failed result too.
+Both run the same task, :func:`run_job`, which executes a region
+(:func:`mchanalysis.pipeline.jobs.run_region`) with the worker's warm kernel (one
+:class:`~mchanalysis.pipeline.notebook.WarmKernel` per worker process, started once and reused
+for every notebook of every region it is given), so outputs are identical whichever executor ran
+them. An executor only has to offer ``map_unordered(jobs)`` yielding
+:class:`~mchanalysis.pipeline.jobs.RegionResult` as regions finish; an exception outside a
+notebook (a kernel that cannot start, a worker that died) becomes a failed result too, with the
+same :class:`~mchanalysis.pipeline.failure.Failure` as a notebook's. Like papermill's engines,
+the executors know nothing of the runner that calls them: they import the task and its values
+(:mod:`mchanalysis.pipeline.jobs`), never :mod:`mchanalysis.pipeline.runner`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import threading
 import time
 import uuid
 
-from mchanalysis.pipeline.runner import RegionJob, RegionResult, run_region
+from mchanalysis.pipeline.failure import Failure
+from mchanalysis.pipeline.jobs import RegionJob, RegionResult, run_region
+from mchanalysis.pipeline.notebook import WarmKernel
 
 _state = threading.local()
 _parent_pid: int | None = None
@@ -27,13 +33,17 @@ _parent_pid: int | None = None
 def _worker_kernel():
     kernel = getattr(_state, "kernel", None)
     if kernel is None:
-        from mchanalysis.pipeline.notebook import WarmKernel
-
         kernel = WarmKernel()
         kernel.start()
         _state.kernel = kernel
         atexit.register(kernel.close)
     return kernel
+
+
+def current_kernel() -> WarmKernel | None:
+    """This thread's warm kernel, if one was started (``mch run``'s Ctrl-C handler kills it when
+    it is busy)."""
+    return getattr(_state, "kernel", None)
 
 
 def shutdown_worker_kernel(*, kill: bool = False) -> None:
@@ -58,12 +68,10 @@ def run_job(job: RegionJob) -> RegionResult:
 
 
 def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
-    failure = {"region_code": job.code, "region_name": job.region["region_name"],
-               "level": job.region["level"], "notebook": None, "cell_index": None,
-               "execution_count": None, "ename": type(exc).__name__, "evalue": str(exc),
-               "source": ""}
+    """A region whose task raised (nothing written: the task removes its staging directory)."""
+    failure = Failure.from_exception(exc).for_region(job.region)
     return RegionResult(job.code, job.region["region_name"], job.region["level"], "failed", 0.0,
-                        failure, failures=[failure])
+                        failures=[failure])
 
 
 def _init_pool_worker(parent_pid: int, warm: bool) -> None:

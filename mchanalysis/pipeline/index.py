@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from mchanalysis.atomic import write_text
+from mchanalysis.pipeline.jobs import RUN_SUMMARY, earlier_results
 
 _STATUS = {"done": ("完成 done", "ok"), "unchanged": ("未变 unchanged", "ok"),
            "earlier": ("此前运行 earlier run", "ok"), "partial": ("部分完成 partial", "bad"),
@@ -43,7 +44,7 @@ def _links(prefix: str, outputs: list) -> str:
 
 def render_index(year: int, results: list, *, prefix: str = "") -> str:
     """The page of one year (a string); *results* are
-    :class:`~mchanalysis.pipeline.runner.RegionResult`. Links are relative to the page: *prefix*
+    :class:`~mchanalysis.pipeline.jobs.RegionResult`. Links are relative to the page: *prefix*
     is ``""`` for ``<out>/<year>/index.html``."""
     esc = html.escape
     base = f"{prefix}/" if prefix else ""
@@ -58,11 +59,11 @@ def render_index(year: int, results: list, *, prefix: str = "") -> str:
         if getattr(r, "kept", False) and where != r.region_code:
             links += f' · <a href="{esc(f"{base}{r.region_code}/report.html")}">上次完整报告 previous report</a>'
         detail = ""
-        for f in (getattr(r, "failures", None) or ([r.failure] if r.failure else [])):
-            cell = f.get("cell_index")
-            where_f = f"{f.get('notebook')}" + (f", cell {cell}" if cell is not None else "")
-            detail += (f'<div class="err">{esc(where_f)}: {esc(str(f.get("ename")))}: '
-                       f'{esc(str(f.get("evalue")))}</div>')
+        for f in r.failures:
+            cell = f.cell_index
+            where_f = f"{f.notebook}" + (f", cell {cell}" if cell is not None else "")
+            detail += (f'<div class="err">{esc(where_f)}: {esc(str(f.ename))}: '
+                       f'{esc(str(f.evalue))}</div>')
         rows.append(
             f"<tr><td>{esc(r.region_code)}</td><td>{esc(r.region_name)}</td>"
             f"<td>{esc(_LEVEL.get(r.level, r.level))}</td><td class=\"{cls}\">{esc(label)}</td>"
@@ -99,8 +100,6 @@ def write_year_index(year_dir: Path, year: int, results: list) -> Path:
 
 def year_rows(out: Path) -> list[dict]:
     """One row per year folder of *out*: ``year``, region counts by status, last run's status."""
-    from mchanalysis.pipeline.runner import RUN_SUMMARY, earlier_results
-
     rows = []
     for d in sorted(Path(out).iterdir()) if Path(out).is_dir() else []:
         if not (d.is_dir() and _YEAR.fullmatch(d.name)):

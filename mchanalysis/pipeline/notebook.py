@@ -16,45 +16,22 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from mchanalysis.pipeline.failure import Failure
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
 INJECTED_CELL_ID = "injected-parameters"
 
 
-@dataclass(frozen=True)
-class CellFailure:
-    """Where and why a notebook failed (papermill's ``PapermillExecutionError`` fields)."""
-
-    notebook: str
-    cell_index: int
-    execution_count: int | None
-    ename: str
-    evalue: str
-    source: str
-
-    def to_dict(self) -> dict:
-        return {
-            "notebook": self.notebook,
-            "cell_index": self.cell_index,
-            "execution_count": self.execution_count,
-            "ename": self.ename,
-            "evalue": self.evalue,
-            "source": self.source,
-        }
-
-    def __str__(self) -> str:
-        return f"{self.notebook}, cell {self.cell_index}: {self.ename}: {self.evalue}"
-
-
 class NotebookFailed(Exception):
-    """A notebook cell raised; carries the :class:`CellFailure` and the partly executed notebook."""
+    """A notebook cell raised; carries the :class:`~mchanalysis.pipeline.failure.Failure` and
+    the partly executed notebook."""
 
-    def __init__(self, failure: CellFailure, nb):
+    def __init__(self, failure: Failure, nb):
         self.failure = failure
         self.nb = nb
         super().__init__(str(failure))
@@ -194,14 +171,14 @@ def _coalesce_streams(outputs):
     return merged
 
 
-def first_failure(nb, notebook_name: str) -> CellFailure | None:
+def first_failure(nb, notebook_name: str) -> Failure | None:
     """The first cell whose outputs hold an error, as papermill's ``raise_for_execution_errors``."""
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 if out.get("ename") == "SystemExit" and out.get("evalue") in ("", "0"):
                     continue
-                return CellFailure(
+                return Failure(
                     notebook=notebook_name,
                     cell_index=index,
                     execution_count=cell.get("execution_count"),
@@ -230,8 +207,8 @@ def execute_fresh(path: str | os.PathLike, parameters: dict, *, cwd: str | os.Pa
             progress_bar=False, log_output=False, execution_timeout=timeout,
         )
     except PapermillExecutionError as exc:
-        failure = CellFailure(Path(path).name, exc.cell_index, exc.exec_count, exc.ename,
-                              exc.evalue, exc.source)
+        failure = Failure(Path(path).name, exc.cell_index, exc.exec_count, exc.ename,
+                          exc.evalue, exc.source)
         raise NotebookFailed(failure, None) from exc
     return normalise(out, parameters)
 
@@ -243,7 +220,7 @@ class _NoSignalLoop(asyncio.SelectorEventLoop):
     the kernel down and swallow the signal, so a Ctrl-C became a "Kernel died" failure of the
     region in flight and the batch went on (and removing them afterwards put back Python's
     default handler over ``mch run``'s). Signals belong to ``mch run``
-    (:data:`mchanalysis.pipeline.runner.STOP`); nbclient treats the refusal like a non-main
+    (:data:`mchanalysis.pipeline.jobs.STOP`); nbclient treats the refusal like a non-main
     thread and carries on without handlers.
     """
 
@@ -395,8 +372,8 @@ class WarmKernel:
         try:
             self.loop.run_until_complete(self._execute(nb, str(cwd), timeout))
         except _CellError:
-            failure = first_failure(nb, name) or CellFailure(name, -1, None, "CellExecutionError",
-                                                             "cell failed without an error output", "")
+            failure = first_failure(nb, name) or Failure(name, -1, None, "CellExecutionError",
+                                                         "cell failed without an error output")
             raise NotebookFailed(failure, normalise(nb, parameters)) from None
         except Exception:
             # a dead or wedged kernel: never reuse it

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mchanalysis.errors import MchError
+from mchanalysis.pipeline import jobs
 from mchanalysis.pipeline import manifest as mf
+from mchanalysis.pipeline.failure import Failure
 from mchanalysis.resources import PROJECT_ENV
 
 
@@ -40,7 +42,7 @@ class VerifyReport:
     added: list = field(default_factory=list)  # in DIR, not in the manifest
     inputs_changed: list = field(default_factory=list)
     versions: list = field(default_factory=list)  # "what: recorded -> now", reported first
-    failure: dict | None = None
+    failure: Failure | None = None
     executed: bool = False
     skipped: str | None = None  # why the re-execution did not run
 
@@ -61,8 +63,8 @@ class VerifyReport:
             out += [f"{label}: {p}" for p in items]
         if self.failure:
             f = self.failure
-            out.append(f"re-execution failed: {f.get('notebook')}, cell {f.get('cell_index')}: "
-                       f"{f.get('ename')}: {f.get('evalue')}")
+            out.append(f"re-execution failed: {f.notebook}, cell {f.cell_index}: "
+                       f"{f.ename}: {f.evalue}")
         if self.skipped:
             out.append(f"not re-executed: {self.skipped}")
         verdict = "identical" if self.ok else "DIFFERENT"
@@ -154,7 +156,6 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
     import json
 
     from mchanalysis.pipeline.params import check_parameters
-    from mchanalysis.pipeline.runner import RegionJob, run_region
 
     directory = Path(directory)
     mpath = directory / mf.MANIFEST
@@ -232,11 +233,11 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
         parameters = {k: moved.get(v, v) if isinstance(v, str) else v
                       for k, v in doc["parameters"].items()}
         notebooks = tuple({**n, "path": moved.get(n["path"], n["path"])} for n in doc["notebooks"])
-        job = RegionJob(region=doc["region"], year=int(doc["parameters"]["year"]),
-                        parameters=parameters, notebooks=notebooks,
-                        inputs=inputs_here, year_dir=str(tmp),
-                        input_hash=doc["input_hash"], commit=doc.get("git_commit"))
-        result = run_region(job, kernel)
+        job = jobs.RegionJob(region=doc["region"], year=int(doc["parameters"]["year"]),
+                             parameters=parameters, notebooks=notebooks,
+                             inputs=inputs_here, year_dir=str(tmp),
+                             input_hash=doc["input_hash"], commit=doc.get("git_commit"))
+        result = jobs.run_region(job, kernel)
         if result.failure:
             report.failure = result.failure
         redo = tmp / result.location if result.location else job.final_dir
