@@ -356,6 +356,11 @@ def test_a_failure_from_every_path_is_one_type_with_the_same_fields(tmp_path, mo
         assert error["failures"] == mf.read_manifest(folder)["failures"] == [record], path
         assert {k: error[k] for k in FAILURE_KEYS} == record, path
     assert str(results["input changed"].failure).startswith("before the notebooks: InputChanged: ")
+    # the index and the run summary say where too, never "None: InputChanged"
+    from mchanalysis.pipeline.index import render_index
+
+    page = render_index(2024, list(results.values()))
+    assert "before the notebooks: InputChanged: " in page and "None:" not in page
 
 
 def test_every_year_keeps_its_index_and_the_top_index_lists_all(tmp_path):

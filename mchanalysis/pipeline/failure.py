@@ -80,8 +80,14 @@ class Failure:
         """The record of :data:`KEYS` (JSON-ready)."""
         return {k: getattr(self, k) for k in KEYS}
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
+        """Where it happened, as a reader is told: ``"02_x.ipynb, cell 7"``, or ``"before the
+        notebooks"`` for a failure no notebook raised (a changed input, the executor)."""
         where = self.notebook or "before the notebooks"
         if self.cell_index is not None:
             where += f", cell {self.cell_index}"
-        return f"{where}: {self.ename}: {self.evalue}"
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.ename}: {self.evalue}"

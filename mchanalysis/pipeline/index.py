@@ -60,9 +60,7 @@ def render_index(year: int, results: list, *, prefix: str = "") -> str:
             links += f' · <a href="{esc(f"{base}{r.region_code}/report.html")}">上次完整报告 previous report</a>'
         detail = ""
         for f in r.failures:
-            cell = f.cell_index
-            where_f = f"{f.notebook}" + (f", cell {cell}" if cell is not None else "")
-            detail += (f'<div class="err">{esc(where_f)}: {esc(str(f.ename))}: '
+            detail += (f'<div class="err">{esc(f.where)}: {esc(str(f.ename))}: '
                        f'{esc(str(f.evalue))}</div>')
         rows.append(
             f"<tr><td>{esc(r.region_code)}</td><td>{esc(r.region_name)}</td>"

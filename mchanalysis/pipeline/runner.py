@@ -126,11 +126,8 @@ class BatchResult:
             lines.append(f"  STOPPED: {_one_line(self.stopped_by)}")
         for r in self.failed:
             for f in r.failures:
-                cell = f.cell_index
-                nb = f.notebook or "before the notebooks"
-                where = f"{nb}, cell {cell}" if cell is not None else nb
                 lines.append(f"  {r.status.upper()} {r.region_code} {_one_line(r.region_name, 60)}: "
-                             f"{where}: {f.ename}: {_one_line(f.evalue)}")
+                             f"{f.where}: {f.ename}: {_one_line(f.evalue)}")
             if r.location:
                 lines.append(f"    outputs in {r.location}/" + ("; the previous complete report is kept"
                                                                  if r.kept else ""))
