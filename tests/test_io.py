@@ -321,6 +321,7 @@ def _write(rows, fmt, path):
         frame.to_parquet(path, index=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=_tables())
 def test_any_supported_format_round_trips_to_the_same_table(tmp_path, rows):

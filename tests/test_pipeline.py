@@ -28,6 +28,9 @@ from mchanalysis.pipeline.jobs import RegionResult
 from mchanalysis.pipeline.params import make_config, plan_run, repo_root
 from mchanalysis.pipeline.runner import run_batch
 
+# the batch runs notebooks in kernels: outside the fast lane (make test runs it)
+pytestmark = pytest.mark.slow
+
 ROOT = repo_root()
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 

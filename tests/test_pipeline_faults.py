@@ -10,6 +10,9 @@ import pytest
 
 from mchanalysis.pipeline import kernel_state
 
+# the batch runs notebooks in kernels: outside the fast lane (make test runs it)
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("name", kernel_state.WARM_MODULES)
 def test_every_warm_module_exists(name):

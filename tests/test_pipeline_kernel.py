@@ -16,6 +16,9 @@ from mchanalysis.pipeline.notebook import (
     notebook_bytes,
 )
 
+# the batch runs notebooks in kernels: outside the fast lane (make test runs it)
+pytestmark = pytest.mark.slow
+
 PARAMS = {"data_path": "unused.csv", "year": 2024, "region_code": "010101", "target_set": "t",
           "lang": "zh", "output_dir": "."}
 PARAM_CELL = ('data_path = "x"\nyear = 2000\nregion_code = "000000"\ntarget_set = "t"\n'

@@ -325,6 +325,7 @@ def test_short_period_ratio_uses_halves_and_says_why_when_it_cannot():
     assert r3["rate_ratio"].isna().all() and r3["reason"].str.contains("仅有3年数据").all()
 
 
+@pytest.mark.slow
 def test_notebook_02_and_the_report_give_the_same_trend_for_every_demo_region():
 
     data = analysis.load_analysis_data(DEMO)
@@ -369,6 +370,7 @@ def shapes(draw):
     return tree, years, births, measures, last_only, seed
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shapes())
 def test_any_shape_gives_a_report_context_and_the_notebook_tables(shape):
