@@ -46,9 +46,10 @@ test: $(TEST_STAMP) lint
 	  $(BIN)/python -m pytest -q --nbval examples --nbval-sanitize-with examples/nbval_sanitize.cfg; \
 	fi
 
-# The contributors' fast lane: everything but the end-to-end tests (marked slow) and nbval.
+# The contributors' fast lane: everything but the tests marked slow (notebooks in kernels,
+# end-to-end runs) and nbval, on every core (pytest-xdist; a module's tests stay on one worker).
 test-fast: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist loadfile tests
 
 # The declared floors, tested: a separate virtualenv with every dependency pinned to its lower
 # bound in pyproject.toml (tools/min_constraints.py; binary wheels only, Python 3.11), then a
