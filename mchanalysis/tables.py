@@ -174,6 +174,8 @@ def _column_text(s: pd.Series):
     if isinstance(dtype, pd.StringDtype) or (is_object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
         text = pa.array(s.to_numpy(dtype=object, na_value=None) if is_object else s.array,
                         type=pa.large_string(), from_pandas=True)
+        if isinstance(text, pa.ChunkedArray):  # pandas' pyarrow-backed text after a concat
+            text = text.combine_chunks()
         # each distinct text rendered once (codes, names and units repeat down a tidy table)
         coded = pc.dictionary_encode(text)
         fields = _text_fields(coded.dictionary)
