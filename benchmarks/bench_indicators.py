@@ -141,7 +141,7 @@ def time_commands(files: dict[str, Path], tmp: Path, repo: Path, repeat: int, fi
             times = []
             peak = 0.0
             for _ in range(repeat):
-                seconds, peak = run_command(data, tmp / f"{name}.{fmt}", repo)
+                seconds, peak = run_command(data, tmp / "out" / f"{name}-indicators.{fmt}", repo)
                 times.append(seconds)
             key = f"{name}_{fmt}_s"
             figures[key] = round(min(times), 2)
@@ -161,9 +161,10 @@ def time_writers(data: Path, tmp: Path, figures: dict) -> None:
 
     table = compute_indicators(load_counts(data).counts, conf_level=0.95)
     runs = {
-        "write_table_csv_s": lambda: write_table(table, tmp / "new.csv"),
-        "write_table_parquet_s": lambda: write_table(table, tmp / "new.parquet"),
-        "pandas_to_csv_s": lambda: neutralise_frame(table).to_csv(tmp / "old.csv", index=False, lineterminator="\n"),
+        "write_table_csv_s": lambda: write_table(table, tmp / "out" / "new.csv"),
+        "write_table_parquet_s": lambda: write_table(table, tmp / "out" / "new.parquet"),
+        "pandas_to_csv_s": lambda: neutralise_frame(table).to_csv(tmp / "out" / "old.csv", index=False,
+                                                                  lineterminator="\n"),
     }
     for key, run in runs.items():
         start = time.perf_counter()
@@ -171,7 +172,7 @@ def time_writers(data: Path, tmp: Path, figures: dict) -> None:
         figures[key] = round(time.perf_counter() - start, 2)
         print(f"{key:24s} {figures[key]:6.2f} s ({len(table):,} rows)", flush=True)
     figures["writer_rows"] = len(table)
-    figures["csv_bytes_identical"] = (tmp / "new.csv").read_bytes() == (tmp / "old.csv").read_bytes()
+    figures["csv_bytes_identical"] = (tmp / "out" / "new.csv").read_bytes() == (tmp / "out" / "old.csv").read_bytes()
     print(f"write_table CSV bytes == pandas' bytes: {figures['csv_bytes_identical']}", flush=True)
 
 
@@ -214,6 +215,7 @@ def main(argv=None) -> int:
                      "load_1min": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory(prefix="mch-bench-indicators-") as tmp_name:
         tmp = Path(tmp_name)
+        (tmp / "out").mkdir()  # outputs apart from the data files they are computed from
         files = {"demo": REPO / "data" / "demo" / "counts.csv"}
         if not args.no_national:
             files["national"] = write_national_csv(tmp / "national.csv")

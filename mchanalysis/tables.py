@@ -103,12 +103,12 @@ def csv_chunks(df: pd.DataFrame) -> Iterator[bytes] | None:
     header = [neutralise(c) for c in df.columns]
     if any("\r" in c for c in header):
         return None
-    columns = []
+    renderers = []
     for i in range(df.shape[1]):
-        text = _column_text(df.iloc[:, i])
-        if text is None:
+        render = _column_renderer(df.iloc[:, i])
+        if render is None:
             return None
-        columns.append(text)
+        renderers.append(render)
     head = ",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' if re.search(_QUOTE_RE, c) else c for c in header)
 
     def chunks() -> Iterator[bytes]:
@@ -116,7 +116,8 @@ def csv_chunks(df: pd.DataFrame) -> Iterator[bytes] | None:
 
         yield (head + "\n").encode("utf-8")
         for start in range(0, len(df), CSV_CHUNK_ROWS):
-            parts = [c.slice(start, CSV_CHUNK_ROWS) for c in columns]
+            length = min(CSV_CHUNK_ROWS, len(df) - start)
+            parts = [render(start, length) for render in renderers]
             parts[-1] = pc.binary_join_element_wise(parts[-1], _text(""), _text("\n"))  # "b" -> "b\n"
             yield _concatenated(pc.binary_join_element_wise(*parts, _text(",")))
 
@@ -151,25 +152,34 @@ def float_text(values: np.ndarray):
     return text
 
 
-def _column_text(s: pd.Series):
-    """The CSV fields of one column as a pyarrow large_string array without nulls, or ``None``."""
+def _column_renderer(s: pd.Series):
+    """A function ``(start, length) -> CSV fields`` of one column's rows (a pyarrow large_string
+    array without nulls), or ``None`` if the column is of a kind left to pandas. Only small
+    things are kept (distinct texts and their codes); the text of numbers is made per chunk."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     dtype = s.dtype
     empty = _text("")
+
+    def by_code(fields, indices):
+        return lambda start, length: pc.fill_null(pc.take(fields, indices.slice(start, length)), empty)
+
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return pc.cast(pa.array(s.to_numpy()), pa.large_string())
+        ints = s.to_numpy()
+        return lambda start, length: pc.cast(pa.array(ints[start:start + length]), pa.large_string())
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return pc.if_else(pa.array(s.to_numpy()), _text("True"), _text("False"))
+        flags = s.to_numpy()
+        return lambda start, length: pc.if_else(pa.array(flags[start:start + length]), _text("True"), _text("False"))
     if isinstance(dtype, _NULLABLE_INTEGERS):
-        return pc.fill_null(pc.cast(pa.array(s.array), pa.large_string()), empty)
+        nullable = pa.array(s.array)
+        return lambda start, length: pc.fill_null(pc.cast(nullable.slice(start, length), pa.large_string()), empty)
     if isinstance(dtype, np.dtype) and dtype == np.float64:
-        coded = pc.dictionary_encode(pa.array(s.to_numpy(), from_pandas=True))
+        floats = s.to_numpy()
+        coded = pc.dictionary_encode(pa.array(floats, from_pandas=True))
         if 2 * len(coded.dictionary) < len(s):  # few distinct values (a confidence level): each once
-            fields = float_text(coded.dictionary.to_numpy(zero_copy_only=False))
-            return pc.fill_null(pc.take(fields, coded.indices), empty)
-        return pc.fill_null(float_text(s.to_numpy()), empty)
+            return by_code(float_text(coded.dictionary.to_numpy(zero_copy_only=False)), coded.indices)
+        return lambda start, length: pc.fill_null(float_text(floats[start:start + length]), empty)
     is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
     if isinstance(dtype, pd.StringDtype) or (is_object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
         text = pa.array(s.to_numpy(dtype=object, na_value=None) if is_object else s.array,
@@ -179,9 +189,7 @@ def _column_text(s: pd.Series):
         # each distinct text rendered once (codes, names and units repeat down a tidy table)
         coded = pc.dictionary_encode(text)
         fields = _text_fields(coded.dictionary)
-        if fields is None:
-            return None
-        return pc.fill_null(pc.take(fields, coded.indices), empty)
+        return None if fields is None else by_code(fields, coded.indices)
     return None
 
 
