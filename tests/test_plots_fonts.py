@@ -65,6 +65,20 @@ def test_font_ships_with_licence_and_readme():
     assert "Noto Sans CJK SC" in readme and "OFL" in readme
 
 
+def test_every_name_record_names_the_subset_not_the_source():
+    """A modified OFL font carries its own name in every record (the source's Chinese records
+    said "Noto Sans CJK SC"), and the README states the file's real size and hash."""
+    from fontTools.ttLib import TTFont
+
+    names = TTFont(str(font_path()))["name"].names
+    family = {r.toUnicode() for r in names if r.nameID in (1, 4)}
+    assert family == {"Noto Sans CJK SC MCH"}, family
+    assert {r.toUnicode() for r in names if r.nameID == 6} == {"NotoSansCJKsc-MCH-Regular"}
+    readme = (font_path().parent / "README.md").read_text(encoding="utf-8")
+    data = font_path().read_bytes()
+    assert f"{len(data):,} bytes" in readme and hashlib.sha256(data).hexdigest() in readme
+
+
 def test_style_puts_the_shipped_font_first():
     family = use_mch_style()
     assert family == FONT_FAMILY

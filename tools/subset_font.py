@@ -120,6 +120,13 @@ def rename(font: TTFont, source_version: str) -> None:
     for rec in list(name.names):
         if rec.nameID in (16, 17, 21, 22):
             name.removeNames(nameID=rec.nameID)
+    # the localised names (Chinese, Japanese, Korean records of the source) would still call the
+    # subset "Noto Sans CJK SC": they go, and every system shows the one name written below
+    for rec in list(name.names):
+        if rec.nameID in (1, 2, 3, 4, 6) and (rec.platformID, rec.platEncID, rec.langID) not in (
+                (3, 1, 0x409), (1, 0, 0)):
+            name.removeNames(nameID=rec.nameID, platformID=rec.platformID,
+                             platEncID=rec.platEncID, langID=rec.langID)
     for plat in ((3, 1, 0x409), (1, 0, 0)):
         name.setName(FAMILY, 1, *plat)
         name.setName("Regular", 2, *plat)
