@@ -209,6 +209,31 @@ def test_input_hash_changes_with_package_files_and_library_versions():
                                                    libraries=libs)
 
 
+def test_run_help_lists_every_option_including_notebooks(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "--notebooks NB" in text and "==SUPPRESS==" not in text
+
+
+def test_verify_names_the_changed_cells_of_a_table():
+    from mchanalysis.pipeline.verify import table_cell_changes
+
+    before = "region_code,year,value\n990105,2023,4.09\n990105,2024,3.10\n".encode("utf-8-sig")
+    after = b"region_code,year,value\n990105,2023,4.10\n990105,2024,3.10\n"
+    assert table_cell_changes(before, after) == [
+        "row 2 (990105), value: '4.09' here, '4.10' on re-execution"]
+    assert table_cell_changes(before, before) == []
+    longer = after + b"990106,2024,1.00\n"
+    assert table_cell_changes(after, longer)[0] == "2 data row(s) here, 3 on re-execution"
+    renamed = after.replace(b"value", b"rate")
+    assert table_cell_changes(after, renamed)[0].startswith("columns differ:")
+    many = b"a,b\n" + b"".join(b"%d,1\n" % i for i in range(20))
+    other = b"a,b\n" + b"".join(b"%d,2\n" % i for i in range(20))
+    lines = table_cell_changes(many, other, limit=3)
+    assert len(lines) == 4 and lines[-1] == "… and 17 more cell(s)"
+
+
 def test_verify_names_version_differences_first():
     from mchanalysis.pipeline.verify import VerifyReport, version_differences
 

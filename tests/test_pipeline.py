@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -166,6 +167,11 @@ def test_verify_finds_nothing_on_a_clean_directory_and_names_a_changed_file(firs
     err = capsys.readouterr().err
     assert "differs from its manifest: tables/projection.csv" in err
     assert "differs on re-execution: tables/projection.csv" in err
+    # and which cell: the line after it names the row, the column and both texts
+    lines = err.splitlines()
+    at = lines.index("differs on re-execution: tables/projection.csv")
+    cell = re.match(r"  row \d+ \(\w+\), \w+: '([^']*)' here, '([^']*)' on re-execution$", lines[at + 1])
+    assert cell and cell.group(1) == cell.group(2).replace("0.", "1.", 1) != cell.group(2), lines[at + 1]
 
 
 def test_a_failing_region_is_reported_with_its_cell_and_resume_redoes_only_it(tmp_path, capsys):

@@ -11,7 +11,6 @@ running ones stopped, the summary and indexes written with what was done).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from mchanalysis.pipeline.params import EXECUTORS, LANGS, load_params_file, make_config, plan_run
@@ -43,7 +42,8 @@ def add_arguments(p):
     p.add_argument("--resume", action="store_true",
                    help="skip regions whose outputs are complete and whose inputs are unchanged")
     p.add_argument("--out", metavar="DIR", help="output directory (default: reports)")
-    p.add_argument("--notebooks", nargs="+", metavar="NB", help=argparse.SUPPRESS)
+    p.add_argument("--notebooks", nargs="+", metavar="NB",
+                   help="notebooks to run, in order (default: the project's notebooks/ if present, else the packaged four)")
     p.add_argument("--timeout", type=float, metavar="S", help="per-cell timeout in seconds (default 600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--wait", action="store_true",
