@@ -33,9 +33,10 @@ install-test: $(TEST_STAMP)
 demo: $(STAMP)
 	$(BIN)/mch demo
 
-# ruff (lint) and mypy (types) as configured in pyproject.toml
+# ruff (lint and format check) and mypy (types) as configured in pyproject.toml
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check mchanalysis tests tools benchmarks
+	$(BIN)/ruff format --check mchanalysis tests tools benchmarks
 	$(BIN)/mypy
 
 # Lint, the unit/behaviour suite (with the slow end-to-end runs: the wheel built and installed

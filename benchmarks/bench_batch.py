@@ -51,8 +51,9 @@ def naive_script(regions, out: Path) -> str:
                 f"-r target_set national_2030 -r lang zh -r output_dir . "
                 f"{shlex.quote(str(src))} {shlex.quote(str(dst))} 2>/dev/null"
             )
-            lines.append(f"{BIN}/jupyter nbconvert --to html --no-input --log-level=ERROR "
-                         f"{shlex.quote(str(dst))}")
+            lines.append(
+                f"{BIN}/jupyter nbconvert --to html --no-input --log-level=ERROR {shlex.quote(str(dst))}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -63,8 +64,11 @@ def timed(cmd, **kw) -> float:
 
 
 def files(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name not in ("manifest.json",)}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in ("manifest.json",)
+    }
 
 
 def main(argv=None) -> int:
@@ -85,9 +89,24 @@ def main(argv=None) -> int:
             print(f"naive papermill + nbconvert loop: {t:.1f} s, {t / n:.2f} s/region", file=sys.stderr)
         for jobs in (1, 2):
             out = tmp / f"jobs{jobs}"
-            t = timed([str(BIN / "mch"), "run", "--data", str(DATA), "--year", "2024",
-                       "--regions", *regions, "--jobs", str(jobs), "--out", str(out),
-                       "--no-progress"], stdout=subprocess.DEVNULL)
+            t = timed(
+                [
+                    str(BIN / "mch"),
+                    "run",
+                    "--data",
+                    str(DATA),
+                    "--year",
+                    "2024",
+                    "--regions",
+                    *regions,
+                    "--jobs",
+                    str(jobs),
+                    "--out",
+                    str(out),
+                    "--no-progress",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
             figures[f"jobs{jobs}_s_per_region"] = round(t / n, 2)
             print(f"mch run --jobs {jobs}: {t:.1f} s, {t / n:.2f} s/region", file=sys.stderr)
         figures["jobs1_jobs2_identical"] = files(tmp / "jobs1") == files(tmp / "jobs2")

@@ -26,14 +26,21 @@ PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAW
 
 def notebook() -> nbformat.NotebookNode:
     """A small executed notebook as papermill leaves one."""
-    return new_notebook(cells=[
-        new_markdown_cell("note for notebook readers", metadata={"tags": ["remove-cell"]}),
-        new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-        new_code_cell("y", outputs=[new_output("display_data", data={"text/html": "<p>正文</p>"}),
-                                    new_output("display_data", data={"image/png": PNG}),
-                                    new_output("stream", name="stderr", text="a warning\n")],
-                      execution_count=3),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("note for notebook readers", metadata={"tags": ["remove-cell"]}),
+            new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+            new_code_cell(
+                "y",
+                outputs=[
+                    new_output("display_data", data={"text/html": "<p>正文</p>"}),
+                    new_output("display_data", data={"image/png": PNG}),
+                    new_output("stream", name="stderr", text="a warning\n"),
+                ],
+                execution_count=3,
+            ),
+        ]
+    )
 
 
 def main(argv=None) -> int:
@@ -50,10 +57,20 @@ def main(argv=None) -> int:
         export_notebook_html(nb, title="t")
         times.append(time.perf_counter() - t)
     per_page = sorted(times)[len(times) // 2]
-    print(f"first export (loads nbconvert): {first:.2f} s; then {per_page:.3f} s a page "
-          f"(median of {args.repeat}; target < {TARGET_S} s)")
-    print(json.dumps({"first_s": round(first, 3), "per_page_s": round(per_page, 4),
-                      "target_s": TARGET_S, "met": per_page < TARGET_S}))
+    print(
+        f"first export (loads nbconvert): {first:.2f} s; then {per_page:.3f} s a page "
+        f"(median of {args.repeat}; target < {TARGET_S} s)"
+    )
+    print(
+        json.dumps(
+            {
+                "first_s": round(first, 3),
+                "per_page_s": round(per_page, 4),
+                "target_s": TARGET_S,
+                "met": per_page < TARGET_S,
+            }
+        )
+    )
     return 0
 
 

@@ -66,7 +66,9 @@ def synth_counts(seed: int = SEED) -> pd.DataFrame:
         names.append(f"示例县{c + 1}")
         parents.append(f"99{p + 1:02d}00")
         levels.append("county")
-    regions = pd.DataFrame({"region_code": codes, "region_name": names, "parent_code": parents, "level": levels})
+    regions = pd.DataFrame(
+        {"region_code": codes, "region_name": names, "parent_code": parents, "level": levels}
+    )
     assert regions["region_code"].is_unique
     years = np.array(list(YEARS))
     df = regions.merge(pd.DataFrame({"year": years}), how="cross")
@@ -89,23 +91,34 @@ def synth_counts(seed: int = SEED) -> pd.DataFrame:
     vals["birth_defects"] = rng.poisson(births * 0.012).astype(float)
     vals["low_birth_weight"] = share(0.03)
     for m, p in [
-        ("early_registered", 0.88), ("prenatal_checked", 0.97), ("maternal_system_managed", 0.92),
-        ("postpartum_visited", 0.93), ("hospital_births", 0.995), ("prenatal_screened", 0.8),
-        ("newborn_metabolic_screened", 0.98), ("newborn_hearing_screened", 0.95),
+        ("early_registered", 0.88),
+        ("prenatal_checked", 0.97),
+        ("maternal_system_managed", 0.92),
+        ("postpartum_visited", 0.93),
+        ("hospital_births", 0.995),
+        ("prenatal_screened", 0.8),
+        ("newborn_metabolic_screened", 0.98),
+        ("newborn_hearing_screened", 0.95),
         ("newborn_visited", 0.94),
     ]:
         vals[m] = share(p)
     vals["cesarean_deliveries"] = share(0.4)
     vals["high_risk_pregnancies"] = share(0.3)
-    vals["high_risk_managed"] = rng.binomial(vals["high_risk_pregnancies"].astype(np.int64), 0.99).astype(float)
+    vals["high_risk_managed"] = rng.binomial(vals["high_risk_pregnancies"].astype(np.int64), 0.99).astype(
+        float
+    )
     vals["children_under3"] = births * 3
     vals["children_under3_managed"] = rng.binomial((births * 3).astype(np.int64), 0.92).astype(float)
     vals["children_under7"] = births * 7
     vals["children_under7_managed"] = rng.binomial((births * 7).astype(np.int64), 0.93).astype(float)
     vals["infants_0_6m_surveyed"] = np.round(births * 0.4)
-    vals["exclusive_breastfed"] = rng.binomial(vals["infants_0_6m_surveyed"].astype(np.int64), 0.5).astype(float)
+    vals["exclusive_breastfed"] = rng.binomial(vals["infants_0_6m_surveyed"].astype(np.int64), 0.5).astype(
+        float
+    )
     vals["marriages_registered"] = np.round(births * 0.8)
-    vals["premarital_examined"] = rng.binomial(vals["marriages_registered"].astype(np.int64), 0.7).astype(float)
+    vals["premarital_examined"] = rng.binomial(vals["marriages_registered"].astype(np.int64), 0.7).astype(
+        float
+    )
     for site in ("cervical", "breast"):
         vals[f"{site}_screen_target"] = births * 10
         vals[f"{site}_screened"] = rng.binomial((births * 10).astype(np.int64), 0.5).astype(float)
@@ -123,15 +136,22 @@ def run_command(data: Path, out: Path, repo: Path) -> tuple[float, float]:
     env["PYTHONPATH"] = os.pathsep.join([str(repo), *filter(None, [env.get("PYTHONPATH")])])
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "mchanalysis", "indicators", "--data", str(data),
-                                 "--out", str(out)], stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=out.parent)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mchanalysis", "indicators", "--data", str(data), "--out", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            cwd=out.parent,
+        )
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
-            raise SystemExit(f"mch indicators --data {data} --out {out}: exit {proc.returncode}\n"
-                             f"{err.read().decode(errors='replace')[-2000:]}")
+            raise SystemExit(
+                f"mch indicators --data {data} --out {out}: exit {proc.returncode}\n"
+                f"{err.read().decode(errors='replace')[-2000:]}"
+            )
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -147,9 +167,16 @@ def time_commands(files: dict[str, Path], tmp: Path, repo: Path, repeat: int, fi
             figures[key] = round(min(times), 2)
             figures[f"{name}_{fmt}_peak_mb"] = round(peak)
             target = TARGETS.get(key)
-            verdict = "" if target is None else f"; target < {target:g} s: {'met' if min(times) < target else 'NOT met'}"
-            print(f"mch indicators {name:8s} -> {fmt:7s} best {min(times):6.2f} s of "
-                  f"{', '.join(f'{t:.2f}' for t in times)} (peak {peak:.0f} MB{verdict})", flush=True)
+            verdict = (
+                ""
+                if target is None
+                else f"; target < {target:g} s: {'met' if min(times) < target else 'NOT met'}"
+            )
+            print(
+                f"mch indicators {name:8s} -> {fmt:7s} best {min(times):6.2f} s of "
+                f"{', '.join(f'{t:.2f}' for t in times)} (peak {peak:.0f} MB{verdict})",
+                flush=True,
+            )
 
 
 def time_writers(data: Path, tmp: Path, figures: dict) -> None:
@@ -163,8 +190,9 @@ def time_writers(data: Path, tmp: Path, figures: dict) -> None:
     runs = {
         "write_table_csv_s": lambda: write_table(table, tmp / "out" / "new.csv"),
         "write_table_parquet_s": lambda: write_table(table, tmp / "out" / "new.parquet"),
-        "pandas_to_csv_s": lambda: neutralise_frame(table).to_csv(tmp / "out" / "old.csv", index=False,
-                                                                  lineterminator="\n"),
+        "pandas_to_csv_s": lambda: neutralise_frame(table).to_csv(
+            tmp / "out" / "old.csv", index=False, lineterminator="\n"
+        ),
     }
     for key, run in runs.items():
         start = time.perf_counter()
@@ -172,7 +200,9 @@ def time_writers(data: Path, tmp: Path, figures: dict) -> None:
         figures[key] = round(time.perf_counter() - start, 2)
         print(f"{key:24s} {figures[key]:6.2f} s ({len(table):,} rows)", flush=True)
     figures["writer_rows"] = len(table)
-    figures["csv_bytes_identical"] = (tmp / "out" / "new.csv").read_bytes() == (tmp / "out" / "old.csv").read_bytes()
+    figures["csv_bytes_identical"] = (tmp / "out" / "new.csv").read_bytes() == (
+        tmp / "out" / "old.csv"
+    ).read_bytes()
     print(f"write_table CSV bytes == pandas' bytes: {figures['csv_bytes_identical']}", flush=True)
 
 
@@ -187,10 +217,18 @@ def time_inner(repeat: int, profile: bool, figures: dict) -> None:
         times.append(time.perf_counter() - t0)
     best = min(times)
     rows = len(out)
-    print(f"compute_indicators alone: {len(counts):,} counts rows -> {rows:,} indicator rows, best {best:.3f} s "
-          f"of {', '.join(f'{t:.3f}' for t in times)}; target < 2 s: {'met' if best < 2 else 'NOT met'}", flush=True)
-    figures.update({"compute_indicators_s": round(best, 4), "compute_indicators_rows": rows,
-                    "compute_indicators_rows_per_s": round(rows / best)})
+    print(
+        f"compute_indicators alone: {len(counts):,} counts rows -> {rows:,} indicator rows, best {best:.3f} s "
+        f"of {', '.join(f'{t:.3f}' for t in times)}; target < 2 s: {'met' if best < 2 else 'NOT met'}",
+        flush=True,
+    )
+    figures.update(
+        {
+            "compute_indicators_s": round(best, 4),
+            "compute_indicators_rows": rows,
+            "compute_indicators_rows_per_s": round(rows / best),
+        }
+    )
     if profile:
         import cProfile
         import pstats
@@ -206,13 +244,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2, help="timed runs of each command; the best is reported")
     ap.add_argument("--no-national", action="store_true", help="time the commands on the demo file only")
-    ap.add_argument("--writers", action="store_true", help="also time the table writer alone on the national table")
+    ap.add_argument(
+        "--writers", action="store_true", help="also time the table writer alone on the national table"
+    )
     ap.add_argument("--repo", type=Path, default=REPO, help="checkout whose mchanalysis the commands run")
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one compute_indicators run")
     args = ap.parse_args(argv)
     repeat = max(1, args.repeat)
-    figures: dict = {"repo": str(args.repo.resolve()), "repeat": repeat, "cpus": os.cpu_count(),
-                     "load_1min": round(os.getloadavg()[0], 2)}
+    figures: dict = {
+        "repo": str(args.repo.resolve()),
+        "repeat": repeat,
+        "cpus": os.cpu_count(),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
     with tempfile.TemporaryDirectory(prefix="mch-bench-indicators-") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "out").mkdir()  # outputs apart from the data files they are computed from

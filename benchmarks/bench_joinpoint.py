@@ -53,9 +53,18 @@ def synth_series(n_series: int, seed: int = SEED) -> pd.DataFrame:
         deaths = rng.poisson(np.exp(lnr) * births / 1000)
         deaths = np.maximum(deaths, 1)  # the log-linear SE model needs a positive rate
         rate = deaths / births * 1000
-        frames.append(pd.DataFrame({"series": f"s{s:05d}", "year": years, "rate": rate,
-                                    "se": rate / np.sqrt(deaths), "deaths": deaths,
-                                    "births": births}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "series": f"s{s:05d}",
+                    "year": years,
+                    "rate": rate,
+                    "se": rate / np.sqrt(deaths),
+                    "deaths": deaths,
+                    "births": births,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -95,8 +104,9 @@ def main() -> None:
     args = ap.parse_args()
 
     data = synth_series(args.series)
-    opts = dict(se="se", variance="se", select="permutation", max_joinpoints=2,
-                n_perm=args.n_perm, seed=args.seed)
+    opts = dict(
+        se="se", variance="se", select="permutation", max_joinpoints=2, n_perm=args.n_perm, seed=args.seed
+    )
     t0 = time.perf_counter()
     cpu0 = _cpu_seconds()
     table = joinpoint_table(data, "year", "rate", by="series", n_jobs=args.jobs, **opts)
@@ -104,35 +114,59 @@ def main() -> None:
     cpu = _cpu_seconds() - cpu0
     ks = table.groupby("series")["k"].first().value_counts().sort_index()
     rate = args.series / seconds
-    print(f"{args.series} series, {args.n_perm} permutations, {args.jobs} job(s): "
-          f"{seconds:.1f} s, {rate:.1f} series/s; selected k: {ks.to_dict()}")
-    print(f"11,400 series would take {11400 / rate / 60:.1f} min; CPU time (this process and "
-          f"its workers, incl. worker start-up) {1000 * cpu / args.series:.1f} ms per series "
-          f"(machine load average {_load():.1f}: other jobs share the cores)")
-    figures = {"series_per_s": round(rate, 2), "series": args.series,
-               "seconds": round(seconds, 2), "cpu_ms_per_series": round(1000 * cpu / args.series, 2),
-               "load_average": round(_load(), 2), "jobs": args.jobs, "n_perm": args.n_perm,
-               "selected_k": {str(k): int(v) for k, v in ks.items()}}
+    print(
+        f"{args.series} series, {args.n_perm} permutations, {args.jobs} job(s): "
+        f"{seconds:.1f} s, {rate:.1f} series/s; selected k: {ks.to_dict()}"
+    )
+    print(
+        f"11,400 series would take {11400 / rate / 60:.1f} min; CPU time (this process and "
+        f"its workers, incl. worker start-up) {1000 * cpu / args.series:.1f} ms per series "
+        f"(machine load average {_load():.1f}: other jobs share the cores)"
+    )
+    figures = {
+        "series_per_s": round(rate, 2),
+        "series": args.series,
+        "seconds": round(seconds, 2),
+        "cpu_ms_per_series": round(1000 * cpu / args.series, 2),
+        "load_average": round(_load(), 2),
+        "jobs": args.jobs,
+        "n_perm": args.n_perm,
+        "selected_k": {str(k): int(v) for k, v in ks.items()},
+    }
 
     if args.check:
         straight = _straightforward()
         agree = 0
         t1 = time.perf_counter()
-        for sid, g in list(data.groupby("series"))[:args.check]:
-            k, jps, pvals, _ = straight(g["year"].to_numpy(), g["rate"].to_numpy(),
-                                        g["se"].to_numpy(), kmax=2, n_perm=args.n_perm,
-                                        alpha=0.05, seed=args.seed)
-            r = joinpoint(g["year"], g["rate"], se=g["se"], variance="se",
-                          select="permutation", max_joinpoints=2, n_perm=args.n_perm,
-                          seed=args.seed)
+        for sid, g in list(data.groupby("series"))[: args.check]:
+            k, jps, pvals, _ = straight(
+                g["year"].to_numpy(),
+                g["rate"].to_numpy(),
+                g["se"].to_numpy(),
+                kmax=2,
+                n_perm=args.n_perm,
+                alpha=0.05,
+                seed=args.seed,
+            )
+            r = joinpoint(
+                g["year"],
+                g["rate"],
+                se=g["se"],
+                variance="se",
+                select="permutation",
+                max_joinpoints=2,
+                n_perm=args.n_perm,
+                seed=args.seed,
+            )
             same = r.k == k and r.joinpoints == jps and r.tests["p_value"].tolist() == pvals
             agree += same
-            print(f"{sid}: fast k={r.k} {r.joinpoints} p={r.tests['p_value'].tolist()}; "
-                  f"straightforward k={k} {jps} p={pvals}; {'same' if same else 'DIFFERENT'}")
+            print(
+                f"{sid}: fast k={r.k} {r.joinpoints} p={r.tests['p_value'].tolist()}; "
+                f"straightforward k={k} {jps} p={pvals}; {'same' if same else 'DIFFERENT'}"
+            )
         figures["checked"] = args.check
         figures["checked_same"] = agree
-        figures["straightforward_s_per_series"] = round((time.perf_counter() - t1)
-                                                        / args.check, 1)
+        figures["straightforward_s_per_series"] = round((time.perf_counter() - t1) / args.check, 1)
     print(json.dumps(figures))
 
 

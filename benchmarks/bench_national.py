@@ -40,8 +40,13 @@ def timed(args: list[str], *, cwd: Path) -> tuple[float, float, int]:
     """Wall seconds, peak resident MB of the child and its exit code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, env=dict(os.environ))
+    proc = subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode not in (0,):
@@ -75,25 +80,46 @@ def main(argv=None) -> int:
             figures[key] = round(seconds, 2)
             figures[key.replace("_s", "_peak_mb")] = round(peak)
             print(f"{key:24s} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})", flush=True)
-        build = ("import time; t=time.perf_counter(); from mchanalysis.analysis import load_analysis_data; "
-                 f"load_analysis_data({str(data)!r}); print(time.perf_counter()-t)")
+        build = (
+            "import time; t=time.perf_counter(); from mchanalysis.analysis import load_analysis_data; "
+            f"load_analysis_data({str(data)!r}); print(time.perf_counter()-t)"
+        )
         out = subprocess.run([sys.executable, "-c", build], capture_output=True, text=True, cwd=tmp)
-        figures["shared_tables_s"] = round(float(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
+        figures["shared_tables_s"] = (
+            round(float(out.stdout.strip().splitlines()[-1]), 2) if out.returncode == 0 else None
+        )
         print(f"{'shared_tables_s':24s} {figures['shared_tables_s']}", flush=True)
         if not args.no_run:
             import pandas as pd
 
             counties = pd.read_csv(data, dtype=str, usecols=["region_code", "level"])
-            codes = sorted(counties.loc[counties["level"] == "county", "region_code"].unique())[: args.counties]
+            codes = sorted(counties.loc[counties["level"] == "county", "region_code"].unique())[
+                : args.counties
+            ]
             for jobs in (1, 2):
                 t = {}
                 for n in (1, len(codes)):
                     out_dir = tmp / f"run-{jobs}-{n}"
-                    seconds, peak, code = timed(mch("run", "--data", data, "--regions", *codes[:n], "--jobs", jobs,
-                                                    "--out", out_dir, "--no-progress"), cwd=tmp)
+                    seconds, peak, code = timed(
+                        mch(
+                            "run",
+                            "--data",
+                            data,
+                            "--regions",
+                            *codes[:n],
+                            "--jobs",
+                            jobs,
+                            "--out",
+                            out_dir,
+                            "--no-progress",
+                        ),
+                        cwd=tmp,
+                    )
                     t[n] = seconds
-                    print(f"run jobs={jobs} regions={n:<3d} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})",
-                          flush=True)
+                    print(
+                        f"run jobs={jobs} regions={n:<3d} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})",
+                        flush=True,
+                    )
                 marginal = (t[len(codes)] - t[1]) / max(len(codes) - 1, 1)
                 figures[f"run_jobs{jobs}_fixed_s"] = round(t[1] - marginal, 2)
                 figures[f"run_jobs{jobs}_marginal_s"] = round(marginal, 2)

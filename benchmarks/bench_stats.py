@@ -42,11 +42,17 @@ def main(argv=None) -> dict:
     n = rng.integers(1, 200_000, size=300_000)
     d = rng.binomial(n, 0.0002)
     rng = np.random.default_rng(0)
-    counties = pd.DataFrame({
-        "region_code": [f"9901{i:02d}" for i in range(2, 18)], "region_name": [f"县{i}" for i in range(16)],
-        "parent_code": "990100", "year": 2024, "indicator": "mmr",
-        "numerator": pd.array(rng.integers(0, 4, 16), dtype="Int64"),
-        "denominator": pd.array(rng.integers(5000, 30000, 16), dtype="Int64")})
+    counties = pd.DataFrame(
+        {
+            "region_code": [f"9901{i:02d}" for i in range(2, 18)],
+            "region_name": [f"县{i}" for i in range(16)],
+            "parent_code": "990100",
+            "year": 2024,
+            "indicator": "mmr",
+            "numerator": pd.array(rng.integers(0, 4, 16), dtype="Int64"),
+            "denominator": pd.array(rng.integers(5000, 30000, 16), dtype="Int64"),
+        }
+    )
     out = {
         "rate_ci_300k": _best(lambda: rate_ci(d, n, multiplier=100_000, level=0.998), args.repeat),
         "rank_16_counties": _best(lambda: rank_with_uncertainty(counties, n_sim=5000), args.repeat),

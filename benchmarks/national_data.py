@@ -22,17 +22,26 @@ COUNTIES_PER_PREFECTURE = 9
 def national_counts() -> pd.DataFrame:
     """The national table as the demo's columns (wide form, measures as Int64)."""
     demo = generate_demo_counts()
-    measures = [c for c in demo.columns if c not in ("region_code", "region_name", "parent_code", "level", "year")]
+    measures = [
+        c for c in demo.columns if c not in ("region_code", "region_name", "parent_code", "level", "year")
+    ]
     years = sorted(demo["year"].unique())
-    counties = [g.sort_values("year").reset_index(drop=True) for _, g in
-                demo[demo["level"] == "county"].groupby("region_code", sort=True)]
-    empty = demo[demo["region_code"] == demo["region_code"].iloc[0]].sort_values("year")[measures].reset_index(drop=True)
+    counties = [
+        g.sort_values("year").reset_index(drop=True)
+        for _, g in demo[demo["level"] == "county"].groupby("region_code", sort=True)
+    ]
+    empty = (
+        demo[demo["region_code"] == demo["region_code"].iloc[0]]
+        .sort_values("year")[measures]
+        .reset_index(drop=True)
+    )
     frames = []
     k = 0
 
     def block(code, name, parent, level, values):
-        ids = pd.DataFrame({"region_code": code, "region_name": name, "parent_code": parent,
-                            "level": level, "year": years})
+        ids = pd.DataFrame(
+            {"region_code": code, "region_name": name, "parent_code": parent, "level": level, "year": years}
+        )
         return pd.concat([ids, values.reset_index(drop=True)], axis=1)
 
     for p in range(N_PROVINCES):
@@ -43,8 +52,15 @@ def national_counts() -> pd.DataFrame:
             frames.append(block(qcode, f"省{p + 1}市{q + 1}", pcode, "prefecture", empty))
             for c in range(COUNTIES_PER_PREFECTURE):
                 ccode = f"{11 + p:02d}{q + 1:02d}{c + 1:02d}"
-                frames.append(block(ccode, f"省{p + 1}市{q + 1}县{c + 1}", qcode, "county",
-                                    counties[k % len(counties)][measures]))
+                frames.append(
+                    block(
+                        ccode,
+                        f"省{p + 1}市{q + 1}县{c + 1}",
+                        qcode,
+                        "county",
+                        counties[k % len(counties)][measures],
+                    )
+                )
                 k += 1
     return pd.concat(frames, ignore_index=True)
 

@@ -235,8 +235,9 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
-def check_text(records: list[list[str]], *, file=None, encoding: str | None = None,
-               raw: bytes | None = None) -> None:
+def check_text(
+    records: list[list[str]], *, file=None, encoding: str | None = None, raw: bytes | None = None
+) -> None:
     """Refuse text that was decoded wrongly or damaged by an earlier conversion.
 
     Parameters
@@ -276,13 +277,17 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
             if not isinstance(cell, str) or cell.isascii() or cell in checked:
                 continue
             checked.add(cell)
-            where = dict(file=file, row=r, column=records[0][c - 1] if r > 1 and c <= len(records[0]) else None)
+            where = dict(
+                file=file, row=r, column=records[0][c - 1] if r > 1 and c <= len(records[0]) else None
+            )
             for mark in _LOST:
                 if mark in cell:
                     raise MchError(
                         f"{cell.strip()!r} contains {'U+FFFD' if mark == chr(0xFFFD) else mark!r}: characters "
                         "were lost in an earlier conversion of the file; export it again from the source "
-                        "(as 'CSV UTF-8' or .xlsx)", **where)
+                        "(as 'CSV UTF-8' or .xlsx)",
+                        **where,
+                    )
             if not _HAS_CJK.search(cell):
                 for latin in ("cp1252", "latin-1"):
                     try:
@@ -293,14 +298,18 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
                         raise MchError(
                             f"{cell.strip()!r} is garbled text (mojibake): it reads {fixed.strip()!r} once "
                             f"undone, i.e. UTF-8 text was converted through {latin.replace('cp', 'Windows-')} "
-                            "before it was saved; export the file again as 'CSV UTF-8'", **where)
+                            "before it was saved; export the file again as 'CSV UTF-8'",
+                            **where,
+                        )
             if encoding != "gb18030":
                 continue
             for m in _LATIN_SANDWICH.finditer(cell):
                 if not all(_in_gb2312(ch) for ch in m.group() if _HAS_CJK.match(ch)):
                     raise MchError(
                         f"{cell.strip()!r} does not read as Chinese: the file is probably Latin-1 or "
-                        "Windows-1252 (e.g. accented letters), not GBK; save it as 'CSV UTF-8'", **where)
+                        "Windows-1252 (e.g. accented letters), not GBK; save it as 'CSV UTF-8'",
+                        **where,
+                    )
             for ch in cell:
                 if _HAS_CJK.match(ch) and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"):
                     total.add(ch)
@@ -321,7 +330,10 @@ def check_text(records: list[list[str]], *, file=None, encoding: str | None = No
             f"the text does not read as simplified Chinese ({rare} of its {total} distinct characters "
             "are rare, "
             f"first {cell!r}): the file is probably {likely}; save it as 'CSV UTF-8'",
-            file=file, row=r, column=column)
+            file=file,
+            row=r,
+            column=column,
+        )
 
 
 def check_mixed_lines(data: bytes, *, file=None) -> None:
@@ -341,7 +353,10 @@ def check_mixed_lines(data: bytes, *, file=None) -> None:
         raise MchError(
             f"the file mixes two encodings: line(s) {', '.join(map(str, utf8_rows[:5]))} are UTF-8, "
             f"line(s) {', '.join(map(str, other_rows[:5]))} are not (GBK?); rows were probably pasted "
-            "from another file: save the whole table again as 'CSV UTF-8'", file=file, row=utf8_rows[0])
+            "from another file: save the whole table again as 'CSV UTF-8'",
+            file=file,
+            row=utf8_rows[0],
+        )
 
 
 def cell_text(value) -> str:
@@ -371,7 +386,6 @@ def cell_text(value) -> str:
     if value is pd.NA or value is pd.NaT:
         return ""
     return str(value)
-
 
 
 def open_workbook(path: Path, *, data_only: bool):

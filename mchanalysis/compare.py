@@ -111,7 +111,8 @@ def change_table(
     See :func:`~mchanalysis.stats.compare_rates` and :func:`~mchanalysis.stats.compare_proportions`.
     """
     _require_columns(
-        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
+        indicator_table,
+        ["region_code", "year", "indicator", "numerator", "denominator"],
         "indicator table",
     )
     if (year_a is None) != (year_b is None) or (period_a is None) != (period_b is None):
@@ -139,7 +140,8 @@ def change_table(
     def pooled(p, tag):
         sel = t[(t["year"] >= p[0]) & (t["year"] <= p[1])]
         g = sel.groupby(keys, sort=False).agg(
-            numerator=("numerator", "sum"), denominator=("denominator", "sum"),
+            numerator=("numerator", "sum"),
+            denominator=("denominator", "sum"),
             n_years=("year", "nunique"),
         )
         return g.add_suffix(f"_{tag}")
@@ -157,13 +159,24 @@ def change_table(
     out.insert(3, "period_b", label(pb))
 
     res_cols = [
-        "value_a", "value_b", "ratio", "ratio_lower", "ratio_upper", "p_value", "log_ratio_se",
-        "ratio_wald_lower", "ratio_wald_upper", "p_value_wald", "difference",
-        "difference_lower", "difference_upper", "verdict", "method",
+        "value_a",
+        "value_b",
+        "ratio",
+        "ratio_lower",
+        "ratio_upper",
+        "p_value",
+        "log_ratio_se",
+        "ratio_wald_lower",
+        "ratio_wald_upper",
+        "p_value_wald",
+        "difference",
+        "difference_lower",
+        "difference_upper",
+        "verdict",
+        "method",
     ]
     res = pd.DataFrame(index=out.index, columns=res_cols, dtype=object)
-    args = [out[c].to_numpy(float) for c in ("numerator_a", "denominator_a", "numerator_b",
-                                             "denominator_b")]
+    args = [out[c].to_numpy(float) for c in ("numerator_a", "denominator_a", "numerator_b", "denominator_b")]
     mult = out["multiplier"].to_numpy(float)
     for kind, fn in (("rate", compare_rates), ("proportion", compare_proportions)):
         m = (out["kind"] == kind).to_numpy()
@@ -186,8 +199,11 @@ def change_table(
     out["conf_level"] = level
 
     order = {k: i for i, k in enumerate(reg["indicator"])}
-    out = out.assign(_o=out["indicator"].map(order)).sort_values(
-        ["region_code", "_o"], kind="stable").drop(columns="_o")
+    out = (
+        out.assign(_o=out["indicator"].map(order))
+        .sort_values(["region_code", "_o"], kind="stable")
+        .drop(columns="_o")
+    )
     if "region_name" in indicator_table.columns:
         names = indicator_table.drop_duplicates("region_code").set_index("region_code")["region_name"]
         out.insert(1, "region_name", out["region_code"].map(names))
@@ -248,7 +264,8 @@ def benchmark_table(
     intervals); PHE Technical Guide: Confidence intervals (2018).
     """
     _require_columns(
-        indicator_table, ["region_code", "year", "indicator", "numerator", "denominator"],
+        indicator_table,
+        ["region_code", "year", "indicator", "numerator", "denominator"],
         "indicator table",
     )
     levels = [check_level(lv) for lv in np.atleast_1d(levels)]
@@ -264,10 +281,18 @@ def benchmark_table(
 
     if isinstance(benchmark, str):
         if benchmark != "parent":
-            raise MchError(f"benchmark must be 'parent' or a table (indicator, year, value), got {benchmark!r}")
+            raise MchError(
+                f"benchmark must be 'parent' or a table (indicator, year, value), got {benchmark!r}"
+            )
         _require_columns(indicator_table, ["parent_code"], "benchmark='parent' needs the indicator table")
-        own = pd.DataFrame({"region_code": t["region_code"], "year": t["year"],
-                            "indicator": t["indicator"], "benchmark_value": value})
+        own = pd.DataFrame(
+            {
+                "region_code": t["region_code"],
+                "year": t["year"],
+                "indicator": t["indicator"],
+                "benchmark_value": value,
+            }
+        )
         own = own.drop_duplicates(["region_code", "year", "indicator"])
         look = t[["parent_code", "year", "indicator"]].rename(columns={"parent_code": "region_code"})
         bval = look.merge(own, on=["region_code", "year", "indicator"], how="left")["benchmark_value"]
@@ -312,5 +337,6 @@ def benchmark_table(
     out = pd.concat(parts, ignore_index=True)
     order = {k: i for i, k in enumerate(reg["indicator"])}
     out = out.assign(_o=out["indicator"].map(order)).sort_values(
-        ["region_code", "year", "_o", "_row", "conf_level"], kind="stable")
+        ["region_code", "year", "_o", "_row", "conf_level"], kind="stable"
+    )
     return out.drop(columns=["_o", "_row"]).reset_index(drop=True)

@@ -44,7 +44,10 @@ _ID_MEANING = {
         "上级地区的行政区划代码；最上级地区留空。上级地区本身也必须在表中有一行",
         "code of the parent region; empty for the top region. The parent must have its own row",
     ),
-    "level": ("级别：省级 / 地市级 / 县区级（下拉选择）", "level: province / prefecture / county (drop-down)"),
+    "level": (
+        "级别：省级 / 地市级 / 县区级（下拉选择）",
+        "level: province / prefecture / county (drop-down)",
+    ),
     "year": ("报告年份，如 2024", "calendar year of the report, e.g. 2024"),
 }
 

@@ -301,7 +301,9 @@ def _nianbao_counts(seed: int, code: str, m: dict, births: dict, tr: dict, years
     out["congenital_syphilis_cases"] = rng("congenital_syphilis_cases").poisson(rate * n)
     out["preconception_target"] = rng("preconception_target").poisson(m["marriages_registered"] * 0.85)
     out["gyn_screen_target"] = rng("gyn_screen_target").poisson(m["cervical_screen_target"] * 1.6)
-    out["cervical_lesions_detected"] = rng("cervical_lesions_detected").binomial(m["cervical_screened"], 0.0026)
+    out["cervical_lesions_detected"] = rng("cervical_lesions_detected").binomial(
+        m["cervical_screened"], 0.0026
+    )
     for num, (den, p0, p1, sign) in _NIANBAO_SHARES.items():
         draw = rng(num)
         shift = sign * tr["care"] if sign else draw.normal(0, 0.08)
@@ -396,9 +398,7 @@ def generate_demo_counts(seed: int = DEMO_SEED, *, nianbao: bool = False) -> pd.
     md_total = np.rint(rates["mmr"] * total_lb).astype(np.int64)
     weight = np.array([lb[c] * traits[c]["rr_m"] for c in codes], dtype=float)
     rng = _stream(seed, _STAGE_MATERNAL)
-    md = np.column_stack(
-        [rng.multinomial(md_total[i], weight[:, i] / weight[:, i].sum()) for i in range(ny)]
-    )
+    md = np.column_stack([rng.multinomial(md_total[i], weight[:, i] / weight[:, i].sum()) for i in range(ny)])
     maternal = dict(zip(codes, md))
 
     rows = {}
@@ -453,8 +453,13 @@ def generate_demo_counts(seed: int = DEMO_SEED, *, nianbao: bool = False) -> pd.
     frames = []
     for code, name, parent, level, _b, _k in DEMO_REGIONS:
         df = pd.DataFrame(
-            {"region_code": code, "region_name": name, "parent_code": parent, "level": level,
-             "year": years}  # fmt: skip
+            {
+                "region_code": code,
+                "region_name": name,
+                "parent_code": parent,
+                "level": level,
+                "year": years,
+            }  # fmt: skip
         )
         for meas in (*MEASURES, *(NIANBAO_MEASURES if nianbao else ())):
             if code in rows:

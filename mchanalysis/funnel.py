@@ -151,8 +151,9 @@ def ratio_funnel_limits(observed, *, level=0.95) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lower = o / lam_up
         upper = np.where(lam_lo > 0, o / np.where(lam_lo > 0, lam_lo, 1), np.inf)
-    return pd.DataFrame({"observed": o, "lower_expected": lam_up, "lower": lower,
-                         "upper_expected": lam_lo, "upper": upper})
+    return pd.DataFrame(
+        {"observed": o, "lower_expected": lam_up, "lower": lower, "upper_expected": lam_lo, "upper": upper}
+    )
 
 
 def rate_funnel_limits(events, *, target, multiplier, level=0.95, years_of_data=1) -> pd.DataFrame:
@@ -189,17 +190,18 @@ def rate_funnel_limits(events, *, target, multiplier, level=0.95, years_of_data=
     if not theta0 > 0:
         raise MchError(f"the target rate must be > 0 for a rate funnel, got {target}")
     r = ratio_funnel_limits(events, level=level)
-    return pd.DataFrame({
-        "events": r["observed"],
-        "lower_population": r["lower_expected"] / theta0 / years_of_data,
-        "lower": r["lower"] * float(target),
-        "upper_population": r["upper_expected"] / theta0 / years_of_data,
-        "upper": r["upper"] * float(target),
-    })
+    return pd.DataFrame(
+        {
+            "events": r["observed"],
+            "lower_population": r["lower_expected"] / theta0 / years_of_data,
+            "lower": r["lower"] * float(target),
+            "upper_population": r["upper_expected"] / theta0 / years_of_data,
+            "upper": r["upper"] * float(target),
+        }
+    )
 
 
-def funnel_significance(numerator, denominator, *, kind, target, multiplier=1,
-                        levels=DEFAULT_LEVELS):
+def funnel_significance(numerator, denominator, *, kind, target, multiplier=1, levels=DEFAULT_LEVELS):
     """Classify points against funnel limits, as PHE's ``assign_funnel_significance``.
 
     Parameters
@@ -304,8 +306,9 @@ def _se_at_target(n, theta0, kind):
         return np.sqrt(var / n)
 
 
-def overdispersion(numerator, denominator, *, kind, target, multiplier=1, winsor=0.1,
-                   alpha=0.05) -> Overdispersion:
+def overdispersion(
+    numerator, denominator, *, kind, target, multiplier=1, winsor=0.1, alpha=0.05
+) -> Overdispersion:
     """Estimate overdispersion of regions around a target from winsorised z-scores.
 
     Parameters
@@ -371,13 +374,21 @@ def overdispersion(numerator, denominator, *, kind, target, multiplier=1, winsor
     p = float(_st.chi2.sf(stat, size - 1))
     w = 1 / s**2
     tau2 = max(0.0, (stat - (size - 1)) / (w.sum() - (w**2).sum() / w.sum()))
-    return Overdispersion(n=size, phi=phi, tau2=float(tau2), statistic=float(stat), p_value=p,
-                          significant=bool(p < alpha), winsor=float(winsor), alpha=float(alpha),
-                          z=z, z_winsorised=zw)
+    return Overdispersion(
+        n=size,
+        phi=phi,
+        tau2=float(tau2),
+        statistic=float(stat),
+        p_value=p,
+        significant=bool(p < alpha),
+        winsor=float(winsor),
+        alpha=float(alpha),
+        z=z,
+        z_winsorised=zw,
+    )
 
 
-def adjusted_funnel_limits(denominator, *, kind, target, multiplier=1, level=0.95,
-                           phi=1.0, tau2=0.0):
+def adjusted_funnel_limits(denominator, *, kind, target, multiplier=1, level=0.95, phi=1.0, tau2=0.0):
     """Funnel limits inflated for overdispersion (normal approximation).
 
     Parameters
@@ -413,8 +424,7 @@ def adjusted_funnel_limits(denominator, *, kind, target, multiplier=1, level=0.9
     s = _se_at_target(n, theta0, kind)
     half = z * np.sqrt(phi * s**2 + tau2)
     hi_cap = 1.0 if kind == "proportion" else np.inf
-    return (np.clip(theta0 - half, 0, hi_cap) * multiplier,
-            np.clip(theta0 + half, 0, hi_cap) * multiplier)
+    return (np.clip(theta0 - half, 0, hi_cap) * multiplier, np.clip(theta0 + half, 0, hi_cap) * multiplier)
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,23 +473,39 @@ class FunnelChoice:
 def _choice(requested, applied, od, alpha, why_not=("", "")):
     if applied != "none":
         how_zh = "乘法模型" if applied == "multiplicative" else "加法（随机效应）模型"
-        zh = (f"各地区间存在超出随机波动的离散（离散系数φ={od.phi:.2f}，P={od.p_value:.3g}），"
-              f"控制限已按Spiegelhalter{how_zh}校正。")
-        en = (f"The areas vary more than chance allows (dispersion φ = {od.phi:.2f}, p = {od.p_value:.3g}): "
-              f"the limits are adjusted for overdispersion (Spiegelhalter, {applied}).")
+        zh = (
+            f"各地区间存在超出随机波动的离散（离散系数φ={od.phi:.2f}，P={od.p_value:.3g}），"
+            f"控制限已按Spiegelhalter{how_zh}校正。"
+        )
+        en = (
+            f"The areas vary more than chance allows (dispersion φ = {od.phi:.2f}, p = {od.p_value:.3g}): "
+            f"the limits are adjusted for overdispersion (Spiegelhalter, {applied})."
+        )
     elif od is not None:
-        zh = (f"各地区间离散未超出随机波动（φ={od.phi:.2f}，P={od.p_value:.3g}），控制限未作校正。")
-        en = (f"No overdispersion detected (φ = {od.phi:.2f}, p = {od.p_value:.3g}): unadjusted "
-              f"(exact Poisson/binomial) limits.")
+        zh = f"各地区间离散未超出随机波动（φ={od.phi:.2f}，P={od.p_value:.3g}），控制限未作校正。"
+        en = (
+            f"No overdispersion detected (φ = {od.phi:.2f}, p = {od.p_value:.3g}): unadjusted "
+            f"(exact Poisson/binomial) limits."
+        )
     elif requested == "none":
         zh, en = "控制限未作过度离散校正。", "Limits not adjusted for overdispersion (as requested)."
     else:
         zh = f"过度离散无法估计（{why_not[0]}），控制限未作校正。" if why_not[0] else "控制限未作校正。"
-        en = (f"Overdispersion could not be estimated ({why_not[1]}): unadjusted limits." if why_not[1]
-              else "Unadjusted limits.")
-    return FunnelChoice(requested=requested, applied=applied,
-                        phi=np.nan if od is None else od.phi, tau2=np.nan if od is None else od.tau2,
-                        p_value=np.nan if od is None else od.p_value, alpha=alpha, zh=zh, en=en)
+        en = (
+            f"Overdispersion could not be estimated ({why_not[1]}): unadjusted limits."
+            if why_not[1]
+            else "Unadjusted limits."
+        )
+    return FunnelChoice(
+        requested=requested,
+        applied=applied,
+        phi=np.nan if od is None else od.phi,
+        tau2=np.nan if od is None else od.tau2,
+        p_value=np.nan if od is None else od.p_value,
+        alpha=alpha,
+        zh=zh,
+        en=en,
+    )
 
 
 @dataclass
@@ -525,12 +551,12 @@ def _limits_long(kind, target, multiplier, levels, n_min, n_max, size, phi, tau2
     grid = _grid(n_min, n_max, size)
     for level in levels:
         if adjusted:
-            lo, up = adjusted_funnel_limits(grid, kind=kind, target=target, multiplier=multiplier,
-                                            level=level, phi=phi, tau2=tau2)
+            lo, up = adjusted_funnel_limits(
+                grid, kind=kind, target=target, multiplier=multiplier, level=level, phi=phi, tau2=tau2
+            )
             pieces = [("lower", grid, lo), ("upper", grid, up)]
         elif kind == "proportion":
-            lo, up = proportion_funnel_limits(grid, target=target, level=level,
-                                              multiplier=multiplier)
+            lo, up = proportion_funnel_limits(grid, target=target, level=level, multiplier=multiplier)
             pieces = [("lower", grid, lo), ("upper", grid, up)]
         elif target <= 0:
             # no events expected anywhere: the funnel collapses onto 0 (any event lies above)
@@ -554,16 +580,23 @@ def _limits_long(kind, target, multiplier, levels, n_min, n_max, size, phi, tau2
                     lim = np.concatenate([[0.0, 0.0], lim])
                 pieces.append((bound, pop, lim))
         for bound, x, y in pieces:
-            parts.append(pd.DataFrame({"conf_level": level, "bound": bound, "denominator": x,
-                                       "limit": y}))
+            parts.append(pd.DataFrame({"conf_level": level, "bound": bound, "denominator": x, "limit": y}))
     out = pd.concat(parts, ignore_index=True)
     out["target"] = target
     return out
 
 
-def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustment="auto",
-           winsor=0.1, alpha=DISPERSION_ALPHA, registry: pd.DataFrame | None = None,
-           n_grid: int = 200) -> FunnelResult:
+def funnel(
+    table: pd.DataFrame,
+    *,
+    target=None,
+    levels=DEFAULT_LEVELS,
+    adjustment="auto",
+    winsor=0.1,
+    alpha=DISPERSION_ALPHA,
+    registry: pd.DataFrame | None = None,
+    n_grid: int = 200,
+) -> FunnelResult:
     """Funnel plot data for the regions of one indicator and year (e.g. counties of a city).
 
     Parameters
@@ -666,8 +699,9 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
             why_not = (f"仅{int(ok.sum())}个地区", f"only {int(ok.sum())} areas")
         else:
             try:
-                od = overdispersion(x[ok], n[ok], kind=kind, target=target, multiplier=mult,
-                                    winsor=winsor, alpha=alpha)
+                od = overdispersion(
+                    x[ok], n[ok], kind=kind, target=target, multiplier=mult, winsor=winsor, alpha=alpha
+                )
             except MchError as exc:
                 if requested != "auto":
                     raise
@@ -691,9 +725,19 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
             cls = np.where(~decided & (z_adj > q), f"above_{tag}", cls)
             decided |= np.abs(z_adj) > q
         cls = np.where(ok, cls, None).astype(object)
-    comp = np.array(["higher" if c and c.startswith("above") else
-                     "lower" if c and c.startswith("below") else
-                     "similar" if c else "not_compared" for c in cls], dtype=object)
+    comp = np.array(
+        [
+            "higher"
+            if c and c.startswith("above")
+            else "lower"
+            if c and c.startswith("below")
+            else "similar"
+            if c
+            else "not_compared"
+            for c in cls
+        ],
+        dtype=object,
+    )
     verdict = direction_verdict(comp, meta["direction"])
 
     keep = [c for c in ("region_code", "region_name") if c in table.columns]
@@ -705,8 +749,15 @@ def funnel(table: pd.DataFrame, *, target=None, levels=DEFAULT_LEVELS, adjustmen
     points["funnel_class"] = cls
     points["verdict"] = verdict
     points = points.sort_values("region_code", kind="stable").reset_index(drop=True)
-    limits = _limits_long(kind, target, mult, lv, n[ok].min(), n[ok].max(), n_grid, phi, tau2,
-                          applied != "none")
-    return FunnelResult(points=points, limits=limits, target=target, adjustment=applied,
-                        overdispersion=od, meta=meta,
-                        choice=_choice(requested, applied, od, alpha, why_not))
+    limits = _limits_long(
+        kind, target, mult, lv, n[ok].min(), n[ok].max(), n_grid, phi, tau2, applied != "none"
+    )
+    return FunnelResult(
+        points=points,
+        limits=limits,
+        target=target,
+        adjustment=applied,
+        overdispersion=od,
+        meta=meta,
+        choice=_choice(requested, applied, od, alpha, why_not),
+    )

@@ -19,8 +19,21 @@ from mchanalysis.registry import load_registry
 
 #: Columns of the indicator table, in order.
 INDICATOR_COLUMNS = [
-    "region_code", "region_name", "level", "parent_code", "year", "indicator", "numerator",
-    "denominator", "value", "lower", "upper", "unit", "ci_method", "conf_level", "flag",
+    "region_code",
+    "region_name",
+    "level",
+    "parent_code",
+    "year",
+    "indicator",
+    "numerator",
+    "denominator",
+    "value",
+    "lower",
+    "upper",
+    "unit",
+    "ci_method",
+    "conf_level",
+    "flag",
 ]
 
 
@@ -85,7 +98,9 @@ def compute_indicators(
     if not_done:
         cells = pd.DataFrame(list(not_done), columns=["region_code", "year", "measure"])
         done_by_measure = {
-            m: base_key.isin(pd.MultiIndex.from_arrays([g["region_code"].astype(str), g["year"].astype("int64")]))
+            m: base_key.isin(
+                pd.MultiIndex.from_arrays([g["region_code"].astype(str), g["year"].astype("int64")])
+            )
             for m, g in cells.groupby("measure")
         }
     inc_by_measure = {

@@ -118,8 +118,10 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         if sheet is None:
             visible = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
             if not visible:
-                raise MchError("every sheet of the workbook is hidden; unhide the data sheet or name it "
-                               "with --sheet", file=path)
+                raise MchError(
+                    "every sheet of the workbook is hidden; unhide the data sheet or name it with --sheet",
+                    file=path,
+                )
             worksheet = visible[0]  # hidden sheets (e.g. "2019版(作废)") are never read by default
         elif sheet in workbook.sheetnames:
             worksheet = workbook[sheet]
@@ -239,9 +241,7 @@ def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     if suffix == ".xls":
-        raise MchError(
-            "old Excel .xls files are not read; save the workbook as .xlsx", file=path
-        )
+        raise MchError("old Excel .xls files are not read; save the workbook as .xlsx", file=path)
     raise MchError(
         f"unknown file type {suffix or '(no suffix)'!r}; use .csv, .tsv, .xlsx or .parquet",
         file=path,

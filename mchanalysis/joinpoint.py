@@ -90,8 +90,9 @@ def nci_max_joinpoints(n: int) -> int:
     return int(min(5, (n - 7) // 5 + 1))
 
 
-def feasible_max_joinpoints(n: int, *, min_obs_end: int = MIN_OBS_END,
-                            min_obs_between: int = MIN_OBS_BETWEEN) -> int:
+def feasible_max_joinpoints(
+    n: int, *, min_obs_end: int = MIN_OBS_END, min_obs_between: int = MIN_OBS_BETWEEN
+) -> int:
     """Largest k for which k joinpoints at observed points satisfy the grid constraints.
 
     Joinpoint indices j (0-based) need ``min_obs_end <= j <= n - 1 - min_obs_end`` and
@@ -104,8 +105,9 @@ def feasible_max_joinpoints(n: int, *, min_obs_end: int = MIN_OBS_END,
     return int(span // (min_obs_between + 1) + 1)
 
 
-def candidate_joinpoints(n: int, k: int, *, min_obs_end: int = MIN_OBS_END,
-                         min_obs_between: int = MIN_OBS_BETWEEN) -> np.ndarray:
+def candidate_joinpoints(
+    n: int, k: int, *, min_obs_end: int = MIN_OBS_END, min_obs_between: int = MIN_OBS_BETWEEN
+) -> np.ndarray:
     """All admissible k-joinpoint placements as an (m, k) array of 0-based point indices.
 
     Rows are in lexicographic order (the order ties are broken in).
@@ -113,8 +115,11 @@ def candidate_joinpoints(n: int, k: int, *, min_obs_end: int = MIN_OBS_END,
     if k == 0:
         return np.zeros((1, 0), dtype=int)
     positions = range(min_obs_end, n - min_obs_end)
-    rows = [c for c in itertools.combinations(positions, k)
-            if all(b - a > min_obs_between for a, b in zip(c, c[1:]))]
+    rows = [
+        c
+        for c in itertools.combinations(positions, k)
+        if all(b - a > min_obs_between for a, b in zip(c, c[1:]))
+    ]
     return np.array(rows, dtype=int).reshape(len(rows), k)
 
 
@@ -149,8 +154,7 @@ class _Grid:
         self.combos = {}
         self.bases = {}
         for k in range(1, kmax + 1):
-            combos = candidate_joinpoints(n, k, min_obs_end=min_obs_end,
-                                          min_obs_between=min_obs_between)
+            combos = candidate_joinpoints(n, k, min_obs_end=min_obs_end, min_obs_between=min_obs_between)
             mats = np.transpose(hinge[:, combos], (1, 0, 2))  # (m, n, k)
             q, _ = np.linalg.qr(mats)
             self.combos[k] = combos
@@ -179,7 +183,7 @@ class _Grid:
         rows = np.arange(B)
         for c0 in range(0, m, step):
             c1 = min(m, c0 + step)
-            proj = e0 @ bases[c0 * k:c1 * k].T  # (B, (c1-c0)*k): column c*k + j = vector j of c
+            proj = e0 @ bases[c0 * k : c1 * k].T  # (B, (c1-c0)*k): column c*k + j = vector j of c
             np.square(proj, out=proj)
             if k > 1:  # sum each placement's k columns (strided adds: faster than reshape-sum)
                 acc = proj[:, 0::k].copy()
@@ -202,8 +206,8 @@ class _Grid:
 @dataclass
 class _Fit:
     k: int
-    idx: tuple          # 0-based indices of the joinpoints
-    joinpoints: tuple   # their x values
+    idx: tuple  # 0-based indices of the joinpoints
+    joinpoints: tuple  # their x values
     beta: np.ndarray
     sse: float
     fitted_log: np.ndarray
@@ -231,7 +235,7 @@ def _partial_r2_max(x, z, sw, idx) -> float:
     best = 0.0
     for i in range(1, len(bounds) - 1):
         lo, hi = bounds[i - 1], bounds[i + 1]
-        xs, zs, ws = x[lo:hi + 1], z[lo:hi + 1], sw[lo:hi + 1]
+        xs, zs, ws = x[lo : hi + 1], z[lo : hi + 1], sw[lo : hi + 1]
         A = ws[:, None] * design_matrix(xs, [])
         q, _ = np.linalg.qr(A)
         u = ws * np.clip(xs - x[bounds[i]], 0.0, None)
@@ -252,15 +256,17 @@ def _criteria(fits, x, z, sw):
         k = f.k
         lsse = np.log(max(f.sse, np.finfo(float).tiny) / n)
         r2 = _partial_r2_max(x, z, sw, f.idx) if k else np.nan
-        rows.append({
-            "k": k,
-            "joinpoints": ";".join(_fmt_x(t) for t in f.joinpoints),
-            "sse": f.sse,
-            "bic": lsse + 2 * (k + 1) * ln_n,
-            "bic3": lsse + (3 * k + 2) * ln_n,
-            "r2max": r2,
-            "wbic": lsse + ((2 + (r2 if k else 0.0)) * k + 2) * ln_n,
-        })
+        rows.append(
+            {
+                "k": k,
+                "joinpoints": ";".join(_fmt_x(t) for t in f.joinpoints),
+                "sse": f.sse,
+                "bic": lsse + 2 * (k + 1) * ln_n,
+                "bic3": lsse + (3 * k + 2) * ln_n,
+                "r2max": r2,
+                "wbic": lsse + ((2 + (r2 if k else 0.0)) * k + 2) * ln_n,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -304,14 +310,21 @@ def _permutation_select(grid, fits, z, kmin, kmax, n_perm, alpha, rng):
         p = (1 + int(np.sum(t_perm >= t_obs))) / (n_perm + 1)
         level = alpha / (kmax - ka)
         reject = p < level
-        tests.append({"k_null": ka, "k_alt": kb, "statistic": t_obs, "p_value": p,
-                      "alpha": level, "reject": bool(reject)})
+        tests.append(
+            {
+                "k_null": ka,
+                "k_alt": kb,
+                "statistic": t_obs,
+                "p_value": p,
+                "alpha": level,
+                "reject": bool(reject),
+            }
+        )
         if reject:
             ka += 1
         else:
             kb -= 1
-    return ka, pd.DataFrame(tests, columns=["k_null", "k_alt", "statistic", "p_value", "alpha",
-                                            "reject"])
+    return ka, pd.DataFrame(tests, columns=["k_null", "k_alt", "statistic", "p_value", "alpha", "reject"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,24 +381,25 @@ def _segments_table(x, fit, se, df, level):
     with np.errstate(divide="ignore", invalid="ignore"):
         tstat = b / se
     p = 2 * _st.t.sf(np.abs(tstat), df) if df > 0 else np.full(len(b), np.nan)
-    return pd.DataFrame({
-        "k": fit.k,
-        "segment": np.arange(1, len(b) + 1),
-        "start": edges[:-1],
-        "end": edges[1:],
-        "apc": _apc(b),
-        "apc_lower": _apc(b - q * se),
-        "apc_upper": _apc(b + q * se),
-        "p_value": p,
-    })
+    return pd.DataFrame(
+        {
+            "k": fit.k,
+            "segment": np.arange(1, len(b) + 1),
+            "start": edges[:-1],
+            "end": edges[1:],
+            "apc": _apc(b),
+            "apc_lower": _apc(b - q * se),
+            "apc_upper": _apc(b + q * se),
+            "p_value": p,
+        }
+    )
 
 
 def _aapc_weights(edges, lo, hi):
     """Clegg weights: length of each segment (rows of ``edges``, shape (..., k+2)) inside
     [lo, hi]; for lo == hi, 1 for the first segment containing that year."""
     if hi > lo:
-        return np.clip(np.minimum(edges[..., 1:], hi) - np.maximum(edges[..., :-1], lo), 0.0,
-                       None)
+        return np.clip(np.minimum(edges[..., 1:], hi) - np.maximum(edges[..., :-1], lo), 0.0, None)
     inside = (edges[..., :-1] <= lo) & (lo <= edges[..., 1:])
     return (inside & (np.cumsum(inside, axis=-1) == 1)).astype(float)
 
@@ -447,7 +461,7 @@ def slope_covariance(x, sw, fit):
     A = np.zeros((k + 1, k + 2))
     for j in range(k + 1):
         A[j, 1] = 1.0
-        A[j, 2:2 + j] = 1.0
+        A[j, 2 : 2 + j] = 1.0
     return A @ cov_beta @ A.T, df
 
 
@@ -491,9 +505,18 @@ def _aapc_table(x, fit, se, df, level, ranges, sw=None, method="delta"):
                 sse = float(np.sqrt(np.sum(g[use] ** 2 * se[use] ** 2)))
             q = q_z
             p = float(2 * _st.norm.sf(abs(sb / sse))) if sse > 0 else np.nan
-        rows.append({"k": fit.k, "segment": "aapc", "start": float(lo), "end": float(hi),
-                     "apc": _apc(sb), "apc_lower": _apc(sb - q * sse),
-                     "apc_upper": _apc(sb + q * sse), "p_value": p})
+        rows.append(
+            {
+                "k": fit.k,
+                "segment": "aapc",
+                "start": float(lo),
+                "end": float(hi),
+                "apc": _apc(sb),
+                "apc_lower": _apc(sb - q * sse),
+                "apc_upper": _apc(sb + q * sse),
+                "p_value": p,
+            }
+        )
     return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
 
 
@@ -543,8 +566,11 @@ class JoinpointResult:
         """Segment rows then AAPC rows, columns ``k, segment, start, end, apc, apc_lower,
         apc_upper, p_value`` (``segment`` is text: '1', '2', ..., 'aapc')."""
         seg, aapc = self.segments, self.aapc
-        cols = {c: np.concatenate([seg[c].to_numpy(), aapc[c].to_numpy()])
-                for c in SEGMENT_COLUMNS if c not in ("k", "segment")}
+        cols = {
+            c: np.concatenate([seg[c].to_numpy(), aapc[c].to_numpy()])
+            for c in SEGMENT_COLUMNS
+            if c not in ("k", "segment")
+        }
         cols["k"] = np.full(len(seg) + len(aapc), self.k)
         cols["segment"] = [str(v) for v in seg["segment"]] + ["aapc"] * len(aapc)
         return pd.DataFrame(cols, columns=SEGMENT_COLUMNS)
@@ -563,17 +589,39 @@ def _check_positive(name, a, x):
         i = int(np.argmax(bad))
         raise MchError(
             f"{name} must be positive and finite for the log-linear model, got {a[i]!r} at x = "
-            f"{_fmt_x(x[i])}" + (" (a zero count: give the denominator so 0.5 can be added, as "
-                                 "NCI does)" if name == "count" or a[i] == 0 else ""))
+            f"{_fmt_x(x[i])}"
+            + (
+                " (a zero count: give the denominator so 0.5 can be added, as NCI does)"
+                if name == "count" or a[i] == 0
+                else ""
+            )
+        )
 
 
-def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | None = None,
-              select: str = "wbic", max_joinpoints: int | None = None, min_joinpoints: int = 0,
-              min_obs_end: int = MIN_OBS_END, min_obs_between: int = MIN_OBS_BETWEEN,
-              n_perm: int = N_PERM, alpha: float = 0.05, seed: int = NCI_SEED,
-              level: float = 0.95, aapc_ranges=(), ci_method: str = "parametric",
-              n_resample: int = 1000, ci_seed: int = 10000, aapc_ci: str = "delta",
-              aapc_outside: str = "error") -> JoinpointResult:
+def joinpoint(
+    x,
+    y,
+    *,
+    se=None,
+    count=None,
+    denominator=None,
+    variance: str | None = None,
+    select: str = "wbic",
+    max_joinpoints: int | None = None,
+    min_joinpoints: int = 0,
+    min_obs_end: int = MIN_OBS_END,
+    min_obs_between: int = MIN_OBS_BETWEEN,
+    n_perm: int = N_PERM,
+    alpha: float = 0.05,
+    seed: int = NCI_SEED,
+    level: float = 0.95,
+    aapc_ranges=(),
+    ci_method: str = "parametric",
+    n_resample: int = 1000,
+    ci_seed: int = 10000,
+    aapc_ci: str = "delta",
+    aapc_outside: str = "error",
+) -> JoinpointResult:
     """Joinpoint regression of a rate series, following NCI's Joinpoint Regression Program.
 
     Parameters
@@ -750,8 +798,7 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
     for lo, hi in aapc_ranges:
         lo, hi = float(lo), float(hi)
         if not (x[0] <= lo <= hi <= x[-1]):
-            msg = (f"AAPC range {_fmt_x(lo)}-{_fmt_x(hi)} is outside the data "
-                   f"({_fmt_x(x[0])}-{_fmt_x(x[-1])})")
+            msg = f"AAPC range {_fmt_x(lo)}-{_fmt_x(hi)} is outside the data ({_fmt_x(x[0])}-{_fmt_x(x[-1])})"
             if aapc_outside == "skip":
                 notes.append(msg + ": skipped")
                 continue
@@ -759,24 +806,42 @@ def joinpoint(x, y, *, se=None, count=None, denominator=None, variance: str | No
         ranges.append((lo, hi))
     aapc = _aapc_table(x, fit, se_b, df, level, ranges, sw=sw, method=aapc_ci)
     if ci_method == "empirical":
-        seg_lim, aapc_lim = _empirical_ci(grid, x, z, sw, fit, ranges, level, int(n_resample),
-                                          ci_seed)
+        seg_lim, aapc_lim = _empirical_ci(grid, x, z, sw, fit, ranges, level, int(n_resample), ci_seed)
         segments[["apc_lower", "apc_upper"]] = seg_lim
         aapc[["apc_lower", "apc_upper"]] = aapc_lim
     jp_flag = np.zeros(n, dtype=bool)
     jp_flag[list(fit.idx)] = True
-    fitted = pd.DataFrame({"x": x, "y": y_used, "fitted": np.exp(fit.fitted_log), "weight": w,
-                           "joinpoint": jp_flag})
-    settings = {"variance": variance, "select": select, "max_joinpoints": kmax,
-                "min_joinpoints": kmin, "min_obs_end": min_obs_end,
-                "min_obs_between": min_obs_between, "n_perm": n_perm, "alpha": alpha,
-                "seed": seed, "level": level, "ci_method": ci_method,
-                "n_resample": n_resample if ci_method == "empirical" else None,
-                "ci_seed": ci_seed if ci_method == "empirical" else None, "aapc_ci": aapc_ci,
-                "notes": notes}
-    return JoinpointResult(k=k, joinpoints=fit.joinpoints, segments=segments, aapc=aapc,
-                           fitted=fitted, models=models, tests=tests, coef=fit.beta,
-                           settings=settings)
+    fitted = pd.DataFrame(
+        {"x": x, "y": y_used, "fitted": np.exp(fit.fitted_log), "weight": w, "joinpoint": jp_flag}
+    )
+    settings = {
+        "variance": variance,
+        "select": select,
+        "max_joinpoints": kmax,
+        "min_joinpoints": kmin,
+        "min_obs_end": min_obs_end,
+        "min_obs_between": min_obs_between,
+        "n_perm": n_perm,
+        "alpha": alpha,
+        "seed": seed,
+        "level": level,
+        "ci_method": ci_method,
+        "n_resample": n_resample if ci_method == "empirical" else None,
+        "ci_seed": ci_seed if ci_method == "empirical" else None,
+        "aapc_ci": aapc_ci,
+        "notes": notes,
+    }
+    return JoinpointResult(
+        k=k,
+        joinpoints=fit.joinpoints,
+        segments=segments,
+        aapc=aapc,
+        fitted=fitted,
+        models=models,
+        tests=tests,
+        coef=fit.beta,
+        settings=settings,
+    )
 
 
 def _one_series(args):
@@ -799,16 +864,30 @@ def _iter_series(df, x, y, by, se, count, denominator, kwargs):
         for c in (x, y, se, count, denominator):
             if c is not None and g[c].isna().any():
                 i = int(np.argmax(g[c].isna().to_numpy()))
-                raise MchError(f"missing value in column {c} (series {key}, row {g.index[i]})",
-                               column=c)
-        yield (key, g[x].to_numpy(float), g[y].to_numpy(float),
-               None if se is None else g[se].to_numpy(float),
-               None if count is None else g[count].to_numpy(float),
-               None if denominator is None else g[denominator].to_numpy(float), kwargs)
+                raise MchError(f"missing value in column {c} (series {key}, row {g.index[i]})", column=c)
+        yield (
+            key,
+            g[x].to_numpy(float),
+            g[y].to_numpy(float),
+            None if se is None else g[se].to_numpy(float),
+            None if count is None else g[count].to_numpy(float),
+            None if denominator is None else g[denominator].to_numpy(float),
+            kwargs,
+        )
 
 
-def joinpoint_results(df: pd.DataFrame, x: str, y: str, *, by=None, se=None, count=None,
-                      denominator=None, n_jobs: int = 1, **kwargs) -> dict:
+def joinpoint_results(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    by=None,
+    se=None,
+    count=None,
+    denominator=None,
+    n_jobs: int = 1,
+    **kwargs,
+) -> dict:
     """Fit :func:`joinpoint` to every series of a tidy frame; returns {by-key: JoinpointResult}.
 
     ``by`` is a column name or list of names (None: one series). ``n_jobs`` > 1 fits series in
@@ -845,8 +924,7 @@ def _worker_pool(n_jobs):
     for k in names:
         os.environ.setdefault(k, "1")
     try:
-        with ProcessPoolExecutor(max_workers=n_jobs,
-                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
             yield ex
     finally:
         for k, v in saved.items():
@@ -856,9 +934,18 @@ def _worker_pool(n_jobs):
                 os.environ[k] = v
 
 
-
-def joinpoint_table(df: pd.DataFrame, x: str, y: str, *, by=None, se=None, count=None,
-                    denominator=None, n_jobs: int = 1, **kwargs) -> pd.DataFrame:
+def joinpoint_table(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    by=None,
+    se=None,
+    count=None,
+    denominator=None,
+    n_jobs: int = 1,
+    **kwargs,
+) -> pd.DataFrame:
     """Segment and AAPC rows of :func:`joinpoint` for every series of a tidy frame.
 
     Parameters
@@ -882,8 +969,9 @@ def joinpoint_table(df: pd.DataFrame, x: str, y: str, *, by=None, se=None, count
         ``<by columns>, k, segment, start, end, apc, apc_lower, apc_upper, p_value``: for each
         series its segments (``segment`` '1', '2', ...) then its AAPC rows (``'aapc'``).
     """
-    results = joinpoint_results(df, x, y, by=by, se=se, count=count, denominator=denominator,
-                                n_jobs=n_jobs, **kwargs)
+    results = joinpoint_results(
+        df, x, y, by=by, se=se, count=count, denominator=denominator, n_jobs=n_jobs, **kwargs
+    )
     return _stack(results, by, lambda r: r.to_frame())
 
 

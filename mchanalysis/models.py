@@ -58,17 +58,44 @@ def _glm_poisson(y, X, offset, scale=None):
         # converge on the parameters (not the deviance) so that standard errors are exact to
         # ~1e-15, as R's closed-form values (IRLS stopping on the deviance leaves ~1e-8 in se)
         return sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(
-            scale=scale, tol=1e-12, tol_criterion="params", maxiter=200)
+            scale=scale, tol=1e-12, tol_criterion="params", maxiter=200
+        )
 
 
 # --------------------------------------------------------------------------- period rate ratio
-PERIOD_COLUMNS = ["first_start", "first_end", "last_start", "last_end", "events_first", "events_last",
-                  "exposure_first", "exposure_last", "rate_ratio", "log_rr", "se", "lower", "upper",
-                  "p_value", "conf_level", "method", "scale", "df_resid", "note"]
+PERIOD_COLUMNS = [
+    "first_start",
+    "first_end",
+    "last_start",
+    "last_end",
+    "events_first",
+    "events_last",
+    "exposure_first",
+    "exposure_last",
+    "rate_ratio",
+    "log_rr",
+    "se",
+    "lower",
+    "upper",
+    "p_value",
+    "conf_level",
+    "method",
+    "scale",
+    "df_resid",
+    "note",
+]
 
 
-def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
-                      level: float = 0.95, dispersion: str = "poisson") -> pd.DataFrame:
+def period_rate_ratio(
+    years,
+    events,
+    exposure,
+    *,
+    first: int = 5,
+    last: int = 5,
+    level: float = 0.95,
+    dispersion: str = "poisson",
+) -> pd.DataFrame:
     """Pooled rate ratio of the last ``last`` years to the first ``first`` years (Poisson GLM).
 
     Parameters
@@ -115,19 +142,35 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
         raise MchError("no year with both events and exposure reported")
     lo_end, hi_start = t[0] + first - 1, t[-1] - last + 1
     if lo_end >= hi_start:
-        raise MchError(f"need at least first + last = {first + last} years, got {int(t[-1] - t[0] + 1)} "
-                       f"({int(t[0])}–{int(t[-1])})")
+        raise MchError(
+            f"need at least first + last = {first + last} years, got {int(t[-1] - t[0] + 1)} "
+            f"({int(t[0])}–{int(t[-1])})"
+        )
     in_first, in_last = t <= lo_end, t >= hi_start
     sel = in_first | in_last
     period = in_last[sel].astype(float)
     D1, D2 = d[in_first].sum(), d[in_last].sum()
-    row = dict(first_start=int(t[0]), first_end=int(lo_end), last_start=int(hi_start),
-               last_end=int(t[-1]), events_first=D1, events_last=D2,
-               exposure_first=b[in_first].sum(), exposure_last=b[in_last].sum(),
-               rate_ratio=np.nan, log_rr=np.nan, se=np.nan, lower=np.nan, upper=np.nan,
-               p_value=np.nan, conf_level=level,
-               method="poisson_glm_wald" if dispersion == "poisson" else "quasipoisson_glm_t",
-               scale=1.0, df_resid=np.nan, note="; ".join(notes))
+    row = dict(
+        first_start=int(t[0]),
+        first_end=int(lo_end),
+        last_start=int(hi_start),
+        last_end=int(t[-1]),
+        events_first=D1,
+        events_last=D2,
+        exposure_first=b[in_first].sum(),
+        exposure_last=b[in_last].sum(),
+        rate_ratio=np.nan,
+        log_rr=np.nan,
+        se=np.nan,
+        lower=np.nan,
+        upper=np.nan,
+        p_value=np.nan,
+        conf_level=level,
+        method="poisson_glm_wald" if dispersion == "poisson" else "quasipoisson_glm_t",
+        scale=1.0,
+        df_resid=np.nan,
+        note="; ".join(notes),
+    )
     if D1 > 0 and D2 > 0:
         X = np.column_stack([np.ones(int(sel.sum())), period])
         fit = _glm_poisson(d[sel], X, np.log(b[sel]))
@@ -144,8 +187,14 @@ def period_rate_ratio(years, events, exposure, *, first: int = 5, last: int = 5,
                 row["note"] = "; ".join([*notes, "no residual degrees of freedom: Poisson variance used"])
         beta, se = float(fit.params[1]), float(fit.bse[1])
         z = wald_quantile(level, df_t)
-        row.update(rate_ratio=float(np.exp(beta)), log_rr=beta, se=se, lower=float(np.exp(beta - z * se)),
-                   upper=float(np.exp(beta + z * se)), p_value=wald_p_value(beta, se, df_t))
+        row.update(
+            rate_ratio=float(np.exp(beta)),
+            log_rr=beta,
+            se=se,
+            lower=float(np.exp(beta - z * se)),
+            upper=float(np.exp(beta + z * se)),
+            p_value=wald_p_value(beta, se, df_t),
+        )
     elif D2 == 0 and D1 > 0:
         row.update(rate_ratio=0.0)
     return pd.DataFrame([row], columns=PERIOD_COLUMNS)
@@ -219,8 +268,13 @@ class ITSResult:
             ("apc_before", self.apc_before, self.apc_before_lower, self.apc_before_upper, np.nan),
             ("apc_after", self.apc_after, self.apc_after_lower, self.apc_after_upper, np.nan),
             ("slope_ratio", self.slope_ratio, self.slope_ratio_lower, self.slope_ratio_upper, self.slope_p),
-            ("apc_difference", self.apc_difference, self.apc_difference_lower, self.apc_difference_upper,
-             self.slope_p),
+            (
+                "apc_difference",
+                self.apc_difference,
+                self.apc_difference_lower,
+                self.apc_difference_upper,
+                self.slope_p,
+            ),
         ]
         out = pd.DataFrame(rows, columns=ITS_COLUMNS[:5])
         out["scale"] = self.scale
@@ -236,9 +290,16 @@ def its_design(years, break_year: int) -> np.ndarray:
     return np.column_stack([np.ones_like(t), t - t.min(), post, (t - break_year) * post])
 
 
-def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_BREAK_YEAR,
-                            level: float = 0.95, dispersion: str = "quasipoisson",
-                            multiplier: float = 1.0) -> ITSResult:
+def interrupted_time_series(
+    years,
+    deaths,
+    births,
+    *,
+    break_year: int = DEFAULT_BREAK_YEAR,
+    level: float = 0.95,
+    dispersion: str = "quasipoisson",
+    multiplier: float = 1.0,
+) -> ITSResult:
     """Level and slope change of a rate at a policy year (segmented Poisson regression).
 
     Parameters
@@ -284,14 +345,18 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     t, d, b, notes = yearly_series(years, deaths, births)
     n_pre, n_post = int((t < break_year).sum()), int((t >= break_year).sum())
     if n_pre < 2 or n_post < 2:
-        raise MchError(f"break year {break_year} needs at least 2 years before and 2 from it on "
-                       f"(have {n_pre} before, {n_post} from it)")
+        raise MchError(
+            f"break year {break_year} needs at least 2 years before and 2 from it on "
+            f"(have {n_pre} before, {n_post} from it)"
+        )
     if d[t < break_year].sum() == 0 or d[t >= break_year].sum() == 0:
         raise MchError("no events before or after the break year: level and slope change are not estimable")
     X = its_design(t, break_year)
     if not mle_exists(X, d):
-        raise MchError("no finite maximum-likelihood estimate (separation: the events allow the "
-                       "level or slope change to run to infinity): no interrupted time series")
+        raise MchError(
+            "no finite maximum-likelihood estimate (separation: the events allow the "
+            "level or slope change to run to infinity): no interrupted time series"
+        )
     offset = np.log(b)
     pois = _glm_poisson(d, X, offset)
     df = len(t) - X.shape[1]
@@ -310,9 +375,18 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     # dispersion estimated -> t on the residual df, as R's summary.glm (quasipoisson)
     df_t = df if (dispersion == "quasipoisson" and df > 0) else None
     z = wald_quantile(level, df_t)
-    r = ITSResult(break_year=int(break_year), conf_level=level, params=p, cov=V, scale=scale,
-                  dispersion=disp, n_years=len(t), warnings=notes, result=fit,
-                  df_resid=int(df_t) if df_t else None)
+    r = ITSResult(
+        break_year=int(break_year),
+        conf_level=level,
+        params=p,
+        cov=V,
+        scale=scale,
+        dispersion=disp,
+        n_years=len(t),
+        warnings=notes,
+        result=fit,
+        df_resid=int(df_t) if df_t else None,
+    )
 
     def wald(est, se):
         return est, est - z * se, est + z * se, wald_p_value(est, se, df_t)
@@ -331,15 +405,34 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
     g = 100 * np.array([np.exp(s_after) - np.exp(p[1]), np.exp(s_after)])
     Vs = V[np.ix_([1, 3], [1, 3])]
     se_diff = float(np.sqrt(g @ Vs @ g))
-    r.apc_difference, r.apc_difference_lower, r.apc_difference_upper = diff, diff - z * se_diff, diff + z * se_diff
+    r.apc_difference, r.apc_difference_lower, r.apc_difference_upper = (
+        diff,
+        diff - z * se_diff,
+        diff + z * se_diff,
+    )
     # counterfactual: the pre-break trend extended (b2 = b3 = 0)
     eta = X @ p
     cf = X[:, :2] @ p[:2]
-    r.fitted = pd.DataFrame({"year": t.astype(int), "fitted": multiplier * np.exp(eta),
-                             "counterfactual": multiplier * np.exp(cf)})
-    for k in ("level_change", "level_lower", "level_upper", "apc_before", "apc_before_lower", "apc_before_upper",
-              "apc_after", "apc_after_lower", "apc_after_upper", "slope_ratio", "slope_ratio_lower",
-              "slope_ratio_upper", "apc_difference", "apc_difference_lower", "apc_difference_upper"):
+    r.fitted = pd.DataFrame(
+        {"year": t.astype(int), "fitted": multiplier * np.exp(eta), "counterfactual": multiplier * np.exp(cf)}
+    )
+    for k in (
+        "level_change",
+        "level_lower",
+        "level_upper",
+        "apc_before",
+        "apc_before_lower",
+        "apc_before_upper",
+        "apc_after",
+        "apc_after_lower",
+        "apc_after_upper",
+        "slope_ratio",
+        "slope_ratio_lower",
+        "slope_ratio_upper",
+        "apc_difference",
+        "apc_difference_lower",
+        "apc_difference_upper",
+    ):
         setattr(r, k, float(getattr(r, k)))
     return r
 
@@ -348,8 +441,14 @@ def interrupted_time_series(years, deaths, births, *, break_year: int = DEFAULT_
 EB_METHODS = ("marshall", "clayton_kaldor")
 
 
-def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = "population",
-              method: str = "marshall", multiplier: float = 1.0) -> pd.DataFrame:
+def eb_smooth(
+    table: pd.DataFrame,
+    *,
+    events: str = "events",
+    population: str = "population",
+    method: str = "marshall",
+    multiplier: float = 1.0,
+) -> pd.DataFrame:
     """Empirical Bayes (Poisson–gamma) smoothed rates of small areas, beside the crude rates.
 
     Parameters
@@ -399,18 +498,24 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     for name, arr in ((events, d), (population, n)):
         bad = np.flatnonzero(np.isnan(arr))
         if len(bad):
-            raise MchError(f"{name} missing or not a number in {len(bad)} row(s) (first: table row {bad[0] + 1})",
-                           column=name, row=int(bad[0]) + 2)
+            raise MchError(
+                f"{name} missing or not a number in {len(bad)} row(s) (first: table row {bad[0] + 1})",
+                column=name,
+                row=int(bad[0]) + 2,
+            )
     if (d < 0).any():
         raise MchError(f"{events} must be non-negative", column=events)
     if (n < 0).any():
         bad = int(np.flatnonzero(n < 0)[0])
-        raise MchError(f"{population} must not be negative (table row {bad + 1})", column=population,
-                       row=bad + 2)
+        raise MchError(
+            f"{population} must not be negative (table row {bad + 1})", column=population, row=bad + 2
+        )
     use = n > 0
     if use.sum() < 2:
-        raise MchError("empirical Bayes smoothing needs at least 2 areas with a positive "
-                       f"{population} (have {int(use.sum())})")
+        raise MchError(
+            "empirical Bayes smoothing needs at least 2 areas with a positive "
+            f"{population} (have {int(use.sum())})"
+        )
     du, nu = d[use], n[use]
     r = du / nu
     if method == "marshall":
@@ -433,8 +538,15 @@ def eb_smooth(table: pd.DataFrame, *, events: str = "events", population: str = 
     out["prior_mean"] = m * multiplier
     out["prior_var"] = a * multiplier**2
     out["eb_method"] = method
-    out["eb_note"] = np.where(use, "", np.where(d > 0, f"{population} 0 with events: no rate, not smoothed",
-                                                   f"{population} 0: no rate, not smoothed"))
+    out["eb_note"] = np.where(
+        use,
+        "",
+        np.where(
+            d > 0,
+            f"{population} 0 with events: no rate, not smoothed",
+            f"{population} 0: no rate, not smoothed",
+        ),
+    )
     return out
 
 
@@ -484,11 +596,30 @@ def needed_annual_decline(current, target, years):
     return float(out) if out.ndim == 0 else out
 
 
-PROJECTION_COLUMNS = ["target_year", "births_assumed", "rate", "lower", "upper", "pi_lower", "pi_upper",
-                      "target", "p_meets_target", "p_mean_meets_target", "p_observed_meets_target",
-                      "p_observed_mc_se", "latest_year", "latest_rate", "fitted_latest_rate",
-                      "needed_annual_decline", "needed_annual_decline_crude", "model_apc", "model",
-                      "fit_start", "conf_level", "seed"]
+PROJECTION_COLUMNS = [
+    "target_year",
+    "births_assumed",
+    "rate",
+    "lower",
+    "upper",
+    "pi_lower",
+    "pi_upper",
+    "target",
+    "p_meets_target",
+    "p_mean_meets_target",
+    "p_observed_meets_target",
+    "p_observed_mc_se",
+    "latest_year",
+    "latest_rate",
+    "fitted_latest_rate",
+    "needed_annual_decline",
+    "needed_annual_decline_crude",
+    "model_apc",
+    "model",
+    "fit_start",
+    "conf_level",
+    "seed",
+]
 
 #: Gauss–Hermite nodes used to integrate the predictive probability over the log mean.
 N_QUADRATURE = 120
@@ -518,8 +649,19 @@ def _count_cdf(c, mu, model: str, theta: float = np.nan, phi: float = 1.0):
     return _st.poisson.cdf(c, mu)
 
 
-def predictive_probability(eta, se, births, target, *, multiplier, direction="lower_is_better",
-                           model="poisson", theta=np.nan, phi=1.0, n_nodes: int = N_QUADRATURE) -> float:
+def predictive_probability(
+    eta,
+    se,
+    births,
+    target,
+    *,
+    multiplier,
+    direction="lower_is_better",
+    model="poisson",
+    theta=np.nan,
+    phi=1.0,
+    n_nodes: int = N_QUADRATURE,
+) -> float:
     """Probability that the *reported* rate D/B·multiplier meets the target (no simulation).
 
     Parameters
@@ -562,10 +704,21 @@ def predictive_probability(eta, se, births, target, *, multiplier, direction="lo
     return float(np.clip(np.sum(w * cdf) / np.sqrt(2 * np.pi), 0.0, 1.0))
 
 
-def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: float | None = None,
-                 births_assumed: float | None = None, multiplier: float = 1000.0,
-                 direction: str = "lower_is_better", level: float = 0.95, model: str = "auto",
-                 n_sim: int = 20000, seed: int = DEFAULT_SEED) -> ProjectionResult:
+def project_rate(
+    years,
+    deaths,
+    births,
+    *,
+    target_years=(2025, 2030),
+    target: float | None = None,
+    births_assumed: float | None = None,
+    multiplier: float = 1000.0,
+    direction: str = "lower_is_better",
+    level: float = 0.95,
+    model: str = "auto",
+    n_sim: int = 20000,
+    seed: int = DEFAULT_SEED,
+) -> ProjectionResult:
     """Expected and reported rate in target years from the fitted log-linear trend.
 
     Parameters
@@ -665,36 +818,62 @@ def project_rate(years, deaths, births, *, target_years=(2025, 2030), target: fl
             lam = mu
         obs = rng.poisson(lam) / B * multiplier
         sims.append(obs)
-        row = dict(target_year=int(T), births_assumed=B, rate=multiplier * np.exp(eta),
-                   lower=multiplier * np.exp(eta - z * se), upper=multiplier * np.exp(eta + z * se),
-                   pi_lower=float(np.quantile(obs, (1 - level) / 2)),
-                   pi_upper=float(np.quantile(obs, 1 - (1 - level) / 2)),
-                   target=np.nan if target is None else float(target),
-                   p_meets_target=np.nan, p_mean_meets_target=np.nan, p_observed_meets_target=np.nan,
-                   p_observed_mc_se=np.nan, latest_year=latest_year, latest_rate=latest_rate,
-                   fitted_latest_rate=fitted_latest, needed_annual_decline=np.nan,
-                   needed_annual_decline_crude=np.nan, model_apc=tr.apc, model=tr.model,
-                   fit_start=int(t[0]), conf_level=level, seed=seed)
+        row = dict(
+            target_year=int(T),
+            births_assumed=B,
+            rate=multiplier * np.exp(eta),
+            lower=multiplier * np.exp(eta - z * se),
+            upper=multiplier * np.exp(eta + z * se),
+            pi_lower=float(np.quantile(obs, (1 - level) / 2)),
+            pi_upper=float(np.quantile(obs, 1 - (1 - level) / 2)),
+            target=np.nan if target is None else float(target),
+            p_meets_target=np.nan,
+            p_mean_meets_target=np.nan,
+            p_observed_meets_target=np.nan,
+            p_observed_mc_se=np.nan,
+            latest_year=latest_year,
+            latest_rate=latest_rate,
+            fitted_latest_rate=fitted_latest,
+            needed_annual_decline=np.nan,
+            needed_annual_decline_crude=np.nan,
+            model_apc=tr.apc,
+            model=tr.model,
+            fit_start=int(t[0]),
+            conf_level=level,
+            seed=seed,
+        )
         if target is not None:
             zt = (np.log(target / multiplier) - eta) / se
             p_low = float(_st.norm.cdf(zt))
             row["p_mean_meets_target"] = p_low if direction == "lower_is_better" else 1 - p_low
-            row["p_meets_target"] = predictive_probability(eta, se, B, target, multiplier=multiplier,
-                                                           direction=direction, model=tr.model,
-                                                           theta=tr.theta, phi=phi)
+            row["p_meets_target"] = predictive_probability(
+                eta,
+                se,
+                B,
+                target,
+                multiplier=multiplier,
+                direction=direction,
+                model=tr.model,
+                theta=tr.theta,
+                phi=phi,
+            )
             meets = obs <= target if direction == "lower_is_better" else obs >= target
             po = float(meets.mean())
             row["p_observed_meets_target"] = po
             row["p_observed_mc_se"] = float(np.sqrt(po * (1 - po) / n_sim))
             if T > latest_year:
                 if fitted_latest > 0:
-                    row["needed_annual_decline"] = needed_annual_decline(fitted_latest, target, T - latest_year)
+                    row["needed_annual_decline"] = needed_annual_decline(
+                        fitted_latest, target, T - latest_year
+                    )
                 if latest_rate > 0:
-                    row["needed_annual_decline_crude"] = needed_annual_decline(latest_rate, target,
-                                                                               T - latest_year)
+                    row["needed_annual_decline_crude"] = needed_annual_decline(
+                        latest_rate, target, T - latest_year
+                    )
         rows.append(row)
-    return ProjectionResult(frame=pd.DataFrame(rows, columns=PROJECTION_COLUMNS), trend=tr,
-                            simulated_rates=np.vstack(sims))
+    return ProjectionResult(
+        frame=pd.DataFrame(rows, columns=PROJECTION_COLUMNS), trend=tr, simulated_rates=np.vstack(sims)
+    )
 
 
 __all__ = [

@@ -66,15 +66,31 @@ TOTAL_LABELS = frozenset({"合计", "小计", "总计", "总数", "计"})
 #: Lower header cells naming a part of the group above it (checked against the total, not read).
 PART_LABELS = frozenset(
     {
-        "男", "女", "性别不明", "不明", "户籍", "非户籍", "流动", "常住", "城市", "农村", "城镇",
-        "本地", "外地", "本地户籍", "非本地户籍", "其中",
+        "男",
+        "女",
+        "性别不明",
+        "不明",
+        "户籍",
+        "非户籍",
+        "流动",
+        "常住",
+        "城市",
+        "农村",
+        "城镇",
+        "本地",
+        "外地",
+        "本地户籍",
+        "非本地户籍",
+        "其中",
     }
 )
 
 #: A data row whose region cell is one of these (spaces removed), or ends in 合计, is a total row.
 TOTAL_ROW_LABELS = frozenset({"合计", "总计", "全省", "全市", "全县", "全区"})
 
-_FOOTER = re.compile(r"^(单位负责人|负责人|填表人|审核人|统计负责人|报出日期|填报日期|联系电话|注[:：]|说明[:：]|填表说明)")
+_FOOTER = re.compile(
+    r"^(单位负责人|负责人|填表人|审核人|统计负责人|报出日期|填报日期|联系电话|注[:：]|说明[:：]|填表说明)"
+)
 _PERIOD = re.compile(r"统计时段\s*[:：]\s*(.+?)(?=\s{2,}|填报单位|$)")
 _UNIT = re.compile(r"填报单位\s*[:：]\s*(.+?)(?=\s{2,}|统计时段|$)")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -157,7 +173,7 @@ def is_exported(records: list[list[str]], merges=()) -> bool:
     names = [_known(c) for c in records[h]]
     if "region_name" in names:
         j = names.index("region_name")
-        return any(j < len(r) and _is_total_label(r[j]) for r in records[h + 1:])
+        return any(j < len(r) and _is_total_label(r[j]) for r in records[h + 1 :])
     return False
 
 
@@ -217,8 +233,11 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     notes = SheetNotes(sheet=sheet)
     h = find_header_row(records)
     if h is None:
-        raise MchError("no header row: no row of the first 30 names a region column (行政区划代码 or 地区) "
-                       "and a measure", file=where)
+        raise MchError(
+            "no header row: no row of the first 30 names a region column (行政区划代码 or 地区) "
+            "and a measure",
+            file=where,
+        )
     width = max(len(r) for r in records[: h + 2])
     grid = [list(r) + [""] * (max(width, len(r)) - len(r)) for r in records]
     merges = [tuple(m) for m in merges]
@@ -255,7 +274,11 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     # column names
     columns: list[tuple[str, str | None]] = []
     width = len(grid[h])
-    while width and not normalise_text(grid[h][width - 1]) and not (two_rows and normalise_text(grid[h + 1][width - 1])):
+    while (
+        width
+        and not normalise_text(grid[h][width - 1])
+        and not (two_rows and normalise_text(grid[h + 1][width - 1]))
+    ):
         width -= 1
     for c in range(width):
         top = grid[h][c]
@@ -265,8 +288,13 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
     wholes = {ids[j] or columns[j][0] for j, (_n, part) in enumerate(columns) if part is None}
     for j, (name, part) in enumerate(columns):
         if part is not None and (ids[j] or name) not in wholes:
-            raise MchError(f"{name} is split into parts ({part}, …) with no 合计 column: the total is "
-                           "not guessed; add the 合计 column", file=where, row=h + 2, column=name)
+            raise MchError(
+                f"{name} is split into parts ({part}, …) with no 合计 column: the total is "
+                "not guessed; add the 合计 column",
+                file=where,
+                row=h + 2,
+                column=name,
+            )
     # data rows
     region_col = next((j for j, i in enumerate(ids) if i == "region_name"), None)
     code_col = next((j for j, i in enumerate(ids) if i == "region_code"), None)
@@ -286,13 +314,17 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
             continue
         extra = [v for v in grid[i][width:] if normalise_text(v)]
         if extra:
-            raise MchError(f"a value ({extra[0]!r}) stands right of the last header column", file=where, row=i + 1)
+            raise MchError(
+                f"a value ({extra[0]!r}) stands right of the last header column", file=where, row=i + 1
+            )
         data.append((i + 1, record))
     # parts against their total
     groups: dict[int, list[int]] = {}
     for j, (name, part) in enumerate(columns):
         if part is not None:
-            whole = next(k for k, (n2, p2) in enumerate(columns) if p2 is None and (ids[k] or n2) == (ids[j] or name))
+            whole = next(
+                k for k, (n2, p2) in enumerate(columns) if p2 is None and (ids[k] or n2) == (ids[j] or name)
+            )
             groups.setdefault(whole, []).append(j)
     for whole, parts in groups.items():
         label = columns[whole][0]
@@ -306,10 +338,16 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
             checked += 1
             if sum(values) != total:
                 detail = " + ".join(f"{columns[p][1] or ''} {v:,}" for p, v in zip(parts, values))
-                raise MchError(f"the parts of {label} do not add up to its 合计: {detail} = {sum(values):,}, "
-                               f"合计 {total:,}", file=where, row=row, column=label)
+                raise MchError(
+                    f"the parts of {label} do not add up to its 合计: {detail} = {sum(values):,}, "
+                    f"合计 {total:,}",
+                    file=where,
+                    row=row,
+                    column=label,
+                )
         notes.parts_checked.append(
-            f"{label}: {'/'.join(columns[p][1] or '' for p in parts)} checked against 合计 in {checked} row(s), not read")
+            f"{label}: {'/'.join(columns[p][1] or '' for p in parts)} checked against 合计 in {checked} row(s), not read"
+        )
     keep = [j for j, (_n, part) in enumerate(columns) if part is None]
     header = []
     for j in keep:
@@ -321,8 +359,12 @@ def parse_grid(records: list[list[str]], merges=(), *, file, sheet: str | None =
         if not name:
             raise MchError(f"column {j + 1} has no header", file=where, row=h + 1)
         if name in seen:
-            raise MchError(f"the header {name!r} appears twice (columns {seen[name]} and {j + 1})",
-                           file=where, row=h + 1, column=name)
+            raise MchError(
+                f"the header {name!r} appears twice (columns {seen[name]} and {j + 1})",
+                file=where,
+                row=h + 1,
+                column=name,
+            )
         seen[name] = j + 1
     frame = pd.DataFrame([[record[j] for j in keep] for _row, record in data], columns=header, dtype=object)
     frame[ROW] = pd.Series([row for row, _r in data], dtype="int64", index=frame.index)
@@ -341,7 +383,9 @@ def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, not
         if own:
             rows = frame[frame[year].map(normalise_text) == own]
         elif len(years) > 1:
-            notes.skipped.append(f"row {row}: 合计 row, not a region; not checked (no 年份, several years above it)")
+            notes.skipped.append(
+                f"row {row}: 合计 row, not a region; not checked (no 年份, several years above it)"
+            )
             return
     if code in rows and parent in rows:  # only the rows no other row has as parent: no double count
         parents = {normalise_text(p) for p in rows[parent]}
@@ -359,12 +403,18 @@ def _check_total_row(frame: pd.DataFrame, total: dict, row: int, where: str, not
             continue
         s = sum(_int_or_none(c) or 0 for c in cells)  # -2 (未开展) adds nothing
         if s != value:
-            raise MchError(f"the 合计 row gives {value:,}, the {len(rows)} row(s) above it add up to {s:,}",
-                           file=where, row=row, column=name)
+            raise MchError(
+                f"the 合计 row gives {value:,}, the {len(rows)} row(s) above it add up to {s:,}",
+                file=where,
+                row=row,
+                column=name,
+            )
         checked.append(name)
     notes.skipped.append(
         f"row {row}: 合计 row, not a region; {len(checked)} column(s) checked against the sum of "
-        f"{len(rows)} row(s)" + (f", {len(skipped)} not checked (a cell empty or unreadable)" if skipped else ""))
+        f"{len(rows)} row(s)"
+        + (f", {len(skipped)} not checked (a cell empty or unreadable)" if skipped else "")
+    )
 
 
 def _sheet_grid(ws, values) -> tuple[list[list[str]], list[tuple[int, int, int, int]], list[str]]:
@@ -396,8 +446,10 @@ def workbook_grids(path, sheet: str | None = None, *, values: bool = True):
     try:
         if sheet is not None:
             if sheet not in workbook.sheetnames:
-                raise MchError(f"no sheet named {sheet!r}; the workbook has: " + ", ".join(workbook.sheetnames),
-                               file=path)
+                raise MchError(
+                    f"no sheet named {sheet!r}; the workbook has: " + ", ".join(workbook.sheetnames),
+                    file=path,
+                )
             sheets = [workbook[sheet]]
         else:
             sheets = [ws for ws in workbook.worksheets if ws.sheet_state == "visible"]
@@ -405,9 +457,12 @@ def workbook_grids(path, sheet: str | None = None, *, values: bool = True):
         for ws in sheets:
             records, merges, unsaved = _sheet_grid(ws, computed[ws.title])
             if unsaved:
-                raise MchError(f"{len(unsaved)} formula cell(s) have no computed value saved in the file, e.g. "
-                               + ", ".join(unsaved[:5]) + "; open the workbook in Excel or WPS and save it",
-                               file=_where(path, ws.title))
+                raise MchError(
+                    f"{len(unsaved)} formula cell(s) have no computed value saved in the file, e.g. "
+                    + ", ".join(unsaved[:5])
+                    + "; open the workbook in Excel or WPS and save it",
+                    file=_where(path, ws.title),
+                )
             out.append((ws.title, records, merges))
         return out
     finally:
@@ -478,7 +533,9 @@ def read_workbook(path, sheet: str | None = None) -> pd.DataFrame:
         for line in notes.skipped + notes.parts_checked:
             book.notes.append(f"sheet {name!r}, {line}")
     if not tables:
-        raise MchError("no sheet of the workbook has a table header (行政区划代码 or 地区 and a measure)", file=path)
+        raise MchError(
+            "no sheet of the workbook has a table header (行政区划代码 or 地区 and a measure)", file=path
+        )
     base_name, base, _ = tables[0]
     for name, frame, _notes in tables[1:]:
         base = _join(base, base_name, frame, name, path, book)
@@ -494,8 +551,9 @@ def read_grid(records: list[list[str]], *, file) -> pd.DataFrame:
     """
     frame, notes = parse_grid(records, (), file=file)
     frame = _with_year(frame, notes, file, None)
-    frame.attrs["workbook"] = WorkbookNotes(period=notes.period, unit=notes.unit, sheets=[notes],
-                                            notes=list(notes.skipped + notes.parts_checked))
+    frame.attrs["workbook"] = WorkbookNotes(
+        period=notes.period, unit=notes.unit, sheets=[notes], notes=list(notes.skipped + notes.parts_checked)
+    )
     return frame
 
 
@@ -506,12 +564,19 @@ def _with_year(frame, notes: SheetNotes, path, name) -> pd.DataFrame:
         if notes.year_from_period is not None and notes.period:
             for text, row in zip(frame[year], frame[ROW]):
                 if _int_or_none(text) is not None and _int_or_none(text) != notes.year_from_period:
-                    raise MchError(f"年份 {text} disagrees with the 统计时段 ({notes.period}), which ends in "
-                                   f"{notes.year_from_period}", file=where, row=row, column=year)
+                    raise MchError(
+                        f"年份 {text} disagrees with the 统计时段 ({notes.period}), which ends in "
+                        f"{notes.year_from_period}",
+                        file=where,
+                        row=row,
+                        column=year,
+                    )
         return frame
     if notes.year_from_period is None:
-        raise MchError("no 年份 column, and no year in the 统计时段 or the title to take it from: add a 年份 "
-                       "column", file=where)
+        raise MchError(
+            "no 年份 column, and no year in the 统计时段 or the title to take it from: add a 年份 column",
+            file=where,
+        )
     frame = frame.copy()
     frame.insert(len(frame.columns) - 1, year, str(notes.year_from_period))
     source = f"统计时段 {notes.period}" if notes.period else f"title {notes.title!r}"
@@ -534,25 +599,37 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
     code, region, year = ID_COLUMNS["region_code"], ID_COLUMNS["region_name"], ID_COLUMNS["year"]
     key = code if code in base and code in other else region
     if key not in base or key not in other:
-        raise MchError(f"sheet {name!r} cannot be joined to sheet {base_name!r}: they share neither "
-                       "行政区划代码 nor 地区", file=path)
+        raise MchError(
+            f"sheet {name!r} cannot be joined to sheet {base_name!r}: they share neither "
+            "行政区划代码 nor 地区",
+            file=path,
+        )
 
     def keys(frame, sheet):
         out = {}
         for i, (k, y, row) in enumerate(zip(frame[key], frame[year], frame[ROW])):
             kk = (normalise_text(k), normalise_text(y))
             if kk in out:
-                raise MchError(f"{key} {kk[0]}, 年份 {kk[1]} is listed twice (rows {frame[ROW].iloc[out[kk]]} and "
-                               f"{row}): the sheets cannot be joined", file=_where(path, sheet), row=row, column=key)
+                raise MchError(
+                    f"{key} {kk[0]}, 年份 {kk[1]} is listed twice (rows {frame[ROW].iloc[out[kk]]} and "
+                    f"{row}): the sheets cannot be joined",
+                    file=_where(path, sheet),
+                    row=row,
+                    column=key,
+                )
             out[kk] = i
         return out
 
     at_base, at_other = keys(base, base_name), keys(other, name)
     for kk, i in at_other.items():
         if kk not in at_base:
-            raise MchError(f"{key} {kk[0]}, 年份 {kk[1]} is on sheet {name!r} but not on sheet {base_name!r}: "
-                           "every sheet of the 年报 must list the same regions and years",
-                           file=_where(path, name), row=int(other[ROW].iloc[i]), column=key)
+            raise MchError(
+                f"{key} {kk[0]}, 年份 {kk[1]} is on sheet {name!r} but not on sheet {base_name!r}: "
+                "every sheet of the 年报 must list the same regions and years",
+                file=_where(path, name),
+                row=int(other[ROW].iloc[i]),
+                column=key,
+            )
     missing = [kk for kk in at_base if kk not in at_other]
     base = base.copy()
     added = []
@@ -566,7 +643,10 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
                     raise MchError(
                         f"{column} is {b!r} here and {a!r} on sheet {base_name!r} (row "
                         f"{base[ROW].iloc[at_base[kk]]}) for {kk[0]}, {kk[1]}",
-                        file=_where(path, name), row=int(other[ROW].iloc[i]), column=column)
+                        file=_where(path, name),
+                        row=int(other[ROW].iloc[i]),
+                        column=column,
+                    )
             continue
         if canonical_column(column) in ALL_MEASURES:
             _check_counts(other, column, _where(path, name))
@@ -578,6 +658,7 @@ def _join(base, base_name, other, name, path, book: WorkbookNotes) -> pd.DataFra
     book.notes.append(
         f"sheet {name!r} joined to sheet {base_name!r} on {key} and 年份: {len(at_other)} row(s), "
         f"{len(added)} column(s) added, their cells checked here; later row numbers are those of "
-        f"sheet {base_name!r}" + (f"; {len(missing)} region-year(s) of {base_name!r} not on it "
-                                           "(not reported)" if missing else ""))
+        f"sheet {base_name!r}"
+        + (f"; {len(missing)} region-year(s) of {base_name!r} not on it (not reported)" if missing else "")
+    )
     return base

@@ -196,6 +196,7 @@ def category_of(check: str, severity: str) -> str:
         return "notice"
     return "verify"
 
+
 #: Pairs (part, whole) where the part cannot exceed the whole by definition (``impossible_count``).
 SUBSET_PAIRS: tuple[tuple[str, str], ...] = tuple(
     (chain[i], chain[i + 1]) for chain in ORDERED_CHAINS for i in range(len(chain) - 1)
@@ -356,34 +357,65 @@ def _completeness(counts, measures, tree_children, out):
         for y in years:
             if (code, y) not in present:
                 name = regions[code]
-                _record(out, region_code=code, region_name=name, year=y, item="", check="region_not_reported",
-                        message_zh=f"{y}年{name}未上报（缺少该年数据行）",
-                        message_en=f"{name}: no report for {y} (no row for that year)")
+                _record(
+                    out,
+                    region_code=code,
+                    region_name=name,
+                    year=y,
+                    item="",
+                    check="region_not_reported",
+                    message_zh=f"{y}年{name}未上报（缺少该年数据行）",
+                    message_en=f"{name}: no report for {y} (no row for that year)",
+                )
     if not measures:
         return
     vals = {m: _num(counts[m]) for m in measures}
     reported = np.column_stack([~np.isnan(vals[m]) for m in measures])
     leaf = ~counts["region_code"].isin(tree_children).to_numpy()
-    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    codes, names, yrs = (
+        counts["region_code"].to_numpy(),
+        counts["region_name"].to_numpy(),
+        counts["year"].to_numpy(),
+    )
     empty_row = leaf & ~reported.any(axis=1)
     for k in np.flatnonzero(empty_row):
-        _record(out, region_code=codes[k], region_name=names[k], year=int(yrs[k]), item="", check="region_not_reported",
-                message_zh=f"{int(yrs[k])}年{names[k]}各项数据均未填报",
-                message_en=f"{names[k]}: every measure empty for {int(yrs[k])}")
+        _record(
+            out,
+            region_code=codes[k],
+            region_name=names[k],
+            year=int(yrs[k]),
+            item="",
+            check="region_not_reported",
+            message_zh=f"{int(yrs[k])}年{names[k]}各项数据均未填报",
+            message_en=f"{names[k]}: every measure empty for {int(yrs[k])}",
+        )
     year_has = pd.DataFrame(reported, columns=measures).groupby(yrs).any()
     for c, m in enumerate(measures):
         if not reported[:, c].any():
-            _record(out, region_code="", region_name="", year=None, item=m, check="measure_not_collected",
-                    message_zh=f"{_zh(m)}在所有地区、所有年份均未填报（未收集该项）",
-                    message_en=f"{_en(m)}: empty for every region and year (not collected)")
+            _record(
+                out,
+                region_code="",
+                region_name="",
+                year=None,
+                item=m,
+                check="measure_not_collected",
+                message_zh=f"{_zh(m)}在所有地区、所有年份均未填报（未收集该项）",
+                message_en=f"{_en(m)}: empty for every region and year (not collected)",
+            )
             continue
         collected = year_has[m].reindex(yrs).to_numpy()
         miss = leaf & ~empty_row & ~reported[:, c] & collected
         for k in np.flatnonzero(miss):
-            _record(out, region_code=codes[k], region_name=names[k], year=int(yrs[k]), item=m,
-                    check="measure_not_reported",
-                    message_zh=f"{int(yrs[k])}年{_zh(m)}未上报",
-                    message_en=f"{_en(m)} not reported for {int(yrs[k])}")
+            _record(
+                out,
+                region_code=codes[k],
+                region_name=names[k],
+                year=int(yrs[k]),
+                item=m,
+                check="measure_not_reported",
+                message_zh=f"{int(yrs[k])}年{_zh(m)}未上报",
+                message_en=f"{_en(m)} not reported for {int(yrs[k])}",
+            )
 
 
 def over_100_pairs(measures, registry: pd.DataFrame | None = None) -> dict[tuple[str, str], tuple]:
@@ -440,7 +472,11 @@ def over_100(counts: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.D
 
 def _over_100(counts, measures, registry, out):
     vals = {m: _num(counts[m]) for m in measures}
-    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    codes, names, yrs = (
+        counts["region_code"].to_numpy(),
+        counts["region_name"].to_numpy(),
+        counts["year"].to_numpy(),
+    )
     for (part, whole), (ind_zh, ind_en) in over_100_pairs(measures, registry).items():
         a, b = vals[part], vals[whole]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -449,21 +485,46 @@ def _over_100(counts, measures, registry, out):
         for k in np.flatnonzero(bad):
             y = int(yrs[k])
             pct = f"{share[k]:.1f}%" if np.isfinite(share[k]) else None
-            rate_zh = f"{ind_zh}超过100%（{pct}）" if ind_zh and pct else f"{ind_zh}超过100%" if ind_zh else ""
-            rate_en = (f" ({ind_en} {pct}, above 100%)" if ind_en and pct
-                       else f" ({ind_en} above 100%)" if ind_en else "")
-            zh = (f"{y}年{_zh(part)}（{_fmt(a[k])}）超过{_zh(whole)}（{_fmt(b[k])}），"
-                  f"{rate_zh + '；' if rate_zh else ''}按原值保留，请核实是否计入了非常住人口")
-            en = (f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}){rate_en}; "
-                  "kept as reported: check whether non-residents are counted")
-            _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check="over_100",
-                    value=a[k], expected=b[k], message_zh=zh, message_en=en)
+            rate_zh = (
+                f"{ind_zh}超过100%（{pct}）" if ind_zh and pct else f"{ind_zh}超过100%" if ind_zh else ""
+            )
+            rate_en = (
+                f" ({ind_en} {pct}, above 100%)"
+                if ind_en and pct
+                else f" ({ind_en} above 100%)"
+                if ind_en
+                else ""
+            )
+            zh = (
+                f"{y}年{_zh(part)}（{_fmt(a[k])}）超过{_zh(whole)}（{_fmt(b[k])}），"
+                f"{rate_zh + '；' if rate_zh else ''}按原值保留，请核实是否计入了非常住人口"
+            )
+            en = (
+                f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}){rate_en}; "
+                "kept as reported: check whether non-residents are counted"
+            )
+            _record(
+                out,
+                region_code=codes[k],
+                region_name=names[k],
+                year=y,
+                item=part,
+                check="over_100",
+                value=a[k],
+                expected=b[k],
+                message_zh=zh,
+                message_en=en,
+            )
 
 
 def _pair_checks(counts, measures, registry, deliveries_ratio, out):
     have = set(measures)
     vals = {m: _num(counts[m]) for m in measures}
-    codes, names, yrs = counts["region_code"].to_numpy(), counts["region_name"].to_numpy(), counts["year"].to_numpy()
+    codes, names, yrs = (
+        counts["region_code"].to_numpy(),
+        counts["region_name"].to_numpy(),
+        counts["year"].to_numpy(),
+    )
     for part, whole in (p for p in SUBSET_PAIRS if p[0] in have and p[1] in have):
         a, b = vals[part], vals[whole]
         with np.errstate(invalid="ignore"):
@@ -472,8 +533,18 @@ def _pair_checks(counts, measures, registry, deliveries_ratio, out):
             y = int(yrs[k])
             zh = f"{y}年{_zh(part)}（{_fmt(a[k])}）大于{_zh(whole)}（{_fmt(b[k])}），逻辑不符，请更正"
             en = f"{y}: {_en(part)} ({_fmt(a[k])}) exceed {_en(whole)} ({_fmt(b[k])}), which is impossible"
-            _record(out, region_code=codes[k], region_name=names[k], year=y, item=part, check="impossible_count",
-                    value=a[k], expected=b[k], message_zh=zh, message_en=en)
+            _record(
+                out,
+                region_code=codes[k],
+                region_name=names[k],
+                year=y,
+                item=part,
+                check="impossible_count",
+                value=a[k],
+                expected=b[k],
+                message_zh=zh,
+                message_en=en,
+            )
     _over_100(counts, measures, registry, out)
     if "deliveries" in have and "live_births" in have:
         lo, hi = deliveries_ratio
@@ -483,12 +554,24 @@ def _pair_checks(counts, measures, registry, deliveries_ratio, out):
             bad = (ratio < lo) | (ratio > hi)
         for k in np.flatnonzero(bad):
             y = int(yrs[k])
-            _record(out, region_code=codes[k], region_name=names[k], year=y, item="deliveries",
-                    check="deliveries_ratio", value=ratio[k], expected=lo if ratio[k] < lo else hi,
-                    message_zh=(f"{y}年产妇数与活产数之比为{ratio[k]:.3f}（{_fmt(d[k])}/{_fmt(lb[k])}），"
-                                f"超出合理范围{lo:g}–{hi:g}，请核实"),
-                    message_en=(f"{y}: deliveries / live births = {ratio[k]:.3f} ({_fmt(d[k])}/{_fmt(lb[k])}), "
-                                f"outside the plausible {lo:g}–{hi:g}"))
+            _record(
+                out,
+                region_code=codes[k],
+                region_name=names[k],
+                year=y,
+                item="deliveries",
+                check="deliveries_ratio",
+                value=ratio[k],
+                expected=lo if ratio[k] < lo else hi,
+                message_zh=(
+                    f"{y}年产妇数与活产数之比为{ratio[k]:.3f}（{_fmt(d[k])}/{_fmt(lb[k])}），"
+                    f"超出合理范围{lo:g}–{hi:g}，请核实"
+                ),
+                message_en=(
+                    f"{y}: deliveries / live births = {ratio[k]:.3f} ({_fmt(d[k])}/{_fmt(lb[k])}), "
+                    f"outside the plausible {lo:g}–{hi:g}"
+                ),
+            )
 
 
 def _denominator_change(counts, measures, registry, threshold, significance, out):
@@ -507,12 +590,23 @@ def _denominator_change(counts, measures, registry, threshold, significance, out
         m_codes, m_names, m_years = (merged[c].to_numpy() for c in ("region_code", "region_name", "year"))
         for k in np.flatnonzero(bad):
             y = int(m_years[k])
-            _record(out, region_code=m_codes[k], region_name=m_names[k], year=y, item=m,
-                    check="denominator_change", value=a[k], expected=b[k],
-                    message_zh=(f"{y}年{_zh(m)}较上年变化{_pct(ratio[k])}（{_fmt(b[k])}→{_fmt(a[k])}），"
-                                "请核实分母"),
-                    message_en=(f"{y}: {_en(m)} changed by {_pct(ratio[k])} from the previous year "
-                                f"({_fmt(b[k])} -> {_fmt(a[k])}); check the denominator"))
+            _record(
+                out,
+                region_code=m_codes[k],
+                region_name=m_names[k],
+                year=y,
+                item=m,
+                check="denominator_change",
+                value=a[k],
+                expected=b[k],
+                message_zh=(
+                    f"{y}年{_zh(m)}较上年变化{_pct(ratio[k])}（{_fmt(b[k])}→{_fmt(a[k])}），请核实分母"
+                ),
+                message_en=(
+                    f"{y}: {_en(m)} changed by {_pct(ratio[k])} from the previous year "
+                    f"({_fmt(b[k])} -> {_fmt(a[k])}); check the denominator"
+                ),
+            )
 
 
 def _parent_mismatch(counts, out):
@@ -523,12 +617,24 @@ def _parent_mismatch(counts, out):
     for r in dis.itertuples(index=False):
         name = names.get(r.region_code, r.region_code)
         y, m = int(r.year), r.measure
-        _record(out, region_code=r.region_code, region_name=name, year=y, item=m,
-                check="parent_children_mismatch", value=float(r.reported), expected=float(r.children_sum),
-                message_zh=(f"{y}年{name}自报{_zh(m)}为{_fmt(r.reported)}，与下辖地区合计{_fmt(r.children_sum)}"
-                            f"不一致（相差{int(r.difference):+,d}）"),
-                message_en=(f"{y}: {name} reports {_en(m)} = {_fmt(r.reported)}, its sub-regions sum to "
-                            f"{_fmt(r.children_sum)} (difference {int(r.difference):+,d})"))
+        _record(
+            out,
+            region_code=r.region_code,
+            region_name=name,
+            year=y,
+            item=m,
+            check="parent_children_mismatch",
+            value=float(r.reported),
+            expected=float(r.children_sum),
+            message_zh=(
+                f"{y}年{name}自报{_zh(m)}为{_fmt(r.reported)}，与下辖地区合计{_fmt(r.children_sum)}"
+                f"不一致（相差{int(r.difference):+,d}）"
+            ),
+            message_en=(
+                f"{y}: {name} reports {_en(m)} = {_fmt(r.reported)}, its sub-regions sum to "
+                f"{_fmt(r.children_sum)} (difference {int(r.difference):+,d})"
+            ),
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -577,11 +683,19 @@ def _digit_jumps(V: np.ndarray, years: np.ndarray):
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
             ref = np.nanmedian(O, axis=1)
-            agree = ((O >= ref[:, None] / ENTRY_CONSISTENT) & (O <= ref[:, None] * ENTRY_CONSISTENT)).sum(axis=1)
+            agree = ((O >= ref[:, None] / ENTRY_CONSISTENT) & (O <= ref[:, None] * ENTRY_CONSISTENT)).sum(
+                axis=1
+            )
             L = np.log10(v / ref)
             k = np.round(L)
-            cand = (v > 0) & (ref >= ENTRY_MIN_REFERENCE) & (agree >= 2) & (k != 0) \
-                & (np.abs(L - k) <= ENTRY_LOG_TOLERANCE) & (np.abs(v - ref) > 3 * np.sqrt(v + ref))
+            cand = (
+                (v > 0)
+                & (ref >= ENTRY_MIN_REFERENCE)
+                & (agree >= 2)
+                & (k != 0)
+                & (np.abs(L - k) <= ENTRY_LOG_TOLERANCE)
+                & (np.abs(v - ref) > 3 * np.sqrt(v + ref))
+            )
         for s in np.flatnonzero(cand):
             ok = True
             for side in (range(t - 1, -1, -1), range(t + 1, T)):
@@ -657,7 +771,7 @@ def _entry_errors(counts, registry, out) -> set:
     years = np.array(sorted(counts["year"].unique()), dtype=int)
     last = counts.drop_duplicates("region_code", keep="last").set_index("region_code")
     names = last["region_name"].astype(str).to_dict() if "region_name" in last.columns else {}
-    parents = (last["parent_code"].fillna("").astype(str).to_dict() if "parent_code" in last.columns else {})
+    parents = last["parent_code"].fillna("").astype(str).to_dict() if "parent_code" in last.columns else {}
     V = {m: _pivot(counts, m, codes, years) for m in measures}
     flagged: dict[tuple, str] = {}
 
@@ -673,9 +787,14 @@ def _entry_errors(counts, registry, out) -> set:
     # a numerator far below its denominator (rate typed as a count)
     pairs = []
     for r in registry.itertuples(index=False):
-        if r.kind == "proportion" and r.numerator in V and r.denominator in V and (r.numerator, r.denominator) not in [p[:2] for p in pairs]:
+        if (
+            r.kind == "proportion"
+            and r.numerator in V
+            and r.denominator in V
+            and (r.numerator, r.denominator) not in [p[:2] for p in pairs]
+        ):
             pairs.append((r.numerator, r.denominator, r.name_zh, r.name_en))
-    for num, den, ind_zh, ind_en in (pairs if len(years) >= 3 else []):
+    for num, den, ind_zh, ind_en in pairs if len(years) >= 3 else []:
         N, D = V[num], V[den]
         with np.errstate(divide="ignore", invalid="ignore"):
             R = np.where(D > 0, N / D, np.nan)
@@ -688,8 +807,12 @@ def _entry_errors(counts, registry, out) -> set:
                 lo, hi = np.nanmin(others, axis=1), np.nanmax(others, axis=1)
             with np.errstate(invalid="ignore"):
                 expected = ref * D[:, t]
-                cand = (n_other >= 2) & (ref >= ENTRY_NEAR) & (expected >= ENTRY_MIN_EXPECTED) \
+                cand = (
+                    (n_other >= 2)
+                    & (ref >= ENTRY_NEAR)
+                    & (expected >= ENTRY_MIN_EXPECTED)
                     & (N[:, t] < ENTRY_FAR_BELOW * expected)
+                )
             for s in np.flatnonzero(cand):
                 code, y = codes[s], int(years[t])
                 if (code, y, den) in jumps:
@@ -700,35 +823,65 @@ def _entry_errors(counts, registry, out) -> set:
                 jumps.pop((code, y, num), None)
                 flagged[(code, y, num)] = "rate_typed_as_count"
                 share = n / D[s, t] * 100 if D[s, t] > 0 else np.nan
-                cause_zh = ("疑似将比例（%）填入了人数栏" if n <= 100 else "疑似填入了率或其他指标的数值")
-                cause_en = ("a percentage was probably typed in place of the count" if n <= 100
-                            else "a rate or another figure was probably typed in place of the count")
-                _record(out, region_code=code, region_name=name(code), year=y, item=num,
-                        check="rate_typed_as_count", value=n, expected=float(expected[s]),
-                        message_zh=(f"{y}年{_zh(num)}为{_fmt(n)}，仅为{_zh(den)}（{_fmt(D[s, t])}）的"
-                                    f"{share:.1f}%，而该地区其他年份{ind_zh}为{lo[s] * 100:.1f}%–{hi[s] * 100:.1f}%："
-                                    f"{cause_zh}，请核实更正"),
-                        message_en=(f"{y}: {_en(num)} = {_fmt(n)} is only {share:.1f}% of {_en(den)} "
-                                    f"({_fmt(D[s, t])}) while the region's other years have "
-                                    f"{lo[s] * 100:.1f}%-{hi[s] * 100:.1f}% ({ind_en}): {cause_en}"))
+                cause_zh = "疑似将比例（%）填入了人数栏" if n <= 100 else "疑似填入了率或其他指标的数值"
+                cause_en = (
+                    "a percentage was probably typed in place of the count"
+                    if n <= 100
+                    else "a rate or another figure was probably typed in place of the count"
+                )
+                _record(
+                    out,
+                    region_code=code,
+                    region_name=name(code),
+                    year=y,
+                    item=num,
+                    check="rate_typed_as_count",
+                    value=n,
+                    expected=float(expected[s]),
+                    message_zh=(
+                        f"{y}年{_zh(num)}为{_fmt(n)}，仅为{_zh(den)}（{_fmt(D[s, t])}）的"
+                        f"{share:.1f}%，而该地区其他年份{ind_zh}为{lo[s] * 100:.1f}%–{hi[s] * 100:.1f}%："
+                        f"{cause_zh}，请核实更正"
+                    ),
+                    message_en=(
+                        f"{y}: {_en(num)} = {_fmt(n)} is only {share:.1f}% of {_en(den)} "
+                        f"({_fmt(D[s, t])}) while the region's other years have "
+                        f"{lo[s] * 100:.1f}%-{hi[s] * 100:.1f}% ({ind_en}): {cause_en}"
+                    ),
+                )
 
     for (code, y, m), (v, ref, lo, hi, k) in sorted(jumps.items()):
         flagged[(code, y, m)] = "digit_jump"
-        factor_zh = f"{10 ** k:,}倍" if k > 0 else f"1/{10 ** -k:,}"
-        factor_en = f"{10 ** k:,} times" if k > 0 else f"1/{10 ** -k:,} of"
+        factor_zh = f"{10**k:,}倍" if k > 0 else f"1/{10**-k:,}"
+        factor_en = f"{10**k:,} times" if k > 0 else f"1/{10**-k:,} of"
         if k > 0:
             cause_zh = "疑似多录入了一位数字（如多一个0）" if k == 1 else f"疑似多录入了{k}位数字"
-            cause_en = "an extra digit was probably typed (e.g. one 0 too many)" if k == 1 else f"{k} extra digits were probably typed"
+            cause_en = (
+                "an extra digit was probably typed (e.g. one 0 too many)"
+                if k == 1
+                else f"{k} extra digits were probably typed"
+            )
         else:
             cause_zh = "疑似漏录了一位数字" if k == -1 else f"疑似漏录了{-k}位数字"
             cause_en = "a digit was probably dropped" if k == -1 else f"{-k} digits were probably dropped"
         span = _fmt(lo) if lo == hi else f"{_fmt(lo)}–{_fmt(hi)}"
-        _record(out, region_code=code, region_name=name(code), year=y, item=m, check="digit_jump",
-                value=v, expected=ref,
-                message_zh=(f"{y}年{_zh(m)}为{_fmt(v)}，约为该地区相邻年份（{span}）的{factor_zh}："
-                            f"{cause_zh}，请核实更正"),
-                message_en=(f"{y}: {_en(m)} = {_fmt(v)} is about {factor_en} the region's neighbouring "
-                            f"years ({span.replace('–', '-')}): {cause_en}"))
+        _record(
+            out,
+            region_code=code,
+            region_name=name(code),
+            year=y,
+            item=m,
+            check="digit_jump",
+            value=v,
+            expected=ref,
+            message_zh=(
+                f"{y}年{_zh(m)}为{_fmt(v)}，约为该地区相邻年份（{span}）的{factor_zh}：{cause_zh}，请核实更正"
+            ),
+            message_en=(
+                f"{y}: {_en(m)} = {_fmt(v)} is about {factor_en} the region's neighbouring "
+                f"years ({span.replace('–', '-')}): {cause_en}"
+            ),
+        )
 
     # a region above its parent's own total
     row_of = {c: i for i, c in enumerate(codes)}
@@ -746,14 +899,26 @@ def _entry_errors(counts, registry, out) -> set:
                     continue
                 flagged[(code, y, m)] = "exceeds_parent_total"
                 v, total = V[m][s, t], V[m][p, t]
-                _record(out, region_code=code, region_name=name(code), year=y, item=m,
-                        check="exceeds_parent_total", value=v, expected=total,
-                        message_zh=(f"{y}年{name(code)}{_zh(m)}（{_fmt(v)}）超过上级{name(parent)}自报合计"
-                                    f"（{_fmt(total)}）：下级数不应大于上级合计，疑似录入错误"
-                                    f"（下级多录一位或上级合计有误），请核实更正"),
-                        message_en=(f"{y}: {name(code)} reports {_en(m)} = {_fmt(v)}, more than its parent "
-                                    f"{name(parent)}'s own total ({_fmt(total)}): a part cannot exceed the whole; "
-                                    "probably a typing error (an extra digit below, or a wrong total above)"))
+                _record(
+                    out,
+                    region_code=code,
+                    region_name=name(code),
+                    year=y,
+                    item=m,
+                    check="exceeds_parent_total",
+                    value=v,
+                    expected=total,
+                    message_zh=(
+                        f"{y}年{name(code)}{_zh(m)}（{_fmt(v)}）超过上级{name(parent)}自报合计"
+                        f"（{_fmt(total)}）：下级数不应大于上级合计，疑似录入错误"
+                        f"（下级多录一位或上级合计有误），请核实更正"
+                    ),
+                    message_en=(
+                        f"{y}: {name(code)} reports {_en(m)} = {_fmt(v)}, more than its parent "
+                        f"{name(parent)}'s own total ({_fmt(total)}): a part cannot exceed the whole; "
+                        "probably a typing error (an extra digit below, or a wrong total above)"
+                    ),
+                )
     return set(flagged)
 
 
@@ -773,7 +938,9 @@ def _series(table: pd.DataFrame):
     years = np.array(sorted(t["year"].unique()), dtype=int)
     keys = t[["region_code", "indicator"]].drop_duplicates().sort_values(["region_code", "indicator"])
     keys = keys.reset_index(drop=True)
-    s_idx = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(t[["region_code", "indicator"]]))
+    s_idx = pd.MultiIndex.from_frame(keys).get_indexer(
+        pd.MultiIndex.from_frame(t[["region_code", "indicator"]])
+    )
     y_idx = np.searchsorted(years, t["year"].to_numpy())
     arrays = {}
     for c in ("value", "lower", "upper", "numerator", "se"):
@@ -785,21 +952,46 @@ def _series(table: pd.DataFrame):
     return keys, years, arrays, names
 
 
-def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, consistency_threshold,
-                      detrend, significance, min_years, window, min_relative_deviation, min_events, out,
-                      entry_cells=frozenset()):
+def _indicator_checks(
+    table,
+    registry,
+    *,
+    outlier_moderate,
+    outlier_extreme,
+    consistency_threshold,
+    detrend,
+    significance,
+    min_years,
+    window,
+    min_relative_deviation,
+    min_events,
+    out,
+    entry_cells=frozenset(),
+):
     if table is None or table.empty:
         return
     if table.duplicated(["region_code", "indicator", "year"]).any():
-        raise MchError("indicator table has more than one row per region, indicator and year "
-                       "(several confidence levels? pass one)")
+        raise MchError(
+            "indicator table has more than one row per region, indicator and year "
+            "(several confidence levels? pass one)"
+        )
     keys, years, A, names = _series(table)
     V, L, U, SE = A["value"], A["lower"], A["upper"], A["se"]
     key_codes, key_inds = keys["region_code"].to_numpy(), keys["indicator"].to_numpy()
     info = registry.set_index("id")
-    meta = {i: (info.loc[i, "name_zh"], info.loc[i, "name_en"], info.loc[i, "unit"],
-                int(info.loc[i, "decimals"]) if "decimals" in info.columns and pd.notna(info.loc[i, "decimals"]) else 2)
-            if i in info.index else (i, i, "", 2) for i in keys["indicator"].unique()}
+    meta = {
+        i: (
+            info.loc[i, "name_zh"],
+            info.loc[i, "name_en"],
+            info.loc[i, "unit"],
+            int(info.loc[i, "decimals"])
+            if "decimals" in info.columns and pd.notna(info.loc[i, "decimals"])
+            else 2,
+        )
+        if i in info.index
+        else (i, i, "", 2)
+        for i in keys["indicator"].unique()
+    }
 
     def outside(expected, k, t):
         if not significance:
@@ -854,14 +1046,25 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
         extreme_cells[k, t] = extreme
         basis_zh = "相邻年份的趋势" if detrend else "本地区历年中位数"
         basis_en = "the trend of the neighbouring years" if detrend else "the region's median"
-        _record(out, region_code=code, region_name=names[code], year=y, item=ind,
-                check="outlier_extreme" if extreme else "outlier_moderate",
-                value=V[k, t], expected=exp,
-                message_zh=(f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，偏离{basis_zh}（预期约{exp:.{dec}f}{unit}），"
-                            f"为{'极端' if extreme else '中度'}离群值（修正Z分数{z:+.1f}），请核实"),
-                message_en=(f"{y}: {en} {V[k, t]:.{dec}f}{unit} departs from {basis_en} "
-                            f"(about {exp:.{dec}f}{unit} expected): {'extreme' if extreme else 'moderate'} "
-                            f"outlier (modified z {z:+.1f})"))
+        _record(
+            out,
+            region_code=code,
+            region_name=names[code],
+            year=y,
+            item=ind,
+            check="outlier_extreme" if extreme else "outlier_moderate",
+            value=V[k, t],
+            expected=exp,
+            message_zh=(
+                f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，偏离{basis_zh}（预期约{exp:.{dec}f}{unit}），"
+                f"为{'极端' if extreme else '中度'}离群值（修正Z分数{z:+.1f}），请核实"
+            ),
+            message_en=(
+                f"{y}: {en} {V[k, t]:.{dec}f}{unit} departs from {basis_en} "
+                f"(about {exp:.{dec}f}{unit} expected): {'extreme' if extreme else 'moderate'} "
+                f"outlier (modified z {z:+.1f})"
+            ),
+        )
 
     # consistency over time (DQR 2b): the year against the mean of the three preceding years.
     # Years reported as extreme outliers or resting on a likely entry error are left out of the
@@ -891,12 +1094,24 @@ def _indicator_checks(table, registry, *, outlier_moderate, outlier_extreme, con
         for k in np.flatnonzero(bad):
             code, ind = key_codes[k], key_inds[k]
             zh, en, unit, dec = meta[ind]
-            _record(out, region_code=code, region_name=names[code], year=y, item=ind,
-                    check="consistency_over_time", value=V[k, t], expected=mean[k],
-                    message_zh=(f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，较前三年均值（{mean[k]:.{dec}f}{unit}）"
-                                f"变化{_pct(ratio[k])}，请核实"),
-                    message_en=(f"{y}: {en} {V[k, t]:.{dec}f}{unit} changed by {_pct(ratio[k])} against the "
-                                f"mean of the three preceding years ({mean[k]:.{dec}f}{unit})"))
+            _record(
+                out,
+                region_code=code,
+                region_name=names[code],
+                year=y,
+                item=ind,
+                check="consistency_over_time",
+                value=V[k, t],
+                expected=mean[k],
+                message_zh=(
+                    f"{y}年{zh}为{V[k, t]:.{dec}f}{unit}，较前三年均值（{mean[k]:.{dec}f}{unit}）"
+                    f"变化{_pct(ratio[k])}，请核实"
+                ),
+                message_en=(
+                    f"{y}: {en} {V[k, t]:.{dec}f}{unit} changed by {_pct(ratio[k])} against the "
+                    f"mean of the three preceding years ({mean[k]:.{dec}f}{unit})"
+                ),
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -980,10 +1195,14 @@ def review_quality(
     if missing:
         raise MchError(f"counts table lacks column(s) {', '.join(missing)}")
     if not 0 < consistency_threshold:
-        raise MchError(f"consistency_threshold must be a positive fraction (0.33), got {consistency_threshold}")
+        raise MchError(
+            f"consistency_threshold must be a positive fraction (0.33), got {consistency_threshold}"
+        )
     if not 0 < outlier_moderate < outlier_extreme:
-        raise MchError("outlier thresholds need 0 < outlier_moderate < outlier_extreme "
-                       f"(got {outlier_moderate}, {outlier_extreme})")
+        raise MchError(
+            "outlier thresholds need 0 < outlier_moderate < outlier_extreme "
+            f"(got {outlier_moderate}, {outlier_extreme})"
+        )
     if not 0 < denominator_change:
         raise MchError(f"denominator_change must be a positive fraction (0.25), got {denominator_change}")
     lo, hi = deliveries_ratio
@@ -1008,11 +1227,21 @@ def review_quality(
         _parent_mismatch(counts, out)
     if indicator_table is None:
         indicator_table = compute_indicators(counts, registry=reg, conf_level=0.95)
-    _indicator_checks(indicator_table, reg, outlier_moderate=outlier_moderate, outlier_extreme=outlier_extreme,
-                      consistency_threshold=consistency_threshold, detrend=detrend,
-                      significance=require_significance, min_years=min_years, window=window,
-                      min_relative_deviation=min_relative_deviation, min_events=min_events, out=out,
-                      entry_cells=_entry_indicator_cells(flagged, counts, reg))
+    _indicator_checks(
+        indicator_table,
+        reg,
+        outlier_moderate=outlier_moderate,
+        outlier_extreme=outlier_extreme,
+        consistency_threshold=consistency_threshold,
+        detrend=detrend,
+        significance=require_significance,
+        min_years=min_years,
+        window=window,
+        min_relative_deviation=min_relative_deviation,
+        min_events=min_events,
+        out=out,
+        entry_cells=_entry_indicator_cells(flagged, counts, reg),
+    )
     return _frame(out)
 
 
@@ -1043,7 +1272,16 @@ def _frame(records: list[dict]) -> pd.DataFrame:
     f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
     for c in ("value", "expected"):
         f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
-    for c in ("region_code", "region_name", "item", "check", "severity", "category", "message_zh", "message_en"):
+    for c in (
+        "region_code",
+        "region_name",
+        "item",
+        "check",
+        "severity",
+        "category",
+        "message_zh",
+        "message_en",
+    ):
         f[c] = f[c].fillna("").astype(str)
     f["_sev"] = f["severity"].map(_SEVERITY_ORDER)
     f["_y"] = f["year"].fillna(-1).astype(int)
@@ -1069,13 +1307,15 @@ def summarise_quality(findings: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for check, sev in CHECKS.items():
         f = findings[findings["check"] == check]
-        rows.append({
-            "check": check,
-            "severity": sev,
-            "findings": len(f),
-            "regions": f.loc[f["region_code"] != "", "region_code"].nunique(),
-            "items": f.loc[f["item"] != "", "item"].nunique(),
-        })
+        rows.append(
+            {
+                "check": check,
+                "severity": sev,
+                "findings": len(f),
+                "regions": f.loc[f["region_code"] != "", "region_code"].nunique(),
+                "items": f.loc[f["item"] != "", "item"].nunique(),
+            }
+        )
     return pd.DataFrame(rows, columns=["check", "severity", "findings", "regions", "items"])
 
 
@@ -1131,22 +1371,41 @@ def combine_findings(*frames: pd.DataFrame | None) -> pd.DataFrame:
             if c not in f.columns:
                 f[c] = np.nan if c in ("value", "expected") else ("" if c != "row" else None)
         if f["category"].isna().any() or (f["category"].astype(str) == "").any():
-            f["category"] = [c if isinstance(c, str) and c else category_of(k, s)
-                             for c, k, s in zip(f["category"], f["check"], f["severity"])]
+            f["category"] = [
+                c if isinstance(c, str) and c else category_of(k, s)
+                for c, k, s in zip(f["category"], f["check"], f["severity"])
+            ]
         f["_frame"] = n
         parts.append(f[[*COMBINED_COLUMNS, "_frame"]])
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "year" else (float if c in ("value", "expected") else object))
-                             for c in COMBINED_COLUMNS})
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    dtype="Int64" if c == "year" else (float if c in ("value", "expected") else object)
+                )
+                for c in COMBINED_COLUMNS
+            }
+        )
     f = pd.concat(parts, ignore_index=True)
     f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
-    for c in ("category", "severity", "check", "region_code", "region_name", "item", "file", "column",
-              "message_zh", "message_en"):
+    for c in (
+        "category",
+        "severity",
+        "check",
+        "region_code",
+        "region_name",
+        "item",
+        "file",
+        "column",
+        "message_zh",
+        "message_en",
+    ):
         f[c] = f[c].astype(object).where(f[c].notna(), "").astype(str)
     f["row"] = pd.Series([None if r is None or pd.isna(r) else int(r) for r in f["row"]], dtype=object)
     names = f.loc[f["region_name"] != "", ["region_code", "region_name"]].drop_duplicates("region_code")
-    f["region_name"] = f["region_name"].where(f["region_name"] != "",
-                                              f["region_code"].map(dict(zip(names["region_code"], names["region_name"]))))
+    f["region_name"] = f["region_name"].where(
+        f["region_name"] != "", f["region_code"].map(dict(zip(names["region_code"], names["region_name"])))
+    )
     f["region_name"] = f["region_name"].fillna("").astype(str)
     f["_msg"] = np.where(f["region_code"] == "", f["message_en"], "")
     f = f.sort_values("_frame", kind="stable")

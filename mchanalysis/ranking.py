@@ -35,8 +35,9 @@ DEFAULT_N_SIM = 20_000
 def _region_rng(seed: int, key, code) -> np.random.Generator:
     """A generator for one region's draws that depends only on ``seed``, the group's key and
     the region's code — not on the row order or on the other regions."""
-    return np.random.default_rng([int(seed), zlib.crc32(repr(key).encode("utf-8")),
-                                  zlib.crc32(str(code).encode("utf-8"))])
+    return np.random.default_rng(
+        [int(seed), zlib.crc32(repr(key).encode("utf-8")), zlib.crc32(str(code).encode("utf-8"))]
+    )
 
 
 def _rank_one_group(x, n, kind, direction, n_sim, alpha, rngs):
@@ -76,8 +77,12 @@ def _rank_one_group(x, n, kind, direction, n_sim, alpha, rngs):
         se = np.sqrt(alpha / 2 * (1 - alpha / 2) / pooled.size)
         F = lambda r: float((pooled <= r).mean())  # noqa: E731
         G = lambda r: float((pooled >= r).mean())  # noqa: E731
-        unstable[cols] = (abs(F(lo) - alpha / 2) < 3 * se or abs(F(lo - 1) - alpha / 2) < 3 * se
-                          or abs(G(hi) - alpha / 2) < 3 * se or abs(G(hi + 1) - alpha / 2) < 3 * se)
+        unstable[cols] = (
+            abs(F(lo) - alpha / 2) < 3 * se
+            or abs(F(lo - 1) - alpha / 2) < 3 * se
+            or abs(G(hi) - alpha / 2) < 3 * se
+            or abs(G(hi + 1) - alpha / 2) < 3 * se
+        )
     return observed, lower, upper, mean, best, unstable
 
 
@@ -172,10 +177,19 @@ def rank_with_uncertainty(
     ok_all = ~np.isnan(x_all) & (n_all > 0)
 
     n_rows = len(t)
-    res = {c: np.full(n_rows, np.nan) for c in ("rank", "rank_lower", "rank_upper",
-                                                 "mean_rank", "prob_best", "n_ranked",
-                                                 "indistinguishable_from",
-                                                 "clearly_better_than")}
+    res = {
+        c: np.full(n_rows, np.nan)
+        for c in (
+            "rank",
+            "rank_lower",
+            "rank_upper",
+            "mean_rank",
+            "prob_best",
+            "n_ranked",
+            "indistinguishable_from",
+            "clearly_better_than",
+        )
+    }
     value = np.full(n_rows, np.nan)
     method = np.full(n_rows, None, dtype=object)
     unstable = np.full(n_rows, None, dtype=object)
@@ -190,8 +204,9 @@ def rank_with_uncertainty(
             continue
         x, n = x_all[ok_rows], n_all[ok_rows]
         rngs = [_region_rng(seed, key, c) for c in t.loc[ok_rows, "region_code"].astype(str)]
-        obs, lo, up, mean, best, unst = _rank_one_group(x, n, meta["kind"], meta["direction"],
-                                                        int(n_sim), 1 - level, rngs)
+        obs, lo, up, mean, best, unst = _rank_one_group(
+            x, n, meta["kind"], meta["direction"], int(n_sim), 1 - level, rngs
+        )
         overl = (lo[:, None] <= up[None, :]) & (lo[None, :] <= up[:, None])
         res["rank"][ok_rows] = obs
         res["rank_lower"][ok_rows] = lo
@@ -205,8 +220,10 @@ def rank_with_uncertainty(
         prior = "Gamma" if meta["kind"] == "rate" else "Beta"
         a2 = (1 - level) / 2
         mc = np.sqrt(a2 * (1 - a2) / int(n_sim))
-        method[ok_rows] = (f"simulated ranks, Jeffreys {prior} posterior, {n_sim} draws, seed {seed}, "
-                           f"draws keyed by region code; Monte Carlo se of the {a2:.3g} tail {mc:.2g}")
+        method[ok_rows] = (
+            f"simulated ranks, Jeffreys {prior} posterior, {n_sim} draws, seed {seed}, "
+            f"draws keyed by region code; Monte Carlo se of the {a2:.3g} tail {mc:.2g}"
+        )
 
     keep = group_cols + [c for c in ("region_code", "region_name") if c in t.columns]
     out = t[keep].copy()

@@ -82,7 +82,8 @@ def load_national_series(
         if not path.is_file():
             raise PackageDataMissing(
                 f"{path}: the national reference series is missing from the installed "
-                "mchanalysis package; reinstall it (the reports' national comparisons need it)")
+                "mchanalysis package; reinstall it (the reports' national comparisons need it)"
+            )
     path = Path(path)
     if not path.is_file():
         raise MchError("the national reference series is missing", file=path)
@@ -117,9 +118,7 @@ def load_national_series(
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
         r = df.iloc[i]
-        raise MchError(
-            f"duplicate row for {r['indicator_id']} {r['area']} {r['year']}", file=path, row=i + 2
-        )
+        raise MchError(f"duplicate row for {r['indicator_id']} {r['area']} {r['year']}", file=path, row=i + 2)
     for name, wanted, col in (("indicator", indicators, "indicator_id"), ("status", status, "status")):
         if wanted is None:
             continue

@@ -179,13 +179,18 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
         pd.concat(dis_parts, ignore_index=True)[dis_cols] if dis_parts else pd.DataFrame(columns=dis_cols)
     )
     src_cols = ["region_code", "year", "measure", "source"]
-    source = pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
+    source = (
+        pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
+    )
     return Aggregation(
         counts=res,
         # built from tuples, as the table always was, so that its dtypes are what pandas infers
         incomplete=pd.DataFrame(
-            list(pd.concat([_no_missing(), *inc_parts], ignore_index=True).itertuples(index=False, name=None)),
-            columns=_INCOMPLETE)
+            list(
+                pd.concat([_no_missing(), *inc_parts], ignore_index=True).itertuples(index=False, name=None)
+            ),
+            columns=_INCOMPLETE,
+        )
         .sort_values(["region_code", "year", "measure"])
         .reset_index(drop=True),
         disagreements=disagreements.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
@@ -197,8 +202,14 @@ _INCOMPLETE = ["region_code", "year", "measure", "missing_children"]
 
 
 def _no_missing() -> pd.DataFrame:
-    return pd.DataFrame({"region_code": pd.Series([], dtype=object), "year": pd.Series([], dtype="int64"),
-                         "measure": pd.Series([], dtype=object), "missing_children": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "region_code": pd.Series([], dtype=object),
+            "year": pd.Series([], dtype="int64"),
+            "measure": pd.Series([], dtype=object),
+            "missing_children": pd.Series([], dtype=object),
+        }
+    )
 
 
 def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Series, measures) -> pd.DataFrame:
@@ -215,15 +226,22 @@ def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Seri
     pairs = kids_of.explode().rename("child").reset_index()  # parent_code, child
     expected = want.merge(pairs, on="parent_code", how="left")
     have = kids[["parent_code", "region_code", "year", *measures]].melt(
-        id_vars=["parent_code", "region_code", "year"], var_name="measure", value_name="value")
-    have = have[have["value"].notna()].rename(columns={"region_code": "child"})[
-        ["parent_code", "child", "year", "measure"]].drop_duplicates()
+        id_vars=["parent_code", "region_code", "year"], var_name="measure", value_name="value"
+    )
+    have = (
+        have[have["value"].notna()]
+        .rename(columns={"region_code": "child"})[["parent_code", "child", "year", "measure"]]
+        .drop_duplicates()
+    )
     have["_has"] = True
     expected = expected.merge(have, on=["parent_code", "child", "year", "measure"], how="left")
-    lacking = expected[expected["_has"].isna() & expected["child"].notna()].sort_values("child", kind="stable")
+    lacking = expected[expected["_has"].isna() & expected["child"].notna()].sort_values(
+        "child", kind="stable"
+    )
     joined = lacking.groupby(["parent_code", "year", "measure"], sort=False)["child"].agg(";".join)
-    out = want.merge(joined.rename("missing_children").reset_index(), on=["parent_code", "year", "measure"],
-                     how="left")
+    out = want.merge(
+        joined.rename("missing_children").reset_index(), on=["parent_code", "year", "measure"], how="left"
+    )
     out["missing_children"] = out["missing_children"].fillna("")
     out = out.rename(columns={"parent_code": "region_code"})
     return out[_INCOMPLETE].astype({"year": "int64"})

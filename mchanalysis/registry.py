@@ -23,8 +23,16 @@ import yaml
 from mchanalysis.errors import MchError
 
 REGISTRY_FIELDS = (
-    "id", "name_zh", "name_en", "numerator", "denominator", "multiplier", "unit",
-    "direction", "kind", "group",
+    "id",
+    "name_zh",
+    "name_en",
+    "numerator",
+    "denominator",
+    "multiplier",
+    "unit",
+    "direction",
+    "kind",
+    "group",
 )
 KINDS = ("proportion", "rate")
 DIRECTIONS = ("lower_is_better", "higher_is_better", "neutral")

@@ -18,8 +18,17 @@ from pathlib import Path
 
 from mchanalysis.errors import MchError
 
-__all__ = ["PROJECT_ENV", "package_root", "package_path", "notebooks_dir", "params_dir",
-           "packaged_targets_dir", "reference_dir", "project_dir", "PackageDataMissing"]
+__all__ = [
+    "PROJECT_ENV",
+    "package_root",
+    "package_path",
+    "notebooks_dir",
+    "params_dir",
+    "packaged_targets_dir",
+    "reference_dir",
+    "project_dir",
+    "PackageDataMissing",
+]
 
 #: Environment variable naming the project folder of a run. ``mch run`` sets it to the folder it
 #: was started in, so that notebooks executing in their staging folder resolve target-set names
@@ -51,7 +60,8 @@ def package_path(*parts: str, must_exist: bool = True) -> Path:
     if must_exist and not p.exists():
         raise PackageDataMissing(
             f"{p}: missing from the installed mchanalysis package; reinstall it from a wheel "
-            f"built with its package data (pip install --force-reinstall mchanalysis)")
+            f"built with its package data (pip install --force-reinstall mchanalysis)"
+        )
     return p
 
 

@@ -321,9 +321,7 @@ MEASURE_DEFINITIONS: dict[str, tuple[str, str]] = {**NIANBAO_DEFINITIONS, **SCRE
 #: The whole contract: the core measures, the 年报 extension, then the 35–64 screening
 #: population counts. Readers accept every one.
 ALL_MEASURES: dict[str, str] = {**MEASURES, **NIANBAO_MEASURES, **SCREENING_POPULATION_MEASURES}
-ALL_MEASURES_EN: dict[str, str] = {
-    **MEASURES_EN, **NIANBAO_MEASURES_EN, **SCREENING_POPULATION_MEASURES_EN
-}
+ALL_MEASURES_EN: dict[str, str] = {**MEASURES_EN, **NIANBAO_MEASURES_EN, **SCREENING_POPULATION_MEASURES_EN}
 
 #: Counts that must add up when all are given: 死胎死产 + 早期新生儿死亡 = 围产儿死亡.
 SUM_RULES: tuple[tuple[tuple[str, ...], str], ...] = (

@@ -444,6 +444,7 @@ def _binom_central_p(x, n, p):
 
 def _newcombe_limits(x1, n1, x2, n2, z):
     """Newcombe (method 10) limits of p2 − p1 for an array of normal quantiles ``z``."""
+
     def wilson(x, n):
         z2 = z * z
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -569,8 +570,9 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
     """
     idx = _index_of(d1, n1, d2, n2)
     arrs = [np.atleast_1d(_as_float(a)) for a in (d1, n1, d2, n2)]
-    for a, what in zip(arrs, ("events (first)", "denominators (first)", "events (second)",
-                              "denominators (second)")):
+    for a, what in zip(
+        arrs, ("events (first)", "denominators (first)", "events (second)", "denominators (second)")
+    ):
         _check_non_negative(a, what)
     d1, n1, d2, n2 = np.broadcast_arrays(*arrs)
     level = check_level(level)
@@ -589,10 +591,10 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
     tot_s = np.where(has, total, 1.0)
     d2s = np.where(has, d2, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pi_lo = np.where(d2s > 0, _st.beta.ppf(alpha / 2, np.maximum(d2s, 1e-300),
-                                               tot_s - d2s + 1), 0.0)
-        pi_hi = np.where(d2s < tot_s, _st.beta.ppf(1 - alpha / 2, d2s + 1,
-                                                   np.maximum(tot_s - d2s, 1e-300)), 1.0)
+        pi_lo = np.where(d2s > 0, _st.beta.ppf(alpha / 2, np.maximum(d2s, 1e-300), tot_s - d2s + 1), 0.0)
+        pi_hi = np.where(
+            d2s < tot_s, _st.beta.ppf(1 - alpha / 2, d2s + 1, np.maximum(tot_s - d2s, 1e-300)), 1.0
+        )
         k = np.where(has, n1 / np.where(has, n2, 1), np.nan)
         odds_lo = pi_lo / (1 - pi_lo)
         odds_hi = np.where(pi_hi < 1, pi_hi / np.where(pi_hi < 1, 1 - pi_hi, 1), np.inf)
@@ -607,8 +609,7 @@ def compare_rates(d1, n1, d2, n2, *, multiplier=100_000, level: float = 0.95) ->
 
     wald_ok = usable & (d1 > 0) & (d2 > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.where(wald_ok, np.sqrt(1 / np.where(wald_ok, d1, 1) + 1 / np.where(wald_ok, d2, 1)),
-                      np.nan)
+        se = np.where(wald_ok, np.sqrt(1 / np.where(wald_ok, d1, 1) + 1 / np.where(wald_ok, d2, 1)), np.nan)
         logrr = np.where(wald_ok, np.log(np.where(wald_ok, ratio, 1.0)), np.nan)
     wl = np.exp(logrr - z * se)
     wu = np.exp(logrr + z * se)
@@ -708,8 +709,9 @@ def compare_proportions(x1, n1, x2, n2, *, multiplier=100, level: float = 0.95) 
     """
     idx = _index_of(x1, n1, x2, n2)
     arrs = [np.atleast_1d(_as_float(a)) for a in (x1, n1, x2, n2)]
-    for a, what in zip(arrs, ("numerators (first)", "denominators (first)",
-                              "numerators (second)", "denominators (second)")):
+    for a, what in zip(
+        arrs, ("numerators (first)", "denominators (first)", "numerators (second)", "denominators (second)")
+    ):
         _check_non_negative(a, what)
     x1, n1, x2, n2 = np.broadcast_arrays(*arrs)
     x1 = np.minimum(x1, n1)
@@ -864,8 +866,14 @@ def holm_adjust(p) -> np.ndarray:
     return out
 
 
-def adjust_p_values(table: pd.DataFrame, *, family, p_column: str = "p_value",
-                    method: str = MULTIPLICITY_METHOD, alpha: float = FAMILY_ALPHA) -> pd.DataFrame:
+def adjust_p_values(
+    table: pd.DataFrame,
+    *,
+    family,
+    p_column: str = "p_value",
+    method: str = MULTIPLICITY_METHOD,
+    alpha: float = FAMILY_ALPHA,
+) -> pd.DataFrame:
     """The package's multiplicity policy: adjust p-values within each family of statements.
 
     Parameters
@@ -914,8 +922,9 @@ def adjust_p_values(table: pd.DataFrame, *, family, p_column: str = "p_value",
     p = pd.to_numeric(out[p_column], errors="coerce").to_numpy(float)
     adj = np.full(len(out), np.nan)
     size = np.zeros(len(out), dtype=int)
-    groups = (list(out.groupby(fam, sort=False, dropna=False).indices.values())
-              if fam else [np.arange(len(out))])
+    groups = (
+        list(out.groupby(fam, sort=False, dropna=False).indices.values()) if fam else [np.arange(len(out))]
+    )
     for pos in groups:
         vals = p[pos]
         adj[pos] = holm_adjust(vals) if method == "holm" else vals

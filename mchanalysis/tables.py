@@ -31,8 +31,16 @@ from mchanalysis.spreadsheet import FORMULA_PREFIXES, neutralise, neutralise_fra
 FORMATS = (".csv", ".xlsx", ".parquet", ".json")
 #: Rows rendered at a time by :func:`csv_chunks` (bounds the memory of the text being built).
 CSV_CHUNK_ROWS = 100_000
-_NULLABLE_INTEGERS = (pd.Int8Dtype, pd.Int16Dtype, pd.Int32Dtype, pd.Int64Dtype,
-                      pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype)
+_NULLABLE_INTEGERS = (
+    pd.Int8Dtype,
+    pd.Int16Dtype,
+    pd.Int32Dtype,
+    pd.Int64Dtype,
+    pd.UInt8Dtype,
+    pd.UInt16Dtype,
+    pd.UInt32Dtype,
+    pd.UInt64Dtype,
+)
 _UTF8_BOM = b"\xef\xbb\xbf"
 _FORMULA_RE = "^[" + "".join(re.escape(p) for p in FORMULA_PREFIXES) + "]"
 #: Characters that make Python's csv writer (pandas' QUOTE_MINIMAL, lineterminator "\n") quote a
@@ -75,8 +83,9 @@ def write_csv(df: pd.DataFrame, path, *, bom: bool = False) -> Path:
     path = Path(path)
     chunks = csv_chunks(df)
     if chunks is None:
-        neutralise_frame(df).to_csv(path, index=False, lineterminator="\n",
-                                    encoding="utf-8-sig" if bom else "utf-8")
+        neutralise_frame(df).to_csv(
+            path, index=False, lineterminator="\n", encoding="utf-8-sig" if bom else "utf-8"
+        )
         return path
     with open(path, "wb") as fh:
         if bom:
@@ -144,11 +153,14 @@ def float_text(values: np.ndarray):
     whole = plain & (values == np.trunc(values))  # fixed notation below 1e16: no "." iff whole
     if whole.any():
         mask = pa.array(whole)
-        text = pc.replace_with_mask(text, mask, pc.binary_join_element_wise(pc.filter(text, mask), _text(".0"), _text("")))
+        text = pc.replace_with_mask(
+            text, mask, pc.binary_join_element_wise(pc.filter(text, mask), _text(".0"), _text(""))
+        )
     other = ~plain & ~np.isnan(values)
     if other.any():
-        text = pc.replace_with_mask(text, pa.array(other),
-                                    pa.array([repr(float(v)) for v in values[other]], pa.large_string()))
+        text = pc.replace_with_mask(
+            text, pa.array(other), pa.array([repr(float(v)) for v in values[other]], pa.large_string())
+        )
     return text
 
 
@@ -167,23 +179,32 @@ def _column_renderer(s: pd.Series):
 
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         ints = s.to_numpy()
-        return lambda start, length: pc.cast(pa.array(ints[start:start + length]), pa.large_string())
+        return lambda start, length: pc.cast(pa.array(ints[start : start + length]), pa.large_string())
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         flags = s.to_numpy()
-        return lambda start, length: pc.if_else(pa.array(flags[start:start + length]), _text("True"), _text("False"))
+        return lambda start, length: pc.if_else(
+            pa.array(flags[start : start + length]), _text("True"), _text("False")
+        )
     if isinstance(dtype, _NULLABLE_INTEGERS):
         nullable = pa.array(s.array)
-        return lambda start, length: pc.fill_null(pc.cast(nullable.slice(start, length), pa.large_string()), empty)
+        return lambda start, length: pc.fill_null(
+            pc.cast(nullable.slice(start, length), pa.large_string()), empty
+        )
     if isinstance(dtype, np.dtype) and dtype == np.float64:
         floats = s.to_numpy()
         coded = pc.dictionary_encode(pa.array(floats, from_pandas=True))
         if 2 * len(coded.dictionary) < len(s):  # few distinct values (a confidence level): each once
             return by_code(float_text(coded.dictionary.to_numpy(zero_copy_only=False)), coded.indices)
-        return lambda start, length: pc.fill_null(float_text(floats[start:start + length]), empty)
+        return lambda start, length: pc.fill_null(float_text(floats[start : start + length]), empty)
     is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
-    if isinstance(dtype, pd.StringDtype) or (is_object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
-        text = pa.array(s.to_numpy(dtype=object, na_value=None) if is_object else s.array,
-                        type=pa.large_string(), from_pandas=True)
+    if isinstance(dtype, pd.StringDtype) or (
+        is_object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+    ):
+        text = pa.array(
+            s.to_numpy(dtype=object, na_value=None) if is_object else s.array,
+            type=pa.large_string(),
+            from_pandas=True,
+        )
         if isinstance(text, pa.ChunkedArray):  # pandas' pyarrow-backed text after a concat
             text = text.combine_chunks()
         # each distinct text rendered once (codes, names and units repeat down a tidy table)
@@ -203,7 +224,9 @@ def _text_fields(text):
     formula = pc.match_substring_regex(text, _FORMULA_RE)
     text = pc.if_else(formula, pc.binary_join_element_wise(_text("'"), text, _text("")), text)
     quote = pc.match_substring_regex(text, _QUOTE_RE)
-    quoted = pc.binary_join_element_wise(_text('"'), pc.replace_substring(text, '"', '""'), _text('"'), _text(""))
+    quoted = pc.binary_join_element_wise(
+        _text('"'), pc.replace_substring(text, '"', '""'), _text('"'), _text("")
+    )
     return pc.if_else(quote, quoted, text)
 
 
@@ -219,5 +242,5 @@ def _concatenated(lines) -> bytes:
     lines = lines.combine_chunks() if hasattr(lines, "combine_chunks") else lines
     if len(lines) == 0:
         return b""
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset: lines.offset + len(lines) + 1]
-    return memoryview(lines.buffers()[2])[int(offsets[0]): int(offsets[-1])].tobytes()
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])].tobytes()

@@ -298,14 +298,10 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
                 raise MchError(f"{where}: missing field {key!r}", file=path, row=line)
         ind = str(ind)
         if ind not in ids:
-            raise MchError(
-                f"{where}: unknown indicator id {ind!r}{_suggest(ind, reg)}", file=path, row=line
-            )
+            raise MchError(f"{where}: unknown indicator id {ind!r}{_suggest(ind, reg)}", file=path, row=line)
         target = _number(entry["target"])
         if target is None:
-            raise MchError(
-                f"{where}: target must be a number, got {entry['target']!r}", file=path, row=line
-            )
+            raise MchError(f"{where}: target must be a number, got {entry['target']!r}", file=path, row=line)
         comp = str(entry["comparison"]).strip()
         if comp not in COMPARISONS:
             raise MchError(

@@ -48,8 +48,24 @@ from mchanalysis.joinpoint import SEGMENT_COLUMNS, joinpoint
 
 MODELS = ("auto", "poisson", "negbin", "quasipoisson")
 
-TREND_COLUMNS = ["start", "end", "n_years", "apc", "apc_lower", "apc_upper", "p_value", "model",
-                 "beta", "se", "dispersion", "theta", "deviance", "aic", "conf_level", "reason"]
+TREND_COLUMNS = [
+    "start",
+    "end",
+    "n_years",
+    "apc",
+    "apc_lower",
+    "apc_upper",
+    "p_value",
+    "model",
+    "beta",
+    "se",
+    "dispersion",
+    "theta",
+    "deviance",
+    "aic",
+    "conf_level",
+    "reason",
+]
 
 
 @dataclass
@@ -180,18 +196,24 @@ def mle_exists(X, y) -> bool:
     c = Xz.sum(axis=0)
     A_ub = np.vstack([Xz, -Xz])
     b_ub = np.concatenate([np.zeros(len(Xz)), np.ones(len(Xz))])
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=Xp if len(Xp) else None,
-                  b_eq=np.zeros(len(Xp)) if len(Xp) else None, bounds=[(None, None)] * X.shape[1],
-                  method="highs")
+    res = linprog(
+        c,
+        A_ub=A_ub,
+        b_ub=b_ub,
+        A_eq=Xp if len(Xp) else None,
+        b_eq=np.zeros(len(Xp)) if len(Xp) else None,
+        bounds=[(None, None)] * X.shape[1],
+        method="highs",
+    )
     return not (res.status == 0 and res.fun < -1e-9)
 
 
 def _glm(y, X, offset, family, start=None, scale=None):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning,
-                                         RuntimeWarning))
+        warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning, RuntimeWarning))
         return sm.GLM(y, X, family=family, offset=offset).fit(
-            start_params=start, scale=scale, tol=1e-12, maxiter=200)
+            start_params=start, scale=scale, tol=1e-12, maxiter=200
+        )
 
 
 def theta_ml(y, mu, *, limit: int = 25, eps: float = np.finfo(float).eps ** 0.25):
@@ -211,10 +233,16 @@ def theta_ml(y, mu, *, limit: int = 25, eps: float = np.finfo(float).eps ** 0.25
     while it < limit and abs(delta) > eps:
         it += 1
         t0 = abs(t0)
-        score = np.sum(_sp.digamma(t0 + y) - _sp.digamma(t0) + np.log(t0) + 1
-                       - np.log(t0 + mu) - (y + t0) / (t0 + mu))
-        info = np.sum(-_sp.polygamma(1, t0 + y) + _sp.polygamma(1, t0) - 1 / t0
-                      + 2 / (t0 + mu) - (y + t0) / (t0 + mu) ** 2)
+        score = np.sum(
+            _sp.digamma(t0 + y) - _sp.digamma(t0) + np.log(t0) + 1 - np.log(t0 + mu) - (y + t0) / (t0 + mu)
+        )
+        info = np.sum(
+            -_sp.polygamma(1, t0 + y)
+            + _sp.polygamma(1, t0)
+            - 1 / t0
+            + 2 / (t0 + mu)
+            - (y + t0) / (t0 + mu) ** 2
+        )
         delta = score / info
         t0 = t0 + delta
     if t0 < 0:
@@ -232,13 +260,13 @@ def _glm_nb(y, X, offset, pois):
     fit = pois
     prev_dev = None
     for _ in range(25):
-        fit = _glm(y, X, offset, sm.families.NegativeBinomial(alpha=1 / theta),
-                   start=fit.params)
+        fit = _glm(y, X, offset, sm.families.NegativeBinomial(alpha=1 / theta), start=fit.params)
         theta_new, ok = theta_ml(y, fit.fittedvalues)
         if not ok and "theta iteration limit" not in " ".join(notes):
             notes.append("theta iteration limit reached (theta large: little overdispersion)")
-        done = prev_dev is not None and (abs(prev_dev - fit.deviance) / (abs(fit.deviance) + 0.1)
-                                         + abs(theta_new - theta) / theta < 1e-10)
+        done = prev_dev is not None and (
+            abs(prev_dev - fit.deviance) / (abs(fit.deviance) + 0.1) + abs(theta_new - theta) / theta < 1e-10
+        )
         prev_dev, theta = fit.deviance, theta_new
         if done:
             break
@@ -247,12 +275,18 @@ def _glm_nb(y, X, offset, pois):
 
 
 def _nb_loglik(y, mu, theta):
-    return float(np.sum(_sp.gammaln(theta + y) - _sp.gammaln(theta) - _sp.gammaln(y + 1)
-                        + theta * np.log(theta / (theta + mu)) + y * np.log(mu / (theta + mu))))
+    return float(
+        np.sum(
+            _sp.gammaln(theta + y)
+            - _sp.gammaln(theta)
+            - _sp.gammaln(y + 1)
+            + theta * np.log(theta / (theta + mu))
+            + y * np.log(mu / (theta + mu))
+        )
+    )
 
 
-def yearly_series(years, events, exposure, *, events_name: str = "deaths",
-                  exposure_name: str = "births"):
+def yearly_series(years, events, exposure, *, events_name: str = "deaths", exposure_name: str = "births"):
     """Check and sort a yearly count series; leave out (and name) years not reported.
 
     Parameters
@@ -276,10 +310,8 @@ def yearly_series(years, events, exposure, *, events_name: str = "deaths",
         Missing or repeated years, negative or fractional counts, non-positive denominators.
     """
     t = pd.to_numeric(pd.Series(np.asarray(years).ravel()), errors="coerce").to_numpy(float)
-    d = pd.to_numeric(pd.Series(np.asarray(events, dtype=object).ravel()),
-                      errors="coerce").to_numpy(float)
-    b = pd.to_numeric(pd.Series(np.asarray(exposure, dtype=object).ravel()),
-                      errors="coerce").to_numpy(float)
+    d = pd.to_numeric(pd.Series(np.asarray(events, dtype=object).ravel()), errors="coerce").to_numpy(float)
+    b = pd.to_numeric(pd.Series(np.asarray(exposure, dtype=object).ravel()), errors="coerce").to_numpy(float)
     if not len(t) == len(d) == len(b):
         raise MchError(f"years, {events_name} and {exposure_name} must have the same length")
     if np.isnan(t).any():
@@ -289,8 +321,10 @@ def yearly_series(years, events, exposure, *, events_name: str = "deaths",
     notes = []
     miss = np.isnan(d) | np.isnan(b)
     if miss.any():
-        notes.append(f"left out ({events_name} or {exposure_name} not reported): "
-                     + ", ".join(str(int(v)) for v in np.sort(t[miss])))
+        notes.append(
+            f"left out ({events_name} or {exposure_name} not reported): "
+            + ", ".join(str(int(v)) for v in np.sort(t[miss]))
+        )
     t, d, b = t[~miss], d[~miss], b[~miss]
     if (d < 0).any() or (np.floor(d) != d).any():
         raise MchError(f"{events_name} must be non-negative whole numbers")
@@ -300,8 +334,16 @@ def yearly_series(years, events, exposure, *, events_name: str = "deaths",
     return t[order], d[order], b[order], notes
 
 
-def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = "auto",
-                    fallback: str = "negbin", overdispersion_alpha: float = 0.05) -> TrendResult:
+def loglinear_trend(
+    years,
+    deaths,
+    births,
+    *,
+    level: float = 0.95,
+    model: str = "auto",
+    fallback: str = "negbin",
+    overdispersion_alpha: float = 0.05,
+) -> TrendResult:
     """APC of a rate from a log-linear Poisson (or negative binomial) regression.
 
     Parameters
@@ -345,9 +387,13 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
         raise MchError(f"fallback must be 'negbin' or 'quasipoisson', got {fallback!r}")
     level = check_level(level)
     t, d, b, notes = yearly_series(years, deaths, births)
-    res = TrendResult(conf_level=level, warnings=notes, n_years=len(t),
-                      start=float(t[0]) if len(t) else np.nan,
-                      end=float(t[-1]) if len(t) else np.nan)
+    res = TrendResult(
+        conf_level=level,
+        warnings=notes,
+        n_years=len(t),
+        start=float(t[0]) if len(t) else np.nan,
+        end=float(t[-1]) if len(t) else np.nan,
+    )
     if len(t) < 3:
         res.reason = f"fewer than 3 years with data ({len(t)})"
         return res
@@ -357,8 +403,10 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
 
     X = np.column_stack([np.ones_like(t), t - t[0]])  # centred year: same slope, stable fit
     if not mle_exists(X, d):
-        res.reason = ("no finite maximum-likelihood estimate (the events fall only in the first "
-                      "or the last year): the rate's trend cannot be estimated")
+        res.reason = (
+            "no finite maximum-likelihood estimate (the events fall only in the first "
+            "or the last year): the rate's trend cannot be estimated"
+        )
         return res
     offset = np.log(b)
     pois = _glm(d, X, offset, sm.families.Poisson())
@@ -398,14 +446,34 @@ def loglinear_trend(years, deaths, births, *, level: float = 0.95, model: str = 
 
 
 #: Columns of :func:`indicator_trend` (and of ``mch trends``).
-INDICATOR_TREND_COLUMNS = ["region_code", "region_name", "indicator", "method", "model", "k",
-                           "segment", "start", "end", "apc", "apc_lower", "apc_upper", "p_value",
-                           "note"]
+INDICATOR_TREND_COLUMNS = [
+    "region_code",
+    "region_name",
+    "indicator",
+    "method",
+    "model",
+    "k",
+    "segment",
+    "start",
+    "end",
+    "apc",
+    "apc_lower",
+    "apc_upper",
+    "p_value",
+    "note",
+]
 
 
-def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
-                    method: str = "apc", level: float = 0.95, aapc_ranges=(),
-                    **joinpoint_options) -> pd.DataFrame:
+def indicator_trend(
+    table: pd.DataFrame,
+    *,
+    indicator: str,
+    region_code: str,
+    method: str = "apc",
+    level: float = 0.95,
+    aapc_ranges=(),
+    **joinpoint_options,
+) -> pd.DataFrame:
     """Trend of one region's indicator series: segment rows, then AAPC rows.
 
     Parameters
@@ -456,8 +524,7 @@ def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
     miss = num.isna() | den.isna() | (den <= 0)
     notes = []
     if miss.any():
-        notes.append("left out (not reported): "
-                     + ", ".join(str(int(y)) for y in s.loc[miss, "year"]))
+        notes.append("left out (not reported): " + ", ".join(str(int(y)) for y in s.loc[miss, "year"]))
     s, num, den = s[~miss], num[~miss], den[~miss]
     years = s["year"].to_numpy(float)
     lo, hi = (float(years[0]), float(years[-1])) if len(years) else (np.nan, np.nan)
@@ -465,7 +532,8 @@ def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
 
     def empty(reason, model=""):
         rows = [{"k": 0, "segment": "1", "start": lo, "end": hi}] + [
-            {"k": 0, "segment": "aapc", "start": a, "end": b} for a, b in ranges]
+            {"k": 0, "segment": "aapc", "start": a, "end": b} for a, b in ranges
+        ]
         f = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
         return _finish(f, region_code, name, indicator, method, model, notes + [reason])
 
@@ -477,10 +545,16 @@ def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
         for a, b in ranges[1:]:
             if not (lo <= a <= b <= hi):
                 raise MchError(f"AAPC range {a:g}-{b:g} is outside the data ({lo:g}-{hi:g})")
-        seg = {"k": 0, "start": lo, "end": hi, "apc": tr.apc, "apc_lower": tr.apc_lower,
-               "apc_upper": tr.apc_upper, "p_value": tr.p_value}
-        rows = [dict(seg, segment="1")] + [dict(seg, segment="aapc", start=a, end=b)
-                                           for a, b in ranges]
+        seg = {
+            "k": 0,
+            "start": lo,
+            "end": hi,
+            "apc": tr.apc,
+            "apc_lower": tr.apc_lower,
+            "apc_upper": tr.apc_upper,
+            "p_value": tr.p_value,
+        }
+        rows = [dict(seg, segment="1")] + [dict(seg, segment="aapc", start=a, end=b) for a, b in ranges]
         f = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
         return _finish(f, region_code, name, indicator, method, tr.model, notes)
 
@@ -490,8 +564,15 @@ def indicator_trend(table: pd.DataFrame, *, indicator: str, region_code: str,
         return empty("no events in any year: the rate's trend cannot be estimated")
     opts = {"variance": "poisson", **joinpoint_options}
     value = pd.to_numeric(s["value"], errors="coerce").to_numpy(float)
-    res = joinpoint(years, value, count=num.to_numpy(), denominator=den.to_numpy(), level=level,
-                    aapc_ranges=ranges[1:], **opts)
+    res = joinpoint(
+        years,
+        value,
+        count=num.to_numpy(),
+        denominator=den.to_numpy(),
+        level=level,
+        aapc_ranges=ranges[1:],
+        **opts,
+    )
     notes.extend(res.settings["notes"])
     model = f"joinpoint: ln-linear, {res.settings['variance']} variance, {res.settings['select']}"
     return _finish(res.to_frame(), region_code, name, indicator, method, model, notes)

@@ -191,8 +191,11 @@ def _findings_frame(records: list[dict]) -> pd.DataFrame:
     for column in ("file", "column", "region_code", "check", "severity", "item", "message_zh", "message_en"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
         frame[column] = frame[column].astype(str)
-    frame["category"] = pd.Series([category_of(c, s) for c, s in zip(frame["check"], frame["severity"])],
-                                  dtype=object, index=frame.index).astype(str)
+    frame["category"] = pd.Series(
+        [category_of(c, s) for c, s in zip(frame["check"], frame["severity"])],
+        dtype=object,
+        index=frame.index,
+    ).astype(str)
     return frame
 
 
@@ -300,8 +303,20 @@ class _Collector:
         self.positions = positions
         self.records: list[dict] = []
 
-    def add(self, severity, check, message, message_zh, *, row=None, column="", code="", year=None,
-            position=None, item=""):
+    def add(
+        self,
+        severity,
+        check,
+        message,
+        message_zh,
+        *,
+        row=None,
+        column="",
+        code="",
+        year=None,
+        position=None,
+        item="",
+    ):
         if position is None:
             position = self.positions.get(column, len(self.positions))
         self.records.append(
@@ -354,7 +369,9 @@ def _resolve_headers(raw: pd.DataFrame, measures: list[str], out: _Collector):
             continue
         bad = odd_character(str(header))
         if bad:
-            out.error(bad[0], f"header {header!r} {bad[1]}", f"表头 {header!r} {bad[2]}", row=1, column=header)
+            out.error(
+                bad[0], f"header {header!r} {bad[1]}", f"表头 {header!r} {bad[2]}", row=1, column=header
+            )
             continue
         cid = canonical_column(header)
         if cid is None:
@@ -431,7 +448,9 @@ def _long_to_wide(raw, mapping, measures, out):
         name = normalise_text(rec[measure_header])
         measure = canonical_column(name) or lower_measures.get(name.lower())
         if name == "":
-            out.error("missing_value", "empty measure name", "指标名为空", row=row, column=measure_header, code=code)
+            out.error(
+                "missing_value", "empty measure name", "指标名为空", row=row, column=measure_header, code=code
+            )
             continue
         if measure not in measure_set:
             suggestion = suggest_column(name, measures=measures)
@@ -577,8 +596,11 @@ def validate_counts(
     _check_sums(table, out)
     # a 年报 column left wholly empty (as the template leaves it) is not reported at all
     written = {m for _, m in table.not_done}  # a column of -2 (未开展) was written, and is kept
-    measures = [m for m in measures
-                if m not in NIANBAO_MEASURES or m in written or bool((~table.values[m].isna()).any())]
+    measures = [
+        m
+        for m in measures
+        if m not in NIANBAO_MEASURES or m in written or bool((~table.values[m].isna()).any())
+    ]
     counts = _counts_frame(table, measures)
     _check_coverage(table, counts, registry, out)
     _check_aggregated(table, counts, out)
@@ -612,7 +634,10 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
             "total is used",
             f"{r.region_code} 自报{ALL_MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
             f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；按自报数使用",
-            row=t.row_of(i, r.measure), column=t.labels[r.measure], code=r.region_code, year=int(r.year),
+            row=t.row_of(i, r.measure),
+            column=t.labels[r.measure],
+            code=r.region_code,
+            year=int(r.year),
             item=r.measure,
         )
     filled = agg.counts.set_index(["region_code", "year"])
@@ -644,12 +669,17 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                     f"地区 {code}：{ALL_MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
                     f"{ALL_MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
                     "请核实自报合计",
-                    row=t.row_of(i, reported), column=t.labels[reported], code=code, year=int(year),
+                    row=t.row_of(i, reported),
+                    column=t.labels[reported],
+                    code=code,
+                    year=int(year),
                     item=reported,
                 )
 
 
-def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool) -> None:
+def _check_entry_errors(
+    t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out, *, strict: bool
+) -> None:
     """Likely typing mistakes (:func:`mchanalysis.quality.entry_errors`), named by row and column:
     warnings, or errors with ``strict``."""
     if counts.empty or not t.values:
@@ -663,8 +693,16 @@ def _check_entry_errors(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame,
         i = record_of.get((r.region_code, int(r.year)))
         if i is None or r.item not in t.labels:
             continue
-        add(r.check, r.message_en, r.message_zh, row=t.row_of(i, r.item), column=t.labels[r.item],
-            code=r.region_code, year=int(r.year), item=r.item)
+        add(
+            r.check,
+            r.message_en,
+            r.message_zh,
+            row=t.row_of(i, r.item),
+            column=t.labels[r.item],
+            code=r.region_code,
+            year=int(r.year),
+            item=r.item,
+        )
 
 
 @dataclass
@@ -714,8 +752,11 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
         else:  # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
             codes, uniques = np.arange(len(column)), column.tolist()
-        texts = np.array([v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v))
-                          for v in uniques] + [""], dtype=object)  # the last: NA (code -1)
+        texts = np.array(
+            [v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v)) for v in uniques]
+            + [""],
+            dtype=object,
+        )  # the last: NA (code -1)
         raw[c] = pd.Series(texts[codes], index=raw.index, dtype=object)
         empty = np.array([t.strip() == "" for t in texts], dtype=bool)
         blank &= empty[codes]
@@ -805,9 +846,13 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
         if cid not in wide.columns:
             continue
         for i, (text, bad) in _flagged(wide[cid], _odd_text):
-            out.error(bad[0], f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
-                      f"{t.header.get(cid, cid)} {text!r} {bad[2]}", row=t.rows[i],
-                      column=t.header.get(cid, cid))
+            out.error(
+                bad[0],
+                f"{t.header.get(cid, cid)} {text!r} {bad[1]}",
+                f"{t.header.get(cid, cid)} {text!r} {bad[2]}",
+                row=t.rows[i],
+                column=t.header.get(cid, cid),
+            )
 
     def col(cid):
         return _per_unique(wide[cid], normalise_text) if cid in wide.columns else [""] * t.n
@@ -821,18 +866,27 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
     t.code_ok = [False] * t.n
     header = t.header
     # only records with something to report are visited one by one
-    suspect = [i for i in range(t.n)
-               if ("region_code" in header and not code_ok[i])
-               or ("year" in header and parsed_years[i][1])
-               or ("region_name" in header and t.names[i] == "")
-               or ("level" in header and t.levels[i] is None)]
+    suspect = [
+        i
+        for i in range(t.n)
+        if ("region_code" in header and not code_ok[i])
+        or ("year" in header and parsed_years[i][1])
+        or ("region_name" in header and t.names[i] == "")
+        or ("level" in header and t.levels[i] is None)
+    ]
     if "region_code" in header:
         t.code_ok = list(code_ok)
     for i in suspect:
         row, code = t.rows[i], t.codes[i]
         if "region_code" in header:
             if code == "":
-                out.error("missing_value", "empty region code", "行政区划代码为空", row=row, column=header["region_code"])
+                out.error(
+                    "missing_value",
+                    "empty region code",
+                    "行政区划代码为空",
+                    row=row,
+                    column=header["region_code"],
+                )
             elif not _CODE.match(code):
                 hint = hint_zh = ""
                 if any(ch.isdigit() and not ch.isascii() for ch in code):
@@ -854,7 +908,15 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
             if check:
                 out.error(check, msg, msg_zh, row=row, column=header["year"], code=code)
         if "region_name" in header and t.names[i] == "":
-            out.error("missing_value", "empty region name", "地区名称为空", row=row, column=header["region_name"], code=code, year=t.years[i])
+            out.error(
+                "missing_value",
+                "empty region name",
+                "地区名称为空",
+                row=row,
+                column=header["region_name"],
+                code=code,
+                year=t.years[i],
+            )
         if "level" in header:
             if t.levels[i] is None:
                 what = "empty level" if level_text[i] == "" else f"unknown level {level_text[i]!r}"
@@ -892,7 +954,12 @@ def _check_parents(t: _Table, out) -> None:
                 **where,
             )
         elif parent == code:
-            out.error("unknown_parent", f"region {code} is its own parent", f"地区 {code} 的上级代码是它自己", **where)
+            out.error(
+                "unknown_parent",
+                f"region {code} is its own parent",
+                f"地区 {code} 的上级代码是它自己",
+                **where,
+            )
         elif parent not in all_codes:
             out.error(
                 "unknown_parent",
@@ -974,8 +1041,10 @@ def _read_cell(text: str) -> tuple[int | None, str | None, str | None, str | Non
 
 def _per_unique(values, fn) -> list:
     """``[fn(v) for v in values]``, calling ``fn`` once per distinct value (values are str)."""
-    codes, uniques = pd.factorize(pd.Series(list(values) if not isinstance(values, pd.Series) else values,
-                                            dtype=object), use_na_sentinel=False)
+    codes, uniques = pd.factorize(
+        pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object),
+        use_na_sentinel=False,
+    )
     results = [fn(u) for u in uniques]
     return [results[k] for k in codes]
 
@@ -999,8 +1068,9 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     """Every measure cell as a count (plain ASCII digits, the commonest, on a fast path)."""
     for m in t.labels:
         # each distinct text is read once (:func:`_read_cell`); the cells take their reading
-        codes, uniques = pd.factorize(pd.Series(wide[m].to_numpy(dtype=object), dtype=object),
-                                      use_na_sentinel=False)
+        codes, uniques = pd.factorize(
+            pd.Series(wide[m].to_numpy(dtype=object), dtype=object), use_na_sentinel=False
+        )
         readings = [_read_cell(text) for text in uniques]
         value_of = np.array([0 if r[0] is None else r[0] for r in readings], dtype="int64")
         na_of = np.array([r[0] is None for r in readings], dtype=bool)
@@ -1121,8 +1191,16 @@ def _check_coverage(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out
         i = record_of.get((r.region_code, int(r.year)))
         if i is None or r.item not in t.labels:
             continue
-        out.warning(r.check, r.message_en, r.message_zh, row=t.row_of(i, r.item), column=t.labels[r.item],
-                    code=r.region_code, year=int(r.year), item=r.item)
+        out.warning(
+            r.check,
+            r.message_en,
+            r.message_zh,
+            row=t.row_of(i, r.item),
+            column=t.labels[r.item],
+            code=r.region_code,
+            year=int(r.year),
+            item=r.item,
+        )
 
 
 def _counts_frame(t: _Table, measures) -> pd.DataFrame:
@@ -1148,8 +1226,9 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     return counts
 
 
-def load_counts(path, *, sheet: str | None = None, registry: pd.DataFrame | None = None,
-                strict: bool = False) -> LoadResult:
+def load_counts(
+    path, *, sheet: str | None = None, registry: pd.DataFrame | None = None, strict: bool = False
+) -> LoadResult:
     """Read and validate a counts file: the one door through which data enter the package.
 
     Parameters

@@ -20,8 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What the build needs from the repository (the package's links point into these).
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "mchanalysis", "notebooks", "params",
-           "data/reference")
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "mchanalysis", "notebooks", "params", "data/reference")
 #: nbconvert's base templates are data files its pip install put under the test environment's
 #: prefix, not the fresh one's: this folder (filled by :func:`build_venv`) links to them and
 #: to nothing else -- not to that prefix's kernel spec, whose Python imports the repository.
@@ -39,8 +38,9 @@ def env() -> dict:
 
 def run(cmd, cwd, timeout=1800):
     """Run a command in :func:`env`; fail the test with its output if it fails."""
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env(), capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(c) for c in cmd], cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, f"{cmd}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
 
@@ -65,8 +65,12 @@ def build_venv(tmp_path_factory):
     for rel in SOURCES:
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         if (ROOT / rel).is_dir():
-            shutil.copytree(ROOT / rel, src / rel, symlinks=True,
-                            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                ROOT / rel,
+                src / rel,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+            )
         else:
             shutil.copy2(ROOT / rel, src / rel)
     dist = tmp_path_factory.mktemp("dist")
@@ -78,20 +82,41 @@ def build_venv(tmp_path_factory):
     run([sys.executable, "-m", "venv", "--without-pip", v], cwd=dist)
     (v / "wheel").mkdir()
     wheel = shutil.copy2(next(dist.glob("mchanalysis-*.whl")), v / "wheel")
-    purelib = Path(subprocess.check_output(
-        [v / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        text=True, env=env()).strip())
+    purelib = Path(
+        subprocess.check_output(
+            [v / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True,
+            env=env(),
+        ).strip()
+    )
     (purelib / "_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    run([sys.executable, "-m", "pip", "--python", v / "bin" / "python", "install", "--no-deps",
-          "--no-index", wheel], cwd=dist)
-    where = run([v / "bin" / "python", "-c", "import mchanalysis; print(mchanalysis.__file__)"],
-                 cwd=dist).stdout.strip()
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            v / "bin" / "python",
+            "install",
+            "--no-deps",
+            "--no-index",
+            wheel,
+        ],
+        cwd=dist,
+    )
+    where = run(
+        [v / "bin" / "python", "-c", "import mchanalysis; print(mchanalysis.__file__)"], cwd=dist
+    ).stdout.strip()
     assert Path(where).is_relative_to(purelib), where  # the wheel, not the repository
-    kernel = run([v / "bin" / "python", "-c", "from jupyter_client.kernelspec import "
-                   "KernelSpecManager as M; print(M().get_kernel_spec('python3').argv[0])"],
-                  cwd=dist).stdout.strip()
+    kernel = run(
+        [
+            v / "bin" / "python",
+            "-c",
+            "from jupyter_client.kernelspec import "
+            "KernelSpecManager as M; print(M().get_kernel_spec('python3').argv[0])",
+        ],
+        cwd=dist,
+    ).stdout.strip()
     assert kernel in ("python", "python3", str(v / "bin" / "python")), kernel  # the kernels too
     yield v / "bin"
     shutil.rmtree(JUPYTER_DATA, ignore_errors=True)
-
-

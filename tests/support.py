@@ -27,5 +27,11 @@ def counts_frame(rows: list[dict]) -> pd.DataFrame:
 
 def county(year, **measures) -> dict:
     """One row of a stand-alone county (江岸区, 420102) for :func:`counts_frame`."""
-    return {"region_code": "420102", "region_name": "江岸区", "parent_code": "", "level": "county",
-            "year": year, **measures}
+    return {
+        "region_code": "420102",
+        "region_name": "江岸区",
+        "parent_code": "",
+        "level": "county",
+        "year": year,
+        **measures,
+    }

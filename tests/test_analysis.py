@@ -36,9 +36,14 @@ def test_memo_is_keyed_by_the_file_bytes_not_its_name(tmp_path, data):
     raw.to_csv(copy, index=False)
     changed = A.load_analysis_data(copy)
     assert changed.sha256 != data.sha256
-    old, new = (d.indicators[(d.indicators["region_code"] == "990105") & (d.indicators["year"] == 2024)
-                             & (d.indicators["indicator"] == "cesarean_rate")]["numerator"].iloc[0]
-                for d in (A.load_analysis_data(DEMO), changed))
+    old, new = (
+        d.indicators[
+            (d.indicators["region_code"] == "990105")
+            & (d.indicators["year"] == 2024)
+            & (d.indicators["indicator"] == "cesarean_rate")
+        ]["numerator"].iloc[0]
+        for d in (A.load_analysis_data(DEMO), changed)
+    )
     assert new == old + 1
 
 
@@ -58,16 +63,24 @@ def test_quality_findings_cover_the_region_and_everything_below_it_only(data):
     f = A.quality_findings(data, "990100", lang="en")
     assert set(f["region_code"]) <= {"990100", "990102", "990103", "990104", "990105", "990106"}
     assert len(f) == data.quality["region_code"].isin(A.region_codes_below(data, "990100")).sum()
-    assert f["message"].tolist() == data.quality.set_index(["region_code", "year", "item", "check"]).loc[
-        list(zip(f["region_code"], f["year"], f["item"], f["check"])), "message_en"].tolist()
+    assert (
+        f["message"].tolist()
+        == data.quality.set_index(["region_code", "year", "item", "check"])
+        .loc[list(zip(f["region_code"], f["year"], f["item"], f["check"])), "message_en"]
+        .tolist()
+    )
 
 
 def test_indicator_series_holds_the_region_its_parent_and_the_nation(data):
     s = A.indicator_series(data, "990105", "imr")
     assert set(s["series"]) == {"region", "parent", "national"}
     assert set(s.loc[s["series"] == "parent", "region_code"]) == {"990100"}
-    own = data.indicators[(data.indicators["region_code"] == "990105") & (data.indicators["indicator"] == "imr")]
-    assert np.allclose(s.loc[s["series"] == "region", "value"].to_numpy(), own.sort_values("year")["value"].to_numpy())
+    own = data.indicators[
+        (data.indicators["region_code"] == "990105") & (data.indicators["indicator"] == "imr")
+    ]
+    assert np.allclose(
+        s.loc[s["series"] == "region", "value"].to_numpy(), own.sort_values("year")["value"].to_numpy()
+    )
 
 
 def test_per_indicator_tables_are_the_package_functions_applied_to_the_regions_series(data):
@@ -75,7 +88,9 @@ def test_per_indicator_tables_are_the_package_functions_applied_to_the_regions_s
 
     t = A.mortality_trends(data, "990100")
     assert list(t["indicator"]) == list(A.MORTALITY)
-    s = data.indicators[(data.indicators["region_code"] == "990100") & (data.indicators["indicator"] == "imr")]
+    s = data.indicators[
+        (data.indicators["region_code"] == "990100") & (data.indicators["indicator"] == "imr")
+    ]
     ref = loglinear_trend(s["year"], s["numerator"], s["denominator"]).to_frame()
     assert t.loc[t["indicator"] == "imr", "apc"].iloc[0] == ref["apc"].iloc[0]
 
@@ -119,7 +134,9 @@ def test_show_speaks_the_language_and_rounds_as_the_report(data):
     r = A.period_ratios(data, "990000", indicators=["imr"])
     html = A.show(r, "zh").data
     assert "<0.001" in html.replace("&lt;", "<") and f">{int(r['events_first'].iloc[0])}<" in html
-    w = pd.DataFrame({"check": ["over_100"], "severity": ["warning"], "message": ["m-en"], "message_zh": ["m-zh"]})
+    w = pd.DataFrame(
+        {"check": ["over_100"], "severity": ["warning"], "message": ["m-en"], "message_zh": ["m-zh"]}
+    )
     zh, en = A.show(w, "zh").data, A.show(w, "en").data
     assert "m-zh" in zh and "m-en" not in zh and "超过100%" in zh and "警告" in zh
     assert "m-en" in en and "m-zh" not in en and "over 100%" in en
@@ -140,8 +157,14 @@ def test_projection_uses_the_last_joinpoint_segment_and_the_reported_rate(data):
     assert p["fit_start"] == start
     s = M.series(data, "990000", "imr", until=2024)
     s = s[s["year"] >= start]
-    ref = project_rate(s["year"].astype(int), s["numerator"].astype("int64"), s["denominator"].astype("int64"),
-                       target_years=[2030], target=5.0, multiplier=1000).frame.iloc[0]
+    ref = project_rate(
+        s["year"].astype(int),
+        s["numerator"].astype("int64"),
+        s["denominator"].astype("int64"),
+        target_years=[2030],
+        target=5.0,
+        multiplier=1000,
+    ).frame.iloc[0]
     assert p["p_meets"] == pytest.approx(ref["p_meets_target"], rel=1e-12)
     assert p["needed"] == pytest.approx(needed_annual_decline(ref["fitted_latest_rate"], 5.0, 6), rel=1e-12)
     assert p["meets"] == (p["p_meets"] >= rules.PROJECTION_LIKELY)
@@ -190,7 +213,9 @@ def test_no_printed_table_pairs_p_below_005_with_an_interval_covering_the_null(d
                 bad.append((code, name, t[clash].to_dict("records")))
     assert not bad, bad[:3]
     # year-on-year changes of every indicator with counts, in every region
-    ind = data.indicators.dropna(subset=["numerator", "denominator"]).sort_values(["region_code", "indicator", "year"])
+    ind = data.indicators.dropna(subset=["numerator", "denominator"]).sort_values(
+        ["region_code", "indicator", "year"]
+    )
     reg = data.registry.set_index("id")
     prev = ind.groupby(["region_code", "indicator"]).shift(1)
     pairs = ind.assign(n0=prev["numerator"], d0=prev["denominator"]).dropna(subset=["n0", "d0"])
@@ -227,10 +252,10 @@ def test_section_tables_carry_holm_adjusted_p_values(data):
 def test_saved_tables_open_in_excel_and_never_run_a_name_as_a_formula(tmp_path):
     """Issue 15 item 5: CSV cells starting with = + - @ are neutralised as in XLSX; a BOM so
     Excel shows the Chinese."""
-    t = pd.DataFrame({"region_name": ["=HYPERLINK(\"http://x\")", "长沙市"], "value": [-1.5, 2.0]})
+    t = pd.DataFrame({"region_name": ['=HYPERLINK("http://x")', "长沙市"], "value": [-1.5, 2.0]})
     path = A.save_table(t, tmp_path, "names")
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(path)
-    assert back["region_name"].tolist() == ["'=HYPERLINK(\"http://x\")", "长沙市"]
+    assert back["region_name"].tolist() == ['\'=HYPERLINK("http://x")', "长沙市"]
     assert back["value"].tolist() == [-1.5, 2.0]

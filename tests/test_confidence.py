@@ -18,15 +18,24 @@ CALLERS = {
     "stats.rate_ci": lambda lv: stats.rate_ci([3], [100], level=lv),
     "stats.compare_rates": lambda lv: stats.compare_rates([3], [100], [4], [100], level=lv),
     "compare.benchmark_table": lambda lv: compare.benchmark_table(
-        __import__("pandas").DataFrame({"region_code": ["1"], "year": [2024], "indicator": ["mmr"],
-                                        "numerator": [1], "denominator": [1000]}),
+        __import__("pandas").DataFrame(
+            {
+                "region_code": ["1"],
+                "year": [2024],
+                "indicator": ["mmr"],
+                "numerator": [1],
+                "denominator": [1000],
+            }
+        ),
         __import__("pandas").DataFrame({"indicator": ["mmr"], "year": [2024], "value": [10.0]}),
-        levels=[lv]),
+        levels=[lv],
+    ),
     "trends.loglinear_trend": lambda lv: trends.loglinear_trend(YEARS, DEATHS, BIRTHS, level=lv),
     "joinpoint.joinpoint": lambda lv: joinpoint.joinpoint(YEARS, np.log(DEATHS / BIRTHS), level=lv),
     "models.period_rate_ratio": lambda lv: models.period_rate_ratio(YEARS, DEATHS, BIRTHS, level=lv),
     "indicators.compute_indicators": lambda lv: indicators.compute_indicators(
-        __import__("pandas").DataFrame(), conf_level=lv),
+        __import__("pandas").DataFrame(), conf_level=lv
+    ),
 }
 
 

@@ -59,13 +59,25 @@ def test_a_filled_template_validates(template_zh, tmp_path):
     rows = [
         ("010000", "样例省", None, "省级", 2024, {"活产数": 1500, "婴儿死亡数": 6, "新生儿死亡数": 3}),
         ("010100", "样例市", "010000", "地市级", 2024, {}),  # a parent's counts may be empty
-        ("010101", "东城区", "010100", "县区级", 2024, {"活产数": 800, "婴儿死亡数": 4, "新生儿死亡数": 2,
-                                                        "产前筛查人数": 0}),
+        (
+            "010101",
+            "东城区",
+            "010100",
+            "县区级",
+            2024,
+            {"活产数": 800, "婴儿死亡数": 4, "新生儿死亡数": 2, "产前筛查人数": 0},
+        ),
         ("010102", "西山县", "010100", "县区级", 2024, {"活产数": 700, "婴儿死亡数": 2, "新生儿死亡数": 1}),
     ]
     for r, (code, name, parent, level, year, measures) in enumerate(rows, start=2):
-        for header, value in (("行政区划代码", code), ("地区", name), ("上级代码", parent),
-                              ("级别", level), ("年份", year), *measures.items()):
+        for header, value in (
+            ("行政区划代码", code),
+            ("地区", name),
+            ("上级代码", parent),
+            ("级别", level),
+            ("年份", year),
+            *measures.items(),
+        ):
             ws.cell(row=r, column=col[header], value=value)
     filled = tmp_path / "filled.xlsx"
     wb.save(filled)

@@ -36,8 +36,11 @@ def _wanted() -> dict[str, str]:
 
 def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda = dict(_norm(s) for s in env["dependencies"]
-                 if isinstance(s, str) and s != "pip" and not s.startswith("python="))
+    conda = dict(
+        _norm(s)
+        for s in env["dependencies"]
+        if isinstance(s, str) and s != "pip" and not s.startswith("python=")
+    )
     assert conda == _wanted()
 
 

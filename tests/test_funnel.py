@@ -55,15 +55,19 @@ def test_proportion_limits_match_phe_at_every_population(out, inputs):
     target = _pooled_pct(inputs)
     assert target == pytest.approx(out["baseline"].iloc[0], abs=1e-6)
     for tag, level in TAGS.items():
-        lo, up = proportion_funnel_limits(out["Population"], target=target, level=level,
-                                          multiplier=100)
+        lo, up = proportion_funnel_limits(out["Population"], target=target, level=level, multiplier=100)
         np.testing.assert_allclose(lo, out[f"lower_{tag}_limit"], rtol=0, atol=1e-6)
         np.testing.assert_allclose(up, out[f"upper_{tag}_limit"], rtol=0, atol=1e-6)
 
 
 def test_proportion_significance_labels_match_phe():
-    sig = funnel_significance(PROP_IN["numerator"], PROP_IN["denominator"], kind="proportion",
-                              target=_pooled_pct(PROP_IN), multiplier=100)
+    sig = funnel_significance(
+        PROP_IN["numerator"],
+        PROP_IN["denominator"],
+        kind="proportion",
+        target=_pooled_pct(PROP_IN),
+        multiplier=100,
+    )
     labels = pd.Series(sig).map(PHE_LABELS)
     mismatched = PROP_IN.loc[labels != PROP_IN["significance"], "Area"].tolist()
     assert mismatched == []
@@ -97,8 +101,9 @@ def test_ratio_limits_match_phe_count_and_isr(tag):
         isr = RATIO_OUT[f"{bound}_{tag}_isr"].to_numpy()
         assert (np.abs(f[bound].to_numpy() * 100 / isr - 1) <= tol).all()
         count = RATIO_OUT[f"{bound}_{tag}_count"].to_numpy()  # PHE's "count" scale: ratio - 1
-        np.testing.assert_allclose(f[bound].to_numpy() - 1, count, rtol=0,
-                                   atol=np.max(tol * np.abs(count + 1)) + 1e-9)
+        np.testing.assert_allclose(
+            f[bound].to_numpy() - 1, count, rtol=0, atol=np.max(tol * np.abs(count + 1)) + 1e-9
+        )
 
 
 def test_ratio_significance_labels_match_phe():
@@ -114,8 +119,9 @@ RATE_IN = phe("funnel_rate_limits_inputs.csv")
 
 def _rate_baseline(events, rate, denominator=None):
     """PHE's baseline: derived denominators n* = 1e5·O/rate (O = 0: the given one), pooled."""
-    n = np.where(events > 0, 1e5 * events / np.where(rate > 0, rate, 1),
-                 np.nan if denominator is None else denominator)
+    n = np.where(
+        events > 0, 1e5 * events / np.where(rate > 0, rate, 1), np.nan if denominator is None else denominator
+    )
     ok = ~np.isnan(n)
     return events[ok].sum() / n[ok].sum() * 1e5
 
@@ -165,12 +171,14 @@ def test_rate_significance_labels_match_phe(variant):
     rate = df[f"rate_{rate_type}" if rate_type == "dsr" else f"rate_crude_per_{per}"].to_numpy(float)
     if rate_type == "dsr":
         rate = rate * mult / 1e5  # rate_dsr is per 100,000
-    n = np.where(o > 0, mult * o / np.where(rate > 0, rate, 1),
-                 df["pop"].to_numpy(float) if rate_type == "crude" else np.nan)
+    n = np.where(
+        o > 0,
+        mult * o / np.where(rate > 0, rate, 1),
+        df["pop"].to_numpy(float) if rate_type == "crude" else np.nan,
+    )
     ok = ~np.isnan(n)
     target = o[ok].sum() / n[ok].sum() * mult
-    sig = funnel_significance(o, np.where(ok, n, np.nan), kind="rate", target=target,
-                              multiplier=mult)
+    sig = funnel_significance(o, np.where(ok, n, np.nan), kind="rate", target=target, multiplier=mult)
     labels = pd.Series(sig, index=df.index).map(PHE_LABELS)
     expected = df[variant]
     if rate_type == "dsr":  # PHE does not label DSRs below 10 events
@@ -194,8 +202,9 @@ def test_overdispersion_matches_hand_calculation():
     w_i = 1/s² = 400; Σw = 2000, Σw²/Σw = 800000/2000 = 400.
     τ² = (17.8 − 4)/(2000 − 400) = 13.8/1600 = 0.008625.
     """
-    od = overdispersion([40, 45, 50, 60, 70], [100] * 5, kind="proportion", target=50,
-                        multiplier=100, winsor=0.1)
+    od = overdispersion(
+        [40, 45, 50, 60, 70], [100] * 5, kind="proportion", target=50, multiplier=100, winsor=0.1
+    )
     np.testing.assert_allclose(od.z, [-2, -1, 0, 2, 4], atol=1e-12)
     np.testing.assert_allclose(od.z_winsorised, [-1.6, -1, 0, 2, 3.2], atol=1e-12)
     assert od.phi == pytest.approx(3.56, rel=1e-12)
@@ -214,25 +223,21 @@ def test_overdispersion_unequal_denominators_rates_by_hand():
     Σz² = 10 + 0 + 9 = 19, φ = 19/3; w = 1e5, 4e5, 2.5e5: Σw = 7.5e5, Σw² = 1e10 + 1.6e11 +
     6.25e10 = 2.325e11, Σw²/Σw = 310000; τ² = (19 − 2)/(750000 − 310000) = 17/440000.
     """
-    od = overdispersion([20, 40, 10], [1000, 4000, 2500], kind="rate", target=10,
-                        multiplier=1000, winsor=0)
+    od = overdispersion([20, 40, 10], [1000, 4000, 2500], kind="rate", target=10, multiplier=1000, winsor=0)
     assert od.phi == pytest.approx(19 / 3, rel=1e-12)
     assert od.tau2 == pytest.approx(17 / 440000, rel=1e-12)
 
 
 def test_no_overdispersion_gives_tau2_zero_and_not_significant():
-    od = overdispersion([50, 49, 51, 50, 50], [100] * 5, kind="proportion", target=50,
-                        multiplier=100)
+    od = overdispersion([50, 49, 51, 50, 50], [100] * 5, kind="proportion", target=50, multiplier=100)
     assert od.tau2 == 0.0 and not od.significant and od.phi < 1
 
 
 def test_adjusted_limits_widen_multiplicatively_and_additively():
     lo0, up0 = adjusted_funnel_limits([100, 400], kind="proportion", target=50, multiplier=100)
-    lo1, up1 = adjusted_funnel_limits([100, 400], kind="proportion", target=50, multiplier=100,
-                                      phi=4.0)
+    lo1, up1 = adjusted_funnel_limits([100, 400], kind="proportion", target=50, multiplier=100, phi=4.0)
     np.testing.assert_allclose(up1 - 50, 2 * (up0 - 50))  # sqrt(φ) = 2
-    lo2, up2 = adjusted_funnel_limits([1e12], kind="proportion", target=50, multiplier=100,
-                                      tau2=0.0001)
+    lo2, up2 = adjusted_funnel_limits([1e12], kind="proportion", target=50, multiplier=100, tau2=0.0001)
     assert up2[0] == pytest.approx(50 + 1.959964 * 0.01 * 100, rel=1e-6)  # τ dominates at large n
 
 
@@ -248,13 +253,16 @@ def test_overdispersion_bad_input():
 
 def _counties(deaths, births, indicator="mmr"):
     k = len(deaths)
-    return pd.DataFrame({
-        "region_code": [f"9901{i:02d}" for i in range(2, 2 + k)],
-        "region_name": [f"县{i}" for i in range(k)],
-        "year": 2024, "indicator": indicator,
-        "numerator": pd.array(deaths, dtype="Int64"),
-        "denominator": pd.array(births, dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "region_code": [f"9901{i:02d}" for i in range(2, 2 + k)],
+            "region_name": [f"县{i}" for i in range(k)],
+            "year": 2024,
+            "indicator": indicator,
+            "numerator": pd.array(deaths, dtype="Int64"),
+            "denominator": pd.array(births, dtype="Int64"),
+        }
+    )
 
 
 def test_funnel_classifies_and_orients_verdicts():
@@ -264,9 +272,9 @@ def test_funnel_classifies_and_orients_verdicts():
         res = funnel(t, target=15.0, adjustment=None)  # PHE's exact limits (no adjustment)
     p = res.points.set_index("region_code")
     assert p.loc["990105", "funnel_class"] == "above_998"  # 40 deaths in 15,000: 267/10万
-    assert p.loc["990105", "verdict"] == "worse"             # MMR: lower is better
+    assert p.loc["990105", "verdict"] == "worse"  # MMR: lower is better
     assert p.loc["990102", "funnel_class"] == "within"
-    assert p.loc["990107", "verdict"] == "not_compared"      # deaths not reported
+    assert p.loc["990107", "verdict"] == "not_compared"  # deaths not reported
     assert res.adjustment == "none" and res.overdispersion is None
     assert res.choice.requested == "none" and res.choice.applied == "none"
     lim = res.limits
@@ -335,7 +343,7 @@ def test_plot_funnel_draws_points_limits_and_target_without_missing_glyphs(lang,
         fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=lang)
         fig.canvas.draw()
     ax = fig.axes[0]
-    assert len(ax.lines) == 5                                   # 2 levels × 2 bounds + target
+    assert len(ax.lines) == 5  # 2 levels × 2 bounds + target
     assert any(np.allclose(line.get_ydata(), 15.0) for line in ax.lines)
     texts = [a.get_text() for a in ax.texts]
     assert texts == [n for n, v in zip(res.points["region_name"], res.points["value"]) if v == v]
@@ -378,7 +386,9 @@ def test_demo_990100_imr_funnel_uses_adjusted_limits_and_the_flags_change():
     adj = res.points.set_index("region_code")
     t = data.indicators
     rows = t[(t["indicator"] == "imr") & (t["year"] == 2024) & t["region_code"].isin(adj.index)]
-    plain = funnel(rows, target=res.target, registry=data.registry, adjustment=None).points.set_index("region_code")
+    plain = funnel(rows, target=res.target, registry=data.registry, adjustment=None).points.set_index(
+        "region_code"
+    )
     assert plain.loc["990102", "verdict"] == "better" and plain.loc["990105", "funnel_class"] == "above_998"
     assert adj.loc["990102", "verdict"] == "similar" and adj.loc["990105", "funnel_class"] != "above_998"
 

@@ -14,7 +14,14 @@ from mchanalysis.indicators import INDICATOR_COLUMNS, compute_indicators
 from mchanalysis.regions import aggregate_counts, descendants, region_tree
 from mchanalysis.registry import load_registry
 
-MEASURES = ["live_births", "maternal_deaths", "infant_deaths", "early_registered", "deliveries", "cesarean_deliveries"]
+MEASURES = [
+    "live_births",
+    "maternal_deaths",
+    "infant_deaths",
+    "early_registered",
+    "deliveries",
+    "cesarean_deliveries",
+]
 
 
 def make_counts(rows):
@@ -40,9 +47,30 @@ REGIONS = [
 def counts():
     rows = []
     vals = {
-        "990101": dict(live_births=15000, maternal_deaths=3, infant_deaths=40, early_registered=10, deliveries=20, cesarean_deliveries=8),
-        "990102": dict(live_births=5000, maternal_deaths=0, infant_deaths=12, early_registered=4900, deliveries=4950, cesarean_deliveries=2000),
-        "990201": dict(live_births=8000, maternal_deaths=1, infant_deaths=30, early_registered=7000, deliveries=7900, cesarean_deliveries=3000),
+        "990101": dict(
+            live_births=15000,
+            maternal_deaths=3,
+            infant_deaths=40,
+            early_registered=10,
+            deliveries=20,
+            cesarean_deliveries=8,
+        ),
+        "990102": dict(
+            live_births=5000,
+            maternal_deaths=0,
+            infant_deaths=12,
+            early_registered=4900,
+            deliveries=4950,
+            cesarean_deliveries=2000,
+        ),
+        "990201": dict(
+            live_births=8000,
+            maternal_deaths=1,
+            infant_deaths=30,
+            early_registered=7000,
+            deliveries=7900,
+            cesarean_deliveries=3000,
+        ),
     }
     for year in (2023, 2024):
         for code, name, parent, level in REGIONS:
@@ -127,8 +155,14 @@ def test_parent_reported_total_wins_and_disagreement_is_reported(counts):
     assert got.loc[("990000", 2024), "live_births"] == 20500 + 8000
     d = agg.disagreements
     assert d.to_dict("records") == [
-        {"region_code": "990100", "year": 2024, "measure": "live_births", "reported": 20500,
-         "children_sum": 20000, "difference": 500}
+        {
+            "region_code": "990100",
+            "year": 2024,
+            "measure": "live_births",
+            "reported": 20500,
+            "children_sum": 20000,
+            "difference": 500,
+        }
     ]
 
 
@@ -203,6 +237,7 @@ def test_unknown_parent_is_an_error(counts):
 
 # -- definitions as the 年报 has them (issue 10) ----------------------------------------------------
 
+
 def test_cesarean_rate_is_per_live_birth_as_in_the_annual_report(counts):
     t = compute_indicators(counts)
     row = pick(t, "990101", 2023, "cesarean_rate")
@@ -216,14 +251,17 @@ def test_screening_task_completion_is_not_the_population_screening_rate(counts):
     reg = load_registry().set_index("id")
     # the 纲要 target (≥70%) is on 适龄妇女（35–64岁）人群筛查率: women 35–64 as denominator
     assert reg.loc["cervical_screening_rate", "denominator"] == "women_35_64"
-    assert "35" in reg.loc["cervical_screening_rate", "name_zh"] or "适龄" in reg.loc["cervical_screening_rate", "name_zh"]
+    assert (
+        "35" in reg.loc["cervical_screening_rate", "name_zh"]
+        or "适龄" in reg.loc["cervical_screening_rate", "name_zh"]
+    )
     assert "5年" in reg.loc["cervical_screening_rate", "definition_zh"]
     # the template's 应筛查妇女数 is the year's task: a separate indicator
     assert reg.loc["cervical_screening_task_rate", "denominator"] == "cervical_screen_target"
     assert reg.loc["cervical_screening_task_rate", "name_zh"] == "宫颈癌筛查任务完成率"
     c = counts.assign(cervical_screened=50, cervical_screen_target=60)
     t = compute_indicators(c)
-    assert "cervical_screening_rate" not in set(t.indicator)      # no 35–64 counts in the table
+    assert "cervical_screening_rate" not in set(t.indicator)  # no 35–64 counts in the table
     row = pick(t, "990101", 2023, "cervical_screening_task_rate")
     assert row.value == pytest.approx(50 / 60 * 100)
 

@@ -32,6 +32,7 @@ PACKAGE = ROOT / "mchanalysis"
 
 # --- package data ---------------------------------------------------------------------------
 
+
 def _globs() -> list[str]:
     doc = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     return doc["tool"]["setuptools"]["package-data"]["mchanalysis"]
@@ -59,11 +60,14 @@ def test_every_data_file_of_the_package_is_covered_by_a_glob():
 def test_packaged_files_are_found_with_importlib_resources():
     assert [p.name for p in sorted(resources.notebooks_dir().glob("*.ipynb"))] == list(DEFAULT_NOTEBOOKS)
     assert (resources.params_dir() / "default.yaml").is_file()
-    assert {"national_2025", "national_2030"} <= {p.stem for p in resources.packaged_targets_dir().glob("*.yaml")}
+    assert {"national_2025", "national_2030"} <= {
+        p.stem for p in resources.packaged_targets_dir().glob("*.yaml")
+    }
     assert (resources.reference_dir() / "national_series.csv").is_file()
     # in a clone the package's folders are the repository's (one copy of each file)
-    assert (resources.notebooks_dir() / DEFAULT_NOTEBOOKS[0]).read_bytes() == \
-        (ROOT / "notebooks" / DEFAULT_NOTEBOOKS[0]).read_bytes()
+    assert (resources.notebooks_dir() / DEFAULT_NOTEBOOKS[0]).read_bytes() == (
+        ROOT / "notebooks" / DEFAULT_NOTEBOOKS[0]
+    ).read_bytes()
 
 
 def test_missing_packaged_reference_is_an_error_never_a_shorter_report(monkeypatch, tmp_path):
@@ -86,12 +90,18 @@ def test_a_missing_package_file_names_itself():
 
 # --- project folders and target sets -------------------------------------------------------
 
+
 def test_init_scaffolds_a_project_and_never_overwrites(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["init", "proj"]) == 0
     proj = tmp_path / "proj"
-    for rel in ("README.md", "params/run.yaml", "params/targets/national_2030.yaml",
-                "params/targets/README.md", *(f"notebooks/{n}" for n in DEFAULT_NOTEBOOKS)):
+    for rel in (
+        "README.md",
+        "params/run.yaml",
+        "params/targets/national_2030.yaml",
+        "params/targets/README.md",
+        *(f"notebooks/{n}" for n in DEFAULT_NOTEBOOKS),
+    ):
         assert (proj / rel).is_file(), rel
     assert (proj / "data").is_dir() and (proj / "narrative").is_dir()
     values = load_params_file(proj / "params" / "run.yaml")
@@ -141,6 +151,7 @@ def test_target_names_resolve_project_first_for_the_planner_and_the_notebooks(tm
 
 # --- CLI conventions -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("argv", [["--debug", "validate", "nope.csv"], ["validate", "nope.csv", "--debug"]])
 def test_debug_before_or_after_the_command_shows_the_traceback(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -172,10 +183,15 @@ def test_progress_bar_only_on_a_terminal():
 
 # --- provenance ----------------------------------------------------------------------------
 
+
 def _package_copy(dst: Path) -> Path:
     """The package with its linked folders copied as files (what a wheel installs)."""
-    shutil.copytree(PACKAGE, dst / "mchanalysis", symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    shutil.copytree(
+        PACKAGE,
+        dst / "mchanalysis",
+        symlinks=False,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
     return dst / "mchanalysis"
 
 
@@ -184,8 +200,13 @@ def test_package_digest_covers_templates_registry_and_code(tmp_path):
     before = mf.package_digest(pkg)
     assert before == mf.package_digest(pkg)
     files = dict(mf.package_files(pkg))
-    for rel in ("report/templates/zh/brief.j2", "indicators.yaml", "stats.py",
-                "data/reference/national_series.csv", "notebooks/04_annual_report.ipynb"):
+    for rel in (
+        "report/templates/zh/brief.j2",
+        "indicators.yaml",
+        "stats.py",
+        "data/reference/national_series.csv",
+        "notebooks/04_annual_report.ipynb",
+    ):
         assert rel in files, rel
     (pkg / "__pycache__").mkdir(exist_ok=True)
     (pkg / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
@@ -205,8 +226,7 @@ def test_input_hash_changes_with_package_files_and_library_versions():
     h = mf.input_hash(**base, package_files="x", libraries=libs)
     assert h != mf.input_hash(**base, package_files="y", libraries=libs)
     assert h != mf.input_hash(**base, package_files="x", libraries={**libs, "numpy": "0.0"})
-    assert mf.input_hash(**base) == mf.input_hash(**base, package_files=mf.package_digest(),
-                                                   libraries=libs)
+    assert mf.input_hash(**base) == mf.input_hash(**base, package_files=mf.package_digest(), libraries=libs)
 
 
 def test_run_help_lists_every_option_including_notebooks(capsys):
@@ -221,8 +241,7 @@ def test_verify_names_the_changed_cells_of_a_table():
 
     before = "region_code,year,value\n990105,2023,4.09\n990105,2024,3.10\n".encode("utf-8-sig")
     after = b"region_code,year,value\n990105,2023,4.10\n990105,2024,3.10\n"
-    assert table_cell_changes(before, after) == [
-        "row 2 (990105), value: '4.09' here, '4.10' on re-execution"]
+    assert table_cell_changes(before, after) == ["row 2 (990105), value: '4.09' here, '4.10' on re-execution"]
     assert table_cell_changes(before, before) == []
     longer = after + b"990106,2024,1.00\n"
     assert table_cell_changes(after, longer)[0] == "2 data row(s) here, 3 on re-execution"
@@ -238,8 +257,10 @@ def test_verify_names_version_differences_first():
     from mchanalysis.pipeline.verify import VerifyReport, version_differences
 
     libs = mf.library_versions()
-    doc = {"package": {"version": __version__, "files_sha256": mf.package_digest()},
-           "libraries": {**libs, "numpy": "0.0"}}
+    doc = {
+        "package": {"version": __version__, "files_sha256": mf.package_digest()},
+        "libraries": {**libs, "numpy": "0.0"},
+    }
     diffs = version_differences(doc)
     assert diffs == [f"numpy 0.0 -> {libs['numpy']}"]
     doc["package"] = {"version": "0.0.1", "files_sha256": "0" * 64}
@@ -249,8 +270,14 @@ def test_verify_names_version_differences_first():
 
 
 def _mch(args, cwd, env=None, timeout=600):
-    proc = subprocess.run([sys.executable, "-m", "mchanalysis", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mchanalysis", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     return proc
 
 
@@ -259,8 +286,20 @@ def test_resume_after_editing_a_template_of_the_package_redoes_the_region(tmp_pa
     pkg = _package_copy(tmp_path / "site")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     nb = pkg / "notebooks" / "01_data_quality.ipynb"
-    args = ["run", "--data", DEMO, "--regions", "990105", "--notebooks", nb, "--out", "out",
-            "--no-progress", "--jobs", "1"]
+    args = [
+        "run",
+        "--data",
+        DEMO,
+        "--regions",
+        "990105",
+        "--notebooks",
+        nb,
+        "--out",
+        "out",
+        "--no-progress",
+        "--jobs",
+        "1",
+    ]
     first = _mch(args, tmp_path, env)
     assert first.returncode == 0, first.stderr
     same = _mch([*args, "--resume"], tmp_path, env)
@@ -284,8 +323,23 @@ def test_verify_a_folder_moved_to_another_machine_with_data(tmp_path):
     data = here / "counts.csv"
     shutil.copy(DEMO, data)
     nb = resources.notebooks_dir() / "01_data_quality.ipynb"
-    run = _mch(["run", "--data", data, "--regions", "990105", "--notebooks", nb, "--out", "out",
-                "--no-progress", "--jobs", "1"], here)
+    run = _mch(
+        [
+            "run",
+            "--data",
+            data,
+            "--regions",
+            "990105",
+            "--notebooks",
+            nb,
+            "--out",
+            "out",
+            "--no-progress",
+            "--jobs",
+            "1",
+        ],
+        here,
+    )
     assert run.returncode == 0, run.stderr
     there = tmp_path / "machine2"
     shutil.copytree(here / "out" / "2024" / "990105", there / "990105")
@@ -309,6 +363,7 @@ def test_verify_a_folder_moved_to_another_machine_with_data(tmp_path):
 
 
 # --- documentation -------------------------------------------------------------------------
+
 
 def test_docstrings_cite_documents_that_exist():
     import re
@@ -340,9 +395,13 @@ def test_a_notebook_opened_by_hand_in_a_project_finds_its_target_sets(tmp_path, 
     proj = tmp_path / "proj"
     (proj / "params" / "targets").mkdir(parents=True)
     (proj / "notebooks").mkdir()
-    shutil.copy(resources.packaged_targets_dir() / "national_2030.yaml",
-                proj / "params" / "targets" / "mycity_2030.yaml")
+    shutil.copy(
+        resources.packaged_targets_dir() / "national_2030.yaml",
+        proj / "params" / "targets" / "mycity_2030.yaml",
+    )
     monkeypatch.setenv(resources.PROJECT_ENV, "")  # restored after the test (plan_run sets it)
     monkeypatch.chdir(proj / "notebooks")  # JupyterLab's kernel folder
-    assert Path(load_target_set("mycity_2030").path).resolve() == \
-        (proj / "params" / "targets" / "mycity_2030.yaml").resolve()
+    assert (
+        Path(load_target_set("mycity_2030").path).resolve()
+        == (proj / "params" / "targets" / "mycity_2030.yaml").resolve()
+    )

@@ -45,8 +45,13 @@ EXPECTED_ROWS = [
     ("010102", "西山县", "010100", "county", 2023, 780, 769, 0, 4, 2, 5, 710),
 ]
 EXPECTED_MEASURES = [
-    "live_births", "deliveries", "maternal_deaths", "infant_deaths", "neonatal_deaths",
-    "under5_deaths", "prenatal_screened",
+    "live_births",
+    "deliveries",
+    "maternal_deaths",
+    "infant_deaths",
+    "neonatal_deaths",
+    "under5_deaths",
+    "prenatal_screened",
 ]
 
 
@@ -190,12 +195,17 @@ def test_xlsx_formula_reads_the_value_saved_with_the_file(tmp_path):
     ws.append(["010102", "=B2*2"])
     wb.save(tmp_path / "plain.xlsx")
     # add the computed value a spreadsheet program would save: <f>B2*2</f><v>10</v>
-    with zipfile.ZipFile(tmp_path / "plain.xlsx") as src, zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as dst:
+    with (
+        zipfile.ZipFile(tmp_path / "plain.xlsx") as src,
+        zipfile.ZipFile(tmp_path / "saved.xlsx", "w") as dst,
+    ):
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 assert b"<f>B2*2</f><v></v>" in data or b"<f>B2*2</f>" in data
-                data = data.replace(b"<f>B2*2</f><v></v>", b"<f>B2*2</f>").replace(b"<f>B2*2</f>", b"<f>B2*2</f><v>10</v>")
+                data = data.replace(b"<f>B2*2</f><v></v>", b"<f>B2*2</f>").replace(
+                    b"<f>B2*2</f>", b"<f>B2*2</f><v>10</v>"
+                )
             dst.writestr(item, data)
     assert list(read_raw(tmp_path / "saved.xlsx")["live_births"]) == ["5", "10"]
 
@@ -279,8 +289,15 @@ def test_header_aliases(header, expected):
 
 @pytest.mark.parametrize(
     "label,expected",
-    [("省级", "province"), ("地市级", "prefecture"), ("县区级", "county"), ("County", "county"),
-     ("市", "prefecture"), ("乡镇级", None), ("", None)],
+    [
+        ("省级", "province"),
+        ("地市级", "prefecture"),
+        ("县区级", "county"),
+        ("County", "county"),
+        ("市", "prefecture"),
+        ("乡镇级", None),
+        ("", None),
+    ],
 )
 def test_level_aliases(label, expected):
     assert canonical_level(label) == expected
@@ -308,8 +325,16 @@ def _tables(draw):
 
 
 def _write(rows, fmt, path):
-    header = ["region_code", "region_name", "parent_code", "level", "year",
-              "live_births", "deliveries", "birth_defects"]
+    header = [
+        "region_code",
+        "region_name",
+        "parent_code",
+        "level",
+        "year",
+        "live_births",
+        "deliveries",
+        "birth_defects",
+    ]
     frame = pd.DataFrame(rows, columns=header)
     for m in header[5:]:
         frame[m] = pd.array(frame[m].tolist(), dtype="Int64")
@@ -326,7 +351,12 @@ def _write(rows, fmt, path):
 @given(rows=_tables())
 def test_any_supported_format_round_trips_to_the_same_table(tmp_path, rows):
     tables = []
-    for fmt, suffix in (("csv_gbk", ".csv"), ("csv_utf8", ".csv"), ("xlsx", ".xlsx"), ("parquet", ".parquet")):
+    for fmt, suffix in (
+        ("csv_gbk", ".csv"),
+        ("csv_utf8", ".csv"),
+        ("xlsx", ".xlsx"),
+        ("parquet", ".parquet"),
+    ):
         path = tmp_path / f"t_{fmt}{suffix}"
         _write(rows, fmt, path)
         tables.append(load_counts(path).counts)

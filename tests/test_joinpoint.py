@@ -28,10 +28,27 @@ def nci_run(tmp_path_factory):
     """Run ``mch joinpoint`` on NCI's input exactly as the README states."""
     tmp = tmp_path_factory.mktemp("jp")
     out, fitted = tmp / "out.csv", tmp / "fitted.csv"
-    code = main(["joinpoint", "--data", str(DATA / "england_cancer_mortality_input.csv"),
-                 "--x", "year", "--y", "asr_rolling3", "--by", "series_id",
-                 "--variance", "constant", "--select", "wbic", "--out", str(out),
-                 "--fitted", str(fitted)])
+    code = main(
+        [
+            "joinpoint",
+            "--data",
+            str(DATA / "england_cancer_mortality_input.csv"),
+            "--x",
+            "year",
+            "--y",
+            "asr_rolling3",
+            "--by",
+            "series_id",
+            "--variance",
+            "constant",
+            "--select",
+            "wbic",
+            "--out",
+            str(out),
+            "--fitted",
+            str(fitted),
+        ]
+    )
     assert code == 0
     return pd.read_csv(out, dtype={"segment": str}), pd.read_csv(fitted)
 
@@ -89,12 +106,38 @@ def test_cli_writes_full_range_aapc_by_clegg_formula_from_nci_apcs(nci_run):
 
 def test_cli_json_output_and_extra_aapc_range(tmp_path):
     out = tmp_path / "out.json"
-    assert main(["joinpoint", "--data", str(DATA / "england_cancer_mortality_input.csv"),
-                 "--x", "year", "--y", "asr_rolling3", "--by", "series_id",
-                 "--aapc-range", "2014-2018", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "joinpoint",
+                "--data",
+                str(DATA / "england_cancer_mortality_input.csv"),
+                "--x",
+                "year",
+                "--y",
+                "asr_rolling3",
+                "--by",
+                "series_id",
+                "--aapc-range",
+                "2014-2018",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
-    assert list(rows.columns) == ["series_id", "k", "segment", "start", "end", "apc",
-                                  "apc_lower", "apc_upper", "p_value"]
+    assert list(rows.columns) == [
+        "series_id",
+        "k",
+        "segment",
+        "start",
+        "end",
+        "apc",
+        "apc_lower",
+        "apc_upper",
+        "p_value",
+    ]
     men = rows[rows["series_id"] == "England|All sites excl. NMSC|Men"]
     last = men[(men["segment"] == "aapc") & (men["start"] == 2014)]
     # 2014-2018 lies inside the last segment (2013-2018): AAPC = that APC, same interval
@@ -106,8 +149,9 @@ def test_cli_json_output_and_extra_aapc_range(tmp_path):
 def test_cli_user_error_exits_1(tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     pd.DataFrame({"year": [2010, 2011, 2012, 2013], "r": [1.0, 0.0, 2.0, 3.0]}).to_csv(bad)
-    code = main(["joinpoint", "--data", str(bad), "--x", "year", "--y", "r", "--out",
-                 str(tmp_path / "o.csv")])
+    code = main(
+        ["joinpoint", "--data", str(bad), "--x", "year", "--y", "r", "--out", str(tmp_path / "o.csv")]
+    )
     assert code == 1
     assert "positive" in capsys.readouterr().err
 
@@ -152,8 +196,15 @@ def test_county_series_with_zero_death_years_gives_valid_output():
     s = s[s["region_code"] == 930101]
     assert (s["maternal_deaths"] == 0).sum() == 3
     s = s.assign(mmr=s["maternal_deaths"] / s["live_births"] * 1e5)
-    tab = joinpoint_table(s, "year", "mmr", count="maternal_deaths", denominator="live_births",
-                          variance="poisson", aapc_ranges=[(2019, 2023)])
+    tab = joinpoint_table(
+        s,
+        "year",
+        "mmr",
+        count="maternal_deaths",
+        denominator="live_births",
+        variance="poisson",
+        aapc_ranges=[(2019, 2023)],
+    )
     assert np.isfinite(tab[["apc", "apc_lower", "apc_upper", "p_value"]].to_numpy()).all()
     assert (tab["apc_lower"] <= tab["apc"]).all() and (tab["apc"] <= tab["apc_upper"]).all()
     assert tab["segment"].tolist()[-2:] == ["aapc", "aapc"]
@@ -179,8 +230,18 @@ def test_duplicate_years_are_an_error():
 
 
 def test_nci_max_joinpoints_table():
-    assert [nci_max_joinpoints(n) for n in (6, 7, 11, 12, 16, 17, 21, 22, 27, 40)] == \
-        [0, 1, 1, 2, 2, 3, 3, 4, 5, 5]
+    assert [nci_max_joinpoints(n) for n in (6, 7, 11, 12, 16, 17, 21, 22, 27, 40)] == [
+        0,
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        4,
+        5,
+        5,
+    ]
 
 
 def test_grid_constraints_two_points_from_ends_and_between():
@@ -227,8 +288,7 @@ def straightforward_permutation_select(x, y, se, *, kmax, n_perm, alpha, seed):
         count = 0
         for p in perms:
             zs = fa + r[p] / sw
-            count += _straight_best(x, zs, sw, ka, n)[0] / _straight_best(x, zs, sw, kb, n)[0] \
-                >= t_obs
+            count += _straight_best(x, zs, sw, ka, n)[0] / _straight_best(x, zs, sw, kb, n)[0] >= t_obs
         pval = (1 + count) / (n_perm + 1)
         pvals.append(pval)
         if pval < alpha / (kmax - ka):
@@ -254,8 +314,9 @@ def _se_series(seed, n=15):
 def _two_breaks(seed=4):
     x = np.arange(2009, 2024)
     rng = np.random.default_rng(seed)
-    lny = (np.log(12) - 0.08 * (x - 2009) + 0.13 * np.clip(x - 2013, 0, None)
-           - 0.15 * np.clip(x - 2018, 0, None))
+    lny = (
+        np.log(12) - 0.08 * (x - 2009) + 0.13 * np.clip(x - 2013, 0, None) - 0.15 * np.clip(x - 2018, 0, None)
+    )
     y = np.exp(lny + rng.normal(0, 0.02, len(x)))
     return x, y, y * 0.02
 
@@ -264,10 +325,10 @@ def _two_breaks(seed=4):
 def test_fast_permutation_selection_equals_straightforward(seed):
     x, y, se = _two_breaks() if seed == "two_breaks" else _se_series(seed)
     seed = 4 if seed == "two_breaks" else seed
-    k, jps, pvals, fitted = straightforward_permutation_select(x, y, se, kmax=2, n_perm=99,
-                                                               alpha=0.05, seed=seed)
-    r = joinpoint(x, y, se=se, variance="se", select="permutation", max_joinpoints=2,
-                  n_perm=99, seed=seed)
+    k, jps, pvals, fitted = straightforward_permutation_select(
+        x, y, se, kmax=2, n_perm=99, alpha=0.05, seed=seed
+    )
+    r = joinpoint(x, y, se=se, variance="se", select="permutation", max_joinpoints=2, n_perm=99, seed=seed)
     assert r.k == k
     assert r.joinpoints == jps
     assert r.tests["p_value"].tolist() == pvals
@@ -298,8 +359,24 @@ def test_cli_reads_a_gbk_table_with_chinese_headers(tmp_path):
     src = tmp_path / "gbk.csv"
     d.to_csv(src, index=False, encoding="gbk")
     out = tmp_path / "o.csv"
-    assert main(["joinpoint", "--data", str(src), "--x", "年份", "--y", "死亡率", "--by", "地区",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "joinpoint",
+                "--data",
+                str(src),
+                "--x",
+                "年份",
+                "--y",
+                "死亡率",
+                "--by",
+                "地区",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got = pd.read_csv(out)
     assert got.columns[0] == "地区"
     exp = EXPECTED[EXPECTED["series_id"] == SERIES[0]]
@@ -329,15 +406,33 @@ def test_empirical_quantile_limits_repeat_with_seed_and_match_parametric_width_o
     wp = par.segments["apc_upper"].iloc[0] - par.segments["apc_lower"].iloc[0]
     we = emp.segments["apc_upper"].iloc[0] - emp.segments["apc_lower"].iloc[0]
     assert 0.7 < we / wp < 1.0
-    assert emp.segments["apc_lower"].iloc[0] < emp.segments["apc"].iloc[0] \
-        < emp.segments["apc_upper"].iloc[0]
+    assert emp.segments["apc_lower"].iloc[0] < emp.segments["apc"].iloc[0] < emp.segments["apc_upper"].iloc[0]
 
 
 def test_empirical_limits_through_the_cli(tmp_path):
     out = tmp_path / "o.csv"
-    assert main(["joinpoint", "--data", str(DATA / "england_cancer_mortality_input.csv"),
-                 "--x", "year", "--y", "asr_rolling3", "--by", "series_id", "--ci", "empirical",
-                 "--n-resample", "500", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "joinpoint",
+                "--data",
+                str(DATA / "england_cancer_mortality_input.csv"),
+                "--x",
+                "year",
+                "--y",
+                "asr_rolling3",
+                "--by",
+                "series_id",
+                "--ci",
+                "empirical",
+                "--n-resample",
+                "500",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got = pd.read_csv(out, dtype={"segment": str})
     seg = got[got["segment"] != "aapc"]
     np.testing.assert_array_equal(seg["apc"].round(4), EXPECTED["apc"])
@@ -372,8 +467,9 @@ def test_aapc_delta_method_matches_lm_vcov_reference():
 def test_aapc_independent_option_is_wider_and_kept():
     x, y, a = _aapc_series()
     d = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson").aapc.iloc[0]
-    i = joinpoint(x, y, count=a["deaths"], denominator=a["births"], variance="poisson",
-                  aapc_ci="independent").aapc.iloc[0]
+    i = joinpoint(
+        x, y, count=a["deaths"], denominator=a["births"], variance="poisson", aapc_ci="independent"
+    ).aapc.iloc[0]
     assert i["apc"] == pytest.approx(d["apc"], rel=1e-12)
     assert (i["apc_upper"] - i["apc_lower"]) > 2 * (d["apc_upper"] - d["apc_lower"])
     with pytest.raises(MchError, match="aapc_ci"):
@@ -408,8 +504,26 @@ def test_cli_aapc_range_skips_series_that_do_not_cover_it(tmp_path, capsys):
     src = tmp_path / "in.csv"
     short.to_csv(src, index=False)
     out = tmp_path / "out.csv"
-    assert main(["joinpoint", "--data", str(src), "--x", "year", "--y", "asr_rolling3", "--by", "series_id",
-                 "--aapc-range", "2016-2018", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "joinpoint",
+                "--data",
+                str(src),
+                "--x",
+                "year",
+                "--y",
+                "asr_rolling3",
+                "--by",
+                "series_id",
+                "--aapc-range",
+                "2016-2018",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = pd.read_csv(out)
     extra = rows[(rows["segment"] == "aapc") & (rows["start"] == 2016)]
     assert first not in set(extra["series_id"])

@@ -28,7 +28,9 @@ R_PERIOD = R_GLM[R_GLM["model"] == "period_rr_last5_vs_first5"].drop_duplicates(
 
 
 # --------------------------------------------------------------------------- period rate ratio
-@pytest.mark.parametrize("row", R_PERIOD.to_dict("records"), ids=lambda r: f"{r['region_code']}-{r['numerator']}")
+@pytest.mark.parametrize(
+    "row", R_PERIOD.to_dict("records"), ids=lambda r: f"{r['region_code']}-{r['numerator']}"
+)
 def test_period_rate_ratio_matches_r_glm(row):
     g = SERIES[SERIES["region_code"] == row["region_code"]]
     out = period_rate_ratio(g["year"], g[row["numerator"]], g["live_births"], first=5, last=5).iloc[0]
@@ -36,7 +38,12 @@ def test_period_rate_ratio_matches_r_glm(row):
     assert out["se"] == pytest.approx(row["se"], rel=1e-8)
     assert out["lower"] == pytest.approx(row["apc_lower"], rel=1e-8)
     assert out["upper"] == pytest.approx(row["apc_upper"], rel=1e-8)
-    assert (out["first_start"], out["first_end"], out["last_start"], out["last_end"]) == (2010, 2014, 2019, 2023)
+    assert (out["first_start"], out["first_end"], out["last_start"], out["last_end"]) == (
+        2010,
+        2014,
+        2019,
+        2023,
+    )
     assert out["method"] == "poisson_glm_wald"
 
 
@@ -54,9 +61,13 @@ def test_period_rate_ratio_periods_are_calendar_years_and_missing_years_are_name
     assert "2011" in out["note"]
     first = g[g["year"].between(2010, 2014) & (g["year"] != 2011)]
     last = g[g["year"].between(2019, 2023)]
-    rr = (last["infant_deaths"].sum() / last["live_births"].sum()) / (first["infant_deaths"].sum() / first["live_births"].sum())
+    rr = (last["infant_deaths"].sum() / last["live_births"].sum()) / (
+        first["infant_deaths"].sum() / first["live_births"].sum()
+    )
     assert out["rate_ratio"] == pytest.approx(rr, rel=1e-12)
-    assert out["se"] == pytest.approx(np.sqrt(1 / last["infant_deaths"].sum() + 1 / first["infant_deaths"].sum()), rel=1e-12)
+    assert out["se"] == pytest.approx(
+        np.sqrt(1 / last["infant_deaths"].sum() + 1 / first["infant_deaths"].sum()), rel=1e-12
+    )
 
 
 def test_period_rate_ratio_rejects_overlapping_periods_and_bad_level():
@@ -120,7 +131,9 @@ def test_its_saturated_four_years_matches_hand_formulas():
     assert r.level_lower == pytest.approx(np.exp(b2 - z * np.sqrt(var_b2)), rel=1e-7)
     assert r.slope_ratio_upper == pytest.approx(np.exp(b3 + z * np.sqrt(var_b3)), rel=1e-7)
     # slope after = lr3 - lr2: variance 1/d3 + 1/d2
-    assert r.apc_after_lower == pytest.approx(100 * np.expm1((lr[3] - lr[2]) - z * np.sqrt(1 / d[3] + 1 / d[2])), rel=1e-7)
+    assert r.apc_after_lower == pytest.approx(
+        100 * np.expm1((lr[3] - lr[2]) - z * np.sqrt(1 / d[3] + 1 / d[2])), rel=1e-7
+    )
     assert not r.warnings
     rq = interrupted_time_series(years, d, B, break_year=2016)  # quasi-Poisson: φ not estimable
     assert rq.scale == 1.0 and "no residual degrees of freedom" in rq.warnings[0]
@@ -131,8 +144,12 @@ def test_its_matches_a_direct_statsmodels_formula_fit():
     g["t"] = g["year"] - g["year"].min()
     g["post"] = (g["year"] >= 2016).astype(int)
     g["tpost"] = (g["year"] - 2016) * g["post"]
-    direct = smf.glm("infant_deaths ~ t + post + tpost", data=g, family=sm.families.Poisson(),
-                     offset=np.log(g["live_births"])).fit()
+    direct = smf.glm(
+        "infant_deaths ~ t + post + tpost",
+        data=g,
+        family=sm.families.Poisson(),
+        offset=np.log(g["live_births"]),
+    ).fit()
     r = interrupted_time_series(g["year"], g["infant_deaths"], g["live_births"], dispersion="poisson")
     np.testing.assert_allclose(r.params, direct.params.to_numpy(), rtol=1e-7)
     np.testing.assert_allclose(np.sqrt(np.diag(r.cov)), direct.bse.to_numpy(), rtol=1e-6)
@@ -206,14 +223,21 @@ def test_its_leaves_out_a_year_not_reported_and_says_so():
 def test_its_to_frame_is_tidy():
     g = SERIES[SERIES["region_code"] == "930101"]
     f = interrupted_time_series(g["year"], g["infant_deaths"], g["live_births"]).to_frame()
-    assert list(f["parameter"]) == ["level_change", "apc_before", "apc_after", "slope_ratio", "apc_difference"]
+    assert list(f["parameter"]) == [
+        "level_change",
+        "apc_before",
+        "apc_after",
+        "slope_ratio",
+        "apc_difference",
+    ]
     assert (f["lower"] <= f["estimate"]).all() and (f["estimate"] <= f["upper"]).all()
     assert (f["break_year"] == 2016).all() and (f["conf_level"] == 0.95).all()
 
 
 # --------------------------------------------------------------------------- empirical Bayes
-EB_TABLE = pd.DataFrame({"county": ["A", "B", "C", "D"], "deaths": [8, 10, 30, 1],
-                         "births": [1000, 4000, 10000, 2000]})
+EB_TABLE = pd.DataFrame(
+    {"county": ["A", "B", "C", "D"], "deaths": [8, 10, 30, 1], "births": [1000, 4000, 10000, 2000]}
+)
 
 
 def test_marshall_moment_estimator_by_hand():
@@ -228,9 +252,12 @@ def test_marshall_moment_estimator_by_hand():
     out = eb_smooth(EB_TABLE, events="deaths", population="births", multiplier=1000)
     np.testing.assert_allclose(out["prior_mean"], 1000 * 49 / 17000, rtol=1e-12)
     np.testing.assert_allclose(out["prior_var"], 1e6 * 1.5726643598615917e-06, rtol=1e-9)
-    np.testing.assert_allclose(out["shrinkage"], 1 - np.array([0.3530097087, 0.6857789513, 0.8451097062, 0.5218140069]),
-                               rtol=1e-9)
-    np.testing.assert_allclose(out["smoothed_rate"], [4.688932039, 2.620143342, 2.981777612, 1.639207807], rtol=1e-9)
+    np.testing.assert_allclose(
+        out["shrinkage"], 1 - np.array([0.3530097087, 0.6857789513, 0.8451097062, 0.5218140069]), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        out["smoothed_rate"], [4.688932039, 2.620143342, 2.981777612, 1.639207807], rtol=1e-9
+    )
     np.testing.assert_allclose(out["crude_rate"], [8, 2.5, 3, 0.5])
     assert list(out["county"]) == ["A", "B", "C", "D"] and (out["eb_method"] == "marshall").all()
 
@@ -267,8 +294,12 @@ def test_clayton_kaldor_is_the_negative_binomial_maximum_likelihood():
         m, nu = np.exp(p)  # prior mean and shape
         return -stats.nbinom.logpmf(d, nu, nu / (nu + n * m)).sum()
 
-    best = optimize.minimize(negll, [np.log(d.sum() / n.sum()), 1.0], method="Nelder-Mead",
-                             options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000})
+    best = optimize.minimize(
+        negll,
+        [np.log(d.sum() / n.sum()), 1.0],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+    )
     m, nu = np.exp(best.x)
     assert out["prior_mean"].iloc[0] == pytest.approx(m, rel=1e-4)
     assert out["prior_var"].iloc[0] == pytest.approx(m * m / nu, rel=1e-3)
@@ -321,10 +352,21 @@ def test_projection_of_a_noiseless_exponential_is_the_exact_extrapolation():
 
 def test_projection_interval_equals_the_glm_prediction_interval():
     g = SERIES[SERIES["region_code"] == "930101"]
-    pr = project_rate(g["year"], g["infant_deaths"], g["live_births"], target_years=2030, model="poisson",
-                      multiplier=1000, n_sim=1000)
-    fit = sm.GLM(g["infant_deaths"].to_numpy(), sm.add_constant(g["year"].to_numpy() - 2010.0),
-                 family=sm.families.Poisson(), offset=np.log(g["live_births"].to_numpy())).fit()
+    pr = project_rate(
+        g["year"],
+        g["infant_deaths"],
+        g["live_births"],
+        target_years=2030,
+        model="poisson",
+        multiplier=1000,
+        n_sim=1000,
+    )
+    fit = sm.GLM(
+        g["infant_deaths"].to_numpy(),
+        sm.add_constant(g["year"].to_numpy() - 2010.0),
+        family=sm.families.Poisson(),
+        offset=np.log(g["live_births"].to_numpy()),
+    ).fit()
     pred = fit.get_prediction(np.array([[1.0, 20.0]]), offset=np.array([0.0])).summary_frame(alpha=0.05)
     row = pr.frame.iloc[0]
     assert row["rate"] == pytest.approx(1000 * pred["mean"].iloc[0], rel=1e-6)
@@ -337,15 +379,30 @@ def test_probability_of_meeting_target_is_monotone_and_repeatable():
     targets = [4, 6, 8, 10, 12, 20]
     p_mean, p_obs = [], []
     for tg in targets:
-        f = project_rate(g["year"], g["maternal_deaths"], g["live_births"], target_years=2030, target=tg,
-                         multiplier=100_000, n_sim=4000).frame.iloc[0]
+        f = project_rate(
+            g["year"],
+            g["maternal_deaths"],
+            g["live_births"],
+            target_years=2030,
+            target=tg,
+            multiplier=100_000,
+            n_sim=4000,
+        ).frame.iloc[0]
         p_mean.append(f["p_mean_meets_target"])
         p_obs.append(f["p_observed_meets_target"])
     assert np.all(np.diff(p_mean) > 0) and np.all(np.diff(p_obs) >= 0)
     assert 0 < p_mean[0] < 0.5 < p_mean[-1] < 1
     # higher_is_better flips it
-    f_hi = project_rate(g["year"], g["maternal_deaths"], g["live_births"], target_years=2030, target=8,
-                        multiplier=100_000, direction="higher_is_better", n_sim=4000).frame.iloc[0]
+    f_hi = project_rate(
+        g["year"],
+        g["maternal_deaths"],
+        g["live_births"],
+        target_years=2030,
+        target=8,
+        multiplier=100_000,
+        direction="higher_is_better",
+        n_sim=4000,
+    ).frame.iloc[0]
     assert f_hi["p_mean_meets_target"] == pytest.approx(1 - p_mean[2], rel=1e-12)
     a = project_rate(g["year"], g["maternal_deaths"], g["live_births"], target=12, multiplier=100_000).frame
     b = project_rate(g["year"], g["maternal_deaths"], g["live_births"], target=12, multiplier=100_000).frame
@@ -363,11 +420,15 @@ def test_projection_p_mean_is_the_normal_tail_of_the_projected_log_mean():
     years, d, b = _exp_series()
     rng = np.random.default_rng(5)
     d = rng.poisson(d)
-    f = project_rate(years, d, b, target_years=2030, target=4.0, multiplier=1000, model="poisson").frame.iloc[0]
+    f = project_rate(years, d, b, target_years=2030, target=4.0, multiplier=1000, model="poisson").frame.iloc[
+        0
+    ]
     # the interval gives the log-scale se back: se = (log upper − log lower)/(2 z)
     z = stats.norm.ppf(0.975)
     se = (np.log(f["upper"]) - np.log(f["lower"])) / (2 * z)
-    assert f["p_mean_meets_target"] == pytest.approx(stats.norm.cdf((np.log(4.0) - np.log(f["rate"])) / se), rel=1e-9)
+    assert f["p_mean_meets_target"] == pytest.approx(
+        stats.norm.cdf((np.log(4.0) - np.log(f["rate"])) / se), rel=1e-9
+    )
 
 
 def test_its_fitted_table_gives_fit_and_counterfactual_in_rate_units():
@@ -439,8 +500,15 @@ def test_probability_of_the_reported_rate_matches_a_seeded_simulation_within_mc_
     independent seeded simulation of the same distribution within 4 Monte Carlo se."""
     g = SERIES[SERIES["region_code"] == "930102"]
     for model in ("poisson", "negbin", "quasipoisson"):
-        pr = project_rate(g["year"], g["maternal_deaths"], g["live_births"], target_years=[2025, 2030],
-                          target=12, multiplier=100_000, model=model)
+        pr = project_rate(
+            g["year"],
+            g["maternal_deaths"],
+            g["live_births"],
+            target_years=[2025, 2030],
+            target=12,
+            multiplier=100_000,
+            model=model,
+        )
         tr = pr.trend
         p, V = np.asarray(tr.result.params), np.asarray(tr.result.cov_params())
         rng = np.random.default_rng(12345)  # not the function's seed: an independent simulation
@@ -458,15 +526,19 @@ def test_probability_of_the_reported_rate_matches_a_seeded_simulation_within_mc_
             mc_se = np.sqrt(sim * (1 - sim) / n)
             assert abs(row["p_meets_target"] - sim) < 4 * mc_se + 1e-4, (model, row["target_year"])
             # the function's own simulation column, with its stated Monte Carlo se
-            assert abs(row["p_observed_meets_target"] - row["p_meets_target"]) < 4 * row["p_observed_mc_se"] + 1e-3
+            assert (
+                abs(row["p_observed_meets_target"] - row["p_meets_target"])
+                < 4 * row["p_observed_mc_se"] + 1e-3
+            )
 
 
 def test_reported_rate_probability_is_less_extreme_than_the_expected_rate_one():
     """Poisson noise of the reported rate pulls the probability towards 1/2 (issue 11: 0.979 for
     the trend line against 0.870 for the reported rate)."""
     years, d, b = _exp_series(births=20_000.0)
-    f = project_rate(years, d, b, target_years=2030, target=4.0, multiplier=1000, model="poisson",
-                     births_assumed=2000).frame.iloc[0]
+    f = project_rate(
+        years, d, b, target_years=2030, target=4.0, multiplier=1000, model="poisson", births_assumed=2000
+    ).frame.iloc[0]
     assert f["p_mean_meets_target"] > 0.85
     # ~7.2 expected deaths among 2,000 births: P(reported ≤ 4‰) = P(D ≤ 8) ≈ 0.7
     assert 0.6 < f["p_meets_target"] < f["p_mean_meets_target"] - 0.1
@@ -476,17 +548,22 @@ def test_predictive_probability_without_model_uncertainty_is_the_count_cdf():
     """se → 0: P = Poisson cdf at ⌊target·B/m⌋ (closed form), NB and gamma–Poisson likewise."""
     B, m = 10_000, 1000.0
     eta = np.log(5 / m)  # expected rate 5‰, mean count 50
-    assert predictive_probability(eta, 1e-12, B, 4.5, multiplier=m) == pytest.approx(stats.poisson.cdf(45, 50), rel=1e-9)
-    assert predictive_probability(eta, 1e-12, B, 4.5, multiplier=m, direction="higher_is_better") == \
-        pytest.approx(stats.poisson.sf(44, 50), rel=1e-9)
-    assert predictive_probability(eta, 1e-12, B, 4.5, multiplier=m, model="negbin", theta=20) == \
-        pytest.approx(stats.nbinom.cdf(45, 20, 20 / 70), rel=1e-9)
+    assert predictive_probability(eta, 1e-12, B, 4.5, multiplier=m) == pytest.approx(
+        stats.poisson.cdf(45, 50), rel=1e-9
+    )
+    assert predictive_probability(
+        eta, 1e-12, B, 4.5, multiplier=m, direction="higher_is_better"
+    ) == pytest.approx(stats.poisson.sf(44, 50), rel=1e-9)
+    assert predictive_probability(
+        eta, 1e-12, B, 4.5, multiplier=m, model="negbin", theta=20
+    ) == pytest.approx(stats.nbinom.cdf(45, 20, 20 / 70), rel=1e-9)
     # quasi-Poisson: variance φμ
     phi = 3.0
     nb = stats.nbinom(50 / (phi - 1), 1 / phi)
     assert nb.var() == pytest.approx(phi * 50)
-    assert predictive_probability(eta, 1e-12, B, 4.5, multiplier=m, model="quasipoisson", phi=phi) == \
-        pytest.approx(nb.cdf(45), rel=1e-9)
+    assert predictive_probability(
+        eta, 1e-12, B, 4.5, multiplier=m, model="quasipoisson", phi=phi
+    ) == pytest.approx(nb.cdf(45), rel=1e-9)
 
 
 def test_its_without_a_finite_mle_raises():

@@ -13,8 +13,11 @@ PKG = Path(mchanalysis.__file__).parent
 def test_normalise_is_spelled_one_way():
     # unicodedata.normalize is the standard library's name, not ours
     pattern = re.compile(r"(?<!unicodedata\.)\bnormaliz\w*", re.IGNORECASE)
-    hits = [f"{f.relative_to(PKG)}: {m.group(0)}" for f in sorted(PKG.rglob("*.py"))
-            for m in pattern.finditer(f.read_text(encoding="utf-8"))]
+    hits = [
+        f"{f.relative_to(PKG)}: {m.group(0)}"
+        for f in sorted(PKG.rglob("*.py"))
+        for m in pattern.finditer(f.read_text(encoding="utf-8"))
+    ]
     assert hits == []
 
 

@@ -35,10 +35,18 @@ def _write(tmp_path, rows: list[dict], name="c.csv"):
 
 
 def _county(**measures):
-    return {"行政区划代码": "990101", "地区": "甲县", "上级代码": "", "级别": "县区级", "年份": 2024, **measures}
+    return {
+        "行政区划代码": "990101",
+        "地区": "甲县",
+        "上级代码": "",
+        "级别": "县区级",
+        "年份": 2024,
+        **measures,
+    }
 
 
 # --- 1. the data contract -------------------------------------------------------------------
+
 
 def test_extension_is_an_extension():
     """No core id or Chinese name is renamed or reused."""
@@ -78,9 +86,19 @@ def test_every_extension_name_reads_back_as_its_id():
 
 
 def test_a_file_with_the_new_headers_reads_them(tmp_path):
-    path = _write(tmp_path, [_county(活产数=1000, 围产儿数=1005, 死胎死产数=5, 早期新生儿死亡数=2,
-                                     围产儿死亡数=7, **{"5岁以下儿童体重检查人数": 900,
-                                                        "5岁以下儿童低体重人数": 12})])
+    path = _write(
+        tmp_path,
+        [
+            _county(
+                活产数=1000,
+                围产儿数=1005,
+                死胎死产数=5,
+                早期新生儿死亡数=2,
+                围产儿死亡数=7,
+                **{"5岁以下儿童体重检查人数": 900, "5岁以下儿童低体重人数": 12},
+            )
+        ],
+    )
     counts = load_counts(path).counts
     assert counts.loc[0, "stillbirths"] == 5 and counts.loc[0, "perinatal_deaths"] == 7
     assert counts.loc[0, "under5_underweight"] == 12
@@ -114,8 +132,13 @@ def test_a_template_left_empty_in_the_new_columns_gives_the_old_table(tmp_path):
     wb = openpyxl.load_workbook(path)
     ws = wb["数据"]
     col = {h: j for j, h in enumerate(template_headers("zh"), start=1)}
-    for h, v in (("行政区划代码", "990101"), ("地区", "甲县"), ("级别", "县区级"), ("年份", 2024),
-                 ("活产数", 1000)):
+    for h, v in (
+        ("行政区划代码", "990101"),
+        ("地区", "甲县"),
+        ("级别", "县区级"),
+        ("年份", 2024),
+        ("活产数", 1000),
+    ):
         ws.cell(row=2, column=col[h], value=v)
     wb.save(path)
     result = load_counts(path)
@@ -134,8 +157,15 @@ def _registry_new():
 
 
 def _counts_for(num_measure, den_measure, num, den):
-    row = {"region_code": "990101", "region_name": "甲县", "parent_code": "", "level": "county",
-           "year": 2024, num_measure: num, den_measure: den}
+    row = {
+        "region_code": "990101",
+        "region_name": "甲县",
+        "parent_code": "",
+        "level": "county",
+        "year": 2024,
+        num_measure: num,
+        den_measure: den,
+    }
     frame = pd.DataFrame([row])
     for m in (num_measure, den_measure):
         frame[m] = frame[m].astype("Int64")
@@ -178,7 +208,12 @@ def test_every_new_indicator_has_a_worked_value_and_its_texts():
 )
 def test_units_kinds_and_status_follow_the_reference(indicator, multiplier, unit, kind, status):
     meta = indicator_meta(indicator)
-    assert (meta["multiplier"], meta["unit"], meta["kind"], meta["status"]) == (multiplier, unit, kind, status)
+    assert (meta["multiplier"], meta["unit"], meta["kind"], meta["status"]) == (
+        multiplier,
+        unit,
+        kind,
+        status,
+    )
 
 
 def test_perinatal_rate_uses_perinatal_births_and_its_interval_is_poisson():
@@ -189,7 +224,9 @@ def test_perinatal_rate_uses_perinatal_births_and_its_interval_is_poisson():
     # fewer than 10 events: exact Poisson; bounds = Garwood's chi-square form, computed
     # independently: chi2.ppf(0.025, 6) / 2 / 2500 * 1000, chi2.ppf(0.975, 8) / 2 / 2500 * 1000
     assert row["ci_method"] == "exact"
-    assert row["lower"] == pytest.approx(0.247469, abs=1e-6) and row["upper"] == pytest.approx(3.506909, abs=1e-6)
+    assert row["lower"] == pytest.approx(0.247469, abs=1e-6) and row["upper"] == pytest.approx(
+        3.506909, abs=1e-6
+    )
 
 
 def test_a_registry_status_outside_the_reference_words_is_refused(tmp_path):
@@ -206,6 +243,7 @@ def test_a_registry_status_outside_the_reference_words_is_refused(tmp_path):
 
 # --- 3. consistency rules, with the row and column of the planted error ----------------------
 
+
 def _findings(tmp_path, *rows):
     path = _write(tmp_path, list(rows))
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -216,9 +254,16 @@ def _errors(findings):
     return findings[findings["severity"] == "error"]
 
 
-GOOD = dict(活产数=1000, 围产儿数=1006, 死胎死产数=6, 早期新生儿死亡数=2, 围产儿死亡数=8,
-            新生儿死亡数=3, 婴儿死亡数=4, **{"5岁以下儿童死亡数": 5, "5岁以下儿童血红蛋白检测人数": 800,
-                                             "5岁以下儿童贫血患病人数": 40})
+GOOD = dict(
+    活产数=1000,
+    围产儿数=1006,
+    死胎死产数=6,
+    早期新生儿死亡数=2,
+    围产儿死亡数=8,
+    新生儿死亡数=3,
+    婴儿死亡数=4,
+    **{"5岁以下儿童死亡数": 5, "5岁以下儿童血红蛋白检测人数": 800, "5岁以下儿童贫血患病人数": 40},
+)
 
 
 def test_consistent_rows_pass(tmp_path):
@@ -271,11 +316,22 @@ def test_tested_above_its_denominator_is_a_warning_kept_as_reported(tmp_path):
 
 def test_rules_hold_again_after_aggregation(tmp_path):
     """A city that reports 活产数 but leaves 围产儿数 to its counties' sum, below its own births."""
-    city = {"行政区划代码": "990100", "地区": "甲市", "上级代码": "", "级别": "地市级", "年份": 2024,
-            "活产数": 2100}
+    city = {
+        "行政区划代码": "990100",
+        "地区": "甲市",
+        "上级代码": "",
+        "级别": "地市级",
+        "年份": 2024,
+        "活产数": 2100,
+    }
     kids = [
         {**_county(活产数=1000, 围产儿数=1004), "行政区划代码": "990101", "上级代码": "990100"},
-        {**_county(活产数=1000, 围产儿数=1005), "行政区划代码": "990102", "地区": "乙县", "上级代码": "990100"},
+        {
+            **_county(活产数=1000, 围产儿数=1005),
+            "行政区划代码": "990102",
+            "地区": "乙县",
+            "上级代码": "990100",
+        },
     ]
     found = _errors(_findings(tmp_path, city, *kids))
     hit = found[found["check"] == "impossible_after_aggregation"]
@@ -283,6 +339,7 @@ def test_rules_hold_again_after_aggregation(tmp_path):
 
 
 # --- 4. targets --------------------------------------------------------------------------------
+
 
 def _table(rows):
     """An indicator table of county 990101, 2024: {indicator: (numerator, denominator)}."""
@@ -303,10 +360,14 @@ def test_confirmed_targets_of_the_new_indicators_are_in_the_sets_of_their_year()
     assert t25.loc[("preconception_check_coverage", 2027), "target"] == 80
     ts30 = load_target_set("national_2030")
     t30 = ts30.targets.set_index(["indicator", "year"])
-    assert (t30.loc[("hiv_mtct_rate", 2030), "target"], t30.loc[("hiv_mtct_rate", 2030), "comparison"]) == (2, "<=")
+    assert (t30.loc[("hiv_mtct_rate", 2030), "target"], t30.loc[("hiv_mtct_rate", 2030), "comparison"]) == (
+        2,
+        "<=",
+    )
     # recalled only: kept for reference, not among the scored targets
     assert {"u5_anemia_prevalence", "eye_vision_check_coverage_0_6", "u5_stunting_prevalence"} <= set(
-        ts30.unconfirmed["indicator"])
+        ts30.unconfirmed["indicator"]
+    )
     assert not {"u5_anemia_prevalence", "eye_vision_check_coverage_0_6"} & set(ts30.targets["indicator"])
     assert "u5_stunting_prevalence" not in set(ts30.targets["indicator"])
 
@@ -320,8 +381,11 @@ def test_unconfirmed_targets_are_never_scored():
 
 def test_a_target_status_outside_the_words_is_refused(tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text("name: x\nsource: y\ntargets:\n  - {indicator: hiv_mtct_rate, target: 2, comparison: '<=',"
-                    " year: 2030, status: maybe}\n", encoding="utf-8")
+    path.write_text(
+        "name: x\nsource: y\ntargets:\n  - {indicator: hiv_mtct_rate, target: 2, comparison: '<=',"
+        " year: 2030, status: maybe}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(MchError, match="status must be one of"):
         load_target_set(path)
 
@@ -339,12 +403,14 @@ def test_emtct_set_scores_a_county_with_the_small_number_rule():
     ts = load_target_set("emtct_national")
     assert set(ts.targets["status"]) == {"partly_confirmed"}
     assert "母婴传播" in ts.title("zh")
-    table = _table({
-        "pregnant_hiv_testing_rate": (2970, 3000),
-        "pregnant_syphilis_testing_rate": (2970, 3000),
-        "pregnant_hbv_testing_rate": (2970, 3000),
-        "congenital_syphilis_incidence": (2, 3000),   # 66.7/10万 > 50
-    })
+    table = _table(
+        {
+            "pregnant_hiv_testing_rate": (2970, 3000),
+            "pregnant_syphilis_testing_rate": (2970, 3000),
+            "pregnant_hbv_testing_rate": (2970, 3000),
+            "congenital_syphilis_incidence": (2, 3000),  # 66.7/10万 > 50
+        }
+    )
     out = evaluate_targets(table, ts).set_index("indicator")
     for t in ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate", "pregnant_hbv_testing_rate"):
         assert out.loc[t, "value"] == pytest.approx(99.0)
@@ -367,11 +433,16 @@ def test_emtct_a_large_city_above_the_criterion_is_shown_to_miss_it():
 
 # --- 5. nothing changes for a file without the new measures ----------------------------------
 
+
 def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
     """``demo_indicators_before.csv.gz``: compute_indicators on data/demo/counts.csv at the commit
     this work started from (8789924), written with 17 significant digits."""
-    before = pd.read_csv(DATA / "demo_indicators_before.csv.gz", dtype={"region_code": str, "parent_code": str},
-                         keep_default_na=False, na_values=[""])
+    before = pd.read_csv(
+        DATA / "demo_indicators_before.csv.gz",
+        dtype={"region_code": str, "parent_code": str},
+        keep_default_na=False,
+        na_values=[""],
+    )
     counts = load_counts(DEMO).counts
     assert not set(NIANBAO_MEASURES) & set(counts.columns)
     now = compute_indicators(counts)
@@ -390,11 +461,17 @@ def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
 
 # --- 6. -2 = 未开展 -----------------------------------------------------------------------------
 
+
 def test_minus_two_is_not_carried_out_neither_zero_nor_missing(tmp_path):
     rows = [
         _county(活产数=1000, 产妇数=990, 产前筛查人数=-2, 孕产妇艾滋病检测人数=-2, 孕产妇梅毒检测人数=985),
-        {**_county(活产数=800, 产妇数=790, 产前筛查人数=700, 孕产妇艾滋病检测人数="", 孕产妇梅毒检测人数=780),
-         "行政区划代码": "990102", "地区": "乙县"},
+        {
+            **_county(
+                活产数=800, 产妇数=790, 产前筛查人数=700, 孕产妇艾滋病检测人数="", 孕产妇梅毒检测人数=780
+            ),
+            "行政区划代码": "990102",
+            "地区": "乙县",
+        },
     ]
     result = load_counts(_write(tmp_path, rows))  # no error for -2
     counts, findings = result.counts, result.findings

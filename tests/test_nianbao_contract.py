@@ -32,7 +32,7 @@ def test_every_measure_the_registry_references_is_in_the_schema_with_a_chinese_n
     for m in referenced:
         assert _CJK.search(ALL_MEASURES[m]), (m, ALL_MEASURES[m])
         assert ALL_MEASURES_EN[m] and ALL_MEASURES_EN[m] != m, m
-        assert canonical_column(ALL_MEASURES[m]) == m, m   # the Chinese header reads back
+        assert canonical_column(ALL_MEASURES[m]) == m, m  # the Chinese header reads back
 
 
 def test_known_measures_add_nothing_beyond_the_schema():
@@ -43,9 +43,14 @@ def test_known_measures_add_nothing_beyond_the_schema():
 def test_the_screening_population_counts_extend_and_keep_the_old_column_order():
     assert not set(SCREENING_POPULATION_MEASURES) & (set(MEASURES) | set(NIANBAO_MEASURES))
     assert not set(SCREENING_POPULATION_MEASURES.values()) & (
-        set(MEASURES.values()) | set(NIANBAO_MEASURES.values()))
+        set(MEASURES.values()) | set(NIANBAO_MEASURES.values())
+    )
     # the order the counts table had them in (registry order) is kept
-    assert list(ALL_MEASURES)[-3:] == ["cervical_screened_35_64_5y", "women_35_64", "breast_screened_35_64_2y"]
+    assert list(ALL_MEASURES)[-3:] == [
+        "cervical_screened_35_64_5y",
+        "women_35_64",
+        "breast_screened_35_64_2y",
+    ]
     for m in SCREENING_POPULATION_MEASURES:
         assert "35" in MEASURE_DEFINITIONS[m][0] and "64" in MEASURE_DEFINITIONS[m][0]
     assert "5年" in MEASURE_DEFINITIONS["cervical_screened_35_64_5y"][0]
@@ -61,9 +66,21 @@ def test_design_spellings_are_read_as_aliases():
 
 def test_a_file_in_chinese_headers_gives_the_population_screening_rates(tmp_path):
     path = tmp_path / "c.csv"
-    pd.DataFrame([{"行政区划代码": "990101", "地区": "甲县", "上级代码": "", "级别": "县区级", "年份": 2024,
-                   "活产数": 1000, "35-64岁妇女数": 20000, "35-64岁妇女近5年宫颈癌筛查人数": 11000,
-                   "35-64岁妇女近2年乳腺癌筛查人数": 9000}]).to_csv(path, index=False)
+    pd.DataFrame(
+        [
+            {
+                "行政区划代码": "990101",
+                "地区": "甲县",
+                "上级代码": "",
+                "级别": "县区级",
+                "年份": 2024,
+                "活产数": 1000,
+                "35-64岁妇女数": 20000,
+                "35-64岁妇女近5年宫颈癌筛查人数": 11000,
+                "35-64岁妇女近2年乳腺癌筛查人数": 9000,
+            }
+        ]
+    ).to_csv(path, index=False)
     table = compute_indicators(load_counts(path).counts, aggregate=False).set_index("indicator")
     assert table.loc["cervical_screening_rate", "value"] == pytest.approx(55.0, abs=1e-9)
     assert table.loc["breast_screening_rate", "value"] == pytest.approx(45.0, abs=1e-9)
@@ -73,8 +90,18 @@ def test_validate_names_the_absent_counts_in_chinese(tmp_path, capsys):
     from mchanalysis.cli import main
 
     path = tmp_path / "c.csv"
-    pd.DataFrame([{"行政区划代码": "990101", "地区": "甲县", "上级代码": "", "级别": "县区级", "年份": 2024,
-                   "活产数": 1000}]).to_csv(path, index=False)
+    pd.DataFrame(
+        [
+            {
+                "行政区划代码": "990101",
+                "地区": "甲县",
+                "上级代码": "",
+                "级别": "县区级",
+                "年份": 2024,
+                "活产数": 1000,
+            }
+        ]
+    ).to_csv(path, index=False)
     assert main(["validate", "--lang", "zh", str(path)]) == 0
     out = capsys.readouterr().out
     for m in SCREENING_POPULATION_MEASURES:

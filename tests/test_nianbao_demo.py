@@ -25,9 +25,9 @@ def province(pair):
 
 def test_default_demo_is_unchanged_and_the_core_columns_are_identical(pair):
     old, new = pair
-    assert list(old.columns) == [*ID_COLUMNS, *MEASURES]          # the committed file's columns
+    assert list(old.columns) == [*ID_COLUMNS, *MEASURES]  # the committed file's columns
     assert list(new.columns) == [*ID_COLUMNS, *MEASURES, *NIANBAO_MEASURES]
-    pd.testing.assert_frame_equal(old, new[list(old.columns)])     # own streams: no core draw moved
+    pd.testing.assert_frame_equal(old, new[list(old.columns)])  # own streams: no core draw moved
 
 
 def test_reproducible(pair):
@@ -48,11 +48,15 @@ def test_identities_of_the_annual_report_hold(pair):
     assert (d["stillbirths"] + d["early_neonatal_deaths"] == d["perinatal_deaths"]).all()
     assert (d["stillbirths"] == d["perinatal_births"] - d["live_births"]).all()
     assert (d["early_neonatal_deaths"] <= d["neonatal_deaths"]).all()
-    for found, tested in (("under5_underweight", "under5_weighed"), ("under5_stunted", "under5_height_measured"),
-                          ("under5_anaemic", "under5_hb_tested"), ("hiv_infected_infants", "hiv_exposed_infants"),
-                          ("hbv_infected_infants", "hbv_exposed_infants"),
-                          ("cervical_lesions_treated", "cervical_lesions_detected"),
-                          ("high_risk_hospital_births", "high_risk_pregnancies")):
+    for found, tested in (
+        ("under5_underweight", "under5_weighed"),
+        ("under5_stunted", "under5_height_measured"),
+        ("under5_anaemic", "under5_hb_tested"),
+        ("hiv_infected_infants", "hiv_exposed_infants"),
+        ("hbv_infected_infants", "hbv_exposed_infants"),
+        ("cervical_lesions_treated", "cervical_lesions_detected"),
+        ("high_risk_hospital_births", "high_risk_pregnancies"),
+    ):
         assert (d[found] <= d[tested]).all(), found
 
 
@@ -70,13 +74,13 @@ def test_levels_are_plausible(province):
     pmr = p["perinatal_deaths"] / p["perinatal_births"] * 1000
     assert 8 < pmr[2010] < 14 and 4 < pmr[2024] < 8 and pmr[2024] < pmr[2010]
     stunting = p["under5_stunted"] / p["under5_height_measured"] * 100
-    assert stunting[2024] < 5 < stunting[2010] + 1                 # 健康儿童行动提升计划: < 5% by 2025
+    assert stunting[2024] < 5 < stunting[2010] + 1  # 健康儿童行动提升计划: < 5% by 2025
     eye = p["children_0_6_eye_checked"] / p["children_under7"] * 100
-    assert eye[2024] > 90                                          # national 93.6% (2022)
+    assert eye[2024] > 90  # national 93.6% (2022)
     for test in ("hiv_tested", "syphilis_tested", "hbv_tested"):
         assert (p[test] / p["deliveries"])[2024] > 0.98, test
     cs = p["congenital_syphilis_cases"] / p["live_births"] * 1e5
-    assert cs[2024] < 20 < cs[2010] < 120                          # national 69.9 (2013) -> 6.3 (2023)
-    assert p["hiv_exposed_infants"].between(5, 60).all()          # rare: small-number rules apply
+    assert cs[2024] < 20 < cs[2010] < 120  # national 69.9 (2013) -> 6.3 (2023)
+    assert p["hiv_exposed_infants"].between(5, 60).all()  # rare: small-number rules apply
     gyn = p["gyn_screened"] / p["gyn_screen_target"] * 100
-    assert 50 < gyn[2010] < 65 and 70 < gyn[2024] < 85             # national 61.2% (2010), 75.5% (2018)
+    assert 50 < gyn[2010] < 65 and 70 < gyn[2024] < 85  # national 61.2% (2010), 75.5% (2018)

@@ -29,9 +29,13 @@ REGIONS = [
 # 卫统41 numbers per county: live births by sex (男, 女, 性别不明), deliveries by 户籍 / 非户籍,
 # 围产儿数, 死胎死产, 早期新生儿死亡, 围产儿死亡, 孕产妇死亡, 新生儿死亡, 婴儿死亡, HIV tested
 W41 = {
-    "990101": dict(lb=(620, 590, 0), dl=(1150, 45), peri=1218, sb=6, enn=3, pd=9, md=0, nn=4, inf=6, hiv=1190),
+    "990101": dict(
+        lb=(620, 590, 0), dl=(1150, 45), peri=1218, sb=6, enn=3, pd=9, md=0, nn=4, inf=6, hiv=1190
+    ),
     "990102": dict(lb=(410, 395, 1), dl=(790, 10), peri=810, sb=4, enn=1, pd=5, md=1, nn=2, inf=3, hiv=-2),
-    "990103": dict(lb=(1010, 960, 2), dl=(1920, 40), peri=1979, sb=7, enn=5, pd=12, md=0, nn=6, inf=9, hiv=1950),
+    "990103": dict(
+        lb=(1010, 960, 2), dl=(1920, 40), peri=1979, sb=7, enn=5, pd=12, md=0, nn=6, inf=9, hiv=1950
+    ),
 }
 # 卫统42 per county: 活产数 (again), 5岁以下儿童死亡数, weighed, underweight, 0-6 eye checked, 7岁以下儿童数
 W42 = {
@@ -42,8 +46,7 @@ W42 = {
 
 
 def _sum(key, part=None):
-    return sum((v[key][part] if part is not None else v[key]) for v in {**W41, **W42}.values()
-               if key in v)
+    return sum((v[key][part] if part is not None else v[key]) for v in {**W41, **W42}.values() if key in v)
 
 
 def _write_41(ws, *, broken_part=False, broken_total=False):
@@ -64,10 +67,12 @@ def _write_41(ws, *, broken_part=False, broken_total=False):
     ws.merge_cells("I3:K3")
     for col, text in zip("IJK", ("合计", "户籍", "非户籍")):
         ws[f"{col}4"] = text
-    for col, text in zip("LMNOP", ("围产儿数", "死胎死产数", "早期新生儿死亡数", "围产儿死亡数", "孕产妇死亡数")):
+    for col, text in zip(
+        "LMNOP", ("围产儿数", "死胎死产数", "早期新生儿死亡数", "围产儿死亡数", "孕产妇死亡数")
+    ):
         ws[f"{col}3"] = text
         ws.merge_cells(f"{col}3:{col}4")
-    ws["Q3"] = "新生儿"      # a group header over 死亡数: 新生儿死亡数
+    ws["Q3"] = "新生儿"  # a group header over 死亡数: 新生儿死亡数
     ws["Q4"] = "死亡数"
     ws["R3"] = "婴儿"
     ws["R4"] = "死亡数"
@@ -81,14 +86,30 @@ def _write_41(ws, *, broken_part=False, broken_total=False):
             d = W41[code]
             lb = list(d["lb"])
             total = sum(lb) + (1 if broken_part and code == "990102" else 0)
-            values = [total, *lb, sum(d["dl"]), *d["dl"], d["peri"], d["sb"], d["enn"], d["pd"], d["md"],
-                      d["nn"], d["inf"], d["hiv"]]
+            values = [
+                total,
+                *lb,
+                sum(d["dl"]),
+                *d["dl"],
+                d["peri"],
+                d["sb"],
+                d["enn"],
+                d["pd"],
+                d["md"],
+                d["nn"],
+                d["inf"],
+                d["hiv"],
+            ]
             for col, v in zip("EFGHIJKLMNOPQRS", values):
                 ws[f"{col}{row}"] = v
         row += 1
     ws[f"B{row}"] = "合计"
-    totals = {"E": sum(sum(d["lb"]) for d in W41.values()), "L": sum(d["peri"] for d in W41.values()),
-              "P": sum(d["md"] for d in W41.values()), "S": 1190 + 1950}
+    totals = {
+        "E": sum(sum(d["lb"]) for d in W41.values()),
+        "L": sum(d["peri"] for d in W41.values()),
+        "P": sum(d["md"] for d in W41.values()),
+        "S": 1190 + 1950,
+    }
     if broken_total:
         totals["L"] += 10
     for col, v in totals.items():
@@ -97,13 +118,24 @@ def _write_41(ws, *, broken_part=False, broken_total=False):
     return row  # the 合计 row
 
 
-def _write_42(ws, *, order=("990103", "990101", "990102"), extra_region=False, live_births_off=False,
-              bad_cell=False):
+def _write_42(
+    ws, *, order=("990103", "990101", "990102"), extra_region=False, live_births_off=False, bad_cell=False
+):
     ws.title = "卫统42"
     ws["A1"] = "2024年七岁以下儿童保健和健康情况年报表（卫统42表）"
     ws["A2"] = f"填报单位：示例市卫生健康委员会    统计时段：{PERIOD}"
-    ws.append(["行政区划代码", "地区", "活产数", "5岁以下儿童死亡数", "5岁以下儿童体重检查人数",
-               "5岁以下儿童低体重人数", "0～6岁儿童眼保健和视力检查人数", "7岁以下儿童数"])
+    ws.append(
+        [
+            "行政区划代码",
+            "地区",
+            "活产数",
+            "5岁以下儿童死亡数",
+            "5岁以下儿童体重检查人数",
+            "5岁以下儿童低体重人数",
+            "0～6岁儿童眼保健和视力检查人数",
+            "7岁以下儿童数",
+        ]
+    )
     codes = list(order) + (["990109"] if extra_region else [])
     rows = []
     for code in codes:
@@ -113,7 +145,7 @@ def _write_42(ws, *, order=("990103", "990101", "990102"), extra_region=False, l
         rows.append([code, name, lb, d["u5d"], d["weighed"], d["uw"], d["eye"], d["u7"]])
         ws.append(rows[-1])
     if bad_cell:
-        ws["F6"] = "61.5"   # 990102's 低体重 on 卫统42
+        ws["F6"] = "61.5"  # 990102's 低体重 on 卫统42
     # the 合计 row as the system writes it: the sum of the rows, -2 (未开展) adding nothing;
     # one column (眼保健) left empty
     total = [sum(max(r[j], 0) for r in rows) for j in range(2, 8)]
@@ -142,12 +174,25 @@ def _flat(path):
         row = {"行政区划代码": code, "地区": name, "上级代码": parent, "级别": level, "年份": 2024}
         if code in W41:
             d, e = W41[code], W42[code]
-            row.update({"活产数": sum(d["lb"]), "产妇数": sum(d["dl"]), "围产儿数": d["peri"], "死胎死产数": d["sb"],
-                        "早期新生儿死亡数": d["enn"], "围产儿死亡数": d["pd"], "孕产妇死亡数": d["md"],
-                        "新生儿死亡数": d["nn"], "婴儿死亡数": d["inf"], "孕产妇艾滋病检测人数": d["hiv"],
-                        "5岁以下儿童死亡数": e["u5d"], "5岁以下儿童体重检查人数": e["weighed"],
-                        "5岁以下儿童低体重人数": e["uw"], "0～6岁儿童眼保健和视力检查人数": e["eye"],
-                        "7岁以下儿童数": e["u7"]})
+            row.update(
+                {
+                    "活产数": sum(d["lb"]),
+                    "产妇数": sum(d["dl"]),
+                    "围产儿数": d["peri"],
+                    "死胎死产数": d["sb"],
+                    "早期新生儿死亡数": d["enn"],
+                    "围产儿死亡数": d["pd"],
+                    "孕产妇死亡数": d["md"],
+                    "新生儿死亡数": d["nn"],
+                    "婴儿死亡数": d["inf"],
+                    "孕产妇艾滋病检测人数": d["hiv"],
+                    "5岁以下儿童死亡数": e["u5d"],
+                    "5岁以下儿童体重检查人数": e["weighed"],
+                    "5岁以下儿童低体重人数": e["uw"],
+                    "0～6岁儿童眼保健和视力检查人数": e["eye"],
+                    "7岁以下儿童数": e["u7"],
+                }
+            )
         rows.append({k: str(v) for k, v in row.items()})
     pd.DataFrame(rows).fillna("").to_csv(path, index=False, encoding="utf-8")
     return path
@@ -158,6 +203,7 @@ def _errors(findings):
 
 
 # --- the workbook reads, and reads as the flat table ------------------------------------------
+
 
 def test_the_exported_workbook_validates_and_gives_the_flat_tables_indicators(tmp_path):
     book = _workbook(tmp_path / "nianbao.xlsx")
@@ -173,13 +219,15 @@ def test_the_exported_workbook_validates_and_gives_the_flat_tables_indicators(tm
     assert t.loc[("990100", "perinatal_mortality_rate"), "numerator"] == 9 + 5 + 12
     assert t.loc[("990100", "perinatal_mortality_rate"), "denominator"] == 1218 + 810 + 1979
     assert t.loc[("990101", "eye_vision_check_coverage_0_6"), "value"] == pytest.approx(6400 / 7000 * 100)
-    assert len(a.counts) == 4   # the 合计 rows are not regions
+    assert len(a.counts) == 4  # the 合计 rows are not regions
 
 
 def test_minus_two_cells_are_not_carried_out(tmp_path):
     counts = load_counts(_workbook(tmp_path / "nianbao.xlsx")).counts
-    assert sorted(counts.attrs["not_carried_out"]) == [("990102", 2024, "hiv_tested"),
-                                                       ("990102", 2024, "under5_underweight")]
+    assert sorted(counts.attrs["not_carried_out"]) == [
+        ("990102", 2024, "hiv_tested"),
+        ("990102", 2024, "under5_underweight"),
+    ]
     table = compute_indicators(counts).set_index(["region_code", "indicator"])
     for ind in ("pregnant_hiv_testing_rate", "u5_underweight_prevalence"):
         row = table.loc[("990102", ind)]
@@ -189,7 +237,7 @@ def test_minus_two_cells_are_not_carried_out(tmp_path):
 def test_what_the_reader_skipped_checked_and_joined_is_reported(tmp_path):
     raw = read_raw(_workbook(tmp_path / "nianbao.xlsx"))
     book = raw.attrs["workbook"]
-    assert book.period == PERIOD                      # 统计时段 kept as the period
+    assert book.period == PERIOD  # 统计时段 kept as the period
     assert book.unit == "示例市卫生健康委员会"
     assert [s.sheet for s in book.sheets] == ["卫统41", "卫统42"]
     assert book.sheets[0].header_rows == (3, 4) and book.sheets[1].header_rows == (3,)
@@ -233,8 +281,11 @@ def test_a_csv_with_title_lines_reads(tmp_path):
     flat = _flat(tmp_path / "flat.csv")
     text = flat.read_text(encoding="utf-8")
     titled = tmp_path / "titled.csv"
-    titled.write_text("2024年孕产妇保健和健康情况年报表（卫统41表）\n"
-                      f"填报单位：示例市卫生健康委员会,统计时段：{PERIOD}\n" + text, encoding="utf-8")
+    titled.write_text(
+        "2024年孕产妇保健和健康情况年报表（卫统41表）\n"
+        f"填报单位：示例市卫生健康委员会,统计时段：{PERIOD}\n" + text,
+        encoding="utf-8",
+    )
     a, b = load_counts(titled), load_counts(flat)
     pd.testing.assert_frame_equal(a.counts, b.counts)
     raw = read_raw(titled)
@@ -242,6 +293,7 @@ def test_a_csv_with_title_lines_reads(tmp_path):
 
 
 # --- errors name file, sheet, row, column and reason --------------------------------------------
+
 
 def _raises(path, **kw) -> MchError:
     with pytest.raises(MchError) as info:
@@ -320,10 +372,12 @@ def test_a_bad_cell_on_the_second_sheet_is_named_on_its_own_sheet_and_row(tmp_pa
 
 def test_a_total_row_per_year_in_a_flat_file(tmp_path):
     path = tmp_path / "years.csv"
-    path.write_text("行政区划代码,地区,上级代码,级别,年份,活产数\n"
-                    "990101,甲县,,县区级,2023,1000\n990102,乙县,,县区级,2023,800\n,合计,,,2023,1800\n"
-                    "990101,甲县,,县区级,2024,900\n990102,乙县,,县区级,2024,700\n,合计,,,2024,1600\n",
-                    encoding="utf-8")
+    path.write_text(
+        "行政区划代码,地区,上级代码,级别,年份,活产数\n"
+        "990101,甲县,,县区级,2023,1000\n990102,乙县,,县区级,2023,800\n,合计,,,2023,1800\n"
+        "990101,甲县,,县区级,2024,900\n990102,乙县,,县区级,2024,700\n,合计,,,2024,1600\n",
+        encoding="utf-8",
+    )
     counts = load_counts(path).counts
     assert len(counts) == 4 and set(counts["region_code"]) == {"990101", "990102"}
     bad = tmp_path / "bad.csv"

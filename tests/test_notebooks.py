@@ -17,8 +17,12 @@ from mchanalysis.errors import MchError
 from mchanalysis.pipeline.params import NOTEBOOK_PARAMETERS, check_notebook, repo_root
 
 ROOT = repo_root()
-NOTEBOOKS = ["01_data_quality.ipynb", "02_indicator_trends.ipynb", "03_mortality_models.ipynb",
-             "04_annual_report.ipynb"]
+NOTEBOOKS = [
+    "01_data_quality.ipynb",
+    "02_indicator_trends.ipynb",
+    "03_mortality_models.ipynb",
+    "04_annual_report.ipynb",
+]
 #: A code cell longer than this is logic that belongs in the package (the parameters cell, one
 #: assignment a line, is exempt).
 MAX_CODE_LINES = 12
@@ -49,16 +53,27 @@ def test_a_notebook_edited_and_saved_in_jupyterlab_passes_the_notebook_checks(tm
     path = folder / NOTEBOOKS[1]
     nb = json.loads(path.read_text(encoding="utf-8"))
     md = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
-    md["source"] = md["source"] + ["\n", "本地说明：2024年起按新口径统计。"] if isinstance(md["source"], list) \
+    md["source"] = (
+        md["source"] + ["\n", "本地说明：2024年起按新口径统计。"]
+        if isinstance(md["source"], list)
         else md["source"] + "\n本地说明：2024年起按新口径统计。"
-    nb["metadata"]["language_info"] = {"codemirror_mode": {"name": "ipython", "version": 3},
-                                       "file_extension": ".py", "name": "python", "version": "3.11.2"}
+    )
+    nb["metadata"]["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "name": "python",
+        "version": "3.11.2",
+    }
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     edited = nbformat.read(str(path), as_version=4)
     nbformat.validate(edited)
     check_notebook(path)
-    for test in (test_stored_without_outputs_and_with_the_python3_kernel, test_code_cells_define_nothing_and_loop_over_nothing,
-                 test_every_code_cell_is_preceded_by_markdown_after_the_parameters, test_code_cells_are_short):
+    for test in (
+        test_stored_without_outputs_and_with_the_python3_kernel,
+        test_code_cells_define_nothing_and_loop_over_nothing,
+        test_every_code_cell_is_preceded_by_markdown_after_the_parameters,
+        test_code_cells_are_short,
+    ):
         test((path, edited))
 
 
@@ -98,7 +113,9 @@ def test_a_misspelt_parameter_fails_loudly(tmp_path):
     cell.source = cell.source.replace("region_code =", "regoin_code =")
     bad = tmp_path / "bad.ipynb"
     nbformat.write(nb, str(bad))
-    with pytest.raises(MchError, match=r"missing region_code.*unknown regoin_code \(did you mean region_code\?\)"):
+    with pytest.raises(
+        MchError, match=r"missing region_code.*unknown regoin_code \(did you mean region_code\?\)"
+    ):
         check_notebook(bad)
 
 

@@ -34,29 +34,59 @@ def _project(tmp_path: Path) -> Path:
 def _run(proj: Path, name: str, **params) -> nbformat.NotebookNode:
     out = proj / "notebooks" / f"_run_{name}"
     try:
-        papermill.execute_notebook(str(proj / "notebooks" / name), str(out), parameters=params,
-                                   cwd=str(proj / "notebooks"), kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(
+            str(proj / "notebooks" / name),
+            str(out),
+            parameters=params,
+            cwd=str(proj / "notebooks"),
+            kernel_name="python3",
+            progress_bar=False,
+        )
     except papermill.PapermillExecutionError:
         pass
     return nbformat.read(str(out), as_version=4)
 
 
 def _digest(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _error_outputs(nb) -> list:
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    return [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"
+    ]
 
 
 @pytest.mark.slow
 def test_exploring_a_county_by_hand_never_touches_the_batch_reports(tmp_path):
     proj = _project(tmp_path)
     batch = proj / "reports"
-    proc = subprocess.run([sys.executable, "-m", "mchanalysis", "run", "--data", str(proj / "data" / "demo" / "counts.csv"),
-                           "--year", "2024", "--regions", "990000", "990203", "--out", str(batch), "--jobs", "2"],
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mchanalysis",
+            "run",
+            "--data",
+            str(proj / "data" / "demo" / "counts.csv"),
+            "--year",
+            "2024",
+            "--regions",
+            "990000",
+            "990203",
+            "--out",
+            str(batch),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     before = {c: _digest(batch / "2024" / c) for c in ("990000", "990203")}
     for name in ("02_indicator_trends.ipynb", "04_annual_report.ipynb"):
@@ -67,7 +97,9 @@ def test_exploring_a_county_by_hand_never_touches_the_batch_reports(tmp_path):
     assert (scratch / "tables" / "mortality_joinpoint.csv").is_file()
     assert (scratch / "report.docx").is_file() and (scratch / "technical.html").is_file()
     # pointing the notebook at a batch's folder is refused in one line
-    nb = _run(proj, "02_indicator_trends.ipynb", region_code="990203", output_dir=str(batch / "2024" / "990000"))
+    nb = _run(
+        proj, "02_indicator_trends.ipynb", region_code="990203", output_dir=str(batch / "2024" / "990000")
+    )
     errs = _error_outputs(nb)
     assert len(errs) == 1 and errs[0]["ename"] == "ParameterError" and len(errs[0]["traceback"]) == 1
     assert "manifest.json" in errs[0]["traceback"][0]
@@ -97,14 +129,17 @@ def test_notebook_02_honours_the_report_year_and_agrees_with_the_report(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("params,expected", [
-    ({"indicators": ["mmr", "imrr"]}, "did you mean 'imr'"),
-    ({"region_code": "990999"}, "region_code: region '990999' is not in the data"),
-    ({"year": 2030}, "year: "),
-    ({"year": 2030, "notebook": "04_annual_report.ipynb"}, "year: "),
-    ({"region_code": "990999", "notebook": "01_data_quality.ipynb"}, "region_code: "),
-    ({"lang": "fr", "notebook": "03_mortality_models.ipynb"}, "lang must be"),
-])
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"indicators": ["mmr", "imrr"]}, "did you mean 'imr'"),
+        ({"region_code": "990999"}, "region_code: region '990999' is not in the data"),
+        ({"year": 2030}, "year: "),
+        ({"year": 2030, "notebook": "04_annual_report.ipynb"}, "year: "),
+        ({"region_code": "990999", "notebook": "01_data_quality.ipynb"}, "region_code: "),
+        ({"lang": "fr", "notebook": "03_mortality_models.ipynb"}, "lang must be"),
+    ],
+)
 def test_a_wrong_parameter_is_one_line_without_traceback(tmp_path, params, expected):
     proj = _project(tmp_path)
     params = dict(params)

@@ -40,14 +40,24 @@ COUNTIES = ["990105", "990106"]
 
 
 def _plan(out, regions=COUNTIES, notebooks=NB, data=DEMO, **kw):
-    return plan_run(make_config({"data": data, "out": out}, regions=list(regions),
-                                notebooks=tuple(notebooks), progress=False, **kw))
+    return plan_run(
+        make_config(
+            {"data": data, "out": out},
+            regions=list(regions),
+            notebooks=tuple(notebooks),
+            progress=False,
+            **kw,
+        )
+    )
 
 
 def _files(root: Path) -> dict[str, bytes]:
     """Every output file under root except manifest.json (whose git commit may move on)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def _manifests(root: Path) -> dict[str, dict]:
@@ -93,9 +103,16 @@ def test_run_writes_every_output_and_a_manifest_last(first_run):
     for code in COUNTIES:
         d = out / "2024" / code
         names = {p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file()}
-        assert {"01_data_quality.ipynb", "01_data_quality.html", "03_mortality_models.ipynb",
-                "03_mortality_models.html", "figures/funnel_imr.png", "tables/quality_findings.csv",
-                "tables/projection.csv", "manifest.json"} <= names
+        assert {
+            "01_data_quality.ipynb",
+            "01_data_quality.html",
+            "03_mortality_models.ipynb",
+            "03_mortality_models.html",
+            "figures/funnel_imr.png",
+            "tables/quality_findings.csv",
+            "tables/projection.csv",
+            "manifest.json",
+        } <= names
         doc = mf.read_manifest(d)
         assert doc["region"]["region_code"] == code and doc["parameters"]["region_code"] == code
         assert doc["inputs"][0]["sha256"] == mf.sha256_file(DEMO)
@@ -132,8 +149,9 @@ def test_warm_kernels_equal_fresh_papermill_kernels(first_run, tmp_path):
     """The speed-up path (one reused kernel per worker) stores exactly what papermill stores
     when it starts a new kernel for every notebook."""
     out1, _ = first_run
-    result = run_batch(_plan(tmp_path, regions=["990106"]), executor=LocalExecutor(jobs=1),
-                       fresh_kernels=True)
+    result = run_batch(
+        _plan(tmp_path, regions=["990106"]), executor=LocalExecutor(jobs=1), fresh_kernels=True
+    )
     assert result.exit_code == 0, result.summary()
     a = {k: v for k, v in _files(out1).items() if k.startswith("2024/990106/")}
     b = {k: v for k, v in _files(tmp_path).items() if k.startswith("2024/990106/")}
@@ -143,8 +161,9 @@ def test_warm_kernels_equal_fresh_papermill_kernels(first_run, tmp_path):
 def test_dask_cluster_gives_the_same_bytes(first_run, tmp_path):
     distributed = pytest.importorskip("distributed")
     out1, _ = first_run
-    with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1,
-                                  processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         plan = _plan(tmp_path, executor="dask", scheduler=cluster.scheduler_address)
         result = run_batch(plan, executor=DaskExecutor(cluster.scheduler_address))
     assert result.exit_code == 0, result.summary()
@@ -180,8 +199,23 @@ def test_a_failing_region_is_reported_with_its_cell_and_resume_redoes_only_it(tm
     data = tmp_path / "counts.csv"
     bad.to_csv(data, index=False)
     out = tmp_path / "out"
-    args = ["run", "--data", str(data), "--year", "2024", "--regions", "990105", "990106",
-            "--notebooks", str(NB[0]), "--jobs", "1", "--out", str(out), "--no-progress"]
+    args = [
+        "run",
+        "--data",
+        str(data),
+        "--year",
+        "2024",
+        "--regions",
+        "990105",
+        "990106",
+        "--notebooks",
+        str(NB[0]),
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "1 failed" in err
@@ -222,8 +256,9 @@ def test_resume_redoes_a_region_whose_inputs_changed(first_run, tmp_path):
         fh.write("\n# a comment changes the file's bytes\n")
     same = run_batch(_plan(out, resume=True), executor=LocalExecutor(jobs=1))
     assert {r.status for r in same.results} == {"unchanged"}
-    changed = run_batch(_plan(out, regions=["990105"], targets=str(other), resume=True),
-                        executor=LocalExecutor(jobs=1))
+    changed = run_batch(
+        _plan(out, regions=["990105"], targets=str(other), resume=True), executor=LocalExecutor(jobs=1)
+    )
     assert [r.status for r in changed.results] == ["done"]
     index = (out / "2024" / "index.html").read_text(encoding="utf-8")  # still lists the other
     assert "990106" in index and "此前运行 earlier run" in index and 'href="990106/' in index
@@ -232,10 +267,24 @@ def test_resume_redoes_a_region_whose_inputs_changed(first_run, tmp_path):
 def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path):
     out = tmp_path / "out"
     regions = ["990104", "990105", "990106"]
-    cmd = [sys.executable, "-m", "mchanalysis", "run", "--data", str(DEMO), "--regions", *regions,
-           "--notebooks", str(NB[1]), "--jobs", "2", "--out", str(out), "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mchanalysis",
+        "run",
+        "--data",
+        str(DEMO),
+        "--regions",
+        *regions,
+        "--notebooks",
+        str(NB[1]),
+        "--jobs",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not list(out.glob("2024/*/manifest.json")):
@@ -251,15 +300,17 @@ def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path)
     for d in (out / "2024").iterdir():
         if not d.name.startswith("."):
             assert (d / "manifest.json").is_file() or (d / "error.json").is_file(), d
-    _assert_not_corrupt(out / "2024" / next(p.name for p in (out / "2024").iterdir()
-                                            if not p.name.startswith(".")))
+    _assert_not_corrupt(
+        out / "2024" / next(p.name for p in (out / "2024").iterdir() if not p.name.startswith("."))
+    )
     time.sleep(1.5)  # orphaned workers notice their parent is gone and stop
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # the killed run's own process group, if any remain
     except ProcessLookupError:
         pass
-    result = run_batch(_plan(out, regions=regions, notebooks=NB[1:], resume=True),
-                       executor=LocalExecutor(jobs=2))
+    result = run_batch(
+        _plan(out, regions=regions, notebooks=NB[1:], resume=True), executor=LocalExecutor(jobs=2)
+    )
     assert result.exit_code == 0, result.summary()
     statuses = [r.status for r in result.results]
     assert "unchanged" in statuses and set(statuses) <= {"unchanged", "done"}
@@ -271,9 +322,17 @@ def test_sigkill_mid_batch_then_resume_completes_without_corrupt_files(tmp_path)
 
 
 def test_index_escapes_region_names_and_links_by_code():
-    res = [RegionResult("990105", '<script>alert("x")</script>&', "county", "failed", 1.0,
-                        [{"path": "01.html", "sha256": "", "bytes": 1}],
-                        failures=[Failure("01.ipynb", 3, 3, "ValueError", "<b>bad</b>")])]
+    res = [
+        RegionResult(
+            "990105",
+            '<script>alert("x")</script>&',
+            "county",
+            "failed",
+            1.0,
+            [{"path": "01.html", "sha256": "", "bytes": 1}],
+            failures=[Failure("01.ipynb", 3, 3, "ValueError", "<b>bad</b>")],
+        )
+    ]
     html = render_index(2024, res)
     assert "<script>" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in html
     assert "&lt;b&gt;bad&lt;/b&gt;" in html and 'href="990105/01.html"' in html

@@ -45,8 +45,10 @@ ROOT = repo_root()
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
 TREE = Path(__file__).resolve().parents[1]
-PARAMS = ('data_path = "x"\nyear = 2024\nregion_code = "990000"\ntarget_set = "national_2030"\n'
-          'lang = "zh"\noutput_dir = "."\n')
+PARAMS = (
+    'data_path = "x"\nyear = 2024\nregion_code = "990000"\ntarget_set = "national_2030"\n'
+    'lang = "zh"\noutput_dir = "."\n'
+)
 
 
 def tiny_notebook(path: Path, body: str, *, extra_params: str = "") -> Path:
@@ -54,27 +56,36 @@ def tiny_notebook(path: Path, body: str, *, extra_params: str = "") -> Path:
     (no analysis imports: each region takes well under a second in a warm kernel)."""
     cell = nbformat.v4.new_code_cell(PARAMS + extra_params)
     cell.metadata["tags"] = ["parameters"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Tiny"), cell,
-                                         nbformat.v4.new_code_cell(body)])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Tiny"), cell, nbformat.v4.new_code_cell(body)]
+    )
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
 
 
-WRITE = ("import pathlib, time\npathlib.Path('tables').mkdir(exist_ok=True)\n"
-         "pathlib.Path('tables/out.csv').write_text(f'region,year\\n{region_code},{year}\\n')\n"
-         "print(region_code)\n")
+WRITE = (
+    "import pathlib, time\npathlib.Path('tables').mkdir(exist_ok=True)\n"
+    "pathlib.Path('tables/out.csv').write_text(f'region,year\\n{region_code},{year}\\n')\n"
+    "print(region_code)\n"
+)
 
 
 def plan(out, notebooks, regions=("990105", "990106"), data=DEMO, **kw):
-    return plan_run(make_config({"data": data, "out": out}, regions=list(regions),
-                                notebooks=tuple(notebooks), progress=False, **kw))
+    return plan_run(
+        make_config(
+            {"data": data, "out": out},
+            regions=list(regions),
+            notebooks=tuple(notebooks),
+            progress=False,
+            **kw,
+        )
+    )
 
 
 def tree_bytes(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def cli(*args) -> int:
@@ -121,21 +132,31 @@ def alive(pid: int) -> bool:
 
 # --------------------------------------------------------------------------- nothing injected
 
-@pytest.mark.parametrize("key, value, message", [
-    ("region_code", "990105\n", "control"),
-    ("region_code", "٩٩٠١٠٣", "ASCII"),
-    ("region_code", "99/../x", "ASCII"),
-    ("data_path", "/tmp/a\x1b[31m.csv", r"U\+001B"),
-    ("data_path", "/tmp/a\u202e.csv", r"U\+202E"),
-    ("year", "2024", "whole number"),
-    ("year", True, "whole number"),
-    ("missing_sections", "01.ipynb", "list of text"),
-    ("lang", ["zh"], "must be text"),
-    ("evil", "x", "not one the runner knows"),
-])
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("region_code", "990105\n", "control"),
+        ("region_code", "٩٩٠١٠٣", "ASCII"),
+        ("region_code", "99/../x", "ASCII"),
+        ("data_path", "/tmp/a\x1b[31m.csv", r"U\+001B"),
+        ("data_path", "/tmp/a\u202e.csv", r"U\+202E"),
+        ("year", "2024", "whole number"),
+        ("year", True, "whole number"),
+        ("missing_sections", "01.ipynb", "list of text"),
+        ("lang", ["zh"], "must be text"),
+        ("evil", "x", "not one the runner knows"),
+    ],
+)
 def test_parameters_are_typed_and_checked(key, value, message):
-    params = {"data_path": "/d.csv", "year": 2024, "region_code": "990105",
-              "target_set": "national_2030", "lang": "zh", "output_dir": "."}
+    params = {
+        "data_path": "/d.csv",
+        "year": 2024,
+        "region_code": "990105",
+        "target_set": "national_2030",
+        "lang": "zh",
+        "output_dir": ".",
+    }
     params[key] = value
     with pytest.raises(MchError, match=message) as info:
         check_parameters(params)
@@ -145,8 +166,14 @@ def test_parameters_are_typed_and_checked(key, value, message):
 def test_quotes_and_backslashes_in_a_path_stay_inside_their_literal(tmp_path):
     nb = read_notebook(tiny_notebook(tmp_path / "n.ipynb", "pass"))
     evil = '/tmp/a\\"; import os; os.system("touch pwned") #\'\'\'"""'
-    params = {"data_path": evil, "year": 2024, "region_code": "990105",
-              "target_set": "t", "lang": "zh", "output_dir": "."}
+    params = {
+        "data_path": evil,
+        "year": 2024,
+        "region_code": "990105",
+        "target_set": "t",
+        "lang": "zh",
+        "output_dir": ".",
+    }
     out = parameterize(nb, params)
     cell = next(c for c in out.cells if "injected-parameters" in c.metadata.get("tags", []))
     scope: dict = {}
@@ -156,8 +183,14 @@ def test_quotes_and_backslashes_in_a_path_stay_inside_their_literal(tmp_path):
 
 def test_an_injected_cell_with_code_is_refused(tmp_path):
     nb = read_notebook(tiny_notebook(tmp_path / "n.ipynb", "pass"))
-    params = {"data_path": "/d", "year": 2024, "region_code": "990105", "target_set": "t",
-              "lang": "zh", "output_dir": "."}
+    params = {
+        "data_path": "/d",
+        "year": 2024,
+        "region_code": "990105",
+        "target_set": "t",
+        "lang": "zh",
+        "output_dir": ".",
+    }
     out = parameterize(nb, params)
     cell = next(c for c in out.cells if "injected-parameters" in c.metadata.get("tags", []))
     cell.source += '\nimport os; os.system("id")\n'
@@ -169,9 +202,11 @@ def test_an_injected_cell_with_code_is_refused(tmp_path):
 
 
 def test_params_file_with_wrong_types_gives_one_line_errors(tmp_path, capsys):
-    for text, message in (("timeout: abc\n", "timeout must be a positive number"),
-                          ("lang: [zh, en]\n", "lang must be a single value"),
-                          ("out: {a: 1}\n", "out must be a single value")):
+    for text, message in (
+        ("timeout: abc\n", "timeout must be a positive number"),
+        ("lang: [zh, en]\n", "lang must be a single value"),
+        ("out: {a: 1}\n", "out must be a single value"),
+    ):
         p = tmp_path / "p.yaml"
         p.write_text(f"data: {DEMO}\n" + text, encoding="utf-8")
         assert main(["run", "--params", str(p)]) == 1
@@ -186,8 +221,23 @@ def test_output_folder_that_is_a_file_or_read_only_gives_one_line(tmp_path, caps
     nb = tiny_notebook(tmp_path / "nb" / "01_t.ipynb", WRITE)
     f = tmp_path / "file"
     f.write_text("x")
-    assert cli("run", "--data", DEMO, "--regions", "990105", "--notebooks", nb,
-               "--out", f, "--no-progress", "--jobs", "1") == 1
+    assert (
+        cli(
+            "run",
+            "--data",
+            DEMO,
+            "--regions",
+            "990105",
+            "--notebooks",
+            nb,
+            "--out",
+            f,
+            "--no-progress",
+            "--jobs",
+            "1",
+        )
+        == 1
+    )
     assert "is a file" in capsys.readouterr().err
     ro = tmp_path / "ro"
     (ro / "2024").mkdir(parents=True)
@@ -195,8 +245,23 @@ def test_output_folder_that_is_a_file_or_read_only_gives_one_line(tmp_path, caps
     try:
         if os.access(ro / "2024", os.W_OK):
             pytest.skip("running as root: permissions are not enforced")
-        assert cli("run", "--data", DEMO, "--regions", "990105", "--notebooks", nb,
-                   "--out", ro, "--no-progress", "--jobs", "1") == 1
+        assert (
+            cli(
+                "run",
+                "--data",
+                DEMO,
+                "--regions",
+                "990105",
+                "--notebooks",
+                nb,
+                "--out",
+                ro,
+                "--no-progress",
+                "--jobs",
+                "1",
+            )
+            == 1
+        )
         err = capsys.readouterr().err
         assert "not writable" in err and "Traceback" not in err
     finally:
@@ -204,6 +269,7 @@ def test_output_folder_that_is_a_file_or_read_only_gives_one_line(tmp_path, caps
 
 
 # --------------------------------------------------------------------------- nothing lost
+
 
 def test_a_failed_rerun_leaves_the_previous_report_byte_identical(tmp_path, capsys):
     good = tiny_notebook(tmp_path / "good" / "01_t.ipynb", WRITE)
@@ -214,8 +280,23 @@ def test_a_failed_rerun_leaves_the_previous_report_byte_identical(tmp_path, caps
     before = tree_bytes(out / "2024" / "990105")
     assert mf.status_of(mf.read_manifest(out / "2024" / "990105")) == "done"
 
-    args = ["run", "--data", DEMO, "--regions", "990105", "990106", "--notebooks", slow,
-            "--timeout", "1", "--jobs", "1", "--out", out, "--no-progress"]
+    args = [
+        "run",
+        "--data",
+        DEMO,
+        "--regions",
+        "990105",
+        "990106",
+        "--notebooks",
+        slow,
+        "--timeout",
+        "1",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+        "--no-progress",
+    ]
     assert cli(*args) == 1
     err = capsys.readouterr().err
     assert "FAILED 990105" in err and "previous complete report is kept" in err
@@ -226,9 +307,9 @@ def test_a_failed_rerun_leaves_the_previous_report_byte_identical(tmp_path, caps
     assert mf.status_of(mf.read_manifest(failed)) == "failed"
     summary = json.loads((out / "2024" / "run.json").read_text(encoding="utf-8"))
     assert summary["status"] == "failed"
-    assert {r["region_code"]: (r["status"], r["location"], r["previous_kept"])
-            for r in summary["regions"]} == {"990105": ("failed", "_failed/990105", True),
-                                            "990106": ("failed", "_failed/990106", True)}
+    assert {
+        r["region_code"]: (r["status"], r["location"], r["previous_kept"]) for r in summary["regions"]
+    } == {"990105": ("failed", "_failed/990105", True), "990106": ("failed", "_failed/990106", True)}
     index = (out / "2024" / "index.html").read_text(encoding="utf-8")
     assert "失败 failed" in index and "TimeoutError" in index
     assert 'href="990105/report.html"' in index and "previous report" in index
@@ -241,16 +322,18 @@ def test_a_failed_rerun_leaves_the_previous_report_byte_identical(tmp_path, caps
 
 
 def test_a_region_whose_analysis_fails_is_partial_and_the_report_names_the_gap(tmp_path):
-    nb1 = tiny_notebook(tmp_path / "nb" / "01_data_quality.ipynb",
-                        WRITE + "assert region_code != '990106', 'no data for 2024'\n")
+    nb1 = tiny_notebook(
+        tmp_path / "nb" / "01_data_quality.ipynb",
+        WRITE + "assert region_code != '990106', 'no data for 2024'\n",
+    )
     report = tiny_notebook(
         tmp_path / "nb" / "04_annual_report.ipynb",
         "import json, pathlib\npathlib.Path('missing.json').write_text(json.dumps(missing_sections))\n",
-        extra_params="missing_sections = []\n")
+        extra_params="missing_sections = []\n",
+    )
     out = tmp_path / "out"
     result = run_batch(plan(out, [nb1, report]), executor=LocalExecutor(jobs=1))
-    assert {r.region_code: r.status for r in result.results} == {"990105": "done",
-                                                               "990106": "partial"}
+    assert {r.region_code: r.status for r in result.results} == {"990105": "done", "990106": "partial"}
     assert result.exit_code == 1
     y = out / "2024"
     assert json.loads((y / "990105" / "missing.json").read_text()) == []
@@ -265,11 +348,14 @@ def test_a_region_whose_analysis_fails_is_partial_and_the_report_names_the_gap(t
 def test_a_data_file_changed_mid_run_stops_the_batch(tmp_path):
     data = tmp_path / "counts.csv"
     data.write_bytes(DEMO.read_bytes())
-    edit = tiny_notebook(tmp_path / "nb" / "01_t.ipynb",
-                         WRITE + "with open(data_path, 'a', encoding='utf-8') as fh:\n    fh.write('\\n')\n")
+    edit = tiny_notebook(
+        tmp_path / "nb" / "01_t.ipynb",
+        WRITE + "with open(data_path, 'a', encoding='utf-8') as fh:\n    fh.write('\\n')\n",
+    )
     out = tmp_path / "out"
-    result = run_batch(plan(out, [edit], regions=("990104", "990105", "990106"), data=data),
-                       executor=LocalExecutor(jobs=1))
+    result = run_batch(
+        plan(out, [edit], regions=("990104", "990105", "990106"), data=data), executor=LocalExecutor(jobs=1)
+    )
     statuses = [r.status for r in result.results]
     assert statuses == ["failed", "stopped", "stopped"], result.summary()
     assert result.exit_code == 1 and "input changed during the run" in result.summary()
@@ -280,8 +366,17 @@ def test_a_data_file_changed_mid_run_stops_the_batch(tmp_path):
 
 #: The keys of a failure record in manifest.json, error.json and run.json (written since the
 #: first manifests; --resume, the indexes and mch verify read them back).
-FAILURE_KEYS = {"region_code", "region_name", "level", "notebook", "cell_index", "execution_count",
-                "ename", "evalue", "source"}
+FAILURE_KEYS = {
+    "region_code",
+    "region_name",
+    "level",
+    "notebook",
+    "cell_index",
+    "execution_count",
+    "ename",
+    "evalue",
+    "source",
+}
 
 
 def test_a_failure_from_every_path_is_one_type_with_the_same_fields(tmp_path, monkeypatch):
@@ -305,13 +400,15 @@ def test_a_failure_from_every_path_is_one_type_with_the_same_fields(tmp_path, mo
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    jobs = {"cell, warm kernel": job("cell", "raise ValueError('boom')"),
-            "cell, fresh kernel": job("fresh", "raise ValueError('boom')"),
-            "timeout": job("timeout", "import time\ntime.sleep(30)", timeout=1),
-            "parameter refused": job("param", WRITE),
-            "outputs not written": job("export", WRITE),
-            "input changed": job("changed", WRITE),
-            "outside the notebooks": job("worker", WRITE, fresh_kernels=True)}
+    jobs = {
+        "cell, warm kernel": job("cell", "raise ValueError('boom')"),
+        "cell, fresh kernel": job("fresh", "raise ValueError('boom')"),
+        "timeout": job("timeout", "import time\ntime.sleep(30)", timeout=1),
+        "parameter refused": job("param", WRITE),
+        "outputs not written": job("export", WRITE),
+        "input changed": job("changed", WRITE),
+        "outside the notebooks": job("worker", WRITE, fresh_kernels=True),
+    }
     bad = jobs["parameter refused"]
     jobs["parameter refused"] = dataclasses.replace(bad, parameters={**bad.parameters, "year": "2024"})
     Path(jobs["input changed"].notebooks[0]["path"]).write_text("{}", encoding="utf-8")
@@ -331,16 +428,19 @@ def test_a_failure_from_every_path_is_one_type_with_the_same_fields(tmp_path, mo
         kernel.close()
     results["cell, fresh kernel"] = run_region(jobs["cell, fresh kernel"], None)
     results["outside the notebooks"] = next(
-        executors.LocalExecutor(jobs=1).map_unordered([jobs["outside the notebooks"]]))
+        executors.LocalExecutor(jobs=1).map_unordered([jobs["outside the notebooks"]])
+    )
 
     # cell 3: markdown, parameters, injected parameters, the body
-    expected = {"cell, warm kernel": ("01_t.ipynb", 3, "ValueError"),
-                "cell, fresh kernel": ("01_t.ipynb", 3, "ValueError"),
-                "timeout": ("01_t.ipynb", None, "CellTimeoutError"),
-                "parameter refused": ("01_t.ipynb", None, "MchError"),
-                "outputs not written": ("01_t.ipynb", None, "OSError"),
-                "input changed": (None, None, "InputChanged"),
-                "outside the notebooks": (None, None, "FileExistsError")}
+    expected = {
+        "cell, warm kernel": ("01_t.ipynb", 3, "ValueError"),
+        "cell, fresh kernel": ("01_t.ipynb", 3, "ValueError"),
+        "timeout": ("01_t.ipynb", None, "CellTimeoutError"),
+        "parameter refused": ("01_t.ipynb", None, "MchError"),
+        "outputs not written": ("01_t.ipynb", None, "OSError"),
+        "input changed": (None, None, "InputChanged"),
+        "outside the notebooks": (None, None, "FileExistsError"),
+    }
     assert set(results) == set(expected)
     for path, res in results.items():
         assert res.status == "failed" and len(res.failures) == 1, (path, res)
@@ -370,8 +470,10 @@ def test_every_year_keeps_its_index_and_the_top_index_lists_all(tmp_path):
     nb = tiny_notebook(tmp_path / "nb" / "01_t.ipynb", WRITE)
     out = tmp_path / "out"
     assert run_batch(plan(out, [nb]), executor=LocalExecutor(jobs=1)).exit_code == 0
-    assert run_batch(plan(out, [nb], regions=["990104"], year=2023),
-                     executor=LocalExecutor(jobs=1)).exit_code == 0
+    assert (
+        run_batch(plan(out, [nb], regions=["990104"], year=2023), executor=LocalExecutor(jobs=1)).exit_code
+        == 0
+    )
     y24 = (out / "2024" / "index.html").read_text(encoding="utf-8")
     assert 'href="990105/01_t.html"' in y24 and 'href="990106/01_t.html"' in y24
     y23 = (out / "2023" / "index.html").read_text(encoding="utf-8")
@@ -387,7 +489,7 @@ def test_staging_folders_of_a_live_run_are_not_deleted(tmp_path):
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         mine = new_staging_dir(tmp_path, "990105", owner=live.pid)
-        dead = new_staging_dir(tmp_path, "990106", owner=2 ** 22 + 12345)
+        dead = new_staging_dir(tmp_path, "990106", owner=2**22 + 12345)
         removed = remove_scratch_dirs(tmp_path)
         assert removed == [dead] and mine.is_dir() and not dead.exists()
     finally:
@@ -398,26 +500,48 @@ def test_staging_folders_of_a_live_run_are_not_deleted(tmp_path):
 
 # --------------------------------------------------------------------------- concurrency
 
+
 def test_a_second_run_on_a_locked_folder_names_the_holder_or_waits(tmp_path):
     nb = tiny_notebook(tmp_path / "nb" / "01_t.ipynb", WRITE)
     out = tmp_path / "out"
     out.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from mchanalysis.pipeline.lock import OutputLock\n"
-         f"l = OutputLock({str(out)!r}).acquire(); print('locked', flush=True); sys.stdin.readline()"],
-        env=env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from mchanalysis.pipeline.lock import OutputLock\n"
+            f"l = OutputLock({str(out)!r}).acquire(); print('locked', flush=True); sys.stdin.readline()",
+        ],
+        env=env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        args = mch("run", "--data", DEMO, "--regions", "990105", "--notebooks", nb, "--jobs", "1",
-                   "--out", out, "--no-progress")
+        args = mch(
+            "run",
+            "--data",
+            DEMO,
+            "--regions",
+            "990105",
+            "--notebooks",
+            nb,
+            "--jobs",
+            "1",
+            "--out",
+            out,
+            "--no-progress",
+        )
         refused = subprocess.run(args, env=env(), capture_output=True, text=True, timeout=120)
         assert refused.returncode == 1
         lines = refused.stderr.strip().splitlines()
         assert len(lines) == 1 and "in use by another mch run" in lines[0]
         assert f"pid {holder.pid}" in lines[0] and "--wait" in lines[0]
         assert not (out / "2024" / "990105").exists()
-        waiting = subprocess.Popen(args + ["--wait"], env=env(), stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
+        waiting = subprocess.Popen(
+            args + ["--wait"], env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         time.sleep(8)  # long enough to plan the run and block on the lock
         assert waiting.poll() is None and not (out / "2024" / "990105").exists()
         holder.stdin.write("\n")
@@ -437,10 +561,20 @@ def test_two_concurrent_runs_lose_nothing(tmp_path):
     nb = tiny_notebook(tmp_path / "nb" / "01_t.ipynb", WRITE + "time.sleep(1)\n")
     out = tmp_path / "out"
     base = ["--data", DEMO, "--notebooks", nb, "--jobs", "1", "--out", out, "--no-progress"]
-    a = subprocess.Popen(mch("run", "--regions", "990104", "990105", *base, "--wait"), env=env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    b = subprocess.Popen(mch("run", "--regions", "990105", "990106", *base, "--wait"), env=env(),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    a = subprocess.Popen(
+        mch("run", "--regions", "990104", "990105", *base, "--wait"),
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    b = subprocess.Popen(
+        mch("run", "--regions", "990105", "990106", *base, "--wait"),
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     ra, rb = a.communicate(timeout=300), b.communicate(timeout=300)
     assert a.returncode == 0 and b.returncode == 0, (ra, rb)
     for code in ("990104", "990105", "990106"):
@@ -448,7 +582,9 @@ def test_two_concurrent_runs_lose_nothing(tmp_path):
         doc = mf.read_manifest(d)
         assert doc is not None and mf.is_complete(d, doc["input_hash"]), code
         listed = {o["path"] for o in doc["outputs"]}
-        assert listed == {p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file()} - {"manifest.json"}
+        assert listed == {p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file()} - {
+            "manifest.json"
+        }
     assert not list((out / "2024").glob(".*"))
     index = (out / "2024" / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{c}/01_t.html"' in index for c in ("990104", "990105", "990106"))
@@ -467,20 +603,37 @@ def _wait_for(predicate, timeout=120.0):
 def test_sigkill_leaves_no_worker_or_kernel_behind(tmp_path):
     nb = tiny_notebook(tmp_path / "nb" / "01_t.ipynb", WRITE + "time.sleep(60)\n")
     out = tmp_path / "out"
-    proc = subprocess.Popen(mch("run", "--data", DEMO, "--regions", "990105", "990106",
-                                "--notebooks", nb, "--jobs", "2", "--out", out, "--no-progress"),
-                            env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        mch(
+            "run",
+            "--data",
+            DEMO,
+            "--regions",
+            "990105",
+            "990106",
+            "--notebooks",
+            nb,
+            "--jobs",
+            "2",
+            "--out",
+            out,
+            "--no-progress",
+        ),
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         # both workers have a kernel executing the notebook: 2 workers + 2 kernels below mch run
-        assert _wait_for(lambda: len(list(out.glob("2024/.staging-*/tables/out.csv"))) == 2), \
+        assert _wait_for(lambda: len(list(out.glob("2024/.staging-*/tables/out.csv"))) == 2), (
             "the regions did not start"
+        )
         below = descendants(proc.pid)
         assert len(below) >= 4, below
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        assert _wait_for(lambda: not any(alive(p) for p in below), timeout=15), \
-            [p for p in below if alive(p)]
+        assert _wait_for(lambda: not any(alive(p) for p in below), timeout=15), [p for p in below if alive(p)]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -492,16 +645,40 @@ def test_sigkill_leaves_no_worker_or_kernel_behind(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ctrl_c_stops_cleanly_with_an_index_and_one_line(tmp_path, jobs):
-    fast = tiny_notebook(tmp_path / "nb" / "01_t.ipynb",
-                         WRITE + "if region_code != '990104':\n    time.sleep(60)\n")
+    fast = tiny_notebook(
+        tmp_path / "nb" / "01_t.ipynb", WRITE + "if region_code != '990104':\n    time.sleep(60)\n"
+    )
     out = tmp_path / "out"
-    proc = subprocess.Popen(mch("run", "--data", DEMO, "--regions", "990104", "990105", "990106",
-                                "--notebooks", fast, "--jobs", jobs, "--out", out, "--no-progress"),
-                            env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        mch(
+            "run",
+            "--data",
+            DEMO,
+            "--regions",
+            "990104",
+            "990105",
+            "990106",
+            "--notebooks",
+            fast,
+            "--jobs",
+            jobs,
+            "--out",
+            out,
+            "--no-progress",
+        ),
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        assert _wait_for(lambda: (out / "2024" / "990104" / "manifest.json").is_file()
-                         and list(out.glob("2024/.staging-*/tables/out.csv"))), "no region started"
+        assert _wait_for(
+            lambda: (
+                (out / "2024" / "990104" / "manifest.json").is_file()
+                and list(out.glob("2024/.staging-*/tables/out.csv"))
+            )
+        ), "no region started"
         below = descendants(proc.pid)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
         _, err = proc.communicate(timeout=60)
@@ -523,6 +700,7 @@ def test_ctrl_c_stops_cleanly_with_an_index_and_one_line(tmp_path, jobs):
 
 
 # --------------------------------------------------------------------------- verify
+
 
 @pytest.fixture(scope="module")
 def verified_run(tmp_path_factory):
@@ -580,12 +758,15 @@ def test_verify_never_runs_a_notebook_whose_hash_differs(verified_run, tmp_path,
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda doc: doc.pop("inputs"), "'inputs' is missing"),
-    (lambda doc: doc["outputs"].append({"path": "../../etc/passwd", "sha256": "0"}), "leaves the folder"),
-    (lambda doc: doc["parameters"].update(region_code="990105\n"), "region_code"),
-    (lambda doc: doc.update(status="failed"), "not a complete result"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda doc: doc.pop("inputs"), "'inputs' is missing"),
+        (lambda doc: doc["outputs"].append({"path": "../../etc/passwd", "sha256": "0"}), "leaves the folder"),
+        (lambda doc: doc["parameters"].update(region_code="990105\n"), "region_code"),
+        (lambda doc: doc.update(status="failed"), "not a complete result"),
+    ],
+)
 def test_verify_malformed_manifest_is_one_line(verified_run, tmp_path, capsys, edit, message):
     d, _ = verified_run
     copy = _copy(d, tmp_path / "c")

@@ -19,10 +19,17 @@ from mchanalysis.pipeline.notebook import (
 # the batch runs notebooks in kernels: outside the fast lane (make test runs it)
 pytestmark = pytest.mark.slow
 
-PARAMS = {"data_path": "unused.csv", "year": 2024, "region_code": "010101", "target_set": "t",
-          "lang": "zh", "output_dir": "."}
-PARAM_CELL = ('data_path = "x"\nyear = 2000\nregion_code = "000000"\ntarget_set = "t"\n'
-              'lang = "zh"\noutput_dir = "."')
+PARAMS = {
+    "data_path": "unused.csv",
+    "year": 2024,
+    "region_code": "010101",
+    "target_set": "t",
+    "lang": "zh",
+    "output_dir": ".",
+}
+PARAM_CELL = (
+    'data_path = "x"\nyear = 2000\nregion_code = "000000"\ntarget_set = "t"\nlang = "zh"\noutput_dir = "."'
+)
 
 
 def _nb(path, *bodies):
@@ -113,9 +120,16 @@ def test_normalise_blanks_memory_addresses_in_plain_text_reprs():
     from mchanalysis.pipeline.notebook import normalise
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("s")])
-    nb.cells[0].outputs = [nbformat.v4.new_output(
-        "execute_result", data={"text/plain": "<pandas.io.formats.style.Styler at 0x7fa01012b350>",
-                                "text/html": "<table></table>"}, execution_count=1)]
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "execute_result",
+            data={
+                "text/plain": "<pandas.io.formats.style.Styler at 0x7fa01012b350>",
+                "text/html": "<table></table>",
+            },
+            execution_count=1,
+        )
+    ]
     normalise(nb, {})
     assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<pandas.io.formats.style.Styler at 0x0>"
     assert nb.cells[0].outputs[0]["data"]["text/html"] == "<table></table>"

@@ -37,7 +37,9 @@ def test_default_params_select_the_province_tree_in_its_latest_year(counts):
     assert plan.target_set == "auto"
     # the report year 2024 is judged on the 2025 milestones, the 2030 targets beside: both hashed
     roles = {i["role"]: i["path"] for i in plan.inputs}
-    assert roles["targets"].endswith("national_2025.yaml") and roles["targets_beside"].endswith("national_2030.yaml")
+    assert roles["targets"].endswith("national_2025.yaml") and roles["targets_beside"].endswith(
+        "national_2030.yaml"
+    )
     params = plan.notebook_parameters("990102")
     assert params["region_code"] == "990102" and isinstance(params["region_code"], str)
     assert params["output_dir"] == "." and params["year"] == 2024
@@ -75,14 +77,17 @@ def test_tree_and_level_selectors(tree):
         select_regions(tree, ["level:district"])
 
 
-@pytest.mark.parametrize("override, message", [
-    ({"year": 2031}, r"year 2031 is not in the data \(years 2010-2024\)"),
-    ({"targets": "national_2300"}, r"no target set named 'national_2300'.*did you mean 'national_2030'"),
-    ({"lang": "fr"}, "unknown language 'fr'"),
-    ({"regions": ["990199"]}, "unknown region code '990199'"),
-    ({"executor": "dask"}, "needs --scheduler"),
-    ({"jobs": 0}, "--jobs must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"year": 2031}, r"year 2031 is not in the data \(years 2010-2024\)"),
+        ({"targets": "national_2300"}, r"no target set named 'national_2300'.*did you mean 'national_2030'"),
+        ({"lang": "fr"}, "unknown language 'fr'"),
+        ({"regions": ["990199"]}, "unknown region code '990199'"),
+        ({"executor": "dask"}, "needs --scheduler"),
+        ({"jobs": 0}, "--jobs must be at least 1"),
+    ],
+)
 def test_bad_parameters_fail_before_anything_runs(override, message, counts, tmp_path):
     config = make_config({"data": DEMO, "out": tmp_path / "out"}, **override)
     with pytest.raises(MchError, match=message):
@@ -107,8 +112,9 @@ def test_yaml_unknown_key_suggests_the_right_one(tmp_path):
 def test_cli_reports_a_bad_region_in_one_line(capsys, tmp_path):
     from mchanalysis.cli import main
 
-    code = main(["run", "--data", str(DEMO), "--regions", "990199", "--out", str(tmp_path / "o"),
-                 "--no-progress"])
+    code = main(
+        ["run", "--data", str(DEMO), "--regions", "990199", "--out", str(tmp_path / "o"), "--no-progress"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and "unknown region code '990199'; closest:" in err
@@ -118,8 +124,10 @@ def test_a_narrative_folder_reaches_only_the_notebooks_that_declare_it_and_is_ha
     folder = tmp_path / "bureau"
     folder.mkdir()
     (folder / "990102.md").write_text("## 工作亮点\n- 新建危重孕产妇救治中心1个。\n", encoding="utf-8")
-    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]},
-                                narrative=str(folder)), counts=counts)
+    plan = plan_run(
+        make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]}, narrative=str(folder)),
+        counts=counts,
+    )
     assert plan.optional_parameters() == {"narrative": str(folder.resolve())}
     assert any(i["role"] == "narrative:990102.md" for i in plan.inputs)
     with pytest.raises(MchError, match="narrative: no such file or folder"):
@@ -127,15 +135,19 @@ def test_a_narrative_folder_reaches_only_the_notebooks_that_declare_it_and_is_ha
 
 
 def test_a_given_target_set_is_used_as_given(counts, tmp_path):
-    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out"}, targets="national_2030"), counts=counts)
+    plan = plan_run(
+        make_config({"data": DEMO, "out": tmp_path / "out"}, targets="national_2030"), counts=counts
+    )
     roles = [i["role"] for i in plan.inputs]
     assert plan.target_set == "national_2030" and "targets" in roles and "targets_beside" not in roles
 
 
 def test_a_docx_reference_is_checked_hashed_and_given_to_the_report_notebook(counts, tmp_path):
     ref = ROOT / "mchanalysis" / "report" / "templates" / "reference.docx"
-    plan = plan_run(make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]},
-                                docx_reference=str(ref)), counts=counts)
+    plan = plan_run(
+        make_config({"data": DEMO, "out": tmp_path / "out", "regions": ["990102"]}, docx_reference=str(ref)),
+        counts=counts,
+    )
     assert plan.optional_parameters()["docx_reference"] == str(ref.resolve())
     assert any(i["role"] == "docx_reference" for i in plan.inputs)
     bad = tmp_path / "letterhead.txt"

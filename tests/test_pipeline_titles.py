@@ -8,7 +8,9 @@ from mchanalysis.pipeline.jobs import _title
 
 
 def _job(lang):
-    return SimpleNamespace(region={"region_name": "东川市"}, year=2024, code="990100", parameters={"lang": lang})
+    return SimpleNamespace(
+        region={"region_name": "东川市"}, year=2024, code="990100", parameters={"lang": lang}
+    )
 
 
 def test_report_html_is_titled_like_the_dajuan():

@@ -44,7 +44,9 @@ def _font_chars() -> set[int]:
 
 def _chain_chars() -> set[int]:
     """Characters the style's font chain draws: the shipped font, then DejaVu Sans fallback."""
-    dejavu = font_manager.findfont(font_manager.FontProperties(family=["DejaVu Sans"]), fallback_to_default=False)
+    dejavu = font_manager.findfont(
+        font_manager.FontProperties(family=["DejaVu Sans"]), fallback_to_default=False
+    )
     return _font_chars() | set(FT2Font(dejavu).get_charmap())
 
 
@@ -85,7 +87,9 @@ def test_style_puts_the_shipped_font_first():
     assert matplotlib.rcParams["font.sans-serif"][0] == FONT_FAMILY
     assert tuple(matplotlib.rcParams["font.sans-serif"]) == FONT_FALLBACK_CHAIN
     assert matplotlib.rcParams["axes.unicode_minus"] is False
-    found = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]), fallback_to_default=False)
+    found = font_manager.findfont(
+        font_manager.FontProperties(family=["sans-serif"]), fallback_to_default=False
+    )
     assert Path(found).resolve() == font_path().resolve()
     # idempotent: a second call registers nothing new
     n = len(font_manager.fontManager.ttflist)
@@ -113,12 +117,15 @@ def test_font_covers_registry_demo_targets_and_templates():
     texts = [str(v) for ind in _registry() for v in ind.values() if isinstance(v, str)]
     texts += _demo_region_names()
     for pattern in ("targets/*.yaml", "report/templates/**/*"):
-        texts += [p.read_text(encoding="utf-8") for p in PKG.glob(pattern)
-                  if p.is_file() and p.suffix != ".docx"]   # the Word reference is binary
+        texts += [
+            p.read_text(encoding="utf-8") for p in PKG.glob(pattern) if p.is_file() and p.suffix != ".docx"
+        ]  # the Word reference is binary
     wanted = set().union(*(_drawable(t) for t in texts))
     chain = _chain_chars()
     missing = sorted(ch for ch in wanted if ord(ch) not in chain)
-    assert not missing, f"characters missing from the chart font (re-run tools/subset_font.py): {''.join(missing)}"
+    assert not missing, (
+        f"characters missing from the chart font (re-run tools/subset_font.py): {''.join(missing)}"
+    )
 
 
 def _chinese_chart():

@@ -18,8 +18,9 @@ from mchanalysis.plots.small_multiples import columns_for
 
 @pytest.fixture(scope="module", params=["990100", "990106"])
 def ctx(request):
-    return report.build_context(DEMO, year=2024, region_code=request.param,
-                                target_set="national_2030", lang="zh")
+    return report.build_context(
+        DEMO, year=2024, region_code=request.param, target_set="national_2030", lang="zh"
+    )
 
 
 def _texts(fig):
@@ -43,11 +44,16 @@ def test_every_figure_is_drawn_at_its_placed_width_with_text_of_8pt_or_more(ctx)
 
 
 def test_word_places_each_figure_at_its_drawn_width(ctx):
-    doc = Document(io.BytesIO(report.docx_bytes(ctx) if hasattr(report, "docx_bytes") else
-                              __import__("mchanalysis.report.docx", fromlist=["x"]).docx_bytes(ctx)))
+    doc = Document(
+        io.BytesIO(
+            report.docx_bytes(ctx)
+            if hasattr(report, "docx_bytes")
+            else __import__("mchanalysis.report.docx", fromlist=["x"]).docx_bytes(ctx)
+        )
+    )
     widths = [int(x) for x in doc.element.body.xpath(".//wp:extent/@cx")]
     assert widths
-    for cx in widths:   # EMU: 360000 per cm
+    for cx in widths:  # EMU: 360000 per cm
         assert cx / 360000 == pytest.approx(FIGURE_WIDTH_CM, abs=0.02)
 
 
@@ -61,8 +67,9 @@ def test_english_scorecard_lays_out_at_the_placed_width():
 
     from mchanalysis.plots.scorecard import plot_scorecard
 
-    ctx = report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030",
-                               lang="en", figures=False)
+    ctx = report.build_context(
+        DEMO, year=2024, region_code="990103", target_set="national_2030", lang="en", figures=False
+    )
     fig = plot_scorecard(ctx.scorecard, lang="en")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

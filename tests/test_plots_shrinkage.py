@@ -14,8 +14,13 @@ from mchanalysis.plots import save_figure
 from mchanalysis.plots.shrinkage import plot_shrinkage
 from mchanalysis.registry import indicator_meta
 
-TABLE = pd.DataFrame({"region_name": ["浉河区", "猇亭区", "临江县", "石桥县", "川中区"],
-                      "deaths": [0, 9, 1, 3, 5], "births": [1200, 4000, 2500, 6000, 20000]})
+TABLE = pd.DataFrame(
+    {
+        "region_name": ["浉河区", "猇亭区", "临江县", "石桥县", "川中区"],
+        "deaths": [0, 9, 1, 3, 5],
+        "births": [1200, 4000, 2500, 6000, 20000],
+    }
+)
 
 
 def _fig(lang="zh"):

@@ -27,8 +27,16 @@ IMR = indicator_meta("imr")
 def _series(n=10, start=2014, missing_year=None):
     years = np.arange(start, start + n)
     value = np.linspace(30, 12, n)
-    df = pd.DataFrame({"year": years, "value": value, "lower": value * 0.7, "upper": value * 1.35,
-                       "region_name": "示例省", "conf_level": 0.95})
+    df = pd.DataFrame(
+        {
+            "year": years,
+            "value": value,
+            "lower": value * 0.7,
+            "upper": value * 1.35,
+            "region_name": "示例省",
+            "conf_level": 0.95,
+        }
+    )
     if missing_year is not None:
         df.loc[df["year"] == missing_year, ["value", "lower", "upper"]] = np.nan
     return df
@@ -38,10 +46,24 @@ def _full_chart(lang="zh", **kw):
     s = _series()
     fitted = pd.DataFrame({"year": s["year"], "fitted": np.linspace(29, 13, len(s))})
     national = pd.DataFrame({"year": s["year"], "value": np.linspace(25, 15, len(s))})
-    projection = pd.DataFrame({"target_year": [2025, 2030], "rate": [11.0, 9.0], "lower": [9.0, 6.5],
-                               "upper": [13.5, 12.4], "conf_level": 0.95})
-    args = dict(meta=MMR, fitted=fitted, joinpoints=[2016, 2019.5], target={"value": 12, "year": 2030},
-                national=national, projection=projection, lang=lang)
+    projection = pd.DataFrame(
+        {
+            "target_year": [2025, 2030],
+            "rate": [11.0, 9.0],
+            "lower": [9.0, 6.5],
+            "upper": [13.5, 12.4],
+            "conf_level": 0.95,
+        }
+    )
+    args = dict(
+        meta=MMR,
+        fitted=fitted,
+        joinpoints=[2016, 2019.5],
+        target={"value": 12, "year": 2030},
+        national=national,
+        projection=projection,
+        lang=lang,
+    )
     args.update(kw)
     return plot_trend(s, **args)
 
@@ -74,7 +96,9 @@ def test_trend_chart_has_the_expected_artists(lang):
     assert len(fit.get_xdata()) == 10
     (jp,) = _by_gid(fig, "joinpoints")
     assert list(jp.get_xdata()) == [2016, 2019.5]
-    np.testing.assert_allclose(jp.get_ydata(), np.interp([2016, 2019.5], np.arange(2014, 2024), np.linspace(29, 13, 10)))
+    np.testing.assert_allclose(
+        jp.get_ydata(), np.interp([2016, 2019.5], np.arange(2014, 2024), np.linspace(29, 13, 10))
+    )
     (target,) = _by_gid(fig, "target")
     assert list(target.get_ydata()) == [12, 12]
     (nat,) = _by_gid(fig, "national")
@@ -159,8 +183,9 @@ def test_small_multiples_one_panel_per_region_shared_axes(demo_indicators):
     ref = ind[(ind["region_code"] == "990100") & (ind["indicator"] == "imr")][["year", "value"]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = plot_small_multiples(ind, indicator="imr", regions=counties, meta=IMR, reference=ref,
-                                   reference_name="东川市")
+        fig = plot_small_multiples(
+            ind, indicator="imr", regions=counties, meta=IMR, reference=ref, reference_name="东川市"
+        )
         fig.canvas.draw()
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == len(counties)
@@ -178,8 +203,12 @@ def test_small_multiples_one_panel_per_region_shared_axes(demo_indicators):
 
 def test_small_multiples_png_is_byte_identical_and_english(demo_indicators, tmp_path):
     ind, counties = demo_indicators
-    a = save_figure(plot_small_multiples(ind, indicator="mmr", regions=counties, meta=MMR, lang="en"), tmp_path / "a.png")
-    b = save_figure(plot_small_multiples(ind, indicator="mmr", regions=counties, meta=MMR, lang="en"), tmp_path / "b.png")
+    a = save_figure(
+        plot_small_multiples(ind, indicator="mmr", regions=counties, meta=MMR, lang="en"), tmp_path / "a.png"
+    )
+    b = save_figure(
+        plot_small_multiples(ind, indicator="mmr", regions=counties, meta=MMR, lang="en"), tmp_path / "b.png"
+    )
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -200,7 +229,9 @@ def test_trend_chart_takes_trend_and_joinpoint_results_directly(demo_indicators)
     (fit,) = _by_gid(fig, "fitted")
     # the log-linear line: 1000 · exp(b0 + b1 (year − start)), independent of the chart's code
     b0, b1 = tr.result.params
-    np.testing.assert_allclose(fit.get_ydata(), 1000 * np.exp(b0 + b1 * (s["year"].to_numpy() - s["year"].min())))
+    np.testing.assert_allclose(
+        fit.get_ydata(), 1000 * np.exp(b0 + b1 * (s["year"].to_numpy() - s["year"].min()))
+    )
     jp = joinpoint(s["year"], s["value"], se=(s["upper"] - s["lower"]) / (2 * 1.959964), max_joinpoints=2)
     fig = plot_trend(s, meta=IMR, fitted=jp)
     (fit,) = _by_gid(fig, "fitted")

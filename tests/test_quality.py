@@ -25,43 +25,56 @@ YEARS = list(range(2012, 2022))
 def clean_counts() -> pd.DataFrame:
     """A province and two counties, 2012-2021, smooth trends, large counts, every rule satisfied."""
     rows = []
-    for code, name, parent, level in [(P, "示例省", "", "province"), (A, "甲县", P, "county"), (B, "乙县", P, "county")]:
+    for code, name, parent, level in [
+        (P, "示例省", "", "province"),
+        (A, "甲县", P, "county"),
+        (B, "乙县", P, "county"),
+    ]:
         for y in YEARS:
             r = {"region_code": code, "region_name": name, "parent_code": parent, "level": level, "year": y}
             if level == "county":
                 k = y - 2012
                 lb = 20_000 + 200 * k + (1_000 if code == B else 0)
                 cov = 0.85 + 0.01 * k
-                r.update({
-                    "live_births": lb,
-                    "deliveries": round(lb * 0.99),
-                    "maternal_deaths": 3,
-                    "neonatal_deaths": round(lb * (5 - 0.2 * k) / 1000),
-                    "infant_deaths": round(lb * (8 - 0.3 * k) / 1000),
-                    "under5_deaths": round(lb * (10 - 0.4 * k) / 1000),
-                    "perinatal_births": lb + 100,
-                    "birth_defects": round(lb * 0.012),
-                    "low_birth_weight": round(lb * 0.03),
-                    "cesarean_deliveries": round(lb * 0.99 * 0.4),
-                    "high_risk_pregnancies": round(lb * 0.99 * 0.3),
-                    "high_risk_managed": round(lb * 0.99 * 0.3 * 0.98),
-                    "children_under3": 3 * lb,
-                    "children_under3_managed": round(3 * lb * cov),
-                    "children_under7": 7 * lb,
-                    "children_under7_managed": round(7 * lb * cov),
-                    "infants_0_6m_surveyed": round(lb * 0.4),
-                    "exclusive_breastfed": round(lb * 0.4 * 0.5),
-                    "marriages_registered": round(lb * 0.8),
-                    "premarital_examined": round(lb * 0.8 * 0.6),
-                    "cervical_screen_target": 10 * lb,
-                    "cervical_screened": round(10 * lb * (0.3 + 0.02 * k)),
-                    "breast_screen_target": 10 * lb,
-                    "breast_screened": round(10 * lb * (0.3 + 0.02 * k)),
-                    "prenatal_checked": round(lb * 0.97),
-                })
-                for m in ("early_registered", "maternal_system_managed", "postpartum_visited", "hospital_births",
-                          "prenatal_screened", "newborn_metabolic_screened", "newborn_hearing_screened",
-                          "newborn_visited"):
+                r.update(
+                    {
+                        "live_births": lb,
+                        "deliveries": round(lb * 0.99),
+                        "maternal_deaths": 3,
+                        "neonatal_deaths": round(lb * (5 - 0.2 * k) / 1000),
+                        "infant_deaths": round(lb * (8 - 0.3 * k) / 1000),
+                        "under5_deaths": round(lb * (10 - 0.4 * k) / 1000),
+                        "perinatal_births": lb + 100,
+                        "birth_defects": round(lb * 0.012),
+                        "low_birth_weight": round(lb * 0.03),
+                        "cesarean_deliveries": round(lb * 0.99 * 0.4),
+                        "high_risk_pregnancies": round(lb * 0.99 * 0.3),
+                        "high_risk_managed": round(lb * 0.99 * 0.3 * 0.98),
+                        "children_under3": 3 * lb,
+                        "children_under3_managed": round(3 * lb * cov),
+                        "children_under7": 7 * lb,
+                        "children_under7_managed": round(7 * lb * cov),
+                        "infants_0_6m_surveyed": round(lb * 0.4),
+                        "exclusive_breastfed": round(lb * 0.4 * 0.5),
+                        "marriages_registered": round(lb * 0.8),
+                        "premarital_examined": round(lb * 0.8 * 0.6),
+                        "cervical_screen_target": 10 * lb,
+                        "cervical_screened": round(10 * lb * (0.3 + 0.02 * k)),
+                        "breast_screen_target": 10 * lb,
+                        "breast_screened": round(10 * lb * (0.3 + 0.02 * k)),
+                        "prenatal_checked": round(lb * 0.97),
+                    }
+                )
+                for m in (
+                    "early_registered",
+                    "maternal_system_managed",
+                    "postpartum_visited",
+                    "hospital_births",
+                    "prenatal_screened",
+                    "newborn_metabolic_screened",
+                    "newborn_hearing_screened",
+                    "newborn_visited",
+                ):
                     r[m] = round(lb * cov)
             rows.append(r)
     df = pd.DataFrame(rows)
@@ -218,11 +231,19 @@ def test_outlier_year_in_a_county():
 
 def table_of(values, *, half_width=0.5, numerator=1000, indicator="newborn_visit_rate"):
     years = list(range(2012, 2012 + len(values)))
-    return pd.DataFrame({
-        "region_code": A, "region_name": "甲县", "year": years, "indicator": indicator,
-        "numerator": numerator, "denominator": 2000,
-        "value": values, "lower": [v - half_width for v in values], "upper": [v + half_width for v in values],
-    })
+    return pd.DataFrame(
+        {
+            "region_code": A,
+            "region_name": "甲县",
+            "year": years,
+            "indicator": indicator,
+            "numerator": numerator,
+            "denominator": 2000,
+            "value": values,
+            "lower": [v - half_width for v in values],
+            "upper": [v + half_width for v in values],
+        }
+    )
 
 
 def review_table(tab, **kw):
@@ -391,7 +412,9 @@ def test_rate_typed_as_count_and_county_above_parent_in_the_review():
     f = review_quality(df)
     assert where(f, "rate_typed_as_count") == {(A, 2019, "early_registered")}
     assert where(f, "exceeds_parent_total") == {(B, 2020, "live_births")}
-    assert set(f.loc[f["check"].isin(["rate_typed_as_count", "exceeds_parent_total"]), "category"]) == {"entry_error"}
+    assert set(f.loc[f["check"].isin(["rate_typed_as_count", "exceeds_parent_total"]), "category"]) == {
+        "entry_error"
+    }
     # the typo's rate is not reported again as an outlier or a change, in the county or above it
     hit = f[(f["item"] == "early_registration_rate") & (f["year"] == 2019)]
     assert hit.empty, hit[["region_code", "check"]]
@@ -419,7 +442,9 @@ def test_combine_findings_lists_entry_errors_first_and_each_finding_once():
     assert tuple(both.columns) == COMBINED_COLUMNS
     assert both.iloc[0]["check"] == "rate_typed_as_count" and both.iloc[0]["file"] == "x.csv"
     assert both.iloc[0]["row"] is not None and both.iloc[0]["region_name"] == "甲县"
-    assert list(both["category"]) == sorted(both["category"], key=["entry_error", "invalid", "verify", "notice"].index)
+    assert list(both["category"]) == sorted(
+        both["category"], key=["entry_error", "invalid", "verify", "notice"].index
+    )
     key = ["check", "region_code", "year", "item"]
     assert not both[both["region_code"] != ""].duplicated(key).any()
     assert len(both[(both["check"] == "over_100") & (both["item"] == "prenatal_checked")]) == 1
@@ -469,5 +494,7 @@ def test_the_over_100_rule_gives_the_same_cells_in_validation_review_and_indicat
     reg = load_registry().set_index("id")
     flagged = t[t["flag"].str.contains("over_100")]
     assert {(r.region_code, r.year, reg.loc[r.indicator, "numerator"]) for r in flagged.itertuples()} == {
-        c for c in where(over_100(df), "over_100")
-        if c[2] in set(reg.loc[reg["kind"] == "proportion", "numerator"])}
+        c
+        for c in where(over_100(df), "over_100")
+        if c[2] in set(reg.loc[reg["kind"] == "proportion", "numerator"])
+    }

@@ -12,13 +12,17 @@ from mchanalysis.ranking import rank_with_uncertainty
 
 def _table(num, den, indicator="mmr", parent="990100"):
     k = len(num)
-    return pd.DataFrame({
-        "region_code": [f"9901{i:02d}" for i in range(2, 2 + k)],
-        "region_name": [f"县{i}" for i in range(k)],
-        "parent_code": parent, "year": 2024, "indicator": indicator,
-        "numerator": pd.array(num, dtype="Int64"),
-        "denominator": pd.array(den, dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "region_code": [f"9901{i:02d}" for i in range(2, 2 + k)],
+            "region_name": [f"县{i}" for i in range(k)],
+            "parent_code": parent,
+            "year": 2024,
+            "indicator": indicator,
+            "numerator": pd.array(num, dtype="Int64"),
+            "denominator": pd.array(den, dtype="Int64"),
+        }
+    )
 
 
 def test_clearly_best_region_has_rank_interval_one_to_one():
@@ -52,13 +56,16 @@ def test_same_seed_same_result_and_direction_of_ranks():
     pd.testing.assert_frame_equal(a, b)  # order of input rows does not matter
     r = a.set_index("region_code")
     assert r.loc["990103", "rank"] == 1 and r.loc["990105", "rank"] == 1  # ties share rank 1
-    assert r.loc["990104", "rank"] == 4                                   # 70 %: worst
+    assert r.loc["990104", "rank"] == 4  # 70 %: worst
 
 
 def test_groups_are_ranked_separately_and_missing_rows_kept():
-    t = pd.concat([_table([1, 5, None], [9000, 9000, 9000]),
-                   _table([10, 20], [5000, 5000], parent="990200").assign(
-                       region_code=["990201", "990202"])])
+    t = pd.concat(
+        [
+            _table([1, 5, None], [9000, 9000, 9000]),
+            _table([10, 20], [5000, 5000], parent="990200").assign(region_code=["990201", "990202"]),
+        ]
+    )
     r = rank_with_uncertainty(t, seed=5)
     assert len(r) == 5
     miss = r[r["region_code"] == "990104"].iloc[0]
@@ -102,8 +109,15 @@ def _fifteen(seed=4):
     rng = np.random.default_rng(seed)
     births = rng.integers(3000, 30000, 15)
     deaths = rng.poisson(births * 6 / 1000)
-    return pd.DataFrame({"region_code": [f"9901{i:02d}" for i in range(15)], "indicator": "imr",
-                         "year": 2024, "numerator": deaths, "denominator": births})
+    return pd.DataFrame(
+        {
+            "region_code": [f"9901{i:02d}" for i in range(15)],
+            "indicator": "imr",
+            "year": 2024,
+            "numerator": deaths,
+            "denominator": births,
+        }
+    )
 
 
 def test_shuffled_rows_give_identical_rank_intervals():

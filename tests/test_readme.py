@@ -28,8 +28,16 @@ def test_the_readme_has_command_blocks_to_run():
     blocks = readme_blocks()
     assert len(blocks) >= 2
     joined = "\n".join(blocks)
-    for cmd in ("mch demo", "mch init", "mch validate", "mch indicators", "mch trends",
-                "mch joinpoint", "mch run", "mch verify"):
+    for cmd in (
+        "mch demo",
+        "mch init",
+        "mch validate",
+        "mch indicators",
+        "mch trends",
+        "mch joinpoint",
+        "mch run",
+        "mch verify",
+    ):
         assert cmd in joined, cmd
 
 
@@ -39,12 +47,19 @@ def test_every_readme_command_block_runs(tmp_path, wheel_venv):
     virtualenv holding only the wheel (``tests/installed_wheel.py``), from an empty folder."""
     script = "set -euo pipefail\n" + "\n".join(readme_blocks())
     env = {**installed_wheel.env(), "PATH": f"{wheel_venv}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=3600)
+    proc = subprocess.run(
+        ["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3600
+    )
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     demo = tmp_path / "mch-demo"
-    for rel in ("reports/index.html", "indicators.csv", "imr_trend.csv", "jp.csv",
-                "reports_en/2024/990102/report.html", "reports_district/2024/990103/report.html"):
+    for rel in (
+        "reports/index.html",
+        "indicators.csv",
+        "imr_trend.csv",
+        "jp.csv",
+        "reports_en/2024/990102/report.html",
+        "reports_district/2024/990103/report.html",
+    ):
         assert (demo / rel).is_file(), rel
     assert (tmp_path / "my-project" / "params" / "run.yaml").is_file()
     # `mch demo` from the wheel: every region of the demo province, each 答卷 with the national

@@ -41,10 +41,6 @@ def docx_text(ctx) -> str:
     return re.sub(r"\s+", "", "".join(parts))
 
 
-
-
-
-
 @pytest.fixture(scope="module")
 def demo():
     from mchanalysis.analysis import load_analysis_data
@@ -64,9 +60,11 @@ def city_ctx(demo):
 
 # -- the seed's own figures ---------------------------------------------------------------------
 
+
 def test_baoji_2022_dajuan_leads_with_the_seed_figures_in_html_and_docx():
-    ctx = report.build_context(DATA / "baoji_2022.csv", year=2022, region_code="610300",
-                               target_set="auto", figures=False)
+    ctx = report.build_context(
+        DATA / "baoji_2022.csv", year=2022, region_code="610300", target_set="auto", figures=False
+    )
     html = text(report.render_brief(ctx))
     for phrase in ("早孕建册率达97.99%", "高危孕产妇管理率100%", "产后访视率98.69%"):
         assert phrase in html, phrase
@@ -103,21 +101,42 @@ NARRATIVE = """<!-- 示例 -->
 def narrated(demo, tmp_path_factory):
     d = tmp_path_factory.mktemp("narrative")
     (d / "990104.md").write_text(NARRATIVE, encoding="utf-8")
-    ctx = report.build_context(demo, year=2024, region_code="990104", target_set="auto",
-                               figures=False, narrative=str(d))
+    ctx = report.build_context(
+        demo, year=2024, region_code="990104", target_set="auto", figures=False, narrative=str(d)
+    )
     return ctx, report.render_brief(ctx)
 
 
 def test_narrative_sentences_go_to_their_places_in_the_html(narrated):
     _, html = narrated
     t = text(html)
-    pos = {k: t.index(v) for k, v in {
-        "lead": "全县妇幼健康战线紧紧围绕", "keybox": "主要指标", "work_h": "一、主要工作",
-        "training": "举办各类培训班7期", "center": "持续加强危重孕产妇救治中心",
-        "results": "二、工作成效", "problems": "四、存在问题与下一步",
-        "next": "着力提高产前筛查率", "note": "说明：", "signature": "临江县卫生健康局2025年3月"}.items()}
-    order = ["lead", "keybox", "work_h", "training", "center", "results", "problems", "next",
-             "note", "signature"]
+    pos = {
+        k: t.index(v)
+        for k, v in {
+            "lead": "全县妇幼健康战线紧紧围绕",
+            "keybox": "主要指标",
+            "work_h": "一、主要工作",
+            "training": "举办各类培训班7期",
+            "center": "持续加强危重孕产妇救治中心",
+            "results": "二、工作成效",
+            "problems": "四、存在问题与下一步",
+            "next": "着力提高产前筛查率",
+            "note": "说明：",
+            "signature": "临江县卫生健康局2025年3月",
+        }.items()
+    }
+    order = [
+        "lead",
+        "keybox",
+        "work_h",
+        "training",
+        "center",
+        "results",
+        "problems",
+        "next",
+        "note",
+        "signature",
+    ]
     assert [pos[k] for k in order] == sorted(pos[k] for k in order)
     # the data's own opening and 下一步 sentences give way to the bureau's
     assert "逐项分析原因、明确措施" not in t
@@ -134,8 +153,14 @@ def test_narrative_html_is_escaped(narrated):
 def test_narrative_sentences_are_in_the_docx_in_the_same_order(narrated):
     ctx, _ = narrated
     doc = docx_text(ctx)
-    keys = ["全县妇幼健康战线紧紧围绕", "举办各类培训班7期", "<script>alert(1)</script>",
-            "持续加强危重孕产妇救治中心", "着力提高产前筛查率", "临江县卫生健康局"]
+    keys = [
+        "全县妇幼健康战线紧紧围绕",
+        "举办各类培训班7期",
+        "<script>alert(1)</script>",
+        "持续加强危重孕产妇救治中心",
+        "着力提高产前筛查率",
+        "临江县卫生健康局",
+    ]
     where = [doc.index(k) for k in keys]
     assert where == sorted(where)
 
@@ -160,23 +185,29 @@ def test_unknown_narrative_heading_names_file_and_line(tmp_path):
 
 # -- wording rules ------------------------------------------------------------------------------
 
+
 def test_a_large_non_significant_change_is_not_basically_unchanged_in_the_dajuan():
     # MMR 20.13 -> 4.77/10万 (−76%), 4 -> 1 deaths: not significant, not small
-    rows = [county(2023, live_births=19870, maternal_deaths=4),
-            county(2024, live_births=20960, maternal_deaths=1)]
+    rows = [
+        county(2023, live_births=19870, maternal_deaths=4),
+        county(2024, live_births=20960, maternal_deaths=1),
+    ]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
     ch = ctx.facts["mmr"]["change1"]
     assert ch["verdict"] == "no_significant_change" and ch["direction"] == "ns_fall"
     t = text(report.render_brief(ctx))
-    mmr = t[t.index("孕产妇死亡率为"):].split("。")[0]
+    mmr = t[t.index("孕产妇死亡率为") :].split("。")[0]
     assert "基本持平" not in mmr and "下降" not in mmr and "上升" not in mmr
-    assert "有所下降，但差异无统计学意义" in text(report.render_section(ctx, "maternal_safety", figures=False))
+    assert "有所下降，但差异无统计学意义" in text(
+        report.render_section(ctx, "maternal_safety", figures=False)
+    )
 
 
 def test_zero_deaths_meet_a_lower_is_better_target():
     rows = [county(y, live_births=4000, maternal_deaths=0) for y in (2023, 2024)]
-    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102",
-                               target_set="national_2030", figures=False)
+    ctx = report.build_context(
+        counts_frame(rows), year=2024, region_code="420102", target_set="national_2030", figures=False
+    )
     row = ctx.scorecard.set_index("indicator").loc["mmr"]
     assert row["status"] == "met"
     t = text(report.render_brief(ctx))
@@ -212,30 +243,35 @@ def test_no_statistics_jargon_in_the_dajuan(which, request):
     t = text(report.render_brief(request.getfixturevalue(which)))
     for word in ("置信区间", "APC", "Joinpoint", "统计学意义", "尚难判定", "P值", "≈"):
         assert word not in t, word
-    assert not re.search(r"\d（\d+–\d+）", t)           # no rank intervals "1（1–5）"
+    assert not re.search(r"\d（\d+–\d+）", t)  # no rank intervals "1（1–5）"
 
 
 def test_national_mortality_is_context_and_printed_as_published(county_ctx):
     f = county_ctx.facts["imr"]
     assert f["national"]["verdict"] is None and f["national"]["context_only"]
-    assert re.fullmatch(r"\d+\.\d‰", f["national"]["text"])          # 4.0‰, not 4.00‰ or 4‰
+    assert re.fullmatch(r"\d+\.\d‰", f["national"]["text"])  # 4.0‰, not 4.00‰ or 4‰
     t = text(report.render_brief(county_ctx))
     assert f"全国{f['national']['year']}年为{f['national']['text']}" in t
 
 
 # -- problems by size and relevance ---------------------------------------------------------------
 
+
 def test_problems_rank_missed_targets_first_then_national_gaps(county_ctx):
     probs = br.problems(county_ctx)
     kinds = [p["kind"] for p in probs]
     assert kinds[0] == "target"
-    assert kinds == sorted(kinds, key=lambda k: ["target", "national", "subregions", "change", "parent"].index(k))
+    assert kinds == sorted(
+        kinds, key=lambda k: ["target", "national", "subregions", "change", "parent"].index(k)
+    )
     assert len(probs) <= br.MAX_PROBLEMS
 
 
 def test_a_significant_rise_of_the_caesarean_rate_is_a_problem():
-    rows = [county(2023, live_births=20000, cesarean_deliveries=6000),
-            county(2024, live_births=20000, cesarean_deliveries=7800)]
+    rows = [
+        county(2023, live_births=20000, cesarean_deliveries=6000),
+        county(2024, live_births=20000, cesarean_deliveries=7800),
+    ]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
     probs = br.problems(ctx)
     assert any(p["kind"] == "change" and p["name"] == "剖宫产率" for p in probs)
@@ -246,7 +282,7 @@ def test_a_significant_rise_of_the_caesarean_rate_is_a_problem():
 def test_subregions_much_worse_by_size_one_item_per_subregion(city_ctx):
     probs = [p for p in br.problems(city_ctx) if p["kind"] == "subregions"]
     assert probs, "the demo city has a county with infant mortality over 1.5 times the city's"
-    assert len({p["region_code"] for p in probs}) == len(probs)       # one item per sub-region
+    assert len({p["region_code"] for p in probs}) == len(probs)  # one item per sub-region
     ids = {f["name"]: i for i, f in city_ctx.facts.items()}
     for p in probs:
         for x in p["items"]:
@@ -264,6 +300,7 @@ def test_subregions_much_worse_by_size_one_item_per_subregion(city_ctx):
 
 # -- length and structure (no browser needed) ------------------------------------------------------
 
+
 @pytest.mark.parametrize("which,lo,hi", [("county_ctx", 1000, 2500), ("city_ctx", 1000, 3000)])
 def test_dajuan_length_and_sections(which, lo, hi, request):
     ctx = request.getfixturevalue(which)
@@ -276,20 +313,31 @@ def test_dajuan_length_and_sections(which, lo, hi, request):
 
 def test_docx_of_the_dajuan_is_short(county_ctx):
     doc = Document(io.BytesIO(docx_bytes(county_ctx, report.render_brief(county_ctx))))
-    assert len(doc.tables) == 2                   # key figures, targets
-    assert not doc.inline_shapes                  # no charts in the 答卷
+    assert len(doc.tables) == 2  # key figures, targets
+    assert not doc.inline_shapes  # no charts in the 答卷
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdfinfo")),
-                    reason="needs chromium and pdfinfo (tools/page_count.py)")
+@pytest.mark.skipif(
+    not (shutil.which("chromium") and shutil.which("pdfinfo")),
+    reason="needs chromium and pdfinfo (tools/page_count.py)",
+)
 def test_county_dajuan_prints_on_at_most_six_a4_pages(county_ctx, tmp_path):
     from mchanalysis.report.html_page import standalone_page
 
     p = tmp_path / "report.html"
     p.write_text(standalone_page(report.render_brief(county_ctx), title="答卷"), encoding="utf-8")
-    res = subprocess.run(["/work/main/.venv/bin/python" if Path("/work/main/.venv/bin/python").exists()
-                          else "python", str(REPO / "tools" / "page_count.py"), str(p), "--max-pages", "6"],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            "/work/main/.venv/bin/python" if Path("/work/main/.venv/bin/python").exists() else "python",
+            str(REPO / "tools" / "page_count.py"),
+            str(p),
+            "--max-pages",
+            "6",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     pages = int(res.stdout.split()[0])
     assert 1 <= pages <= 6
@@ -297,14 +345,28 @@ def test_county_dajuan_prints_on_at_most_six_a4_pages(county_ctx, tmp_path):
 
 # -- the technical report beside the 答卷 ---------------------------------------------------------
 
+
 def test_write_outputs_gives_the_dajuan_docx_and_the_technical_report(county_ctx, tmp_path):
     out = report.write_outputs(county_ctx, tmp_path)
     tech = out["technical_html"].read_text(encoding="utf-8")
-    assert tech.startswith("<!DOCTYPE html>") and "<script" not in tech and "http" not in tech.split("</style>")[1]
+    assert (
+        tech.startswith("<!DOCTYPE html>")
+        and "<script" not in tech
+        and "http" not in tech.split("</style>")[1]
+    )
     t = unescape(text(tech))
     assert "2024年临江县妇幼健康工作技术报告" in t
-    for must in ("置信区间", "统计学判定", "方法说明", "Wilson1927", "Garwood1936",
-                 "Breslow&Day1987", "Newcombe1998", "Kim等2000", "剖宫产活产数÷活产数"):
+    for must in (
+        "置信区间",
+        "统计学判定",
+        "方法说明",
+        "Wilson1927",
+        "Garwood1936",
+        "Breslow&Day1987",
+        "Newcombe1998",
+        "Kim等2000",
+        "剖宫产活产数÷活产数",
+    ):
         assert must in t, must
     # one meaning of 达标 in both documents: the technical table's 达标情况 is the point rule
     assert "“达标”只看本年度实际值" in t
@@ -348,7 +410,7 @@ def test_likely_entry_errors_come_first_in_the_data_quality_section_and_are_name
     ctx = report.build_context(demo, year=2024, region_code="990106", target_set="auto", figures=False)
     listed = [q for q in ctx.quality if q["listed"]]
     assert listed and listed[0]["entry_error"] and "199" in listed[0]["message"]
-    assert all(q["entry_error"] for q in listed[:sum(q["entry_error"] for q in listed)])
+    assert all(q["entry_error"] for q in listed[: sum(q["entry_error"] for q in listed)])
     tech = text(report.render_section(ctx, "quality", figures=False))
     assert "疑似填报错误1条" in tech and "【疑似填报错误】" in tech
     if "【提示】" in tech:

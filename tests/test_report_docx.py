@@ -35,8 +35,15 @@ NARRATIVE = """## 导语
 def county(tmp_path_factory):
     md = tmp_path_factory.mktemp("narr") / "n.md"
     md.write_text(NARRATIVE, encoding="utf-8")
-    return report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030",
-                                lang="zh", narrative=md, figures=False)
+    return report.build_context(
+        DEMO,
+        year=2024,
+        region_code="990103",
+        target_set="national_2030",
+        lang="zh",
+        narrative=md,
+        figures=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +84,12 @@ def test_language_geometry_footer_and_properties(brief_docx):
     sec = doc.sections[0]
     mm = lambda x: round(x.mm)  # noqa: E731
     assert (mm(sec.page_width), mm(sec.page_height)) == (210, 297)
-    assert (mm(sec.top_margin), mm(sec.bottom_margin), mm(sec.left_margin), mm(sec.right_margin)) == (37, 35, 28, 26)
+    assert (mm(sec.top_margin), mm(sec.bottom_margin), mm(sec.left_margin), mm(sec.right_margin)) == (
+        37,
+        35,
+        28,
+        26,
+    )
     for footer, align in ((sec.footer, "right"), (sec.even_page_footer, "left")):
         p = footer.paragraphs[0]
         assert p.text.replace("1", "#") == "— # —"
@@ -96,13 +108,17 @@ def test_language_geometry_footer_and_properties(brief_docx):
 def test_flow_numbering_and_signature(brief_docx):
     doc = Document(io.BytesIO(brief_docx))
     body = doc.element.body.xml
-    assert 'w:type="page"' not in body           # no forced page break before a chapter
+    assert 'w:type="page"' not in body  # no forced page break before a chapter
     paras = doc.paragraphs
     assert all(p.text.strip() or p._element.xpath(".//w:drawing") for p in paras)  # no empty paragraphs
     titles = [p.text for p in paras if p.style.name == "Table Title"]
-    assert titles and titles[0].startswith("表1") and all(t.startswith(f"表{i}") for i, t in enumerate(titles, 1))
+    assert (
+        titles
+        and titles[0].startswith("表1")
+        and all(t.startswith(f"表{i}") for i, t in enumerate(titles, 1))
+    )
     assert len(titles) == len(doc.tables)
-    for t in doc.tables:                          # header row repeats on each page
+    for t in doc.tables:  # header row repeats on each page
         assert t.rows[0]._tr.xpath("./w:trPr/w:tblHeader")
     heads = [p for p in paras if p.style.name == "Heading 1"]
     assert heads and heads[0].text.startswith("一、")
@@ -114,13 +130,14 @@ def test_flow_numbering_and_signature(brief_docx):
 
 
 def test_figures_are_numbered_and_kept_with_their_caption():
-    ctx = report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030",
-                               lang="zh")
+    ctx = report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030", lang="zh")
     doc = Document(io.BytesIO(docx_bytes(ctx)))
     caps = [p for p in doc.paragraphs if p.style.name == "Caption"]
     figs = [p for p in doc.paragraphs if p.style.name == "Figure"]
     assert caps and len(caps) == len(figs)
-    assert [c.text[:len(f"图{i}")] for i, c in enumerate(caps, 1)] == [f"图{i}" for i in range(1, len(caps) + 1)]
+    assert [c.text[: len(f"图{i}")] for i, c in enumerate(caps, 1)] == [
+        f"图{i}" for i in range(1, len(caps) + 1)
+    ]
     assert not [c for c in caps if "图：" in c.text]
     text_width = doc.sections[0].page_width - doc.sections[0].left_margin - doc.sections[0].right_margin
     for f in figs:
@@ -173,15 +190,20 @@ def test_html_pages_say_their_language_and_print_like_the_word_document():
 
     from mchanalysis.report.html_page import export_notebook_html, standalone_page
 
-    nb = new_notebook(cells=[new_code_cell("y", outputs=[new_output(
-        "display_data", data={"text/html": "<p>正文</p>"})])])
+    nb = new_notebook(
+        cells=[new_code_cell("y", outputs=[new_output("display_data", data={"text/html": "<p>正文</p>"})])]
+    )
     assert '<html lang="zh-CN">' in export_notebook_html(nb, title="t", lang="zh")
     assert '<html lang="en">' in export_notebook_html(nb, title="t", lang="en")
     page = standalone_page("<p>x</p>", title="t", lang="zh")
     assert '<html lang="zh-CN">' in page
-    for rule in ("margin: 37mm 26mm 35mm 28mm", "font-size: 16pt; line-height: 28.95pt",
-                 'counter(page) " —"', "thead { display: table-header-group; }",
-                 'content: "图" counter(mch-figure)'):
+    for rule in (
+        "margin: 37mm 26mm 35mm 28mm",
+        "font-size: 16pt; line-height: 28.95pt",
+        'counter(page) " —"',
+        "thead { display: table-header-group; }",
+        'content: "图" counter(mch-figure)',
+    ):
         assert rule in page, rule
     assert "break-before: page" not in page
-    assert '<body class="mch-report">' in page     # the print rules apply to it
+    assert '<body class="mch-report">' in page  # the print rules apply to it

@@ -15,25 +15,25 @@ from mchanalysis.report import narrative as nv
 DATA = Path(__file__).parent / "data" / "report"
 
 
-
-
-
-
 def text_of(ctx, section):
     return re.sub(r"<[^>]+>", "", report.render_section(ctx, section, figures=False))
 
 
 # -- number formatting --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,unit,expected", [
-    (100.0, "%", "100%"),
-    (97.98989, "%", "97.99%"),
-    (99.996, "%", "99.996%"),        # never printed as 100 when below 100
-    (0.0, "/10万", "0/10万"),
-    (12.3456, "/10万", "12.35/10万"),
-    (4.0, "‰", "4.00‰"),             # a rate keeps its decimals; only 0 and 100% lose them
-    (5.2, "‰", "5.20‰"),
-])
+
+@pytest.mark.parametrize(
+    "value,unit,expected",
+    [
+        (100.0, "%", "100%"),
+        (97.98989, "%", "97.99%"),
+        (99.996, "%", "99.996%"),  # never printed as 100 when below 100
+        (0.0, "/10万", "0/10万"),
+        (12.3456, "/10万", "12.35/10万"),
+        (4.0, "‰", "4.00‰"),  # a rate keeps its decimals; only 0 and 100% lose them
+        (5.2, "‰", "5.20‰"),
+    ],
+)
 def test_format_value(value, unit, expected):
     assert nv.format_value(value, unit, 2) == expected
 
@@ -46,9 +46,10 @@ def test_targets_print_whole_numbers_without_decimals():
 
 # -- comparatives -------------------------------------------------------------------------------
 
+
 def test_change_direction_comes_only_from_the_verdict():
     big = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict="no_significant_change")
-    assert big["direction"] == "ns_rise"          # large but not significant: never 基本持平
+    assert big["direction"] == "ns_rise"  # large but not significant: never 基本持平
     small = nv.describe_change(10.3, 10.0, unit="/10万", decimals=2, verdict="no_significant_change")
     assert small["direction"] == "flat" and small["small"]
     untested = nv.describe_change(20.0, 10.0, unit="/10万", decimals=2, verdict=None)
@@ -64,13 +65,15 @@ def test_change_direction_comes_only_from_the_verdict():
 def test_non_significant_change_is_never_called_a_rise_or_fall():
     # 1 -> 3 maternal deaths in ~10,000 births: MMR triples but the change is not significant;
     # coverage 95.0% -> 95.2% on 900 births: not significant either.
-    rows = [county(2023, live_births=10000, maternal_deaths=1, postpartum_visited=855, early_registered=900),
-            county(2024, live_births=10050, maternal_deaths=3, postpartum_visited=8575, early_registered=905)]
+    rows = [
+        county(2023, live_births=10000, maternal_deaths=1, postpartum_visited=855, early_registered=900),
+        county(2024, live_births=10050, maternal_deaths=3, postpartum_visited=8575, early_registered=905),
+    ]
     rows[0]["live_births"] = 10000
     rows[0]["postpartum_visited"] = 9500
     rows[1]["postpartum_visited"] = 9568
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
-    assert ctx.facts["mmr"]["change1"]["direction"] == "ns_rise"      # tripled: not 基本持平
+    assert ctx.facts["mmr"]["change1"]["direction"] == "ns_rise"  # tripled: not 基本持平
     assert ctx.facts["postpartum_visit_rate"]["change1"]["direction"] == "flat"
     safety = text_of(ctx, "maternal_safety")
     mmr_sentence = next(s for s in safety.split("\n") if "孕产妇死亡" in s and "例" in s)
@@ -83,8 +86,10 @@ def test_non_significant_change_is_never_called_a_rise_or_fall():
 
 
 def test_significant_change_is_worded_with_points_or_percent():
-    rows = [county(2023, live_births=20000, infant_deaths=200, postpartum_visited=18000),
-            county(2024, live_births=20000, infant_deaths=100, postpartum_visited=19000)]
+    rows = [
+        county(2023, live_births=20000, infant_deaths=200, postpartum_visited=18000),
+        county(2024, live_births=20000, infant_deaths=100, postpartum_visited=19000),
+    ]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
     safety = text_of(ctx, "maternal_safety")
     assert "较上年（10.00‰）下降50.0%" in safety
@@ -94,9 +99,18 @@ def test_significant_change_is_worded_with_points_or_percent():
 
 # -- units with the right indicators ------------------------------------------------------------
 
+
 def test_units_go_with_the_right_indicators():
-    rows = [county(2024, live_births=30000, maternal_deaths=12, infant_deaths=150, neonatal_deaths=90,
-                   under5_deaths=200)]
+    rows = [
+        county(
+            2024,
+            live_births=30000,
+            maternal_deaths=12,
+            infant_deaths=150,
+            neonatal_deaths=90,
+            under5_deaths=200,
+        )
+    ]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
     text = text_of(ctx, "maternal_safety")
     expect = {"孕产妇死亡率": "/10万", "婴儿死亡率": "‰", "新生儿死亡率": "‰", "5岁以下儿童死亡率": "‰"}
@@ -113,6 +127,7 @@ def test_units_go_with_the_right_indicators():
 
 # -- deaths told as counts ---------------------------------------------------------------------
 
+
 def test_zero_maternal_deaths_get_their_own_wording():
     rows = [county(y, live_births=5000, maternal_deaths=0) for y in (2022, 2023, 2024)]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
@@ -128,20 +143,28 @@ def test_few_deaths_are_told_as_a_count():
     assert "全年发生孕产妇死亡2例" in text_of(ctx, "maternal_safety")
 
 
-@pytest.mark.parametrize("level,name,word", [
-    ("province", "湖北省", "全省"), ("prefecture", "宝鸡市", "全市"), ("county", "江岸区", "全区"),
-    ("county", "凤县", "全县"), ("county", "兴平市", "全市"),
-])
+@pytest.mark.parametrize(
+    "level,name,word",
+    [
+        ("province", "湖北省", "全省"),
+        ("prefecture", "宝鸡市", "全市"),
+        ("county", "江岸区", "全区"),
+        ("county", "凤县", "全县"),
+        ("county", "兴平市", "全市"),
+    ],
+)
 def test_scope_word_by_level(level, name, word):
     assert nv.scope_word(level, name) == word
 
 
 # -- the seed 000 sentence ---------------------------------------------------------------------
 
+
 def test_baoji_2022_sentence_matches_the_published_answer_sheet():
     raw = pd.read_csv(DATA / "baoji_2022.csv", dtype={"region_code": str, "parent_code": str})
-    ctx = report.build_context(counts_frame(raw.to_dict("records")), year=2022, region_code="610300",
-                               figures=False)
+    ctx = report.build_context(
+        counts_frame(raw.to_dict("records")), year=2022, region_code="610300", figures=False
+    )
     text = text_of(ctx, "maternal_care")
     assert "早孕建册率达97.99%" in text
     assert "高危孕产妇管理率100%" in text
@@ -152,26 +175,38 @@ def test_baoji_2022_sentence_matches_the_published_answer_sheet():
 
 
 def test_english_report_uses_english_templates_and_units():
-    rows = [county(2023, live_births=20000, maternal_deaths=0, infant_deaths=200),
-            county(2024, live_births=20000, maternal_deaths=0, infant_deaths=100)]
+    rows = [
+        county(2023, live_births=20000, maternal_deaths=0, infant_deaths=200),
+        county(2024, live_births=20000, maternal_deaths=0, infant_deaths=100),
+    ]
     ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", lang="en", figures=False)
     text = re.sub(r"<[^>]+>", "", report.render_report(ctx, figures=False))
     assert "There were no maternal deaths in the district this year" in text
     assert "down 50.0% on the previous year (10.00‰)" in text
-    assert not re.search(r"[\u4e00-\u9fff]{2,}", text.replace("江岸区", "").replace("(年报)", ""))   # no Chinese wording but the name of the returns
+    assert not re.search(
+        r"[\u4e00-\u9fff]{2,}", text.replace("江岸区", "").replace("(年报)", "")
+    )  # no Chinese wording but the name of the returns
 
 
 def test_projection_to_a_later_target_year_is_worded_from_the_model():
     # IMR falling ~10% a year on 50,000 births: the 2030 target of 5‰ is projected to be met.
-    rows = [county(y, live_births=50000, infant_deaths=int(round(600 * 0.9 ** (y - 2014))))
-            for y in range(2014, 2025)]
+    rows = [
+        county(y, live_births=50000, infant_deaths=int(round(600 * 0.9 ** (y - 2014))))
+        for y in range(2014, 2025)
+    ]
     from mchanalysis.targets import TargetSet
 
-    ts = TargetSet(name="t", source="test", scope="",
-                   targets=pd.DataFrame([{"indicator": "imr", "target": 5.0, "comparison": "<=",
-                                          "year": 2030, "wording": "", "note": ""}]))
-    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", target_set=ts,
-                               figures=False)
+    ts = TargetSet(
+        name="t",
+        source="test",
+        scope="",
+        targets=pd.DataFrame(
+            [{"indicator": "imr", "target": 5.0, "comparison": "<=", "year": 2030, "wording": "", "note": ""}]
+        ),
+    )
+    ctx = report.build_context(
+        counts_frame(rows), year=2024, region_code="420102", target_set=ts, figures=False
+    )
     p = ctx.facts["imr"]["projection"]
     assert p["target_year"] == 2030 and p["meets"]
     text = text_of(ctx, "maternal_safety")
@@ -180,13 +215,25 @@ def test_projection_to_a_later_target_year_is_worded_from_the_model():
 
 def test_title_without_a_context():
     assert report.title_for("宝鸡市", 2022) == "2022年宝鸡市妇幼健康工作答卷"
-    assert report.title_for("宝鸡市", 2022, lang="en") == "Maternal and Child Health in 宝鸡市, 2022: Annual Report"
+    assert (
+        report.title_for("宝鸡市", 2022, lang="en")
+        == "Maternal and Child Health in 宝鸡市, 2022: Annual Report"
+    )
 
 
 # -- issue 10: wording rules ------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,unit,expected", [(14.3, "/10万", "14.3/10万"), (4.0, "‰", "4.0‰"),
-                                                 (2.5, "‰", "2.5‰"), (5.6, "‰", "5.6‰"), (92.7, "%", "92.7%")])
+
+@pytest.mark.parametrize(
+    "value,unit,expected",
+    [
+        (14.3, "/10万", "14.3/10万"),
+        (4.0, "‰", "4.0‰"),
+        (2.5, "‰", "2.5‰"),
+        (5.6, "‰", "5.6‰"),
+        (92.7, "%", "92.7%"),
+    ],
+)
 def test_published_national_figures_print_as_published(value, unit, expected):
     assert nv.format_published(value, unit) == expected
 
@@ -204,9 +251,18 @@ def test_a_large_non_significant_fall_is_not_basically_unchanged():
     ch = nv.describe_change(4.77, 20.13, unit="/10万", decimals=2, verdict="no_significant_change")
     assert ch["direction"] == "ns_fall" and not ch["small"]
     # under 0.5 point for a percentage, under 5% relative for a rate: 基本持平
-    assert nv.describe_change(96.3, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "flat"
-    assert nv.describe_change(96.6, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"] == "ns_rise"
-    assert nv.describe_change(10.4, 10.0, unit="‰", decimals=2, verdict="no_significant_change")["direction"] == "flat"
+    assert (
+        nv.describe_change(96.3, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"]
+        == "flat"
+    )
+    assert (
+        nv.describe_change(96.6, 96.0, unit="%", decimals=2, verdict="no_significant_change")["direction"]
+        == "ns_rise"
+    )
+    assert (
+        nv.describe_change(10.4, 10.0, unit="‰", decimals=2, verdict="no_significant_change")["direction"]
+        == "flat"
+    )
 
 
 def test_unfilled_lines_of_the_starter_file_are_not_printed():

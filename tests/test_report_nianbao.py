@@ -28,9 +28,13 @@ def _shape():
 @pytest.fixture(scope="module")
 def ctxs():
     df = _shape()
-    return {(code, lang): report.build_context(df, year=2024, region_code=code, target_set="national_2030",
-                                               lang=lang, figures=False)
-            for code in ("990103", "990100") for lang in ("zh", "en")}
+    return {
+        (code, lang): report.build_context(
+            df, year=2024, region_code=code, target_set="national_2030", lang=lang, figures=False
+        )
+        for code in ("990103", "990100")
+        for lang in ("zh", "en")
+    }
 
 
 def _para(html, heading):
@@ -59,9 +63,11 @@ def test_child_nutrition_paragraph(ctxs):
     ctx = ctxs[("990103", "zh")]
     text = _para(report.render_brief(ctx), "儿童营养与眼保健")
     f = ctx.facts
-    assert text.startswith(f"全区5岁以下儿童低体重率为{f['u5_underweight_prevalence']['text']}，"
-                           f"生长迟缓率为{f['u5_stunting_prevalence']['text']}，"
-                           f"贫血患病率为{f['u5_anemia_prevalence']['text']}，")
+    assert text.startswith(
+        f"全区5岁以下儿童低体重率为{f['u5_underweight_prevalence']['text']}，"
+        f"生长迟缓率为{f['u5_stunting_prevalence']['text']}，"
+        f"贫血患病率为{f['u5_anemia_prevalence']['text']}，"
+    )
     assert f"0～6岁儿童眼保健和视力检查覆盖率达{f['eye_vision_check_coverage_0_6']['text']}" in text
     # the technical report's 儿童健康管理 says the same, and its table lists them
     tech = report.render_section(ctx, "child_care")
@@ -72,8 +78,10 @@ def test_emtct_rare_events_are_counts_not_rates(ctxs):
     county = ctxs[("990103", "zh")]
     assert county.facts["hiv_mtct_rate"]["numerator"] == 2 < FEW_EVENTS
     text = _para(report.render_brief(county), "消除艾滋病、梅毒和乙肝母婴传播")
-    t = [county.facts[i]["text"] for i in ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate",
-                                           "pregnant_hbv_testing_rate")]
+    t = [
+        county.facts[i]["text"]
+        for i in ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate", "pregnant_hbv_testing_rate")
+    ]
     assert text.startswith(f"孕产妇艾滋病、梅毒和乙肝检测率分别为{t[0]}、{t[1]}、{t[2]}。")
     assert "艾滋病感染孕产妇所生儿童随访40人，发生母婴传播2例" in text
     assert "艾滋病母婴传播率" not in text and county.facts["hiv_mtct_rate"]["text"] not in text
@@ -90,8 +98,10 @@ def test_emtct_rare_events_are_counts_not_rates(ctxs):
 def test_english_states_the_same_numbers(ctxs):
     for code in ("990103", "990100"):
         zh, en = (report.render_brief(ctxs[(code, lang)]) for lang in ("zh", "en"))
-        for hz, he in (("儿童营养与眼保健", "Child nutrition and eye care"),
-                       ("消除艾滋病、梅毒和乙肝母婴传播", "Elimination of mother-to-child transmission")):
+        for hz, he in (
+            ("儿童营养与眼保健", "Child nutrition and eye care"),
+            ("消除艾滋病、梅毒和乙肝母婴传播", "Elimination of mother-to-child transmission"),
+        ):
             a = re.findall(r"\d+(?:\.\d+)?", _para(zh, hz).replace(",", ""))
             b = re.findall(r"\d+(?:\.\d+)?", _para(en, he).replace(",", ""))
             strip = lambda xs: [x for x in xs if x not in ("5", "0", "6")]  # ages in the names
@@ -100,8 +110,9 @@ def test_english_states_the_same_numbers(ctxs):
 
 
 def test_nothing_of_it_without_the_measures():
-    ctx = report.build_context(DEMO, year=2024, region_code="990103", target_set="national_2030",
-                               lang="zh", figures=False)
+    ctx = report.build_context(
+        DEMO, year=2024, region_code="990103", target_set="national_2030", lang="zh", figures=False
+    )
     html = report.render_brief(ctx) + report.render_report(ctx)
     for word in ("围产儿死亡率", "儿童营养", "母婴传播", "生长迟缓", "检测率"):
         assert word not in html, word
@@ -110,8 +121,10 @@ def test_nothing_of_it_without_the_measures():
 def test_a_handful_of_transmissions_is_never_scored(ctxs):
     """2 infections among 40 children is 5.00%, above the < 2% target; with fewer than
     FEW_EVENTS cases it is not scored, not listed as a problem, and the text says why."""
-    for lang, words in (("zh", "艾滋病母婴传播率病例数少于10例，按例数报告，未作达标评价。"),
-                        ("en", "fewer than 10 cases, given as counts and not judged against the target")):
+    for lang, words in (
+        ("zh", "艾滋病母婴传播率病例数少于10例，按例数报告，未作达标评价。"),
+        ("en", "fewer than 10 cases, given as counts and not judged against the target"),
+    ):
         ctx = ctxs[("990103", lang)]
         assert "hiv_mtct_rate" not in set(ctx.scorecard["indicator"])
         assert [r["indicator"] for r in ctx.target_set["not_scored"]] == ["hiv_mtct_rate"]

@@ -25,8 +25,9 @@ from support import DEMO  # noqa: E402  (the demo path is defined once, in tests
 
 @pytest.fixture(scope="module")
 def demo_ctx():
-    return report.build_context(DEMO, year=2022, region_code="990100",
-                                target_set="seed001_district_2022", lang="zh")
+    return report.build_context(
+        DEMO, year=2022, region_code="990100", target_set="seed001_district_2022", lang="zh"
+    )
 
 
 def test_every_seed001_target_is_in_the_scorecard_with_its_status(demo_ctx):
@@ -59,8 +60,8 @@ def test_subregions_ranked_only_for_regions_with_children(demo_ctx):
     assert report.render_section(cctx, "comparison") == ""
 
 
-
 # -- precomputed tables (one computation per batch) ---------------------------------------------
+
 
 def test_precomputed_tables_give_the_same_report_and_are_not_recomputed(demo_ctx, monkeypatch):
     import mchanalysis.analysis.data as context_module  # where the tables are computed
@@ -73,12 +74,18 @@ def test_precomputed_tables_give_the_same_report_and_are_not_recomputed(demo_ctx
 
     monkeypatch.setattr(context_module, "compute_indicators", recomputed)
     monkeypatch.setattr(context_module, "review_quality", recomputed)
-    ctx = report.build_context(data.counts, year=2022, region_code="990100",
-                               target_set="seed001_district_2022", lang="zh",
-                               indicator_table=data.indicators, quality_findings=data.quality,
-                               load_findings=data.warnings)
+    ctx = report.build_context(
+        data.counts,
+        year=2022,
+        region_code="990100",
+        target_set="seed001_district_2022",
+        lang="zh",
+        indicator_table=data.indicators,
+        quality_findings=data.quality,
+        load_findings=data.warnings,
+    )
     assert report.render_report(ctx) == report.render_report(demo_ctx)
-    assert ctx.quality == demo_ctx.quality and ctx.quality     # load + review findings, as from the file
+    assert ctx.quality == demo_ctx.quality and ctx.quality  # load + review findings, as from the file
     assert {k: v["png"] for k, v in ctx.figures.items()} == {k: v["png"] for k, v in demo_ctx.figures.items()}
 
 
@@ -88,8 +95,13 @@ def test_precomputed_table_at_another_level_is_recomputed():
 
     data = load_analysis_data(DEMO)
     kw = dict(year=2022, region_code="990100", lang="en", conf_level=0.9, figures=False)
-    given = report.build_context(data.counts, indicator_table=data.indicators,
-                                 quality_findings=data.quality, load_findings=data.warnings, **kw)
+    given = report.build_context(
+        data.counts,
+        indicator_table=data.indicators,
+        quality_findings=data.quality,
+        load_findings=data.warnings,
+        **kw,
+    )
     direct = report.build_context(DEMO, **kw)
     assert set(given.indicator_table["conf_level"]) == {0.9}
     assert report.render_report(given, figures=False) == report.render_report(direct, figures=False)
@@ -101,12 +113,19 @@ def test_a_table_that_is_not_an_indicator_table_is_refused():
 
     data = load_analysis_data(DEMO)
     with pytest.raises(MchError, match="indicator_table is not an indicator table.*conf_level"):
-        report.build_context(data.counts, year=2022, region_code="990100", figures=False,
-                             indicator_table=data.indicators.drop(columns="conf_level"))
+        report.build_context(
+            data.counts,
+            year=2022,
+            region_code="990100",
+            figures=False,
+            indicator_table=data.indicators.drop(columns="conf_level"),
+        )
+
 
 # -- XLSX ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1", "=HYPERLINK(\"http://x\")"])
+
+@pytest.mark.parametrize("text", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1", '=HYPERLINK("http://x")'])
 def test_formula_text_is_neutralised(text):
     assert neutralise(text) == "'" + text
 
@@ -143,7 +162,7 @@ def test_scorecard_xlsx_written(demo_ctx, tmp_path):
     statuses = {r[0].value for r in ws.iter_cols(min_row=2) if r[0].value} & {"达标", "未达标", "无数据"}
     assert statuses
     values = [c.value for c in next(c for c in ws.iter_cols() if c[0].value == "实际值")[1:]]
-    assert all(v is None or round(v, 2) == v for v in values)      # rounded as printed
+    assert all(v is None or round(v, 2) == v for v in values)  # rounded as printed
     counties = wb["各县区指标"]
     assert counties.max_row > 1
     first = out.read_bytes()
@@ -153,32 +172,39 @@ def test_scorecard_xlsx_written(demo_ctx, tmp_path):
 
 # -- DOCX ---------------------------------------------------------------------------------------
 
+
 def test_docx_is_deterministic_a4_with_page_numbers_and_east_asian_fonts(demo_ctx):
     a = docx_bytes(demo_ctx)
     assert a == docx_bytes(demo_ctx)
     z = zipfile.ZipFile(io.BytesIO(a))
     assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     doc = z.read("word/document.xml").decode()
-    styles = z.read("word/styles.xml").decode()     # fonts live in the styles (issue 17)
+    styles = z.read("word/styles.xml").decode()  # fonts live in the styles (issue 17)
     assert 'w:eastAsia="仿宋_GB2312"' in styles and 'w:eastAsia="黑体"' in styles
-    assert 'w:w="11906"' in doc and 'w:h="16838"' in doc       # A4 in twentieths of a point
+    assert 'w:w="11906"' in doc and 'w:h="16838"' in doc  # A4 in twentieths of a point
     footer = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("word/footer"))
     assert "PAGE" in footer and 'fldCharType="begin"' in footer
     assert "2022年东川市妇幼健康工作答卷" in doc
-    assert "<pic:pic" in doc                                  # the scorecard chart
+    assert "<pic:pic" in doc  # the scorecard chart
 
 
 # -- HTML export --------------------------------------------------------------------------------
+
 
 def _notebook(seed: str) -> nbformat.NotebookNode:
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
     cells = [
         new_markdown_cell("note for notebook readers", metadata={"tags": ["remove-cell"]}),
         new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-        new_code_cell("y", outputs=[new_output("display_data", data={"text/html": "<p>正文</p>"}),
-                                    new_output("display_data", data={"image/png": png}),
-                                    new_output("stream", name="stderr", text="a warning\n")],
-                      execution_count=3),
+        new_code_cell(
+            "y",
+            outputs=[
+                new_output("display_data", data={"text/html": "<p>正文</p>"}),
+                new_output("display_data", data={"image/png": png}),
+                new_output("stream", name="stderr", text="a warning\n"),
+            ],
+            execution_count=3,
+        ),
     ]
     for c in cells:
         c["id"] = seed + c["id"][:4]
@@ -190,8 +216,8 @@ def _notebook(seed: str) -> nbformat.NotebookNode:
 def test_html_export_is_self_contained_deterministic_and_codeless():
     a = export_notebook_html(_notebook("aaaa"), title="2022年东川市妇幼健康工作答卷")
     b = export_notebook_html(_notebook("bbbb"), title="2022年东川市妇幼健康工作答卷")
-    assert a == b                                            # random cell ids do not matter
-    assert "<script" not in a and "http" not in a            # nothing fetched
+    assert a == b  # random cell ids do not matter
+    assert "<script" not in a and "http" not in a  # nothing fetched
     assert "data:image/png;base64," in a
     assert "x = 1" not in a and "note for notebook readers" not in a and "a warning" not in a
     assert "<title>2022年东川市妇幼健康工作答卷</title>" in a
@@ -201,9 +227,12 @@ def test_html_export_is_self_contained_deterministic_and_codeless():
 
 @pytest.mark.slow
 def test_report_files_are_identical_across_runs(demo_ctx, tmp_path):
-    again = report.build_context(DEMO, year=2022, region_code="990100",
-                                 target_set="seed001_district_2022", lang="zh")
-    assert {k: v["png"] for k, v in again.figures.items()} == {k: v["png"] for k, v in demo_ctx.figures.items()}
+    again = report.build_context(
+        DEMO, year=2022, region_code="990100", target_set="seed001_district_2022", lang="zh"
+    )
+    assert {k: v["png"] for k, v in again.figures.items()} == {
+        k: v["png"] for k, v in demo_ctx.figures.items()
+    }
     a = report.write_outputs(demo_ctx, tmp_path / "a")
     b = report.write_outputs(again, tmp_path / "b")
     for key in ("docx", "xlsx"):
@@ -220,17 +249,55 @@ def test_scorecard_chart_has_every_glyph():
     from mchanalysis.plots.scorecard import plot_scorecard
     from mchanalysis.report.figures import png_bytes
 
-    sc = pd.DataFrame([
-        {"name": "孕产妇死亡率", "value": 14.0, "lower": 5.0, "upper": 30.0, "target": 12, "comparison": "<=",
-         "status_ci": "indistinguishable", "value_text": "14.00/10万", "target_text": "12/10万"},
-        {"name": "宫颈癌筛查率", "value": 54.0, "lower": 53.0, "upper": 55.0, "target": 70, "comparison": ">=",
-         "status_ci": "not_met", "value_text": "54.00%", "target_text": "70%"},
-        {"name": "新生儿访视率", "value": 96.0, "lower": 95.5, "upper": 96.5, "target": 90, "comparison": ">=",
-         "status_ci": "met", "value_text": "96.00%", "target_text": "90%"},
-        {"name": "乳腺癌筛查率", "value": float("nan"), "lower": float("nan"), "upper": float("nan"),
-         "target": 70, "comparison": ">=", "status_ci": "no_data", "value_text": "", "target_text": "70%"},
-    ])
+    sc = pd.DataFrame(
+        [
+            {
+                "name": "孕产妇死亡率",
+                "value": 14.0,
+                "lower": 5.0,
+                "upper": 30.0,
+                "target": 12,
+                "comparison": "<=",
+                "status_ci": "indistinguishable",
+                "value_text": "14.00/10万",
+                "target_text": "12/10万",
+            },
+            {
+                "name": "宫颈癌筛查率",
+                "value": 54.0,
+                "lower": 53.0,
+                "upper": 55.0,
+                "target": 70,
+                "comparison": ">=",
+                "status_ci": "not_met",
+                "value_text": "54.00%",
+                "target_text": "70%",
+            },
+            {
+                "name": "新生儿访视率",
+                "value": 96.0,
+                "lower": 95.5,
+                "upper": 96.5,
+                "target": 90,
+                "comparison": ">=",
+                "status_ci": "met",
+                "value_text": "96.00%",
+                "target_text": "90%",
+            },
+            {
+                "name": "乳腺癌筛查率",
+                "value": float("nan"),
+                "lower": float("nan"),
+                "upper": float("nan"),
+                "target": 70,
+                "comparison": ">=",
+                "status_ci": "no_data",
+                "value_text": "",
+                "target_text": "70%",
+            },
+        ]
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("error")            # "Glyph ... missing from font" is a UserWarning
+        warnings.simplefilter("error")  # "Glyph ... missing from font" is a UserWarning
         for lang in ("zh", "en"):
             png_bytes(plot_scorecard(sc, lang=lang))

@@ -16,8 +16,12 @@ from mchanalysis.report.render import render_section, visible_sections
 
 @pytest.fixture(scope="module")
 def city():
-    return {lang: report.build_context(DEMO, year=2024, region_code="990100", target_set="national_2030",
-                                       lang=lang, figures=False) for lang in ("zh", "en")}
+    return {
+        lang: report.build_context(
+            DEMO, year=2024, region_code="990100", target_set="national_2030", lang=lang, figures=False
+        )
+        for lang in ("zh", "en")
+    }
 
 
 def _names():
@@ -41,9 +45,22 @@ def numbers(fragment: str) -> list[str]:
     return re.findall(r"\d+(?:\.\d+)?", s)
 
 
-@pytest.mark.parametrize("section", ["headline", "maternal_safety", "maternal_care", "child_care",
-                                     "birth_defects", "women_health", "targets", "comparison",
-                                     "quality", "problems", "methods"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "headline",
+        "maternal_safety",
+        "maternal_care",
+        "child_care",
+        "birth_defects",
+        "women_health",
+        "targets",
+        "comparison",
+        "quality",
+        "problems",
+        "methods",
+    ],
+)
 def test_every_section_states_the_same_numbers_in_both_languages(city, section):
     assert section in visible_sections(city["zh"])
     zh, en = (numbers(render_section(city[lang], section)) for lang in ("zh", "en"))
@@ -62,9 +79,15 @@ WORD_ORDER_DIFFERS = {"maternal_safety", "quality", "problems", "methods"}
 
 def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
     ctx = city["zh"]
-    ctx.figures = {n: {"png": b"x", "caption": f"图：{n}", "section": s} for n, s in
-                   (("trend_mmr", "maternal_safety"), ("scorecard", "targets"),
-                    ("funnel_imr", "comparison"), ("small_multiples_imr", "comparison"))}
+    ctx.figures = {
+        n: {"png": b"x", "caption": f"图：{n}", "section": s}
+        for n, s in (
+            ("trend_mmr", "maternal_safety"),
+            ("scorecard", "targets"),
+            ("funnel_imr", "comparison"),
+            ("small_multiples_imr", "comparison"),
+        )
+    }
     try:
         html = report.render_report(ctx)
     finally:
@@ -88,8 +111,10 @@ def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
 def test_a_reference_after_a_parenthesis_is_not_a_second_parenthesis():
     from mchanalysis.report.render import number_figures_and_tables, tabref
 
-    html = (f'<p>未达标1项（产前筛查率）{tabref("scorecard")}。全部达标{tabref("scorecard")}。</p>'
-            '<table data-table="scorecard" data-title="目标完成情况"></table>')
+    html = (
+        f"<p>未达标1项（产前筛查率）{tabref('scorecard')}。全部达标{tabref('scorecard')}。</p>"
+        '<table data-table="scorecard" data-title="目标完成情况"></table>'
+    )
     out = number_figures_and_tables(html, "zh")
     assert "未达标1项（产前筛查率），详见表1。" in out
     assert "全部达标（见表1）。" in out
@@ -102,6 +127,7 @@ def test_docx_numbers_match_the_html(city):
     from docx import Document
 
     from mchanalysis.report.docx import docx_bytes
+
     ctx = city["zh"]
     html = report.render_report(ctx)
     doc = Document(io.BytesIO(docx_bytes(ctx, html)))
@@ -121,6 +147,7 @@ def test_second_level_headings_are_numbered_like_gb9704(city):
 
 def test_section_order_is_read_from_layout(city, monkeypatch):
     from mchanalysis.report import render
+
     order = ("headline", "methods", "maternal_safety")
     monkeypatch.setattr(render, "SECTION_IDS", order)
     html = report.render_report(city["zh"])
@@ -129,11 +156,13 @@ def test_section_order_is_read_from_layout(city, monkeypatch):
 
     monkeypatch.undo()
     from mchanalysis.report.layout import load_layout
+
     assert render.SECTION_IDS == tuple(s["id"] for s in load_layout()["sections"])
 
 
 def test_thresholds_come_from_the_code_constants(city):
     from mchanalysis.stats import BYAR_MIN_EVENTS
+
     ctx = city["zh"]
     assert ctx.rules["byar_min_events"] == BYAR_MIN_EVENTS
     saved = dict(ctx.rules)
@@ -149,17 +178,29 @@ def test_thresholds_come_from_the_code_constants(city):
 
 def test_no_very_long_template_lines():
     from importlib import resources
+
     root = resources.files("mchanalysis.report").joinpath("templates")
-    longest = max(len(line) for lang in ("zh", "en") for f in root.joinpath(lang).iterdir()
-                  if f.name.endswith(".j2") for line in f.read_text(encoding="utf-8").splitlines())
-    assert longest <= 650   # a paragraph of prose; the 1,787-character line of before is gone
+    longest = max(
+        len(line)
+        for lang in ("zh", "en")
+        for f in root.joinpath(lang).iterdir()
+        if f.name.endswith(".j2")
+        for line in f.read_text(encoding="utf-8").splitlines()
+    )
+    assert longest <= 650  # a paragraph of prose; the 1,787-character line of before is gone
 
 
 def test_no_dangling_figure_numbers_when_figures_are_shown_apart(city):
     """The notebook shows figures as image outputs (figures=False): no "见图" and no "见、"."""
     ctx = city["zh"]
-    ctx.figures = {n: {"png": b"x", "caption": f"图：{n}", "section": s} for n, s in
-                   (("scorecard", "targets"), ("funnel_imr", "comparison"), ("small_multiples_imr", "comparison"))}
+    ctx.figures = {
+        n: {"png": b"x", "caption": f"图：{n}", "section": s}
+        for n, s in (
+            ("scorecard", "targets"),
+            ("funnel_imr", "comparison"),
+            ("small_multiples_imr", "comparison"),
+        )
+    }
     try:
         html = "".join(render_section(ctx, s, figures=False) for s in ("targets", "comparison"))
     finally:

@@ -27,15 +27,37 @@ from support import DEMO
 from mchanalysis import analysis, report
 
 ID = ["region_code", "region_name", "parent_code", "level", "year"]
-MORTALITY = ["live_births", "deliveries", "maternal_deaths", "infant_deaths", "neonatal_deaths",
-             "under5_deaths"]
-SERVICES = ["live_births", "deliveries", "early_registered", "prenatal_checked", "maternal_system_managed",
-            "postpartum_visited", "hospital_births", "cesarean_deliveries", "high_risk_pregnancies",
-            "high_risk_managed", "newborn_visited"]
+MORTALITY = [
+    "live_births",
+    "deliveries",
+    "maternal_deaths",
+    "infant_deaths",
+    "neonatal_deaths",
+    "under5_deaths",
+]
+SERVICES = [
+    "live_births",
+    "deliveries",
+    "early_registered",
+    "prenatal_checked",
+    "maternal_system_managed",
+    "postpartum_visited",
+    "hospital_births",
+    "cesarean_deliveries",
+    "high_risk_pregnancies",
+    "high_risk_managed",
+    "newborn_visited",
+]
 # per live birth: maternal deaths ~15/10万, infant ~5‰ (neonatal 60% of it, under-5 130%)
 RATES = {"maternal_deaths": 15e-5, "infant_deaths": 5e-3}
-COVER = {"early_registered": 0.92, "prenatal_checked": 0.97, "maternal_system_managed": 0.91,
-         "postpartum_visited": 0.95, "hospital_births": 0.998, "newborn_visited": 0.95}
+COVER = {
+    "early_registered": 0.92,
+    "prenatal_checked": 0.97,
+    "maternal_system_managed": 0.91,
+    "postpartum_visited": 0.95,
+    "hospital_births": 0.998,
+    "newborn_visited": 0.95,
+}
 
 
 def build_counts(tree, years, *, births, measures=None, seed=0, edit=None) -> pd.DataFrame:
@@ -55,13 +77,22 @@ def build_counts(tree, years, *, births, measures=None, seed=0, edit=None) -> pd
                 b = int(rng.poisson(births[code]))
                 inf = int(rng.binomial(b, RATES["infant_deaths"]))
                 neo = int(rng.binomial(inf, 0.6))
-                row.update(live_births=b, deliveries=int(b * 0.99), maternal_deaths=int(rng.binomial(b, RATES["maternal_deaths"])),
-                           infant_deaths=inf, neonatal_deaths=neo, under5_deaths=inf + int(rng.binomial(b, 1.5e-3)))
+                row.update(
+                    live_births=b,
+                    deliveries=int(b * 0.99),
+                    maternal_deaths=int(rng.binomial(b, RATES["maternal_deaths"])),
+                    infant_deaths=inf,
+                    neonatal_deaths=neo,
+                    under5_deaths=inf + int(rng.binomial(b, 1.5e-3)),
+                )
                 for m, p in COVER.items():
                     row[m] = int(rng.binomial(b, p))
                 hr = int(rng.binomial(row["deliveries"], 0.3))
-                row.update(cesarean_deliveries=int(rng.binomial(row["deliveries"], 0.4)),
-                           high_risk_pregnancies=hr, high_risk_managed=int(rng.binomial(hr, 0.99)))
+                row.update(
+                    cesarean_deliveries=int(rng.binomial(row["deliveries"], 0.4)),
+                    high_risk_pregnancies=hr,
+                    high_risk_managed=int(rng.binomial(hr, 0.99)),
+                )
             rows.append(row)
     df = pd.DataFrame(rows)
     keep = ID + [m for m in (measures or list(dict.fromkeys(MORTALITY + SERVICES))) if m in df.columns]
@@ -81,8 +112,11 @@ def write(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-CITY = [("430100", "长沙市", "", "prefecture"), ("430102", "芙蓉区", "430100", "county"),
-        ("430103", "天心区", "430100", "county")]
+CITY = [
+    ("430100", "长沙市", "", "prefecture"),
+    ("430102", "芙蓉区", "430100", "county"),
+    ("430103", "天心区", "430100", "county"),
+]
 BIRTHS = {"430102": 9000, "430103": 2500}
 
 
@@ -105,21 +139,44 @@ def _shape(name):
         "10_years": (CITY, y(2015, 2024), BIRTHS, None, None),
         "15_years": (CITY, y(2010, 2024), BIRTHS, None, None),
         "gap_year": (CITY, [t for t in y(2015, 2024) if t != 2020], BIRTHS, None, None),
-        "county_missing_a_row": (CITY, y(2015, 2024), BIRTHS, None,
-                                 lambda df: df.drop(df.index[(df["region_code"] == "430103") & (df["year"] == 2019)])),
-        "province_top": ([("430000", "湖南省", "", "province"), *[(c, n, p or "430000", lv) for c, n, p, lv in CITY]],
-                         y(2018, 2024), BIRTHS, None, None),
+        "county_missing_a_row": (
+            CITY,
+            y(2015, 2024),
+            BIRTHS,
+            None,
+            lambda df: df.drop(df.index[(df["region_code"] == "430103") & (df["year"] == 2019)]),
+        ),
+        "province_top": (
+            [("430000", "湖南省", "", "province"), *[(c, n, p or "430000", lv) for c, n, p, lv in CITY]],
+            y(2018, 2024),
+            BIRTHS,
+            None,
+            None,
+        ),
         "county_top": ([("430103", "天心区", "", "county")], y(2016, 2024), {"430103": 2500}, None, None),
-        "two_roots": ([("430102", "芙蓉区", "", "county"), ("430103", "天心区", "", "county")],
-                      y(2018, 2024), BIRTHS, None, None),
+        "two_roots": (
+            [("430102", "芙蓉区", "", "county"), ("430103", "天心区", "", "county")],
+            y(2018, 2024),
+            BIRTHS,
+            None,
+            None,
+        ),
         "mortality_only": (CITY, y(2016, 2024), BIRTHS, MORTALITY, None),
         "services_only": (CITY, y(2016, 2024), BIRTHS, SERVICES, None),
         "zero_births_county_year": (CITY, y(2016, 2024), BIRTHS, None, _zero_births),
         "all_zero_deaths": (CITY, y(2016, 2024), BIRTHS, None, _no_deaths),
         "deaths_only_last_year": (CITY, y(2010, 2024), BIRTHS, None, _small_last_year_only),
-        "county_of_300_births": ([("430100", "长沙市", "", "prefecture"), ("430102", "芙蓉区", "430100", "county"),
-                                  ("430111", "小县", "430100", "county")], y(2016, 2024),
-                                 {"430102": 9000, "430111": 300}, None, None),
+        "county_of_300_births": (
+            [
+                ("430100", "长沙市", "", "prefecture"),
+                ("430102", "芙蓉区", "430100", "county"),
+                ("430111", "小县", "430100", "county"),
+            ],
+            y(2016, 2024),
+            {"430102": 9000, "430111": 300},
+            None,
+            None,
+        ),
     }
     return shapes[name]
 
@@ -138,10 +195,26 @@ def _zero_births(df):
             df.loc[row, c] = 0
 
 
-SHAPES = ["1_year", "2_years", "3_years", "5_years", "7_years", "10_years", "15_years", "gap_year",
-          "county_missing_a_row", "province_top", "county_top", "two_roots", "mortality_only",
-          "services_only", "zero_births_county_year", "all_zero_deaths", "deaths_only_last_year",
-          "county_of_300_births"]
+SHAPES = [
+    "1_year",
+    "2_years",
+    "3_years",
+    "5_years",
+    "7_years",
+    "10_years",
+    "15_years",
+    "gap_year",
+    "county_missing_a_row",
+    "province_top",
+    "county_top",
+    "two_roots",
+    "mortality_only",
+    "services_only",
+    "zero_births_county_year",
+    "all_zero_deaths",
+    "deaths_only_last_year",
+    "county_of_300_births",
+]
 
 
 def make_shape_file(name, tmp: Path) -> Path:
@@ -163,7 +236,7 @@ def mmr_paragraph(text: str) -> str:
     start = text.find("一、母婴安全")
     assert start >= 0, "the 答卷 has no 母婴安全 section"
     para = text[start:]
-    return para[:para.find("婴儿死亡")]
+    return para[: para.find("婴儿死亡")]
 
 
 #: Sentences that may only follow from a fitted trend or projection.
@@ -183,9 +256,30 @@ def _run_code(name: str, code: str) -> str:
 
 
 def _mch_run(data: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mchanalysis", "run", "--data", str(data), "--year", "2024",
-                           "--regions", "all", "--out", str(out), "--jobs", "2", "--targets", "national_2030",
-                           "--no-progress"], capture_output=True, text=True, timeout=1800)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mchanalysis",
+            "run",
+            "--data",
+            str(data),
+            "--year",
+            "2024",
+            "--regions",
+            "all",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--targets",
+            "national_2030",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -217,9 +311,17 @@ def test_every_region_of_every_shape_gets_its_report(name, shape_runs):
     texts, briefs = {}, {}
     for code in codes:
         d = out / "2024" / _run_code(name, code)
-        for f in ("report.html", "report.docx", "technical.html", "technical.docx", "manifest.json",
-                  "01_data_quality.ipynb", "02_indicator_trends.ipynb", "03_mortality_models.ipynb",
-                  "04_annual_report.ipynb"):
+        for f in (
+            "report.html",
+            "report.docx",
+            "technical.html",
+            "technical.docx",
+            "manifest.json",
+            "01_data_quality.ipynb",
+            "02_indicator_trends.ipynb",
+            "03_mortality_models.ipynb",
+            "04_annual_report.ipynb",
+        ):
             assert (d / f).is_file(), f"{name}: {code} lacks {f}"
         briefs[code] = text_of_html(d / "report.html")  # the 答卷
         texts[code] = text_of_html(d / "technical.html")  # the technical report: trends and reasons
@@ -255,21 +357,27 @@ def test_mch_validate_says_what_the_file_can_produce(name, tmp_path):
 
 # -- the small-number rules, on the analysis layer ----------------------------------------------
 
+
 def _ctx(df, code, **kw):
     for c in df.columns:
         if c not in ID:
             df[c] = df[c].astype("Int64")
     df["parent_code"] = df["parent_code"].fillna("").astype(str)
-    return report.build_context(df, year=int(df["year"].max()), region_code=code, figures=False,
-                                target_set="national_2030", **kw)
+    return report.build_context(
+        df, year=int(df["year"].max()), region_code=code, figures=False, target_set="national_2030", **kw
+    )
 
 
 def test_deaths_only_in_the_last_year_give_no_trend_projection_or_its(tmp_path):
     """R: glm(deaths ~ year, poisson, offset(log(births))) on this series warns 'fitted rates
     numerically 0' / does not converge and gives p = 0.999: there
     is no finite estimate. The toolkit reports none and says why."""
-    df = build_counts([("430103", "天心区", "", "county")], list(range(2010, 2025)), births={"430103": 2500},
-                      edit=_small_last_year_only)
+    df = build_counts(
+        [("430103", "天心区", "", "county")],
+        list(range(2010, 2025)),
+        births={"430103": 2500},
+        edit=_small_last_year_only,
+    )
     data = analysis.from_counts(_ctx_frame(df))
     tr = analysis.trend(data, "430103", "mmr", year=2024)
     assert tr.apc is None and not tr.apc_fitness.ok
@@ -295,15 +403,17 @@ def _ctx_frame(df):
 def test_a_county_of_2500_births_gets_the_count_and_a_pooled_rate_and_no_projection():
     def edit(df):
         df["maternal_deaths"] = np.resize([0, 1, 2, 0, 1, 0, 2, 1, 0, 1], len(df))
-    df = build_counts([("430103", "天心区", "", "county")], list(range(2015, 2025)), births={"430103": 2500},
-                      edit=edit)
+
+    df = build_counts(
+        [("430103", "天心区", "", "county")], list(range(2015, 2025)), births={"430103": 2500}, edit=edit
+    )
     ctx = _ctx(df, "430103")
     f = ctx.facts["mmr"]
     text = re.sub(r"<[^>]+>", "", report.render_section(ctx, "maternal_safety", figures=False))
     assert f["projection"] is None and f["trend"] is None
     assert f["pooled"] is not None and f["pooled"]["n_years"] == 5
     assert "5年合并孕产妇死亡率为" in text
-    mmr_text = text[:text.find("婴儿死亡率")]
+    mmr_text = text[: text.find("婴儿死亡率")]
     assert "趋势有统计学意义" not in mmr_text and "按目前趋势推算" not in mmr_text
     assert f"全年发生孕产妇死亡{f['numerator']}例" in mmr_text or "全年无孕产妇死亡" in mmr_text
     # the 答卷 too: the count, and the pooled rate beside the year's rate; no projection
@@ -319,7 +429,12 @@ def test_short_period_ratio_uses_halves_and_says_why_when_it_cannot():
     data = analysis.from_counts(_ctx_frame(df))
     r = analysis.period_ratios(data, "430100", year=2023)
     imr = r[r["indicator"] == "imr"].iloc[0]
-    assert (imr["first_start"], imr["first_end"], imr["last_start"], imr["last_end"]) == (2019, 2020, 2022, 2023)
+    assert (imr["first_start"], imr["first_end"], imr["last_start"], imr["last_end"]) == (
+        2019,
+        2020,
+        2022,
+        2023,
+    )
     three = analysis.from_counts(_ctx_frame(build_counts(CITY, [2022, 2023, 2024], births=BIRTHS)))
     r3 = analysis.period_ratios(three, "430100", year=2024)
     assert r3["rate_ratio"].isna().all() and r3["reason"].str.contains("仅有3年数据").all()
@@ -352,6 +467,7 @@ def test_notebook_02_and_the_report_give_the_same_trend_for_every_demo_region():
 
 # -- Hypothesis: any valid shape, never an exception, never an absurd number ------------------
 
+
 @st.composite
 def shapes(draw):
     n_years = draw(st.integers(1, 10))
@@ -361,8 +477,11 @@ def shapes(draw):
         years.remove(draw(st.sampled_from(years[1:-1])))
     n_counties = draw(st.integers(1, 3))
     kids = [(f"4301{i:02d}", f"县{i}", "430100", "county") for i in range(1, n_counties + 1)]
-    tree = [("430100", "某市", "", "prefecture"), *kids] if n_counties > 1 or draw(st.booleans()) else \
-        [(kids[0][0], kids[0][1], "", "county")]
+    tree = (
+        [("430100", "某市", "", "prefecture"), *kids]
+        if n_counties > 1 or draw(st.booleans())
+        else [(kids[0][0], kids[0][1], "", "county")]
+    )
     births = {c: draw(st.sampled_from([150, 300, 1200, 2500, 9000])) for c, *_ in kids}
     measures = draw(st.sampled_from([None, MORTALITY, SERVICES]))
     last_only = draw(st.booleans())
@@ -380,23 +499,32 @@ def test_any_shape_gives_a_report_context_and_the_notebook_tables(shape):
         if last_only and "maternal_deaths" in df.columns:
             df["maternal_deaths"] = 0
             df.loc[df["year"] == max(years), "maternal_deaths"] = 1
+
     df = _ctx_frame(build_counts(tree, years, births=births, measures=measures, seed=seed, edit=edit))
     data = analysis.from_counts(df)
     year = max(years)
     for code in sorted(data.tree["region_code"]):
-        ctx = report.build_context(data, year=year, region_code=code, figures=False, target_set="national_2030")
+        ctx = report.build_context(
+            data, year=year, region_code=code, figures=False, target_set="national_2030"
+        )
         html = report.render_report(ctx, figures=False)
         assert "nan" not in re.sub(r"<[^>]+>", " ", html).split()
         for f in ctx.facts.values():
             p = f.get("projection")
             if p:
-                observed = data.indicators.loc[(data.indicators["region_code"] == code)
-                                               & (data.indicators["indicator"] == f["id"]), "value"]
+                observed = data.indicators.loc[
+                    (data.indicators["region_code"] == code) & (data.indicators["indicator"] == f["id"]),
+                    "value",
+                ]
                 assert p["rate"] <= 10 * max(observed.max(), 1e-9) and p["upper"] / p["lower"] <= 4
             if f.get("trend"):
                 assert f["trend"]["start"] < f["trend"]["end"] and abs(f["trend"]["apc"]) < 100
-        for fn in (analysis.mortality_trends, analysis.joinpoint_segments, analysis.policy_breaks,
-                   analysis.period_ratios):
+        for fn in (
+            analysis.mortality_trends,
+            analysis.joinpoint_segments,
+            analysis.policy_breaks,
+            analysis.period_ratios,
+        ):
             fn(data, code, year=year)
         analysis.projections(data, code, "national_2030", year=year)
         analysis.smoothed_subregions(data, code, year)
@@ -415,8 +543,12 @@ def test_the_rules_are_documented_with_their_thresholds():
 def test_what_a_file_cannot_produce_is_said_of_the_measures_it_has():
     """A file without maternal deaths: the joinpoint reason names its 5 years, not '0 years' of
     the measure it lacks; a reason's own parentheses do not nest in the sentence's."""
-    df = build_counts(CITY, list(range(2020, 2025)), births=BIRTHS,
-                      measures=["live_births", "infant_deaths", "neonatal_deaths", "under5_deaths"])
+    df = build_counts(
+        CITY,
+        list(range(2020, 2025)),
+        births=BIRTHS,
+        measures=["live_births", "infant_deaths", "neonatal_deaths", "under5_deaths"],
+    )
     sentence = analysis.capability_sentence(analysis.capabilities(analysis.from_counts(_ctx_frame(df))))
     assert "仅有5年数据" in sentence and "仅有0年数据" not in sentence
     assert "）（" not in sentence and "））" not in sentence

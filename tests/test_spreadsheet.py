@@ -9,7 +9,9 @@ from mchanalysis.spreadsheet import neutralise, write_xlsx
 
 
 def test_formula_like_text_is_neutralised_numbers_untouched(tmp_path):
-    df = pd.DataFrame({"name": ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "普通文本"], "value": [-1.5, 2, 3, 4, None]})
+    df = pd.DataFrame(
+        {"name": ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "普通文本"], "value": [-1.5, 2, 3, 4, None]}
+    )
     p = write_xlsx(df, tmp_path / "t.xlsx")
     ws = load_workbook(p).active
     texts = [ws.cell(row=i, column=1).value for i in range(2, 7)]
@@ -32,8 +34,9 @@ def test_neutralise_frame_quotes_formula_text_and_keeps_numbers():
 
     from mchanalysis.spreadsheet import neutralise_frame
 
-    f = pd.DataFrame({"name": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "东城区", "-"],
-                      "n": [-1, 2, 3, 4]})
+    f = pd.DataFrame(
+        {"name": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "东城区", "-"], "n": [-1, 2, 3, 4]}
+    )
     out = neutralise_frame(f)
     assert out["name"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "东城区", "'-"]
     assert out["n"].tolist() == [-1, 2, 3, 4]

@@ -38,8 +38,7 @@ def _pooled(region, measure, y0, y1):
 
 
 @pytest.mark.parametrize(
-    "row", [pytest.param(r, id=f"{r['region_code']}-{r['numerator']}")
-            for r in PERIOD_RR.to_dict("records")]
+    "row", [pytest.param(r, id=f"{r['region_code']}-{r['numerator']}") for r in PERIOD_RR.to_dict("records")]
 )
 def test_period_rate_ratio_matches_r_wald_and_poisson_test(row):
     d1, n1 = _pooled(row["region_code"], row["numerator"], 2010, 2014)
@@ -61,11 +60,16 @@ def test_period_rate_ratio_matches_r_wald_and_poisson_test(row):
 
 
 def test_change_table_pools_periods_like_r():
-    t = SERIES.melt(id_vars=["region_code", "year", "live_births"],
-                    value_vars=["maternal_deaths", "infant_deaths"], var_name="measure",
-                    value_name="numerator")
-    t = t.assign(indicator=t["measure"].map({"maternal_deaths": "mmr", "infant_deaths": "imr"}),
-                 denominator=t["live_births"])
+    t = SERIES.melt(
+        id_vars=["region_code", "year", "live_births"],
+        value_vars=["maternal_deaths", "infant_deaths"],
+        var_name="measure",
+        value_name="numerator",
+    )
+    t = t.assign(
+        indicator=t["measure"].map({"maternal_deaths": "mmr", "infant_deaths": "imr"}),
+        denominator=t["live_births"],
+    )
     out = change_table(t, period_a=(2010, 2014), period_b=(2019, 2023))
     assert len(out) == 4
     for row in PERIOD_RR.to_dict("records"):
@@ -83,13 +87,25 @@ def test_change_table_pools_periods_like_r():
 
 @pytest.mark.parametrize(
     "x,n,p",
-    [(5, 13, 0.476), (0, 7, 0.3), (7, 7, 0.3), (3, 40, 0.5), (30, 40, 0.5), (20, 40, 0.5),
-     (1, 1000, 0.002), (17, 60, 0.25), (60, 61, 0.9), (12, 12, 0.5), (4, 30, 0.1333333333)],
+    [
+        (5, 13, 0.476),
+        (0, 7, 0.3),
+        (7, 7, 0.3),
+        (3, 40, 0.5),
+        (30, 40, 0.5),
+        (20, 40, 0.5),
+        (1, 1000, 0.002),
+        (17, 60, 0.25),
+        (60, 61, 0.9),
+        (12, 12, 0.5),
+        (4, 30, 0.1333333333),
+    ],
 )
 def test_binomial_p_value_matches_scipy_binomtest(x, n, p):
     """scipy.stats.binomtest implements R's binom.test rule; our vectorised version must agree."""
     assert _binom_two_sided_p([x], [n], [p])[0] == pytest.approx(
-        binomtest(x, n, p).pvalue, rel=1e-10, abs=1e-300)
+        binomtest(x, n, p).pvalue, rel=1e-10, abs=1e-300
+    )
 
 
 def test_binomial_p_value_vectorised_agrees_on_random_cases():
@@ -108,16 +124,25 @@ def test_binomial_p_value_vectorised_agrees_on_random_cases():
 @pytest.mark.parametrize("row", NEWCOMBE.to_dict("records"))
 def test_newcombe_method_10_reproduces_published_example(row):
     # Newcombe reports p1 - p2 with (x1, n1) first; compare_proportions reports second - first.
-    r = compare_proportions(row["x2"], row["n2"], row["x1"], row["n1"], multiplier=1,
-                            level=row["level"]).iloc[0]
+    r = compare_proportions(
+        row["x2"], row["n2"], row["x1"], row["n1"], multiplier=1, level=row["level"]
+    ).iloc[0]
     assert r["difference"] == pytest.approx(row["difference"], abs=5e-5)
     assert r["difference_lower"] == pytest.approx(row["lower"], abs=5e-5)
     assert r["difference_upper"] == pytest.approx(row["upper"], abs=5e-5)
 
 
 @pytest.mark.parametrize(
-    "x1,n1,x2,n2", [(48, 80, 56, 70), (3, 10, 9, 10), (0, 20, 0, 10), (5, 56, 0, 29),
-                    (10, 10, 0, 20), (900, 1000, 950, 1000), (1, 7, 6, 7)],
+    "x1,n1,x2,n2",
+    [
+        (48, 80, 56, 70),
+        (3, 10, 9, 10),
+        (0, 20, 0, 10),
+        (5, 56, 0, 29),
+        (10, 10, 0, 20),
+        (900, 1000, 950, 1000),
+        (1, 7, 6, 7),
+    ],
 )
 def test_newcombe_matches_statsmodels(x1, n1, x2, n2):
     r = compare_proportions(x1, n1, x2, n2, multiplier=1).iloc[0]
@@ -138,10 +163,14 @@ def test_proportion_p_value_is_pooled_z_test():
 
 
 def test_rate_verdicts_rise_fall_no_change_and_not_compared():
-    r = compare_rates([5, 50, 3, np.nan, 2], [100_000, 100_000, 10_000, 1, 0],
-                      [50, 5, 4, 3, 2], [100_000, 100_000, 10_000, 1, 100], multiplier=100_000)
-    assert r["verdict"].tolist() == ["rise", "fall", "no_significant_change", "not_compared",
-                                     "not_compared"]
+    r = compare_rates(
+        [5, 50, 3, np.nan, 2],
+        [100_000, 100_000, 10_000, 1, 0],
+        [50, 5, 4, 3, 2],
+        [100_000, 100_000, 10_000, 1, 100],
+        multiplier=100_000,
+    )
+    assert r["verdict"].tolist() == ["rise", "fall", "no_significant_change", "not_compared", "not_compared"]
     assert (r.loc[:2, "difference_lower"] <= r.loc[:2, "difference"]).all()
     assert r.loc[0, "difference_lower"] > 0 and r.loc[1, "difference_upper"] < 0
 
@@ -171,14 +200,16 @@ def test_county_with_few_deaths_is_not_called_a_fall():
 
 
 def test_change_table_single_years_missing_period_and_bad_arguments():
-    t = pd.DataFrame({
-        "region_code": ["990102"] * 3 + ["990103"],
-        "region_name": ["甲县"] * 3 + ["乙县"],
-        "year": [2020, 2021, 2024, 2020],
-        "indicator": ["hospital_delivery_rate"] * 4,
-        "numerator": pd.array([900, 950, 990, 10], dtype="Int64"),
-        "denominator": pd.array([1000, 1000, 1000, 10], dtype="Int64"),
-    })
+    t = pd.DataFrame(
+        {
+            "region_code": ["990102"] * 3 + ["990103"],
+            "region_name": ["甲县"] * 3 + ["乙县"],
+            "year": [2020, 2021, 2024, 2020],
+            "indicator": ["hospital_delivery_rate"] * 4,
+            "numerator": pd.array([900, 950, 990, 10], dtype="Int64"),
+            "denominator": pd.array([1000, 1000, 1000, 10], dtype="Int64"),
+        }
+    )
     out = change_table(t, year_a=2020, year_b=2024)
     a = out.set_index("region_code")
     assert a.loc["990102", "verdict"] == "rise"
@@ -204,13 +235,32 @@ def test_compare_interval_with_benchmark_every_verdict_and_direction():
     lo = [1, 5, 1, 1, 5, 1, 1, 5, np.nan, 1]
     up = [3, 9, 9, 3, 9, 9, 3, 9, 2, 9]
     bench = [4] * 9 + [np.nan]
-    dirs = (["lower_is_better"] * 3 + ["higher_is_better"] * 3 + ["neutral"] * 3
-            + ["lower_is_better"])
+    dirs = ["lower_is_better"] * 3 + ["higher_is_better"] * 3 + ["neutral"] * 3 + ["lower_is_better"]
     comp, verdict = compare_interval_with_benchmark(lo, up, bench, dirs)
-    assert comp.tolist() == ["lower", "higher", "similar", "lower", "higher", "similar",
-                             "lower", "higher", "not_compared", "not_compared"]
-    assert verdict.tolist() == ["better", "worse", "similar", "worse", "better", "similar",
-                                "lower", "higher", "not_compared", "not_compared"]
+    assert comp.tolist() == [
+        "lower",
+        "higher",
+        "similar",
+        "lower",
+        "higher",
+        "similar",
+        "lower",
+        "higher",
+        "not_compared",
+        "not_compared",
+    ]
+    assert verdict.tolist() == [
+        "better",
+        "worse",
+        "similar",
+        "worse",
+        "better",
+        "similar",
+        "lower",
+        "higher",
+        "not_compared",
+        "not_compared",
+    ]
 
 
 def test_interval_touching_the_benchmark_is_similar():
@@ -224,29 +274,30 @@ def _tree_table():
         # code, parent, mmr deaths, births, hospital births
         ("990000", "", 60, 400_000, 396_000),
         ("990100", "990000", 20, 100_000, 99_000),
-        ("990102", "990100", 0, 30_000, 29_000),     # MMR 0 vs 20: exact CI excludes 20? no
-        ("990103", "990100", 15, 20_000, 19_990),   # MMR 75 vs 20: worse
+        ("990102", "990100", 0, 30_000, 29_000),  # MMR 0 vs 20: exact CI excludes 20? no
+        ("990103", "990100", 15, 20_000, 19_990),  # MMR 75 vs 20: worse
     ]
     recs = []
     for code, parent, deaths, births, hosp in rows:
         recs.append((code, parent, 2024, "mmr", deaths, births))
         recs.append((code, parent, 2024, "hospital_delivery_rate", hosp, births))
-    return pd.DataFrame(recs, columns=["region_code", "parent_code", "year", "indicator",
-                                       "numerator", "denominator"])
+    return pd.DataFrame(
+        recs, columns=["region_code", "parent_code", "year", "indicator", "numerator", "denominator"]
+    )
 
 
 def test_benchmark_against_parent_at_two_levels():
     out = benchmark_table(_tree_table(), "parent")
     assert set(out["conf_level"]) == {0.95, 0.998}
     v = out.set_index(["region_code", "indicator", "conf_level"])["verdict"]
-    assert v[("990000", "mmr", 0.95)] == "not_compared"            # top region: no parent
-    assert v[("990103", "mmr", 0.95)] == "worse"                    # 75/10万 vs 20/10万
+    assert v[("990000", "mmr", 0.95)] == "not_compared"  # top region: no parent
+    assert v[("990103", "mmr", 0.95)] == "worse"  # 75/10万 vs 20/10万
     assert v[("990103", "mmr", 0.998)] == "worse"
-    assert v[("990102", "mmr", 0.95)] == "better"                   # 0 deaths, 30,000 births
-    assert v[("990102", "mmr", 0.998)] == "similar"                 # upper 99.8 % 23.0 > 20
-    assert v[("990103", "hospital_delivery_rate", 0.95)] == "better"    # 99.95 % vs 99 %
-    assert v[("990102", "hospital_delivery_rate", 0.95)] == "worse"     # 96.7 % vs 99 %
-    assert v[("990100", "hospital_delivery_rate", 0.95)] == "similar"   # 99 % vs 99 %
+    assert v[("990102", "mmr", 0.95)] == "better"  # 0 deaths, 30,000 births
+    assert v[("990102", "mmr", 0.998)] == "similar"  # upper 99.8 % 23.0 > 20
+    assert v[("990103", "hospital_delivery_rate", 0.95)] == "better"  # 99.95 % vs 99 %
+    assert v[("990102", "hospital_delivery_rate", 0.95)] == "worse"  # 96.7 % vs 99 %
+    assert v[("990100", "hospital_delivery_rate", 0.95)] == "similar"  # 99 % vs 99 %
     row = out[(out["region_code"] == "990103") & (out["indicator"] == "mmr")].iloc[0]
     assert row["benchmark"] == "parent" and row["benchmark_value"] == pytest.approx(20.0)
     assert row["value"] == pytest.approx(75.0)
@@ -254,19 +305,25 @@ def test_benchmark_against_parent_at_two_levels():
 
 def test_benchmark_against_national_table_and_neutral_direction():
     t = _tree_table()
-    t = pd.concat([t, t[t["indicator"] == "mmr"].assign(
-        indicator="cesarean_rate", numerator=[40_000, 20_000, 12_000, 8_000])])
-    national = pd.DataFrame({"indicator": ["mmr", "cesarean_rate"], "year": [2024, 2024],
-                             "value": [15.7, 30.0]})
+    t = pd.concat(
+        [
+            t,
+            t[t["indicator"] == "mmr"].assign(
+                indicator="cesarean_rate", numerator=[40_000, 20_000, 12_000, 8_000]
+            ),
+        ]
+    )
+    national = pd.DataFrame(
+        {"indicator": ["mmr", "cesarean_rate"], "year": [2024, 2024], "value": [15.7, 30.0]}
+    )
     out = benchmark_table(t, national, levels=[0.95])
     v = out.set_index(["region_code", "indicator"])
     assert v.loc[("990000", "mmr"), "benchmark"] == "national"
     assert v.loc[("990000", "hospital_delivery_rate"), "verdict"] == "not_compared"  # no value
-    assert v.loc[("990100", "cesarean_rate"), "verdict"] == "lower"     # 20 % vs 30 %, neutral
-    assert v.loc[("990102", "cesarean_rate"), "verdict"] == "higher"    # 40 % vs 30 %
-    assert v.loc[("990103", "cesarean_rate"), "verdict"] == "higher"    # 40 %
-    assert set(out["verdict"]) <= {"better", "similar", "worse", "higher", "lower",
-                                   "not_compared"}
+    assert v.loc[("990100", "cesarean_rate"), "verdict"] == "lower"  # 20 % vs 30 %, neutral
+    assert v.loc[("990102", "cesarean_rate"), "verdict"] == "higher"  # 40 % vs 30 %
+    assert v.loc[("990103", "cesarean_rate"), "verdict"] == "higher"  # 40 %
+    assert set(out["verdict"]) <= {"better", "similar", "worse", "higher", "lower", "not_compared"}
 
 
 def test_benchmark_errors_are_clear():
@@ -274,8 +331,9 @@ def test_benchmark_errors_are_clear():
     with pytest.raises(MchError, match="parent_code"):
         benchmark_table(t.drop(columns="parent_code"), "parent")
     with pytest.raises(MchError, match="more than one value"):
-        benchmark_table(t, pd.DataFrame({"indicator": ["mmr", "mmr"], "year": [2024, 2024],
-                                           "value": [1.0, 2.0]}))
+        benchmark_table(
+            t, pd.DataFrame({"indicator": ["mmr", "mmr"], "year": [2024, 2024], "value": [1.0, 2.0]})
+        )
     with pytest.raises(MchError, match="fraction"):
         benchmark_table(t, "parent", levels=[95])
 
@@ -304,7 +362,9 @@ def test_rate_p_value_and_exact_interval_agree_on_every_small_count_pair():
             assert (sig_p == sig_ci).all(), r[sig_p != sig_ci].head()
             assert (sig_ci == r["verdict"].isin(["rise", "fall"])).all()
     old = compare_rates(a.ravel(), 9_000, b.ravel(), 12_500)  # π0 ≠ 1/2: the two rules differ
-    minlike_disagrees = (old["p_value_minlike"] < 0.05) != ((old["ratio_lower"] > 1) | (old["ratio_upper"] < 1))
+    minlike_disagrees = (old["p_value_minlike"] < 0.05) != (
+        (old["ratio_lower"] > 1) | (old["ratio_upper"] < 1)
+    )
     assert minlike_disagrees.sum() > 0  # the reason for the rule
 
 

@@ -94,8 +94,7 @@ PHE_METHOD = {"Wilson": "wilson", "Exact": "exact", "Byars": "byar"}
 
 def _check_phe_two_levels(row, fn):
     out = {
-        tag: fn([row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"],
-                level=level).iloc[0]
+        tag: fn([row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"], level=level).iloc[0]
         for tag, level in LEVELS.items()
     }
     assert close(out["95"]["value"], row["value"], PHE_REL)
@@ -121,8 +120,9 @@ def test_rate_ci_matches_phe_rate(row):
 
 @pytest.mark.parametrize("row", rows(PHE_PROP_G))
 def test_proportion_ci_matches_phe_grouped(row):
-    ci = proportion_ci([row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"],
-                       level=0.95).iloc[0]
+    ci = proportion_ci(
+        [row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"], level=0.95
+    ).iloc[0]
     assert close(ci["value"], row["value"], PHE_REL)
     assert close(ci["lower"], row["lowercl"], PHE_REL)
     assert close(ci["upper"], row["uppercl"], PHE_REL)
@@ -130,8 +130,7 @@ def test_proportion_ci_matches_phe_grouped(row):
 
 @pytest.mark.parametrize("row", rows(PHE_RATE_G))
 def test_rate_ci_matches_phe_grouped(row):
-    ci = rate_ci([row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"],
-                 level=0.95).iloc[0]
+    ci = rate_ci([row["Numerator"]], [row["Denominator"]], multiplier=row["multiplier"], level=0.95).iloc[0]
     assert close(ci["value"], row["value"], PHE_REL)
     assert close(ci["lower"], row["lowercl"], PHE_REL)
     assert close(ci["upper"], row["uppercl"], PHE_REL)
@@ -163,8 +162,8 @@ def test_edge_cases_give_valid_intervals_without_warnings(level):
     for ci in (p, r):
         assert not ci[["value", "lower", "upper"]].isna().any().any()
         assert (ci["lower"] <= ci["value"]).all() and (ci["value"] <= ci["upper"]).all()
-    assert (p.loc[x == 0, "lower"] == 0).all()           # exactly 0, not 1e-17
-    assert (p.loc[x == n, "upper"] == 100).all()         # exactly 100 %
+    assert (p.loc[x == 0, "lower"] == 0).all()  # exactly 0, not 1e-17
+    assert (p.loc[x == n, "upper"] == 100).all()  # exactly 100 %
     assert (r.loc[x == 0, "lower"] == 0).all()
     assert (r.loc[x == 0, "upper"] > 0).all()
 

@@ -101,7 +101,10 @@ def test_national_2030_mortality_targets():
     assert set(t.loc[["mmr", "imr", "u5mr", "nmr"], "year"]) == {2030}
     # 出生缺陷防治能力提升计划 (2023—2027): 产前筛查率 ≥90% by 2027, the only non-2030 entry
     assert set(t["year"]) == {2027, 2030}
-    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (90, 2027)
+    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (
+        90,
+        2027,
+    )
 
 
 def test_unknown_name_suggests_the_closest_set():
@@ -151,7 +154,7 @@ def test_missing_source_is_an_error(tmp_path):
 
 
 def test_misspelt_field_is_not_silently_ignored(tmp_path):
-    p = write(tmp_path, GOOD.replace("comparison: \"<=\"", "comparison: \"<=\"\n    nots: x"))
+    p = write(tmp_path, GOOD.replace('comparison: "<="', 'comparison: "<="\n    nots: x'))
     with pytest.raises(MchError, match="unknown field 'nots'.*'note'"):
         load_target_set(p)
 
@@ -241,11 +244,19 @@ def test_result_columns_metadata_and_order(tmp_path):
     assert list(out["region_code"]) == ["000001", "000001", "000002", "000002"]
     assert list(out["indicator"]) == ["mmr", "newborn_visit_rate"] * 2
     first = out.iloc[0]
-    assert (first["unit"], first["name_zh"], first["target_year"], first["year"]) == ("/10万", "孕产妇死亡率", 2022, 2022)
+    assert (first["unit"], first["name_zh"], first["target_year"], first["year"]) == (
+        "/10万",
+        "孕产妇死亡率",
+        2022,
+        2022,
+    )
 
 
 def test_default_year_is_the_latest_of_the_table(tmp_path):
-    rows = [row("000001", "mmr", 30.0, 25.0, 35.0, year=2021), row("000001", "mmr", 10.0, 6.0, 11.0, year=2023)]
+    rows = [
+        row("000001", "mmr", 30.0, 25.0, 35.0, year=2021),
+        row("000001", "mmr", 10.0, 6.0, 11.0, year=2023),
+    ]
     ts = load_target_set(write(tmp_path, GOOD))
     out = evaluate_targets(pd.DataFrame(rows), ts)
     r = out[out["indicator"] == "mmr"].iloc[0]
@@ -284,9 +295,16 @@ def test_target_set_object_is_a_targetset(tmp_path):
 from mchanalysis.targets import resolve_target_set  # noqa: E402
 
 
-@pytest.mark.parametrize("year,expected", [(2021, "national_2025"), (2024, "national_2025"),
-                                           (2025, "national_2025"), (2026, "national_2030"),
-                                           (2030, "national_2030")])
+@pytest.mark.parametrize(
+    "year,expected",
+    [
+        (2021, "national_2025"),
+        (2024, "national_2025"),
+        (2025, "national_2025"),
+        (2026, "national_2030"),
+        (2030, "national_2030"),
+    ],
+)
 def test_auto_target_set_follows_the_report_year(year, expected):
     name, companion, how = resolve_target_set("auto", year)
     assert (name, how) == (expected, "auto")
@@ -302,7 +320,10 @@ def test_a_named_target_set_is_kept_as_given():
 def test_2025_set_holds_the_2025_milestones_and_the_2027_prenatal_screening_target():
     t = load_target_set("national_2025").targets.set_index("indicator")
     assert t.loc["u5mr", "target"] == 6.6 and t.loc["u5mr", "year"] == 2025
-    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (90, 2027)
+    assert (t.loc["prenatal_screening_rate", "target"], t.loc["prenatal_screening_rate", "year"]) == (
+        90,
+        2027,
+    )
 
 
 @pytest.mark.parametrize("name", ["national_2025", "national_2030"])
@@ -310,5 +331,5 @@ def test_target_set_titles_are_proper_titles_in_each_language(name):
     ts = load_target_set(name)
     zh, en = ts.title("zh"), ts.title("en")
     assert zh.startswith("《") and "》" in zh
-    assert not re.search(r"[A-Za-z]", zh), zh            # no English words in the Chinese title
-    assert not re.search(r"[\u4e00-\u9fff]", en), en     # no Chinese in the English title
+    assert not re.search(r"[A-Za-z]", zh), zh  # no English words in the Chinese title
+    assert not re.search(r"[\u4e00-\u9fff]", en), en  # no Chinese in the English title

@@ -26,8 +26,9 @@ def _series(code, numerator):
     return s["year"], s[numerator], s["live_births"]
 
 
-@pytest.mark.parametrize("row", REF.to_dict("records"),
-                         ids=lambda r: f"{r['region_code']}-{r['numerator']}-{r['model']}")
+@pytest.mark.parametrize(
+    "row", REF.to_dict("records"), ids=lambda r: f"{r['region_code']}-{r['numerator']}-{r['model']}"
+)
 def test_reproduces_r_glm(row):
     res = loglinear_trend(*_series(row["region_code"], row["numerator"]), model=row["model"])
     assert res.model == row["model"]
@@ -43,12 +44,17 @@ def test_reproduces_r_glm(row):
 
 
 def test_auto_falls_back_to_negbin_only_for_the_overdispersed_series():
-    models = {(c, n): loglinear_trend(*_series(c, n)).model
-              for c in (930101, 930102) for n in ("maternal_deaths", "infant_deaths")}
-    assert models == {(930101, "maternal_deaths"): "poisson",
-                      (930101, "infant_deaths"): "poisson",
-                      (930102, "maternal_deaths"): "negbin",
-                      (930102, "infant_deaths"): "poisson"}
+    models = {
+        (c, n): loglinear_trend(*_series(c, n)).model
+        for c in (930101, 930102)
+        for n in ("maternal_deaths", "infant_deaths")
+    }
+    assert models == {
+        (930101, "maternal_deaths"): "poisson",
+        (930101, "infant_deaths"): "poisson",
+        (930102, "maternal_deaths"): "negbin",
+        (930102, "infant_deaths"): "poisson",
+    }
     res = loglinear_trend(*_series(930102, "maternal_deaths"))
     assert any("overdispersed" in w for w in res.warnings)
 
@@ -114,20 +120,31 @@ def test_bad_input_is_a_clear_error():
 def counts_file(tmp_path_factory):
     """The R series as a counts table: a province 930000 over the two counties."""
     s = pd.read_csv(DATA / "trend_series.csv", dtype={"region_code": str})
-    c = s.assign(region_name=s["region_code"].map({"930101": "甲县", "930102": "乙县"}),
-                 parent_code="930000", level="county")
+    c = s.assign(
+        region_name=s["region_code"].map({"930101": "甲县", "930102": "乙县"}),
+        parent_code="930000",
+        level="county",
+    )
     top = pd.DataFrame({"year": sorted(s["year"].unique())}).assign(
-        region_code="930000", region_name="测试省", parent_code="", level="province")
-    cols = ["region_code", "region_name", "parent_code", "level", "year", "live_births",
-            "maternal_deaths", "infant_deaths"]
+        region_code="930000", region_name="测试省", parent_code="", level="province"
+    )
+    cols = [
+        "region_code",
+        "region_name",
+        "parent_code",
+        "level",
+        "year",
+        "live_births",
+        "maternal_deaths",
+        "infant_deaths",
+    ]
     path = tmp_path_factory.mktemp("counts") / "counts.csv"
     pd.concat([top, c], ignore_index=True)[cols].to_csv(path, index=False)
     return path
 
 
 def _ref(code, numerator, model):
-    r = REF[(REF["region_code"] == code) & (REF["numerator"] == numerator)
-            & (REF["model"] == model)]
+    r = REF[(REF["region_code"] == code) & (REF["numerator"] == numerator) & (REF["model"] == model)]
     return r.iloc[0]
 
 
@@ -153,18 +170,37 @@ def test_cli_trends_apc_reproduces_r_negbin(counts_file, tmp_path):
     from mchanalysis.cli import main
 
     out = tmp_path / "t.csv"
-    assert main(["trends", "--data", str(counts_file), "--indicator", "mmr",
-                 "--region", "930102", "--method", "apc", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "trends",
+                "--data",
+                str(counts_file),
+                "--indicator",
+                "mmr",
+                "--region",
+                "930102",
+                "--method",
+                "apc",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got = pd.read_csv(out, dtype={"region_code": str, "segment": str})
     _check_against_r(got, "930102", "maternal_deaths", "negbin")
     assert "overdispersed" in got["note"].iloc[0]
 
 
-@pytest.mark.parametrize("indicator,code,numerator,model", [
-    ("imr", "930101", "infant_deaths", "poisson"),
-    ("mmr", "930101", "maternal_deaths", "poisson"),  # zero-death years
-    ("imr", "930102", "infant_deaths", "poisson"),
-])
+@pytest.mark.parametrize(
+    "indicator,code,numerator,model",
+    [
+        ("imr", "930101", "infant_deaths", "poisson"),
+        ("mmr", "930101", "maternal_deaths", "poisson"),  # zero-death years
+        ("imr", "930102", "infant_deaths", "poisson"),
+    ],
+)
 def test_indicator_trend_apc_reproduces_r(indicator_table, indicator, code, numerator, model):
     from mchanalysis.trends import indicator_trend
 
@@ -176,9 +212,26 @@ def test_cli_trends_joinpoint_on_zero_death_county(counts_file, tmp_path):
     from mchanalysis.cli import main
 
     out = tmp_path / "t.json"
-    assert main(["trends", "--data", str(counts_file), "--indicator", "mmr", "--region",
-                 "930101", "--method", "joinpoint", "--aapc-range", "2019-2023",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "trends",
+                "--data",
+                str(counts_file),
+                "--indicator",
+                "mmr",
+                "--region",
+                "930101",
+                "--method",
+                "joinpoint",
+                "--aapc-range",
+                "2019-2023",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     got = pd.read_json(out, dtype={"region_code": str, "segment": str})
     assert got["segment"].tolist()[-2:] == ["aapc", "aapc"]
     assert np.isfinite(got[["apc", "apc_lower", "apc_upper", "p_value"]].to_numpy()).all()
@@ -213,9 +266,9 @@ def test_mle_exists_closed_cases():
     t = np.arange(6.0)
     X = np.column_stack([np.ones(6), t])
     assert mle_exists(X, [3, 0, 0, 0, 0, 2])
-    assert mle_exists(X, [0, 0, 4, 0, 0, 0])          # interior year: the slope is finite (0)
-    assert not mle_exists(X, [5, 0, 0, 0, 0, 0])      # first year only: slope → −∞
-    assert not mle_exists(X, [0, 0, 0, 0, 0, 7])      # last year only: slope → +∞
+    assert mle_exists(X, [0, 0, 4, 0, 0, 0])  # interior year: the slope is finite (0)
+    assert not mle_exists(X, [5, 0, 0, 0, 0, 0])  # first year only: slope → −∞
+    assert not mle_exists(X, [0, 0, 0, 0, 0, 7])  # last year only: slope → +∞
     assert not mle_exists(X, np.zeros(6))
     assert mle_exists(X, [1, 2, 3, 4, 5, 6])
 

@@ -138,7 +138,13 @@ def test_coverage_above_100_percent_is_a_warning_and_kept():
     over = only(findings, "over_100")
     assert len(over) == 1
     r = over.iloc[0]
-    assert (r.row, r.column, r.severity, r.region_code, r.year) == (4, "prenatal_checked", "warning", "010101", 2023)
+    assert (r.row, r.column, r.severity, r.region_code, r.year) == (
+        4,
+        "prenatal_checked",
+        "warning",
+        "010101",
+        2023,
+    )
     assert "103.1%" in r.message_en and "non-resident" in r.message_en
     assert counts.loc[counts.region_code == "010101", "prenatal_checked"].iloc[0] == 1031
 
@@ -155,8 +161,11 @@ def test_load_counts_returns_warnings_with_the_counts(tmp_path):
 
 @pytest.mark.parametrize(
     "header,suggestion",
-    [("早孕建册", "early_registered (早孕建册人数)"), ("剖宫产数量", "cesarean_deliveries (剖宫产数)"),
-     ("低体重儿数", "low_birth_weight (低出生体重儿数)")],
+    [
+        ("早孕建册", "early_registered (早孕建册人数)"),
+        ("剖宫产数量", "cesarean_deliveries (剖宫产数)"),
+        ("低体重儿数", "low_birth_weight (低出生体重儿数)"),
+    ],
 )
 def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
     raw = table({"live_births": ["5", "5", "5"], header: ["1", "1", "1"]})
@@ -171,8 +180,12 @@ def test_misspelt_header_is_a_warning_with_the_closest_name(header, suggestion):
 
 @pytest.mark.parametrize(
     "header,measure",
-    [("maternal_death", "maternal_deaths"), ("活产数量", "live_births"), ("Live Birth", "live_births"),
-     ("新生儿死亡", "neonatal_deaths")],
+    [
+        ("maternal_death", "maternal_deaths"),
+        ("活产数量", "live_births"),
+        ("Live Birth", "live_births"),
+        ("新生儿死亡", "neonatal_deaths"),
+    ],
 )
 def test_misspelt_core_header_is_an_error_naming_the_measure(header, measure):
     # issue 15: 活产数量 only warned, and every rate on live births disappeared
@@ -217,15 +230,29 @@ def test_suggest_column_returns_none_for_nothing_close():
 @pytest.mark.parametrize(
     "text,value,problem",
     [
-        ("12", 12, None), (" 12 ", 12, None), ("+7", 7, None), ("0", 0, None),
-        ("1,234", 1234, None), ("12,345,678", 12345678, None), ("12.0", 12, None),
+        ("12", 12, None),
+        (" 12 ", 12, None),
+        ("+7", 7, None),
+        ("0", 0, None),
+        ("1,234", 1234, None),
+        ("12,345,678", 12345678, None),
+        ("12.0", 12, None),
         ("１２", 12, None),  # full-width digits
-        ("", None, None), ("   ", None, None),
-        ("12.5", None, "non_integer"), ("-3", None, "negative"), ("-1,234", None, "negative"),
-        ("abc", None, "non_numeric"), ("1,23", None, "non_numeric"), ("1234,5", None, "non_numeric"),
-        ("1e3", None, "non_numeric"), ("-", None, "non_numeric"), ("无", None, "non_numeric"),
-        ("12%", None, "non_numeric"), ("99999999999999999999", None, "implausible_count"),
-        ("1000000001", None, "implausible_count"), ("1000000000", 1_000_000_000, None),
+        ("", None, None),
+        ("   ", None, None),
+        ("12.5", None, "non_integer"),
+        ("-3", None, "negative"),
+        ("-1,234", None, "negative"),
+        ("abc", None, "non_numeric"),
+        ("1,23", None, "non_numeric"),
+        ("1234,5", None, "non_numeric"),
+        ("1e3", None, "non_numeric"),
+        ("-", None, "non_numeric"),
+        ("无", None, "non_numeric"),
+        ("12%", None, "non_numeric"),
+        ("99999999999999999999", None, "implausible_count"),
+        ("1000000001", None, "implausible_count"),
+        ("1000000000", 1_000_000_000, None),
     ],
 )
 def test_parse_count(text, value, problem):
@@ -257,9 +284,16 @@ def test_duplicate_column_by_alias_is_an_error():
     assert len(dup) == 1 and dup.iloc[0]["column"] == "活产数"
 
 
-@pytest.mark.parametrize("year,problem", [("1948", "year_range"), ("2027", "year_range"),
-                                          ("2023年", "year_invalid"), ("20.5", "year_invalid"),
-                                          ("", "missing_value")])
+@pytest.mark.parametrize(
+    "year,problem",
+    [
+        ("1948", "year_range"),
+        ("2027", "year_range"),
+        ("2023年", "year_invalid"),
+        ("20.5", "year_invalid"),
+        ("", "missing_value"),
+    ],
+)
 def test_implausible_year(year, problem):
     rows = [TREE[0], TREE[1], [*TREE[2][:4], year]]
     _, findings = check(table({"live_births": ["1", "1", "1"]}, rows=rows))
@@ -319,8 +353,11 @@ def test_region_whose_name_changes_between_years_is_an_error():
 
 
 def test_region_whose_parent_changes_between_years_is_an_error():
-    rows = [*TREE, ["010102", "西山县", "010100", "county", "2023"],
-            ["010101", "东城区", "010000", "county", "2024"]]
+    rows = [
+        *TREE,
+        ["010102", "西山县", "010100", "county", "2023"],
+        ["010101", "东城区", "010000", "county", "2024"],
+    ]
     _, findings = check(table({"live_births": ["1"] * 5}, rows=rows))
     assert list(errors(findings)["check"]) == ["region_changes"]
     assert errors(findings).iloc[0]["column"] == "parent_code"
@@ -337,9 +374,17 @@ def test_duplicate_region_year_names_both_rows():
 @pytest.mark.parametrize(
     "measures,bad_column,other",
     [
-        ({"neonatal_deaths": "5", "infant_deaths": "4", "under5_deaths": "9"}, "neonatal_deaths", "infant_deaths"),
+        (
+            {"neonatal_deaths": "5", "infant_deaths": "4", "under5_deaths": "9"},
+            "neonatal_deaths",
+            "infant_deaths",
+        ),
         ({"infant_deaths": "9", "under5_deaths": "8"}, "infant_deaths", "under5_deaths"),
-        ({"neonatal_deaths": "9", "infant_deaths": "", "under5_deaths": "8"}, "neonatal_deaths", "under5_deaths"),
+        (
+            {"neonatal_deaths": "9", "infant_deaths": "", "under5_deaths": "8"},
+            "neonatal_deaths",
+            "under5_deaths",
+        ),
         ({"maternal_deaths": "11", "live_births": "10"}, "maternal_deaths", "live_births"),
         ({"under5_deaths": "11", "live_births": "10"}, "under5_deaths", "live_births"),
     ],
@@ -404,8 +449,14 @@ def test_registry_measures_of_a_user_are_known():
 
 def test_blank_rows_are_skipped_but_keep_row_numbers(tmp_path):
     path = tmp_path / "c.csv"
-    lines = [",".join(HEADER + ["live_births"]), ",".join(TREE[0] + ["1"]), "", ",,,,,",
-             ",".join(TREE[1] + ["x"]), ",".join(TREE[2] + ["1"])]
+    lines = [
+        ",".join(HEADER + ["live_births"]),
+        ",".join(TREE[0] + ["1"]),
+        "",
+        ",,,,,",
+        ",".join(TREE[1] + ["x"]),
+        ",".join(TREE[2] + ["1"]),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         load_counts(path)
@@ -424,14 +475,14 @@ def long_table(records):
 
 def test_long_form_errors_point_to_the_source_rows():
     records = [
-        [*TREE[0], "活产数", "100"],        # row 2
-        [*TREE[1], "活产数", "100"],        # row 3
-        [*TREE[2], "活产数", "100"],        # row 4
-        [*TREE[2], "婴儿死亡数", "3"],       # row 5
-        [*TREE[2], "新生儿死亡数", "4"],     # row 6: > infant deaths (row 5)
+        [*TREE[0], "活产数", "100"],  # row 2
+        [*TREE[1], "活产数", "100"],  # row 3
+        [*TREE[2], "活产数", "100"],  # row 4
+        [*TREE[2], "婴儿死亡数", "3"],  # row 5
+        [*TREE[2], "新生儿死亡数", "4"],  # row 6: > infant deaths (row 5)
         [*TREE[2], "infant_deaths", "3"],  # row 7: duplicate of row 5
         [*TREE[1], "maternal_death", "1"],  # row 8: unknown measure, suggested
-        [*TREE[1], "产妇数", "-3"],          # row 9: negative (-2 would be 未开展)
+        [*TREE[1], "产妇数", "-3"],  # row 9: negative (-2 would be 未开展)
     ]
     _, findings = check(long_table(records))
     found = errors(findings)
@@ -468,7 +519,11 @@ def test_validation_error_is_an_mch_error_listing_every_error():
 
 
 def test_long_form_ignores_a_wide_measure_column_with_a_warning():
-    records = [[*TREE[0], "活产数", "100", "7"], [*TREE[1], "活产数", "100", ""], [*TREE[2], "活产数", "100", ""]]
+    records = [
+        [*TREE[0], "活产数", "100", "7"],
+        [*TREE[1], "活产数", "100", ""],
+        [*TREE[2], "活产数", "100", ""],
+    ]
     raw = pd.DataFrame(records, columns=[*LONG_HEADER, "婴儿死亡数"])
     counts, findings = check(raw)
     assert errors(findings).empty
@@ -485,19 +540,43 @@ def entry_table(edits=()):
 
     Rows: header 1, city 2-6, 330102 rows 7-11 (2019-2023), 330105 rows 12-16.
     """
-    header = ["行政区划代码", "地区", "上级代码", "级别", "年份", "活产数", "孕产妇死亡数", "婴儿死亡数", "早孕建册人数",
-              "住院分娩活产数"]
+    header = [
+        "行政区划代码",
+        "地区",
+        "上级代码",
+        "级别",
+        "年份",
+        "活产数",
+        "孕产妇死亡数",
+        "婴儿死亡数",
+        "早孕建册人数",
+        "住院分娩活产数",
+    ]
     rows = []
-    for code, name, parent, level, base in [("330100", "样例市", "", "地市级", None),
-                                            ("330102", "上城样例区", "330100", "县区级", 5600),
-                                            ("330105", "拱墅样例区", "330100", "县区级", 4100)]:
+    for code, name, parent, level, base in [
+        ("330100", "样例市", "", "地市级", None),
+        ("330102", "上城样例区", "330100", "县区级", 5600),
+        ("330105", "拱墅样例区", "330100", "县区级", 4100),
+    ]:
         for k, y in enumerate(range(2019, 2024)):
             if base is None:
                 rows.append([code, name, parent, level, str(y), "", "", "", "", ""])
                 continue
             lb = base - 60 * k
-            rows.append([code, name, parent, level, str(y), str(lb), str(k % 2), str(round(base * 0.004)),
-                         str(round(lb * (0.93 + 0.01 * k))), str(round(lb * 0.995))])
+            rows.append(
+                [
+                    code,
+                    name,
+                    parent,
+                    level,
+                    str(y),
+                    str(lb),
+                    str(k % 2),
+                    str(round(base * 0.004)),
+                    str(round(lb * (0.93 + 0.01 * k))),
+                    str(round(lb * 0.995)),
+                ]
+            )
     frame = pd.DataFrame(rows, columns=header)
     for code, year, column, text in edits:
         frame.loc[(frame["行政区划代码"] == code) & (frame["年份"] == str(year)), column] = text
@@ -515,7 +594,12 @@ def test_rate_typed_as_count_is_named_with_row_column_and_cause():
     assert len(e) == 1
     r = e.iloc[0]
     assert (r["row"], r["column"], r["severity"], r["category"], r["item"]) == (
-        9, "早孕建册人数", "warning", "entry_error", "early_registered")
+        9,
+        "早孕建册人数",
+        "warning",
+        "entry_error",
+        "early_registered",
+    )
     assert "98 is only 1.8% of live births (5,480)" in r["message_en"]
     assert "percentage was probably typed" in r["message_en"]
     assert "疑似将比例（%）填入了人数栏" in r["message_zh"]
@@ -523,7 +607,9 @@ def test_rate_typed_as_count_is_named_with_row_column_and_cause():
 
 
 def test_extra_and_dropped_digits_are_digit_jumps():
-    _, f = check(entry_table([("330105", 2022, "活产数", "39200"), ("330102", 2020, "住院分娩活产数", "551")]))
+    _, f = check(
+        entry_table([("330105", 2022, "活产数", "39200"), ("330102", 2020, "住院分娩活产数", "551")])
+    )
     e = only(f, "digit_jump").set_index("row")
     assert set(e.index) == {15, 8}
     assert e.loc[15, "column"] == "活产数" and "about 10 times" in e.loc[15, "message_en"]
@@ -556,8 +642,9 @@ def write_entry_csv(path, edits):
 
 
 def test_mch_validate_lists_entry_errors_first_and_strict_exits_1(tmp_path, capsys):
-    path = write_entry_csv(tmp_path / "entry.csv", [("330102", 2021, "早孕建册人数", "98"),
-                                                    ("330105", 2022, "活产数", "39200")])
+    path = write_entry_csv(
+        tmp_path / "entry.csv", [("330102", 2021, "早孕建册人数", "98"), ("330105", 2022, "活产数", "39200")]
+    )
     assert main(["validate", "--data", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     head = next(i for i, l in enumerate(out) if l.startswith("LIKELY ENTRY ERRORS (2)"))
@@ -612,5 +699,7 @@ def test_parent_total_contradicting_its_children():
     assert "sum to 9,340" in mismatch.iloc[0]["message_en"]  # 5,420 + 3,920
     bad = only(f, "impossible_after_aggregation")
     assert set(bad["severity"]) == {"error"} and set(bad["row"]) == {5} and set(bad["column"]) == {"活产数"}
-    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(bad["message_en"])
+    assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(
+        bad["message_en"]
+    )
     assert list(only(f, "exceeds_parent_total")["row"]) == [10, 15]  # both districts above the city's 1

@@ -23,11 +23,19 @@ def test_the_wheel_holds_its_package_data(wheel_venv):
 
     wheel = next((wheel_venv.parent / "wheel").glob("mchanalysis-*.whl"))
     names = {n.removeprefix("mchanalysis/") for n in zipfile.ZipFile(wheel).namelist()}
-    for needed in ("notebooks/01_data_quality.ipynb", "notebooks/04_annual_report.ipynb",
-                   "params/default.yaml", "params/targets/national_2030.yaml",
-                   "data/reference/national_series.csv", "indicators.yaml", "py.typed",
-                   "fonts/NotoSansCJKsc-Regular-MCH-subset.otf", "fonts/OFL.txt",
-                   "report/templates/zh/brief.j2", "report/templates/reference.docx"):
+    for needed in (
+        "notebooks/01_data_quality.ipynb",
+        "notebooks/04_annual_report.ipynb",
+        "params/default.yaml",
+        "params/targets/national_2030.yaml",
+        "data/reference/national_series.csv",
+        "indicators.yaml",
+        "py.typed",
+        "fonts/NotoSansCJKsc-Regular-MCH-subset.otf",
+        "fonts/OFL.txt",
+        "report/templates/zh/brief.j2",
+        "report/templates/reference.docx",
+    ):
         assert needed in names, needed
 
 
@@ -40,16 +48,34 @@ def test_a_project_folder_of_the_users_own(wheel_venv, tmp_path):
     shutil.copyfile(DEMO, data)
     run([wheel_venv / "mch", "init", "proj", "--data", data], cwd=here)
     proj = here / "proj"
-    for rel in ("params/run.yaml", "params/targets/national_2030.yaml", "README.md",
-                "notebooks/02_indicator_trends.ipynb", "narrative/990105.md", "data/counts.csv"):
+    for rel in (
+        "params/run.yaml",
+        "params/targets/national_2030.yaml",
+        "README.md",
+        "notebooks/02_indicator_trends.ipynb",
+        "narrative/990105.md",
+        "data/counts.csv",
+    ):
         assert (proj / rel).is_file(), rel
     own = proj / "params" / "targets" / "mycity_2030.yaml"
     text = (proj / "params" / "targets" / "national_2030.yaml").read_text(encoding="utf-8")
     text = re.sub(r"(?m)^title_zh:.*$", "title_zh: 东川市妇幼健康发展目标（2030年）", text)
     assert "东川市妇幼健康发展目标" in text
     own.write_text(text, encoding="utf-8")
-    run([wheel_venv / "mch", "run", "--params", "params/run.yaml", "--regions", "990105",
-         "--targets", "mycity_2030", "--no-progress"], cwd=proj)
+    run(
+        [
+            wheel_venv / "mch",
+            "run",
+            "--params",
+            "params/run.yaml",
+            "--regions",
+            "990105",
+            "--targets",
+            "mycity_2030",
+            "--no-progress",
+        ],
+        cwd=proj,
+    )
     report = (proj / "reports" / "2024" / "990105" / "report.html").read_text(encoding="utf-8")
     assert "东川市妇幼健康发展目标" in report
     assert NATIONAL.search(report)

@@ -78,9 +78,24 @@ def _strip_theme_fonts(root):
                     del c.attrib[k]
 
 
-def _style(doc, name, *, base="Normal", east_asia=None, size=None, bold=False, align=None,
-           indent_chars=None, keep_next=False, line=None, before=0, after=0, color=None, snap=True,
-           kind=WD_STYLE_TYPE.PARAGRAPH):
+def _style(
+    doc,
+    name,
+    *,
+    base="Normal",
+    east_asia=None,
+    size=None,
+    bold=False,
+    align=None,
+    indent_chars=None,
+    keep_next=False,
+    line=None,
+    before=0,
+    after=0,
+    color=None,
+    snap=True,
+    kind=WD_STYLE_TYPE.PARAGRAPH,
+):
     try:
         st = doc.styles[name]
     except KeyError:
@@ -105,7 +120,7 @@ def _style(doc, name, *, base="Normal", east_asia=None, size=None, bold=False, a
         pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     if keep_next:
         pf.keep_with_next = True
-    if snap is False:   # its own line height, not the body's 28.95 pt grid
+    if snap is False:  # its own line height, not the body's 28.95 pt grid
         ppr = st.element.get_or_add_pPr()
         el = OxmlElement("w:snapToGrid")
         el.set(qn("w:val"), "0")
@@ -135,8 +150,7 @@ def _page_footer(footer, *, align):
     ppr.append(ind)
     p.add_run("— ")
     r = p.add_run()
-    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("t", "1"),
-                       ("end", None)):
+    for kind, text in (("begin", None), ("instr", " PAGE "), ("separate", None), ("t", "1"), ("end", None)):
         if kind == "instr":
             el = OxmlElement("w:instrText")
             el.set(qn("xml:space"), "preserve")
@@ -158,7 +172,7 @@ def build() -> bytes:
     # document defaults: fonts and language
     rpr_default = styles_root.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     _fonts(rpr_default, "仿宋_GB2312")
-    for tag in ("w:sz", "w:szCs"):      # the grid's character pitch is reckoned from this size
+    for tag in ("w:sz", "w:szCs"):  # the grid's character pitch is reckoned from this size
         el = rpr_default.find(qn(tag))
         if el is None:
             el = OxmlElement(tag)
@@ -180,35 +194,107 @@ def build() -> bytes:
     doc.settings.odd_and_even_pages_header_footer = True
 
     body = 16
-    normal = _style(doc, "Normal", base=None, east_asia="仿宋_GB2312", size=Pt(body),
-                    align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_chars=2, line=LINE)
+    normal = _style(
+        doc,
+        "Normal",
+        base=None,
+        east_asia="仿宋_GB2312",
+        size=Pt(body),
+        align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+        indent_chars=2,
+        line=LINE,
+    )
     normal.paragraph_format.widow_control = True
-    _style(doc, "Title", snap=False, east_asia="方正小标宋简体", size=Pt(22), align=WD_ALIGN_PARAGRAPH.CENTER,
-           indent_chars=0, line=Pt(36), after=14, keep_next=True)
+    _style(
+        doc,
+        "Title",
+        snap=False,
+        east_asia="方正小标宋简体",
+        size=Pt(22),
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent_chars=0,
+        line=Pt(36),
+        after=14,
+        keep_next=True,
+    )
     tppr = doc.styles["Title"].element.get_or_add_pPr()
-    for el in tppr.findall(qn("w:pBdr")):   # python-docx's Title has a blue rule under it
+    for el in tppr.findall(qn("w:pBdr")):  # python-docx's Title has a blue rule under it
         tppr.remove(el)
-    _style(doc, "Subtitle", east_asia="楷体_GB2312", size=Pt(16), align=WD_ALIGN_PARAGRAPH.CENTER,
-           indent_chars=0, line=LINE, after=14)
+    _style(
+        doc,
+        "Subtitle",
+        east_asia="楷体_GB2312",
+        size=Pt(16),
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent_chars=0,
+        line=LINE,
+        after=14,
+    )
     for name, font in (("Heading 1", "黑体"), ("Heading 2", "楷体_GB2312"), ("Heading 3", "仿宋_GB2312")):
-        st = _style(doc, name, east_asia=font, size=Pt(body), align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-                    indent_chars=2, line=LINE, keep_next=True, bold=(name == "Heading 3"))
+        st = _style(
+            doc,
+            name,
+            east_asia=font,
+            size=Pt(body),
+            align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+            indent_chars=2,
+            line=LINE,
+            keep_next=True,
+            bold=(name == "Heading 3"),
+        )
         st.paragraph_format.keep_together = True
-    _style(doc, "Caption", snap=False, east_asia="黑体", size=Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER,
-           indent_chars=0, line=Pt(24), after=6)
-    _style(doc, "Table Title", snap=False, east_asia="黑体", size=Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER,
-           indent_chars=0, line=Pt(24), before=6, keep_next=True)
-    fig = _style(doc, "Figure", snap=False, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, keep_next=True,
-                 before=6)
-    fig.paragraph_format.line_spacing = 1.0   # a picture is not clipped by an exact line height
-    _style(doc, "Table Text", snap=False, east_asia="宋体", size=Pt(10.5), indent_chars=0,
-           align=WD_ALIGN_PARAGRAPH.LEFT, line=Pt(15))
+    _style(
+        doc,
+        "Caption",
+        snap=False,
+        east_asia="黑体",
+        size=Pt(14),
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent_chars=0,
+        line=Pt(24),
+        after=6,
+    )
+    _style(
+        doc,
+        "Table Title",
+        snap=False,
+        east_asia="黑体",
+        size=Pt(14),
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        indent_chars=0,
+        line=Pt(24),
+        before=6,
+        keep_next=True,
+    )
+    fig = _style(
+        doc, "Figure", snap=False, align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0, keep_next=True, before=6
+    )
+    fig.paragraph_format.line_spacing = 1.0  # a picture is not clipped by an exact line height
+    _style(
+        doc,
+        "Table Text",
+        snap=False,
+        east_asia="宋体",
+        size=Pt(10.5),
+        indent_chars=0,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+        line=Pt(15),
+    )
     _style(doc, "Note", snap=False, size=Pt(14), line=Pt(24), before=6)
     sig = _style(doc, "Signature", align=WD_ALIGN_PARAGRAPH.RIGHT, indent_chars=0, line=LINE)
     sig.paragraph_format.right_indent = Pt(4 * body)
     sig.paragraph_format.keep_with_next = True
-    _style(doc, "Notice", snap=False, east_asia="黑体", size=Pt(12), indent_chars=0, line=Pt(20), after=6,
-           color="B42318")
+    _style(
+        doc,
+        "Notice",
+        snap=False,
+        east_asia="黑体",
+        size=Pt(12),
+        indent_chars=0,
+        line=Pt(20),
+        after=6,
+        color="B42318",
+    )
     _style(doc, "List Paragraph", line=LINE)
     _style(doc, "Footer", east_asia="宋体", size=Pt(14), indent_chars=0, line=None)
 
@@ -249,9 +335,11 @@ def build() -> bytes:
             del doc.part.rels[rid]
     for part in pkg.iter_parts():
         if str(part.partname) == "/docProps/app.xml":
-            part._blob = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                          b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-                          b'extended-properties"><Application>mchanalysis</Application></Properties>')
+            part._blob = (
+                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+                b'extended-properties"><Application>mchanalysis</Application></Properties>'
+            )
     cp = doc.core_properties
     cp.title = "妇幼健康工作答卷"
     cp.author = ""

@@ -31,14 +31,23 @@ def main(argv=None) -> int:
     from mchanalysis.pipeline.runner import make_jobs
 
     out = ROOT / "examples"
-    plan = plan_run(make_config({"data": ROOT / "data" / "demo" / "counts.csv", "out": out},
-                                regions=[REGION], progress=False))
+    plan = plan_run(
+        make_config(
+            {"data": ROOT / "data" / "demo" / "counts.csv", "out": out}, regions=[REGION], progress=False
+        )
+    )
     job = make_jobs(plan)[0]
     params = {**job.parameters, "data_path": DATA_FROM_EXAMPLE, "output_dir": OUTPUT_FROM_EXAMPLE}
-    job = replace(job, parameters=params, year_dir=str(out),
-                  input_hash=mf.input_hash(inputs={i["role"]: i["sha256"] for i in job.inputs},
-                                           notebooks={n["name"]: n["sha256"] for n in job.notebooks},
-                                           parameters=params))
+    job = replace(
+        job,
+        parameters=params,
+        year_dir=str(out),
+        input_hash=mf.input_hash(
+            inputs={i["role"]: i["sha256"] for i in job.inputs},
+            notebooks={n["name"]: n["sha256"] for n in job.notebooks},
+            parameters=params,
+        ),
+    )
     try:
         result = run_job(job)
     finally:

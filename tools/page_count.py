@@ -39,9 +39,16 @@ def count_chars(html: str) -> int:
 
 def print_pdf(html_path: Path, pdf_path: Path, *, chromium: str = "chromium", timeout: float = 120) -> None:
     """Print *html_path* to *pdf_path* with headless Chromium (no header/footer lines)."""
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-           "--run-all-compositor-stages-before-draw", f"--print-to-pdf={pdf_path}",
-           html_path.resolve().as_uri()]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-pdf-header-footer",
+        "--run-all-compositor-stages-before-draw",
+        f"--print-to-pdf={pdf_path}",
+        html_path.resolve().as_uri(),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0 or not pdf_path.exists():
         raise RuntimeError(f"chromium failed on {html_path}: {res.stderr.strip()[-500:]}")
@@ -75,7 +82,9 @@ def main(argv=None) -> int:
     ap.add_argument("html", nargs="+", type=Path)
     ap.add_argument("--max-pages", type=int, default=None, help="exit 1 if a file prints longer")
     ap.add_argument("--png", type=Path, default=None, help="folder for PNG images of the pages")
-    ap.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
+    ap.add_argument(
+        "--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+    )
     args = ap.parse_args(argv)
     for tool in ("pdfinfo",):
         if not shutil.which(tool):

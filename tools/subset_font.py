@@ -124,9 +124,12 @@ def rename(font: TTFont, source_version: str) -> None:
     # subset "Noto Sans CJK SC": they go, and every system shows the one name written below
     for rec in list(name.names):
         if rec.nameID in (1, 2, 3, 4, 6) and (rec.platformID, rec.platEncID, rec.langID) not in (
-                (3, 1, 0x409), (1, 0, 0)):
-            name.removeNames(nameID=rec.nameID, platformID=rec.platformID,
-                             platEncID=rec.platEncID, langID=rec.langID)
+            (3, 1, 0x409),
+            (1, 0, 0),
+        ):
+            name.removeNames(
+                nameID=rec.nameID, platformID=rec.platformID, platEncID=rec.platEncID, langID=rec.langID
+            )
     for plat in ((3, 1, 0x409), (1, 0, 0)):
         name.setName(FAMILY, 1, *plat)
         name.setName("Regular", 2, *plat)
@@ -163,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     wanted = gb | basic | extra | proj
     wanted_cp = {ord(c) for c in wanted}
     present = sorted(cp for cp in wanted_cp if cp in cmap)
-    absent = sorted(cp for cp in wanted_cp if cp not in cmap and not unicodedata.category(chr(cp)).startswith(("C", "Z")))
+    absent = sorted(
+        cp for cp in wanted_cp if cp not in cmap and not unicodedata.category(chr(cp)).startswith(("C", "Z"))
+    )
 
     src_version = face["name"].getDebugName(5) or ""
     opts = subset.Options()
@@ -185,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     han = sum(1 for cp in present if unicodedata.name(chr(cp), "").startswith("CJK UNIFIED"))
     print(f"wrote {out} ({out.stat().st_size:,} bytes, sha256 {digest})")
-    print(f"characters: {len(present)} mapped ({han} Han); GB2312 {len(gb)}; extra {len(extra)}; project text {len(proj)}")
+    print(
+        f"characters: {len(present)} mapped ({han} Han); GB2312 {len(gb)}; extra {len(extra)}; project text {len(proj)}"
+    )
     if absent:
         print("not in the source font (left out): " + "".join(chr(c) for c in absent), file=sys.stderr)
     beyond_gb = sorted(c for c in (extra | proj) if c not in gb and ord(c) in cmap and ord(c) > 0x2E80)

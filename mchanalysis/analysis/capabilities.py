@@ -34,8 +34,9 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
             for ind in mortality:
                 s = series(data, code, ind, until=year)
                 s = s[s["numerator"].notna()]
-                fit = rules.check_series(analysis, s["year"], s["numerator"], break_year=2016,
-                                         event_name=event_name(data, ind))
+                fit = rules.check_series(
+                    analysis, s["year"], s["numerator"], break_year=2016, event_name=event_name(data, ind)
+                )
                 ok_any = ok_any or fit.ok
                 if code == top and not fit.ok:
                     # the reason of a series the file has, not of a measure it lacks
@@ -58,21 +59,39 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
         elif analysis == "change":
             n = len(two_years)
             if not n:
-                why = rules.Fitness(False, "too_few_years", f"{year - 1}年无数据，不作与上年比较。",
-                                    f"No data for {year - 1}: no change on the previous year.")
+                why = rules.Fitness(
+                    False,
+                    "too_few_years",
+                    f"{year - 1}年无数据，不作与上年比较。",
+                    f"No data for {year - 1}: no change on the previous year.",
+                )
         elif analysis == "comparison":
             n = int((children >= 2).sum()) if len(children) else 0
             if not n:
-                why = rules.Fitness(False, "no_subregions", "没有至少2个下级地区，不作地区比较。",
-                                    "No region has 2 or more sub-regions: no comparison.")
+                why = rules.Fitness(
+                    False,
+                    "no_subregions",
+                    "没有至少2个下级地区，不作地区比较。",
+                    "No region has 2 or more sub-regions: no comparison.",
+                )
         elif not mortality:
             n = 0
-            why = rules.Fitness(False, "no_mortality", "文件中没有死亡数据。", "The file has no mortality data.")
+            why = rules.Fitness(
+                False, "no_mortality", "文件中没有死亡数据。", "The file has no mortality data."
+            )
         else:
             n, why = count(analysis)
-        rows.append({"analysis": analysis, "name_zh": zh, "name_en": en, "regions": int(n), "of": len(codes),
-                     "reason_zh": "" if n or why is None else why.zh,
-                     "reason_en": "" if n or why is None else why.en})
+        rows.append(
+            {
+                "analysis": analysis,
+                "name_zh": zh,
+                "name_en": en,
+                "regions": int(n),
+                "of": len(codes),
+                "reason_zh": "" if n or why is None else why.zh,
+                "reason_en": "" if n or why is None else why.en,
+            }
+        )
     return pd.DataFrame(rows, columns=CAPABILITY_COLUMNS)
 
 
@@ -82,15 +101,23 @@ def _flat(reason: str, opening: str, closing: str, comma: str) -> str:
 
 
 def capability_sentence(table: pd.DataFrame, lang: str = "zh") -> str:
-    """"可生成：年度指标、与上年比较…；不能生成：Joinpoint分段趋势（仅有5年数据…）" in one line."""
+    """ "可生成：年度指标、与上年比较…；不能生成：Joinpoint分段趋势（仅有5年数据…）" in one line."""
     can = table[table["regions"] > 0]
     cannot = table[table["regions"] == 0]
     if lang == "en":
-        a = ", ".join(f"{r.name_en} ({r.regions} of {r.of} regions)" if r.regions < r.of else r.name_en
-                      for r in can.itertuples())
-        b = "; ".join(f"{r.name_en} ({_flat(r.reason_en.rstrip('.'), '(', ')', ', ')})" for r in cannot.itertuples())
+        a = ", ".join(
+            f"{r.name_en} ({r.regions} of {r.of} regions)" if r.regions < r.of else r.name_en
+            for r in can.itertuples()
+        )
+        b = "; ".join(
+            f"{r.name_en} ({_flat(r.reason_en.rstrip('.'), '(', ')', ', ')})" for r in cannot.itertuples()
+        )
         return f"Can produce: {a or 'nothing'}." + (f" Cannot produce: {b}." if b else "")
-    a = "、".join(f"{r.name_zh}（{r.of}个地区中{r.regions}个）" if r.regions < r.of else r.name_zh
-                 for r in can.itertuples())
-    b = "；".join(f"{r.name_zh}（{_flat(r.reason_zh.rstrip('。'), '（', '）', '，')}）" for r in cannot.itertuples())
+    a = "、".join(
+        f"{r.name_zh}（{r.of}个地区中{r.regions}个）" if r.regions < r.of else r.name_zh
+        for r in can.itertuples()
+    )
+    b = "；".join(
+        f"{r.name_zh}（{_flat(r.reason_zh.rstrip('。'), '（', '）', '，')}）" for r in cannot.itertuples()
+    )
     return f"可生成：{a or '无'}。" + (f"不能生成：{b}。" if b else "")

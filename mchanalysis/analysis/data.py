@@ -76,15 +76,25 @@ _MEMO: dict[tuple, AnalysisData] = {}
 def _build(counts, warnings, source, key, conf_level, indicators=None, quality=None) -> AnalysisData:
     if indicators is None:
         indicators = compute_indicators(counts, conf_level=conf_level)
-    indicators = indicators.assign(region_code=indicators["region_code"].astype(str),
-                                   parent_code=indicators["parent_code"].fillna("").astype(str))
+    indicators = indicators.assign(
+        region_code=indicators["region_code"].astype(str),
+        parent_code=indicators["parent_code"].fillna("").astype(str),
+    )
     if quality is None:
         quality = review_quality(counts, indicator_table=indicators)
     if warnings is None:
         warnings = pd.DataFrame()
-    return AnalysisData(source=source, sha256=key, counts=counts, warnings=warnings,
-                        tree=region_tree(counts), indicators=indicators, quality=quality,
-                        registry=load_registry(), conf_level=float(conf_level))
+    return AnalysisData(
+        source=source,
+        sha256=key,
+        counts=counts,
+        warnings=warnings,
+        tree=region_tree(counts),
+        indicators=indicators,
+        quality=quality,
+        registry=load_registry(),
+        conf_level=float(conf_level),
+    )
 
 
 def _remember(key: tuple, value: AnalysisData) -> AnalysisData:
@@ -118,8 +128,14 @@ def load_analysis_data(data_path: str | os.PathLike, *, conf_level: float = 0.95
     return _remember(memo_key, _build(loaded.counts, loaded.findings, path, key, conf_level))
 
 
-def from_counts(counts: pd.DataFrame, *, conf_level: float = 0.95, warnings: pd.DataFrame | None = None,
-                indicators: pd.DataFrame | None = None, quality: pd.DataFrame | None = None) -> AnalysisData:
+def from_counts(
+    counts: pd.DataFrame,
+    *,
+    conf_level: float = 0.95,
+    warnings: pd.DataFrame | None = None,
+    indicators: pd.DataFrame | None = None,
+    quality: pd.DataFrame | None = None,
+) -> AnalysisData:
     """The same object from a validated wide counts table in memory (memoised by content).
 
     ``indicators`` / ``quality`` may be passed precomputed (they must belong to ``counts``).
@@ -181,22 +197,28 @@ def region_summary(data: AnalysisData, region_code: str, year: int) -> pd.DataFr
     row = region_row(data, region_code)
     years = years_of(data, region_code)
     if int(year) not in years:
-        raise MchError(f"region {region_code} ({row['region_name']}) has no row for {year} in the "
-                       f"data (years reported: {', '.join(map(str, years)) or 'none'})",
-                       file=data.source)
+        raise MchError(
+            f"region {region_code} ({row['region_name']}) has no row for {year} in the "
+            f"data (years reported: {', '.join(map(str, years)) or 'none'})",
+            file=data.source,
+        )
     names = dict(zip(data.tree["region_code"], data.tree["region_name"]))
     children = data.tree[data.tree["parent_code"] == str(region_code)]
-    return pd.DataFrame([{
-        "region_code": str(region_code),
-        "region_name": row["region_name"],
-        "level": row["level"],
-        "parent_code": row["parent_code"],
-        "parent_name": names.get(row["parent_code"], ""),
-        "subregions": len(children),
-        "first_year": years[0],
-        "last_year": years[-1],
-        "years_reported": len(years),
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "region_code": str(region_code),
+                "region_name": row["region_name"],
+                "level": row["level"],
+                "parent_code": row["parent_code"],
+                "parent_name": names.get(row["parent_code"], ""),
+                "subregions": len(children),
+                "first_year": years[0],
+                "last_year": years[-1],
+                "years_reported": len(years),
+            }
+        ]
+    )
 
 
 def series(data: AnalysisData, region_code: str, indicator: str, *, until: int | None = None) -> pd.DataFrame:
@@ -229,6 +251,8 @@ def synthetic_notice(region_code: str, lang: str = "zh") -> str:
     if not str(region_code).startswith("99"):
         return ""
     if lang == "en":
-        return ("> **Synthetic data.** Region 99xxxx is the fictional demo province: every number "
-                "below is simulated and describes no real place.")
+        return (
+            "> **Synthetic data.** Region 99xxxx is the fictional demo province: every number "
+            "below is simulated and describes no real place."
+        )
     return "> **模拟数据。** 99xxxx 为虚构的示例省，以下所有数字均为模拟生成，不代表任何真实地区。"

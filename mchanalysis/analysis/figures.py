@@ -11,8 +11,15 @@ from mchanalysis.analysis.tables import national_series
 from mchanalysis.registry import indicator_meta, load_registry
 
 
-def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: int | None = None,
-                 target_set=None, lang: str = "zh"):
+def trend_figure(
+    data: AnalysisData,
+    region_code: str,
+    indicator: str,
+    *,
+    year: int | None = None,
+    target_set=None,
+    lang: str = "zh",
+):
     """The trend chart of one indicator up to *year* (:func:`mchanalysis.plots.trends.plot_trend`):
     observed values with their intervals, the joinpoint fit of :func:`trend` (only where its rule
     allows one), the target of *target_set* for the indicator if any, and the national series."""
@@ -32,12 +39,20 @@ def trend_figure(data: AnalysisData, region_code: str, indicator: str, *, year: 
     national = national_series(indicator)
     if national is not None:  # the national line over the region's years only
         national = national[(national["year"] >= s["year"].min()) & (national["year"] <= s["year"].max())]
-    return plot_trend(s, meta=indicator_meta(indicator, data.registry), fitted=tr.fitted,
-                      joinpoints=tr.joinpoints or None, target=target, national=national, lang=lang)
+    return plot_trend(
+        s,
+        meta=indicator_meta(indicator, data.registry),
+        fitted=tr.fitted,
+        joinpoints=tr.joinpoints or None,
+        target=target,
+        national=national,
+        lang=lang,
+    )
 
 
-def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
-                     lang: str = "zh"):
+def shrinkage_figure(
+    data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr", lang: str = "zh"
+):
     """Crude → empirical-Bayes smoothed rates of the sub-regions, or ``None`` for a region
     without (at least two) sub-regions with births."""
     # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
@@ -50,8 +65,9 @@ def shrinkage_figure(data: AnalysisData, region_code: str, year: int, *, indicat
     return plot_shrinkage(table, meta=indicator_meta(indicator, data.registry), lang=lang)
 
 
-def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr",
-                  lang: str = "zh"):
+def funnel_figure(
+    data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr", lang: str = "zh"
+):
     """The funnel chart (:func:`mchanalysis.plots.funnel.plot_funnel`) of :func:`funnel_data`,
     with the sentence saying whether the limits were adjusted for overdispersion, or ``None``."""
     # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
@@ -61,18 +77,27 @@ def funnel_figure(data: AnalysisData, region_code: str, year: int, *, indicator:
     if result is None:
         return None
     choice = getattr(result, "choice", None)
-    return plot_funnel(result.points, result.limits, indicator_meta=result.meta, lang=lang,
-                       adjusted=getattr(result, "adjustment", "none") != "none",
-                       note=choice.message(lang) if choice is not None else None)
+    return plot_funnel(
+        result.points,
+        result.limits,
+        indicator_meta=result.meta,
+        lang=lang,
+        adjusted=getattr(result, "adjustment", "none") != "none",
+        note=choice.message(lang) if choice is not None else None,
+    )
 
 
 #: Why a chart is absent, per kind: the sentence a notebook shows instead of the chart.
 _ABSENT = {
-    "funnel": ("本地区及可比地区中，同时有{name}分子和分母的地区不足2个，不绘制漏斗图。",
-               "Fewer than two comparable regions have both the count and the denominator of "
-               "{name}: no funnel plot."),
-    "shrinkage": ("有{name}数据的下级地区不足2个，不作小地区平滑图。",
-                  "Fewer than two sub-regions have {name} data: no smoothing chart."),
+    "funnel": (
+        "本地区及可比地区中，同时有{name}分子和分母的地区不足2个，不绘制漏斗图。",
+        "Fewer than two comparable regions have both the count and the denominator of "
+        "{name}: no funnel plot.",
+    ),
+    "shrinkage": (
+        "有{name}数据的下级地区不足2个，不作小地区平滑图。",
+        "Fewer than two sub-regions have {name} data: no smoothing chart.",
+    ),
     "trend": ("本地区没有{name}数据，不绘制趋势图。", "The region has no {name} data: no trend chart."),
 }
 

@@ -111,8 +111,14 @@ class Trend:
         return out
 
 
-def trend(data: AnalysisData, region_code: str, indicator: str, *, year: int | None = None,
-          level: float | None = None) -> Trend:
+def trend(
+    data: AnalysisData,
+    region_code: str,
+    indicator: str,
+    *,
+    year: int | None = None,
+    level: float | None = None,
+) -> Trend:
     """APC and joinpoint regression of the region's series up to *year*, each behind its rule.
 
     The APC (:func:`mchanalysis.trends.loglinear_trend`: Poisson, negative binomial when
@@ -132,22 +138,40 @@ def _trend(data, code, indicator, year, level) -> Trend:
     years = [int(y) for y in s["year"]]
     events = s["numerator"].to_numpy(float)
     name = event_name(data, indicator)
-    out = Trend(indicator=indicator, region_code=code, years=years, events=int(events.sum()),
-                apc=None, apc_fitness=rules.OK, joinpoint=None, joinpoint_fitness=rules.OK)
+    out = Trend(
+        indicator=indicator,
+        region_code=code,
+        years=years,
+        events=int(events.sum()),
+        apc=None,
+        apc_fitness=rules.OK,
+        joinpoint=None,
+        joinpoint_fitness=rules.OK,
+    )
     out.apc_fitness = rules.check_series("apc", years, events, event_name=name)
     if out.apc_fitness.ok:
-        res = loglinear_trend(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                              s["denominator"].astype("int64").to_numpy(), level=level)
+        res = loglinear_trend(
+            s["year"].astype(int).to_numpy(),
+            s["numerator"].astype("int64").to_numpy(),
+            s["denominator"].astype("int64").to_numpy(),
+            level=level,
+        )
         ok, why = _status_ok(res)
         finite = all(np.isfinite(v) for v in (res.apc, res.apc_lower, res.apc_upper))
         if not ok or not finite or res.result is None:
             out.apc_fitness = rules.fit_failed("apc", why or res.reason)
         else:
             out.result = res
-            out.apc = {"apc": float(res.apc), "lower": float(res.apc_lower), "upper": float(res.apc_upper),
-                       "p_value": float(res.p_value), "model": res.model,
-                       "verdict": verdict_of(res.apc_lower, res.apc_upper),
-                       "start": years[0], "end": years[-1]}
+            out.apc = {
+                "apc": float(res.apc),
+                "lower": float(res.apc_lower),
+                "upper": float(res.apc_upper),
+                "p_value": float(res.p_value),
+                "model": res.model,
+                "verdict": verdict_of(res.apc_lower, res.apc_upper),
+                "start": years[0],
+                "end": years[-1],
+            }
     if not out.apc_fitness.ok:
         out.joinpoint_fitness = out.apc_fitness
         return out
@@ -155,9 +179,15 @@ def _trend(data, code, indicator, year, level) -> Trend:
     if not out.joinpoint_fitness.ok:
         return out
     try:
-        jp = joinpoint(s["year"].to_numpy(float), s["value"].to_numpy(float),
-                       count=s["numerator"].to_numpy(float), denominator=s["denominator"].to_numpy(float),
-                       variance="poisson", select="wbic", level=level)
+        jp = joinpoint(
+            s["year"].to_numpy(float),
+            s["value"].to_numpy(float),
+            count=s["numerator"].to_numpy(float),
+            denominator=s["denominator"].to_numpy(float),
+            variance="poisson",
+            select="wbic",
+            level=level,
+        )
     except MchError as exc:
         out.joinpoint_fitness = rules.fit_failed("joinpoint", str(exc))
         return out
@@ -171,11 +201,20 @@ def _trend(data, code, indicator, year, level) -> Trend:
         seg = jp.segments.iloc[-1]
         a = jp.aapc.iloc[0]
         out.joinpoints = [int(round(x)) for x in jp.joinpoints]
-        out.last = {"start": int(round(seg["start"])), "end": int(round(seg["end"])), "apc": float(seg["apc"]),
-                    "lower": float(seg["apc_lower"]), "upper": float(seg["apc_upper"]),
-                    "verdict": verdict_of(seg["apc_lower"], seg["apc_upper"])}
-        out.aapc = {"apc": float(a["apc"]), "lower": float(a["apc_lower"]), "upper": float(a["apc_upper"]),
-                    "verdict": verdict_of(a["apc_lower"], a["apc_upper"])}
+        out.last = {
+            "start": int(round(seg["start"])),
+            "end": int(round(seg["end"])),
+            "apc": float(seg["apc"]),
+            "lower": float(seg["apc_lower"]),
+            "upper": float(seg["apc_upper"]),
+            "verdict": verdict_of(seg["apc_lower"], seg["apc_upper"]),
+        }
+        out.aapc = {
+            "apc": float(a["apc"]),
+            "lower": float(a["apc_lower"]),
+            "upper": float(a["apc_upper"]),
+            "verdict": verdict_of(a["apc_lower"], a["apc_upper"]),
+        }
     return out
 
 
@@ -187,12 +226,33 @@ def _indicators(indicators) -> tuple:
     return tuple(MORTALITY if indicators is None else indicators)
 
 
-TREND_TABLE_COLUMNS = ["indicator", "name", "start", "end", "n_years", "events", "apc", "apc_lower",
-                       "apc_upper", "p_value", "p_adjusted", "model", "verdict", "reason"]
+TREND_TABLE_COLUMNS = [
+    "indicator",
+    "name",
+    "start",
+    "end",
+    "n_years",
+    "events",
+    "apc",
+    "apc_lower",
+    "apc_upper",
+    "p_value",
+    "p_adjusted",
+    "model",
+    "verdict",
+    "reason",
+]
 
 
-def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None = None,
-                     indicators=None, lang: str = "zh", level: float | None = None) -> pd.DataFrame:
+def mortality_trends(
+    data: AnalysisData,
+    region_code: str,
+    *,
+    year: int | None = None,
+    indicators=None,
+    lang: str = "zh",
+    level: float | None = None,
+) -> pd.DataFrame:
     """The APC of each indicator (:func:`trend`), one row each; ``reason`` says why a row has
     no APC. Columns :data:`TREND_TABLE_COLUMNS`."""
     names = _names(data, lang)
@@ -200,12 +260,23 @@ def mortality_trends(data: AnalysisData, region_code: str, *, year: int | None =
     for ind in _indicators(indicators):
         t = trend(data, region_code, ind, year=year, level=level)
         a = t.apc or {}
-        rows.append({"indicator": ind, "name": names.get(ind, ind), "start": t.start, "end": t.end,
-                     "n_years": len(t.years), "events": t.events, "apc": a.get("apc", np.nan),
-                     "apc_lower": a.get("lower", np.nan), "apc_upper": a.get("upper", np.nan),
-                     "p_value": a.get("p_value", np.nan), "model": a.get("model", ""),
-                     "verdict": a.get("verdict", ""),
-                     "reason": "" if t.apc_fitness.ok else t.apc_fitness.message(lang)})
+        rows.append(
+            {
+                "indicator": ind,
+                "name": names.get(ind, ind),
+                "start": t.start,
+                "end": t.end,
+                "n_years": len(t.years),
+                "events": t.events,
+                "apc": a.get("apc", np.nan),
+                "apc_lower": a.get("lower", np.nan),
+                "apc_upper": a.get("upper", np.nan),
+                "p_value": a.get("p_value", np.nan),
+                "model": a.get("model", ""),
+                "verdict": a.get("verdict", ""),
+                "reason": "" if t.apc_fitness.ok else t.apc_fitness.message(lang),
+            }
+        )
     return _with_adjusted(pd.DataFrame(rows), TREND_TABLE_COLUMNS)
 
 
@@ -214,17 +285,37 @@ def _with_adjusted(table: pd.DataFrame, columns) -> pd.DataFrame:
     policy of :func:`mchanalysis.stats.adjust_p_values` (:data:`~mchanalysis.analysis.rules.MULTIPLICITY`)."""
     if "p_value" not in table.columns:
         table = table.assign(p_value=np.nan)
-    out = adjust_p_values(table, family=[], method=rules.MULTIPLICITY["method"],
-                          alpha=rules.MULTIPLICITY["alpha"])
+    out = adjust_p_values(
+        table, family=[], method=rules.MULTIPLICITY["method"], alpha=rules.MULTIPLICITY["alpha"]
+    )
     return out.reindex(columns=columns)
 
 
-JOINPOINT_TABLE_COLUMNS = ["indicator", "name", "k", "segment", "start", "end", "apc", "apc_lower",
-                           "apc_upper", "p_value", "verdict", "reason"]
+JOINPOINT_TABLE_COLUMNS = [
+    "indicator",
+    "name",
+    "k",
+    "segment",
+    "start",
+    "end",
+    "apc",
+    "apc_lower",
+    "apc_upper",
+    "p_value",
+    "verdict",
+    "reason",
+]
 
 
-def joinpoint_segments(data: AnalysisData, region_code: str, *, year: int | None = None,
-                       indicators=None, lang: str = "zh", level: float | None = None) -> pd.DataFrame:
+def joinpoint_segments(
+    data: AnalysisData,
+    region_code: str,
+    *,
+    year: int | None = None,
+    indicators=None,
+    lang: str = "zh",
+    level: float | None = None,
+) -> pd.DataFrame:
     """Joinpoint segments and the AAPC (``segment == 'aapc'``) of each indicator, the very fit
     the 答卷 reports (:func:`trend`); one row with ``reason`` for an indicator without one.
     Columns :data:`JOINPOINT_TABLE_COLUMNS`."""
@@ -246,26 +337,50 @@ def joinpoint_segments(data: AnalysisData, region_code: str, *, year: int | None
     return out.astype({"k": "Int64"})
 
 
-ITS_TABLE_COLUMNS = ["indicator", "name", "term", "estimate", "lower", "upper", "p_value", "p_adjusted",
-                     "scale", "break_year", "reason"]
+ITS_TABLE_COLUMNS = [
+    "indicator",
+    "name",
+    "term",
+    "estimate",
+    "lower",
+    "upper",
+    "p_value",
+    "p_adjusted",
+    "scale",
+    "break_year",
+    "reason",
+]
 
 
-def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_year: int = 2016,
-                 year: int | None = None, level: float | None = None):
+def policy_break(
+    data: AnalysisData,
+    region_code: str,
+    indicator: str,
+    *,
+    break_year: int = 2016,
+    year: int | None = None,
+    level: float | None = None,
+):
     """(ITSResult or None, Fitness) of :func:`mchanalysis.models.interrupted_time_series`
     (quasi-Poisson) at *break_year*, behind the ITS rule."""
     level = _level(data, level)
 
     def compute():
         s = series(data, region_code, indicator, until=year)
-        fit = rules.check_series("its", s["year"], s["numerator"], break_year=break_year,
-                                 event_name=event_name(data, indicator))
+        fit = rules.check_series(
+            "its", s["year"], s["numerator"], break_year=break_year, event_name=event_name(data, indicator)
+        )
         if not fit.ok:
             return None, fit
         try:
-            res = interrupted_time_series(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                                          s["denominator"].astype("int64").to_numpy(), break_year=break_year,
-                                          level=level, dispersion=rules.DISPERSION_POLICY["its"])
+            res = interrupted_time_series(
+                s["year"].astype(int).to_numpy(),
+                s["numerator"].astype("int64").to_numpy(),
+                s["denominator"].astype("int64").to_numpy(),
+                break_year=break_year,
+                level=level,
+                dispersion=rules.DISPERSION_POLICY["its"],
+            )
         except MchError as exc:
             return None, rules.fit_failed("its", str(exc))
         ok, why = _status_ok(res)
@@ -276,8 +391,16 @@ def policy_break(data: AnalysisData, region_code: str, indicator: str, *, break_
     return _cached(("its", data.sha256, str(region_code), indicator, break_year, year, level), compute)
 
 
-def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 2016, year: int | None = None,
-                  indicators=None, lang: str = "zh", level: float | None = None) -> pd.DataFrame:
+def policy_breaks(
+    data: AnalysisData,
+    region_code: str,
+    *,
+    break_year: int = 2016,
+    year: int | None = None,
+    indicators=None,
+    lang: str = "zh",
+    level: float | None = None,
+) -> pd.DataFrame:
     """Interrupted time series at *break_year* of each indicator: level change, APC before and
     after, slope ratio; one row with ``reason`` where the rule or the fit says no.
     Columns :data:`ITS_TABLE_COLUMNS`."""
@@ -286,8 +409,18 @@ def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 201
     for ind in _indicators(indicators):
         res, fit = policy_break(data, region_code, ind, break_year=break_year, year=year, level=level)
         if res is None:
-            frames.append(pd.DataFrame([{"indicator": ind, "name": names.get(ind, ind),
-                                         "break_year": break_year, "reason": fit.message(lang)}]))
+            frames.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "indicator": ind,
+                            "name": names.get(ind, ind),
+                            "break_year": break_year,
+                            "reason": fit.message(lang),
+                        }
+                    ]
+                )
+            )
             continue
         f = res.to_frame().rename(columns={"parameter": "term"})
         f.insert(0, "name", names.get(ind, ind))
@@ -297,25 +430,54 @@ def policy_breaks(data: AnalysisData, region_code: str, *, break_year: int = 201
     out = pd.concat(frames, ignore_index=True)
     # the family: the level and slope changes of every indicator (apc_difference repeats the
     # slope test and is not counted twice)
-    tested = out["term"].isin(["level_change", "slope_ratio"]) if "term" in out else pd.Series(False, index=out.index)
+    tested = (
+        out["term"].isin(["level_change", "slope_ratio"])
+        if "term" in out
+        else pd.Series(False, index=out.index)
+    )
     adj = _with_adjusted(out[tested], ITS_TABLE_COLUMNS) if tested.any() else None
     out["p_adjusted"] = np.nan
     if adj is not None:
         out.loc[tested, "p_adjusted"] = adj["p_adjusted"].to_numpy()
-        slope = dict(zip(out.loc[out["term"] == "slope_ratio", "indicator"],
-                         out.loc[out["term"] == "slope_ratio", "p_adjusted"]))
+        slope = dict(
+            zip(
+                out.loc[out["term"] == "slope_ratio", "indicator"],
+                out.loc[out["term"] == "slope_ratio", "p_adjusted"],
+            )
+        )
         diff = out["term"] == "apc_difference"
         out.loc[diff, "p_adjusted"] = out.loc[diff, "indicator"].map(slope)
     return out.reindex(columns=ITS_TABLE_COLUMNS)
 
 
-PERIOD_TABLE_COLUMNS = ["indicator", "name", "first_start", "first_end", "last_start", "last_end",
-                        "events_first", "events_last", "rate_ratio", "lower", "upper", "p_value", "p_adjusted",
-                        "scale", "reason"]
+PERIOD_TABLE_COLUMNS = [
+    "indicator",
+    "name",
+    "first_start",
+    "first_end",
+    "last_start",
+    "last_end",
+    "events_first",
+    "events_last",
+    "rate_ratio",
+    "lower",
+    "upper",
+    "p_value",
+    "p_adjusted",
+    "scale",
+    "reason",
+]
 
 
-def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = None, indicators=None,
-                  lang: str = "zh", level: float | None = None) -> pd.DataFrame:
+def period_ratios(
+    data: AnalysisData,
+    region_code: str,
+    *,
+    year: int | None = None,
+    indicators=None,
+    lang: str = "zh",
+    level: float | None = None,
+) -> pd.DataFrame:
     """Pooled rate ratio of the last period to the first (:func:`mchanalysis.models.period_rate_ratio`):
     five years each when the series has ten, else its two halves (at least 2 years each); one
     row with ``reason`` where it cannot be computed. Columns :data:`PERIOD_TABLE_COLUMNS`."""
@@ -332,16 +494,24 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
             span = int(s["year"].max() - s["year"].min() + 1)
             k = rules.period_length(span)
             try:
-                r = period_rate_ratio(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                                      s["denominator"].astype("int64").to_numpy(), first=k, last=k, level=level,
-                                      dispersion=rules.DISPERSION_POLICY["period_ratio"])
+                r = period_rate_ratio(
+                    s["year"].astype(int).to_numpy(),
+                    s["numerator"].astype("int64").to_numpy(),
+                    s["denominator"].astype("int64").to_numpy(),
+                    first=k,
+                    last=k,
+                    level=level,
+                    dispersion=rules.DISPERSION_POLICY["period_ratio"],
+                )
                 row = r.iloc[0].to_dict()
                 ok = (row.get("status", "ok") or "ok") == "ok"
                 why = str(row.get("reason", "") or "")
                 if not ok or not np.isfinite([row["rate_ratio"], row["lower"], row["upper"]]).all():
                     fit = rules.fit_failed("period_ratio", why)
                 else:
-                    rows.append({**base, **{c: row.get(c) for c in PERIOD_TABLE_COLUMNS if c in row}, "reason": ""})
+                    rows.append(
+                        {**base, **{c: row.get(c) for c in PERIOD_TABLE_COLUMNS if c in row}, "reason": ""}
+                    )
                     continue
             except MchError as exc:
                 fit = rules.fit_failed("period_ratio", str(exc))
@@ -353,9 +523,17 @@ def period_ratios(data: AnalysisData, region_code: str, *, year: int | None = No
 # projection
 
 
-def projection(data: AnalysisData, region_code: str, indicator: str, *, target: float,
-               target_year: int, year: int, direction: str = "lower_is_better",
-               level: float | None = None):
+def projection(
+    data: AnalysisData,
+    region_code: str,
+    indicator: str,
+    *,
+    target: float,
+    target_year: int,
+    year: int,
+    direction: str = "lower_is_better",
+    level: float | None = None,
+):
     """(dict or None, Fitness): the rate expected in *target_year* from the trend up to *year*
     (:func:`mchanalysis.models.project_rate`), only when the APC passed its rule and the
     interval is informative (:func:`mchanalysis.analysis.rules.projection_informative`).
@@ -381,22 +559,35 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
         if not tr.apc_fitness.ok:
             return None, tr.apc_fitness
         if int(target_year) <= int(year):
-            return None, rules.Fitness(False, "past", "目标年份不晚于报告年份，不作预测。",
-                                       "The target year is not after the report year: no projection.")
+            return None, rules.Fitness(
+                False,
+                "past",
+                "目标年份不晚于报告年份，不作预测。",
+                "The target year is not after the report year: no projection.",
+            )
         s = series(data, region_code, indicator, until=year)
         basis = "whole_series"
         if tr.joinpoint is not None and tr.joinpoint.k > 0:
             start = float(tr.joinpoint.joinpoints[-1])
             s = s[s["year"].astype(float) >= start]
-            fit = rules.last_segment_fitness(s["year"], s["numerator"], event_name=event_name(data, indicator))
+            fit = rules.last_segment_fitness(
+                s["year"], s["numerator"], event_name=event_name(data, indicator)
+            )
             if not fit.ok:
                 return None, fit
             basis = "last_segment"
         mult = float(data.registry.set_index("id").loc[indicator, "multiplier"])
         try:
-            res = project_rate(s["year"].astype(int).to_numpy(), s["numerator"].astype("int64").to_numpy(),
-                               s["denominator"].astype("int64").to_numpy(), target_years=[int(target_year)],
-                               target=float(target), multiplier=mult, direction=direction, level=level)
+            res = project_rate(
+                s["year"].astype(int).to_numpy(),
+                s["numerator"].astype("int64").to_numpy(),
+                s["denominator"].astype("int64").to_numpy(),
+                target_years=[int(target_year)],
+                target=float(target),
+                multiplier=mult,
+                direction=direction,
+                level=level,
+            )
         except MchError as exc:
             return None, rules.fit_failed("projection", str(exc))
         r = res.frame.iloc[0]
@@ -410,22 +601,55 @@ def projection(data: AnalysisData, region_code: str, indicator: str, *, target: 
         outlook = rules.projection_outlook(p)
         needed = float(r["needed_annual_decline"])
         return {
-            "target_year": int(target_year), "rate": float(r["rate"]), "lower": float(r["lower"]),
-            "upper": float(r["upper"]), "pi_lower": float(r["pi_lower"]), "pi_upper": float(r["pi_upper"]),
-            "target": float(target), "p_meets": p, "outlook": outlook,
-            "needed": needed if np.isfinite(needed) else None, "fitted_now": float(r["fitted_latest_rate"]),
-            "model_apc": float(r["model_apc"]), "basis": basis, "fit_start": int(r["fit_start"]),
+            "target_year": int(target_year),
+            "rate": float(r["rate"]),
+            "lower": float(r["lower"]),
+            "upper": float(r["upper"]),
+            "pi_lower": float(r["pi_lower"]),
+            "pi_upper": float(r["pi_upper"]),
+            "target": float(target),
+            "p_meets": p,
+            "outlook": outlook,
+            "needed": needed if np.isfinite(needed) else None,
+            "fitted_now": float(r["fitted_latest_rate"]),
+            "model_apc": float(r["model_apc"]),
+            "basis": basis,
+            "fit_start": int(r["fit_start"]),
             "frame": res.frame[["target_year", "rate", "lower", "upper"]].copy(),
-            "meets": outlook == "likely", "misses": outlook == "unlikely",
+            "meets": outlook == "likely",
+            "misses": outlook == "unlikely",
         }, rules.OK
 
-    key = ("proj", data.sha256, str(region_code), indicator, float(target), int(target_year), int(year),
-           direction, level)
+    key = (
+        "proj",
+        data.sha256,
+        str(region_code),
+        indicator,
+        float(target),
+        int(target_year),
+        int(year),
+        direction,
+        level,
+    )
     return _cached(key, compute)
 
 
-PROJECTION_TABLE_COLUMNS = ["indicator", "name", "target_year", "target", "rate", "lower", "upper",
-                            "pi_lower", "pi_upper", "p_meets", "needed", "basis", "fit_start", "reason"]
+PROJECTION_TABLE_COLUMNS = [
+    "indicator",
+    "name",
+    "target_year",
+    "target",
+    "rate",
+    "lower",
+    "upper",
+    "pi_lower",
+    "pi_upper",
+    "p_meets",
+    "needed",
+    "basis",
+    "fit_start",
+    "reason",
+]
 
 
 def target_table(data: AnalysisData, target_set, year: int) -> pd.DataFrame:
@@ -435,16 +659,27 @@ def target_table(data: AnalysisData, target_set, year: int) -> pd.DataFrame:
     shows beside it (the 2025 milestones and the 2030 targets), one row per indicator and
     target year (the chosen set's row first). Empty for None."""
     chosen, companion, _ = resolve_target_set(target_set, year)
-    frames = [(s if hasattr(s, "targets") else load_target_set(s, registry=data.registry)).targets
-              for s in (chosen, companion) if s is not None]
+    frames = [
+        (s if hasattr(s, "targets") else load_target_set(s, registry=data.registry)).targets
+        for s in (chosen, companion)
+        if s is not None
+    ]
     if not frames:
         return pd.DataFrame(columns=["indicator", "year", "target"])
     out = pd.concat(frames, ignore_index=True)
     return out.drop_duplicates(["indicator", "year"], keep="first").reset_index(drop=True)
 
 
-def projections(data: AnalysisData, region_code: str, target_set, *, year: int, indicators=None,
-                lang: str = "zh", level: float | None = None) -> pd.DataFrame:
+def projections(
+    data: AnalysisData,
+    region_code: str,
+    target_set,
+    *,
+    year: int,
+    indicators=None,
+    lang: str = "zh",
+    level: float | None = None,
+) -> pd.DataFrame:
     """Each mortality target of *target_set* whose year is after *year*, projected and tested
     against **that year's** target (:func:`projection`); a row with ``reason`` where no
     projection is given. Columns :data:`PROJECTION_TABLE_COLUMNS`."""
@@ -456,17 +691,47 @@ def projections(data: AnalysisData, region_code: str, target_set, *, year: int, 
     t = targets[targets["indicator"].isin(wanted)].sort_values(["indicator", "year"], kind="mergesort")
     for r in t.to_dict("records"):
         ind, ty = r["indicator"], int(r["year"])
-        base = {"indicator": ind, "name": names.get(ind, ind), "target_year": ty, "target": float(r["target"])}
+        base = {
+            "indicator": ind,
+            "name": names.get(ind, ind),
+            "target_year": ty,
+            "target": float(r["target"]),
+        }
         if ty <= int(year):
             continue
-        p, fit = projection(data, region_code, ind, target=float(r["target"]), target_year=ty, year=year,
-                            direction=reg.loc[ind, "direction"], level=level)
+        p, fit = projection(
+            data,
+            region_code,
+            ind,
+            target=float(r["target"]),
+            target_year=ty,
+            year=year,
+            direction=reg.loc[ind, "direction"],
+            level=level,
+        )
         if p is None:
             rows.append({**base, "reason": fit.message(lang)})
         else:
-            rows.append({**base, **{c: p[c] for c in ("rate", "lower", "upper", "pi_lower", "pi_upper",
-                                                       "p_meets", "needed", "basis", "fit_start")},
-                         "reason": ""})
+            rows.append(
+                {
+                    **base,
+                    **{
+                        c: p[c]
+                        for c in (
+                            "rate",
+                            "lower",
+                            "upper",
+                            "pi_lower",
+                            "pi_upper",
+                            "p_meets",
+                            "needed",
+                            "basis",
+                            "fit_start",
+                        )
+                    },
+                    "reason": "",
+                }
+            )
     return pd.DataFrame(rows).reindex(columns=PROJECTION_TABLE_COLUMNS)
 
 
@@ -474,8 +739,15 @@ def projections(data: AnalysisData, region_code: str, target_set, *, year: int, 
 # small numbers
 
 
-def pooled_rate(data: AnalysisData, region_code: str, indicator: str, *, year: int,
-                years: int = rules.POOL_YEARS, level: float | None = None) -> dict | None:
+def pooled_rate(
+    data: AnalysisData,
+    region_code: str,
+    indicator: str,
+    *,
+    year: int,
+    years: int = rules.POOL_YEARS,
+    level: float | None = None,
+) -> dict | None:
     """The rate pooled over the last *years* consecutive reported years up to *year*
     (Σ events / Σ denominator × multiplier; exact Poisson interval below 10 events, Byar from
     10: :func:`mchanalysis.stats.rate_ci`), as small-area practice reports a rare event
@@ -492,19 +764,27 @@ def pooled_rate(data: AnalysisData, region_code: str, indicator: str, *, year: i
     run = 1  # consecutive years ending at `year`
     while run < len(ys) and ys[-run - 1] == ys[-run] - 1:
         run += 1
-    s = s.iloc[len(ys) - run:]
+    s = s.iloc[len(ys) - run :]
     if run < rules.MIN_POOL_YEARS:
         return None
     d, n = int(s["numerator"].sum()), int(s["denominator"].sum())
     mult = float(data.registry.set_index("id").loc[indicator, "multiplier"])
     ci = rate_ci([d], [n], multiplier=mult, level=_level(data, level)).iloc[0]
-    return {"start": int(s["year"].min()), "end": int(s["year"].max()), "n_years": run, "events": d,
-            "denominator": n, "value": float(ci["value"]), "lower": float(ci["lower"]),
-            "upper": float(ci["upper"])}
+    return {
+        "start": int(s["year"].min()),
+        "end": int(s["year"].max()),
+        "n_years": run,
+        "events": d,
+        "denominator": n,
+        "value": float(ci["value"]),
+        "lower": float(ci["lower"]),
+        "upper": float(ci["upper"]),
+    }
 
 
-def smoothed_subregions(data: AnalysisData, region_code: str, year: int, *,
-                        indicator: str = "imr") -> pd.DataFrame:
+def smoothed_subregions(
+    data: AnalysisData, region_code: str, year: int, *, indicator: str = "imr"
+) -> pd.DataFrame:
     """Empirical Bayes smoothed rates of the region's sub-regions in *year* beside the crude
     rates (:func:`mchanalysis.models.eb_smooth`, Marshall 1991). A sub-region without a
     positive denominator that year is listed with ``reason`` and no rate, never dropped. Empty
@@ -526,8 +806,11 @@ def smoothed_subregions(data: AnalysisData, region_code: str, year: int, *,
     else:
         left = sub[cols]
     if len(left):
-        why = np.where(left["denominator"].isna() | left["numerator"].isna(), "未报告 · not reported",
-                       "分母为0 · no births")
+        why = np.where(
+            left["denominator"].isna() | left["numerator"].isna(),
+            "未报告 · not reported",
+            "分母为0 · no births",
+        )
         if usable.sum() < 2:
             why = np.where(usable[left.index], "少于2个地区可平滑 · fewer than 2 areas to smooth", why)
         parts.append(left.assign(reason=why))
@@ -549,12 +832,21 @@ def funnel_data(data: AnalysisData, region_code: str, year: int, *, indicator: s
     t = data.indicators
     t = t[(t["indicator"] == indicator) & (t["year"] == int(year))]
     centre = t.loc[t["region_code"] == parent, "value"].dropna()
-    rows = t[t["region_code"].isin(codes) & t["numerator"].notna() & t["denominator"].notna()
-             & (t["denominator"] > 0)]
+    rows = t[
+        t["region_code"].isin(codes)
+        & t["numerator"].notna()
+        & t["denominator"].notna()
+        & (t["denominator"] > 0)
+    ]
     if len(rows) < 2:
         return None
-    return funnel(rows, target=float(centre.iloc[0]) if len(centre) else None, registry=data.registry,
-                  adjustment="auto", alpha=rules.FUNNEL_DISPERSION_ALPHA)
+    return funnel(
+        rows,
+        target=float(centre.iloc[0]) if len(centre) else None,
+        registry=data.registry,
+        adjustment="auto",
+        alpha=rules.FUNNEL_DISPERSION_ALPHA,
+    )
 
 
 def region_parent(data: AnalysisData, region_code: str) -> str:

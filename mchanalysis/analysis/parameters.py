@@ -47,8 +47,9 @@ def interactive_output_dir(year: int, region_code: str, base: str | os.PathLike 
     return Path(base) / "reports" / "interactive" / str(int(year)) / str(region_code)
 
 
-def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, output_dir="",
-          indicators=None) -> tuple[AnalysisData, Path]:
+def start(
+    data_path, *, year, region_code, lang: str = "zh", target_set=None, output_dir="", indicators=None
+) -> tuple[AnalysisData, Path]:
     """Check a notebook's parameters and return ``(data, output_dir)``.
 
     Parameters
@@ -67,7 +68,9 @@ def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, ou
     if lang not in LANGS:
         raise ParameterError(f"lang must be 'zh' or 'en', got {lang!r}")
     if not isinstance(region_code, str):
-        raise ParameterError(f"region_code must be text in quotes (leading zeros matter), got {region_code!r}")
+        raise ParameterError(
+            f"region_code must be text in quotes (leading zeros matter), got {region_code!r}"
+        )
     try:
         year = int(year)
     except (TypeError, ValueError):
@@ -82,9 +85,12 @@ def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, ou
         raise ParameterError(f"region_code: {exc.message}") from None
     years = years_of(data, region_code)
     if year not in years:
-        raise ParameterError(f"year: {row['region_name']} ({region_code}) has no row for {year}; "
-                             f"years in the file: {years[0]}–{years[-1]}" if years else
-                             f"year: {region_code} has no rows")
+        raise ParameterError(
+            f"year: {row['region_name']} ({region_code}) has no row for {year}; "
+            f"years in the file: {years[0]}–{years[-1]}"
+            if years
+            else f"year: {region_code} has no rows"
+        )
     if target_set is not None:
         try:
             target_table(data, target_set, year)  # "auto": the sets chosen by the year
@@ -93,7 +99,9 @@ def start(data_path, *, year, region_code, lang: str = "zh", target_set=None, ou
     _check_indicators(indicators, data)
     out = Path(output_dir) if str(output_dir) else interactive_output_dir(year, region_code)
     if (out / "manifest.json").exists():
-        raise ParameterError(f"output_dir: {out} holds a batch report (manifest.json); a notebook run "
-                             f"by hand writes elsewhere (leave output_dir empty for "
-                             f"{interactive_output_dir(year, region_code)})")
+        raise ParameterError(
+            f"output_dir: {out} holds a batch report (manifest.json); a notebook run "
+            f"by hand writes elsewhere (leave output_dir empty for "
+            f"{interactive_output_dir(year, region_code)})"
+        )
     return data, out

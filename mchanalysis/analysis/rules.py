@@ -95,11 +95,11 @@ MIN_POOL_YEARS = 3
 #: Overdispersion policy (see the module docstring): how each analysis allows for extra-Poisson
 #: variation of a region's yearly counts.
 DISPERSION_POLICY = {
-    "apc": "negbin_if_overdispersed",     # trends.loglinear_trend(model='auto')
-    "its": "quasipoisson",                # models.interrupted_time_series(dispersion=...)
-    "period_ratio": "quasipoisson",       # models.period_rate_ratio(dispersion=...)
-    "funnel": "adjust_if_significant",    # funnel.funnel(adjustment='auto')
-    "change": "poisson",                  # stats.compare_rates: two single years
+    "apc": "negbin_if_overdispersed",  # trends.loglinear_trend(model='auto')
+    "its": "quasipoisson",  # models.interrupted_time_series(dispersion=...)
+    "period_ratio": "quasipoisson",  # models.period_rate_ratio(dispersion=...)
+    "funnel": "adjust_if_significant",  # funnel.funnel(adjustment='auto')
+    "change": "poisson",  # stats.compare_rates: two single years
 }
 #: Multiplicity policy: Holm within each section's family of tests, family-wise level 0.05.
 MULTIPLICITY = {"method": "holm", "alpha": 0.05}
@@ -156,8 +156,14 @@ def _years_text(n: int) -> tuple[str, str]:
     return f"仅有{n}年数据", f"only {n} year{'s' if n != 1 else ''} of data"
 
 
-def check_series(analysis: str, years, events, *, break_year: int | None = None,
-                 event_name: tuple[str, str] = ("死亡", "deaths")) -> Fitness:
+def check_series(
+    analysis: str,
+    years,
+    events,
+    *,
+    break_year: int | None = None,
+    event_name: tuple[str, str] = ("死亡", "deaths"),
+) -> Fitness:
     """Whether *analysis* may run on a yearly series of *events* (before any model is fitted).
 
     Parameters
@@ -183,48 +189,65 @@ def check_series(analysis: str, years, events, *, break_year: int | None = None,
     ev_zh, ev_en = event_name
     total = int(np.nansum(e)) if n else 0
     yz, ye = _years_text(n)
-    need_years = {"apc": MIN_YEARS_APC, "projection": MIN_YEARS_APC,
-                  "joinpoint": MIN_YEARS_JOINPOINT, "period_ratio": MIN_YEARS_PERIOD,
-                  "its": 2 * MIN_YEARS_EACH_SIDE_ITS}.get(analysis, 1)
+    need_years = {
+        "apc": MIN_YEARS_APC,
+        "projection": MIN_YEARS_APC,
+        "joinpoint": MIN_YEARS_JOINPOINT,
+        "period_ratio": MIN_YEARS_PERIOD,
+        "its": 2 * MIN_YEARS_EACH_SIDE_ITS,
+    }.get(analysis, 1)
     if n < need_years:
-        return _no("too_few_years", f"{yz}，不作{name_zh}（需至少{need_years}年）。",
-                   f"{ye[0].upper()}{ye[1:]}: no {name_en} (needs at least {need_years} years).")
+        return _no(
+            "too_few_years",
+            f"{yz}，不作{name_zh}（需至少{need_years}年）。",
+            f"{ye[0].upper()}{ye[1:]}: no {name_en} (needs at least {need_years} years).",
+        )
     if analysis in ("apc", "projection", "joinpoint", "its") and total < MIN_TOTAL_EVENTS:
-        return _no("too_few_events",
-                   f"{int(y.min())}—{int(y.max())}年合计{ev_zh}{total}例，例数过少，不作{name_zh}"
-                   f"（需至少{MIN_TOTAL_EVENTS}例）。",
-                   f"{total} {ev_en} in {int(y.min())}–{int(y.max())}: too few for {name_en} "
-                   f"(needs at least {MIN_TOTAL_EVENTS}).")
+        return _no(
+            "too_few_events",
+            f"{int(y.min())}—{int(y.max())}年合计{ev_zh}{total}例，例数过少，不作{name_zh}"
+            f"（需至少{MIN_TOTAL_EVENTS}例）。",
+            f"{total} {ev_en} in {int(y.min())}–{int(y.max())}: too few for {name_en} "
+            f"(needs at least {MIN_TOTAL_EVENTS}).",
+        )
     if analysis in ("apc", "projection", "joinpoint", "its"):
         with_events = int((e > 0).sum())
         if with_events < MIN_YEARS_WITH_EVENTS:
-            return _no("events_in_one_year",
-                       f"{ev_zh}仅出现在一个年份，趋势无法估计，不作{name_zh}。",
-                       f"All {ev_en} fall in one year: no trend can be estimated, so no {name_en}.")
+            return _no(
+                "events_in_one_year",
+                f"{ev_zh}仅出现在一个年份，趋势无法估计，不作{name_zh}。",
+                f"All {ev_en} fall in one year: no trend can be estimated, so no {name_en}.",
+            )
     if analysis == "joinpoint" and float(np.median(e)) < MIN_MEDIAN_EVENTS_JOINPOINT:
-        return _no("too_few_events_per_year",
-                   f"每年{ev_zh}例数中位数为{float(np.median(e)):g}例，不作{name_zh}"
-                   f"（需每年至少{MIN_MEDIAN_EVENTS_JOINPOINT}例）。",
-                   f"A median of {float(np.median(e)):g} {ev_en} a year: no {name_en} "
-                   f"(needs at least {MIN_MEDIAN_EVENTS_JOINPOINT} a year).")
+        return _no(
+            "too_few_events_per_year",
+            f"每年{ev_zh}例数中位数为{float(np.median(e)):g}例，不作{name_zh}"
+            f"（需每年至少{MIN_MEDIAN_EVENTS_JOINPOINT}例）。",
+            f"A median of {float(np.median(e)):g} {ev_en} a year: no {name_en} "
+            f"(needs at least {MIN_MEDIAN_EVENTS_JOINPOINT} a year).",
+        )
     if analysis == "its":
         if break_year is None:
             raise ValueError("check_series('its') needs break_year")
         before, after = int((y < break_year).sum()), int((y >= break_year).sum())
         if min(before, after) < MIN_YEARS_EACH_SIDE_ITS:
-            return _no("too_few_years_each_side",
-                       f"{break_year}年前有{before}年、之后有{after}年数据，不作{name_zh}"
-                       f"（断点两侧各需至少{MIN_YEARS_EACH_SIDE_ITS}年）。",
-                       f"{before} year(s) before {break_year} and {after} from it on: no {name_en} "
-                       f"(needs at least {MIN_YEARS_EACH_SIDE_ITS} on each side).")
+            return _no(
+                "too_few_years_each_side",
+                f"{break_year}年前有{before}年、之后有{after}年数据，不作{name_zh}"
+                f"（断点两侧各需至少{MIN_YEARS_EACH_SIDE_ITS}年）。",
+                f"{before} year(s) before {break_year} and {after} from it on: no {name_en} "
+                f"(needs at least {MIN_YEARS_EACH_SIDE_ITS} on each side).",
+            )
     if analysis == "period_ratio":
         k = period_length(n)
         order = np.argsort(y)
         first, last = e[order][:k].sum(), e[order][-k:].sum()
         if first == 0 or last == 0:
-            return _no("no_events_in_a_period",
-                       f"最初{k}年或最近{k}年无{ev_zh}，不计算{name_zh}。",
-                       f"No {ev_en} in the first or the last {k} years: no {name_en}.")
+            return _no(
+                "no_events_in_a_period",
+                f"最初{k}年或最近{k}年无{ev_zh}，不计算{name_zh}。",
+                f"No {ev_en} in the first or the last {k} years: no {name_en}.",
+            )
     return OK
 
 
@@ -236,9 +259,12 @@ def period_length(n_years: int) -> int:
 def fit_failed(analysis: str, reason: str = "") -> Fitness:
     """The sentence for a fit that stalled (no finite estimate, or no convergence)."""
     name_zh, name_en = ANALYSES[analysis]
-    return _no("fit_failed", f"模型未能收敛（估计值不存在或不稳定），不报告{name_zh}。",
-               f"The model did not converge (no finite or stable estimate): no {name_en} is "
-               f"reported{': ' + reason if reason else ''}.")
+    return _no(
+        "fit_failed",
+        f"模型未能收敛（估计值不存在或不稳定），不报告{name_zh}。",
+        f"The model did not converge (no finite or stable estimate): no {name_en} is "
+        f"reported{': ' + reason if reason else ''}.",
+    )
 
 
 def last_segment_fitness(years, events, *, event_name: tuple[str, str] = ("死亡", "deaths")) -> Fitness:
@@ -249,18 +275,22 @@ def last_segment_fitness(years, events, *, event_name: tuple[str, str] = ("死�
     ev_zh, ev_en = event_name
     start = int(y.min()) if len(y) else 0
     if len(y) < MIN_YEARS_LAST_SEGMENT:
-        return _no("last_segment_short",
-                   f"Joinpoint分析显示{start}年以来趋势已改变，该段仅有{len(y)}年数据，不作目标年预测"
-                   f"（需至少{MIN_YEARS_LAST_SEGMENT}年）。",
-                   f"The joinpoint model shows the trend changed in {start}; that segment has only "
-                   f"{len(y)} years: no projection (needs at least {MIN_YEARS_LAST_SEGMENT}).")
+        return _no(
+            "last_segment_short",
+            f"Joinpoint分析显示{start}年以来趋势已改变，该段仅有{len(y)}年数据，不作目标年预测"
+            f"（需至少{MIN_YEARS_LAST_SEGMENT}年）。",
+            f"The joinpoint model shows the trend changed in {start}; that segment has only "
+            f"{len(y)} years: no projection (needs at least {MIN_YEARS_LAST_SEGMENT}).",
+        )
     total = int(np.nansum(e))
     if total < MIN_TOTAL_EVENTS or int((e > 0).sum()) < MIN_YEARS_WITH_EVENTS:
-        return _no("last_segment_few_events",
-                   f"Joinpoint分析显示{start}年以来趋势已改变，该段合计{ev_zh}{total}例，例数过少，不作目标年预测"
-                   f"（需至少{MIN_TOTAL_EVENTS}例）。",
-                   f"The joinpoint model shows the trend changed in {start}; that segment has {total} "
-                   f"{ev_en}: too few for a projection (needs at least {MIN_TOTAL_EVENTS}).")
+        return _no(
+            "last_segment_few_events",
+            f"Joinpoint分析显示{start}年以来趋势已改变，该段合计{ev_zh}{total}例，例数过少，不作目标年预测"
+            f"（需至少{MIN_TOTAL_EVENTS}例）。",
+            f"The joinpoint model shows the trend changed in {start}; that segment has {total} "
+            f"{ev_en}: too few for a projection (needs at least {MIN_TOTAL_EVENTS}).",
+        )
     return OK
 
 
@@ -279,10 +309,12 @@ def projection_outlook(p_meets: float) -> str:
 def projection_informative(lower: float, upper: float) -> Fitness:
     """Whether a projected rate's interval is narrow enough to print (:data:`MAX_PROJECTION_RATIO`)."""
     if not (np.isfinite(lower) and np.isfinite(upper)) or lower <= 0 or upper / lower > MAX_PROJECTION_RATIO:
-        return _no("uninformative",
-                   f"预测区间过宽（上限超过下限的{MAX_PROJECTION_RATIO:g}倍），不作目标年预测。",
-                   f"The projection's interval is too wide (upper limit more than "
-                   f"{MAX_PROJECTION_RATIO:g} times the lower): no projection is given.")
+        return _no(
+            "uninformative",
+            f"预测区间过宽（上限超过下限的{MAX_PROJECTION_RATIO:g}倍），不作目标年预测。",
+            f"The projection's interval is too wide (upper limit more than "
+            f"{MAX_PROJECTION_RATIO:g} times the lower): no projection is given.",
+        )
     return OK
 
 
@@ -290,24 +322,54 @@ def minimums_table() -> list[dict]:
     """The minimum data of each analysis, for the README and `mch validate` (both languages)."""
     return [
         {"analysis": "indicators", "years": 1, "events": "", "zh": "任意1年", "en": "any one year"},
-        {"analysis": "change", "years": 2, "events": "",
-         "zh": "相邻两年", "en": "two consecutive years"},
-        {"analysis": "apc", "years": MIN_YEARS_APC, "events": MIN_TOTAL_EVENTS,
-         "zh": f"至少{MIN_YEARS_APC}年、合计至少{MIN_TOTAL_EVENTS}例",
-         "en": f"{MIN_YEARS_APC} years and {MIN_TOTAL_EVENTS} events in all"},
-        {"analysis": "joinpoint", "years": MIN_YEARS_JOINPOINT, "events": MIN_MEDIAN_EVENTS_JOINPOINT,
-         "zh": f"至少{MIN_YEARS_JOINPOINT}年、每年中位数至少{MIN_MEDIAN_EVENTS_JOINPOINT}例",
-         "en": f"{MIN_YEARS_JOINPOINT} years and a median of {MIN_MEDIAN_EVENTS_JOINPOINT} events a year"},
-        {"analysis": "its", "years": 2 * MIN_YEARS_EACH_SIDE_ITS, "events": MIN_TOTAL_EVENTS,
-         "zh": f"断点两侧各至少{MIN_YEARS_EACH_SIDE_ITS}年、合计至少{MIN_TOTAL_EVENTS}例",
-         "en": f"{MIN_YEARS_EACH_SIDE_ITS} years each side of the break, {MIN_TOTAL_EVENTS} events"},
-        {"analysis": "period_ratio", "years": MIN_YEARS_PERIOD, "events": 1,
-         "zh": f"至少{MIN_YEARS_PERIOD}年、两个时期均有死亡",
-         "en": f"{MIN_YEARS_PERIOD} years, events in both periods"},
-        {"analysis": "projection", "years": MIN_YEARS_APC, "events": MIN_TOTAL_EVENTS,
-         "zh": f"同APC，且预测区间上限不超过下限的{MAX_PROJECTION_RATIO:g}倍",
-         "en": f"as APC, and an interval within a {MAX_PROJECTION_RATIO:g}-fold range"},
-        {"analysis": "targets", "years": 1, "events": "", "zh": "报告年有该指标", "en": "the indicator in the report year"},
-        {"analysis": "comparison", "years": 1, "events": "",
-         "zh": "至少2个下级地区", "en": "at least 2 sub-regions"},
+        {"analysis": "change", "years": 2, "events": "", "zh": "相邻两年", "en": "two consecutive years"},
+        {
+            "analysis": "apc",
+            "years": MIN_YEARS_APC,
+            "events": MIN_TOTAL_EVENTS,
+            "zh": f"至少{MIN_YEARS_APC}年、合计至少{MIN_TOTAL_EVENTS}例",
+            "en": f"{MIN_YEARS_APC} years and {MIN_TOTAL_EVENTS} events in all",
+        },
+        {
+            "analysis": "joinpoint",
+            "years": MIN_YEARS_JOINPOINT,
+            "events": MIN_MEDIAN_EVENTS_JOINPOINT,
+            "zh": f"至少{MIN_YEARS_JOINPOINT}年、每年中位数至少{MIN_MEDIAN_EVENTS_JOINPOINT}例",
+            "en": f"{MIN_YEARS_JOINPOINT} years and a median of {MIN_MEDIAN_EVENTS_JOINPOINT} events a year",
+        },
+        {
+            "analysis": "its",
+            "years": 2 * MIN_YEARS_EACH_SIDE_ITS,
+            "events": MIN_TOTAL_EVENTS,
+            "zh": f"断点两侧各至少{MIN_YEARS_EACH_SIDE_ITS}年、合计至少{MIN_TOTAL_EVENTS}例",
+            "en": f"{MIN_YEARS_EACH_SIDE_ITS} years each side of the break, {MIN_TOTAL_EVENTS} events",
+        },
+        {
+            "analysis": "period_ratio",
+            "years": MIN_YEARS_PERIOD,
+            "events": 1,
+            "zh": f"至少{MIN_YEARS_PERIOD}年、两个时期均有死亡",
+            "en": f"{MIN_YEARS_PERIOD} years, events in both periods",
+        },
+        {
+            "analysis": "projection",
+            "years": MIN_YEARS_APC,
+            "events": MIN_TOTAL_EVENTS,
+            "zh": f"同APC，且预测区间上限不超过下限的{MAX_PROJECTION_RATIO:g}倍",
+            "en": f"as APC, and an interval within a {MAX_PROJECTION_RATIO:g}-fold range",
+        },
+        {
+            "analysis": "targets",
+            "years": 1,
+            "events": "",
+            "zh": "报告年有该指标",
+            "en": "the indicator in the report year",
+        },
+        {
+            "analysis": "comparison",
+            "years": 1,
+            "events": "",
+            "zh": "至少2个下级地区",
+            "en": "at least 2 sub-regions",
+        },
     ]

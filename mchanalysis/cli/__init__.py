@@ -16,8 +16,18 @@ from mchanalysis.errors import MchError
 from mchanalysis.resources import PackageDataMissing
 
 #: Sub-commands in the order ``mch --help`` lists them.
-COMMANDS = ("demo", "init", "validate", "template", "indicators", "trends", "joinpoint", "run", "verify",
-            "narrative-template")
+COMMANDS = (
+    "demo",
+    "init",
+    "validate",
+    "template",
+    "indicators",
+    "trends",
+    "joinpoint",
+    "run",
+    "verify",
+    "narrative-template",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"mchanalysis.cli.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP, allow_abbrev=False)
         # SUPPRESS: absent after the sub-command, `mch --debug CMD` is not reset to False
-        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show tracebacks of user errors")
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks of user errors"
+        )
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser

@@ -21,8 +21,13 @@ DEFAULT_DIR = "mch-demo"
 
 
 def add_arguments(p):
-    p.add_argument("directory", nargs="?", default=DEFAULT_DIR, metavar="DIR",
-                   help=f"folder for the demo data and reports (default: ./{DEFAULT_DIR})")
+    p.add_argument(
+        "directory",
+        nargs="?",
+        default=DEFAULT_DIR,
+        metavar="DIR",
+        help=f"folder for the demo data and reports (default: ./{DEFAULT_DIR})",
+    )
     p.add_argument("--out", metavar="DIR", help="reports folder (default: DIR/reports)")
     p.add_argument("--jobs", type=int, metavar="N", help="parallel workers (default: number of cores)")
     p.add_argument("--resume", action="store_true", help="skip regions already complete and unchanged")
@@ -46,9 +51,14 @@ def run(args) -> int:
     values = load_params_file(params_dir() / "default.yaml")
     values["data"] = data
     out = Path(args.out) if args.out else folder / "reports"
-    config = make_config(values, out=out, jobs=args.jobs, lang=args.lang,
-                         resume=True if args.resume else None,
-                         progress=False if args.no_progress else None)
+    config = make_config(
+        values,
+        out=out,
+        jobs=args.jobs,
+        lang=args.lang,
+        resume=True if args.resume else None,
+        progress=False if args.no_progress else None,
+    )
     result = run_batch(plan_run(config))
     print(result.summary(), file=sys.stderr if result.exit_code else sys.stdout)
     print(f"open {result.index_path}")

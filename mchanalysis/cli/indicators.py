@@ -13,10 +13,18 @@ def add_arguments(p):
     p.add_argument("--data", required=True, help="counts table (CSV, XLSX or Parquet)")
     p.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
     p.add_argument("--year", type=int, action="append", help="keep only this year (repeatable)")
-    p.add_argument("--level", choices=["province", "prefecture", "county"], action="append",
-                   help="keep only this level (repeatable)")
-    p.add_argument("--conf", type=float, default=0.95,
-                   help="confidence level as a fraction, e.g. 0.95 or 0.998 (default 0.95)")
+    p.add_argument(
+        "--level",
+        choices=["province", "prefecture", "county"],
+        action="append",
+        help="keep only this level (repeatable)",
+    )
+    p.add_argument(
+        "--conf",
+        type=float,
+        default=0.95,
+        help="confidence level as a fraction, e.g. 0.95 or 0.998 (default 0.95)",
+    )
     p.add_argument("--registry", help="your own indicator registry YAML (default: the built-in one)")
     p.add_argument("--out", required=True, help="output file: .csv, .xlsx, .parquet or .json")
 
@@ -35,7 +43,9 @@ def run(args) -> int:
     if args.year:
         missing = sorted(set(args.year) - set(table["year"]))
         if missing:
-            raise MchError(f"year(s) {missing} not in the data (years: {table['year'].min()}-{table['year'].max()})")
+            raise MchError(
+                f"year(s) {missing} not in the data (years: {table['year'].min()}-{table['year'].max()})"
+            )
         table = table[table["year"].isin(args.year)]
     if args.level:
         table = table[table["level"].isin(args.level)]

@@ -60,10 +60,17 @@ Made by `mch init` (mchanalysis {version}). Work from this folder:
 
 def add_arguments(p):
     p.add_argument("directory", metavar="DIR", help="the project folder (created if absent)")
-    p.add_argument("--data", metavar="DATA",
-                   help="a counts table to copy into DIR/data/ (and write the narrative starters for)")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh",
-                   help="language of the narrative starter files (default: zh)")
+    p.add_argument(
+        "--data",
+        metavar="DATA",
+        help="a counts table to copy into DIR/data/ (and write the narrative starters for)",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of the narrative starter files (default: zh)",
+    )
 
 
 def _copy(src: Path, dst: Path, log: list[str]) -> None:
@@ -113,16 +120,24 @@ def run(args) -> int:
     # opted into once the starter files are edited (their 导语 is the data's own paragraph)
     narrative = "# narrative: narrative          # the bureau's own text, once narrative/*.md are edited\n"
     _write(root / "params" / "run.yaml", RUN_YAML.format(data=data_rel, narrative=narrative), log)
-    _write(root / "README.md", README.format(name=root.resolve().name, version=__version__,
-                                             data=data_rel), log)
+    _write(
+        root / "README.md", README.format(name=root.resolve().name, version=__version__, data=data_rel), log
+    )
     if args.data:
         from types import SimpleNamespace
 
         from mchanalysis.cli import narrative_template
 
-        code = narrative_template.run(SimpleNamespace(
-            data=str(root / data_rel), year=None, regions=["all"], targets="auto", lang=args.lang,
-            out=str(root / "narrative")))
+        code = narrative_template.run(
+            SimpleNamespace(
+                data=str(root / data_rel),
+                year=None,
+                regions=["all"],
+                targets="auto",
+                lang=args.lang,
+                out=str(root / "narrative"),
+            )
+        )
         if code:
             return code
     for line in log:

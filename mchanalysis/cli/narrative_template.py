@@ -17,8 +17,13 @@ HELP = "write a starter <region_code>.md of the bureau's own 答卷 text for eac
 def add_arguments(p):
     p.add_argument("--data", required=True, metavar="DATA", help="counts table (.csv, .xlsx, .parquet)")
     p.add_argument("--year", type=int, help="report year (default: the latest year of the data)")
-    p.add_argument("--regions", nargs="+", metavar="SEL", default=["all"],
-                   help="'all', region codes, 'tree:CODE' or 'level:LEVEL' (default: all)")
+    p.add_argument(
+        "--regions",
+        nargs="+",
+        metavar="SEL",
+        default=["all"],
+        help="'all', region codes, 'tree:CODE' or 'level:LEVEL' (default: all)",
+    )
     p.add_argument("--targets", default="auto", metavar="NAME|FILE", help="target set (default: auto)")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language (default: zh)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the <region_code>.md files")
@@ -44,8 +49,9 @@ def run(args) -> int:
             kept += 1
             print(f"kept {path} (exists)", file=sys.stderr)
             continue
-        ctx = build_context(data, year=year, region_code=code, target_set=args.targets,
-                            lang=args.lang, figures=False)
+        ctx = build_context(
+            data, year=year, region_code=code, target_set=args.targets, lang=args.lang, figures=False
+        )
         write_text(path, narrative_template(ctx))
         written += 1
     print(f"{written} starter file(s) written, {kept} kept, in {out}")

@@ -25,8 +25,12 @@ HELP = "check a counts file (CSV, XLSX or Parquet) and list every error and warn
 
 def add_arguments(p):
     p.add_argument("data", metavar="DATA", nargs="?", help="counts table: .csv, .tsv, .xlsx or .parquet")
-    p.add_argument("--data", dest="data_option", metavar="DATA",
-                   help="the same, as an option (as in mch run, mch indicators)")
+    p.add_argument(
+        "--data",
+        dest="data_option",
+        metavar="DATA",
+        help="the same, as an option (as in mch run, mch indicators)",
+    )
     p.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
     p.add_argument(
         "--strict",
@@ -90,17 +94,25 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
         n_err = int((part["severity"] == "error").sum())
         how = " (errors: --strict)" if n_err == len(part) else ""
         if lang == "zh":
-            lines.append(f"疑似录入错误（{len(part)}）：请先核对以下单元格" + ("（--strict：按错误处理）" if how else ""))
+            lines.append(
+                f"疑似录入错误（{len(part)}）：请先核对以下单元格"
+                + ("（--strict：按错误处理）" if how else "")
+            )
         else:
             lines.append(f"LIKELY ENTRY ERRORS ({len(part)}){how}: check these cells first")
         for r in part.itertuples(index=False):
             lines.append(f"  {_where(r)}: {getattr(r, message)}")
-    titles = {"error": "错误" if lang == "zh" else "ERRORS", "warning": "警告" if lang == "zh" else "WARNINGS"}
+    titles = {
+        "error": "错误" if lang == "zh" else "ERRORS",
+        "warning": "警告" if lang == "zh" else "WARNINGS",
+    }
     for severity in ("error", "warning"):
         part = findings[(findings["severity"] == severity) & ~entry]
         if part.empty:
             continue
-        lines.append(f"{titles[severity]}（{len(part)}）：" if lang == "zh" else f"{titles[severity]} ({len(part)}):")
+        lines.append(
+            f"{titles[severity]}（{len(part)}）：" if lang == "zh" else f"{titles[severity]} ({len(part)}):"
+        )
         gathered = part["check"].isin(["measure_absent", "measure_empty"])
         for r in part[~gathered].itertuples(index=False):
             lines.append(f"  {_where(r)}: {getattr(r, message)}")

@@ -18,11 +18,17 @@ HELP = "check a report directory against its manifest.json, re-execute it, list 
 
 def add_arguments(p):
     p.add_argument("directory", metavar="DIR", help="a region's report directory (holds manifest.json)")
-    p.add_argument("--no-execute", action="store_true",
-                   help="only check the files against the manifest's hashes; run nothing")
-    p.add_argument("--data", metavar="DATA",
-                   help="the data file, for a folder made on another machine or a moved data file "
-                        "(must have the SHA-256 the manifest records)")
+    p.add_argument(
+        "--no-execute",
+        action="store_true",
+        help="only check the files against the manifest's hashes; run nothing",
+    )
+    p.add_argument(
+        "--data",
+        metavar="DATA",
+        help="the data file, for a folder made on another machine or a moved data file "
+        "(must have the SHA-256 the manifest records)",
+    )
 
 
 def run(args) -> int:

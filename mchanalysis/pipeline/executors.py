@@ -70,8 +70,9 @@ def run_job(job: RegionJob) -> RegionResult:
 def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
     """A region whose task raised (nothing written: the task removes its staging directory)."""
     failure = Failure.from_exception(exc).for_region(job.region)
-    return RegionResult(job.code, job.region["region_name"], job.region["level"], "failed", 0.0,
-                        failures=[failure])
+    return RegionResult(
+        job.code, job.region["region_name"], job.region["level"], "failed", 0.0, failures=[failure]
+    )
 
 
 def _init_pool_worker(parent_pid: int, warm: bool) -> None:
@@ -133,8 +134,9 @@ class LocalExecutor:
             return
         warm = not all(j.fresh_kernels for j in jobs)
         ctx = _pool_context()
-        pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_pool_worker,
-                                      initargs=(os.getpid(), warm))
+        pool = cf.ProcessPoolExecutor(
+            max_workers=n, mp_context=ctx, initializer=_init_pool_worker, initargs=(os.getpid(), warm)
+        )
         finished = False
         try:
             futures = {pool.submit(run_job, job): job for job in jobs}
@@ -195,8 +197,9 @@ class DaskExecutor:
             raise MchError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
         batch = uuid.uuid4().hex[:8]
         try:
-            futures = {client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job
-                       for job in jobs}
+            futures = {
+                client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job for job in jobs
+            }
             # poll the futures themselves: distributed.as_completed/wait look up a *default*
             # client, which this executor deliberately does not install (seen failing with
             # "No clients found" on a loaded machine)

@@ -20,8 +20,17 @@ from dataclasses import dataclass
 from typing import Any
 
 #: The keys of a failure record in ``manifest.json``, ``error.json`` and ``run.json``.
-KEYS = ("region_code", "region_name", "level", "notebook", "cell_index", "execution_count",
-        "ename", "evalue", "source")
+KEYS = (
+    "region_code",
+    "region_name",
+    "level",
+    "notebook",
+    "cell_index",
+    "execution_count",
+    "ename",
+    "evalue",
+    "source",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,7 @@ class Failure:
     level: str | None = None
 
     @classmethod
-    def from_exception(cls, exc: BaseException, *, notebook: str | None = None,
-                       prefix: str = "") -> Failure:
+    def from_exception(cls, exc: BaseException, *, notebook: str | None = None, prefix: str = "") -> Failure:
         """A failure that no cell raised: the exception's class name and *prefix* + message."""
         return cls(notebook, None, None, type(exc).__name__, prefix + str(exc))
 
@@ -65,16 +73,23 @@ class Failure:
         ``status``, are not the failure's; a missing key reads as ``None``, ``""`` for text)."""
         if not isinstance(doc, dict):
             raise TypeError(f"a failure record is a JSON object, not {type(doc).__name__}")
-        return cls(notebook=doc.get("notebook"), cell_index=doc.get("cell_index"),
-                   execution_count=doc.get("execution_count"), ename=str(doc.get("ename", "")),
-                   evalue=str(doc.get("evalue", "")), source=str(doc.get("source", "")),
-                   region_code=doc.get("region_code"), region_name=doc.get("region_name"),
-                   level=doc.get("level"))
+        return cls(
+            notebook=doc.get("notebook"),
+            cell_index=doc.get("cell_index"),
+            execution_count=doc.get("execution_count"),
+            ename=str(doc.get("ename", "")),
+            evalue=str(doc.get("evalue", "")),
+            source=str(doc.get("source", "")),
+            region_code=doc.get("region_code"),
+            region_name=doc.get("region_name"),
+            level=doc.get("level"),
+        )
 
     def for_region(self, region: dict[str, Any]) -> Failure:
         """This failure with the region's code, name and level (from a job's ``region``)."""
-        return dataclasses.replace(self, region_code=region["region_code"],
-                                   region_name=region["region_name"], level=region["level"])
+        return dataclasses.replace(
+            self, region_code=region["region_code"], region_name=region["region_name"], level=region["level"]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The record of :data:`KEYS` (JSON-ready)."""

@@ -17,9 +17,14 @@ from pathlib import Path
 from mchanalysis.atomic import write_text
 from mchanalysis.pipeline.jobs import RUN_SUMMARY, earlier_results
 
-_STATUS = {"done": ("完成 done", "ok"), "unchanged": ("未变 unchanged", "ok"),
-           "earlier": ("此前运行 earlier run", "ok"), "partial": ("部分完成 partial", "bad"),
-           "failed": ("失败 failed", "bad"), "stopped": ("已中止 stopped", "bad")}
+_STATUS = {
+    "done": ("完成 done", "ok"),
+    "unchanged": ("未变 unchanged", "ok"),
+    "earlier": ("此前运行 earlier run", "ok"),
+    "partial": ("部分完成 partial", "bad"),
+    "failed": ("失败 failed", "bad"),
+    "stopped": ("已中止 stopped", "bad"),
+}
 _LEVEL = {"province": "省级", "prefecture": "地市级", "county": "县区级"}
 _YEAR = re.compile(r"[0-9]{4}", re.ASCII)
 
@@ -36,8 +41,9 @@ th { background: #f0f0f0; }
 
 def _links(prefix: str, outputs: list) -> str:
     esc = html.escape
-    files = sorted(o["path"] for o in outputs
-                   if isinstance(o, dict) and str(o.get("path", "")).endswith(".html"))
+    files = sorted(
+        o["path"] for o in outputs if isinstance(o, dict) and str(o.get("path", "")).endswith(".html")
+    )
     files.sort(key=lambda p: (p != "report.html", p))
     return " ".join(f'<a href="{esc(f"{prefix}/{p}")}">{esc(p)}</a>' for p in files)
 
@@ -53,18 +59,20 @@ def render_index(year: int, results: list, *, prefix: str = "") -> str:
         label, cls = _STATUS.get(r.status, (r.status, ""))
         where = getattr(r, "location", None) or r.region_code
         links = _links(f"{base}{where}", r.outputs)
-        if where != r.region_code and any(isinstance(o, dict) and o.get("path") == "error.json"
-                                          for o in r.outputs):
+        if where != r.region_code and any(
+            isinstance(o, dict) and o.get("path") == "error.json" for o in r.outputs
+        ):
             links += f' <a href="{esc(f"{base}{where}/error.json")}">error.json</a>'
         if getattr(r, "kept", False) and where != r.region_code:
-            links += f' · <a href="{esc(f"{base}{r.region_code}/report.html")}">上次完整报告 previous report</a>'
+            links += (
+                f' · <a href="{esc(f"{base}{r.region_code}/report.html")}">上次完整报告 previous report</a>'
+            )
         detail = ""
         for f in r.failures:
-            detail += (f'<div class="err">{esc(f.where)}: {esc(str(f.ename))}: '
-                       f'{esc(str(f.evalue))}</div>')
+            detail += f'<div class="err">{esc(f.where)}: {esc(str(f.ename))}: {esc(str(f.evalue))}</div>'
         rows.append(
             f"<tr><td>{esc(r.region_code)}</td><td>{esc(r.region_name)}</td>"
-            f"<td>{esc(_LEVEL.get(r.level, r.level))}</td><td class=\"{cls}\">{esc(label)}</td>"
+            f'<td>{esc(_LEVEL.get(r.level, r.level))}</td><td class="{cls}">{esc(label)}</td>'
             f"<td>{links}{detail}</td></tr>"
         )
     n_bad = sum(r.status in ("failed", "partial", "stopped") for r in results)
@@ -111,8 +119,15 @@ def year_rows(out: Path) -> list[dict]:
             last = json.loads((d / RUN_SUMMARY).read_text(encoding="utf-8")).get("status")
         except (OSError, ValueError, AttributeError):
             last = None
-        rows.append({"year": int(d.name), "regions": len(regions), "counts": counts,
-                     "last_run": last, "has_index": (d / "index.html").is_file()})
+        rows.append(
+            {
+                "year": int(d.name),
+                "regions": len(regions),
+                "counts": counts,
+                "last_run": last,
+                "has_index": (d / "index.html").is_file(),
+            }
+        )
     return rows
 
 
@@ -125,8 +140,10 @@ def render_top_index(rows: list[dict]) -> str:
         y = row["year"]
         link = f'<a href="{y}/index.html">{y}年</a>' if row["has_index"] else f"{y}年"
         last = _STATUS.get(row["last_run"] or "", (row["last_run"] or "—", ""))
-        body.append(f"<tr><td>{link}</td><td>{row['regions']}</td><td>{counts}</td>"
-                    f"<td class=\"{last[1]}\">{esc(last[0])}</td></tr>")
+        body.append(
+            f"<tr><td>{link}</td><td>{row['regions']}</td><td>{counts}</td>"
+            f'<td class="{last[1]}">{esc(last[0])}</td></tr>'
+        )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>

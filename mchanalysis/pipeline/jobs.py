@@ -128,10 +128,17 @@ class RegionResult:
         return self.failures[0] if self.failures else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"region_code": self.region_code, "region_name": self.region_name,
-                "level": self.level, "status": self.status, "seconds": self.seconds,
-                "outputs": self.outputs, "location": self.location, "kept": self.kept,
-                "failures": [f.to_dict() for f in self.failures]}
+        return {
+            "region_code": self.region_code,
+            "region_name": self.region_name,
+            "level": self.level,
+            "status": self.status,
+            "seconds": self.seconds,
+            "outputs": self.outputs,
+            "location": self.location,
+            "kept": self.kept,
+            "failures": [f.to_dict() for f in self.failures],
+        }
 
 
 #: Set by Ctrl-C / SIGTERM during a batch (:mod:`mchanalysis.pipeline.runner` sets it): the
@@ -195,15 +202,19 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
     try:
         changed = changed_inputs(job)
         if changed:
-            failures.append(Failure.from_exception(
-                InputChanged("input changed during the run: " + "; ".join(changed))))
+            failures.append(
+                Failure.from_exception(InputChanged("input changed during the run: " + "; ".join(changed)))
+            )
         for spec in job.notebooks if not changed else ():
             if STOP.is_set():
                 raise KeyboardInterrupt
             name = spec["name"]
             declared = _declared(spec["path"], spec["sha256"])
-            params = {k: v for k, v in job.parameters.items()
-                      if k not in OPTIONAL_NOTEBOOK_PARAMETERS or k in declared}
+            params = {
+                k: v
+                for k, v in job.parameters.items()
+                if k not in OPTIONAL_NOTEBOOK_PARAMETERS or k in declared
+            }
             if "missing_sections" in declared:
                 params["missing_sections"] = [f.notebook for f in failures]
             try:
@@ -224,12 +235,12 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
                 continue
             try:
                 write_bytes(staging / name, notebook_bytes(nb))
-                write_text(staging / html_name(name),
-                           export_html(nb, title=_title(nb, job, name),
-                                       lang=job.parameters.get("lang", "zh")))
+                write_text(
+                    staging / html_name(name),
+                    export_html(nb, title=_title(nb, job, name), lang=job.parameters.get("lang", "zh")),
+                )
             except Exception as exc:  # an export that fails is a failure of that notebook
-                failures.append(Failure.from_exception(exc, notebook=name,
-                                                      prefix="writing outputs: "))
+                failures.append(Failure.from_exception(exc, notebook=name, prefix="writing outputs: "))
                 continue
             ran.append(name)
         if STOP.is_set():  # the failure above may be the kernel killed by Ctrl-C
@@ -237,8 +248,11 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
         if not changed:
             changed = changed_inputs(job)  # a file edited while the notebooks read it
             if changed:
-                failures.append(Failure.from_exception(
-                    InputChanged("input changed during the run: " + "; ".join(changed))))
+                failures.append(
+                    Failure.from_exception(
+                        InputChanged("input changed during the run: " + "; ".join(changed))
+                    )
+                )
         if parent_pid is not None and os.getppid() != parent_pid:
             raise SystemExit("mch run has gone; not moving an orphaned result into place")
     except BaseException:
@@ -254,14 +268,28 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
     failures = [f.for_region(job.region) for f in failures]
     records = [f.to_dict() for f in failures]
     if records:
-        write_text(staging / "error.json",
-                   json.dumps({**records[0], "status": status, "failures": records},
-                              ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+        write_text(
+            staging / "error.json",
+            json.dumps(
+                {**records[0], "status": status, "failures": records},
+                ensure_ascii=False,
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n",
+        )
     outputs = mf.output_digests(staging)
     doc = mf.build_manifest(
-        region=job.region, parameters=job.parameters, inputs=list(job.inputs),
-        notebooks=list(job.notebooks), input_hash_=job.input_hash, outputs=outputs,
-        commit=job.commit, libraries=mf.library_versions(), status=status, failures=records,
+        region=job.region,
+        parameters=job.parameters,
+        inputs=list(job.inputs),
+        notebooks=list(job.notebooks),
+        input_hash_=job.input_hash,
+        outputs=outputs,
+        commit=job.commit,
+        libraries=mf.library_versions(),
+        status=status,
+        failures=records,
     )
     write_bytes(staging / mf.MANIFEST, mf.manifest_bytes(doc))
     kept = False
@@ -274,9 +302,17 @@ def run_region(job: RegionJob, kernel=None, *, parent_pid: int | None = None) ->
         job.failed_dir.parent.mkdir(exist_ok=True)
         replace_dir(staging, job.failed_dir)
         location = f"{FAILED_DIR}/{job.code}"
-    return RegionResult(job.code, job.region["region_name"], job.region["level"], status,
-                        time.perf_counter() - start, outputs, location=location, kept=kept,
-                        failures=failures)
+    return RegionResult(
+        job.code,
+        job.region["region_name"],
+        job.region["level"],
+        status,
+        time.perf_counter() - start,
+        outputs,
+        location=location,
+        kept=kept,
+        failures=failures,
+    )
 
 
 def _title(nb, job: RegionJob, name: str) -> str:
@@ -320,18 +356,33 @@ def earlier_results(year_dir: Path, *, exclude=()) -> list[RegionResult]:
             except (OSError, ValueError):
                 err = {}
             records = err.get("failures", [err] if err else [])
-            out.append(RegionResult(code, err.get("region_name", ""), err.get("level", ""),
-                                    "failed", 0.0, mf.output_digests(failed),
-                                    location=f"{FAILED_DIR}/{code}", kept=doc is not None,
-                                    failures=[Failure.from_dict(f) for f in records]))
+            out.append(
+                RegionResult(
+                    code,
+                    err.get("region_name", ""),
+                    err.get("level", ""),
+                    "failed",
+                    0.0,
+                    mf.output_digests(failed),
+                    location=f"{FAILED_DIR}/{code}",
+                    kept=doc is not None,
+                    failures=[Failure.from_dict(f) for f in records],
+                )
+            )
             continue
         if doc is None:
             continue
         reg = doc.get("region", {}) if isinstance(doc.get("region"), dict) else {}
         status = "earlier" if mf.status_of(doc) == "done" else "partial"
-        out.append(RegionResult(code, str(reg.get("region_name", "")), str(reg.get("level", "")),
-                                status, 0.0, doc.get("outputs", []),
-                                failures=[Failure.from_dict(f) for f in doc.get("failures", [])]))
+        out.append(
+            RegionResult(
+                code,
+                str(reg.get("region_name", "")),
+                str(reg.get("level", "")),
+                status,
+                0.0,
+                doc.get("outputs", []),
+                failures=[Failure.from_dict(f) for f in doc.get("failures", [])],
+            )
+        )
     return out
-
-

@@ -37,8 +37,9 @@ def holder_text(info: dict | None) -> str:
     cmd = " ".join(str(a) for a in info.get("argv", []))
     if len(cmd) > 120:
         cmd = cmd[:119] + "…"
-    return (f"pid {info.get('pid')} on {info.get('host')}, since {info.get('started')}"
-            + (f" ({cmd})" if cmd else ""))
+    return f"pid {info.get('pid')} on {info.get('host')}, since {info.get('started')}" + (
+        f" ({cmd})" if cmd else ""
+    )
 
 
 def read_holder(path: Path) -> dict | None:
@@ -81,14 +82,18 @@ class OutputLock:
             except BlockingIOError:
                 holder = holder_text(read_holder(self.path))
                 if not self.wait:
-                    raise MchError(f"output folder {self.path.parent} is in use by another mch run "
-                                   f"({holder}); wait for it to end or add --wait") from None
-                print(f"mch run: waiting for {self.path.parent} ({holder})", file=self.stream,
-                      flush=True)
+                    raise MchError(
+                        f"output folder {self.path.parent} is in use by another mch run "
+                        f"({holder}); wait for it to end or add --wait"
+                    ) from None
+                print(f"mch run: waiting for {self.path.parent} ({holder})", file=self.stream, flush=True)
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            info = {"pid": os.getpid(), "host": socket.gethostname(),
-                    "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-                    "argv": ["mch", *sys.argv[1:]] if sys.argv else []}
+            info = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "argv": ["mch", *sys.argv[1:]] if sys.argv else [],
+            }
             data = (json.dumps(info, ensure_ascii=False) + "\n").encode("utf-8")
             os.ftruncate(fd, 0)
             os.pwrite(fd, data, 0)

@@ -30,9 +30,25 @@ MANIFEST_VERSION = 1
 STATUSES = ("done", "partial", "failed", "stopped")
 
 #: Libraries whose versions can change a report's bytes (numbers, figures, HTML, Word, Excel).
-LIBRARIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "papermill", "nbclient",
-             "nbconvert", "nbformat", "ipykernel", "jinja2", "python-docx", "openpyxl", "lxml",
-             "mistune", "pyarrow", "pyyaml")
+LIBRARIES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "papermill",
+    "nbclient",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+    "jinja2",
+    "python-docx",
+    "openpyxl",
+    "lxml",
+    "mistune",
+    "pyarrow",
+    "pyyaml",
+)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -49,9 +65,15 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def input_hash(*, inputs: dict[str, str], notebooks: dict[str, str], parameters: dict,
-               package_version: str = __version__, package_files: str | None = None,
-               libraries: dict | None = None) -> str:
+def input_hash(
+    *,
+    inputs: dict[str, str],
+    notebooks: dict[str, str],
+    parameters: dict,
+    package_version: str = __version__,
+    package_files: str | None = None,
+    libraries: dict | None = None,
+) -> str:
     """SHA-256 over input file digests, notebook digests, parameters, package version, package
     files and library versions.
 
@@ -67,10 +89,14 @@ def input_hash(*, inputs: dict[str, str], notebooks: dict[str, str], parameters:
     libraries : dict, optional
         :func:`library_versions` (default: as installed now).
     """
-    doc = {"inputs": inputs, "notebooks": notebooks, "parameters": parameters,
-           "package_version": package_version,
-           "package_files": package_digest() if package_files is None else package_files,
-           "libraries": library_versions() if libraries is None else libraries}
+    doc = {
+        "inputs": inputs,
+        "notebooks": notebooks,
+        "parameters": parameters,
+        "package_version": package_version,
+        "package_files": package_digest() if package_files is None else package_files,
+        "libraries": library_versions() if libraries is None else libraries,
+    }
     return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
 
 
@@ -130,8 +156,13 @@ def git_commit(path: str | os.PathLike | None = None) -> str | None:
     """The commit of the git work tree holding *path* (default: the package), else ``None``."""
     where = Path(path) if path is not None else Path(__file__).resolve().parent
     try:
-        res = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10, check=False)
+        res = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     sha = res.stdout.strip()
@@ -149,9 +180,19 @@ def output_digests(directory: str | os.PathLike) -> list[dict]:
     return rows
 
 
-def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebooks: list[dict],
-                   input_hash_: str, outputs: list[dict], commit: str | None,
-                   libraries: dict, status: str = "done", failures: list | None = None) -> dict:
+def build_manifest(
+    *,
+    region: dict,
+    parameters: dict,
+    inputs: list[dict],
+    notebooks: list[dict],
+    input_hash_: str,
+    outputs: list[dict],
+    commit: str | None,
+    libraries: dict,
+    status: str = "done",
+    failures: list | None = None,
+) -> dict:
     """Assemble the manifest document (no timestamps: it is as reproducible as the outputs).
 
     *status* is one of :data:`STATUSES`; *failures* (one dict per failed notebook) is recorded
@@ -166,8 +207,7 @@ def build_manifest(*, region: dict, parameters: dict, inputs: list[dict], notebo
         "parameters": parameters,
         "inputs": inputs,
         "notebooks": notebooks,
-        "package": {"name": "mchanalysis", "version": __version__,
-                    "files_sha256": package_digest()},
+        "package": {"name": "mchanalysis", "version": __version__, "files_sha256": package_digest()},
         "git_commit": commit,
         "libraries": libraries,
         "input_hash": input_hash_,

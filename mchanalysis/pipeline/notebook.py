@@ -97,15 +97,18 @@ def check_injected_cell(nb, parameters: dict) -> None:
         raise MchError(f"injected parameters do not parse: {exc.msg}") from None
     seen = {}
     for stmt in tree.body:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name)):
-            raise MchError("injected parameters hold a statement that is not 'name = value': "
-                           f"{ast.unparse(stmt)[:80]!r}")
+        if not (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        ):
+            raise MchError(
+                f"injected parameters hold a statement that is not 'name = value': {ast.unparse(stmt)[:80]!r}"
+            )
         try:
             seen[stmt.targets[0].id] = ast.literal_eval(stmt.value)
         except ValueError:
-            raise MchError(f"injected parameter {stmt.targets[0].id} is not a literal: "
-                           f"{ast.unparse(stmt.value)[:80]!r}") from None
+            raise MchError(
+                f"injected parameter {stmt.targets[0].id} is not a literal: {ast.unparse(stmt.value)[:80]!r}"
+            ) from None
     expected = {k: list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
     if seen != expected:
         bad = sorted(k for k in set(seen) | set(expected) if seen.get(k, ...) != expected.get(k, ...))
@@ -203,12 +206,18 @@ def execute_fresh(path: str | os.PathLike, parameters: dict, *, cwd: str | os.Pa
     nb = parameterize(read_notebook(path), parameters)
     try:
         out = papermill.execute_notebook(
-            nb, None, parameters=None, kernel_name=KERNEL_NAME, language="python", cwd=str(cwd),
-            progress_bar=False, log_output=False, execution_timeout=timeout,
+            nb,
+            None,
+            parameters=None,
+            kernel_name=KERNEL_NAME,
+            language="python",
+            cwd=str(cwd),
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
         )
     except PapermillExecutionError as exc:
-        failure = Failure(Path(path).name, exc.cell_index, exc.exec_count, exc.ename,
-                          exc.evalue, exc.source)
+        failure = Failure(Path(path).name, exc.cell_index, exc.exec_count, exc.ename, exc.evalue, exc.source)
         raise NotebookFailed(failure, None) from exc
     return normalise(out, parameters)
 
@@ -269,24 +278,23 @@ class WarmKernel:
             # IPC sockets in a private temp directory: no TCP port to race for with other
             # kernels starting at the same time (the papermill port-collision issue)
             self._ipc_dir = tempfile.mkdtemp(prefix="mch-kernel-")
-            km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc",
-                                    ip=os.path.join(self._ipc_dir, "k"))
+            km = AsyncKernelManager(
+                kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self._ipc_dir, "k")
+            )
             kc = None
             try:
                 from mchanalysis.pipeline.processes import child_preexec
 
                 # the kernel dies with this process (Linux PR_SET_PDEATHSIG), see processes.py
                 extra = {"preexec_fn": child_preexec()} if child_preexec() else {}
-                await km.start_kernel(cwd=self.cwd,
-                                      extra_arguments=["--HistoryManager.hist_file=:memory:"],
-                                      **extra)
+                await km.start_kernel(
+                    cwd=self.cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"], **extra
+                )
                 kc = km.client()
                 kc.start_channels()
                 await kc.wait_for_ready(timeout=self.startup_timeout)
                 self.km, self.kc = km, kc
-                await self._run_silent(
-                    "import mchanalysis.pipeline.kernel_state as _k; _k.warm_up(); del _k"
-                )
+                await self._run_silent("import mchanalysis.pipeline.kernel_state as _k; _k.warm_up(); del _k")
                 return
             except Exception as exc:  # ZMQError (port race), RuntimeError (kernel died), timeout
                 last = exc
@@ -348,14 +356,14 @@ class WarmKernel:
 
     # -- execution ----------------------------------------------------------------------------
     async def _run_silent(self, code: str, timeout: float = 120.0) -> None:
-        reply = await self.kc.execute_interactive(code, silent=True, store_history=False,
-                                                  allow_stdin=False, timeout=timeout)
+        reply = await self.kc.execute_interactive(
+            code, silent=True, store_history=False, allow_stdin=False, timeout=timeout
+        )
         content = reply["content"]
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
 
-    def execute(self, path: str | os.PathLike, parameters: dict, *, cwd: str | os.PathLike,
-                timeout=None):
+    def execute(self, path: str | os.PathLike, parameters: dict, *, cwd: str | os.PathLike, timeout=None):
         """Execute notebook *path* with *parameters* in this kernel; return it normalised.
 
         Raises
@@ -372,8 +380,9 @@ class WarmKernel:
         try:
             self.loop.run_until_complete(self._execute(nb, str(cwd), timeout))
         except _CellError:
-            failure = first_failure(nb, name) or Failure(name, -1, None, "CellExecutionError",
-                                                         "cell failed without an error output")
+            failure = first_failure(nb, name) or Failure(
+                name, -1, None, "CellExecutionError", "cell failed without an error output"
+            )
             raise NotebookFailed(failure, normalise(nb, parameters)) from None
         except Exception:
             # a dead or wedged kernel: never reuse it
@@ -388,12 +397,16 @@ class WarmKernel:
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
 
-        await self._run_silent(
-            "import mchanalysis.pipeline.kernel_state as _k; _k.reset(%r)" % cwd
+        await self._run_silent("import mchanalysis.pipeline.kernel_state as _k; _k.reset(%r)" % cwd)
+        client = NotebookClient(
+            nb,
+            km=self.km,
+            kernel_name=KERNEL_NAME,
+            timeout=timeout,
+            allow_errors=False,
+            record_timing=False,
+            resources={"metadata": {"path": cwd}},
         )
-        client = NotebookClient(nb, km=self.km, kernel_name=KERNEL_NAME, timeout=timeout,
-                                allow_errors=False, record_timing=False,
-                                resources={"metadata": {"path": cwd}})
         client.kc = self.kc
         try:
             await client.async_execute()

@@ -33,9 +33,16 @@ OPTIONAL_NOTEBOOK_PARAMETERS = ("missing_sections", "indicators", "narrative", "
 #: The type of every parameter the runner may inject (checked before injection, see
 #: :func:`check_parameters`): text, a whole number, or a list of text.
 PARAMETER_TYPES = {
-    "data_path": "text", "year": "int", "region_code": "code", "target_set": "text",
-    "lang": "text", "output_dir": "text", "missing_sections": "text list",
-    "indicators": "text list", "narrative": "text or bool", "docx_reference": "text",
+    "data_path": "text",
+    "year": "int",
+    "region_code": "code",
+    "target_set": "text",
+    "lang": "text",
+    "output_dir": "text",
+    "missing_sections": "text list",
+    "indicators": "text list",
+    "narrative": "text or bool",
+    "docx_reference": "text",
 }
 #: The notebooks of a run, in execution order.
 DEFAULT_NOTEBOOKS = (
@@ -45,8 +52,21 @@ DEFAULT_NOTEBOOKS = (
     "04_annual_report.ipynb",
 )
 #: Keys a params YAML file may hold.
-FILE_KEYS = ("data", "year", "regions", "targets", "lang", "out", "jobs", "executor",
-             "scheduler", "notebooks", "timeout", "narrative", "docx_reference")
+FILE_KEYS = (
+    "data",
+    "year",
+    "regions",
+    "targets",
+    "lang",
+    "out",
+    "jobs",
+    "executor",
+    "scheduler",
+    "notebooks",
+    "timeout",
+    "narrative",
+    "docx_reference",
+)
 EXECUTORS = ("local", "dask")
 
 
@@ -137,8 +157,7 @@ def load_params_file(path: str | os.PathLike) -> dict:
     except FileNotFoundError:
         raise MchError("parameters file not found", file=path) from None
     except UnicodeDecodeError as exc:
-        raise MchError(f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8",
-                       file=path) from None
+        raise MchError(f"not UTF-8 text (byte {exc.start + 1}); save the file as UTF-8", file=path) from None
     except OSError as exc:
         raise MchError(f"cannot read the parameters file: {exc.strerror or exc}", file=path) from None
     except yaml.YAMLError as exc:
@@ -151,8 +170,11 @@ def load_params_file(path: str | os.PathLike) -> dict:
     for key, value in doc.items():
         if key not in FILE_KEYS:
             hint = difflib.get_close_matches(str(key), FILE_KEYS, n=1)
-            raise MchError(f"unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                                                    f" (known: {', '.join(FILE_KEYS)})"), file=path)
+            raise MchError(
+                f"unknown key {key!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else f" (known: {', '.join(FILE_KEYS)})"),
+                file=path,
+            )
         if value is None:
             continue
         if isinstance(value, dict) or (isinstance(value, list) and key not in ("regions", "notebooks")):
@@ -173,8 +195,7 @@ def load_params_file(path: str | os.PathLike) -> dict:
             values[key] = value
         elif key == "timeout":
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise MchError(f"timeout must be a positive number of seconds, got {value!r}",
-                               file=path)
+                raise MchError(f"timeout must be a positive number of seconds, got {value!r}", file=path)
             values[key] = float(value)
         else:
             values[key] = str(value)
@@ -197,15 +218,20 @@ def make_config(file_values: dict | None = None, **overrides) -> RunConfig:
     if values.get("narrative"):
         values["narrative"] = _resolve_path(values["narrative"])
         if not values["narrative"].exists():
-            raise MchError("narrative: no such file or folder (a folder of <region_code>.md files "
-                           "or one .md file)", file=str(values["narrative"]))
+            raise MchError(
+                "narrative: no such file or folder (a folder of <region_code>.md files or one .md file)",
+                file=str(values["narrative"]),
+            )
     else:
         values.pop("narrative", None)
     if values.get("docx_reference"):
         values["docx_reference"] = _resolve_path(values["docx_reference"])
         if not values["docx_reference"].is_file() or values["docx_reference"].suffix.lower() != ".docx":
-            raise MchError("docx_reference: not a .docx file (a Word document whose styles, page "
-                           "set-up and letterhead every report takes)", file=str(values["docx_reference"]))
+            raise MchError(
+                "docx_reference: not a .docx file (a Word document whose styles, page "
+                "set-up and letterhead every report takes)",
+                file=str(values["docx_reference"]),
+            )
     else:
         values.pop("docx_reference", None)
     return RunConfig(**values)
@@ -289,8 +315,9 @@ def check_parameters(parameters: dict) -> dict:
     for key, value in parameters.items():
         kind = PARAMETER_TYPES.get(key)
         if kind is None:
-            raise MchError(f"notebook parameter {key!r} is not one the runner knows "
-                           f"({', '.join(PARAMETER_TYPES)})")
+            raise MchError(
+                f"notebook parameter {key!r} is not one the runner knows ({', '.join(PARAMETER_TYPES)})"
+            )
         problem = None
         if kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
@@ -303,8 +330,9 @@ def check_parameters(parameters: dict) -> dict:
             if not isinstance(value, (list, tuple)):
                 problem = f"must be a list of text, got {type(value).__name__}"
             else:
-                problem = next((f"item {i + 1} " + p for i, v in enumerate(value)
-                                if (p := _bad_text(v))), None)
+                problem = next(
+                    (f"item {i + 1} " + p for i, v in enumerate(value) if (p := _bad_text(v))), None
+                )
         elif kind == "text or bool":
             if not isinstance(value, bool):
                 problem = _bad_text(value)
@@ -332,8 +360,9 @@ def check_notebook(path: str | os.PathLike) -> None:
     nb = nbformat.read(str(path), as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:
-        raise MchError(f"a pipeline notebook needs exactly one cell tagged 'parameters', found "
-                       f"{len(tagged)}", file=path)
+        raise MchError(
+            f"a pipeline notebook needs exactly one cell tagged 'parameters', found {len(tagged)}", file=path
+        )
     declared = set(papermill.inspect_notebook(str(path)))
     missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared]
     extra = sorted(declared - set(NOTEBOOK_PARAMETERS) - set(OPTIONAL_NOTEBOOK_PARAMETERS))
@@ -342,11 +371,18 @@ def check_notebook(path: str | os.PathLike) -> None:
         if missing:
             parts.append("missing " + ", ".join(missing))
         if extra:
-            hints = [f"{e} (did you mean {difflib.get_close_matches(e, NOTEBOOK_PARAMETERS, n=1)[0]}?)"
-                     if difflib.get_close_matches(e, NOTEBOOK_PARAMETERS, n=1) else e for e in extra]
+            hints = [
+                f"{e} (did you mean {difflib.get_close_matches(e, NOTEBOOK_PARAMETERS, n=1)[0]}?)"
+                if difflib.get_close_matches(e, NOTEBOOK_PARAMETERS, n=1)
+                else e
+                for e in extra
+            ]
             parts.append("unknown " + ", ".join(hints))
-        raise MchError("parameters cell does not match the runner's parameters "
-                       f"({', '.join(NOTEBOOK_PARAMETERS)}): " + "; ".join(parts), file=path)
+        raise MchError(
+            "parameters cell does not match the runner's parameters "
+            f"({', '.join(NOTEBOOK_PARAMETERS)}): " + "; ".join(parts),
+            file=path,
+        )
 
 
 def _closest_regions(word: str, tree) -> str:
@@ -383,8 +419,7 @@ def select_regions(tree, selectors) -> object:
         elif sel.startswith("level:"):
             level = sel.split(":", 1)[1]
             if level not in LEVELS:
-                raise MchError(f"unknown level {level!r} in --regions {sel}; levels: "
-                               f"{', '.join(LEVELS)}")
+                raise MchError(f"unknown level {level!r} in --regions {sel}; levels: {', '.join(LEVELS)}")
             chosen |= set(tree.loc[tree["level"] == level, "region_code"])
         else:
             code = sel.split(":", 1)[1] if sel.startswith("tree:") else sel
@@ -432,8 +467,7 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
     years = sorted(int(y) for y in counts["year"].unique())
     year = years[-1] if config.year is None else int(config.year)
     if year not in years:
-        raise MchError(f"year {year} is not in the data (years {years[0]}-{years[-1]})",
-                       file=config.data)
+        raise MchError(f"year {year} is not in the data (years {years[0]}-{years[-1]})", file=config.data)
     tree = region_tree(counts)
     regions = select_regions(tree, config.regions)
     # Target-set names resolve in this folder's params/targets/ first (a project folder of
@@ -459,7 +493,16 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
     if config.docx_reference is not None:
         ref = Path(config.docx_reference).resolve()
         inputs.append({"role": "docx_reference", "path": str(ref), "sha256": sha256_file(ref)})
-    notebooks = [{"name": Path(n).name, "path": str(Path(n).resolve()), "sha256": sha256_file(n)}
-                 for n in config.notebooks]
-    return Plan(config=config, data_path=data_path, year=year, regions=regions,
-                target_set=target_param, inputs=inputs, notebooks=notebooks)
+    notebooks = [
+        {"name": Path(n).name, "path": str(Path(n).resolve()), "sha256": sha256_file(n)}
+        for n in config.notebooks
+    ]
+    return Plan(
+        config=config,
+        data_path=data_path,
+        year=year,
+        regions=regions,
+        target_set=target_param,
+        inputs=inputs,
+        notebooks=notebooks,
+    )

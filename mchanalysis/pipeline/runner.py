@@ -52,16 +52,31 @@ def make_jobs(plan, *, fresh_kernels: bool = False) -> list[RegionJob]:
         code = str(row.region_code)
         region_dir_name(code)
         params = {**plan.notebook_parameters(code), **plan.optional_parameters()}
-        h = mf.input_hash(inputs={i["role"]: i["sha256"] for i in inputs},
-                          notebooks={n["name"]: n["sha256"] for n in notebooks},
-                          parameters=params)
-        jobs.append(RegionJob(
-            region={"region_code": code, "region_name": str(row.region_name),
-                    "level": str(row.level), "parent_code": str(row.parent_code)},
-            year=int(plan.year), parameters=params, notebooks=notebooks, inputs=inputs,
-            year_dir=str(year_dir), input_hash=h, commit=commit, timeout=plan.config.timeout,
-            fresh_kernels=fresh_kernels, owner_pid=os.getpid(),
-        ))
+        h = mf.input_hash(
+            inputs={i["role"]: i["sha256"] for i in inputs},
+            notebooks={n["name"]: n["sha256"] for n in notebooks},
+            parameters=params,
+        )
+        jobs.append(
+            RegionJob(
+                region={
+                    "region_code": code,
+                    "region_name": str(row.region_name),
+                    "level": str(row.level),
+                    "parent_code": str(row.parent_code),
+                },
+                year=int(plan.year),
+                parameters=params,
+                notebooks=notebooks,
+                inputs=inputs,
+                year_dir=str(year_dir),
+                input_hash=h,
+                commit=commit,
+                timeout=plan.config.timeout,
+                fresh_kernels=fresh_kernels,
+                owner_pid=os.getpid(),
+            )
+        )
     return jobs
 
 
@@ -114,23 +129,31 @@ class BatchResult:
         return 1 if self.failed or any(r.status == "stopped" for r in self.results) else 0
 
     def counts(self) -> dict:
-        return {s: sum(r.status == s for r in self.results)
-                for s in ("done", "unchanged", "partial", "failed", "stopped")}
+        return {
+            s: sum(r.status == s for r in self.results)
+            for s in ("done", "unchanged", "partial", "failed", "stopped")
+        }
 
     def summary(self) -> str:
         c = self.counts()
-        lines = [f"{len(self.results)} region(s): {c['done']} done, {c['unchanged']} unchanged, "
-                 f"{c['partial']} partial, {c['failed']} failed, {c['stopped']} stopped "
-                 f"in {self.seconds:.1f} s"]
+        lines = [
+            f"{len(self.results)} region(s): {c['done']} done, {c['unchanged']} unchanged, "
+            f"{c['partial']} partial, {c['failed']} failed, {c['stopped']} stopped "
+            f"in {self.seconds:.1f} s"
+        ]
         if self.stopped_by:
             lines.append(f"  STOPPED: {_one_line(self.stopped_by)}")
         for r in self.failed:
             for f in r.failures:
-                lines.append(f"  {r.status.upper()} {r.region_code} {_one_line(r.region_name, 60)}: "
-                             f"{f.where}: {f.ename}: {_one_line(f.evalue)}")
+                lines.append(
+                    f"  {r.status.upper()} {r.region_code} {_one_line(r.region_name, 60)}: "
+                    f"{f.where}: {f.ename}: {_one_line(f.evalue)}"
+                )
             if r.location:
-                lines.append(f"    outputs in {r.location}/" + ("; the previous complete report is kept"
-                                                                 if r.kept else ""))
+                lines.append(
+                    f"    outputs in {r.location}/"
+                    + ("; the previous complete report is kept" if r.kept else "")
+                )
         if self.index_path is not None:
             lines.append(f"index: {self.index_path}")
         return "\n".join(lines)
@@ -146,13 +169,22 @@ class BatchResult:
         else:
             overall = "done"
         return {
-            "year": int(year), "status": overall, "stopped_by": self.stopped_by,
+            "year": int(year),
+            "status": overall,
+            "stopped_by": self.stopped_by,
             "counts": self.counts(),
-            "regions": [{"region_code": r.region_code, "region_name": r.region_name,
-                         "level": r.level, "status": r.status, "location": r.location,
-                         "previous_kept": r.kept,
-                         "failures": [f.to_dict() for f in r.failures]}
-                        for r in self.results],
+            "regions": [
+                {
+                    "region_code": r.region_code,
+                    "region_name": r.region_name,
+                    "level": r.level,
+                    "status": r.status,
+                    "location": r.location,
+                    "previous_kept": r.kept,
+                    "failures": [f.to_dict() for f in r.failures],
+                }
+                for r in self.results
+            ],
         }
 
 
@@ -202,8 +234,7 @@ def run_batch(plan, *, executor=None, fresh_kernels: bool = False, wait: bool = 
         with OutputLock(out, wait=wait), _StopSignals():
             return _run_locked(plan, out, year_dir, executor, fresh_kernels)
     except OSError as exc:  # full disk, permissions changed under us, ...
-        raise MchError(f"cannot write the outputs: {exc.strerror or exc}",
-                       file=exc.filename or out) from None
+        raise MchError(f"cannot write the outputs: {exc.strerror or exc}", file=exc.filename or out) from None
 
 
 def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) -> BatchResult:
@@ -217,9 +248,14 @@ def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) 
     for job in jobs:
         if config.resume and mf.is_complete(job.final_dir, job.input_hash):
             doc = mf.read_manifest(job.final_dir)
-            results[job.code] = RegionResult(job.code, job.region["region_name"],
-                                             job.region["level"], "unchanged", 0.0,
-                                             doc.get("outputs", []))
+            results[job.code] = RegionResult(
+                job.code,
+                job.region["region_name"],
+                job.region["level"],
+                "unchanged",
+                0.0,
+                doc.get("outputs", []),
+            )
         else:
             todo.append(job)
     if executor is None:
@@ -252,21 +288,33 @@ def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) 
     for job in jobs:
         if job.code not in results and stopped_by and mf.is_complete(job.final_dir, job.input_hash):
             # finished by a worker just before the stop, not yet collected: it is done
-            results[job.code] = RegionResult(job.code, job.region["region_name"], job.region["level"],
-                                             "done", 0.0,
-                                             mf.read_manifest(job.final_dir).get("outputs", []))
+            results[job.code] = RegionResult(
+                job.code,
+                job.region["region_name"],
+                job.region["level"],
+                "done",
+                0.0,
+                mf.read_manifest(job.final_dir).get("outputs", []),
+            )
         if job.code not in results:
-            results[job.code] = RegionResult(job.code, job.region["region_name"], job.region["level"],
-                                             "stopped", 0.0, [],
-                                             kept=mf.read_manifest(job.final_dir) is not None)
+            results[job.code] = RegionResult(
+                job.code,
+                job.region["region_name"],
+                job.region["level"],
+                "stopped",
+                0.0,
+                [],
+                kept=mf.read_manifest(job.final_dir) is not None,
+            )
     ordered = [results[j.code] for j in jobs]
     if stopped_by:  # what the stopped regions' (killed) workers left
         remove_scratch_dirs(year_dir, own=True)
         remove_scratch_dirs(year_dir / FAILED_DIR, own=True)
     batch = BatchResult(ordered, None, time.perf_counter() - start, stopped_by, interrupted)
-    write_text(year_dir / RUN_SUMMARY,
-               json.dumps(batch.summary_doc(plan.year), ensure_ascii=False, indent=2,
-                          sort_keys=True) + "\n")
+    write_text(
+        year_dir / RUN_SUMMARY,
+        json.dumps(batch.summary_doc(plan.year), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+    )
     batch.index_path = write_indexes(out, plan.year, ordered)
     return batch
 
@@ -280,8 +328,16 @@ def write_indexes(out: Path, year: int, results: list) -> Path:
     for i, r in enumerate(shown):  # a stopped region: show what is on disk for it, if anything
         if r.status == "stopped" and r.region_code in earlier:
             e = earlier[r.region_code]
-            shown[i] = RegionResult(r.region_code, r.region_name, r.level, "stopped", 0.0,
-                                    e.outputs, location=e.location, kept=True)
+            shown[i] = RegionResult(
+                r.region_code,
+                r.region_name,
+                r.level,
+                "stopped",
+                0.0,
+                e.outputs,
+                location=e.location,
+                kept=True,
+            )
     mine = {r.region_code for r in shown}
     path = write_year_index(year_dir, year, shown + [r for c, r in earlier.items() if c not in mine])
     write_top_index(Path(out))
@@ -300,8 +356,15 @@ class _Progress:
             class _Bar(tqdm):
                 monitor_interval = 0  # no monitor thread: worker processes can then be forked
 
-            self.bar = _Bar(total=total, initial=done, file=sys.stderr, unit="region",
-                            dynamic_ncols=True, desc="mch run", disable=None)  # terminals only
+            self.bar = _Bar(
+                total=total,
+                initial=done,
+                file=sys.stderr,
+                unit="region",
+                dynamic_ncols=True,
+                desc="mch run",
+                disable=None,
+            )  # terminals only
             self._postfix()
 
     def _postfix(self):

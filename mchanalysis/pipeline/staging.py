@@ -85,8 +85,9 @@ def remove_scratch_dirs(parent: str | os.PathLike, *, own: bool = False) -> list
     for child in sorted(parent.iterdir()):
         if child.is_dir() and child.name.startswith((STAGING_PREFIX, RETIRED_PREFIX)):
             pid = owner_pid(child)
-            if pid is not None and ((pid == os.getpid() and not own)
-                                    or (pid != os.getpid() and pid_alive(pid))):
+            if pid is not None and (
+                (pid == os.getpid() and not own) or (pid != os.getpid() and pid_alive(pid))
+            ):
                 continue
             shutil.rmtree(child, ignore_errors=True)
             removed.append(child)

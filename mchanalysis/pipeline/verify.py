@@ -55,26 +55,35 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.differ or self.missing or self.extra or self.tampered or self.absent
-                    or self.added or self.inputs_changed or self.failure)
+        return not (
+            self.differ
+            or self.missing
+            or self.extra
+            or self.tampered
+            or self.absent
+            or self.added
+            or self.inputs_changed
+            or self.failure
+        )
 
     def lines(self) -> list[str]:
         out = [f"version differs from the run: {v}" for v in self.versions]
-        for label, items in (("input changed since the run", self.inputs_changed),
-                             ("missing from the folder", self.absent),
-                             ("not in the manifest (added to the folder)", self.added),
-                             ("differs from its manifest", self.tampered),
-                             ("differs on re-execution", self.differ),
-                             ("not produced by the re-execution", self.missing),
-                             ("new in the re-execution", self.extra)):
+        for label, items in (
+            ("input changed since the run", self.inputs_changed),
+            ("missing from the folder", self.absent),
+            ("not in the manifest (added to the folder)", self.added),
+            ("differs from its manifest", self.tampered),
+            ("differs on re-execution", self.differ),
+            ("not produced by the re-execution", self.missing),
+            ("new in the re-execution", self.extra),
+        ):
             for p in items:
                 out.append(f"{label}: {p}")
                 if items is self.differ:
                     out += [f"  {c}" for c in self.cells.get(p, [])]
         if self.failure:
             f = self.failure
-            out.append(f"re-execution failed: {f.notebook}, cell {f.cell_index}: "
-                       f"{f.ename}: {f.evalue}")
+            out.append(f"re-execution failed: {f.notebook}, cell {f.cell_index}: {f.ename}: {f.evalue}")
         if self.skipped:
             out.append(f"not re-executed: {self.skipped}")
         verdict = "identical" if self.ok else "DIFFERENT"
@@ -128,8 +137,10 @@ def version_differences(doc: dict) -> list[str]:
     if pkg.get("version") not in (None, __version__):
         out.append(f"mchanalysis {pkg.get('version')} -> {__version__}")
     if pkg.get("files_sha256") not in (None, mf.package_digest()):
-        out.append(f"mchanalysis package files {str(pkg['files_sha256'])[:12]} -> "
-                   f"{mf.package_digest()[:12]} (code, templates or registry edited)")
+        out.append(
+            f"mchanalysis package files {str(pkg['files_sha256'])[:12]} -> "
+            f"{mf.package_digest()[:12]} (code, templates or registry edited)"
+        )
     recorded: dict = doc["libraries"] if isinstance(doc.get("libraries"), dict) else {}
     now = mf.library_versions()
     for name in sorted(recorded):
@@ -151,8 +162,9 @@ def _relocate(item: dict, role: str | None) -> Path | None:
     return None
 
 
-def verify_directory(directory, *, kernel=None, execute: bool = True,
-                     data: str | Path | None = None) -> VerifyReport:
+def verify_directory(
+    directory, *, kernel=None, execute: bool = True, data: str | Path | None = None
+) -> VerifyReport:
     """Check *directory* against its ``manifest.json``; with *execute*, re-run it (in a temporary
     directory, never in *directory*) and compare bytes. *data*: the data file, when the folder
     was made on another machine or the file has moved (its SHA-256 must be the recorded one).
@@ -201,8 +213,7 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
             p = _relocate(item, role) or p
         if not p.is_file():
             hint = " (give the data file with --data)" if role == "data" else ""
-            raise MchError(f"input recorded in the manifest is missing: {item['path']}{hint}",
-                           file=mpath)
+            raise MchError(f"input recorded in the manifest is missing: {item['path']}{hint}", file=mpath)
         if str(p) != item["path"]:
             moved[item["path"]] = str(p)
         if mf.sha256_file(p) != item["sha256"]:
@@ -228,8 +239,12 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
         # a target set of a project folder (<project>/params/targets/NAME.yaml), named in the
         # parameters: the kernels, started below, find it as the run's did (mchanalysis.targets)
         t = Path(item["path"])
-        if str(item.get("role", "")).startswith("targets") and t.parent.name == "targets" \
-                and t.parent.parent.name == "params" and not os.environ.get(PROJECT_ENV):
+        if (
+            str(item.get("role", "")).startswith("targets")
+            and t.parent.name == "targets"
+            and t.parent.parent.name == "params"
+            and not os.environ.get(PROJECT_ENV)
+        ):
             os.environ[PROJECT_ENV] = str(t.parent.parent.parent)
     from mchanalysis.pipeline.notebook import WarmKernel
 
@@ -240,13 +255,18 @@ def verify_directory(directory, *, kernel=None, execute: bool = True,
     try:
         if own_kernel:
             kernel = WarmKernel()
-        parameters = {k: moved.get(v, v) if isinstance(v, str) else v
-                      for k, v in doc["parameters"].items()}
+        parameters = {k: moved.get(v, v) if isinstance(v, str) else v for k, v in doc["parameters"].items()}
         notebooks = tuple({**n, "path": moved.get(n["path"], n["path"])} for n in doc["notebooks"])
-        job = jobs.RegionJob(region=doc["region"], year=int(doc["parameters"]["year"]),
-                             parameters=parameters, notebooks=notebooks,
-                             inputs=inputs_here, year_dir=str(tmp),
-                             input_hash=doc["input_hash"], commit=doc.get("git_commit"))
+        job = jobs.RegionJob(
+            region=doc["region"],
+            year=int(doc["parameters"]["year"]),
+            parameters=parameters,
+            notebooks=notebooks,
+            inputs=inputs_here,
+            year_dir=str(tmp),
+            input_hash=doc["input_hash"],
+            commit=doc.get("git_commit"),
+        )
         result = jobs.run_region(job, kernel)
         if result.failure:
             report.failure = result.failure
@@ -280,6 +300,7 @@ def table_cell_changes(ours: bytes, theirs: bytes, *, limit: int = 10) -> list[s
     their spreadsheet row (header = 1) and first value; columns by the header. A different header
     or number of rows is said first; at most ``limit`` cells are listed, then how many more.
     """
+
     def rows(data: bytes) -> list[list[str]]:
         return list(csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace"), newline="")))
 

@@ -203,7 +203,9 @@ def _headless_backend() -> None:
     """Use Agg where there is no display, unless a notebook kernel or pyplot chose already."""
     if os.environ.get("MPLBACKEND") or "ipykernel" in sys.modules or "matplotlib.pyplot" in sys.modules:
         return
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         matplotlib.use("Agg")
 
 
@@ -272,7 +274,10 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = DPI, metadata: Mappi
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in _SAVE_METADATA:
-        raise MchError(f"cannot save a figure as {path.suffix or 'a file without suffix'}: use .png, .svg or .pdf", file=str(path))
+        raise MchError(
+            f"cannot save a figure as {path.suffix or 'a file without suffix'}: use .png, .svg or .pdf",
+            file=str(path),
+        )
     meta = dict(_SAVE_METADATA[fmt])
     meta.update(metadata or {})
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}), atomic_path(path) as tmp:

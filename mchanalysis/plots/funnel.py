@@ -25,10 +25,13 @@ VERDICT_STYLE = {
 }
 
 _TEXT = {
-    "zh": {"target": "参照值", "limit": "{p}控制限", "adjusted": "（已校正过度离散）",
-           "x": "{m}"},
-    "en": {"target": "benchmark", "limit": "{p} control limits",
-           "adjusted": " (adjusted for overdispersion)", "x": "{m}"},
+    "zh": {"target": "参照值", "limit": "{p}控制限", "adjusted": "（已校正过度离散）", "x": "{m}"},
+    "en": {
+        "target": "benchmark",
+        "limit": "{p} control limits",
+        "adjusted": " (adjusted for overdispersion)",
+        "x": "{m}",
+    },
 }
 
 _LINESTYLE = {0.95: "--", 0.998: "-"}
@@ -38,9 +41,17 @@ def _pct(level: float) -> str:
     return f"{level * 100:.10g}%"
 
 
-def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: dict,
-                title: str | None = None, lang: str = "zh", adjusted: bool = False,
-                note: str | None = None, reference_name: str | None = None):
+def plot_funnel(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    *,
+    indicator_meta: dict,
+    title: str | None = None,
+    lang: str = "zh",
+    adjusted: bool = False,
+    note: str | None = None,
+    reference_name: str | None = None,
+):
     """Draw a funnel plot of sibling regions.
 
     Parameters
@@ -97,26 +108,49 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
             seg = seg[np.isfinite(seg["limit"])].sort_values("denominator")
             if bound == "lower":
                 seg = seg[seg["limit"] > 0]
-            ax.plot(seg["denominator"], seg["limit"], ls=ls, lw=1.1, color=COLORS["muted"],
-                    label=label if k == 0 else None)
+            ax.plot(
+                seg["denominator"],
+                seg["limit"],
+                ls=ls,
+                lw=1.1,
+                color=COLORS["muted"],
+                label=label if k == 0 else None,
+            )
     if np.isfinite(target):
         unit = unit_label(indicator_meta.get("unit") or "", lang)
         dec = int(indicator_meta.get("decimals", 2) or 2)
         who = (f"（{reference_name}）" if lang == "zh" else f" ({reference_name})") if reference_name else ""
         space = "" if lang == "zh" or unit in ("%", "‰") else " "
-        line = ax.axhline(target, color=COLORS["national"], lw=1.5,
-                          label=f"{txt['target']}{who} {target:.{dec}f}{space}{unit}")
+        line = ax.axhline(
+            target,
+            color=COLORS["national"],
+            lw=1.5,
+            label=f"{txt['target']}{who} {target:.{dec}f}{space}{unit}",
+        )
         line.set_gid("reference")
 
     names = pts["region_name"] if "region_name" in pts.columns else pts["region_code"]
     for verdict, (colour, marker, zh, en) in VERDICT_STYLE.items():
         m = (pts["verdict"] == verdict).to_numpy()
         if m.any():
-            ax.scatter(x_pts[m], y_pts[m], s=30, color=colour, marker=marker, zorder=3,
-                       label=zh if lang == "zh" else en)
+            ax.scatter(
+                x_pts[m],
+                y_pts[m],
+                s=30,
+                color=colour,
+                marker=marker,
+                zorder=3,
+                label=zh if lang == "zh" else en,
+            )
     for xi, yi, name in zip(x_pts, y_pts, names):
-        ax.annotate(str(name), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=MIN_TEXT_PT,
-                    color=COLORS["text"])
+        ax.annotate(
+            str(name),
+            (xi, yi),
+            xytext=(3, 3),
+            textcoords="offset points",
+            fontsize=MIN_TEXT_PT,
+            color=COLORS["text"],
+        )
 
     # y range: the points, the target and the limits at the smallest plotted region
     if len(pts):
@@ -125,7 +159,11 @@ def plot_funnel(points: pd.DataFrame, limits: pd.DataFrame, *, indicator_meta: d
         ys = ys[np.isfinite(ys)]
         lo, hi = ys.min(), ys.max()
         pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
-        cap = float(indicator_meta.get("multiplier", np.inf)) if indicator_meta.get("kind") == "proportion" else np.inf
+        cap = (
+            float(indicator_meta.get("multiplier", np.inf))
+            if indicator_meta.get("kind") == "proportion"
+            else np.inf
+        )
         ax.set_ylim(max(lo - pad, 0.0), min(hi + pad, cap * 1.02))
         ax.set_xlim(0, x_pts.max() * 1.08)
 

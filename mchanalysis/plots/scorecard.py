@@ -27,10 +27,20 @@ STATUS_STYLE = {
 }
 
 _LABELS = {
-    "zh": {"met": "达标", "not_met": "未达标", "indistinguishable": "尚难判定", "no_data": "无数据",
-           "target": "目标"},
-    "en": {"met": "met", "not_met": "not met", "indistinguishable": "not distinguishable",
-           "no_data": "no data", "target": "target"},
+    "zh": {
+        "met": "达标",
+        "not_met": "未达标",
+        "indistinguishable": "尚难判定",
+        "no_data": "无数据",
+        "target": "目标",
+    },
+    "en": {
+        "met": "met",
+        "not_met": "not met",
+        "indistinguishable": "not distinguishable",
+        "no_data": "no data",
+        "target": "target",
+    },
 }
 
 #: Symbols are drawn with DejaVu Sans (shipped with matplotlib): the CJK subset lacks ✓ ✗.
@@ -49,8 +59,9 @@ def unit_scales(scorecard: pd.DataFrame) -> dict:
     out = {}
     for unit in dict.fromkeys(units):
         rows = scorecard[(units == unit).to_numpy()]
-        vals = pd.to_numeric(pd.concat([rows[c] for c in ("value", "target")]),
-                             errors="coerce").to_numpy(float)
+        vals = pd.to_numeric(pd.concat([rows[c] for c in ("value", "target")]), errors="coerce").to_numpy(
+            float
+        )
         vals = vals[np.isfinite(vals)]
         top = float(vals.max()) * 1.25 if len(vals) and vals.max() > 0 else 1.0
         if unit == "%":
@@ -103,23 +114,51 @@ def plot_scorecard(scorecard: pd.DataFrame, *, lang: str = "zh", title: str | No
         ax.axvline(target, color=COLORS["text"], lw=1.0, ls="--")
         if not pd.isna(r["value"]):
             if not (pd.isna(r["lower"]) or pd.isna(r["upper"])):
-                ax.plot([max(r["lower"], lo), min(r["upper"], hi)], [0, 0], color=colour, lw=4,
-                        alpha=0.45, solid_capstyle="butt")
-                if r["upper"] > hi:     # the interval runs past the scale: cut and marked
+                ax.plot(
+                    [max(r["lower"], lo), min(r["upper"], hi)],
+                    [0, 0],
+                    color=colour,
+                    lw=4,
+                    alpha=0.45,
+                    solid_capstyle="butt",
+                )
+                if r["upper"] > hi:  # the interval runs past the scale: cut and marked
                     (mk,) = ax.plot([hi], [0], ls="none", marker=">", ms=5, color=colour, clip_on=False)
                     mk.set_gid("interval_clipped")
             ax.plot([r["value"]], [0], "o", color=colour, ms=6, zorder=3)
         # the row's name above its axis (not beside it): the axis keeps the width at the
         # placed size, English names included
-        ax.set_title(f"{r['name']}  {r['value_text'] or labels['no_data']}", loc="left",
-                     fontsize=MIN_TEXT_PT + 1, pad=1)
+        ax.set_title(
+            f"{r['name']}  {r['value_text'] or labels['no_data']}",
+            loc="left",
+            fontsize=MIN_TEXT_PT + 1,
+            pad=1,
+        )
         ink = STATUS_INK.get(r["status_ci"], STATUS_INK["no_data"])
-        ax.text(1.01, 0.5, symbol, transform=ax.transAxes, ha="left", va="center", fontsize=11,
-                color=ink, family=SYMBOL_FONT, fontweight="bold")
-        ax.text(1.05, 0.5, f"{labels[r['status_ci']] if r['status_ci'] in labels else ''}\n"
-                f"{labels['target']}{'≤' if r['comparison'] == '<=' else '≥'}{r['target_text']}",
-                transform=ax.transAxes, ha="left", va="center", fontsize=MIN_TEXT_PT + 0.5,
-                color=COLORS["text"], linespacing=1.15)
+        ax.text(
+            1.01,
+            0.5,
+            symbol,
+            transform=ax.transAxes,
+            ha="left",
+            va="center",
+            fontsize=11,
+            color=ink,
+            family=SYMBOL_FONT,
+            fontweight="bold",
+        )
+        ax.text(
+            1.05,
+            0.5,
+            f"{labels[r['status_ci']] if r['status_ci'] in labels else ''}\n"
+            f"{labels['target']}{'≤' if r['comparison'] == '<=' else '≥'}{r['target_text']}",
+            transform=ax.transAxes,
+            ha="left",
+            va="center",
+            fontsize=MIN_TEXT_PT + 0.5,
+            color=COLORS["text"],
+            linespacing=1.15,
+        )
     if title:
         fig.suptitle(title, fontsize=11, x=0.02, ha="left")
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)

@@ -13,14 +13,29 @@ from mchanalysis.errors import MchError
 from mchanalysis.plots import COLORS, figure_size, indicator_label, new_figure
 
 _TEXT = {
-    "zh": {"crude": "粗率", "smoothed": "经验贝叶斯平滑率", "mean": "总体均值", "title": "{name}：粗率与平滑率"},
-    "en": {"crude": "Crude rate", "smoothed": "Empirical Bayes smoothed", "mean": "Overall mean",
-           "title": "{name}: crude and smoothed rates"},
+    "zh": {
+        "crude": "粗率",
+        "smoothed": "经验贝叶斯平滑率",
+        "mean": "总体均值",
+        "title": "{name}：粗率与平滑率",
+    },
+    "en": {
+        "crude": "Crude rate",
+        "smoothed": "Empirical Bayes smoothed",
+        "mean": "Overall mean",
+        "title": "{name}: crude and smoothed rates",
+    },
 }
 
 
-def plot_shrinkage(eb_table: pd.DataFrame, *, meta: Mapping, label: str = "region_name", lang: str = "zh",
-                   title: str | None = None):
+def plot_shrinkage(
+    eb_table: pd.DataFrame,
+    *,
+    meta: Mapping,
+    label: str = "region_name",
+    lang: str = "zh",
+    title: str | None = None,
+):
     """Dot chart of crude → smoothed rates per area (output of :func:`mchanalysis.models.eb_smooth`).
 
     Parameters
@@ -46,8 +61,10 @@ def plot_shrinkage(eb_table: pd.DataFrame, *, meta: Mapping, label: str = "regio
     need = [label, "crude_rate", "smoothed_rate", "prior_mean"]
     missing = [c for c in need if c not in eb_table.columns]
     if missing:
-        raise MchError(f"eb_table lacks column(s) {', '.join(missing)} (use mchanalysis.models.eb_smooth)",
-                       column=missing[0])
+        raise MchError(
+            f"eb_table lacks column(s) {', '.join(missing)} (use mchanalysis.models.eb_smooth)",
+            column=missing[0],
+        )
     t = _TEXT[lang]
     tab = eb_table.sort_values(["smoothed_rate", label], kind="mergesort").reset_index(drop=True)
     n = len(tab)
@@ -55,11 +72,29 @@ def plot_shrinkage(eb_table: pd.DataFrame, *, meta: Mapping, label: str = "regio
     y = np.arange(n)
     segs = ax.hlines(y, tab["crude_rate"], tab["smoothed_rate"], color=COLORS["muted"], lw=1.2, zorder=2)
     segs.set_gid("shrink")
-    (cr,) = ax.plot(tab["crude_rate"], y, ls="none", marker="o", markersize=6, markerfacecolor="white",
-                    markeredgecolor=COLORS["observed"], markeredgewidth=1.3, label=t["crude"], zorder=3)
+    (cr,) = ax.plot(
+        tab["crude_rate"],
+        y,
+        ls="none",
+        marker="o",
+        markersize=6,
+        markerfacecolor="white",
+        markeredgecolor=COLORS["observed"],
+        markeredgewidth=1.3,
+        label=t["crude"],
+        zorder=3,
+    )
     cr.set_gid("crude")
-    (sm,) = ax.plot(tab["smoothed_rate"], y, ls="none", marker="o", markersize=6, color=COLORS["fitted"],
-                    label=t["smoothed"], zorder=4)
+    (sm,) = ax.plot(
+        tab["smoothed_rate"],
+        y,
+        ls="none",
+        marker="o",
+        markersize=6,
+        color=COLORS["fitted"],
+        label=t["smoothed"],
+        zorder=4,
+    )
     sm.set_gid("smoothed")
     mean = float(tab["prior_mean"].iloc[0]) if n else np.nan
     line = ax.axvline(mean, color=COLORS["national"], ls="--", lw=1.0, label=t["mean"], zorder=1)

@@ -22,10 +22,19 @@ _TEXT = {
 }
 
 
-def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regions: Sequence[str],
-                         meta: Mapping, lang: str = "zh", reference: pd.DataFrame | None = None,
-                         reference_name: str | None = None, ncols: int | None = None,
-                         title: str | None = None, panel_height: float = 1.45):
+def plot_small_multiples(
+    indicator_table: pd.DataFrame,
+    *,
+    indicator: str,
+    regions: Sequence[str],
+    meta: Mapping,
+    lang: str = "zh",
+    reference: pd.DataFrame | None = None,
+    reference_name: str | None = None,
+    ncols: int | None = None,
+    title: str | None = None,
+    panel_height: float = 1.45,
+):
     """One panel per region (shared x and y axes) for one indicator.
 
     Parameters
@@ -100,15 +109,28 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
         val = pd.to_numeric(g["value"], errors="coerce").to_numpy(float)
         lo = pd.to_numeric(g["lower"], errors="coerce").to_numpy(float)
         hi = pd.to_numeric(g["upper"], errors="coerce").to_numpy(float)
-        band = ax.fill_between(years, lo, hi, color=COLORS["interval"], alpha=0.18, lw=0,
-                               label=t["interval"].format(pct=f"{conf * 100:g}%"))
+        band = ax.fill_between(
+            years,
+            lo,
+            hi,
+            color=COLORS["interval"],
+            alpha=0.18,
+            lw=0,
+            label=t["interval"].format(pct=f"{conf * 100:g}%"),
+        )
         band.set_gid("interval")
         if ref is not None:
-            (rl,) = ax.plot(ref["year"], ref["value"], color=COLORS["national"], lw=1.1,
-                            label=reference_name or t["reference"])
+            (rl,) = ax.plot(
+                ref["year"],
+                ref["value"],
+                color=COLORS["national"],
+                lw=1.1,
+                label=reference_name or t["reference"],
+            )
             rl.set_gid("reference")
-        (ln,) = ax.plot(years, val, color=COLORS["observed"], lw=1.4, marker="o", markersize=2.6,
-                        label=t["value"])
+        (ln,) = ax.plot(
+            years, val, color=COLORS["observed"], lw=1.4, marker="o", markersize=2.6, label=t["value"]
+        )
         ln.set_gid("observed")
         ax.set_title(str(g["region_name"].iloc[0]), fontsize=MIN_TEXT_PT + 1, loc="left", pad=3)
         ax.tick_params(labelsize=MIN_TEXT_PT)
@@ -128,8 +150,13 @@ def plot_small_multiples(indicator_table: pd.DataFrame, *, indicator: str, regio
     handles, labels = flat[0].get_legend_handles_labels()
     rank = {"observed": 0, "interval": 1, "reference": 2}
     pairs = sorted(zip(handles, labels), key=lambda hl: rank.get(hl[0].get_gid(), 9))
-    fig.legend([h for h, _ in pairs], [lab for _, lab in pairs], loc="outside lower center",
-               ncols=len(pairs), fontsize=8.5)
+    fig.legend(
+        [h for h, _ in pairs],
+        [lab for _, lab in pairs],
+        loc="outside lower center",
+        ncols=len(pairs),
+        fontsize=8.5,
+    )
     return fig
 
 
@@ -140,8 +167,9 @@ def columns_for(n: int) -> int:
 
 
 def _grid(nrows: int, ncols: int, panel_height: float):
-    fig, axes = new_figure(nrows, ncols, figsize=figure_size(panel_height * nrows + 1.0),
-                           sharex=True, sharey=True)
+    fig, axes = new_figure(
+        nrows, ncols, figsize=figure_size(panel_height * nrows + 1.0), sharex=True, sharey=True
+    )
     return fig, np.atleast_1d(axes).reshape(nrows, ncols)
 
 

@@ -108,15 +108,26 @@ def _fitted_frame(fitted, years: np.ndarray, meta: Mapping):
         b = np.asarray(fitted.result.params, dtype=float)
         yrs = np.sort(years[np.isfinite(years)])
         mult = float(meta.get("multiplier", 1) or 1)
-        return pd.DataFrame({"year": yrs, "fitted": mult * np.exp(b[0] + b[1] * (yrs - float(fitted.start)))}), None
+        return pd.DataFrame(
+            {"year": yrs, "fitted": mult * np.exp(b[0] + b[1] * (yrs - float(fitted.start)))}
+        ), None
     raise MchError("fitted must be a DataFrame (year, fitted), a JoinpointResult or a TrendResult")
 
 
-def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.DataFrame | None = None,
-               joinpoints: Sequence[float] | None = None, target=None,
-               national: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
-               title: str | None = None, lang: str = "zh", conf_level: float | None = None,
-               figsize: tuple[float, float] | None = None):
+def plot_trend(
+    indicator_series: pd.DataFrame,
+    *,
+    meta: Mapping,
+    fitted: pd.DataFrame | None = None,
+    joinpoints: Sequence[float] | None = None,
+    target=None,
+    national: pd.DataFrame | None = None,
+    projection: pd.DataFrame | None = None,
+    title: str | None = None,
+    lang: str = "zh",
+    conf_level: float | None = None,
+    figsize: tuple[float, float] | None = None,
+):
     """Observed rates with confidence bars, fitted trend, joinpoints, target and national series.
 
     Parameters
@@ -168,25 +179,51 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     if obs["year"].duplicated().any():
         raise MchError("indicator_series has more than one row for a year: pass one region and indicator")
     if conf_level is None:
-        conf_level = float(indicator_series["conf_level"].iloc[0]) if "conf_level" in indicator_series and len(indicator_series) else 0.95
+        conf_level = (
+            float(indicator_series["conf_level"].iloc[0])
+            if "conf_level" in indicator_series and len(indicator_series)
+            else 0.95
+        )
     pct = f"{conf_level * 100:g}%"
-    fig, ax = new_figure(figsize=figsize or figure_size(3.3))   # two to a page with captions
+    fig, ax = new_figure(figsize=figsize or figure_size(3.3))  # two to a page with captions
 
     shown = obs.dropna(subset=["value"])
-    yerr = np.vstack([(shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
-                      (shown["upper"] - shown["value"]).clip(lower=0).fillna(0)])
-    eb = ax.errorbar(shown["year"], shown["value"], yerr=yerr, fmt="o", color=COLORS["observed"],
-                     ecolor=COLORS["interval"], elinewidth=1.0, capsize=2.5, markersize=4.5, zorder=5,
-                     label=t["observed"].format(pct=pct))
+    yerr = np.vstack(
+        [
+            (shown["value"] - shown["lower"]).clip(lower=0).fillna(0),
+            (shown["upper"] - shown["value"]).clip(lower=0).fillna(0),
+        ]
+    )
+    eb = ax.errorbar(
+        shown["year"],
+        shown["value"],
+        yerr=yerr,
+        fmt="o",
+        color=COLORS["observed"],
+        ecolor=COLORS["interval"],
+        elinewidth=1.0,
+        capsize=2.5,
+        markersize=4.5,
+        zorder=5,
+        label=t["observed"].format(pct=pct),
+    )
     eb.lines[0].set_gid("observed")
     for coll in eb.lines[2]:
         coll.set_gid("observed_interval")
 
     if national is not None:
         nat = _need(national, ["year", "value"], "national").dropna()
-        (ln,) = ax.plot(nat["year"], nat["value"], color=COLORS["national"], lw=1.5,
-                        ls=LINESTYLES["national"]["ls"], marker=LINESTYLES["national"]["marker"],
-                        markersize=3.5, label=t["national"], zorder=2)
+        (ln,) = ax.plot(
+            nat["year"],
+            nat["value"],
+            color=COLORS["national"],
+            lw=1.5,
+            ls=LINESTYLES["national"]["ls"],
+            marker=LINESTYLES["national"]["marker"],
+            markersize=3.5,
+            label=t["national"],
+            zorder=2,
+        )
         ln.set_gid("national")
 
     last_point = None
@@ -197,35 +234,65 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     if fitted is not None:
         fit = _need(fitted, ["year", "fitted"], "fitted").dropna()
         # a segmented (ITS) fit jumps at the break: its two segments are drawn apart
-        pieces = [fit] if its is None else [fit[fit["year"] < its.break_year], fit[fit["year"] >= its.break_year]]
+        pieces = (
+            [fit] if its is None else [fit[fit["year"] < its.break_year], fit[fit["year"] >= its.break_year]]
+        )
         for i, piece in enumerate(pieces):
-            (ln,) = ax.plot(piece["year"], piece["fitted"], color=COLORS["fitted"], lw=2.0,
-                            ls=LINESTYLES["fitted"]["ls"],
-                            label=t["fitted"] if i == 0 else None, zorder=4)
+            (ln,) = ax.plot(
+                piece["year"],
+                piece["fitted"],
+                color=COLORS["fitted"],
+                lw=2.0,
+                ls=LINESTYLES["fitted"]["ls"],
+                label=t["fitted"] if i == 0 else None,
+                zorder=4,
+            )
             ln.set_gid("fitted" if i == 0 else "fitted_after")
         if len(fit):
             last_point = (float(fit["year"].iloc[-1]), float(fit["fitted"].iloc[-1]))
     if its is not None:
         cf = its.fitted[its.fitted["year"] >= its.break_year - 1]
-        (ln,) = ax.plot(cf["year"], cf["counterfactual"], color=COLORS["fitted"], lw=1.4,
-                        ls=LINESTYLES["counterfactual"]["ls"],
-                        label=t["counterfactual"], zorder=4)
+        (ln,) = ax.plot(
+            cf["year"],
+            cf["counterfactual"],
+            color=COLORS["fitted"],
+            lw=1.4,
+            ls=LINESTYLES["counterfactual"]["ls"],
+            label=t["counterfactual"],
+            zorder=4,
+        )
         ln.set_gid("counterfactual")
-        line = ax.axvline(its.break_year - 0.5, color=COLORS["muted"], ls="--", lw=1.0, zorder=1,
-                          label=t["break"].format(year=its.break_year))
+        line = ax.axvline(
+            its.break_year - 0.5,
+            color=COLORS["muted"],
+            ls="--",
+            lw=1.0,
+            zorder=1,
+            label=t["break"].format(year=its.break_year),
+        )
         line.set_gid("break")
     if joinpoints is not None and len(joinpoints):
         jp = np.asarray(joinpoints, dtype=float)
         if fitted is not None and len(fit):
             jy = np.interp(jp, fit["year"], fit["fitted"])
-            (mk,) = ax.plot(jp, jy, ls="none", marker="D", markersize=7, markerfacecolor="white",
-                            markeredgecolor=COLORS["joinpoint"], markeredgewidth=1.6, zorder=6,
-                            label=t["joinpoint"])
+            (mk,) = ax.plot(
+                jp,
+                jy,
+                ls="none",
+                marker="D",
+                markersize=7,
+                markerfacecolor="white",
+                markeredgecolor=COLORS["joinpoint"],
+                markeredgewidth=1.6,
+                zorder=6,
+                label=t["joinpoint"],
+            )
         else:
             mk = None
             for k, x in enumerate(jp):
-                line = ax.axvline(x, color=COLORS["joinpoint"], ls=":", lw=1.2,
-                                  label=t["joinpoint"] if k == 0 else None)
+                line = ax.axvline(
+                    x, color=COLORS["joinpoint"], ls=":", lw=1.2, label=t["joinpoint"] if k == 0 else None
+                )
                 line.set_gid("joinpoints")
         if mk is not None:
             mk.set_gid("joinpoints")
@@ -234,7 +301,9 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
 
     if projection is not None:
         ycol = "target_year" if "target_year" in projection.columns else "year"
-        pr = _need(projection.rename(columns={ycol: "year"}), ["year", "rate", "lower", "upper"], "projection")
+        pr = _need(
+            projection.rename(columns={ycol: "year"}), ["year", "rate", "lower", "upper"], "projection"
+        )
         xs = pr["year"].to_numpy(float)
         ys, lo, hi = pr["rate"].to_numpy(float), pr["lower"].to_numpy(float), pr["upper"].to_numpy(float)
         if last_point is not None and last_point[0] < xs[0]:
@@ -242,11 +311,23 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
             lo, hi = np.r_[last_point[1], lo], np.r_[last_point[1], hi]
         band = ax.fill_between(xs, lo, hi, color=COLORS["fitted"], alpha=0.12, lw=0, zorder=1)
         band.set_gid("projection_band")
-        (ln,) = ax.plot(xs, ys, color=COLORS["fitted"], lw=1.6, ls=LINESTYLES["projection"]["ls"],
-                        marker=LINESTYLES["projection"]["marker"], markersize=4, markerfacecolor="white",
-                        markevery=list(range(1 if len(xs) > len(pr) else 0, len(xs))),
-                        label=t["projection"].format(pct=f"{float(projection['conf_level'].iloc[0]) * 100:g}%"
-                                                     if "conf_level" in projection else pct), zorder=4)
+        (ln,) = ax.plot(
+            xs,
+            ys,
+            color=COLORS["fitted"],
+            lw=1.6,
+            ls=LINESTYLES["projection"]["ls"],
+            marker=LINESTYLES["projection"]["marker"],
+            markersize=4,
+            markerfacecolor="white",
+            markevery=list(range(1 if len(xs) > len(pr) else 0, len(xs))),
+            label=t["projection"].format(
+                pct=f"{float(projection['conf_level'].iloc[0]) * 100:g}%"
+                if "conf_level" in projection
+                else pct
+            ),
+            zorder=4,
+        )
         ln.set_gid("projection")
 
     if target is not None:
@@ -257,10 +338,20 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         vals = shown["value"].to_numpy(float)
         k = max(1, len(vals) // 3)
         right = len(vals) == 0 or abs(np.nanmean(vals[-k:]) - value) >= abs(np.nanmean(vals[:k]) - value)
-        ax.annotate(label, xy=(0.995 if right else 0.005, value), xycoords=("axes fraction", "data"),
-                    xytext=(0, 3), textcoords="offset points", ha="right" if right else "left", va="bottom",
-                    fontsize=8.5, color=COLORS["target"], gid="target_label", zorder=7,
-                    bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none", alpha=0.85))
+        ax.annotate(
+            label,
+            xy=(0.995 if right else 0.005, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="bottom",
+            fontsize=8.5,
+            color=COLORS["target"],
+            gid="target_label",
+            zorder=7,
+            bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none", alpha=0.85),
+        )
 
     # axes: integer years, rates from 0, headroom for the target label
     ax.set_xlabel(t["year"])
@@ -269,13 +360,16 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
     # the axis follows the estimates (values, fit, national line, target, projected rate), not
     # the intervals: a wide interval of a small count may reach past the top (up to 1.6 times
     # the largest estimate), where its whisker is cut and marked with a caret
-    est = np.r_[obs["value"].to_numpy(float),
-                (fitted["fitted"].to_numpy(float) if fitted is not None else []),
-                (national["value"].to_numpy(float) if national is not None else []),
-                (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
-                (projection["rate"].to_numpy(float) if projection is not None else [])]
-    bands = np.r_[obs["upper"].to_numpy(float),
-                  (projection["upper"].to_numpy(float) if projection is not None else [])]
+    est = np.r_[
+        obs["value"].to_numpy(float),
+        (fitted["fitted"].to_numpy(float) if fitted is not None else []),
+        (national["value"].to_numpy(float) if national is not None else []),
+        (_target_spec(target, meta, lang)[0] if target is not None else np.nan),
+        (projection["rate"].to_numpy(float) if projection is not None else []),
+    ]
+    bands = np.r_[
+        obs["upper"].to_numpy(float), (projection["upper"].to_numpy(float) if projection is not None else [])
+    ]
     top_est = np.nanmax(est) if np.isfinite(est).any() else np.nan
     top_band = np.nanmax(bands) if np.isfinite(bands).any() else np.nan
     top = top_band if not (np.isfinite(top_est) and top_est > 0) else np.nanmin([top_band, 1.6 * top_est])
@@ -291,8 +385,16 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         ax.set_ylim(0, ymax)
         cut = shown[shown["upper"] > ymax]
         if len(cut):
-            (mk,) = ax.plot(cut["year"], np.full(len(cut), ymax), ls="none", marker="^", markersize=5,
-                            color=COLORS["interval"], clip_on=False, zorder=6)
+            (mk,) = ax.plot(
+                cut["year"],
+                np.full(len(cut), ymax),
+                ls="none",
+                marker="^",
+                markersize=5,
+                color=COLORS["interval"],
+                clip_on=False,
+                zorder=6,
+            )
             mk.set_gid("interval_clipped")
     ax.ticklabel_format(axis="y", style="plain", useOffset=False)
     if title is None:
@@ -303,13 +405,31 @@ def plot_trend(indicator_series: pd.DataFrame, *, meta: Mapping, fitted: pd.Data
         title = t["title"].format(region=region, name=name) if region else name
     ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()
-    order = [t[k].format(pct=pct, year="") for k in ("observed", "fitted", "joinpoint", "counterfactual", "break",
-                                                      "projection", "national")]
-    ranked = sorted(zip(handles, labels), key=lambda hl: next((i for i, o in enumerate(order)
-                                                               if hl[1].split("（")[0].split(" (")[0] == o.split("（")[0].split(" (")[0]), 99))
+    order = [
+        t[k].format(pct=pct, year="")
+        for k in ("observed", "fitted", "joinpoint", "counterfactual", "break", "projection", "national")
+    ]
+    ranked = sorted(
+        zip(handles, labels),
+        key=lambda hl: next(
+            (
+                i
+                for i, o in enumerate(order)
+                if hl[1].split("（")[0].split(" (")[0] == o.split("（")[0].split(" (")[0]
+            ),
+            99,
+        ),
+    )
     if len(ranked) > 1:
-        fig.legend([h for h, _ in ranked], [lab for _, lab in ranked], loc="outside lower center",
-                   ncols=min(len(ranked), 3), fontsize=8.5, handlelength=1.8, columnspacing=1.5)
+        fig.legend(
+            [h for h, _ in ranked],
+            [lab for _, lab in ranked],
+            loc="outside lower center",
+            ncols=min(len(ranked), 3),
+            fontsize=8.5,
+            handlelength=1.8,
+            columnspacing=1.5,
+        )
     return fig
 
 

@@ -26,7 +26,19 @@ from mchanalysis.report.render import (
 )
 
 __all__ = [
-    "ReportContext", "build_context", "load_layout", "SECTION_IDS", "display_brief", "display_section", "render_brief",
-    "display_title", "render_report", "render_section", "render_title", "section_figures", "title_for",
-    "visible_sections", "write_outputs",
+    "ReportContext",
+    "build_context",
+    "load_layout",
+    "SECTION_IDS",
+    "display_brief",
+    "display_section",
+    "render_brief",
+    "display_title",
+    "render_report",
+    "render_section",
+    "render_title",
+    "section_figures",
+    "title_for",
+    "visible_sections",
+    "write_outputs",
 ]

@@ -49,20 +49,33 @@ SUB_POINTS = 5.0
 MAX_PROBLEMS = 8
 
 #: Indicators a bureau leads with (seed 000: 早孕建册率, 高危孕产妇管理率, 产后访视率).
-LEAD_SERVICES = ("early_registration_rate", "high_risk_management_rate", "postpartum_visit_rate",
-                 "maternal_system_management_rate", "hospital_delivery_rate")
+LEAD_SERVICES = (
+    "early_registration_rate",
+    "high_risk_management_rate",
+    "postpartum_visit_rate",
+    "maternal_system_management_rate",
+    "hospital_delivery_rate",
+)
 MORTALITY = ("mmr", "imr", "nmr", "u5mr")
 #: The 年报's perinatal rows, told beside the other mortality rates when the file has them.
 PERINATAL = ("perinatal_mortality_rate", "early_neonatal_mortality_rate")
 #: The child-nutrition paragraph (卫统42; 健康儿童行动提升计划): growth, anaemia, eye care.
-NUTRITION = ("u5_underweight_prevalence", "u5_stunting_prevalence", "u5_anemia_prevalence",
-             "eye_vision_check_coverage_0_6")
+NUTRITION = (
+    "u5_underweight_prevalence",
+    "u5_stunting_prevalence",
+    "u5_anemia_prevalence",
+    "eye_vision_check_coverage_0_6",
+)
 #: The 消除艾滋病、梅毒和乙肝母婴传播 paragraph: the three tests, then the three outcomes.
 EMTCT_TESTS = ("pregnant_hiv_testing_rate", "pregnant_syphilis_testing_rate", "pregnant_hbv_testing_rate")
 EMTCT_OUTCOMES = ("hiv_mtct_rate", "congenital_syphilis_incidence", "hbv_mtct_rate")
 #: Paragraphs of 工作成效 after 母婴安全: (key, registry groups).
-SERVICE_PARAGRAPHS = (("maternal_care", ("maternal_care",)), ("child_care", ("child_care",)),
-                      ("birth_defects", ("screening",)), ("women_health", ("women_health",)))
+SERVICE_PARAGRAPHS = (
+    ("maternal_care", ("maternal_care",)),
+    ("child_care", ("child_care",)),
+    ("birth_defects", ("screening",)),
+    ("women_health", ("women_health",)),
+)
 
 
 def _num(x):
@@ -85,10 +98,13 @@ def service_paragraphs(ctx) -> list[dict]:
     The neutral ones (剖宫产率, 高危产妇比例) are told as values, never as achievements; the lead
     indicators come first in 孕产妇健康管理 (as seed 000 writes them)."""
     out = []
-    own = set(NUTRITION + EMTCT_TESTS + EMTCT_OUTCOMES)     # told in paragraphs of their own
+    own = set(NUTRITION + EMTCT_TESTS + EMTCT_OUTCOMES)  # told in paragraphs of their own
     for key, groups in SERVICE_PARAGRAPHS:
-        facts = [f for f in ctx.facts.values() if f["group"] in groups and f.get("available")
-                 and f["id"] not in own]
+        facts = [
+            f
+            for f in ctx.facts.values()
+            if f["group"] in groups and f.get("available") and f["id"] not in own
+        ]
         if key == "maternal_care":
             order = {i: n for n, i in enumerate(LEAD_SERVICES)}
             facts.sort(key=lambda f: order.get(f["id"], len(order)))
@@ -114,8 +130,11 @@ def emtct(ctx) -> dict:
     """The 消除母婴传播 facts: ``{"tests": [...], "outcomes": [...]}``, each outcome with
     ``as_count`` (:func:`told_as_count`); empty lists without the measures."""
     tests = [ctx.facts[i] for i in EMTCT_TESTS if ctx.facts.get(i, {}).get("available")]
-    outcomes = [{**ctx.facts[i], "as_count": told_as_count(ctx.facts[i])}
-                for i in EMTCT_OUTCOMES if ctx.facts.get(i, {}).get("available")]
+    outcomes = [
+        {**ctx.facts[i], "as_count": told_as_count(ctx.facts[i])}
+        for i in EMTCT_OUTCOMES
+        if ctx.facts.get(i, {}).get("available")
+    ]
     return {"tests": tests, "outcomes": outcomes}
 
 
@@ -163,34 +182,77 @@ def problems(ctx) -> list[dict]:
         f = ctx.facts.get(r["indicator"], {})
         gap = abs(_num(r["value"]) - _num(r["target"]))
         pts = r["unit"] == "%"
-        out.append({"kind": "target", "score": 300 + 100 * _shortfall(r), "name": r["name"],
-                    "value_text": r["value_text"], "target_text": r["target_text"],
-                    "comparison": r["comparison"], "target_year": r["target_year"],
-                    "status_ci": r.get("status_ci"),
-                    "gap_text": (f"{gap:.2f}" if pts else f"{_shortfall(r) * 100:.1f}"),
-                    "gap_mode": "points" if pts else "relative", "group": f.get("group")})
+        out.append(
+            {
+                "kind": "target",
+                "score": 300 + 100 * _shortfall(r),
+                "name": r["name"],
+                "value_text": r["value_text"],
+                "target_text": r["target_text"],
+                "comparison": r["comparison"],
+                "target_year": r["target_year"],
+                "status_ci": r.get("status_ci"),
+                "gap_text": (f"{gap:.2f}" if pts else f"{_shortfall(r) * 100:.1f}"),
+                "gap_mode": "points" if pts else "relative",
+                "group": f.get("group"),
+            }
+        )
         seen_target.add(r["indicator"])
     for f in ctx.facts.values():
         if not f.get("available"):
             continue
         nat = f.get("national")
-        if (nat and nat.get("verdict") == "worse" and f["unit"] == "%"
-                and f["id"] not in seen_target and abs(f["value"] - nat["value"]) >= NATIONAL_POINTS):
-            out.append({"kind": "national", "score": 200 + min(abs(f["value"] - nat["value"]), 99.0),
-                        "name": f["name"], "text": f["text"], "national_text": nat["text"],
-                        "national_year": nat["year"], "gap_text": f"{abs(f['value'] - nat['value']):.2f}"})
+        if (
+            nat
+            and nat.get("verdict") == "worse"
+            and f["unit"] == "%"
+            and f["id"] not in seen_target
+            and abs(f["value"] - nat["value"]) >= NATIONAL_POINTS
+        ):
+            out.append(
+                {
+                    "kind": "national",
+                    "score": 200 + min(abs(f["value"] - nat["value"]), 99.0),
+                    "name": f["name"],
+                    "text": f["text"],
+                    "national_text": nat["text"],
+                    "national_year": nat["year"],
+                    "gap_text": f"{abs(f['value'] - nat['value']):.2f}",
+                }
+            )
         ch = f.get("change1")
         if ch and ch["direction"] in ("rise", "fall"):
             unwanted = ch.get("good") == "worse" or (f["id"] in WATCH_RISE and ch["direction"] == "rise")
             if unwanted:
-                out.append({"kind": "change", "score": 150 + min(float(ch["amount"] or 0), 19.0), "name": f["name"],
-                            "text": f["text"], "previous_text": ch["previous_text"], "change": ch,
-                            "watch": f["id"] in WATCH_RISE, "mortality": f["group"] == "mortality"})
+                out.append(
+                    {
+                        "kind": "change",
+                        "score": 150 + min(float(ch["amount"] or 0), 19.0),
+                        "name": f["name"],
+                        "text": f["text"],
+                        "previous_text": ch["previous_text"],
+                        "change": ch,
+                        "watch": f["id"] in WATCH_RISE,
+                        "mortality": f["group"] == "mortality",
+                    }
+                )
         par = f.get("parent")
-        if (par and par.get("verdict") == "worse" and f["id"] not in seen_target
-                and _big_gap(f["value"], _num(par.get("value")), f["unit"])):
-            out.append({"kind": "parent", "score": 100, "name": f["name"], "text": f["text"],
-                        "parent_name": par["name"], "parent_text": par["text"]})
+        if (
+            par
+            and par.get("verdict") == "worse"
+            and f["id"] not in seen_target
+            and _big_gap(f["value"], _num(par.get("value")), f["unit"])
+        ):
+            out.append(
+                {
+                    "kind": "parent",
+                    "score": 100,
+                    "name": f["name"],
+                    "text": f["text"],
+                    "parent_name": par["name"],
+                    "parent_text": par["text"],
+                }
+            )
     by_region: dict = {}
     for ind, tab in (ctx.subregions or {}).items():
         f = ctx.facts.get(ind)
@@ -202,18 +264,34 @@ def problems(ctx) -> list[dict]:
                 continue
             much_worse = False
             if f["direction"] == "lower_is_better" and f["unit"] != "%":
-                much_worse = (f["value"] > 0 and v >= SUB_RATIO * f["value"]
-                              and (_num(r["numerator"]) or 0) >= SUB_MIN_EVENTS)
+                much_worse = (
+                    f["value"] > 0
+                    and v >= SUB_RATIO * f["value"]
+                    and (_num(r["numerator"]) or 0) >= SUB_MIN_EVENTS
+                )
             elif f["direction"] == "higher_is_better":
                 much_worse = f["value"] - v >= SUB_POINTS
             if much_worse:
                 by_region.setdefault((r["region_code"], r["region_name"]), []).append(
-                    {"name": f["name"], "text": r["value_text"], "scope_text": f["text"],
-                     "higher": f["direction"] == "lower_is_better"})
+                    {
+                        "name": f["name"],
+                        "text": r["value_text"],
+                        "scope_text": f["text"],
+                        "higher": f["direction"] == "lower_is_better",
+                    }
+                )
     for (code, name), items in sorted(by_region.items()):
         # one item per sub-region, naming each indicator on which it is much worse
-        out.append({"kind": "subregions", "score": 170 + min(len(items), 29), "region": name,
-                    "region_code": code, "items": items, "name": items[0]["name"]})
+        out.append(
+            {
+                "kind": "subregions",
+                "score": 170 + min(len(items), 29),
+                "region": name,
+                "region_code": code,
+                "items": items,
+                "name": items[0]["name"],
+            }
+        )
     out.sort(key=lambda p: -p["score"])
     return out[:MAX_PROBLEMS]
 
@@ -224,15 +302,21 @@ def achievements(ctx) -> list[dict]:
     out = []
     tg = targets(ctx)
     if tg["met"]:
-        out.append({"kind": "targets_met", "rows": tg["met"],
-                    "early": [r for r in tg["met"] if r["early"]]})
+        out.append({"kind": "targets_met", "rows": tg["met"], "early": [r for r in tg["met"] if r["early"]]})
     for f in ctx.facts.values():
         if not f.get("available"):
             continue
         nat = f.get("national")
         if nat and nat.get("verdict") == "better" and f["unit"] == "%":
-            out.append({"kind": "above_national", "name": f["name"], "text": f["text"],
-                        "national_text": nat["text"], "national_year": nat["year"]})
+            out.append(
+                {
+                    "kind": "above_national",
+                    "name": f["name"],
+                    "text": f["text"],
+                    "national_text": nat["text"],
+                    "national_year": nat["year"],
+                }
+            )
     return out
 
 
@@ -241,9 +325,11 @@ def quality_summary(ctx) -> dict:
     errors found (``ctx.quality``: :func:`mchanalysis.quality.combine_findings`, entry errors
     first; the technical report's 数据质量说明 lists them)."""
     listed = [q for q in ctx.quality if q.get("listed")]
-    return {"errors": sum(q["severity"] == "error" for q in listed),
-            "warnings": sum(q["severity"] == "warning" for q in listed),
-            "entry_errors": sum(bool(q.get("entry_error")) for q in listed)}
+    return {
+        "errors": sum(q["severity"] == "error" for q in listed),
+        "warnings": sum(q["severity"] == "warning" for q in listed),
+        "entry_errors": sum(bool(q.get("entry_error")) for q in listed),
+    }
 
 
 def brief(ctx) -> dict:

@@ -39,11 +39,18 @@ from mchanalysis.report.render import render_brief
 
 #: Section names the reader accepts (Chinese, or the English key) -> key.
 SECTIONS = {
-    "导语": "lead", "lead": "lead",
-    "工作亮点": "highlights", "highlights": "highlights",
-    "重点工作": "work", "work": "work",
-    "下一步": "next_steps", "下一步工作": "next_steps", "next steps": "next_steps", "next_steps": "next_steps",
-    "落款": "signature", "signature": "signature",
+    "导语": "lead",
+    "lead": "lead",
+    "工作亮点": "highlights",
+    "highlights": "highlights",
+    "重点工作": "work",
+    "work": "work",
+    "下一步": "next_steps",
+    "下一步工作": "next_steps",
+    "next steps": "next_steps",
+    "next_steps": "next_steps",
+    "落款": "signature",
+    "signature": "signature",
 }
 
 #: Where each section goes in the 答卷 (said in the docs and the starter file).
@@ -109,9 +116,12 @@ def parse_narrative(text: str, *, source: str = "<text>") -> dict:
             name = m.group(1).strip()
             key = SECTIONS.get(name) or SECTIONS.get(name.lower())
             if key is None:
-                raise MchError(f"unknown section heading {name!r}; the 答卷 has places for "
-                               f"{', '.join(k for k in SECTIONS if not k.isascii())}",
-                               file=source, row=n)
+                raise MchError(
+                    f"unknown section heading {name!r}; the 答卷 has places for "
+                    f"{', '.join(k for k in SECTIONS if not k.isascii())}",
+                    file=source,
+                    row=n,
+                )
             continue
         if not line.strip():
             flush()
@@ -119,8 +129,7 @@ def parse_narrative(text: str, *, source: str = "<text>") -> dict:
         if key is None:
             if line.lstrip().startswith("<!--"):
                 continue
-            raise MchError("text before the first section heading (e.g. '## 工作亮点')",
-                           file=source, row=n)
+            raise MchError("text before the first section heading (e.g. '## 工作亮点')", file=source, row=n)
         if line.lstrip().startswith("<!--") and line.rstrip().endswith("-->"):
             continue  # a comment of the starter file
         item = _ITEM.match(line)
@@ -188,10 +197,23 @@ def narrative_template(ctx) -> str:
 
 def starter_text(region_name: str, year: int, summary: str = "") -> str:
     """A starter file for a region's bureau text, with the data's own summary to edit."""
-    lines = [f"<!-- {year}年{region_name}妇幼健康工作答卷：本单位撰写的内容。每节原样插入答卷的固定位置；不需要的节可删去。 -->",
-             "## 导语", summary or f"{year}年，……", "",
-             "## 工作亮点", "- ……", "",
-             "## 重点工作", "……", "",
-             "## 下一步", "……", "",
-             "## 落款", f"{region_name}卫生健康委员会", f"{year + 1}年　月", ""]
+    lines = [
+        f"<!-- {year}年{region_name}妇幼健康工作答卷：本单位撰写的内容。每节原样插入答卷的固定位置；不需要的节可删去。 -->",
+        "## 导语",
+        summary or f"{year}年，……",
+        "",
+        "## 工作亮点",
+        "- ……",
+        "",
+        "## 重点工作",
+        "……",
+        "",
+        "## 下一步",
+        "……",
+        "",
+        "## 落款",
+        f"{region_name}卫生健康委员会",
+        f"{year + 1}年　月",
+        "",
+    ]
     return "\n".join(lines)

@@ -47,8 +47,6 @@ from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN
 LANGS = ("zh", "en")
 
 
-
-
 @dataclass
 class ReportContext:
     """All the numbers and facts of one region's annual report (see :func:`build_context`).
@@ -160,8 +158,9 @@ def _benchmark(row, bench_value, direction):
         return None
     if pd.isna(row.get("lower")) or pd.isna(row.get("upper")):
         return None
-    _, verdict = stats.compare_interval_with_benchmark([row["lower"]], [row["upper"]], [float(bench_value)],
-                                              direction)
+    _, verdict = stats.compare_interval_with_benchmark(
+        [row["lower"]], [row["upper"]], [float(bench_value)], direction
+    )
     v = str(verdict[0])
     return v if v in ("better", "similar", "worse", "higher", "lower") else None
 
@@ -173,8 +172,7 @@ def _trend(adata: AnalysisData, code: str, ind: str, year: int, conf_level: floa
     tr = analysis_trend(adata, code, ind, year=year, level=conf_level)
     if tr.apc is None:
         return None, tr
-    out = {**tr.apc, "joinpoints": list(tr.joinpoints), "last": tr.last, "aapc": tr.aapc,
-           "fitted": tr.fitted}
+    out = {**tr.apc, "joinpoints": list(tr.joinpoints), "last": tr.last, "aapc": tr.aapc, "fitted": tr.fitted}
     return out, tr
 
 
@@ -196,8 +194,7 @@ def _fmt_row(row, meta, lang):
     return nv.format_value(row["value"], unit, dec, lang=lang)
 
 
-def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_code,
-          national) -> dict:
+def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_code, national) -> dict:
     table = adata.indicators
     ind = ind_meta["id"]
     unit = ind_meta["unit"]
@@ -206,19 +203,30 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
     code = region["code"]
     cur = _row_dict(table, code, year, ind)
     f = {
-        "id": ind, "name": name, "unit": unit, "decimals": dec, "kind": ind_meta["kind"],
-        "multiplier": float(ind_meta["multiplier"]), "lang": lang,
-        "direction": ind_meta["direction"], "group": ind_meta["group"],
+        "id": ind,
+        "name": name,
+        "unit": unit,
+        "decimals": dec,
+        "kind": ind_meta["kind"],
+        "multiplier": float(ind_meta["multiplier"]),
+        "lang": lang,
+        "direction": ind_meta["direction"],
+        "group": ind_meta["group"],
         "available": cur is not None and not pd.isna(cur.get("value")),
     }
     num_measure = ind_meta["numerator"]
-    event = (ALL_MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
-             if lang == "zh" else ALL_MEASURES_EN.get(num_measure, num_measure))
+    event = (
+        ALL_MEASURES.get(num_measure, num_measure).removesuffix("数").removesuffix("人")
+        if lang == "zh"
+        else ALL_MEASURES_EN.get(num_measure, num_measure)
+    )
     f["event"] = event
     if not f["available"]:
         return f
     f.update(
-        value=float(cur["value"]), lower=float(cur["lower"]), upper=float(cur["upper"]),
+        value=float(cur["value"]),
+        lower=float(cur["lower"]),
+        upper=float(cur["upper"]),
         numerator=None if pd.isna(cur["numerator"]) else int(cur["numerator"]),
         denominator=None if pd.isna(cur["denominator"]) else int(cur["denominator"]),
         flag=cur.get("flag", "") or "",
@@ -265,16 +273,20 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
         if f["numerator"] is not None and f["numerator"] < rules.FEW_EVENTS:
             p = pooled_rate(adata, code, ind, year=year, level=conf_level)
             if p is not None and p["n_years"] > 1 and p["events"] > 0:
-                f["pooled"] = {**p, "text": nv.format_value(p["value"], unit, dec, lang=lang),
-                               "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
-                               "count_text": nv.format_count(p["events"], lang=lang)}
+                f["pooled"] = {
+                    **p,
+                    "text": nv.format_value(p["value"], unit, dec, lang=lang),
+                    "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
+                    "count_text": nv.format_count(p["events"], lang=lang),
+                }
     # parent region
     f["parent"] = None
     if parent_code:
         prow = _row_dict(table, parent_code, year, ind)
         if prow is not None and not pd.isna(prow.get("value")):
             f["parent"] = {
-                "name": prow["region_name"], "text": _fmt_row(prow, ind_meta, lang),
+                "name": prow["region_name"],
+                "text": _fmt_row(prow, ind_meta, lang),
                 "value": float(prow["value"]),
                 "verdict": _benchmark(cur, prow["value"], ind_meta["direction"]),
             }
@@ -289,11 +301,15 @@ def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_co
             # estimates of another 口径, context only (no significance verdict across 口径);
             # service indicators: 年报 values of the same 口径, compared.
             f["national"] = {
-                "year": int(n["year"]), "value": float(n["value"]),
+                "year": int(n["year"]),
+                "value": float(n["value"]),
                 "text": nv.format_published(n["value"], unit, lang=lang),
                 "context_only": ind_meta["group"] == "mortality",
-                "verdict": (None if ind_meta["group"] == "mortality"
-                            else _benchmark(cur, float(n["value"]), ind_meta["direction"])),
+                "verdict": (
+                    None
+                    if ind_meta["group"] == "mortality"
+                    else _benchmark(cur, float(n["value"]), ind_meta["direction"])
+                ),
             }
     f["target"] = None
     return f
@@ -307,9 +323,16 @@ def _projection(f, adata, code, year, conf_level):
     t = f.get("target")
     if not t or f["group"] != "mortality" or t["target_year"] <= year:
         return None
-    p, fit = analysis_projection(adata, code, f["id"], target=float(t["target"]),
-                                 target_year=int(t["target_year"]), year=year,
-                                 direction=f["direction"], level=conf_level)
+    p, fit = analysis_projection(
+        adata,
+        code,
+        f["id"],
+        target=float(t["target"]),
+        target_year=int(t["target_year"]),
+        year=year,
+        direction=f["direction"],
+        level=conf_level,
+    )
     if p is None:
         msg = fit.message(f.get("lang", "zh"))
         if msg and msg not in f["notes"]:
@@ -317,9 +340,12 @@ def _projection(f, adata, code, year, conf_level):
         return None
     unit, dec = f["unit"], f["decimals"]
     lang = "en" if f.get("lang") == "en" else "zh"
-    return {**p, "rate_text": nv.format_value(p["rate"], unit, dec, lang=lang),
-            "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
-            "apc": p["model_apc"]}
+    return {
+        **p,
+        "rate_text": nv.format_value(p["rate"], unit, dec, lang=lang),
+        "ci_text": nv.format_interval(p["lower"], p["upper"], unit, dec, lang=lang),
+        "apc": p["model_apc"],
+    }
 
 
 def _goodness(direction_of_change: str, indicator_direction: str) -> str | None:
@@ -358,8 +384,9 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
         if r["indicator"] in RARE_OUTCOMES and f is not None and f.get("available") and told_as_count(f):
             # a transmission rate from a handful of cases is not scored (small-number rule);
             # the text names it among the targets not judged
-            info_not_scored.append({"indicator": r["indicator"], "name": f["name"],
-                                    "count_text": f["count_text"]})
+            info_not_scored.append(
+                {"indicator": r["indicator"], "name": f["name"], "count_text": f["count_text"]}
+            )
             continue
         meta = reg.loc[r["indicator"]]
         dec = int(meta.get("decimals", 2) or 2)
@@ -368,36 +395,60 @@ def _scorecard(table, region, year, target_set, conf_level, facts, lang):
         ci_text = nv.format_interval(r["lower"], r["upper"], r["unit"], dec, lang=lang)
         target_text = nv.format_value(r["target"], r["unit"], dec, lang=lang, whole=True)
         early = r["status"] == "met" and int(r["target_year"]) > year
-        rows.append({
-            "indicator": r["indicator"], "name": name, "value": r["value"], "lower": r["lower"],
-            "upper": r["upper"], "value_text": value_text, "ci_text": ci_text,
-            "comparison": r["comparison"], "target": r["target"], "target_text": target_text,
-            "target_year": int(r["target_year"]), "status": r["status"], "status_ci": r["status_ci"],
-            "unit": r["unit"], "early": early,
-            "gap": r.get("gap"),
-            # the later target shown beside (the 2030 one beside a 2025 milestone)
-            "later_text": "", "later_year": None, "later_status": None,
-        })
+        rows.append(
+            {
+                "indicator": r["indicator"],
+                "name": name,
+                "value": r["value"],
+                "lower": r["lower"],
+                "upper": r["upper"],
+                "value_text": value_text,
+                "ci_text": ci_text,
+                "comparison": r["comparison"],
+                "target": r["target"],
+                "target_text": target_text,
+                "target_year": int(r["target_year"]),
+                "status": r["status"],
+                "status_ci": r["status_ci"],
+                "unit": r["unit"],
+                "early": early,
+                "gap": r.get("gap"),
+                # the later target shown beside (the 2030 one beside a 2025 milestone)
+                "later_text": "",
+                "later_year": None,
+                "later_status": None,
+            }
+        )
         lt = later.get(r["indicator"])
         if lt is not None and int(lt["target_year"]) != int(r["target_year"]):
-            rows[-1].update(later_text=nv.format_value(lt["target"], lt["unit"], dec, lang=lang, whole=True),
-                            later_year=str(int(lt["target_year"])), later_status=lt["status"])
+            rows[-1].update(
+                later_text=nv.format_value(lt["target"], lt["unit"], dec, lang=lang, whole=True),
+                later_year=str(int(lt["target_year"])),
+                later_status=lt["status"],
+            )
         f = facts.get(r["indicator"])
         if f is not None and f.get("available") and (f["target"] is None or int(r["target_year"]) == year):
             f["target"] = rows[-1]
-    info = {"name": ts.name, "source": ts.source, "scope": getattr(ts, "scope", ""),
-            "title": ts.title(lang) if hasattr(ts, "title") else ts.source,
-            "how": how, "companion": companion,
-            "companion_title": load_target_set(companion).title(lang) if companion else "",
-            "not_scored": info_not_scored}
+    info = {
+        "name": ts.name,
+        "source": ts.source,
+        "scope": getattr(ts, "scope", ""),
+        "title": ts.title(lang) if hasattr(ts, "title") else ts.source,
+        "how": how,
+        "companion": companion,
+        "companion_title": load_target_set(companion).title(lang) if companion else "",
+        "not_scored": info_not_scored,
+    }
     return info, pd.DataFrame(rows)
 
 
 def _ranks(rows: pd.DataFrame, conf_level: float):
     """Ranks with their uncertainty intervals (:func:`mchanalysis.ranking.rank_with_uncertainty`,
     Goldstein & Spiegelhalter 1996): ``region_code, rank, rank_lower, rank_upper``."""
-    r = rank_with_uncertainty(rows[["region_code", "region_name", "indicator", "year", "numerator", "denominator"]],
-           level=conf_level)
+    r = rank_with_uncertainty(
+        rows[["region_code", "region_name", "indicator", "year", "numerator", "denominator"]],
+        level=conf_level,
+    )
     return r[["region_code", "rank", "rank_lower", "rank_upper"]]
 
 
@@ -423,22 +474,28 @@ def _subregions(table, region, year, layout, conf_level, lang):
             for r in k.to_dict("records")
         ]
         rank = k["rank"].astype("Int64").to_numpy()
-        rank_text = [f"{int(a)}–{int(b)}" if a != b else f"{int(a)}"
-                     for a, b in zip(k["rank_lower"], k["rank_upper"])]
-        out[ind] = pd.DataFrame({
-            "rank": rank,
-            "rank_interval": rank_text,
-            "region_code": k["region_code"].to_numpy(),
-            "region_name": k["region_name"].to_numpy(),
-            "numerator": k["numerator"].to_numpy(),
-            "denominator": k["denominator"].to_numpy(),
-            "value": k["value"].to_numpy(),
-            "lower": k["lower"].to_numpy(),
-            "upper": k["upper"].to_numpy(),
-            "value_text": [nv.format_value(v, meta["unit"], dec, lang=lang) for v in k["value"]],
-            "ci_text": [nv.format_interval(a, b, meta["unit"], dec, lang=lang) for a, b in zip(k["lower"], k["upper"])],
-            "verdict": verdicts,
-        })
+        rank_text = [
+            f"{int(a)}–{int(b)}" if a != b else f"{int(a)}" for a, b in zip(k["rank_lower"], k["rank_upper"])
+        ]
+        out[ind] = pd.DataFrame(
+            {
+                "rank": rank,
+                "rank_interval": rank_text,
+                "region_code": k["region_code"].to_numpy(),
+                "region_name": k["region_name"].to_numpy(),
+                "numerator": k["numerator"].to_numpy(),
+                "denominator": k["denominator"].to_numpy(),
+                "value": k["value"].to_numpy(),
+                "lower": k["lower"].to_numpy(),
+                "upper": k["upper"].to_numpy(),
+                "value_text": [nv.format_value(v, meta["unit"], dec, lang=lang) for v in k["value"]],
+                "ci_text": [
+                    nv.format_interval(a, b, meta["unit"], dec, lang=lang)
+                    for a, b in zip(k["lower"], k["upper"])
+                ],
+                "verdict": verdicts,
+            }
+        )
     return out
 
 
@@ -460,17 +517,31 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     for f in frames:
         if f is None or len(f) == 0:
             continue
-        code = f["region_code"].astype("string") if "region_code" in f.columns else pd.Series(pd.NA, index=f.index)
-        yr = pd.to_numeric(f["year"], errors="coerce") if "year" in f.columns else pd.Series(np.nan, index=f.index)
+        code = (
+            f["region_code"].astype("string")
+            if "region_code" in f.columns
+            else pd.Series(pd.NA, index=f.index)
+        )
+        yr = (
+            pd.to_numeric(f["year"], errors="coerce")
+            if "year" in f.columns
+            else pd.Series(np.nan, index=f.index)
+        )
         keep = (code.isna() | code.isin(codes)) & (yr.isna() | ((yr <= year) & (yr >= year - years_back)))
         for r, c in zip(f[keep.fillna(False).to_numpy()].to_dict("records"), code[keep.fillna(False)]):
             msg = r.get(col) if isinstance(r.get(col), str) and r.get(col) else r.get("message", "")
             if not pd.isna(c) and c != region["code"]:
                 msg = (f"{names.get(c, c)}：" if lang == "zh" else f"{names.get(c, c)}: ") + str(msg)
             category = str(r.get("category") or "")
-            out.append({"severity": str(r.get("severity", "")), "message": str(msg),
-                        "category": category, "entry_error": category == "entry_error",
-                        "listed": r.get("severity") in ("error", "warning") or category == "entry_error"})
+            out.append(
+                {
+                    "severity": str(r.get("severity", "")),
+                    "message": str(msg),
+                    "category": category,
+                    "entry_error": category == "entry_error",
+                    "listed": r.get("severity") in ("error", "warning") or category == "entry_error",
+                }
+            )
     return out
 
 
@@ -485,18 +556,33 @@ def _problems(facts, scorecard, subregions, quality, lang):
             continue
         ch = f.get("change1")
         if ch and ch.get("good") == "worse":
-            probs.append({"kind": "worsened", "name": f["name"], "text": f["text"],
-                          "previous_text": ch["previous_text"], "change": ch, "unit": f["unit"]})
+            probs.append(
+                {
+                    "kind": "worsened",
+                    "name": f["name"],
+                    "text": f["text"],
+                    "previous_text": ch["previous_text"],
+                    "change": ch,
+                    "unit": f["unit"],
+                }
+            )
         t = f.get("trend")
         if t and f["direction"] != "neutral":
-            bad = (t["verdict"] == "rise") == (f["direction"] == "lower_is_better") and t["verdict"] != "no_significant_change"
+            bad = (t["verdict"] == "rise") == (f["direction"] == "lower_is_better") and t[
+                "verdict"
+            ] != "no_significant_change"
             if bad:
                 probs.append({"kind": "bad_trend", "name": f["name"], "trend": t})
     for ind, tab in subregions.items():
         worse = tab[tab["verdict"] == "worse"]
         if len(worse):
-            probs.append({"kind": "subregions_worse", "name": facts[ind]["name"],
-                          "regions": worse["region_name"].tolist()})
+            probs.append(
+                {
+                    "kind": "subregions_worse",
+                    "name": facts[ind]["name"],
+                    "regions": worse["region_name"].tolist(),
+                }
+            )
     n_err = sum(1 for q in quality if q["severity"] == "error")
     n_warn = sum(1 for q in quality if q["severity"] == "warning")
     if n_err or n_warn:
@@ -528,15 +614,22 @@ def _analysis_data(data, conf_level, indicator_table, quality_findings, load_fin
     if indicator_table is not None:
         absent = [c for c in INDICATOR_COLUMNS if c not in getattr(indicator_table, "columns", ())]
         if absent:
-            raise MchError(f"indicator_table is not an indicator table (compute_indicators): missing "
-                           f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)}")
+            raise MchError(
+                f"indicator_table is not an indicator table (compute_indicators): missing "
+                f"column{'s' if len(absent) > 1 else ''} {', '.join(absent)}"
+            )
     if isinstance(data, AnalysisData):
         if np.isclose(data.conf_level, float(conf_level)):
             return data
         return from_counts(data.counts, conf_level=conf_level, warnings=data.warnings)
     if isinstance(data, pd.DataFrame):
-        return from_counts(data, conf_level=conf_level, warnings=load_findings,
-                           indicators=indicator_table, quality=quality_findings)
+        return from_counts(
+            data,
+            conf_level=conf_level,
+            warnings=load_findings,
+            indicators=indicator_table,
+            quality=quality_findings,
+        )
     return load_analysis_data(data, conf_level=conf_level)
 
 
@@ -549,9 +642,12 @@ def thresholds(layout: dict | None = None) -> dict:
     (:data:`mchanalysis.analysis.rules.FEW_EVENTS`); ``years_back`` -- the longer comparison
     ("与5年前相比", layout.yaml)."""
     layout = load_layout() if layout is None else layout
-    return {"review_years": int(layout.get("years_back", 5)), "years_back": int(layout.get("years_back", 5)),
-            "byar_min_events": stats.BYAR_MIN_EVENTS,
-            "few_events": rules.FEW_EVENTS}
+    return {
+        "review_years": int(layout.get("years_back", 5)),
+        "years_back": int(layout.get("years_back", 5)),
+        "byar_min_events": stats.BYAR_MIN_EVENTS,
+        "few_events": rules.FEW_EVENTS,
+    }
 
 
 def build_context(
@@ -656,8 +752,10 @@ def build_context(
         raise MchError(f"region {region_code} is not in the data{hint}")
     this = rows[rows["year"] == year]
     if this.empty:
-        raise MchError(f"region {region_code} has no row for {year} (years: "
-                       f"{', '.join(map(str, sorted(rows['year'].unique())))})")
+        raise MchError(
+            f"region {region_code} has no row for {year} (years: "
+            f"{', '.join(map(str, sorted(rows['year'].unique())))})"
+        )
     r0 = this.iloc[0]
     parent_code = "" if pd.isna(r0["parent_code"]) else str(r0["parent_code"])
     parent_name = ""
@@ -665,8 +763,11 @@ def build_context(
         pr = counts[(counts["region_code"].astype(str) == parent_code)]
         parent_name = str(pr.iloc[-1]["region_name"]) if len(pr) else ""
     region = {
-        "code": region_code, "name": str(r0["region_name"]), "level": str(r0["level"]),
-        "parent_code": parent_code, "parent_name": parent_name,
+        "code": region_code,
+        "name": str(r0["region_name"]),
+        "level": str(r0["level"]),
+        "parent_code": parent_code,
+        "parent_name": parent_name,
         "scope": nv.scope_word(str(r0["level"]), str(r0["region_name"]), lang=lang),
     }
     if synthetic is None:
@@ -676,8 +777,9 @@ def build_context(
     nat = _national_table(national)
     facts = {}
     for meta in registry.to_dict("records"):
-        facts[meta["id"]] = _fact(meta, adata, region, year, conf_level, lang,
-                                  int(layout.get("years_back", 5)), parent_code, nat)
+        facts[meta["id"]] = _fact(
+            meta, adata, region, year, conf_level, lang, int(layout.get("years_back", 5)), parent_code, nat
+        )
     ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang)
     for f in facts.values():
         f["projection"] = _projection(f, adata, region_code, year, conf_level)
@@ -692,22 +794,34 @@ def build_context(
         ids = [i for i, f in facts.items() if f["group"] in groups and f["available"]]
         sections.append({"id": s["id"], "indicators": ids})
     subregions = _subregions(table, region, year, layout, conf_level, lang)
-    quality = _quality(table, region, year, lang, load_findings, quality_findings,
-                       int(layout.get("years_back", 5)) - 1)
+    quality = _quality(
+        table, region, year, lang, load_findings, quality_findings, int(layout.get("years_back", 5)) - 1
+    )
     problems = _problems(facts, scorecard, subregions, quality, lang)
     lb = counts[(counts["region_code"].astype(str) == region_code) & (counts["year"] == year)]
     live = facts.get("mmr", {}).get("denominator_text") or (
-        nv.format_count(lb["live_births"].iloc[0], lang=lang) if "live_births" in lb else "")
+        nv.format_count(lb["live_births"].iloc[0], lang=lang) if "live_births" in lb else ""
+    )
     ctx = ReportContext(
-        region=region, year=year, lang=lang, conf_level=float(conf_level), synthetic=bool(synthetic),
-        facts=facts, sections=sections, target_set=ts_info, scorecard=scorecard,
-        subregions=subregions, quality=quality, problems=problems,
+        region=region,
+        year=year,
+        lang=lang,
+        conf_level=float(conf_level),
+        synthetic=bool(synthetic),
+        facts=facts,
+        sections=sections,
+        target_set=ts_info,
+        scorecard=scorecard,
+        subregions=subregions,
+        quality=quality,
+        problems=problems,
         indicator_table=table,
         headline=[facts[i] for i in layout.get("headline", []) if i in facts and facts[i]["available"]],
         live_births=live or "",
         first_year=int(table.loc[table["region_code"] == region_code, "year"].min()),
-        missing_sections=[_PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1]
-                          for m in missing_sections],
+        missing_sections=[
+            _PARTS.get(str(m), (str(m), str(m)))[0 if lang == "zh" else 1] for m in missing_sections
+        ],
         rules=thresholds(layout),
     )
     from mchanalysis.report.bureau import load_narrative

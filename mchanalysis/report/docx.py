@@ -45,13 +45,28 @@ from mchanalysis.report.render import render_report, render_title
 
 _FIXED = _dt.datetime(2000, 1, 1)
 #: Paragraph and table styles the writer uses (all in the package's reference document).
-STYLES = ("Normal", "Title", "Subtitle", "Heading 1", "Heading 2", "Caption", "Table Title",
-          "Figure", "Table Text", "Note", "Signature", "Notice", "Table Grid")
+STYLES = (
+    "Normal",
+    "Title",
+    "Subtitle",
+    "Heading 1",
+    "Heading 2",
+    "Caption",
+    "Table Title",
+    "Figure",
+    "Table Text",
+    "Note",
+    "Signature",
+    "Notice",
+    "Table Grid",
+)
 #: Status colours of table cells: dark enough to read in black and white (contrast >= 4.5:1 on
 #: white), and each with a symbol so that the colour is never the only carrier.
 #: The same inks as the charts (:data:`mchanalysis.plots.STATUS_INK`).
-STATUS = {k: (STATUS_INK[k].lstrip("#").upper(), sym) for k, sym in
-          (("met", "✓"), ("not_met", "✗"), ("indistinguishable", "≈"))}
+STATUS = {
+    k: (STATUS_INK[k].lstrip("#").upper(), sym)
+    for k, sym in (("met", "✓"), ("not_met", "✗"), ("indistinguishable", "≈"))
+}
 STATUS["worse"] = (STATUS_INK["not_met"].lstrip("#").upper(), "")
 
 
@@ -85,6 +100,7 @@ def _text(el) -> str:
 
 def _runs(paragraph, el, *, color=None, bold=None):
     """Add the inline content of ``el`` (text, <strong>, <span>) as runs (no direct fonts)."""
+
     def add(text, strong=False):
         text = " ".join(text.split()) if text.strip() else ""
         if text:
@@ -113,7 +129,7 @@ def _col_widths(rows, ncols, total_cm):
         for i, c in enumerate(r.findall("./*")[:ncols]):
             text = _text(c)
             units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-            if c.tag == "th":      # headings may wrap: they ask for at most 4 Chinese characters
+            if c.tag == "th":  # headings may wrap: they ask for at most 4 Chinese characters
                 units = min(units, 8)
             natural[i] = max(natural[i], units * _CHAR_CM + _PAD_CM)
             if c.tag == "td" and "num" not in (c.get("class") or "") and text:
@@ -129,7 +145,6 @@ def _col_widths(rows, ncols, total_cm):
         widths.append(w if n else max(2.0, room * w / sum(flex)))
     k = total_cm / sum(widths)
     return [Cm(w * k) for w in widths]
-
 
 
 class _Writer:
@@ -174,7 +189,7 @@ class _Writer:
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
         widths = _col_widths(rows, ncols, self.width / 360000 - 0.2)
-        for col, w in zip(t.columns, widths):   # the grid (LibreOffice reads it) and each cell (Word)
+        for col, w in zip(t.columns, widths):  # the grid (LibreOffice reads it) and each cell (Word)
             col.width = w
         for r in rows:
             cells = r.findall("./*")
@@ -183,7 +198,7 @@ class _Writer:
             trpr = row._tr.get_or_add_trPr()
             trpr.append(OxmlElement("w:cantSplit"))
             if header:
-                trpr.append(OxmlElement("w:tblHeader"))   # repeated at the top of each page
+                trpr.append(OxmlElement("w:tblHeader"))  # repeated at the top of each page
             for i, c in enumerate(cells[:ncols]):
                 cell = row.cells[i]
                 cell.width = widths[i]
@@ -262,7 +277,7 @@ class _Writer:
                 self.para(child, "Notice")
             elif tag == "p" and "signature" in cls:
                 p = self.para(child, "Signature")
-                if not self.signed:      # 空一行 before the 落款
+                if not self.signed:  # 空一行 before the 落款
                     p.paragraph_format.space_before = Pt(28.95)
                     self.signed = True
             elif tag == "p":
@@ -302,9 +317,11 @@ def issuing_unit(ctx) -> str:
     return f"{name}卫生健康委员会" if ctx.lang == "zh" else f"{name} Health Commission"
 
 
-_APP = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://'
-        b'schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>'
-        b'mchanalysis</Application></Properties>')
+_APP = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="http://'
+    b'schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>'
+    b"mchanalysis</Application></Properties>"
+)
 
 
 def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, reference=None) -> bytes:
@@ -330,7 +347,9 @@ def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, refere
             body.remove(child)
     _ensure_styles(doc)
     if ctx.lang != "zh":
-        lang = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+        lang = doc.styles.element.find(
+            f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}"
+        )
         if lang is not None:
             lang.set(qn("w:val"), "en-GB")
     root = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -339,8 +358,7 @@ def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, refere
     cp.title = title or render_title(ctx)
     cp.author = issuing_unit(ctx)
     cp.last_modified_by = cp.author
-    for attr in ("comments", "keywords", "subject", "category", "content_status", "identifier",
-                 "version"):
+    for attr in ("comments", "keywords", "subject", "category", "content_status", "identifier", "version"):
         setattr(cp, attr, "")
     cp.created = _FIXED
     cp.modified = _FIXED
@@ -356,7 +374,6 @@ def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, refere
     return normalise_zip(buf.getvalue())
 
 
-def write_docx(ctx, path, *, html: str | None = None, title: str | None = None,
-               reference=None) -> None:
+def write_docx(ctx, path, *, html: str | None = None, title: str | None = None, reference=None) -> None:
     """Write a Word document atomically (``report.docx``: the 答卷; ``technical.docx``)."""
     write_bytes(path, docx_bytes(ctx, html, title=title, reference=reference))

@@ -86,47 +86,86 @@ def draw_figures(ctx, *, national=None) -> dict:
             target = {"value": f["target"]["target"], "year": f["target"]["target_year"]}
         nat = None
         if national is not None:
-            nat = national[(national["indicator"] == ind) & (national["year"] >= series["year"].min())
-                           & (national["year"] <= ctx.year)][["year", "value"]]
+            nat = national[
+                (national["indicator"] == ind)
+                & (national["year"] >= series["year"].min())
+                & (national["year"] <= ctx.year)
+            ][["year", "value"]]
             nat = nat if len(nat) else None
         meta = {"id": ind, **reg.loc[ind].to_dict()}
         tr = f.get("trend") or {}
-        fig = plot_trend(series, meta=meta, target=target, national=nat, lang=ctx.lang,
-                         conf_level=ctx.conf_level, fitted=tr.get("fitted"),
-                         joinpoints=tr.get("joinpoints") or None,
-                         projection=(f.get("projection") or {}).get("frame"))
-        out[f"trend_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "maternal_safety",
-                               "caption": cap.trend(f, ctx).strip()}
+        fig = plot_trend(
+            series,
+            meta=meta,
+            target=target,
+            national=nat,
+            lang=ctx.lang,
+            conf_level=ctx.conf_level,
+            fitted=tr.get("fitted"),
+            joinpoints=tr.get("joinpoints") or None,
+            projection=(f.get("projection") or {}).get("frame"),
+        )
+        out[f"trend_{ind}"] = {
+            "figure": fig,
+            "png": png_bytes(fig),
+            "section": "maternal_safety",
+            "caption": cap.trend(f, ctx).strip(),
+        }
     # scorecard
     if len(ctx.scorecard):
         fig = plot_scorecard(ctx.scorecard, lang=ctx.lang)
-        out["scorecard"] = {"figure": fig, "png": png_bytes(fig), "section": "targets",
-                            "caption": cap.scorecard(ctx).strip()}
+        out["scorecard"] = {
+            "figure": fig,
+            "png": png_bytes(fig),
+            "section": "targets",
+            "caption": cap.scorecard(ctx).strip(),
+        }
     # funnel plot of the sub-regions (first comparison indicator with data), centred on the
     # region's own value
     if ctx.subregions:
         # the first comparison indicator whose areas have enough events to tell apart
         # (median numerator >= 10); else the first
-        ind = next((i for i, tab in ctx.subregions.items()
-                    if float(pd.to_numeric(tab["numerator"]).median()) >= 10), next(iter(ctx.subregions)))
+        ind = next(
+            (i for i, tab in ctx.subregions.items() if float(pd.to_numeric(tab["numerator"]).median()) >= 10),
+            next(iter(ctx.subregions)),
+        )
         f = ctx.facts[ind]
         t = ctx.indicator_table
         kids = t[(t["parent_code"] == ctx.region["code"]) & (t["year"] == ctx.year) & (t["indicator"] == ind)]
         res = funnel(kids, target=f.get("value"))
-        fig = plot_funnel(res.points, res.limits, indicator_meta=res.meta, lang=ctx.lang,
-                          adjusted=res.adjustment != "none", reference_name=ctx.region["name"])
+        fig = plot_funnel(
+            res.points,
+            res.limits,
+            indicator_meta=res.meta,
+            lang=ctx.lang,
+            adjusted=res.adjustment != "none",
+            reference_name=ctx.region["name"],
+        )
         _fit_height(fig)
-        out[f"funnel_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
-                                "caption": cap.funnel(f, ctx).strip()}
+        out[f"funnel_{ind}"] = {
+            "figure": fig,
+            "png": png_bytes(fig),
+            "section": "comparison",
+            "caption": cap.funnel(f, ctx).strip(),
+        }
         # the same indicator's trend in every sub-region (ranked order), the region's own
         # series drawn in each panel for reference
         codes = [str(c) for c in ctx.subregions[ind]["region_code"]]
         span = t[(t["indicator"] == ind) & (t["year"] <= ctx.year)]
-        fig = plot_small_multiples(span[span["region_code"].isin(codes)], indicator=ind, regions=codes,
-                                   meta={"id": ind, **reg.loc[ind].to_dict()}, lang=ctx.lang,
-                                   reference=_series(ctx, ind)[["year", "value"]],
-                                   reference_name=ctx.region["name"],
-                                   panel_height=_panel_height(len(codes)))
-        out[f"small_multiples_{ind}"] = {"figure": fig, "png": png_bytes(fig), "section": "comparison",
-                                         "caption": cap.small_multiples(f, ctx).strip()}
+        fig = plot_small_multiples(
+            span[span["region_code"].isin(codes)],
+            indicator=ind,
+            regions=codes,
+            meta={"id": ind, **reg.loc[ind].to_dict()},
+            lang=ctx.lang,
+            reference=_series(ctx, ind)[["year", "value"]],
+            reference_name=ctx.region["name"],
+            panel_height=_panel_height(len(codes)),
+        )
+        out[f"small_multiples_{ind}"] = {
+            "figure": fig,
+            "png": png_bytes(fig),
+            "section": "comparison",
+            "caption": cap.small_multiples(f, ctx).strip(),
+        }
     return out

@@ -60,11 +60,15 @@ def _exporter_class():
         def from_notebook_node(self, nb, resources=None, **kw):
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            self.register_filter("highlight_code", self.filters.get(
-                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            self.register_filter(
+                "highlight_code",
+                self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)),
+            )
             resources = self._init_resources(resources)
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return FastHTMLExporter
@@ -81,8 +85,14 @@ def _exporter():
         exclude_output_prompt=True,
         embed_images=True,
     )
-    for url in ("mathjax_url", "require_js_url", "jquery_url", "widget_renderer_url",
-                "jupyter_widgets_base_url", "mermaid_js_url"):
+    for url in (
+        "mathjax_url",
+        "require_js_url",
+        "jquery_url",
+        "widget_renderer_url",
+        "jupyter_widgets_base_url",
+        "mermaid_js_url",
+    ):
         if exp.has_trait(url):
             setattr(exp, url, "")
     return exp
@@ -98,13 +108,28 @@ def _clean(nb) -> nbformat.NotebookNode:
 
     Shallow where it can be: output data (base64 images) are shared with ``nb``, never
     modified; the exporter deep-copies what it is given anyway."""
-    nb = nbformat.NotebookNode({**nb, "cells": [
-        nbformat.NotebookNode({**c, "metadata": c.get("metadata", {}),
-                               **({"outputs": [nbformat.NotebookNode(dict(o)) for o in c.get("outputs", [])]}
-                                  if c.get("cell_type") == "code" else {})})
-        for c in nb.cells]})
-    nb.metadata = nbformat.from_dict({k: v for k, v in nb.metadata.items()
-                                      if k in ("kernelspec", "language_info")})
+    nb = nbformat.NotebookNode(
+        {
+            **nb,
+            "cells": [
+                nbformat.NotebookNode(
+                    {
+                        **c,
+                        "metadata": c.get("metadata", {}),
+                        **(
+                            {"outputs": [nbformat.NotebookNode(dict(o)) for o in c.get("outputs", [])]}
+                            if c.get("cell_type") == "code"
+                            else {}
+                        ),
+                    }
+                )
+                for c in nb.cells
+            ],
+        }
+    )
+    nb.metadata = nbformat.from_dict(
+        {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
+    )
     nb.cells = [c for c in nb.cells if not REMOVE_TAGS & set(c.get("metadata", {}).get("tags", []))]
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
@@ -112,7 +137,8 @@ def _clean(nb) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             cell.execution_count = None
             cell.outputs = [
-                o for o in cell.get("outputs", [])
+                o
+                for o in cell.get("outputs", [])
                 if not (o.get("output_type") == "stream" and o.get("name") in _STDERR_NAMES)
             ]
             for o in cell.outputs:
@@ -173,8 +199,10 @@ def standalone_page(body: str, *, title: str, lang: str = "zh") -> str:
     import html as _html
 
     code = "zh-CN" if lang == "zh" else lang
-    return ("<!DOCTYPE html>\n"
-            f'<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
-            f'<body class="mch-report">\n<main class="report">\n{body}</main>\n</body>\n</html>\n')
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{code}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_html.escape(title)}</title>\n<style>\n{_css()}\n</style>\n</head>\n"
+        f'<body class="mch-report">\n<main class="report">\n{body}</main>\n</body>\n</html>\n'
+    )

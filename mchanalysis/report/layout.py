@@ -14,7 +14,9 @@ import yaml
 def load_layout() -> dict:
     """The report layout (``templates/layout.yaml``, package data under the existing
     ``report/templates/**/*`` glob): sections, headline indicators, comparison set."""
-    text = resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
+    text = (
+        resources.files("mchanalysis.report").joinpath("templates", "layout.yaml").read_text(encoding="utf-8")
+    )
     return yaml.safe_load(text)
 
 

@@ -95,7 +95,7 @@ def format_published(value, unit: str, *, lang: str = "zh") -> str:
 
 
 def format_interval(lower, upper, unit: str, decimals: int = 2, *, lang: str = "zh") -> str:
-    """"95.10%–96.30%" style interval text (both limits with unit)."""
+    """ "95.10%–96.30%" style interval text (both limits with unit)."""
     if _is_missing(lower) or _is_missing(upper):
         return ""
     bound = 100.0 if unit == "%" else None
@@ -156,8 +156,14 @@ def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> 
         ``small`` (bool), ``relative`` (signed relative change in %, or None).
         The arithmetic sign of the difference never decides a rise or fall by itself.
     """
-    out = {"direction": "not_tested", "mode": change_mode(unit), "amount": "", "verdict": verdict,
-           "small": False, "relative": None}
+    out = {
+        "direction": "not_tested",
+        "mode": change_mode(unit),
+        "amount": "",
+        "verdict": verdict,
+        "small": False,
+        "relative": None,
+    }
     if _is_missing(current) or _is_missing(previous):
         out["direction"] = "no_data"
         return out

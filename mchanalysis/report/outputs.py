@@ -12,9 +12,11 @@ from mchanalysis.report.xlsx import write_scorecard_xlsx
 
 
 def technical_title(ctx) -> str:
-    """"2024年示例市妇幼健康工作技术报告" (en: "... Technical Report")."""
+    """ "2024年示例市妇幼健康工作技术报告" (en: "... Technical Report")."""
     t = render_title(ctx)
-    return t.replace("答卷", "技术报告") if ctx.lang == "zh" else t.replace("Annual Report", "Technical Report")
+    return (
+        t.replace("答卷", "技术报告") if ctx.lang == "zh" else t.replace("Annual Report", "Technical Report")
+    )
 
 
 def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
@@ -41,8 +43,11 @@ def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     write_docx(ctx, out / "report.docx", html=render_brief(ctx), reference=docx_reference)
-    tech = render_report(ctx).replace("答卷</h1>", "技术报告</h1>").replace(
-        "Annual Report</h1>", "Technical Report</h1>")
+    tech = (
+        render_report(ctx)
+        .replace("答卷</h1>", "技术报告</h1>")
+        .replace("Annual Report</h1>", "Technical Report</h1>")
+    )
     title = technical_title(ctx)
     write_text(out / "technical.html", standalone_page(tech, title=title, lang=ctx.lang))
     write_docx(ctx, out / "technical.docx", html=tech, title=title, reference=docx_reference)
@@ -50,6 +55,10 @@ def write_outputs(ctx, output_dir, *, docx_reference=None) -> dict:
     figs = []
     for name, f in sorted(ctx.figures.items()):
         figs.append(write_bytes(out / "figures" / f"report_{name}.png", f["png"]))
-    return {"docx": out / "report.docx", "technical_html": out / "technical.html",
-            "technical_docx": out / "technical.docx", "xlsx": out / "tables" / "scorecard.xlsx",
-            "figures": figs}
+    return {
+        "docx": out / "report.docx",
+        "technical_html": out / "technical.html",
+        "technical_docx": out / "technical.docx",
+        "xlsx": out / "tables" / "scorecard.xlsx",
+        "figures": figs,
+    }

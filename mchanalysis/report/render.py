@@ -99,8 +99,12 @@ def number_figures_and_tables(html: str, lang: str) -> str:
         nums["fig"][m.group(2)] = n
         return f"{m.group(1)}{fig_word}{n}{sep}"
 
-    html = re.sub(r'(<figure data-figure="([^"]+)">.*?<figcaption>)(?:图[：:]\s*|Figure[:.]?\s*)?',
-                  fig, html, flags=re.S)
+    html = re.sub(
+        r'(<figure data-figure="([^"]+)">.*?<figcaption>)(?:图[：:]\s*|Figure[:.]?\s*)?',
+        fig,
+        html,
+        flags=re.S,
+    )
     count = {"t": 0}
 
     def tab(m):
@@ -125,7 +129,7 @@ def number_figures_and_tables(html: str, lang: str) -> str:
         if lang != "zh":
             return f" (see {word}{n})"
         # after a closing parenthesis "（产前筛查率）（见表2）" reads as a stutter: "，详见表2"
-        return f"，详见{word}{n}" if m.string[m.start() - 1:m.start()] == "）" else f"（见{word}{n}）"
+        return f"，详见{word}{n}" if m.string[m.start() - 1 : m.start()] == "）" else f"（见{word}{n}）"
 
     return _REF.sub(ref, html)
 
@@ -142,7 +146,7 @@ def _place_figures(ctx, html: str, names: list[str], figures: bool) -> str:
             end = [e for e in (html.find("</p>", m.end()), html.find("</table>", m.end())) if e >= 0]
             if end:
                 at = html.find(">", min(end)) + 1
-                while html.startswith("\n<figure", at):     # after the figures already placed here
+                while html.startswith("\n<figure", at):  # after the figures already placed here
                     at = html.find("</figure>", at) + len("</figure>")
                 html = html[:at] + "\n" + _figure_html(ctx, n) + html[at:]
                 continue
@@ -175,8 +179,9 @@ def _figure_html(ctx, name: str) -> str:
         return ""
     b64 = base64.b64encode(fig["png"]).decode("ascii")
     env = environment(ctx.lang)
-    return env.get_template("_figure.j2").render(name=name, src=f"data:image/png;base64,{b64}",
-                                                 caption=fig["caption"])
+    return env.get_template("_figure.j2").render(
+        name=name, src=f"data:image/png;base64,{b64}", caption=fig["caption"]
+    )
 
 
 def _methods_facts(ctx) -> dict:
@@ -195,12 +200,16 @@ def _methods_facts(ctx) -> dict:
             d = r.get(col)
             if isinstance(d, str) and d and ctx.facts.get(r["id"], {}).get("available"):
                 defs.append({"name": r["name_zh"] if ctx.lang == "zh" else r["name_en"], "definition": d})
-    return {"method_defs": defs, "flat_points": nv.format_number(nv.FLAT_POINTS, 1),
-            "flat_relative": nv.format_number(nv.FLAT_RELATIVE, 0),
-            "national_points": nv.format_number(br.NATIONAL_POINTS, 0),
-            "sub_ratio": nv.format_number(br.SUB_RATIO, 1), "sub_events": br.SUB_MIN_EVENTS,
-            "sub_points": nv.format_number(br.SUB_POINTS, 0),
-            "parent_relative": nv.format_number(br.PARENT_RELATIVE, 0)}
+    return {
+        "method_defs": defs,
+        "flat_points": nv.format_number(nv.FLAT_POINTS, 1),
+        "flat_relative": nv.format_number(nv.FLAT_RELATIVE, 0),
+        "national_points": nv.format_number(br.NATIONAL_POINTS, 0),
+        "sub_ratio": nv.format_number(br.SUB_RATIO, 1),
+        "sub_events": br.SUB_MIN_EVENTS,
+        "sub_points": nv.format_number(br.SUB_POINTS, 0),
+        "parent_relative": nv.format_number(br.PARENT_RELATIVE, 0),
+    }
 
 
 def render_title(ctx) -> str:
@@ -249,17 +258,20 @@ def render_section(ctx, section: str, *, figures: bool = True, number: bool = Tr
         from mchanalysis.report import brief as br
 
         own = set(br.NUTRITION + br.EMTCT_TESTS + br.EMTCT_OUTCOMES)
-        extra = {"table_facts": facts,
-                 "nutrition": br.nutrition(ctx) if section == "child_care" else [],
-                 "emtct": br.emtct(ctx) if section == "birth_defects" else {"tests": [], "outcomes": []}}
+        extra = {
+            "table_facts": facts,
+            "nutrition": br.nutrition(ctx) if section == "child_care" else [],
+            "emtct": br.emtct(ctx) if section == "birth_defects" else {"tests": [], "outcomes": []},
+        }
         facts = [f for f in facts if f["id"] not in own]
     if section == "problems":
         from mchanalysis.report.brief import problems
 
         extra = {"ranked": problems(ctx)}
     # shown: the figures are in this HTML (a sentence may then give their numbers)
-    html = env.get_template(f"{TEMPLATE_OF.get(section, section)}.j2").render(ctx=ctx, facts=facts, section=sec,
-                                                                              shown=figures, **extra)
+    html = env.get_template(f"{TEMPLATE_OF.get(section, section)}.j2").render(
+        ctx=ctx, facts=facts, section=sec, shown=figures, **extra
+    )
     html = _place_figures(ctx, html, figs, figures)
     if number:
         html = number_figures_and_tables(html, ctx.lang)

@@ -16,12 +16,27 @@ from mchanalysis.spreadsheet import xlsx_bytes
 #: Status words of the workbook, per language (a zh workbook is fully Chinese).
 STATUS_WORDS = {
     "zh": {"met": "达标", "not_met": "未达标", "indistinguishable": "尚难判定", "no_data": "无数据"},
-    "en": {"met": "met", "not_met": "not met", "indistinguishable": "not distinguishable", "no_data": "no data"},
+    "en": {
+        "met": "met",
+        "not_met": "not met",
+        "indistinguishable": "not distinguishable",
+        "no_data": "no data",
+    },
 }
 #: Sheet names, per language.
 SHEETS = {
-    "zh": {"scorecard": "目标完成情况", "indicators": "本级指标", "prefecture": "各市指标", "county": "各县区指标"},
-    "en": {"scorecard": "scorecard", "indicators": "indicators", "prefecture": "prefectures", "county": "counties"},
+    "zh": {
+        "scorecard": "目标完成情况",
+        "indicators": "本级指标",
+        "prefecture": "各市指标",
+        "county": "各县区指标",
+    },
+    "en": {
+        "scorecard": "scorecard",
+        "indicators": "indicators",
+        "prefecture": "prefectures",
+        "county": "counties",
+    },
 }
 _LEVEL_ZH = {"province": "省", "prefecture": "市", "county": "县（区）"}
 
@@ -52,8 +67,14 @@ def scorecard_frame(ctx) -> pd.DataFrame:
         "status_ci": "统计学判定" if zh else "statistical status",
     }
     if sc is None or len(sc) == 0:
-        return pd.DataFrame(columns=["地区代码" if zh else "region_code", "地区" if zh else "region_name",
-                                     "年份" if zh else "year"] + list(cols.values()))
+        return pd.DataFrame(
+            columns=[
+                "地区代码" if zh else "region_code",
+                "地区" if zh else "region_name",
+                "年份" if zh else "year",
+            ]
+            + list(cols.values())
+        )
     dec = load_registry().set_index("id")["decimals"].to_dict()
     out = sc[["indicator"] + [c for c in cols if c != "indicator"]].copy()
     for c in ("value", "lower", "upper"):
@@ -65,9 +86,14 @@ def scorecard_frame(ctx) -> pd.DataFrame:
     if not zh:
         out["unit"] = out["unit"].map(lambda u: {"/10万": "per 100,000", "/万": "per 10,000"}.get(u, u))
     out = out.drop(columns=["indicator"]).rename(columns=cols)
-    region = pd.DataFrame({("地区代码" if zh else "region_code"): ctx.region["code"],
-                           ("地区" if zh else "region_name"): ctx.region["name"],
-                           ("年份" if zh else "year"): ctx.year}, index=out.index)
+    region = pd.DataFrame(
+        {
+            ("地区代码" if zh else "region_code"): ctx.region["code"],
+            ("地区" if zh else "region_name"): ctx.region["name"],
+            ("年份" if zh else "year"): ctx.year,
+        },
+        index=out.index,
+    )
     return pd.concat([region, out], axis=1)
 
 
@@ -77,19 +103,25 @@ def _indicators_frame(t: pd.DataFrame, lang: str) -> pd.DataFrame:
     zh = lang == "zh"
     names = reg["name_zh" if zh else "name_en"].to_dict()
     dec = reg["decimals"].to_dict()
-    out = pd.DataFrame({
-        ("地区代码" if zh else "region_code"): t["region_code"].to_numpy(),
-        ("地区" if zh else "region_name"): t["region_name"].to_numpy(),
-        ("层级" if zh else "level"): [(_LEVEL_ZH.get(v, v) if zh else v) for v in t["level"]],
-        ("年份" if zh else "year"): t["year"].to_numpy(),
-        ("指标" if zh else "indicator"): [names.get(i, i) for i in t["indicator"]],
-        ("分子" if zh else "numerator"): t["numerator"].to_numpy(),
-        ("分母" if zh else "denominator"): t["denominator"].to_numpy(),
-        ("值" if zh else "value"): [_round(v, dec.get(i, 2)) for v, i in zip(t["value"], t["indicator"])],
-        ("置信区间下限" if zh else "lower"): [_round(v, dec.get(i, 2)) for v, i in zip(t["lower"], t["indicator"])],
-        ("置信区间上限" if zh else "upper"): [_round(v, dec.get(i, 2)) for v, i in zip(t["upper"], t["indicator"])],
-        ("单位" if zh else "unit"): t["unit"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            ("地区代码" if zh else "region_code"): t["region_code"].to_numpy(),
+            ("地区" if zh else "region_name"): t["region_name"].to_numpy(),
+            ("层级" if zh else "level"): [(_LEVEL_ZH.get(v, v) if zh else v) for v in t["level"]],
+            ("年份" if zh else "year"): t["year"].to_numpy(),
+            ("指标" if zh else "indicator"): [names.get(i, i) for i in t["indicator"]],
+            ("分子" if zh else "numerator"): t["numerator"].to_numpy(),
+            ("分母" if zh else "denominator"): t["denominator"].to_numpy(),
+            ("值" if zh else "value"): [_round(v, dec.get(i, 2)) for v, i in zip(t["value"], t["indicator"])],
+            ("置信区间下限" if zh else "lower"): [
+                _round(v, dec.get(i, 2)) for v, i in zip(t["lower"], t["indicator"])
+            ],
+            ("置信区间上限" if zh else "upper"): [
+                _round(v, dec.get(i, 2)) for v, i in zip(t["upper"], t["indicator"])
+            ],
+            ("单位" if zh else "unit"): t["unit"].to_numpy(),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -101,8 +133,10 @@ def write_scorecard_xlsx(ctx, path) -> None:
     names = SHEETS[lang]
     t = ctx.indicator_table
     t = t[t["year"] == ctx.year]
-    sheets = {names["scorecard"]: scorecard_frame(ctx),
-              names["indicators"]: _indicators_frame(t[t["region_code"] == ctx.region["code"]], lang)}
+    sheets = {
+        names["scorecard"]: scorecard_frame(ctx),
+        names["indicators"]: _indicators_frame(t[t["region_code"] == ctx.region["code"]], lang),
+    }
     below, parents = [], {ctx.region["code"]}
     while True:  # every level below the region, nearest first
         kids = t[t["parent_code"].isin(parents)]

@@ -20,10 +20,24 @@ HERE = Path(__file__).parent
 
 IDS = ["region_code", "region_name", "parent_code", "level", "year"]
 ZH_IDS = ["行政区划代码", "地区", "上级代码", "级别", "年份"]
-MEASURES = ["live_births", "deliveries", "maternal_deaths", "infant_deaths", "neonatal_deaths",
-            "under5_deaths", "prenatal_screened"]
-ZH_MEASURES = ["活产数", "产妇数", "孕产妇死亡数", "婴儿死亡数", "新生儿死亡数", "5岁以下儿童死亡数",
-               "产前筛查人数"]
+MEASURES = [
+    "live_births",
+    "deliveries",
+    "maternal_deaths",
+    "infant_deaths",
+    "neonatal_deaths",
+    "under5_deaths",
+    "prenatal_screened",
+]
+ZH_MEASURES = [
+    "活产数",
+    "产妇数",
+    "孕产妇死亡数",
+    "婴儿死亡数",
+    "新生儿死亡数",
+    "5岁以下儿童死亡数",
+    "产前筛查人数",
+]
 ZH_LEVEL = {"province": "省级", "prefecture": "地市级", "county": "县区级"}
 # region_code, name, parent, level, year, then the measures (None = not reported)
 ROWS = [
@@ -54,8 +68,7 @@ def main():
     zh_rows = [[*r[:3], ZH_LEVEL[r[3]], r[4], *map(text, r[5:])] for r in ROWS]
     write_csv(HERE / "counts_gbk_zh.csv", ZH_IDS + ZH_MEASURES, zh_rows, "gbk")
     # UTF-8 with BOM, English ids
-    write_csv(HERE / "counts_utf8bom_en.csv", IDS + MEASURES, [list(map(text, r)) for r in ROWS],
-              "utf-8-sig")
+    write_csv(HERE / "counts_utf8bom_en.csv", IDS + MEASURES, [list(map(text, r)) for r in ROWS], "utf-8-sig")
     # XLSX: first sheet is notes, data on sheet "数据" -> read with sheet="数据"; a second
     # workbook with the data on the first sheet
     for name, notes_first in (("counts_sheet.xlsx", True), ("counts.xlsx", False)):
@@ -94,9 +107,12 @@ def main():
                 continue  # absent row = not reported
             name = ZH_MEASURES[j] if (k + j) % 2 else m
             long_rows.append([r[0], r[1], r[2], r[3], r[4], name, text(v)])
-    write_csv(HERE / "counts_long.csv",
-              ["region_code", "region_name", "parent_code", "level", "year", "measure", "value"],
-              long_rows, "utf-8")
+    write_csv(
+        HERE / "counts_long.csv",
+        ["region_code", "region_name", "parent_code", "level", "year", "measure", "value"],
+        long_rows,
+        "utf-8",
+    )
 
 
 if __name__ == "__main__":
