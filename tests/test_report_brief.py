@@ -307,7 +307,7 @@ def test_dajuan_length_and_sections(which, lo, hi, request):
     t = text(report.render_brief(ctx))
     assert lo <= len(t) <= hi, len(t)
     heads = re.findall(r"<h2>([^<]+)</h2>", report.render_brief(ctx))
-    assert heads == ["主要指标", "一、工作成效", "二、目标完成情况", "三、存在问题与下一步"]
+    assert heads == ["表1\u3000主要指标", "一、工作成效", "二、目标完成情况", "三、存在问题与下一步"]
     assert t.count("无统计学意义") == 0
 
 

@@ -108,6 +108,26 @@ def test_figures_and_tables_are_numbered_in_order_and_referred_to(city):
     assert "见图" not in report.render_report(ctx)
 
 
+def test_every_table_title_of_the_word_file_is_numbered_alike_in_the_html(city):
+    """A heading that only names the table below it (the 答卷's 主要指标) is that table's title
+    in Word; the HTML numbers it too, so "详见表2" points at the same table in both."""
+    import io
+
+    from docx import Document
+
+    from mchanalysis.report.docx import docx_bytes
+
+    for lang in ("zh", "en"):
+        html = report.render_brief(city[lang])
+        doc = Document(io.BytesIO(docx_bytes(city[lang], html)))
+        word = [p.text for p in doc.paragraphs if p.style.name == "Table Title"]
+        shown = [
+            re.sub(r"<[^>]+>", "", t)
+            for t in re.findall(r"<(?:h[234]|caption)>((?:表|Table )\d[^<]*)<", html)
+        ]
+        assert word == shown and len(word) == 2, (lang, word, shown)
+
+
 def test_a_reference_after_a_parenthesis_is_not_a_second_parenthesis():
     from mchanalysis.report.render import number_figures_and_tables, tabref
 

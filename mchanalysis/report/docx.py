@@ -180,7 +180,7 @@ class _Writer:
         cap = el.find("caption")
         # the HTML's caption carries its number (render.number_figures_and_tables); the label is
         # added again below from the same count
-        title = _LABEL.sub("", _text(cap)) if cap is not None else (title or self.heading)
+        title = _LABEL.sub("", _text(cap) if cap is not None else (title or self.heading or ""))
         if title:
             self.table_title(title)
         ncols = max(len(r.findall("./*")) for r in rows)

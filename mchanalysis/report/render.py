@@ -109,15 +109,22 @@ def number_figures_and_tables(html: str, lang: str) -> str:
 
     def tab(m):
         count["t"] += 1
-        key = re.search(r' data-table="([^"]*)"', m.group(0))
-        title = re.search(r' data-title="([^"]*)"', m.group(0))
+        table = m.group("table")
+        key = re.search(r' data-table="([^"]*)"', table)
+        title = re.search(r' data-title="([^"]*)"', table)
         if key:
             nums["tab"][key.group(1)] = count["t"]
-        if not title:
-            return m.group(0)
-        return f"{m.group(0)}<caption>{tab_word}{count['t']}{sep}{title.group(1)}</caption>"
+        if title:
+            return f"{m.group('head') or ''}{table}<caption>{tab_word}{count['t']}{sep}{title.group(1)}</caption>"
+        if m.group("head"):
+            # a heading that only names the table below it is the table's title, as in the Word
+            # file (docx.py): it carries the number ("表1　主要指标")
+            return f"<{m.group('h')}>{tab_word}{count['t']}{sep}{m.group('name')}</{m.group('h')}>{m.group('gap')}{table}"
+        return table
 
-    html = re.sub(r"<table\b[^>]*>", tab, html)
+    html = re.sub(
+        r"(?P<head><(?P<h>h[234])>(?P<name>[^<]*)</(?P=h)>(?P<gap>\s*))?(?P<table><table\b[^>]*>)", tab, html
+    )
 
     def ref(m):
         n = nums[m.group(2)].get(m.group(3))
