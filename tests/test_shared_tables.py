@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
+from mchanalysis import validation
 from mchanalysis.analysis import data as D
 from mchanalysis.pipeline.jobs import RegionResult
 from mchanalysis.pipeline.params import make_config, plan_run
@@ -157,6 +158,11 @@ def test_the_runner_builds_the_store_once_hands_it_to_workers_and_removes_it(tmp
     built = []
     real = D.write_shared_tables
     monkeypatch.setattr(D, "write_shared_tables", lambda *a, **k: built.append(a) or real(*a, **k))
+    validated = []
+    load = D.load_counts
+    counted = lambda *a, **k: validated.append(a) or load(*a, **k)  # noqa: E731
+    monkeypatch.setattr(D, "load_counts", counted)
+    monkeypatch.setattr(validation, "load_counts", counted)
     plan = plan_run(
         make_config({"data": DEMO, "out": tmp_path}, regions=["990105", "990106"], progress=False)
     )
@@ -164,6 +170,7 @@ def test_the_runner_builds_the_store_once_hands_it_to_workers_and_removes_it(tmp
     run_batch(plan, executor=rec)
     folder = str(tmp_path.resolve() / str(plan.year) / SHARED_DIR)
     assert len(built) == 1
+    assert len(validated) == 1  # the plan's validation is the build's: the file is read once
     assert rec.seen == [(folder, folder, True)] * 2
     assert not (tmp_path / str(plan.year) / SHARED_DIR).exists()  # not an output, not left behind
     assert D.SHARED_ENV not in os.environ

@@ -300,6 +300,33 @@ def read_shared_tables(folder: str | os.PathLike, sha256: str, conf_level: float
         return None
 
 
+#: The validation of the file ``mch run`` planned with, kept for its :func:`write_shared_tables`
+#: (one file, keyed by the SHA-256 of the bytes validated; taken out when used).
+_VALIDATED: dict = {}
+
+
+def validate_for_batch(data_path: str | os.PathLike):
+    """:func:`mchanalysis.validation.load_counts` of *data_path*, kept for the batch's
+    :func:`write_shared_tables` of the same bytes, so the runner validates the file once.
+
+    Raises
+    ------
+    MchError, ValidationError
+        As :func:`mchanalysis.validation.load_counts`.
+    """
+    path = Path(data_path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MchError(f"data file cannot be read: {exc.strerror or exc}", file=path) from None
+    key = hashlib.sha256(raw).hexdigest()
+    del raw
+    loaded = load_counts(path)
+    _VALIDATED.clear()
+    _VALIDATED[key] = loaded
+    return loaded
+
+
 def write_shared_tables(
     data_path: str | os.PathLike, folder: str | os.PathLike, *, conf_level: float = 0.95
 ) -> Path | None:
@@ -334,7 +361,7 @@ def write_shared_tables(
         raise MchError(f"data file cannot be read: {exc.strerror or exc}", file=path) from None
     key = hashlib.sha256(raw).hexdigest()
     del raw
-    loaded = load_counts(path)
+    loaded = _VALIDATED.pop(key, None) or load_counts(path)
     data = _build(loaded.counts, loaded.findings, path, key, conf_level)
     del loaded
     where = Path(folder) / key
