@@ -174,3 +174,14 @@ def test_the_runner_builds_the_store_once_hands_it_to_workers_and_removes_it(tmp
     assert rec.seen == [(folder, folder, True)] * 2
     assert not (tmp_path / str(plan.year) / SHARED_DIR).exists()  # not an output, not left behind
     assert D.SHARED_ENV not in os.environ
+
+
+def test_a_file_without_findings_is_stored_too():
+    """An empty findings table (a clean file) reads back with its columns and dtypes."""
+    import io
+
+    empty = D.load_counts(DEMO).findings.iloc[:0].reset_index(drop=True)
+    stored, how = D._to_storable(empty)
+    buf = io.BytesIO()
+    stored.to_parquet(buf, index=False)
+    _same(D._from_stored(pd.read_parquet(io.BytesIO(buf.getvalue())), how), empty)
