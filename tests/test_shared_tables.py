@@ -185,3 +185,28 @@ def test_a_file_without_findings_is_stored_too():
     buf = io.BytesIO()
     stored.to_parquet(buf, index=False)
     _same(D._from_stored(pd.read_parquet(io.BytesIO(buf.getvalue())), how), empty)
+
+
+def test_the_read_back_check_sees_every_difference_a_notebook_could():
+    base = pd.DataFrame(
+        {
+            "a": pd.array([1, None], dtype="Int64"),
+            "b": [0.5, float("nan")],
+            "r": pd.Series([3, None], dtype=object),
+        }
+    )
+    base.attrs["k"] = (("x", 1),)
+    assert D._identical(base, base.copy())
+    other = base.copy()
+    other.loc[1, "b"] = 0.0
+    assert not D._identical(base, other)  # a value
+    other = base.copy()
+    other["a"] = other["a"].astype("float64")
+    assert not D._identical(base, other)  # a dtype
+    other = base.copy()
+    other.attrs["k"] = [["x", 1]]
+    assert not D._identical(base, other)  # attrs: lists are not tuples
+    other = base.copy()
+    other["r"] = pd.Series([3.0, None], dtype=object)
+    assert not D._identical(base, other)  # a Python type in an object column
+    assert not D._identical(base, base.iloc[::-1])  # the order

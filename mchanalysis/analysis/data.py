@@ -258,11 +258,15 @@ def _from_stored(stored: pd.DataFrame, how: dict) -> pd.DataFrame:
 
 def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     """Same values, dtypes, column and index types, attrs, and Python types in object columns."""
-    try:
-        pd.testing.assert_frame_equal(a, b, check_exact=True, check_column_type=True, check_flags=True)
-    except AssertionError:
-        return False
-    if [repr(t) for t in a.dtypes] != [repr(t) for t in b.dtypes]:
+    if not (
+        type(a.columns) is type(b.columns)
+        and a.columns.equals(b.columns)
+        and type(a.index) is type(b.index)
+        and a.index.equals(b.index)
+        and [repr(t) for t in a.dtypes] == [repr(t) for t in b.dtypes]
+        and a.flags.allows_duplicate_labels == b.flags.allows_duplicate_labels
+        and a.equals(b)  # values, missing values in the same places
+    ):
         return False
     if repr(a.attrs) != repr(b.attrs):
         return False
