@@ -7,12 +7,14 @@ its own process as the user runs it:
 - ``mch --help`` (start-up) and ``mch validate`` on the demo;
 - ``mch validate`` on the national file (wall time and peak memory of the process);
 - ``mch indicators --out x.parquet`` and ``--out x.csv`` on the national file;
-- the shared-table build (``load_analysis_data``: validate, aggregate, indicators, quality
-  review), in one process, the work every worker used to repeat;
+- the shared-table build (``write_shared_tables``: validate, aggregate, indicators, quality
+  review, stored as Parquet), in one process: what ``mch run`` does once per batch, and what
+  every worker used to repeat;
 - ``mch run`` on 1 and N counties at ``--jobs 1`` and ``--jobs 2`` (skip with ``--no-run``):
-  marginal cost per region = (T(N) - T(1)) / (N - 1), fixed cost = T(1) - marginal.
+  marginal cost per region = (T(N) - T(1)) / (N - 1), fixed cost = T(1) - marginal
+  (``--only-run``: only the build and these).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_national.py [--counties 4] [--no-run]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_national.py [--counties 4] [--no-run] [--only-run]
 
 No timed tests: figures belong here. Last line: one JSON object with the figures.
 """
@@ -62,6 +64,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--counties", type=int, default=4, help="counties in the mch run timing (default 4)")
     ap.add_argument("--no-run", action="store_true", help="skip the mch run timings")
+    ap.add_argument(
+        "--only-run",
+        action="store_true",
+        help="time only the shared-table build and mch run (skip --help, validate, indicators)",
+    )
     args = ap.parse_args(argv)
     figures: dict = {}
     with tempfile.TemporaryDirectory(prefix="mch-national-") as tmp:
@@ -69,20 +76,28 @@ def main(argv=None) -> int:
         data = write_national_csv(tmp / "national.csv")
         figures["rows"] = sum(1 for _ in data.open(encoding="utf-8")) - 1
         figures["csv_mb"] = round(data.stat().st_size / 1e6, 1)
-        for key, cmd in [
+        commands = [
             ("help_s", mch("--help")),
             ("validate_demo_s", mch("validate", DEMO)),
             ("validate_national_s", mch("validate", data)),
             ("indicators_parquet_s", mch("indicators", data, "--out", tmp / "ind.parquet")),
             ("indicators_csv_s", mch("indicators", data, "--out", tmp / "ind.csv")),
-        ]:
+        ]
+        for key, cmd in [] if args.only_run else commands:
             seconds, peak, code = timed(cmd, cwd=tmp)
             figures[key] = round(seconds, 2)
             figures[key.replace("_s", "_peak_mb")] = round(peak)
             print(f"{key:24s} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})", flush=True)
+        # what mch run does once per batch before its workers start: build and store the tables
+        # (mchanalysis.analysis.data.write_shared_tables; before it existed, load_analysis_data,
+        # which every worker then repeated)
         build = (
-            "import time; t=time.perf_counter(); from mchanalysis.analysis import load_analysis_data; "
-            f"load_analysis_data({str(data)!r}); print(time.perf_counter()-t)"
+            "import time; t=time.perf_counter(); from mchanalysis.analysis import data as D\n"
+            "if hasattr(D, 'write_shared_tables'):\n"
+            f"    D.write_shared_tables({str(data)!r}, {str(tmp / 'shared')!r})\n"
+            "else:\n"
+            f"    D.load_analysis_data({str(data)!r})\n"
+            "print(time.perf_counter()-t)"
         )
         out = subprocess.run([sys.executable, "-c", build], capture_output=True, text=True, cwd=tmp)
         figures["shared_tables_s"] = (

@@ -11,6 +11,8 @@ same object from a counts table already in memory (tests, the report from a Data
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -97,6 +99,17 @@ def _build(counts, warnings, source, key, conf_level, indicators=None, quality=N
     )
 
 
+def _assemble(tables: dict, source, key: str, conf_level: float) -> AnalysisData:
+    """The object from stored tables (as :func:`_build` made them)."""
+    return AnalysisData(
+        source=source,
+        sha256=key,
+        registry=load_registry(),
+        conf_level=float(conf_level),
+        **{name: tables[name] for name in _SHARED},
+    )
+
+
 def _remember(key: tuple, value: AnalysisData) -> AnalysisData:
     if key not in _MEMO:
         if len(_MEMO) >= 4:  # a batch reads one file (at one or two levels): keep memory bounded
@@ -107,6 +120,11 @@ def _remember(key: tuple, value: AnalysisData) -> AnalysisData:
 
 def load_analysis_data(data_path: str | os.PathLike, *, conf_level: float = 0.95) -> AnalysisData:
     """Validate *data_path* and compute the tables every analysis shares (memoised by SHA-256).
+
+    In a kernel of ``mch run`` the tables are read from the batch's shared tables
+    (:func:`write_shared_tables`, found through the environment variable :data:`SHARED_ENV`)
+    when they belong to this file's bytes and this confidence level and every one of their
+    files has the SHA-256 recorded when they were written; otherwise they are computed here.
 
     Raises
     ------
@@ -124,6 +142,10 @@ def load_analysis_data(data_path: str | os.PathLike, *, conf_level: float = 0.95
     memo_key = (key, float(conf_level))
     if memo_key in _MEMO:
         return _MEMO[memo_key].copy()
+    shared = os.environ.get(SHARED_ENV)
+    tables = read_shared_tables(shared, key, conf_level) if shared else None
+    if tables is not None:
+        return _remember(memo_key, _assemble(tables, path, key, conf_level))
     loaded = load_counts(path)
     return _remember(memo_key, _build(loaded.counts, loaded.findings, path, key, conf_level))
 
@@ -150,6 +172,226 @@ def from_counts(
         if len(levels) != 1 or abs(float(levels[0]) - float(conf_level)) > 1e-12:
             indicators, quality = None, None  # another level: recompute (the review reads the intervals)
     return _remember(memo_key, _build(counts, warnings, None, key, conf_level, indicators, quality))
+
+
+# ----------------------------------------------------------------------------------------------
+# the batch's shared tables: built once by the runner, read by every kernel
+
+#: Environment variable naming the folder of a batch's shared tables; ``mch run`` sets it for
+#: the kernels it starts (they inherit it), nothing else does.
+SHARED_ENV = "MCH_SHARED_TABLES"
+#: The tables stored (the registry is read from the package, as in :func:`_build`).
+_SHARED = ("counts", "warnings", "tree", "indicators", "quality")
+_SHARED_FORMAT = 1
+_SHARED_META = "tables.json"
+
+
+class _NotStorable(Exception):
+    """A table that the Parquet files would not give back exactly: the kernels compute it."""
+
+
+def _encode_attr(value):
+    """``DataFrame.attrs`` as JSON that gives back the same types (tuples stay tuples)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return {"f": value}
+    if isinstance(value, tuple):
+        return {"t": [_encode_attr(v) for v in value]}
+    if isinstance(value, list):
+        return {"l": [_encode_attr(v) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"d": {k: _encode_attr(v) for k, v in value.items()}}
+    raise _NotStorable(f"attrs value of type {type(value).__name__}")
+
+
+def _decode_attr(value):
+    if not isinstance(value, dict):
+        return value
+    ((tag, inner),) = value.items()
+    if tag == "f":
+        return float(inner)
+    if tag == "t":
+        return tuple(_decode_attr(v) for v in inner)
+    if tag == "l":
+        return [_decode_attr(v) for v in inner]
+    return {k: _decode_attr(v) for k, v in inner.items()}
+
+
+def _object_kind(values: pd.Series) -> str:
+    """How an object column is stored: ``int`` (Python ints and None), ``str`` (text and None)."""
+    kinds = {type(v) for v in values}
+    if kinds <= {int, type(None)}:
+        return "int"
+    if kinds <= {str, type(None)}:
+        return "str"
+    raise _NotStorable(f"column {values.name!r} holds {sorted(k.__name__ for k in kinds)}")
+
+
+def _to_storable(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The frame as Parquet stores it exactly, and what :func:`_from_stored` needs to undo it."""
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        raise _NotStorable("index is not 0, 1, 2, ...")
+    if not all(isinstance(c, str) for c in frame.columns) or not frame.columns.is_unique:
+        raise _NotStorable("column names are not unique text")
+    objects = {c: _object_kind(frame[c]) for c in frame.columns if frame[c].dtype == object}
+    stored = frame.copy(deep=False)
+    stored.attrs = {}
+    for c, kind in objects.items():
+        stored[c] = pd.array(list(frame[c]), dtype="Int64" if kind == "int" else "string")
+    return stored, {"attrs": _encode_attr(dict(frame.attrs)), "objects": objects}
+
+
+def _from_stored(stored: pd.DataFrame, how: dict) -> pd.DataFrame:
+    for c, _kind in how["objects"].items():
+        col = stored[c]
+        stored[c] = pd.Series(
+            [None if pd.isna(v) else (int(v) if _kind == "int" else str(v)) for v in col],
+            dtype=object,
+            index=stored.index,
+        )
+    stored.attrs = _decode_attr(how["attrs"])
+    return stored
+
+
+def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Same values, dtypes, column and index types, attrs, and Python types in object columns."""
+    if not (
+        type(a.columns) is type(b.columns)
+        and a.columns.equals(b.columns)
+        and type(a.index) is type(b.index)
+        and a.index.equals(b.index)
+        and [repr(t) for t in a.dtypes] == [repr(t) for t in b.dtypes]
+        and a.flags.allows_duplicate_labels == b.flags.allows_duplicate_labels
+        and a.equals(b)  # values, missing values in the same places
+    ):
+        return False
+    if repr(a.attrs) != repr(b.attrs):
+        return False
+    return all([type(v) for v in a[c]] == [type(v) for v in b[c]] for c in a.columns if a[c].dtype == object)
+
+
+def _read_stored(folder: Path, meta: dict, name: str) -> pd.DataFrame:
+    entry = meta["tables"][name]
+    raw = (folder / entry["file"]).read_bytes()
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        raise _NotStorable(f"{entry['file']}: SHA-256 differs from {_SHARED_META}")
+    return _from_stored(pd.read_parquet(io.BytesIO(raw)), entry)
+
+
+def read_shared_tables(folder: str | os.PathLike, sha256: str, conf_level: float = 0.95) -> dict | None:
+    """The shared tables of the data file whose bytes have *sha256*, from *folder*, or None.
+
+    None (the caller computes the tables) when there are none for this file and confidence
+    level, or when anything is amiss: a missing or partial folder, a file whose SHA-256 is not
+    the one recorded, an unreadable file, another format. Stored tables are never trusted
+    without those checks.
+    """
+    try:
+        where = Path(folder) / sha256
+        meta = json.loads((where / _SHARED_META).read_text(encoding="utf-8"))
+        if (
+            meta.get("format") != _SHARED_FORMAT
+            or meta.get("sha256") != sha256
+            or float(meta.get("conf_level")) != float(conf_level)
+            or sorted(meta.get("tables", {})) != sorted(_SHARED)
+        ):
+            return None
+        return {name: _read_stored(where, meta, name) for name in _SHARED}
+    except Exception:  # any damage: compute instead
+        return None
+
+
+#: The validation of the file ``mch run`` planned with, kept for its :func:`write_shared_tables`
+#: (one file, keyed by the SHA-256 of the bytes validated; taken out when used).
+_VALIDATED: dict = {}
+
+
+def validate_for_batch(data_path: str | os.PathLike):
+    """:func:`mchanalysis.validation.load_counts` of *data_path*, kept for the batch's
+    :func:`write_shared_tables` of the same bytes, so the runner validates the file once.
+
+    Raises
+    ------
+    MchError, ValidationError
+        As :func:`mchanalysis.validation.load_counts`.
+    """
+    path = Path(data_path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MchError(f"data file cannot be read: {exc.strerror or exc}", file=path) from None
+    key = hashlib.sha256(raw).hexdigest()
+    del raw
+    loaded = load_counts(path)
+    _VALIDATED.clear()
+    _VALIDATED[key] = loaded
+    return loaded
+
+
+def write_shared_tables(
+    data_path: str | os.PathLike, folder: str | os.PathLike, *, conf_level: float = 0.95
+) -> Path | None:
+    """Compute the tables of :func:`load_analysis_data` once and store them for the kernels.
+
+    Writes ``<folder>/<sha256 of the file>/``: one Parquet file per table (counts, warnings,
+    tree, indicators, quality) and ``tables.json`` (format, the data file's SHA-256, the
+    confidence level, each table's attrs and the SHA-256 of its file), each written atomically,
+    ``tables.json`` last. The stored tables are read back and compared with the computed ones
+    (values, dtypes, attrs, the Python types of object columns): a table that would not come back
+    identical is not stored, and the kernels compute the tables themselves. Nothing is memoised
+    in this process (the runner's memory is freed before its workers start).
+
+    Returns
+    -------
+    Path or None
+        The folder written, or None when the tables cannot be stored exactly (nothing is left).
+
+    Raises
+    ------
+    MchError, ValidationError
+        As :func:`load_analysis_data` (the data file cannot be read or is invalid).
+    """
+    import shutil
+
+    from mchanalysis.atomic import write_bytes, write_text
+
+    path = Path(data_path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MchError(f"data file cannot be read: {exc.strerror or exc}", file=path) from None
+    key = hashlib.sha256(raw).hexdigest()
+    del raw
+    loaded = _VALIDATED.pop(key, None) or load_counts(path)
+    data = _build(loaded.counts, loaded.findings, path, key, conf_level)
+    del loaded
+    where = Path(folder) / key
+    shutil.rmtree(where, ignore_errors=True)
+    meta: dict = {"format": _SHARED_FORMAT, "sha256": key, "conf_level": float(conf_level), "tables": {}}
+    try:
+        for name in _SHARED:
+            stored, how = _to_storable(getattr(data, name))
+            buf = io.BytesIO()
+            stored.to_parquet(buf, index=False, engine="pyarrow")
+            del stored
+            body = buf.getvalue()
+            write_bytes(where / f"{name}.parquet", body)
+            meta["tables"][name] = {
+                "file": f"{name}.parquet",
+                "sha256": hashlib.sha256(body).hexdigest(),
+                **how,
+            }
+            del buf, body
+            if not _identical(getattr(data, name), _read_stored(where, meta, name)):
+                raise _NotStorable(f"{name} does not read back identical")
+    except _NotStorable:
+        shutil.rmtree(where, ignore_errors=True)
+        return None
+    write_text(where / _SHARED_META, json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    return where
 
 
 # ----------------------------------------------------------------------------------------------

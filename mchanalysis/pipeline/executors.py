@@ -62,7 +62,14 @@ def shutdown_worker_kernel(*, kill: bool = False) -> None:
 
 
 def run_job(job: RegionJob) -> RegionResult:
-    """The task: run one region with this worker's warm kernel (or fresh kernels if asked)."""
+    """The task: run one region with this worker's warm kernel (or fresh kernels if asked).
+
+    A kernel started here inherits the location of the batch's shared tables (a Dask worker
+    learns it from the job; a pool worker from ``mch run``'s environment)."""
+    if job.shared_tables:
+        from mchanalysis.analysis.data import SHARED_ENV
+
+        os.environ[SHARED_ENV] = job.shared_tables
     kernel = None if job.fresh_kernels else _worker_kernel()
     return run_region(job, kernel, parent_pid=_parent_pid)
 

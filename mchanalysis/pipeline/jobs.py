@@ -81,6 +81,9 @@ class RegionJob:
     timeout: float | None = 600.0
     fresh_kernels: bool = False  # papermill with a new kernel per notebook (reference path)
     owner_pid: int | None = None  # the mch run process owning the staging directories
+    #: The batch's shared tables (:func:`mchanalysis.analysis.data.write_shared_tables`), given
+    #: to the kernels a worker starts; None: every kernel computes them.
+    shared_tables: str | None = None
 
     @property
     def code(self) -> str:

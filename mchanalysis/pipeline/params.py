@@ -460,10 +460,10 @@ def plan_run(config: RunConfig, *, counts=None) -> Plan:
     data_path = Path(config.data).resolve()
     if not data_path.is_file():
         raise MchError("data file not found", file=config.data)
-    if counts is None:
-        from mchanalysis.validation import load_counts
+    if counts is None:  # validated once: the runner's shared tables reuse it (analysis.data)
+        from mchanalysis.analysis.data import validate_for_batch
 
-        counts = load_counts(data_path).counts
+        counts = validate_for_batch(data_path).counts
     years = sorted(int(y) for y in counts["year"].unique())
     year = years[-1] if config.year is None else int(config.year)
     if year not in years:

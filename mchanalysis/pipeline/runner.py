@@ -14,13 +14,15 @@ output folder is locked for the whole run (:mod:`mchanalysis.pipeline.lock`).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mchanalysis.atomic import write_text
@@ -39,6 +41,9 @@ from mchanalysis.pipeline.jobs import (
 )
 from mchanalysis.pipeline.lock import OutputLock
 from mchanalysis.pipeline.staging import remove_scratch_dirs
+
+#: Sub-folder of ``<out>/<year>/`` holding the batch's shared tables while it runs.
+SHARED_DIR = ".shared"
 
 
 def make_jobs(plan, *, fresh_kernels: bool = False) -> list[RegionJob]:
@@ -258,14 +263,58 @@ def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) 
             )
         else:
             todo.append(job)
+    # lazy: the analysis layer brings the statistics; verify and the indexes import this module
+    from mchanalysis.analysis.data import SHARED_ENV
+
+    try:
+        shared = _write_shared_tables(plan, year_dir) if todo else None
+    except KeyboardInterrupt:  # Ctrl-C while building: every region to do is stopped
+        shutil.rmtree(year_dir / SHARED_DIR, ignore_errors=True)
+        return _run_todo(plan, out, year_dir, executor, jobs, [], results, start, interrupted=True)
+    if shared is not None:
+        todo = [replace(job, shared_tables=str(shared)) for job in todo]
+    previous_env = os.environ.get(SHARED_ENV)
+    try:
+        if shared is not None:
+            os.environ[SHARED_ENV] = str(shared)  # the kernels the workers start inherit it
+        return _run_todo(plan, out, year_dir, executor, jobs, todo, results, start)
+    finally:
+        if previous_env is None:
+            os.environ.pop(SHARED_ENV, None)
+        else:
+            os.environ[SHARED_ENV] = previous_env
+        shutil.rmtree(year_dir / SHARED_DIR, ignore_errors=True)
+
+
+def _write_shared_tables(plan, year_dir: Path) -> Path | None:
+    """Build the whole-file tables once for the batch (``<year>/.shared/<sha256>/``), before
+    any worker starts, so no kernel rebuilds them; None if they cannot be stored (then every
+    kernel computes them, as a notebook run by hand does). The folder is not an output: no
+    manifest lists it, and it is removed when the batch ends."""
+    from mchanalysis.analysis.data import write_shared_tables
+
+    folder = year_dir / SHARED_DIR
+    shutil.rmtree(folder, ignore_errors=True)  # a killed run's: rebuilt, never reused
+    try:
+        data_path = getattr(plan, "data_path", None)
+        written = write_shared_tables(data_path, folder) if data_path else None
+    except Exception:  # an unreadable or invalid file: each region reports it from its notebooks
+        written = None
+    gc.collect()  # the tables are on disk: free them before the workers are forked
+    return folder if written is not None else None
+
+
+def _run_todo(
+    plan, out, year_dir, executor, jobs, todo, results, start, *, interrupted: bool = False
+) -> BatchResult:
+    config = plan.config
     if executor is None:
         if config.executor == "dask":
             executor = ex.DaskExecutor(config.scheduler)
         else:
             executor = ex.LocalExecutor(jobs=config.jobs)
     progress = _Progress(len(jobs), done=len(results), enabled=config.progress)
-    stopped_by = None
-    interrupted = False
+    stopped_by = "interrupted (Ctrl-C)" if interrupted else None
     stream = executor.map_unordered(todo)
     try:
         for res in stream:
