@@ -194,8 +194,13 @@ def _fmt_row(row, meta, lang):
     return nv.format_value(row["value"], unit, dec, lang=lang)
 
 
-def _fact(ind_meta, adata, region, year, conf_level, lang, years_back, parent_code, national) -> dict:
-    table = adata.indicators
+def _fact(
+    ind_meta, adata, region, year, conf_level, lang, years_back, parent_code, national, table=None
+) -> dict:
+    """One indicator's facts for the region. ``table``: the indicator table's rows of the region and
+    its parent (default all of ``adata.indicators``; :func:`build_context` passes the rows once,
+    so that a national table of ~1.3 M rows is not filtered again for every indicator)."""
+    table = adata.indicators if table is None else table
     ind = ind_meta["id"]
     unit = ind_meta["unit"]
     dec = int(ind_meta.get("decimals", 2) or 2)
@@ -776,9 +781,20 @@ def build_context(
     registry = load_registry()
     nat = _national_table(national)
     facts = {}
+    ind_table = adata.indicators
+    own_rows = ind_table[ind_table["region_code"].isin([region_code, parent_code])]
     for meta in registry.to_dict("records"):
         facts[meta["id"]] = _fact(
-            meta, adata, region, year, conf_level, lang, int(layout.get("years_back", 5)), parent_code, nat
+            meta,
+            adata,
+            region,
+            year,
+            conf_level,
+            lang,
+            int(layout.get("years_back", 5)),
+            parent_code,
+            nat,
+            table=own_rows,
         )
     ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang)
     for f in facts.values():
