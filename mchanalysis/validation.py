@@ -943,9 +943,15 @@ def _check_parents(t: _Table, out) -> None:
             level_of.setdefault(t.codes[i], t.levels[i])
     for i in range(t.n):
         parent, code, level = t.parents[i], t.codes[i], t.levels[i]
+        if parent == "" or (
+            parent in all_codes
+            and parent != code
+            and (
+                level is None or parent not in level_of or LEVEL_ORDER[level_of[parent]] < LEVEL_ORDER[level]
+            )
+        ):
+            continue  # nothing to report (all_codes holds 6-digit codes only): the common case
         where = dict(row=t.rows[i], column=t.header["parent_code"], code=code, year=t.years[i])
-        if parent == "":
-            continue
         if not _CODE.match(parent):
             out.error(
                 "parent_code_format",
@@ -981,6 +987,10 @@ def _check_duplicates(t: _Table, out) -> None:
     """Two records of one region and year: one error per repeat, naming every row."""
     if "region_code" not in t.header or "year" not in t.header:
         return
+    readable = np.array(t.code_ok, dtype=bool) & np.array([y is not None for y in t.years], dtype=bool)
+    keys = pd.DataFrame({"code": t.codes, "year": t.years})[readable]
+    if not keys.duplicated().any():
+        return  # no region and year twice (one array operation; the common case)
     rows_of: dict[tuple, list[int]] = {}
     for i in range(t.n):
         if t.code_ok[i] and t.years[i] is not None:
@@ -1004,6 +1014,10 @@ def _check_region_changes(t: _Table, out) -> None:
     for cid, values in attributes.items():
         if cid not in t.header:
             continue
+        keep = np.array(t.code_ok, dtype=bool) & np.array([v is not None for v in values], dtype=bool)
+        pairs = pd.DataFrame({"code": t.codes, "value": values}, dtype=object)[keep]
+        if not pairs.drop_duplicates().duplicated("code").any():
+            continue  # one value per region (array operations; the common case)
         seen: dict[str, dict] = {}
         for i in range(t.n):
             if t.code_ok[i] and values[i] is not None:
