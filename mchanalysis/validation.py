@@ -740,18 +740,27 @@ class _Table:
 
 def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """A copy with every cell as text, a ``_row`` column, and completely empty rows skipped."""
-    raw = raw_frame.copy()
+    raw = raw_frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if ROW not in raw.columns:
         raw[ROW] = range(2, len(raw) + 2)
     data_columns = [c for c in raw.columns if c != ROW]
     blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
-        # one Python call per distinct value, not per cell (a national file repeats most cells)
         column = raw[c].astype(object)
         if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        else:  # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
-            codes, uniques = np.arange(len(column)), column.tolist()
+            # text already (every CSV cell): NA becomes "", and only the rows still blank so
+            # far are looked at (after the first column, almost none): no per-cell Python call
+            cells = column.to_numpy(dtype=object)
+            if pd.api.types.infer_dtype(cells, skipna=False) not in ("string", "empty"):  # has NA
+                cells = cells.copy()
+                cells[pd.isna(cells)] = ""
+            raw[c] = pd.Series(cells, index=raw.index, dtype=object)
+            still = np.flatnonzero(blank)
+            if len(still):
+                blank[still] = [v.strip() == "" for v in cells[still]]
+            continue
+        # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
+        codes, uniques = np.arange(len(column)), column.tolist()
         texts = np.array(
             [v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v)) for v in uniques]
             + [""],
