@@ -236,7 +236,12 @@ def _in_gb2312(ch: str) -> bool:
 
 
 def check_text(
-    records: list[list[str]], *, file=None, encoding: str | None = None, raw: bytes | None = None
+    records: list[list[str]],
+    *,
+    file=None,
+    encoding: str | None = None,
+    raw: bytes | None = None,
+    text: str | None = None,
 ) -> None:
     """Refuse text that was decoded wrongly or damaged by an earlier conversion.
 
@@ -251,6 +256,11 @@ def check_text(
         GB18030 reading needs).
     raw : bytes, optional
         The file's bytes, to name the likely encoding (Big5 when they decode as Big5).
+    text : str, optional
+        The whole decoded text the records were parsed from. When it is not a GB18030 reading
+        and holds, beyond ASCII, only Chinese characters, CJK punctuation and full-width forms
+        (no U+FFFD, no 锟斤拷), no cell can fail a check below, and the cells are not visited
+        one by one (a national file has two million cells).
 
     Raises
     ------
@@ -268,6 +278,15 @@ def check_text(
           file's distinct Chinese characters (at least 3) outside GB2312, the 6,763 characters that
           cover nearly all simplified-Chinese text (Big5, or UTF-8 and GBK mixed in one file).
     """
+    if (
+        text is not None
+        and encoding != "gb18030"
+        and not any(mark in text for mark in _LOST)
+        and not _NOT_ASCII_NOR_CJK.search(text)
+    ):
+        # every non-ASCII cell then has a Chinese character (no mojibake check applies) and
+        # the checks of rare characters are for GB18030 readings only
+        return
     rare: set[str] = set()
     total: set[str] = set()
     first_rare = None

@@ -99,7 +99,7 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
         check_mixed_lines(data, file=path)
     text = codecs.decode(data, encoding)
     records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    check_text(records, file=path, encoding=encoding, raw=data)
+    check_text(records, file=path, encoding=encoding, raw=data, text=text)
     # title lines / a 合计 row, as the 年报 is exported
     if nianbao_workbook.is_exported(records):
         return nianbao_workbook.read_grid(records, file=path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
@@ -218,32 +219,63 @@ def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Seri
     ``index`` holds ``(region_code, year, measure)`` of the parents left NA; a child is missing
     when it has no record under that parent in that year or its value of the measure is NA.
     Returns :data:`_INCOMPLETE` columns, the children codes sorted and joined by ``;``.
+
+    One boolean array ``has[child, year, measure]`` (a record of the child under that parent in
+    that year with the measure reported) is looked up at every (incomplete parent, child) pair;
+    no long table of every cell is built.
     """
     if not len(index):
         return _no_missing()
     want = index.to_frame(index=False)
     want.columns = ["parent_code", "year", "measure"]
-    pairs = kids_of.explode().rename("child").reset_index()  # parent_code, child
-    expected = want.merge(pairs, on="parent_code", how="left")
-    have = kids[["parent_code", "region_code", "year", *measures]].melt(
-        id_vars=["parent_code", "region_code", "year"], var_name="measure", value_name="value"
+    # children of each parent, sorted by code (the order in which they are joined)
+    pairs = kids_of.explode().dropna()
+    parent_of_pair = pairs.index.to_numpy(dtype=object)
+    child_of_pair = pairs.to_numpy(dtype=object)
+    child_codes, child_ix = np.unique(child_of_pair.astype(str), return_inverse=True)
+    order = np.lexsort((child_ix, pd.factorize(parent_of_pair)[0]))
+    parent_of_pair, child_ix = parent_of_pair[order], child_ix[order]
+    parent_codes, first = np.unique(parent_of_pair.astype(str), return_index=True)
+    n_of = np.diff(np.append(first, len(parent_of_pair)))
+    years = np.unique(
+        np.concatenate([want["year"].to_numpy(dtype="int64"), kids["year"].to_numpy(dtype="int64")])
     )
-    have = (
-        have[have["value"].notna()]
-        .rename(columns={"region_code": "child"})[["parent_code", "child", "year", "measure"]]
-        .drop_duplicates()
+    measure_ix = {m: k for k, m in enumerate(measures)}
+    has = np.zeros((len(child_codes), len(years), len(measures)), dtype=bool)
+    k_child = np.searchsorted(child_codes, kids["region_code"].to_numpy(dtype=object).astype(str))
+    k_child = np.minimum(k_child, len(child_codes) - 1)
+    known = child_codes[k_child] == kids["region_code"].to_numpy(dtype=object).astype(str)
+    # the record counts under the parent it names (the parent of the child in the tree)
+    tree_parent = dict(zip(child_of_pair.astype(str), parent_of_pair.astype(str)))
+    record_parent = kids["parent_code"].fillna("").to_numpy(dtype=object).astype(str)
+    kid_codes = kids["region_code"].to_numpy(dtype=object).astype(str)
+    under = np.array(
+        [tree_parent.get(c) == p for c, p in zip(kid_codes.tolist(), record_parent.tolist())], dtype=bool
     )
-    have["_has"] = True
-    expected = expected.merge(have, on=["parent_code", "child", "year", "measure"], how="left")
-    lacking = expected[expected["_has"].isna() & expected["child"].notna()].sort_values(
-        "child", kind="stable"
-    )
-    joined = lacking.groupby(["parent_code", "year", "measure"], sort=False)["child"].agg(";".join)
-    out = want.merge(
-        joined.rename("missing_children").reset_index(), on=["parent_code", "year", "measure"], how="left"
-    )
-    out["missing_children"] = out["missing_children"].fillna("")
-    out = out.rename(columns={"parent_code": "region_code"})
+    keep = known & under
+    k_year = np.searchsorted(years, kids["year"].to_numpy(dtype="int64"))
+    for m, k in measure_ix.items():
+        reported = kids[m].notna().to_numpy(dtype=bool) & keep
+        has[k_child[reported], k_year[reported], k] = True
+    # every (incomplete parent-year-measure, child) pair
+    w_parent = np.searchsorted(parent_codes, want["parent_code"].to_numpy(dtype=object).astype(str))
+    w_parent = np.minimum(w_parent, max(len(parent_codes) - 1, 0))
+    w_known = parent_codes[w_parent] == want["parent_code"].to_numpy(dtype=object).astype(str)
+    w_n = np.where(w_known, n_of[w_parent], 0)
+    w_row = np.repeat(np.arange(len(want)), w_n)
+    starts = np.repeat(first[w_parent] - np.cumsum(w_n) + w_n, w_n)
+    p_child = child_ix[starts + np.arange(len(w_row))] if len(w_row) else np.array([], dtype=int)
+    w_year = np.searchsorted(years, want["year"].to_numpy(dtype="int64"))
+    w_measure = np.array([measure_ix[m] for m in want["measure"]], dtype=int)
+    lacking = ~has[p_child, w_year[w_row], w_measure[w_row]]
+    joined = [""] * len(want)
+    rows, names = w_row[lacking], child_codes[p_child[lacking]]
+    if len(rows):
+        cut = np.flatnonzero(np.diff(rows)) + 1
+        for r, group in zip(rows[np.r_[0, cut]], np.split(names, cut)):
+            joined[int(r)] = ";".join(group)
+    out = want.rename(columns={"parent_code": "region_code"})
+    out["missing_children"] = pd.Series(joined, index=out.index, dtype=object)
     return out[_INCOMPLETE].astype({"year": "int64"})
 
 

@@ -740,18 +740,27 @@ class _Table:
 
 def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """A copy with every cell as text, a ``_row`` column, and completely empty rows skipped."""
-    raw = raw_frame.copy()
+    raw = raw_frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     if ROW not in raw.columns:
         raw[ROW] = range(2, len(raw) + 2)
     data_columns = [c for c in raw.columns if c != ROW]
     blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
-        # one Python call per distinct value, not per cell (a national file repeats most cells)
         column = raw[c].astype(object)
         if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-        else:  # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
-            codes, uniques = np.arange(len(column)), column.tolist()
+            # text already (every CSV cell): NA becomes "", and only the rows still blank so
+            # far are looked at (after the first column, almost none): no per-cell Python call
+            cells = column.to_numpy(dtype=object)
+            if pd.api.types.infer_dtype(cells, skipna=False) not in ("string", "empty"):  # has NA
+                cells = cells.copy()
+                cells[pd.isna(cells)] = ""
+            raw[c] = pd.Series(cells, index=raw.index, dtype=object)
+            still = np.flatnonzero(blank)
+            if len(still):
+                blank[still] = [v.strip() == "" for v in cells[still]]
+            continue
+        # numbers of mixed types: 1 == 1.0 == True would share one code but not one text
+        codes, uniques = np.arange(len(column)), column.tolist()
         texts = np.array(
             [v if isinstance(v, str) else ("" if v is None or pd.isna(v) else str(v)) for v in uniques]
             + [""],
@@ -943,9 +952,15 @@ def _check_parents(t: _Table, out) -> None:
             level_of.setdefault(t.codes[i], t.levels[i])
     for i in range(t.n):
         parent, code, level = t.parents[i], t.codes[i], t.levels[i]
+        if parent == "" or (
+            parent in all_codes
+            and parent != code
+            and (
+                level is None or parent not in level_of or LEVEL_ORDER[level_of[parent]] < LEVEL_ORDER[level]
+            )
+        ):
+            continue  # nothing to report (all_codes holds 6-digit codes only): the common case
         where = dict(row=t.rows[i], column=t.header["parent_code"], code=code, year=t.years[i])
-        if parent == "":
-            continue
         if not _CODE.match(parent):
             out.error(
                 "parent_code_format",
@@ -981,6 +996,10 @@ def _check_duplicates(t: _Table, out) -> None:
     """Two records of one region and year: one error per repeat, naming every row."""
     if "region_code" not in t.header or "year" not in t.header:
         return
+    readable = np.array(t.code_ok, dtype=bool) & np.array([y is not None for y in t.years], dtype=bool)
+    keys = pd.DataFrame({"code": t.codes, "year": t.years})[readable]
+    if not keys.duplicated().any():
+        return  # no region and year twice (one array operation; the common case)
     rows_of: dict[tuple, list[int]] = {}
     for i in range(t.n):
         if t.code_ok[i] and t.years[i] is not None:
@@ -1004,6 +1023,10 @@ def _check_region_changes(t: _Table, out) -> None:
     for cid, values in attributes.items():
         if cid not in t.header:
             continue
+        keep = np.array(t.code_ok, dtype=bool) & np.array([v is not None for v in values], dtype=bool)
+        pairs = pd.DataFrame({"code": t.codes, "value": values}, dtype=object)[keep]
+        if not pairs.drop_duplicates().duplicated("code").any():
+            continue  # one value per region (array operations; the common case)
         seen: dict[str, dict] = {}
         for i in range(t.n):
             if t.code_ok[i] and values[i] is not None:
