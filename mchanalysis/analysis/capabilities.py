@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mchanalysis.analysis import rules
-from mchanalysis.analysis.data import MORTALITY, AnalysisData, series
+from mchanalysis.analysis.data import MORTALITY, AnalysisData
 from mchanalysis.analysis.mortality import event_name
 
 CAPABILITY_COLUMNS = ["analysis", "name_zh", "name_en", "regions", "of", "reason_zh", "reason_en"]
@@ -27,15 +27,33 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
     rows = []
     children = data.tree.groupby("parent_code")["region_code"].size()
 
+    # each region's series of each mortality rate (year and deaths, as :func:`series` gives them),
+    # and each rate's event name, taken once for all the analyses counted below, in one pass over
+    # the table (a national file: 3,441 regions x 4 rates)
+    events = {ind: event_name(data, ind) for ind in mortality}
+    t = data.indicators
+    keep = t["indicator"].isin(mortality) & t["numerator"].notna() & t["denominator"].notna()
+    keep &= t["denominator"] > 0
+    if year is not None:
+        keep &= t["year"] <= int(year)
+    sub = t.loc[keep, ["region_code", "indicator", "year", "numerator"]].sort_values("year", kind="mergesort")
+    all_series = {
+        key: g[["year", "numerator"]].reset_index(drop=True)
+        for key, g in sub.groupby(["region_code", "indicator"], sort=False)
+    }
+    no_series = sub.iloc[0:0][["year", "numerator"]].reset_index(drop=True)
+
+    def series_of(code: str, ind: str) -> pd.DataFrame:
+        return all_series.get((code, ind), no_series)
+
     def count(analysis):
         n, why, why_empty = 0, None, None
         for code in codes:
             ok_any = False
             for ind in mortality:
-                s = series(data, code, ind, until=year)
-                s = s[s["numerator"].notna()]
+                s = series_of(code, ind)
                 fit = rules.check_series(
-                    analysis, s["year"], s["numerator"], break_year=2016, event_name=event_name(data, ind)
+                    analysis, s["year"], s["numerator"], break_year=2016, event_name=events[ind]
                 )
                 ok_any = ok_any or fit.ok
                 if code == top and not fit.ok:

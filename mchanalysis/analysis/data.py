@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +67,10 @@ class AnalysisData:
     quality: pd.DataFrame
     registry: pd.DataFrame
     conf_level: float = 0.95
+    #: ``(region_code, indicator) -> row positions`` in ``indicators``, built on the first call of
+    #: :func:`series` (one group-by instead of a scan of the whole table per call: a national
+    #: table has ~1.3 M rows and the capability count asks for every region's series)
+    _series_rows: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def copy(self) -> AnalysisData:
         return replace(self, **{k: getattr(self, k).copy() for k in _TABLES})
@@ -468,7 +472,12 @@ def series(data: AnalysisData, region_code: str, indicator: str, *, until: int |
     up to the year *until* (inclusive; all years when None). A year that was not reported, or
     whose denominator is 0, is absent: the analyses see the gap."""
     t = data.indicators
-    s = t[(t["region_code"] == str(region_code)) & (t["indicator"] == indicator)]
+    rows = data._series_rows
+    if not rows:
+        rows.update(t.groupby(["region_code", "indicator"], sort=False).indices)
+        rows[None] = None  # built (a table without rows stays built too)
+    pos = rows.get((str(region_code), indicator))
+    s = t.iloc[pos] if pos is not None else t.iloc[0:0]
     if until is not None:
         s = s[s["year"] <= int(until)]
     s = s[s["numerator"].notna() & s["denominator"].notna() & (s["denominator"] > 0)]
