@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats as _st
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
 
+# scipy.stats and statsmodels are imported in the functions that use them, not here: they cost
+# ~0.9 s of start-up, which `mch validate` and `mch --help` never need (issue 12).
 from mchanalysis.confidence import check_level
 from mchanalysis.errors import MchError
 from mchanalysis.trends import loglinear_trend, mle_exists, wald_p_value, wald_quantile, yearly_series
@@ -48,10 +47,15 @@ DEFAULT_SEED = 20240601
 
 
 def _z(level: float) -> float:
+    from scipy import stats as _st
+
     return float(_st.norm.ppf(1 - (1 - level) / 2))
 
 
 def _glm_poisson(y, X, offset, scale=None):
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     with warnings.catch_warnings():
         # a saturated or noiseless fit is flagged as "perfect prediction": not an error here
         warnings.simplefilter("ignore", (ConvergenceWarning, PerfectSeparationWarning, RuntimeWarning))
@@ -552,6 +556,9 @@ def eb_smooth(
 
 def _clayton_kaldor(d: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     """ML (m, a) of the gamma–Poisson model by statsmodels' NegativeBinomial (NB2)."""
+    import statsmodels.api as sm
+    from scipy import stats as _st
+
     m0 = d.sum() / n.sum()
     if m0 == 0:
         return 0.0, 0.0
@@ -639,6 +646,8 @@ class ProjectionResult:
 
 def _count_cdf(c, mu, model: str, theta: float = np.nan, phi: float = 1.0):
     """P(D ≤ c) for D with mean ``mu`` (array): Poisson, NB2(θ) or gamma–Poisson with variance φμ."""
+    from scipy import stats as _st
+
     if c < 0:
         return np.zeros_like(mu)
     if model == "negbin":
@@ -776,6 +785,8 @@ def project_rate(
       latest crude rate is noisy: ``needed_annual_decline_crude`` keeps that version).
     * fit_start: first year of the series the trend was fitted to.
     """
+    from scipy import stats as _st
+
     level = check_level(level)
     if direction not in ("lower_is_better", "higher_is_better"):
         raise MchError(f"direction must be 'lower_is_better' or 'higher_is_better', got {direction!r}")

@@ -263,3 +263,24 @@ def test_wider_level_gives_wider_interval(d, level):
     a = rate_ci([d], [10_000], level=level).iloc[0]
     b = rate_ci([d], [10_000], level=0.9999).iloc[0]
     assert b["lower"] <= a["lower"] and b["upper"] >= a["upper"]
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95, 0.99, 0.999])
+def test_exact_limits_and_z_equal_scipy_stats_quantiles_to_the_last_bit(level):
+    # stats evaluates χ²(p; 2d)/2 as scipy.special.gammaincinv(d, p) and z as ndtri, to start
+    # without scipy.stats (issue 12); the indicator tables must not move by one bit.
+    from scipy import stats as st
+
+    from mchanalysis.stats import _z
+
+    rng = np.random.default_rng(12)
+    d = np.concatenate([np.arange(0, 3000.0), rng.integers(0, 200_000, 5000).astype(float), [np.nan]])
+    lower, upper = exact_poisson_limits(d, level=level)
+    a = 1 - level
+    ok = ~np.isnan(d)
+    want_lower = np.where(d[ok] > 0, st.chi2.ppf(a / 2, 2 * d[ok]) / 2, 0.0)
+    want_upper = st.chi2.ppf(1 - a / 2, 2 * d[ok] + 2) / 2
+    assert np.array_equal(lower[ok], want_lower)
+    assert np.array_equal(upper[ok], want_upper)
+    assert np.isnan(lower[~ok]).all() and np.isnan(upper[~ok]).all()
+    assert _z(level) == float(st.norm.ppf(1 - a / 2))
