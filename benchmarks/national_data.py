@@ -73,6 +73,10 @@ def write_national_csv(path) -> Path:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import sys
+    import argparse
 
-    print(write_national_csv(sys.argv[1] if len(sys.argv) > 1 else "national.csv"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "out", nargs="?", default="national.csv", help="the CSV to write (default national.csv)"
+    )
+    print(write_national_csv(parser.parse_args().out))
