@@ -45,6 +45,13 @@ def _flags(conditions, n: int) -> np.ndarray:
     return flags
 
 
+def _text_column(values: np.ndarray):
+    """An object array of a few distinct strings (or missing) as a text column: factorised, then
+    taken (-1, a missing value, stays missing)."""
+    codes, uniques = pd.factorize(values)
+    return pd.array(uniques, dtype="str").take(codes, allow_fill=True)
+
+
 def compute_indicators(
     counts: pd.DataFrame,
     *,
@@ -159,16 +166,18 @@ def compute_indicators(
     ids = {o: i for o, i, _ in units}
     unit_of = {o: u for o, _, u in units}
     order = cat["order"][perm]
-    id_arr = np.array([ids.get(o, "") for o in range(len(reg))], dtype=object)
-    unit_arr = np.array([unit_of.get(o, "") for o in range(len(reg))], dtype=object)
+    # text columns taken from their few distinct values (an index take), not converted from a
+    # million Python strings one by one
+    id_arr = pd.Index([ids.get(o, "") for o in range(len(reg))], dtype="str")
+    unit_arr = pd.Index([unit_of.get(o, "") for o in range(len(reg))], dtype="str")
     out = base.take(cat["row"][perm]).reset_index(drop=True)
-    out["indicator"] = id_arr[order]
+    out["indicator"] = id_arr.take(order)
     out["numerator"] = pd.array(cat["num"][perm], dtype="Float64").astype("Int64")
     out["denominator"] = pd.array(cat["den"][perm], dtype="Float64").astype("Int64")
     for k in ("value", "lower", "upper"):
         out[k] = cat[k][perm]
-    out["unit"] = unit_arr[order]
-    out["ci_method"] = cat["method"][perm]
+    out["unit"] = unit_arr.take(order)
+    out["ci_method"] = _text_column(cat["method"][perm])
     out["conf_level"] = conf_level
-    out["flag"] = cat["flag"][perm]
+    out["flag"] = _text_column(cat["flag"][perm])
     return out[INDICATOR_COLUMNS].reset_index(drop=True)
