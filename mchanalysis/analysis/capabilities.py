@@ -24,7 +24,8 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
     top = data.tree.sort_values(["depth", "region_code"]).iloc[0]["region_code"] if len(codes) else ""
     if year is None and len(data.indicators):
         year = int(data.indicators["year"].max())
-    mortality = [i for i in MORTALITY if i in set(data.indicators["indicator"])]
+    present = set(data.indicators["indicator"].unique())
+    mortality = [i for i in MORTALITY if i in present]
     rows = []
     children = data.tree.groupby("parent_code")["region_code"].size()
 
