@@ -114,75 +114,129 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     Aggregation
         See :class:`Aggregation`. The input is not modified.
 
+    Raises
+    ------
+    MchError
+        If the tree is broken (:func:`region_tree`), or a region has more than one record for a
+        year while the table has parents to fill.
+
     Notes
     -----
     For a parent P, measure m and year t: S = Σ_children m. If every child reported m (after
     their own aggregation), S is the parent's computed value. If any child is missing m, S is
     not used (NA, listed in ``incomplete``). If P reported m itself, the reported value is kept;
     when S is complete and differs, the pair is listed in ``disagreements``.
+
+    Computed as array operations, one level of the tree at a time (deepest children first): the
+    records of a level are summed into their parents' records (the record of the parent named in
+    the child's row, same year) with one ``numpy.add.at`` over a (records × measures) integer
+    matrix, so the cost grows with the number of cells, not with the number of regions.
     """
     tree = region_tree(counts)
     measures = measure_columns(counts)
-    out = counts.copy()
+    base = counts.copy()
     for m in measures:
-        out[m] = out[m].astype("Int64")
+        base[m] = base[m].astype("Int64")
+    base = base.sort_values(["region_code", "year"]).reset_index(drop=True)
     depth = dict(zip(tree["region_code"], tree["depth"]))
-    n_kids = tree[tree["parent_code"] != ""].groupby("parent_code").size()
-    kids_of = tree[tree["parent_code"] != ""].groupby("parent_code")["region_code"].apply(list)
-    out["_depth"] = out["region_code"].map(depth)
-    out = out.set_index(["region_code", "year"]).sort_index()
-    inc_parts, dis_parts, src_parts = [], [], []
-    for d in sorted(set(depth.values()) - {0}, reverse=True):  # children depth, deepest first
-        kids = out[out["_depth"] == d].reset_index()
-        kids["parent_code"] = kids["parent_code"].fillna("")
-        g = kids.groupby(["parent_code", "year"])
-        sums = g[measures].sum(min_count=1)
-        nas = kids[measures].isna().groupby([kids["parent_code"], kids["year"]]).sum()
-        present = g.size()
-        expected = n_kids.reindex(sums.index.get_level_values(0)).to_numpy()
-        all_present = pd.Series(present.to_numpy() == expected, index=sums.index)
-        complete = nas.eq(0) & pd.DataFrame({m: all_present for m in measures})
-        parents_idx = sums.index.rename(["region_code", "year"])
-        sums.index = complete.index = parents_idx
-        parents_idx = parents_idx.intersection(out.index)
-        sums, complete = sums.loc[parents_idx], complete.loc[parents_idx]
-        reported = out.loc[parents_idx, measures]
-        fill = reported.isna() & complete
-        new = reported.mask(fill, sums)
-        pos = out.index.get_indexer(parents_idx)
-        for m in measures:
-            col = out[m].array.copy()
-            col[pos] = pd.array(new[m].to_numpy(dtype=object), dtype="Int64")
-            out[m] = col
-        # long tables of what happened
-        long = lambda frame: frame.stack().rename_axis(["region_code", "year", "measure"])
-        rep_l, sum_l, comp_l, fill_l = long(reported.notna()), long(sums), long(complete), long(fill)
-        src = pd.Series(pd.NA, index=rep_l.index, dtype="object")
-        src[rep_l] = "reported"
-        src[fill_l] = "sum_of_children"
-        src_parts.append(src.dropna().rename("source").reset_index())
-        miss = long(reported.isna() & ~complete)
-        inc_parts.append(_missing_children(miss[miss].index, kids, kids_of, measures))
-        rep_vals = long(reported.astype("Float64"))
-        differ = rep_l & comp_l
-        idx = differ[differ].index
-        if len(idx):
-            rv = rep_vals.loc[idx].astype("int64")
-            sv = sum_l.loc[idx].astype("int64")
-            dd = pd.DataFrame({"reported": rv, "children_sum": sv})
-            dd = dd[dd["reported"] != dd["children_sum"]]
-            dd["difference"] = dd["reported"] - dd["children_sum"]
-            dis_parts.append(dd.reset_index())
-    res = out.drop(columns="_depth").reset_index()
-    res = res[counts.columns.tolist()].sort_values(["region_code", "year"]).reset_index(drop=True)
+    levels = sorted(set(depth.values()) - {0}, reverse=True)  # children depth, deepest first
+    key = pd.MultiIndex.from_arrays([base["region_code"], base["year"]])
+    if levels and not key.is_unique:
+        code, year = key[key.duplicated()][0]
+        raise MchError(
+            f"region {code} has more than one record for {year}: parents cannot be summed from their children"
+        )
+    n, n_m = len(base), len(measures)
+    # values as int64 with a mask of missing cells (exact sums, no float rounding)
+    missing = np.zeros((n, n_m), dtype=bool)
+    X = np.zeros((n, n_m), dtype="int64")
+    for j, m in enumerate(measures):
+        arr = base[m].array
+        missing[:, j] = arr.isna()
+        X[:, j] = arr.to_numpy(dtype="int64", na_value=0)
+    code = base["region_code"].to_numpy(dtype=object)
+    year = base["year"].to_numpy()
+    parent = base["parent_code"].fillna("").to_numpy(dtype=object)
+    row_depth = base["region_code"].map(depth).to_numpy()
+    has_parent = tree["parent_code"] != ""
+    n_kids = tree[has_parent].groupby("parent_code").size()
+    kids_of = tree[has_parent].groupby("parent_code")["region_code"].apply(list)
+    expected_kids = pd.Series(code).map(n_kids).fillna(0).to_numpy(dtype="int64")
+    src_rows, src_cols, src_kind = [], [], []
+    inc_parts, dis_parts = [], []
+    for d in levels:
+        level_rows = np.flatnonzero(row_depth == d)
+        # the parent's record of each child's record: the parent its row names, same year
+        p_of = key.get_indexer(pd.MultiIndex.from_arrays([parent[level_rows], year[level_rows]]))
+        named = p_of >= 0
+        kids, p_of = level_rows[named], p_of[named]
+        if not len(kids):
+            continue
+        rows, slot = np.unique(p_of, return_inverse=True)  # parent records, in table order
+        sums = np.zeros((len(rows), n_m), dtype="int64")
+        np.add.at(sums, slot, np.where(missing[kids], 0, X[kids]))
+        nas = np.zeros((len(rows), n_m), dtype="int64")
+        np.add.at(nas, slot, missing[kids].astype("int64"))
+        present = np.bincount(slot, minlength=len(rows))
+        complete = (nas == 0) & (present == expected_kids[rows])[:, None]
+        reported = ~missing[rows]
+        fill = ~reported & complete
+        # what happened, as long tables (parent record, measure)
+        r_ix, m_ix = np.nonzero(reported | fill)
+        src_rows.append(rows[r_ix])
+        src_cols.append(m_ix)
+        src_kind.append(np.where(reported[r_ix, m_ix], "reported", "sum_of_children"))
+        r_ix, m_ix = np.nonzero(~reported & ~complete)
+        if len(r_ix):
+            inc_parts.append(
+                _missing_children(
+                    pd.MultiIndex.from_arrays(
+                        [code[rows[r_ix]], year[rows[r_ix]], np.asarray(measures, dtype=object)[m_ix]]
+                    ),
+                    _level_records(code, parent, year, missing, measures, level_rows),
+                    kids_of,
+                    measures,
+                )
+            )
+        r_ix, m_ix = np.nonzero(reported & complete & (X[rows] != sums))
+        if len(r_ix):
+            rv, sv = X[rows[r_ix], m_ix], sums[r_ix, m_ix]
+            dis_parts.append(
+                pd.DataFrame(
+                    {
+                        "region_code": code[rows[r_ix]],
+                        "year": year[rows[r_ix]],
+                        "measure": np.asarray(measures, dtype=object)[m_ix],
+                        "reported": rv,
+                        "children_sum": sv,
+                        "difference": rv - sv,
+                    }
+                )
+            )
+        # fill the parents' empty cells where every child reported
+        X[rows] = np.where(fill, sums, X[rows])
+        missing[rows] &= ~fill
+    res = base
+    for j, m in enumerate(measures):
+        res[m] = pd.arrays.IntegerArray(X[:, j].copy(), missing[:, j].copy())
+    res = res[counts.columns.tolist()]
     dis_cols = ["region_code", "year", "measure", "reported", "children_sum", "difference"]
     disagreements = (
         pd.concat(dis_parts, ignore_index=True)[dis_cols] if dis_parts else pd.DataFrame(columns=dis_cols)
     )
-    src_cols = ["region_code", "year", "measure", "source"]
-    source = (
-        pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
-    )
+    src_cols_ = ["region_code", "year", "measure", "source"]
+    if src_rows:
+        r = np.concatenate(src_rows)
+        source = pd.DataFrame(
+            {
+                "region_code": code[r],
+                "year": year[r],
+                "measure": np.asarray(measures, dtype=object)[np.concatenate(src_cols)],
+                "source": pd.Series(np.concatenate(src_kind).astype(object), dtype=object),
+            }
+        )
+    else:
+        source = pd.DataFrame(columns=src_cols_)
     return Aggregation(
         counts=res,
         # built from tuples, as the table always was, so that its dtypes are what pandas infers
@@ -200,6 +254,20 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
 
 
 _INCOMPLETE = ["region_code", "year", "measure", "missing_children"]
+
+
+def _level_records(code, parent, year, missing, measures, rows) -> pd.DataFrame:
+    """The records ``rows`` as :func:`_missing_children` reads them: codes, parent, year, and
+    each measure as 1.0 where reported, NaN where not."""
+    flags = np.where(missing[rows], np.nan, 1.0)
+    return pd.DataFrame(
+        {
+            "region_code": code[rows],
+            "parent_code": parent[rows],
+            "year": year[rows],
+            **{m: flags[:, j] for j, m in enumerate(measures)},
+        }
+    )
 
 
 def _no_missing() -> pd.DataFrame:
