@@ -115,7 +115,6 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.indicators import compute_indicators
 from mchanalysis.regions import aggregate_counts
 from mchanalysis.registry import load_registry
 from mchanalysis.schema import ALL_MEASURES, ALL_MEASURES_EN, ORDERED_CHAINS
@@ -1255,6 +1254,9 @@ def review_quality(
     if parents and "level" in counts.columns:
         _parent_mismatch(counts, out)
     if indicator_table is None:
+        # imported here: the indicators bring scipy.special, which validation never needs
+        from mchanalysis.indicators import compute_indicators
+
         indicator_table = compute_indicators(counts, registry=reg, conf_level=0.95)
     _indicator_checks(
         indicator_table,

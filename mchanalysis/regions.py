@@ -340,8 +340,10 @@ def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Seri
     rows, names = w_row[lacking], child_codes[p_child[lacking]]
     if len(rows):
         cut = np.flatnonzero(np.diff(rows)) + 1
-        for r, group in zip(rows[np.r_[0, cut]], np.split(names, cut)):
-            joined[int(r)] = ";".join(group)
+        bounds = np.r_[0, cut, len(rows)].tolist()
+        name_list = names.tolist()
+        for r, a, b in zip(rows[np.r_[0, cut]].tolist(), bounds[:-1], bounds[1:]):
+            joined[r] = ";".join(name_list[a:b])
     out = want.rename(columns={"parent_code": "region_code"})
     out["missing_children"] = pd.Series(joined, index=out.index, dtype=object)
     return out[_INCOMPLETE].astype({"year": "int64"})
