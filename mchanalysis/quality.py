@@ -260,6 +260,24 @@ def _num(col: pd.Series) -> np.ndarray:
 # robust statistics
 
 
+def _nanmedian_min_max(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_nanmedian`, ``numpy.nanmin`` and ``numpy.nanmax`` along the last axis from one sort
+    (NaN where a row has no value)."""
+    A = np.asarray(A, dtype=float)
+    if A.shape[-1] == 0:
+        empty = np.full(A.shape[:-1], np.nan)
+        return empty, empty.copy(), empty.copy()
+    S = np.sort(A, axis=-1)  # NaN sort last
+    n = (~np.isnan(A)).sum(axis=-1, keepdims=True)
+    h = n // 2
+    lo = np.take_along_axis(S, np.where(n % 2 == 1, h, np.maximum(h - 1, 0)), axis=-1)
+    hi = np.take_along_axis(S, np.minimum(h, A.shape[-1] - 1), axis=-1)
+    top = np.take_along_axis(S, np.maximum(n - 1, 0), axis=-1)
+    some = n > 0
+    med = np.where(some, (lo + hi) / 2, np.nan)[..., 0]
+    return med, np.where(some, S[..., :1], np.nan)[..., 0], np.where(some, top, np.nan)[..., 0]
+
+
 def _nanmedian(A: np.ndarray, *, keepdims: bool = False) -> np.ndarray:
     """Median along the last axis ignoring NaN (NaN where a row has no value), one sort for all rows.
 
@@ -267,16 +285,8 @@ def _nanmedian(A: np.ndarray, *, keepdims: bool = False) -> np.ndarray:
     middle values of each row's sorted values (a = b for an odd count), which numpy computes for
     short rows through a masked array (``numpy.ma.median``), 10–50 times slower.
     """
-    A = np.asarray(A, dtype=float)
-    if A.shape[-1] == 0:
-        return np.full((*A.shape[:-1], 1) if keepdims else A.shape[:-1], np.nan)
-    S = np.sort(A, axis=-1)  # NaN sort last
-    n = (~np.isnan(A)).sum(axis=-1, keepdims=True)
-    h = n // 2
-    lo = np.take_along_axis(S, np.where(n % 2 == 1, h, np.maximum(h - 1, 0)), axis=-1)
-    hi = np.take_along_axis(S, np.minimum(h, A.shape[-1] - 1), axis=-1)
-    med = np.where(n > 0, (lo + hi) / 2, np.nan)
-    return med if keepdims else med[..., 0]
+    med = _nanmedian_min_max(A)[0]
+    return med[..., None] if keepdims else med
 
 
 def local_expected(x: np.ndarray, Y: np.ndarray, *, window: int = 3) -> np.ndarray:
@@ -692,6 +702,21 @@ def _digit_jumps(V: np.ndarray, years: np.ndarray):
     power of ten, and |v − ref| > 3·√(v + ref) (beyond Poisson chance). Returns a list of
     ``(row, column, reference, lowest, highest, k)``.
     """
+    V = np.asarray(V, dtype=float)
+    # Only rows that can hold a jump are examined (the others cannot pass the test below): a jump
+    # needs v >= 10^0.7 ref or v <= 10^-0.7 ref with ref >= 10, and ref, a median of the row's
+    # positive values, lies between their minimum and maximum.
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        P = np.where(V > 0, V, np.nan)
+        low, high = np.nanmin(P, axis=1, keepdims=True), np.nanmax(P, axis=1, keepdims=True)
+        maybe = ((P >= 5 * low) | (P <= 0.2 * high)) & (high >= ENTRY_MIN_REFERENCE)
+    rows = np.flatnonzero(maybe.any(axis=1))
+    return [(int(rows[s]), *rest) for s, *rest in _digit_jumps_of(V[rows], years)]
+
+
+def _digit_jumps_of(V: np.ndarray, years: np.ndarray):
+    """:func:`_digit_jumps` on the rows given, every one examined."""
     out = []
     S, T = V.shape
     for t in range(T):
@@ -822,22 +847,28 @@ def _entry_errors(counts, registry, out) -> set:
         N, D = V[num], V[den]
         with np.errstate(divide="ignore", invalid="ignore"):
             R = np.where(D > 0, N / D, np.nan)
+        # only regions with a year that can be a candidate are examined: the reference ratio is a
+        # median of the region's ratios, so at most their maximum, and the candidate's d > 0
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            top = np.nanmax(R, axis=1, keepdims=True)
+            maybe = (D > 0) & (N < ENTRY_FAR_BELOW * (top * D)) & (top >= ENTRY_NEAR)
+        sel = np.flatnonzero(maybe.any(axis=1))
+        Rs, Ns, Ds = R[sel], N[sel], D[sel]
         for t in range(len(years)):
-            others = np.delete(R, t, axis=1)
+            others = np.delete(Rs, t, axis=1)
             n_other = (~np.isnan(others)).sum(axis=1)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                ref = _nanmedian(others)
-                lo, hi = np.nanmin(others, axis=1), np.nanmax(others, axis=1)
+            ref, lo, hi = _nanmedian_min_max(others)
             with np.errstate(invalid="ignore"):
-                expected = ref * D[:, t]
+                expected = ref * Ds[:, t]
                 cand = (
                     (n_other >= 2)
                     & (ref >= ENTRY_NEAR)
                     & (expected >= ENTRY_MIN_EXPECTED)
-                    & (N[:, t] < ENTRY_FAR_BELOW * expected)
+                    & (Ns[:, t] < ENTRY_FAR_BELOW * expected)
                 )
-            for s in np.flatnonzero(cand):
+            for i in np.flatnonzero(cand):
+                s = sel[i]
                 code, y = codes[s], int(years[t])
                 if (code, y, den) in jumps:
                     continue  # the denominator is the suspect cell
@@ -861,16 +892,16 @@ def _entry_errors(counts, registry, out) -> set:
                     item=num,
                     check="rate_typed_as_count",
                     value=n,
-                    expected=float(expected[s]),
+                    expected=float(expected[i]),
                     message_zh=(
                         f"{y}年{_zh(num)}为{_fmt(n)}，仅为{_zh(den)}（{_fmt(D[s, t])}）的"
-                        f"{share:.1f}%，而该地区其他年份{ind_zh}为{lo[s] * 100:.1f}%–{hi[s] * 100:.1f}%："
+                        f"{share:.1f}%，而该地区其他年份{ind_zh}为{lo[i] * 100:.1f}%–{hi[i] * 100:.1f}%："
                         f"{cause_zh}，请核实更正"
                     ),
                     message_en=(
                         f"{y}: {_en(num)} = {_fmt(n)} is only {share:.1f}% of {_en(den)} "
                         f"({_fmt(D[s, t])}) while the region's other years have "
-                        f"{lo[s] * 100:.1f}%-{hi[s] * 100:.1f}% ({ind_en}): {cause_en}"
+                        f"{lo[i] * 100:.1f}%-{hi[i] * 100:.1f}% ({ind_en}): {cause_en}"
                     ),
                 )
 

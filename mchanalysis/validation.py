@@ -1245,8 +1245,9 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
             "year": pd.array([t.years[i] for i in keep], dtype="int64"),
         }
     )
+    at = np.asarray(keep, dtype=np.intp)  # an array, not a list: pandas converts a list per column
     for m in measures:
-        counts[m] = t.values[m][keep] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
+        counts[m] = t.values[m][at] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
     counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
     kept = set(keep)
     # a tuple (not a frame): attrs are compared when pandas concatenates tables
