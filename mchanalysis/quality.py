@@ -379,7 +379,7 @@ def _record(out, **kw):
 def _completeness(counts, measures, tree_children, out):
     years = sorted(counts["year"].unique())
     regions = counts.drop_duplicates("region_code", keep="last").set_index("region_code")["region_name"]
-    present = set(zip(counts["region_code"], counts["year"]))
+    present = set(zip(counts["region_code"].tolist(), counts["year"].tolist()))
     for code in sorted(regions.index):
         for y in years:
             if (code, y) not in present:
@@ -1052,14 +1052,6 @@ def _indicator_checks(
         for i in keys["indicator"].unique()
     }
 
-    def outside(expected, k, t):
-        if not significance:
-            return True
-        lo, up = L[k, t], U[k, t]
-        if np.isnan(lo) or np.isnan(up):
-            return True
-        return expected < lo or expected > up
-
     # series of rare events (median numerator below min_events) are left to the funnel plot
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -1091,13 +1083,14 @@ def _indicator_checks(
                 suspect[k, col_of[int(y)]] = True
     extreme_cells = np.zeros(V.shape, dtype=bool)
     cand = (np.abs(np.nan_to_num(Z)) > outlier_moderate) & ((n_ok >= min_years) & enough)[:, None] & ~suspect
+    # the expected value outside the year's interval (or no interval), and a material deviation
+    with np.errstate(invalid="ignore"):
+        if significance:
+            cand &= np.isnan(L) | np.isnan(U) | (expected_all < L) | (expected_all > U)
+        cand &= ~(np.abs(V - expected_all) < min_relative_deviation * np.abs(expected_all))
     for k, t in zip(*np.nonzero(cand)):
         z = Z[k, t]
         exp = float(expected_all[k, t])
-        if not outside(exp, k, t):
-            continue
-        if abs(V[k, t] - exp) < min_relative_deviation * abs(exp):
-            continue
         code, ind = key_codes[k], key_inds[k]
         zh, en, unit, dec = meta[ind]
         y = int(years[t])
@@ -1312,7 +1305,7 @@ def _entry_indicator_cells(flagged: set, counts: pd.DataFrame, registry: pd.Data
     region itself and in every region above it (parents are filled from their children)."""
     if not flagged:
         return set()
-    parent = dict(zip(counts["region_code"], counts["parent_code"]))
+    parent = dict(zip(counts["region_code"].tolist(), counts["parent_code"].tolist()))
     uses: dict[str, list[str]] = {}
     for r in registry.itertuples(index=False):
         for m in (r.numerator, r.denominator):
@@ -1330,8 +1323,10 @@ def _entry_indicator_cells(flagged: set, counts: pd.DataFrame, registry: pd.Data
 def _frame(records: list[dict]) -> pd.DataFrame:
     f = pd.DataFrame(records, columns=list(FINDING_COLUMNS))
     f["severity"] = f["check"].map(CHECKS)
-    f["category"] = [category_of(c, v) for c, v in zip(f["check"], f["severity"])]
-    f["year"] = pd.array([None if y is None or pd.isna(y) else int(y) for y in f["year"]], dtype="Int64")
+    f["category"] = [category_of(c, v) for c, v in zip(f["check"].tolist(), f["severity"].tolist())]
+    f["year"] = pd.array(
+        [None if y is None or pd.isna(y) else int(y) for y in f["year"].tolist()], dtype="Int64"
+    )
     for c in ("value", "expected"):
         f[c] = pd.to_numeric(f[c], errors="coerce").astype(float)
     for c in (
