@@ -114,86 +114,154 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     Aggregation
         See :class:`Aggregation`. The input is not modified.
 
+    Raises
+    ------
+    MchError
+        If the tree is broken (:func:`region_tree`), or a region has more than one record for a
+        year while the table has parents to fill.
+
     Notes
     -----
     For a parent P, measure m and year t: S = Σ_children m. If every child reported m (after
     their own aggregation), S is the parent's computed value. If any child is missing m, S is
     not used (NA, listed in ``incomplete``). If P reported m itself, the reported value is kept;
     when S is complete and differs, the pair is listed in ``disagreements``.
+
+    Computed as array operations, one level of the tree at a time (deepest children first): the
+    records of a level are summed into their parents' records (the record of the parent named in
+    the child's row, same year) with one ``numpy.add.at`` over a (records × measures) integer
+    matrix, so the cost grows with the number of cells, not with the number of regions.
     """
     tree = region_tree(counts)
     measures = measure_columns(counts)
-    out = counts.copy()
+    base = counts.copy()
     for m in measures:
-        out[m] = out[m].astype("Int64")
+        base[m] = base[m].astype("Int64")
+    base = base.sort_values(["region_code", "year"]).reset_index(drop=True)
     depth = dict(zip(tree["region_code"], tree["depth"]))
-    n_kids = tree[tree["parent_code"] != ""].groupby("parent_code").size()
-    kids_of = tree[tree["parent_code"] != ""].groupby("parent_code")["region_code"].apply(list)
-    out["_depth"] = out["region_code"].map(depth)
-    out = out.set_index(["region_code", "year"]).sort_index()
-    inc_parts, dis_parts, src_parts = [], [], []
-    for d in sorted(set(depth.values()) - {0}, reverse=True):  # children depth, deepest first
-        kids = out[out["_depth"] == d].reset_index()
-        kids["parent_code"] = kids["parent_code"].fillna("")
-        g = kids.groupby(["parent_code", "year"])
-        sums = g[measures].sum(min_count=1)
-        nas = kids[measures].isna().groupby([kids["parent_code"], kids["year"]]).sum()
-        present = g.size()
-        expected = n_kids.reindex(sums.index.get_level_values(0)).to_numpy()
-        all_present = pd.Series(present.to_numpy() == expected, index=sums.index)
-        complete = nas.eq(0) & pd.DataFrame({m: all_present for m in measures})
-        parents_idx = sums.index.rename(["region_code", "year"])
-        sums.index = complete.index = parents_idx
-        parents_idx = parents_idx.intersection(out.index)
-        sums, complete = sums.loc[parents_idx], complete.loc[parents_idx]
-        reported = out.loc[parents_idx, measures]
-        fill = reported.isna() & complete
-        new = reported.mask(fill, sums)
-        pos = out.index.get_indexer(parents_idx)
-        for m in measures:
-            col = out[m].array.copy()
-            col[pos] = pd.array(new[m].to_numpy(dtype=object), dtype="Int64")
-            out[m] = col
-        # long tables of what happened
-        long = lambda frame: frame.stack().rename_axis(["region_code", "year", "measure"])
-        rep_l, sum_l, comp_l, fill_l = long(reported.notna()), long(sums), long(complete), long(fill)
-        src = pd.Series(pd.NA, index=rep_l.index, dtype="object")
-        src[rep_l] = "reported"
-        src[fill_l] = "sum_of_children"
-        src_parts.append(src.dropna().rename("source").reset_index())
-        miss = long(reported.isna() & ~complete)
-        inc_parts.append(_missing_children(miss[miss].index, kids, kids_of, measures))
-        rep_vals = long(reported.astype("Float64"))
-        differ = rep_l & comp_l
-        idx = differ[differ].index
-        if len(idx):
-            rv = rep_vals.loc[idx].astype("int64")
-            sv = sum_l.loc[idx].astype("int64")
-            dd = pd.DataFrame({"reported": rv, "children_sum": sv})
-            dd = dd[dd["reported"] != dd["children_sum"]]
-            dd["difference"] = dd["reported"] - dd["children_sum"]
-            dis_parts.append(dd.reset_index())
-    res = out.drop(columns="_depth").reset_index()
-    res = res[counts.columns.tolist()].sort_values(["region_code", "year"]).reset_index(drop=True)
+    levels = sorted(set(depth.values()) - {0}, reverse=True)  # children depth, deepest first
+    key = pd.MultiIndex.from_arrays([base["region_code"], base["year"]])
+    if levels and not key.is_unique:
+        code, year = key[key.duplicated()][0]
+        raise MchError(
+            f"region {code} has more than one record for {year}: parents cannot be summed from their children"
+        )
+    n, n_m = len(base), len(measures)
+    # values as int64 with a mask of missing cells (exact sums, no float rounding)
+    missing = np.zeros((n, n_m), dtype=bool)
+    X = np.zeros((n, n_m), dtype="int64")
+    for j, m in enumerate(measures):
+        arr = base[m].array
+        missing[:, j] = arr.isna()
+        X[:, j] = arr.to_numpy(dtype="int64", na_value=0)
+    code = base["region_code"].to_numpy(dtype=object)
+    year = base["year"].to_numpy()
+    parent = base["parent_code"].fillna("").to_numpy(dtype=object)
+    # the tree as integer ids: region k is the k-th code in sorted order
+    ids = _TreeIds(tree)
+    row_id = ids.of(code)
+    row_depth = ids.depth[row_id]
+    expected_kids = ids.n_kids[row_id]
+    years = np.unique(year)
+    row_year = np.searchsorted(years, year)
+    # a record counts for its parent's completeness list only under the parent the tree gives it
+    row_parent = ids.of(parent)
+    under_tree_parent = (ids.parent[row_id] >= 0) & (ids.parent[row_id] == row_parent)
+    src_rows, src_cols, src_kind = [], [], []
+    inc_rows, inc_cols, inc_joined = [], [], []
+    dis_parts = []
+    for d in levels:
+        level_rows = np.flatnonzero(row_depth == d)
+        # the parent's record of each child's record: the parent its row names, same year
+        p_of = key.get_indexer(pd.MultiIndex.from_arrays([parent[level_rows], year[level_rows]]))
+        named = p_of >= 0
+        kids, p_of = level_rows[named], p_of[named]
+        if not len(kids):
+            continue
+        rows, slot = np.unique(p_of, return_inverse=True)  # parent records, in table order
+        sums = np.zeros((len(rows), n_m), dtype="int64")
+        np.add.at(sums, slot, np.where(missing[kids], 0, X[kids]))
+        nas = np.zeros((len(rows), n_m), dtype="int64")
+        np.add.at(nas, slot, missing[kids].astype("int64"))
+        present = np.bincount(slot, minlength=len(rows))
+        complete = (nas == 0) & (present == expected_kids[rows])[:, None]
+        reported = ~missing[rows]
+        fill = ~reported & complete
+        # what happened, as long tables (parent record, measure)
+        r_ix, m_ix = np.nonzero(reported | fill)
+        src_rows.append(rows[r_ix])
+        src_cols.append(m_ix)
+        src_kind.append(np.where(reported[r_ix, m_ix], "reported", "sum_of_children"))
+        r_ix, m_ix = np.nonzero(~reported & ~complete)
+        if len(r_ix):
+            inc_rows.append(rows[r_ix])
+            inc_cols.append(m_ix)
+            inc_joined.extend(
+                _missing_children(
+                    ids,
+                    row_id[rows[r_ix]],
+                    row_year[rows[r_ix]],
+                    m_ix,
+                    child=row_id[level_rows],
+                    child_year=row_year[level_rows],
+                    child_has=~missing[level_rows] & under_tree_parent[level_rows, None],
+                    n_years=len(years),
+                )
+            )
+        r_ix, m_ix = np.nonzero(reported & complete & (X[rows] != sums))
+        if len(r_ix):
+            rv, sv = X[rows[r_ix], m_ix], sums[r_ix, m_ix]
+            dis_parts.append(
+                pd.DataFrame(
+                    {
+                        "region_code": code[rows[r_ix]],
+                        "year": year[rows[r_ix]],
+                        "measure": np.asarray(measures, dtype=object)[m_ix],
+                        "reported": rv,
+                        "children_sum": sv,
+                        "difference": rv - sv,
+                    }
+                )
+            )
+        # fill the parents' empty cells where every child reported
+        X[rows] = np.where(fill, sums, X[rows])
+        missing[rows] &= ~fill
+    res = base
+    for j, m in enumerate(measures):
+        res[m] = pd.arrays.IntegerArray(X[:, j].copy(), missing[:, j].copy())
+    res = res[counts.columns.tolist()]
     dis_cols = ["region_code", "year", "measure", "reported", "children_sum", "difference"]
     disagreements = (
         pd.concat(dis_parts, ignore_index=True)[dis_cols] if dis_parts else pd.DataFrame(columns=dis_cols)
     )
-    src_cols = ["region_code", "year", "measure", "source"]
-    source = (
-        pd.concat(src_parts, ignore_index=True)[src_cols] if src_parts else pd.DataFrame(columns=src_cols)
-    )
+    src_cols_ = ["region_code", "year", "measure", "source"]
+    if src_rows:
+        r = np.concatenate(src_rows)
+        source = pd.DataFrame(
+            {
+                "region_code": code[r],
+                "year": year[r],
+                "measure": np.asarray(measures, dtype=object)[np.concatenate(src_cols)],
+                "source": pd.Series(np.concatenate(src_kind).astype(object), dtype=object),
+            }
+        )
+    else:
+        source = pd.DataFrame(columns=src_cols_)
+    if inc_rows:
+        r = np.concatenate(inc_rows)
+        incomplete = pd.DataFrame(
+            {
+                "region_code": code[r],
+                "year": year[r],
+                "measure": np.asarray(measures, dtype=object)[np.concatenate(inc_cols)],
+                "missing_children": np.asarray(inc_joined, dtype=object),
+            }
+        )
+    else:  # the dtypes the table has always had when empty
+        incomplete = pd.DataFrame(columns=_INCOMPLETE)
     return Aggregation(
         counts=res,
-        # built from tuples, as the table always was, so that its dtypes are what pandas infers
-        incomplete=pd.DataFrame(
-            list(
-                pd.concat([_no_missing(), *inc_parts], ignore_index=True).itertuples(index=False, name=None)
-            ),
-            columns=_INCOMPLETE,
-        )
-        .sort_values(["region_code", "year", "measure"])
-        .reset_index(drop=True),
+        incomplete=incomplete.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
         disagreements=disagreements.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
         source=source.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
     )
@@ -202,81 +270,64 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
 _INCOMPLETE = ["region_code", "year", "measure", "missing_children"]
 
 
-def _no_missing() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "region_code": pd.Series([], dtype=object),
-            "year": pd.Series([], dtype="int64"),
-            "measure": pd.Series([], dtype=object),
-            "missing_children": pd.Series([], dtype=object),
-        }
-    )
+class _TreeIds:
+    """The region tree as arrays over integer ids (a region's id is its place among the sorted
+    codes): parent id (−1 for a top region), depth, number of children, and the children of each
+    region in code order (``children[start[k]:start[k + 1]]``)."""
+
+    def __init__(self, tree: pd.DataFrame):
+        order = np.argsort(tree["region_code"].to_numpy(dtype=object).astype(str), kind="stable")
+        t = tree.iloc[order]
+        self.codes = t["region_code"].to_numpy(dtype=object)
+        self.depth = t["depth"].to_numpy(dtype="int64")
+        self.parent = self.of(t["parent_code"].to_numpy(dtype=object))
+        has = self.parent >= 0
+        self.n_kids = np.bincount(self.parent[has], minlength=len(self.codes)).astype("int64")
+        kids = np.flatnonzero(has)
+        self.children = kids[np.argsort(self.parent[kids], kind="stable")]  # by parent, then code
+        self.start = np.r_[0, np.cumsum(self.n_kids)]
+
+    def of(self, codes) -> np.ndarray:
+        """Ids of ``codes``; −1 for a code that is no region of the tree (``""``, no parent)."""
+        codes = np.asarray(codes, dtype=object).astype(str)
+        if not len(self.codes):
+            return np.full(len(codes), -1, dtype="int64")
+        sorted_codes = self.codes.astype(str)
+        at = np.minimum(np.searchsorted(sorted_codes, codes), len(sorted_codes) - 1)
+        return np.where(sorted_codes[at] == codes, at, -1).astype("int64")
 
 
-def _missing_children(index: pd.MultiIndex, kids: pd.DataFrame, kids_of: pd.Series, measures) -> pd.DataFrame:
-    """The children of each incomplete parent-year-measure that have no value, as array operations.
+def _missing_children(
+    ids: _TreeIds, parent, year, measure, *, child, child_year, child_has, n_years: int
+) -> list[str]:
+    """The children without a value behind each incomplete parent-year-measure, as array operations.
 
-    ``index`` holds ``(region_code, year, measure)`` of the parents left NA; a child is missing
-    when it has no record under that parent in that year or its value of the measure is NA.
-    Returns :data:`_INCOMPLETE` columns, the children codes sorted and joined by ``;``.
+    ``parent``, ``year``, ``measure`` (ids, year places, measure columns) name the parents left NA.
+    A child of the tree is missing when it has no record under that parent in that year
+    (``child``, ``child_year``: the level's records) or its value of the measure is NA
+    (``child_has``: reported and recorded under its tree parent). Returns, per parent-year-measure,
+    the missing children's codes in code order joined by ``;``.
 
-    One boolean array ``has[child, year, measure]`` (a record of the child under that parent in
-    that year with the measure reported) is looked up at every (incomplete parent, child) pair;
-    no long table of every cell is built.
+    One boolean array ``has[child, year, measure]`` is looked up at every (incomplete parent,
+    child) pair; no long table of every cell is built.
     """
-    if not len(index):
-        return _no_missing()
-    want = index.to_frame(index=False)
-    want.columns = ["parent_code", "year", "measure"]
-    # children of each parent, sorted by code (the order in which they are joined)
-    pairs = kids_of.explode().dropna()
-    parent_of_pair = pairs.index.to_numpy(dtype=object)
-    child_of_pair = pairs.to_numpy(dtype=object)
-    child_codes, child_ix = np.unique(child_of_pair.astype(str), return_inverse=True)
-    order = np.lexsort((child_ix, pd.factorize(parent_of_pair)[0]))
-    parent_of_pair, child_ix = parent_of_pair[order], child_ix[order]
-    parent_codes, first = np.unique(parent_of_pair.astype(str), return_index=True)
-    n_of = np.diff(np.append(first, len(parent_of_pair)))
-    years = np.unique(
-        np.concatenate([want["year"].to_numpy(dtype="int64"), kids["year"].to_numpy(dtype="int64")])
-    )
-    measure_ix = {m: k for k, m in enumerate(measures)}
-    has = np.zeros((len(child_codes), len(years), len(measures)), dtype=bool)
-    k_child = np.searchsorted(child_codes, kids["region_code"].to_numpy(dtype=object).astype(str))
-    k_child = np.minimum(k_child, len(child_codes) - 1)
-    known = child_codes[k_child] == kids["region_code"].to_numpy(dtype=object).astype(str)
-    # the record counts under the parent it names (the parent of the child in the tree)
-    tree_parent = dict(zip(child_of_pair.astype(str), parent_of_pair.astype(str)))
-    record_parent = kids["parent_code"].fillna("").to_numpy(dtype=object).astype(str)
-    kid_codes = kids["region_code"].to_numpy(dtype=object).astype(str)
-    under = np.array(
-        [tree_parent.get(c) == p for c, p in zip(kid_codes.tolist(), record_parent.tolist())], dtype=bool
-    )
-    keep = known & under
-    k_year = np.searchsorted(years, kids["year"].to_numpy(dtype="int64"))
-    for m, k in measure_ix.items():
-        reported = kids[m].notna().to_numpy(dtype=bool) & keep
-        has[k_child[reported], k_year[reported], k] = True
-    # every (incomplete parent-year-measure, child) pair
-    w_parent = np.searchsorted(parent_codes, want["parent_code"].to_numpy(dtype=object).astype(str))
-    w_parent = np.minimum(w_parent, max(len(parent_codes) - 1, 0))
-    w_known = parent_codes[w_parent] == want["parent_code"].to_numpy(dtype=object).astype(str)
-    w_n = np.where(w_known, n_of[w_parent], 0)
-    w_row = np.repeat(np.arange(len(want)), w_n)
-    starts = np.repeat(first[w_parent] - np.cumsum(w_n) + w_n, w_n)
-    p_child = child_ix[starts + np.arange(len(w_row))] if len(w_row) else np.array([], dtype=int)
-    w_year = np.searchsorted(years, want["year"].to_numpy(dtype="int64"))
-    w_measure = np.array([measure_ix[m] for m in want["measure"]], dtype=int)
-    lacking = ~has[p_child, w_year[w_row], w_measure[w_row]]
-    joined = [""] * len(want)
-    rows, names = w_row[lacking], child_codes[p_child[lacking]]
+    n_m = child_has.shape[1]
+    has = np.zeros((len(ids.codes), n_years, n_m), dtype=bool)
+    r, m = np.nonzero(child_has)
+    has[child[r], child_year[r], m] = True
+    n = ids.n_kids[parent]
+    pair_row = np.repeat(np.arange(len(parent)), n)
+    offset = np.arange(len(pair_row)) - np.repeat(np.cumsum(n) - n, n)
+    pair_child = ids.children[np.repeat(ids.start[parent], n) + offset]
+    lacking = ~has[pair_child, year[pair_row], measure[pair_row]]
+    rows, names = pair_row[lacking], ids.codes[pair_child[lacking]].tolist()
+    joined = [""] * len(parent)
     if len(rows):
         cut = np.flatnonzero(np.diff(rows)) + 1
-        for r, group in zip(rows[np.r_[0, cut]], np.split(names, cut)):
-            joined[int(r)] = ";".join(group)
-    out = want.rename(columns={"parent_code": "region_code"})
-    out["missing_children"] = pd.Series(joined, index=out.index, dtype=object)
-    return out[_INCOMPLETE].astype({"year": "int64"})
+        bounds = np.r_[0, cut, len(rows)].tolist()
+        for k, a, b in zip(rows[np.r_[0, cut]].tolist(), bounds[:-1], bounds[1:]):
+            joined[k] = ";".join(names[a:b])
+    return joined
 
 
 def level_rank(level: str) -> int:

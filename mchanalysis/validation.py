@@ -640,18 +640,25 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
             year=int(r.year),
             item=r.measure,
         )
-    filled = agg.counts.set_index(["region_code", "year"])
-    source = agg.source.set_index(["region_code", "year", "measure"])["source"] if len(agg.source) else None
-    if source is None:
+    if not len(agg.source):
         return
-    summed = set(source[source == "sum_of_children"].index)
+    filled = agg.counts.set_index(["region_code", "year"])
+    summed: set | None = None  # the cells filled from children, looked up only if a chain breaks
     for chain in ORDERED_CHAINS:
         for a, b in zip(chain, chain[1:]):
             if a not in filled.columns or b not in filled.columns or a not in t.values or b not in t.values:
                 continue
             va, vb = filled[a], filled[b]
             bad = (va > vb).fillna(False)
+            if summed is None and bad.any():
+                src = agg.source
+                summed = set(
+                    src.loc[
+                        src["source"] == "sum_of_children", ["region_code", "year", "measure"]
+                    ].itertuples(index=False, name=None)
+                )
             for code, year in bad[bad].index:
+                assert summed is not None
                 from_a, from_b = (code, year, a) in summed, (code, year, b) in summed
                 if from_a == from_b:
                     continue  # both reported (an impossible_numerator) or both summed (a child's)
@@ -1238,8 +1245,9 @@ def _counts_frame(t: _Table, measures) -> pd.DataFrame:
             "year": pd.array([t.years[i] for i in keep], dtype="int64"),
         }
     )
+    at = np.asarray(keep, dtype=np.intp)  # an array, not a list: pandas converts a list per column
     for m in measures:
-        counts[m] = t.values[m][keep] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
+        counts[m] = t.values[m][at] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
     counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
     kept = set(keep)
     # a tuple (not a frame): attrs are compared when pandas concatenates tables

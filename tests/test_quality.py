@@ -498,3 +498,24 @@ def test_the_over_100_rule_gives_the_same_cells_in_validation_review_and_indicat
         for c in where(over_100(df), "over_100")
         if c[2] in set(reg.loc[reg["kind"] == "proportion", "numerator"])
     }
+
+
+def test_row_medians_minima_maxima_are_numpys_to_the_last_bit():
+    # the one-sort medians of the entry-error and outlier checks replace numpy.nanmedian (which
+    # goes through numpy.ma for short rows); they must give the same floats, NaN for empty rows
+    import warnings
+
+    from mchanalysis.quality import _nanmedian, _nanmedian_min_max
+
+    rng = np.random.default_rng(20261204)
+    for shape in [(400, 1), (400, 2), (300, 7), (200, 14), (40, 5, 6)]:
+        for share_missing in (0.0, 0.3, 0.9):
+            A = rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 6, shape)
+            A[rng.random(shape) < 0.05] = 7.0  # ties
+            A[rng.random(shape) < share_missing] = np.nan
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = np.nanmedian(A, axis=-1), np.nanmin(A, axis=-1), np.nanmax(A, axis=-1)
+            for got, ref in zip(_nanmedian_min_max(A), want):
+                assert np.array_equal(got, ref, equal_nan=True)
+            assert np.array_equal(_nanmedian(A, keepdims=True), want[0][..., None], equal_nan=True)
