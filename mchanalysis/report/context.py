@@ -513,8 +513,10 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     are kept with ``listed=False``). Each message is prefixed with the region's name when it is
     a sub-region's.
     """
-    codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"])
-    names = dict(zip(table["region_code"], table["region_name"]))
+    codes = {region["code"]} | set(table.loc[table["parent_code"] == region["code"], "region_code"].unique())
+    # the names of these codes only (the table is every region's: 1.3 M rows on a national file)
+    own = table.loc[table["region_code"].isin(codes), ["region_code", "region_name"]]
+    names = dict(zip(own["region_code"], own["region_name"]))
     # one table, likely entry errors first, each finding once (validation's row and column kept)
     frames = [combine_findings(load_findings, quality_findings)]
     out = []

@@ -32,6 +32,7 @@ from importlib import resources
 
 import lxml.html
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -155,11 +156,26 @@ class _Writer:
         self.tables = 0
         self.signed = False
         self.heading = ""
+        self._style_ids: dict = {}
         sec = doc.sections[-1]
         self.width = Emu(sec.page_width - sec.left_margin - sec.right_margin)
 
+    def style_id(self, name: str):
+        """The paragraph style's id, as ``Paragraph.style = name`` sets it (``None`` for the
+        document's default style), looked up once per document: python-docx searches every
+        style for the default on each assignment (0.7 s of a county's report)."""
+        if name not in self._style_ids:
+            self._style_ids[name] = self.doc.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
+        return self._style_ids[name]
+
+    def add_paragraph(self, style: str):
+        """``doc.add_paragraph(style=style)``, with the style id from :meth:`style_id`."""
+        p = self.doc.add_paragraph()
+        p._p.style = self.style_id(style)
+        return p
+
     def para(self, el, style, *, color=None):
-        p = self.doc.add_paragraph(style=style)
+        p = self.add_paragraph(style)
         _runs(p, el, color=color)
         return p
 
@@ -170,7 +186,7 @@ class _Writer:
 
     def table_title(self, text: str):
         self.tables += 1
-        p = self.doc.add_paragraph(style="Table Title")
+        p = self.add_paragraph("Table Title")
         p.add_run(self.label("table", self.tables) + text)
 
     def table(self, el, title=None):
@@ -203,7 +219,7 @@ class _Writer:
                 cell = row.cells[i]
                 cell.width = widths[i]
                 p = cell.paragraphs[0]
-                p.style = self.doc.styles["Table Text"]
+                p._p.style = self.style_id("Table Text")
                 cls = c.get("class") or ""
                 if "num" in cls or header:
                     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -236,7 +252,7 @@ class _Writer:
         if not src.startswith("data:image/png;base64,"):
             return
         data = base64.b64decode(src.split(",", 1)[1])
-        p = self.doc.add_paragraph(style="Figure")
+        p = self.add_paragraph("Figure")
         run = p.add_run()
         # drawn at its printed size (mchanalysis.plots: 300 dpi at the placed width); never wider
         # than the text block
@@ -246,7 +262,7 @@ class _Writer:
             pic.width, pic.height = int(self.width), int(pic.height * ratio)
         self.figures += 1
         cap = el.find(".//figcaption")
-        c = self.doc.add_paragraph(style="Caption")
+        c = self.add_paragraph("Caption")
         c.add_run(self.label("figure", self.figures))
         if cap is not None:
             text = _LABEL.sub("", _text(cap))
@@ -293,7 +309,7 @@ class _Writer:
                 self.table(child)
             elif tag in ("ul", "ol"):
                 for i, li in enumerate(child.findall("li"), start=1):
-                    p = self.doc.add_paragraph(style="Normal")
+                    p = self.add_paragraph("Normal")
                     if tag == "ol":
                         p.add_run(f"{i}．" if self.lang == "zh" else f"{i}. ")
                     _runs(p, li)
