@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -243,6 +243,31 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         ``>=``, a target or year that is not a number, the same indicator twice for one year.
     """
     path = _resolve(name_or_path)
+    if registry is None:
+        # read once per file version: a report reads the same set about 17 times (7 ms each);
+        # the caller gets its own tables
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _SETS:
+            if len(_SETS) >= 8:  # a run reads two or three sets: memory stays bounded
+                _SETS.pop(next(iter(_SETS)))
+            _SETS[key] = _read_target_set(path, load_registry())
+        return _fresh(_SETS[key])
+    return _read_target_set(path, registry)
+
+
+def _fresh(ts: TargetSet) -> TargetSet:
+    """*ts* with tables of its own (a caller may change them)."""
+    unconfirmed = None if ts.unconfirmed is None else ts.unconfirmed.copy()
+    return replace(ts, targets=ts.targets.copy(), unconfirmed=unconfirmed)
+
+
+#: Target sets read with the package registry: ``(path, mtime, size) -> TargetSet``.
+_SETS: dict[tuple, TargetSet] = {}
+
+
+def _read_target_set(path: Path, registry: pd.DataFrame) -> TargetSet:
+    """Read and validate the target set file *path* (see :func:`load_target_set`)."""
     reg = _registry_frame(registry)
     try:
         doc = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_LineLoader)

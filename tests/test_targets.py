@@ -333,3 +333,17 @@ def test_target_set_titles_are_proper_titles_in_each_language(name):
     assert zh.startswith("《") and "》" in zh
     assert not re.search(r"[A-Za-z]", zh), zh  # no English words in the Chinese title
     assert not re.search(r"[\u4e00-\u9fff]", en), en  # no Chinese in the English title
+
+
+def test_a_target_set_is_read_again_when_its_file_changes_and_callers_get_their_own_tables(tmp_path):
+    # load_target_set keeps what it read by (path, mtime, size): a report reads the same set ~17
+    # times; an edited file must be read again, and a caller's change must not reach the next
+    path = write(tmp_path, GOOD)
+    first = load_target_set(path)
+    first.targets.loc[:, "target"] = -1.0
+    again = load_target_set(path)
+    assert (again.targets["target"] > 0).all()
+    edited = GOOD.replace("name: test\n", "name: edited\n")
+    assert edited != GOOD
+    write(tmp_path, edited)
+    assert load_target_set(path).name == "edited"

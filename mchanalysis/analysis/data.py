@@ -69,11 +69,21 @@ class AnalysisData:
     conf_level: float = 0.95
     #: ``(region_code, indicator) -> row positions`` in ``indicators``, built on the first call of
     #: :func:`series` (one group-by instead of a scan of the whole table per call: a national
-    #: table has ~1.3 M rows and the capability count asks for every region's series)
+    #: table has ~1.3 M rows and the capability count asks for every region's series). The
+    #: copies of a memoised object share one index, built from the memo's own table (never
+    #: handed out); :func:`series` checks every lookup against the copy's table
     _series_rows: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def copy(self) -> AnalysisData:
-        return replace(self, **{k: getattr(self, k).copy() for k in _TABLES})
+        new = replace(self, **{k: getattr(self, k).copy() for k in _TABLES})
+        if _SOURCE in self._series_rows:  # a memoised object: its copies share its index
+            object.__setattr__(new, "_series_rows", self._series_rows)
+        return new
+
+
+#: Keys of ``AnalysisData._series_rows`` besides ``(region_code, indicator)``: the table the
+#: index was built from (a memoised object's own) and the number of rows it had.
+_SOURCE, _BUILT = object(), object()
 
 
 _MEMO: dict[tuple, AnalysisData] = {}
@@ -118,6 +128,7 @@ def _remember(key: tuple, value: AnalysisData) -> AnalysisData:
     if key not in _MEMO:
         if len(_MEMO) >= 4:  # a batch reads one file (at one or two levels): keep memory bounded
             _MEMO.pop(next(iter(_MEMO)))
+        value._series_rows[_SOURCE] = value.indicators  # the index its copies share
         _MEMO[key] = value
     return _MEMO[key].copy()
 
@@ -472,11 +483,23 @@ def series(data: AnalysisData, region_code: str, indicator: str, *, until: int |
     up to the year *until* (inclusive; all years when None). A year that was not reported, or
     whose denominator is 0, is absent: the analyses see the gap."""
     t = data.indicators
+    code = str(region_code)
     rows = data._series_rows
-    if not rows:
-        rows.update(t.groupby(["region_code", "indicator"], sort=False).indices)
-        rows[None] = None  # built (a table without rows stays built too)
-    pos = rows.get((str(region_code), indicator))
+    if _BUILT not in rows:
+        source = rows.get(_SOURCE, t)
+        rows.update(source.groupby(["region_code", "indicator"], sort=False).indices)
+        rows[_BUILT] = len(source)  # built (a table without rows stays built too)
+    pos = rows.get((code, indicator))
+    if _SOURCE in rows and not (
+        len(t) == rows[_BUILT]
+        and (
+            pos is None
+            or ((t["region_code"].iloc[pos] == code).all() and (t["indicator"].iloc[pos] == indicator).all())
+        )
+    ):
+        # this copy's table was changed after it was handed out: it gets an index of its own
+        object.__setattr__(data, "_series_rows", {})
+        return series(data, region_code, indicator, until=until)
     s = t.iloc[pos] if pos is not None else t.iloc[0:0]
     if until is not None:
         s = s[s["year"] <= int(until)]
