@@ -243,17 +243,16 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         ``>=``, a target or year that is not a number, the same indicator twice for one year.
     """
     path = _resolve(name_or_path)
-    if registry is None:
-        # read once per file version: a report reads the same set about 17 times (7 ms each);
-        # the caller gets its own tables
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        if key not in _SETS:
-            if len(_SETS) >= 8:  # a run reads two or three sets: memory stays bounded
-                _SETS.pop(next(iter(_SETS)))
-            _SETS[key] = _read_target_set(path, load_registry())
-        return _fresh(_SETS[key])
-    return _read_target_set(path, registry)
+    reg = _registry_frame(registry)
+    # read once per file version and registry (the set is checked against the registry's ids
+    # only): a report reads the same set about 17 times (7 ms each); callers get their own tables
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, frozenset(reg["id"]))
+    if key not in _SETS:
+        if len(_SETS) >= 8:  # a run reads two or three sets: memory stays bounded
+            _SETS.pop(next(iter(_SETS)))
+        _SETS[key] = _read_target_set(path, reg)
+    return _fresh(_SETS[key])
 
 
 def _fresh(ts: TargetSet) -> TargetSet:
@@ -262,7 +261,7 @@ def _fresh(ts: TargetSet) -> TargetSet:
     return replace(ts, targets=ts.targets.copy(), unconfirmed=unconfirmed)
 
 
-#: Target sets read with the package registry: ``(path, mtime, size) -> TargetSet``.
+#: Target sets read: ``(path, mtime, size, registry ids) -> TargetSet``.
 _SETS: dict[tuple, TargetSet] = {}
 
 
