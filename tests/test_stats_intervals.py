@@ -284,3 +284,16 @@ def test_exact_limits_and_z_equal_scipy_stats_quantiles_to_the_last_bit(level):
     assert np.array_equal(upper[ok], want_upper)
     assert np.isnan(lower[~ok]).all() and np.isnan(upper[~ok]).all()
     assert _z(level) == float(st.norm.ppf(1 - a / 2))
+
+
+def test_normal_upper_quantile_by_ndtri_equals_scipy_stats_isf():
+    # stats._newcombe_p takes z = 0.0 - ndtri(q) for norm.isf(q) (the Newcombe p-value's
+    # bisection); identical bits on the whole range it uses, and at the ends
+    from scipy import special
+    from scipy import stats as st
+
+    q = np.concatenate([np.exp(np.linspace(np.log(1e-300), 0, 20001)) / 2, [0.0, 0.5, 1.0]])
+    want = st.norm.isf(q)
+    got = 0.0 - special.ndtri(q)
+    assert np.array_equal(got, want)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
