@@ -21,6 +21,7 @@ keyed by content (e.g. :mod:`mchanalysis.analysis` keyed by the data file's SHA-
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import warnings
@@ -39,13 +40,20 @@ _snapshot: dict | None = None
 
 
 def warm_up(modules=WARM_MODULES) -> None:
-    """Import *modules* (missing optional ones are skipped) and snapshot the resettable state."""
+    """Import *modules* (missing optional ones are skipped), snapshot the resettable state, and
+    move what is alive now (the imported modules: ~316,000 objects) out of the garbage
+    collector's reach with :func:`gc.freeze`, so that each collection, including the one of
+    every :func:`reset` (``InteractiveShell.reset``), walks only what the notebooks made: 0.2 s
+    to 0.04 s a collection, four resets per region. Only live objects are frozen (a collection
+    runs first); what the notebooks create is collected as before."""
     for name in modules:
         try:
             importlib.import_module(name)
         except ImportError:
             pass
     snapshot()
+    gc.collect()
+    gc.freeze()
 
 
 def snapshot() -> None:
