@@ -121,9 +121,32 @@ class LocalExecutor:
 
     def __init__(self, jobs: int | None = None):
         self.jobs = jobs or os.cpu_count() or 1
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _new_pool(self, n: int, warm: bool) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=_pool_context(),
+            initializer=_init_pool_worker,
+            initargs=(os.getpid(), warm),
+        )
+
+    def start(self, n_regions: int, *, warm: bool = True) -> None:
+        """Start the workers and their kernels now, before the regions are submitted: the
+        runner builds the batch's shared tables meanwhile, while each worker's kernel starts
+        and imports (about 3 s) on the other core. Nothing for a single worker (``jobs=1``
+        runs in this process). :meth:`map_unordered` uses these workers."""
+        n = min(self.jobs, n_regions)
+        if n <= 1 or self._pool is not None:
+            return
+        self._pool = self._new_pool(n, warm)
+        self._pool.submit(int)  # starts the workers (forked: all at once); each starts its kernel
 
     def map_unordered(self, jobs: list[RegionJob]):
         if not jobs:
+            if self._pool is not None:  # started, then nothing to run (e.g. Ctrl-C while building)
+                _kill_pool(self._pool)
+                self._pool = None
             return
         n = min(self.jobs, len(jobs))
         if n == 1:
@@ -140,10 +163,7 @@ class LocalExecutor:
                 shutdown_worker_kernel(kill=not finished)
             return
         warm = not all(j.fresh_kernels for j in jobs)
-        ctx = _pool_context()
-        pool = cf.ProcessPoolExecutor(
-            max_workers=n, mp_context=ctx, initializer=_init_pool_worker, initargs=(os.getpid(), warm)
-        )
+        pool, self._pool = (self._pool or self._new_pool(n, warm)), None
         finished = False
         try:
             futures = {pool.submit(run_job, job): job for job in jobs}

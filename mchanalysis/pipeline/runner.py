@@ -266,17 +266,23 @@ def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) 
     # lazy: the analysis layer brings the statistics; verify and the indexes import this module
     from mchanalysis.analysis.data import SHARED_ENV
 
-    try:
-        shared = _write_shared_tables(plan, year_dir) if todo else None
-    except KeyboardInterrupt:  # Ctrl-C while building: every region to do is stopped
-        shutil.rmtree(year_dir / SHARED_DIR, ignore_errors=True)
-        return _run_todo(plan, out, year_dir, executor, jobs, [], results, start, interrupted=True)
-    if shared is not None:
-        todo = [replace(job, shared_tables=str(shared)) for job in todo]
+    executor = executor if executor is not None else _executor(config)
     previous_env = os.environ.get(SHARED_ENV)
     try:
+        # the kernels the workers start inherit the folder of the shared tables; a kernel finds
+        # them there when its first region runs (they are written by then), or computes them
+        # when they could not be written
+        os.environ[SHARED_ENV] = str(year_dir / SHARED_DIR)
+        starting = getattr(executor, "start", None)
+        if todo and starting is not None:  # local workers start their kernels during the build
+            starting(len(todo), warm=not all(job.fresh_kernels for job in todo))
+        try:
+            shared = _write_shared_tables(plan, year_dir) if todo else None
+        except KeyboardInterrupt:  # Ctrl-C while building: every region to do is stopped
+            shutil.rmtree(year_dir / SHARED_DIR, ignore_errors=True)
+            return _run_todo(plan, out, year_dir, executor, jobs, [], results, start, interrupted=True)
         if shared is not None:
-            os.environ[SHARED_ENV] = str(shared)  # the kernels the workers start inherit it
+            todo = [replace(job, shared_tables=str(shared)) for job in todo]
         return _run_todo(plan, out, year_dir, executor, jobs, todo, results, start)
     finally:
         if previous_env is None:
@@ -300,8 +306,15 @@ def _write_shared_tables(plan, year_dir: Path) -> Path | None:
         written = write_shared_tables(data_path, folder) if data_path else None
     except Exception:  # an unreadable or invalid file: each region reports it from its notebooks
         written = None
-    gc.collect()  # the tables are on disk: free them before the workers are forked
+    gc.collect()  # the tables are on disk: free them
     return folder if written is not None else None
+
+
+def _executor(config):
+    """The executor the configuration asks for: a Dask cluster, or local worker processes."""
+    if config.executor == "dask":
+        return ex.DaskExecutor(config.scheduler)
+    return ex.LocalExecutor(jobs=config.jobs)
 
 
 def _run_todo(
@@ -309,10 +322,7 @@ def _run_todo(
 ) -> BatchResult:
     config = plan.config
     if executor is None:
-        if config.executor == "dask":
-            executor = ex.DaskExecutor(config.scheduler)
-        else:
-            executor = ex.LocalExecutor(jobs=config.jobs)
+        executor = _executor(config)
     progress = _Progress(len(jobs), done=len(results), enabled=config.progress)
     stopped_by = "interrupted (Ctrl-C)" if interrupted else None
     stream = executor.map_unordered(todo)
