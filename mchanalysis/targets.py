@@ -252,13 +252,14 @@ def load_target_set(name_or_path, *, registry: pd.DataFrame | None = None) -> Ta
         if len(_SETS) >= 8:  # a run reads two or three sets: memory stays bounded
             _SETS.pop(next(iter(_SETS)))
         _SETS[key] = _read_target_set(path, reg)
-    return _fresh(_SETS[key])
+    return _fresh(_SETS[key], path)
 
 
-def _fresh(ts: TargetSet) -> TargetSet:
-    """*ts* with tables of its own (a caller may change them)."""
+def _fresh(ts: TargetSet, path: Path) -> TargetSet:
+    """*ts* with tables of its own (a caller may change them) and the path as found this time
+    (the same file may have been found from another folder, by a relative path)."""
     unconfirmed = None if ts.unconfirmed is None else ts.unconfirmed.copy()
-    return replace(ts, targets=ts.targets.copy(), unconfirmed=unconfirmed)
+    return replace(ts, targets=ts.targets.copy(), unconfirmed=unconfirmed, path=path)
 
 
 #: Target sets read: ``(path, mtime, size, registry ids) -> TargetSet``.

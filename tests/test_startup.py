@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import DEMO  # noqa: E402  (the demo path is defined once, in tests/support.py)
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo" / "counts.csv"
 HEAVY = ("scipy.stats", "statsmodels", "matplotlib", "nbconvert", "papermill", "dask", "docx", "jinja2")
 
 PROBE = """

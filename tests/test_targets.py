@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -347,3 +348,16 @@ def test_a_target_set_is_read_again_when_its_file_changes_and_callers_get_their_
     assert edited != GOOD
     write(tmp_path, edited)
     assert load_target_set(path).name == "edited"
+
+
+def test_a_set_read_again_from_another_folder_carries_the_path_found_this_time(tmp_path, monkeypatch):
+    # the read is kept by the file's resolved path: a relative path found from one folder must
+    # not be handed out after a chdir (mch run's staging folders)
+    (tmp_path / "a").mkdir()
+    write(tmp_path / "a", GOOD)
+    monkeypatch.chdir(tmp_path / "a")
+    first = load_target_set("t.yaml")
+    monkeypatch.chdir(tmp_path)
+    again = load_target_set(tmp_path / "a" / "t.yaml")
+    assert first.path == Path("t.yaml")
+    assert again.path == tmp_path / "a" / "t.yaml"
