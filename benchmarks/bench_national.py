@@ -25,36 +25,45 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from national_data import write_national_csv  # noqa: E402
-
+HERE = Path(__file__).resolve().parent
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
 
 
+#: Runs a command's module in a child that reports its own peak resident memory at exit
+#: (``RUSAGE_CHILDREN`` is a maximum over every child waited for so far, not this command's).
+_PEAK = (
+    "import atexit, resource, runpy, sys\n"
+    "atexit.register(lambda: print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "file=sys.stderr))\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
+)
+
+
 def timed(args: list[str], *, cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak resident MB of the child and its exit code."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds, peak resident MB of the command's own process and its exit code (``args``:
+    ``["-m", module, ...]``)."""
+    assert args[0] == "-m"
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, *args],
+        [sys.executable, "-c", _PEAK, *args[1:]],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=dict(os.environ),
     )
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    err = proc.stderr.decode()
+    peaks = [int(line.split()[1]) for line in err.splitlines() if line.startswith("PEAK_KB ")]
     if proc.returncode not in (0,):
-        print(f"  {' '.join(args)} -> exit {proc.returncode}: {proc.stderr.decode()[-300:]}", file=sys.stderr)
-    return seconds, max(peak, before) / 1024, proc.returncode
+        print(f"  {' '.join(map(str, args))} -> exit {proc.returncode}: {err[-300:]}", file=sys.stderr)
+    return seconds, (peaks[-1] / 1024 if peaks else float("nan")), proc.returncode
 
 
 def mch(*args) -> list[str]:
@@ -74,15 +83,20 @@ def main(argv=None) -> int:
     figures: dict = {}
     with tempfile.TemporaryDirectory(prefix="mch-national-") as tmp:
         tmp = Path(tmp)
-        data = write_national_csv(tmp / "national.csv")
+        # written by a child: this process stays small (a child's peak memory counts what it
+        # inherited at fork, so the commands timed below are started from a small process)
+        data = tmp / "national.csv"
+        subprocess.run(
+            [sys.executable, str(HERE / "national_data.py"), str(data)], check=True, stdout=subprocess.DEVNULL
+        )
         figures["rows"] = sum(1 for _ in data.open(encoding="utf-8")) - 1
         figures["csv_mb"] = round(data.stat().st_size / 1e6, 1)
         commands = [
             ("help_s", mch("--help")),
             ("validate_demo_s", mch("validate", DEMO)),
             ("validate_national_s", mch("validate", data)),
-            ("indicators_parquet_s", mch("indicators", data, "--out", tmp / "ind.parquet")),
-            ("indicators_csv_s", mch("indicators", data, "--out", tmp / "ind.csv")),
+            ("indicators_parquet_s", mch("indicators", "--data", data, "--out", tmp / "ind.parquet")),
+            ("indicators_csv_s", mch("indicators", "--data", data, "--out", tmp / "ind.csv")),
         ]
         for key, cmd in [] if args.only_run else commands:
             seconds, peak, code = timed(cmd, cwd=tmp)
@@ -106,12 +120,11 @@ def main(argv=None) -> int:
         )
         print(f"{'shared_tables_s':24s} {figures['shared_tables_s']}", flush=True)
         if not args.no_run:
-            import pandas as pd
+            import csv
 
-            counties = pd.read_csv(data, dtype=str, usecols=["region_code", "level"])
-            codes = sorted(counties.loc[counties["level"] == "county", "region_code"].unique())[
-                : args.counties
-            ]
+            with data.open(encoding="utf-8", newline="") as f:
+                counties = {r["region_code"] for r in csv.DictReader(f) if r["level"] == "county"}
+            codes = sorted(counties)[: args.counties]
             for jobs in (1, 2):
                 t = {}
                 small = min(jobs, len(codes) - 1) if len(codes) > 1 else 1
