@@ -62,6 +62,7 @@ Hand-written because these are reporting rules, not statistics. Their sources:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -181,13 +182,165 @@ def check_series(
     Fitness
         ``ok`` or the first rule the series fails, with a one-sentence reason in both languages,
         e.g. "仅有5年数据，不作Joinpoint分段趋势分析（需至少7年）".
+
+    Notes
+    -----
+    The rules read only a few numbers of the series (:class:`SeriesSummary`): this is
+    ``judge(analysis, summarise_series(years, events, break_year=break_year), event_name=...)``.
+    Many series at once: :func:`summarise_segments`, then :func:`judge` on each summary.
     """
+    return judge(analysis, summarise_series(years, events, break_year=break_year), event_name=event_name)
+
+
+class SeriesSummary(NamedTuple):
+    """The numbers of one yearly series that the rules of :func:`judge` read.
+
+    ``n`` years; ``total`` events (``int`` of the sum, missing counts skipped); ``first_year``
+    and ``last_year``: the least and the greatest year (0 for an empty series); ``years_with_events``: years with more than 0
+    events; ``median``: of the yearly events (NaN for an empty series); ``before`` / ``after``:
+    years before *break_year* and from it on (0 without one); ``first_period`` /
+    ``last_period``: events of the first and of the last :func:`period_length` (n) years in year
+    order; ``break_year`` as given.
+    """
+
+    n: int
+    total: int
+    first_year: float
+    last_year: float
+    years_with_events: int
+    median: float
+    before: int
+    after: int
+    first_period: float
+    last_period: float
+    break_year: int | None
+
+
+def summarise_series(years, events, *, break_year: int | None = None) -> SeriesSummary:
+    """:class:`SeriesSummary` of one series (the *years* and *events* of :func:`check_series`)."""
     y = np.asarray(years, dtype=float)
     e = np.asarray(events, dtype=float)
     n = len(y)
+    if not n:
+        return SeriesSummary(0, 0, 0.0, 0.0, 0, float("nan"), 0, 0, 0.0, 0.0, break_year)
+    k = period_length(n)
+    order = np.argsort(y)
+    before, after = (
+        (int((y < break_year).sum()), int((y >= break_year).sum())) if break_year is not None else (0, 0)
+    )
+    return SeriesSummary(
+        n=n,
+        total=int(np.nansum(e)),
+        first_year=float(y.min()),
+        last_year=float(y.max()),
+        years_with_events=int((e > 0).sum()),
+        median=float(np.median(e)),
+        before=before,
+        after=after,
+        first_period=float(e[order][:k].sum()),
+        last_period=float(e[order][-k:].sum()) if k else 0.0,
+        break_year=break_year,
+    )
+
+
+def summarise_segments(years, events, bounds, *, break_year: int | None = None) -> list[SeriesSummary]:
+    """:func:`summarise_series` of many series at once, as array operations.
+
+    Parameters
+    ----------
+    years, events : array-like
+        The series one after another: series *i* is ``years[bounds[i]:bounds[i + 1]]`` (and
+        its events).
+    bounds : array-like of int
+        Nondecreasing, ``bounds[0] == 0`` and ``bounds[-1] == len(years)``; an empty series is
+        two equal bounds.
+
+    Returns
+    -------
+    list of SeriesSummary
+        Equal to ``summarise_series`` of each series (tests/test_capabilities.py checks it on
+        random series). A series whose years are not strictly increasing, or whose events are
+        not all finite whole numbers, is summarised by :func:`summarise_series` itself.
+    """
+    y = np.asarray(years, dtype=float)
+    e = np.asarray(events, dtype=float)
+    b = np.asarray(bounds, dtype=np.int64)
+    if len(b) < 1 or b[0] != 0 or b[-1] != len(y) or len(e) != len(y) or (np.diff(b) < 0).any():
+        raise ValueError("summarise_segments: bounds must run from 0 to len(years), nondecreasing")
+    starts, ends = b[:-1], b[1:]
+    n = ends - starts
+    m = len(n)
+    # a series goes the array way when its years strictly increase and its events are whole
+    # numbers (their sums are then exact in any order)
+    ordinary = np.isfinite(e) & (e == np.round(e)) & np.isfinite(y)
+    if np.abs(e[ordinary]).sum() >= 2.0**53:  # partial sums no longer exact
+        ordinary[:] = False
+    if len(y) > 1:
+        step = np.concatenate([[True], np.diff(y) > 0])
+        step[starts[n > 0]] = True  # each series' first year
+        ordinary &= step
+    bad = np.add.reduceat(~ordinary, starts[n > 0]) > 0 if len(y) else np.zeros(0, dtype=bool)
+    fallback = np.zeros(m, dtype=bool)
+    fallback[np.flatnonzero(n > 0)] = bad
+
+    def cum(v):  # sums over each series through a cumulative sum (exact for whole numbers)
+        return np.concatenate([[0.0], np.cumsum(np.where(ordinary, v, 0.0))])
+
+    c_e = cum(e)
+    c_pos = cum((e > 0).astype(float))
+    c_before = cum((y < break_year).astype(float)) if break_year is not None else None
+    total = c_e[ends] - c_e[starts]
+    with_events = c_pos[ends] - c_pos[starts]
+    k = np.array([period_length(int(v)) for v in n], dtype=np.int64)
+    first_period = c_e[starts + k] - c_e[starts]
+    last_period = c_e[ends] - c_e[ends - k]
+    # medians: the events sorted within each series, the middle one or the mean of the middle two
+    series_of = np.repeat(np.arange(m), n)
+    sorted_e = e[np.lexsort((e, series_of))] if len(e) else e
+    last = len(e) - 1
+    hi = np.clip(starts + n // 2, 0, max(last, 0))
+    lo = np.clip(starts + (n - 1) // 2, 0, max(last, 0))
+    if len(e):
+        median = np.where(n % 2 == 1, sorted_e[hi], (sorted_e[lo] + sorted_e[hi]) / 2)
+    else:
+        median = np.zeros(m)
+    out = []
+    for i in range(m):
+        ni = int(n[i])
+        if fallback[i] or not ni:
+            out.append(
+                summarise_series(y[starts[i] : ends[i]], e[starts[i] : ends[i]], break_year=break_year)
+            )
+            continue
+        if c_before is not None:
+            before = int(c_before[ends[i]] - c_before[starts[i]])
+            after = ni - before
+        else:
+            before = after = 0
+        out.append(
+            SeriesSummary(
+                ni,
+                int(total[i]),
+                float(y[starts[i]]),
+                float(y[ends[i] - 1]),
+                int(with_events[i]),
+                float(median[i]),
+                before,
+                after,
+                float(first_period[i]),
+                float(last_period[i]) if k[i] else 0.0,
+                break_year,
+            )
+        )
+    return out
+
+
+def judge(analysis: str, s: SeriesSummary, *, event_name: tuple[str, str] = ("死亡", "deaths")) -> Fitness:
+    """The rules of :func:`check_series`, read off the series' :class:`SeriesSummary`."""
+    n = s.n
     name_zh, name_en = ANALYSES[analysis]
     ev_zh, ev_en = event_name
-    total = int(np.nansum(e)) if n else 0
+    total = s.total
     yz, ye = _years_text(n)
     need_years = {
         "apc": MIN_YEARS_APC,
@@ -205,31 +358,31 @@ def check_series(
     if analysis in ("apc", "projection", "joinpoint", "its") and total < MIN_TOTAL_EVENTS:
         return _no(
             "too_few_events",
-            f"{int(y.min())}—{int(y.max())}年合计{ev_zh}{total}例，例数过少，不作{name_zh}"
+            f"{int(s.first_year)}—{int(s.last_year)}年合计{ev_zh}{total}例，例数过少，不作{name_zh}"
             f"（需至少{MIN_TOTAL_EVENTS}例）。",
-            f"{total} {ev_en} in {int(y.min())}–{int(y.max())}: too few for {name_en} "
+            f"{total} {ev_en} in {int(s.first_year)}–{int(s.last_year)}: too few for {name_en} "
             f"(needs at least {MIN_TOTAL_EVENTS}).",
         )
     if analysis in ("apc", "projection", "joinpoint", "its"):
-        with_events = int((e > 0).sum())
-        if with_events < MIN_YEARS_WITH_EVENTS:
+        if s.years_with_events < MIN_YEARS_WITH_EVENTS:
             return _no(
                 "events_in_one_year",
                 f"{ev_zh}仅出现在一个年份，趋势无法估计，不作{name_zh}。",
                 f"All {ev_en} fall in one year: no trend can be estimated, so no {name_en}.",
             )
-    if analysis == "joinpoint" and float(np.median(e)) < MIN_MEDIAN_EVENTS_JOINPOINT:
+    if analysis == "joinpoint" and s.median < MIN_MEDIAN_EVENTS_JOINPOINT:
         return _no(
             "too_few_events_per_year",
-            f"每年{ev_zh}例数中位数为{float(np.median(e)):g}例，不作{name_zh}"
+            f"每年{ev_zh}例数中位数为{s.median:g}例，不作{name_zh}"
             f"（需每年至少{MIN_MEDIAN_EVENTS_JOINPOINT}例）。",
-            f"A median of {float(np.median(e)):g} {ev_en} a year: no {name_en} "
+            f"A median of {s.median:g} {ev_en} a year: no {name_en} "
             f"(needs at least {MIN_MEDIAN_EVENTS_JOINPOINT} a year).",
         )
     if analysis == "its":
+        break_year = s.break_year
         if break_year is None:
             raise ValueError("check_series('its') needs break_year")
-        before, after = int((y < break_year).sum()), int((y >= break_year).sum())
+        before, after = s.before, s.after
         if min(before, after) < MIN_YEARS_EACH_SIDE_ITS:
             return _no(
                 "too_few_years_each_side",
@@ -240,9 +393,7 @@ def check_series(
             )
     if analysis == "period_ratio":
         k = period_length(n)
-        order = np.argsort(y)
-        first, last = e[order][:k].sum(), e[order][-k:].sum()
-        if first == 0 or last == 0:
+        if s.first_period == 0 or s.last_period == 0:
             return _no(
                 "no_events_in_a_period",
                 f"最初{k}年或最近{k}年无{ev_zh}，不计算{name_zh}。",
