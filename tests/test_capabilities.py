@@ -13,6 +13,7 @@ import pytest
 import support
 
 from mchanalysis.analysis import MORTALITY, capabilities, capability_sentence, from_counts, rules, series
+from mchanalysis.analysis.capabilities import capabilities_of_counts
 from mchanalysis.analysis.mortality import event_name
 from mchanalysis.validation import validate_counts
 
@@ -250,3 +251,47 @@ def test_the_top_regions_reason_comes_from_a_rate_it_has():
     )
     assert table.loc["joinpoint", "reason_en"] == _plain_capabilities(data)["joinpoint"][2]
     assert table.loc["apc", "regions"] == 1  # 江岸区's 40 infant deaths
+
+
+# -- mch validate's table: the mortality rates' indicators alone when they answer the rest ---------
+
+
+@pytest.mark.parametrize("seed", [None, *range(6)])
+def test_capabilities_of_counts_equal_capabilities_of_the_whole_indicator_table(seed, demo_counts):
+    counts = demo_counts if seed is None else validate_counts(_cut(demo_counts, seed), file="cut")[0]
+    whole = from_counts(counts)
+    # what the shortcut rests on: every row of the indicator table is a record of the counts table
+    records = pd.MultiIndex.from_arrays([counts["region_code"].astype(str), counts["year"].astype("int64")])
+    rows = pd.MultiIndex.from_arrays(
+        [whole.indicators["region_code"], whole.indicators["year"].astype("int64")]
+    )
+    assert rows.isin(records).all()
+    assert capabilities_of_counts(counts).equals(capabilities(whole))
+
+
+def test_capabilities_of_counts_compute_every_indicator_when_the_rates_miss_a_recent_record():
+    """In the last two years one county reported deliveries and caesareans only: the yearly
+    indicators are counted on the whole table (2 of 2 regions in 2023, and in 2022), not on the
+    mortality rates' rows (1 region)."""
+    rows = []
+    for year in range(2016, 2024):
+        rows.append(
+            support.county(year, live_births=2000, deliveries=1990, infant_deaths=8, maternal_deaths=1)
+        )
+        other = {**support.county(year), "region_code": "420103"}
+        if year < 2022:
+            other.update(live_births=1000, deliveries=995, infant_deaths=4, maternal_deaths=0)
+        else:
+            other.update(deliveries=990, cesarean_deliveries=400)
+        rows.append(other)
+    counts = support.counts_frame(rows)
+    table = capabilities_of_counts(counts).set_index("analysis")
+    assert tuple(table.loc[["indicators", "change"], "regions"]) == (2, 2)
+    assert capabilities_of_counts(counts).equals(capabilities(from_counts(counts)))
+    # the report year comes from the whole table too: in 2023 one county reported only its
+    # deliveries and the other nothing; the rates alone would report on 2022 (2 of 2 regions)
+    counts = counts[~((counts["year"] == 2023) & (counts["region_code"] == "420103"))].reset_index(drop=True)
+    counts.loc[counts["year"] == 2023, ["live_births", "infant_deaths", "maternal_deaths"]] = pd.NA
+    table = capabilities_of_counts(counts).set_index("analysis")
+    assert tuple(table.loc[["indicators", "change"], "regions"]) == (1, 1)
+    assert capabilities_of_counts(counts).equals(capabilities(from_counts(counts)))

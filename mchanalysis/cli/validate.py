@@ -135,14 +135,11 @@ def finding_lines(findings: pd.DataFrame, lang: str = "en") -> list[str]:
 def capability_line(counts: pd.DataFrame, lang: str = "en") -> str:
     """What the file can produce, per section, in one line (:mod:`mchanalysis.analysis.capabilities`)."""
     # lazy: `mch --help` builds every sub-command's parser, so imports of the work stay here
-    import pandas as pd
+    from mchanalysis.analysis.capabilities import capabilities_of_counts, capability_sentence
 
-    from mchanalysis.analysis import from_counts
-    from mchanalysis.analysis.capabilities import capabilities, capability_sentence
-
-    # the capability table reads the tree and the indicator table only: the quality review of
-    # the whole file (seconds on a national file) is not computed for it
-    return capability_sentence(capabilities(from_counts(counts, quality=pd.DataFrame())), lang)
+    # the capability table reads the tree and the indicator table only (the quality review of
+    # the whole file is not computed for it), and of the indicators often only the mortality rates
+    return capability_sentence(capabilities_of_counts(counts), lang)
 
 
 def write_findings(findings: pd.DataFrame, out) -> Path:
