@@ -270,6 +270,8 @@ def summarise_segments(years, events, bounds, *, break_year: int | None = None) 
     starts, ends = b[:-1], b[1:]
     n = ends - starts
     m = len(n)
+    if not len(y):
+        return [summarise_series([], [], break_year=break_year) for _ in range(m)]
     # a series goes the array way when its years strictly increase and its events are whole
     # numbers (their sums are then exact in any order)
     ordinary = np.isfinite(e) & (e == np.round(e)) & np.isfinite(y)
@@ -279,7 +281,7 @@ def summarise_segments(years, events, bounds, *, break_year: int | None = None) 
         step = np.concatenate([[True], np.diff(y) > 0])
         step[starts[n > 0]] = True  # each series' first year
         ordinary &= step
-    bad = np.add.reduceat(~ordinary, starts[n > 0]) > 0 if len(y) else np.zeros(0, dtype=bool)
+    bad = np.add.reduceat(~ordinary, starts[n > 0]) > 0
     fallback = np.zeros(m, dtype=bool)
     fallback[np.flatnonzero(n > 0)] = bad
 
@@ -295,43 +297,32 @@ def summarise_segments(years, events, bounds, *, break_year: int | None = None) 
     first_period = c_e[starts + k] - c_e[starts]
     last_period = c_e[ends] - c_e[ends - k]
     # medians: the events sorted within each series, the middle one or the mean of the middle two
-    series_of = np.repeat(np.arange(m), n)
-    sorted_e = e[np.lexsort((e, series_of))] if len(e) else e
-    last = len(e) - 1
-    hi = np.clip(starts + n // 2, 0, max(last, 0))
-    lo = np.clip(starts + (n - 1) // 2, 0, max(last, 0))
-    if len(e):
-        median = np.where(n % 2 == 1, sorted_e[hi], (sorted_e[lo] + sorted_e[hi]) / 2)
+    # (an empty series reads a neighbour's: it is summarised by summarise_series below)
+    sorted_e = e[np.lexsort((e, np.repeat(np.arange(m), n)))]
+    hi = np.minimum(starts + n // 2, len(e) - 1)
+    lo = np.minimum(starts + (n - 1) // 2, len(e) - 1)
+    median = np.where(n % 2 == 1, sorted_e[hi], (sorted_e[lo] + sorted_e[hi]) / 2)
+    first_year, last_year = y[np.minimum(starts, len(y) - 1)], y[np.maximum(ends - 1, 0)]
+    if c_before is not None:
+        before = (c_before[ends] - c_before[starts]).astype(np.int64)
+        after = n - before
     else:
-        median = np.zeros(m)
-    out = []
-    for i in range(m):
-        ni = int(n[i])
-        if fallback[i] or not ni:
-            out.append(
-                summarise_series(y[starts[i] : ends[i]], e[starts[i] : ends[i]], break_year=break_year)
-            )
-            continue
-        if c_before is not None:
-            before = int(c_before[ends[i]] - c_before[starts[i]])
-            after = ni - before
-        else:
-            before = after = 0
-        out.append(
-            SeriesSummary(
-                ni,
-                int(total[i]),
-                float(y[starts[i]]),
-                float(y[ends[i] - 1]),
-                int(with_events[i]),
-                float(median[i]),
-                before,
-                after,
-                float(first_period[i]),
-                float(last_period[i]) if k[i] else 0.0,
-                break_year,
-            )
-        )
+        before = after = np.zeros(m, dtype=np.int64)
+    columns = zip(
+        n.tolist(),
+        total.astype(np.int64).tolist(),
+        first_year.tolist(),
+        last_year.tolist(),
+        with_events.astype(np.int64).tolist(),
+        median.tolist(),
+        before.tolist(),
+        after.tolist(),
+        first_period.tolist(),
+        last_period.tolist(),  # 0 where k is 0
+    )
+    out = [SeriesSummary._make((*c, break_year)) for c in columns]
+    for i in np.flatnonzero(fallback | (n == 0)).tolist():
+        out[i] = summarise_series(y[starts[i] : ends[i]], e[starts[i] : ends[i]], break_year=break_year)
     return out
 
 
