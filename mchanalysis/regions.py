@@ -131,7 +131,37 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     records of a level are summed into their parents' records (the record of the parent named in
     the child's row, same year) with one ``numpy.add.at`` over a (records × measures) integer
     matrix, so the cost grows with the number of cells, not with the number of regions.
+
+    The last table aggregated and its result are kept (one entry): a call with a table equal to
+    it (same columns, dtypes, index, cells and ``attrs``; ``DataFrame.equals``, 7 ms on a
+    national table against 0.25 s for the sums) returns copies of that result. `mch validate`
+    checks the sums and then computes the capability line's indicators from the same table, and
+    a batch validates, computes indicators and reviews quality on it: three aggregations of one
+    table.
     """
+    global _LAST
+    last = _LAST
+    if last is not None and last[0].attrs == counts.attrs and last[0].equals(counts):
+        return _copied(last[1])
+    result = _aggregate(counts)
+    _LAST = (counts.copy(), _copied(result))
+    return result
+
+
+#: ``(counts, result)`` of the last :func:`aggregate_counts`, both copies no caller holds.
+_LAST: tuple[pd.DataFrame, Aggregation] | None = None
+
+
+def _copied(a: Aggregation) -> Aggregation:
+    return Aggregation(
+        counts=a.counts.copy(),
+        incomplete=a.incomplete.copy(),
+        disagreements=a.disagreements.copy(),
+        source=a.source.copy(),
+    )
+
+
+def _aggregate(counts: pd.DataFrame) -> Aggregation:
     tree = region_tree(counts)
     measures = measure_columns(counts)
     base = counts.copy()

@@ -74,3 +74,29 @@ def test_a_second_record_of_a_region_year_is_a_clear_error():
     t = pd.concat([t, t.iloc[[2]]], ignore_index=True)
     with pytest.raises(MchError, match="region 111 has more than one record for 2020"):
         aggregate_counts(t)
+
+
+def test_the_last_result_is_reused_only_for_an_equal_table_and_never_shared():
+    v = {("100", 2020): None, ("110", 2020): None, ("111", 2020): 3, ("112", 2020): 2}
+    first = aggregate_counts(_table(v))
+    # a caller changing its result does not change the next caller's
+    first.counts.loc[0, "live_births"] = 999
+    first.source.loc[0, "source"] = "changed"
+    again = aggregate_counts(_table(v))  # an equal table, built again
+    assert again.counts.set_index("region_code").loc["100", "live_births"] == 5
+    assert "changed" not in again.source["source"].tolist()
+    # a table that differs in one cell, a dtype, the attrs or the index is summed afresh
+    other = _table(v | {("112", 2020): 4})
+    assert aggregate_counts(other).counts.set_index("region_code").loc["100", "live_births"] == 7
+    wider = _table(v).astype({"live_births": "float64"})
+    assert aggregate_counts(_table(v)).counts["live_births"].dtype == "Int64"
+    assert aggregate_counts(wider).counts["live_births"].dtype == "Int64"
+    marked = _table(v)
+    marked.attrs["not_carried_out"] = [("111", 2020, "live_births")]
+    assert aggregate_counts(marked).counts.attrs == marked.attrs
+    assert aggregate_counts(_table(v)).counts.attrs == {}
+    # the table a caller passed and then changed is not the one remembered
+    t = _table(v)
+    aggregate_counts(t)
+    t.loc[t["region_code"] == "111", "live_births"] = 10
+    assert aggregate_counts(t).counts.set_index("region_code").loc["100", "live_births"] == 12
