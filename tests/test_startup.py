@@ -58,3 +58,38 @@ def test_help_imports_no_library_of_the_work():
 def test_commands_without_models_start_without_scipy_stats_or_statsmodels(argv, tmp_path):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert _heavy_imports(argv) == []
+
+
+NOTEBOOK_IMPORT = """
+import sys
+from mchanalysis.pipeline import notebook, params
+from mchanalysis.report import html_page
+nb = notebook.nbformat.read({path!r}, as_version=4)
+notebook.nbformat.validate(nb)  # the schema check the pipeline relies on still runs
+bad = notebook.nbformat.from_dict(dict(nb, cells=[{{"cell_type": "code"}}]))
+try:
+    notebook.nbformat.validate(bad)
+except notebook.nbformat.ValidationError:
+    print("INVALID-CAUGHT")
+print("LARK:" + str("lark" in sys.modules))
+import rfc3987_syntax  # importable again afterwards, for whoever needs it
+print("LATER:" + str(rfc3987_syntax.is_valid_syntax("iri", "http://example.org/a")))
+"""
+
+
+def test_the_pipeline_reads_notebooks_without_building_rfc3987_grammars():
+    # nbformat -> jsonschema -> rfc3987_syntax compiles ~40 Lark grammars at import (~1 s of every
+    # `mch run`): mchanalysis.notebook_format imports nbformat without them
+    pytest.importorskip("rfc3987_syntax")
+    path = ROOT / "mchanalysis" / "notebooks" / "04_annual_report.ipynb"
+    res = subprocess.run(
+        [sys.executable, "-c", NOTEBOOK_IMPORT.format(path=str(path))],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "INVALID-CAUGHT" in res.stdout
+    assert "LARK:False" in res.stdout
+    assert "LATER:True" in res.stdout

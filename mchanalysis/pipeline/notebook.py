@@ -18,9 +18,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import nbformat
-
+from mchanalysis.notebook_format import nbformat_module
 from mchanalysis.pipeline.failure import Failure
+
+nbformat = nbformat_module()  # without a grammar it never uses (mchanalysis.notebook_format)
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}

@@ -351,7 +351,9 @@ def check_notebook(path: str | os.PathLike) -> None:
     MchError
         Missing notebook, no or several ``parameters`` cells, a parameter missing or unknown.
     """
-    import nbformat
+    from mchanalysis.notebook_format import nbformat_module
+
+    nbformat = nbformat_module()  # before papermill, which imports nbformat
     import papermill
 
     path = Path(path)

@@ -26,7 +26,10 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-import nbformat
+from mchanalysis.notebook_format import nbformat_module
+
+nbformat = nbformat_module()  # without a grammar it never uses (mchanalysis.notebook_format)
+
 
 _STDERR_NAMES = ("stderr",)
 #: Cells with one of these tags are left out of the page (notes for notebook readers).
