@@ -25,8 +25,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from mchanalysis.notebook_format import nbformat_module
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 nbformat = nbformat_module()  # without a grammar it never uses (mchanalysis.notebook_format)
 
@@ -106,7 +110,7 @@ def preload_exporter() -> None:
     _exporter()
 
 
-def _clean(nb) -> nbformat.NotebookNode:
+def _clean(nb) -> NotebookNode:
     """A copy with stable cell ids, no execution/papermill metadata and no stderr streams.
 
     Shallow where it can be: output data (base64 images) are shared with ``nb``, never
