@@ -1,6 +1,7 @@
 """The report's year-on-year verdicts computed in one vectorised call per kind
-(:func:`mchanalysis.report.context._verdicts`) and its row lookups from one index
-(:class:`~mchanalysis.report.context._Rows`): the same answers as one call / one filter each,
+(:func:`mchanalysis.report.context._verdicts`), its row lookups from one index
+(:class:`~mchanalysis.report.context._Rows`) and its quality section from the findings about the
+region only: the same answers as one call / one filter each / the whole file's findings combined,
 which is what the report did before (issue 12, per-region cost)."""
 
 from __future__ import annotations
@@ -121,3 +122,22 @@ def test_every_pair_the_report_compares_was_computed_beforehand(data, code, monk
     assert alone == []
     changes = [f["change1"] for f in ctx.facts.values() if f.get("change1")]
     assert changes and any(c.get("verdict") for c in changes)
+
+
+@pytest.mark.parametrize("code", ["990000", "990100", "990102", "990203"])
+def test_quality_section_from_the_regions_findings_equals_the_whole_file_combined(code, monkeypatch):
+    # _quality combines only the findings about the region, its sub-regions and no region: the
+    # same list as combining the whole file's findings first (as it did before)
+    from mchanalysis.analysis.data import load_analysis_data
+
+    adata = load_analysis_data(DEMO)
+    extra = adata.quality.copy()  # findings of other regions and of none, to be left out or kept
+    extra.loc[: len(extra) // 2, "region_code"] = pd.NA
+    quality = pd.concat([adata.quality, extra], ignore_index=True)
+    region = {"code": code}
+    args = (adata.indicators, region, 2024, "zh", adata.warnings, quality, 4)
+    got = C._quality(*args)
+    monkeypatch.setattr(C, "_about", lambda findings, codes: findings)
+    want = C._quality(*args)
+    assert got == want
+    assert len(got) > 0

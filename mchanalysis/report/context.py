@@ -599,8 +599,11 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
     # the names of these codes only (the table is every region's: 1.3 M rows on a national file)
     own = table.loc[table["region_code"].isin(codes), ["region_code", "region_name"]]
     names = dict(zip(own["region_code"], own["region_name"]))
-    # one table, likely entry errors first, each finding once (validation's row and column kept)
-    frames = [combine_findings(load_findings, quality_findings)]
+    # one table, likely entry errors first, each finding once (validation's row and column kept),
+    # of the findings about these regions or about none: combine_findings works within one
+    # region's rows (names, duplicates, a stable order), so this is its whole-file table's rows
+    # about them, without combining a national file's 25,000 findings for every region
+    frames = [combine_findings(_about(load_findings, codes), _about(quality_findings, codes))]
     out = []
     col = "message_zh" if lang == "zh" else "message_en"
     for f in frames:
@@ -632,6 +635,15 @@ def _quality(table, region, year, lang, load_findings, quality_findings, years_b
                 }
             )
     return out
+
+
+def _about(findings, codes: set):
+    """The rows of a findings table whose region (as :func:`combine_findings` reads it: missing =
+    "") is one of ``codes`` or none."""
+    if findings is None or len(findings) == 0 or "region_code" not in findings.columns:
+        return findings
+    rc = findings["region_code"].astype(object).where(findings["region_code"].notna(), "").astype(str)
+    return findings[rc.isin(codes | {""}).to_numpy()]
 
 
 def _problems(facts, scorecard, subregions, quality, lang):
