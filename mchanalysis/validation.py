@@ -754,11 +754,13 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
         column = raw[c].astype(object)
-        if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
-            # text already (every CSV cell): NA becomes "", and only the rows still blank so
-            # far are looked at (after the first column, almost none): no per-cell Python call
-            cells = column.to_numpy(dtype=object)
-            if pd.api.types.infer_dtype(cells, skipna=False) not in ("string", "empty"):  # has NA
+        cells = column.to_numpy(dtype=object)
+        # all text and no NA (every CSV cell): one look at the column; text with NA: a second
+        all_text = pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty")
+        if all_text or pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+            # text already: NA becomes "", and only the rows still blank so far are looked at
+            # (after the first column, almost none): no per-cell Python call
+            if not all_text:  # has NA
                 cells = cells.copy()
                 cells[pd.isna(cells)] = ""
             raw[c] = pd.Series(cells, index=raw.index, dtype=object)
