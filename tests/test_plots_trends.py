@@ -117,6 +117,19 @@ def test_trend_chart_has_the_expected_artists(lang):
         assert {"Observed (95% CI)", "Fitted trend", "Joinpoint", "National"} <= set(texts)
 
 
+def test_target_label_never_hides_an_observed_value_or_its_interval():
+    # the label's white box sits over the lines it is written on (fit, national, the target
+    # itself), never over the observations: a bar crossing the label stays whole (a county's
+    # 2025 label once hid the lower half of a 2013 interval, leaving a stray "." after ‰)
+    fig = _full_chart("zh")
+    (label,) = [t for t in fig.axes[0].texts if t.get_gid() == "target_label"]
+    below = [*_by_gid(fig, "observed"), *_by_gid(fig, "observed_interval"), *_by_gid(fig, "joinpoints")]
+    above = [*_by_gid(fig, "fitted"), *_by_gid(fig, "national"), *_by_gid(fig, "target")]
+    assert below and above
+    assert all(label.get_zorder() < a.get_zorder() for a in below)
+    assert all(label.get_zorder() > a.get_zorder() for a in above)
+
+
 def test_units_follow_the_indicator():
     assert "婴儿死亡率（‰）" in _texts(plot_trend(_series(), meta=IMR, target=5))
     assert "2030" not in "".join(_texts(plot_trend(_series(), meta=IMR, target=5)))

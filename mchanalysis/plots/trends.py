@@ -349,7 +349,9 @@ def plot_trend(
             fontsize=8.5,
             color=COLORS["target"],
             gid="target_label",
-            zorder=7,
+            # over the lines it is written on (fit 4, national and target 2), under the
+            # observations (5) and joinpoints (6): its box never hides a value or an interval
+            zorder=4.5,
             bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none", alpha=0.85),
         )
 
