@@ -37,19 +37,49 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def _flags(conditions, n: int) -> np.ndarray:
-    """';'-joined words of the conditions that hold, per row ('' where none)."""
-    flags = np.full(n, "", dtype=object)
-    for mask, word in conditions:
-        flags[mask] = np.where(flags[mask] == "", word, flags[mask] + ";" + word)
-    return flags
+#: The flag words, in the order they are joined (``over_100;incomplete`` ...): bit i of a row's
+#: flag code is ``FLAG_WORDS[i]``.
+FLAG_WORDS = (
+    "over_100",
+    "incomplete",
+    "not_carried_out",
+    "numerator_not_reported",
+    "denominator_not_reported",
+    "zero_denominator",
+)
 
 
-def _text_column(values: np.ndarray):
-    """An object array of a few distinct strings (or missing) as a text column: factorised, then
-    taken (-1, a missing value, stays missing)."""
-    codes, uniques = pd.factorize(values)
-    return pd.array(uniques, dtype="str").take(codes, allow_fill=True)
+def _flag_codes(conditions: dict, n: int) -> np.ndarray:
+    """Per row, the bits of the :data:`FLAG_WORDS` whose condition (a boolean array) holds."""
+    codes = np.zeros(n, dtype=np.int16)
+    for bit, word in enumerate(FLAG_WORDS):
+        codes |= np.asarray(conditions[word], dtype=bool).astype(np.int16) << bit
+    return codes
+
+
+def _flag_column(codes: np.ndarray):
+    """The flag text column of the rows' flag codes: the ';'-joined words of each code's bits in
+    :data:`FLAG_WORDS` order ('' where none), each distinct text built once."""
+    present, inverse = np.unique(codes, return_inverse=True)
+    words = [";".join(w for bit, w in enumerate(FLAG_WORDS) if int(c) >> bit & 1) for c in present]
+    return pd.array(words, dtype="str").take(inverse.ravel())
+
+
+class _Labels:
+    """Codes of text values met across several text columns (missing = -1), so that the rows of
+    all indicators become one text column by one take from the few distinct values (not by
+    converting, concatenating and factorising a million Python strings)."""
+
+    def __init__(self):
+        self.code_of: dict[str, int] = {}
+
+    def codes(self, column: pd.Series) -> np.ndarray:
+        local, uniques = pd.factorize(column)  # a pyarrow-backed column: dictionary-encoded
+        lut = np.array([self.code_of.setdefault(str(u), len(self.code_of)) for u in uniques], dtype=np.int64)
+        return np.where(local >= 0, lut[np.maximum(local, 0)] if len(lut) else -1, -1)
+
+    def column(self, codes: np.ndarray):
+        return pd.array(list(self.code_of), dtype="str").take(codes, allow_fill=True)
 
 
 def compute_indicators(
@@ -116,6 +146,7 @@ def compute_indicators(
     }
     cols = {k: [] for k in ("row", "order", "num", "den", "value", "lower", "upper", "method", "flag")}
     units = []
+    methods = _Labels()
     for order, ind in enumerate(reg.itertuples(index=False)):
         if ind.numerator not in counts.columns or ind.denominator not in counts.columns:
             continue
@@ -130,15 +161,15 @@ def compute_indicators(
             ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
         else:
             ci = stats.proportion_ci(num, den, multiplier=ind.multiplier, level=conf_level)
-        flags = _flags(
-            [
-                (num > den if ind.kind == "proportion" else np.zeros(len(base), dtype=bool), "over_100"),
-                (inc, "incomplete"),
-                (not_done_row, "not_carried_out"),
-                (np.isnan(num) & ~inc & ~(done_num & np.isnan(num)), "numerator_not_reported"),
-                (np.isnan(den) & ~inc & ~(done_den & np.isnan(den)), "denominator_not_reported"),
-                (den == 0, "zero_denominator"),
-            ],
+        flags = _flag_codes(
+            {
+                "over_100": num > den if ind.kind == "proportion" else np.zeros(len(base), dtype=bool),
+                "incomplete": inc,
+                "not_carried_out": not_done_row,
+                "numerator_not_reported": np.isnan(num) & ~inc & ~(done_num & np.isnan(num)),
+                "denominator_not_reported": np.isnan(den) & ~inc & ~(done_den & np.isnan(den)),
+                "zero_denominator": den == 0,
+            },
             len(base),
         )
         rows = np.flatnonzero(keep)
@@ -148,7 +179,7 @@ def compute_indicators(
         cols["den"].append(den[rows])
         for k in ("value", "lower", "upper"):
             cols[k].append(ci[k].to_numpy()[rows])
-        cols["method"].append(ci["ci_method"].to_numpy()[rows])
+        cols["method"].append(methods.codes(ci["ci_method"])[rows])
         cols["flag"].append(flags[rows])
         units.append((order, ind.id, ind.unit))
     if not units:
@@ -177,7 +208,7 @@ def compute_indicators(
     for k in ("value", "lower", "upper"):
         out[k] = cat[k][perm]
     out["unit"] = unit_arr.take(order)
-    out["ci_method"] = _text_column(cat["method"][perm])
+    out["ci_method"] = methods.column(cat["method"][perm])
     out["conf_level"] = conf_level
-    out["flag"] = _text_column(cat["flag"][perm])
+    out["flag"] = _flag_column(cat["flag"][perm])
     return out[INDICATOR_COLUMNS].reset_index(drop=True)

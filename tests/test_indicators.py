@@ -277,3 +277,33 @@ def test_every_indicator_has_its_definition_in_both_languages():
     assert "按人计" in reg.loc["premarital_exam_rate", "definition_zh"]
     assert "5次" in reg.loc["maternal_system_management_rate", "definition_zh"]
     assert "10月1日" in reg.loc["mmr", "definition_zh"]
+
+
+def test_flag_text_is_the_words_that_hold_joined_in_order():
+    # flags are kept as bits while the indicators are assembled; the text must be what joining
+    # the words of the conditions that hold, in FLAG_WORDS order, gives ('' when none)
+    from itertools import product
+
+    from mchanalysis.indicators import FLAG_WORDS, _flag_codes, _flag_column
+
+    combos = np.array(list(product([False, True], repeat=len(FLAG_WORDS))))  # all 64 combinations
+    rows = np.concatenate([combos, combos[::-1], combos[:5]])
+    codes = _flag_codes({w: rows[:, i] for i, w in enumerate(FLAG_WORDS)}, len(rows))
+    got = _flag_column(codes)
+    want = [";".join(w for w, hold in zip(FLAG_WORDS, r) if hold) for r in rows]
+    assert list(got) == want
+    assert str(got.dtype) == "str" and got[0] == "" and not pd.isna(got[0])
+    assert "over_100;incomplete" in want and "incomplete;zero_denominator" in want
+
+
+def test_interval_method_text_from_codes_keeps_values_and_missing():
+    from mchanalysis.indicators import _Labels
+
+    labels = _Labels()
+    a = labels.codes(pd.Series(["exact", "byar", None, "exact"], dtype="str"))
+    b = labels.codes(pd.Series(["wilson", None], dtype="str"))
+    c = labels.codes(pd.Series([None, None], dtype="str"))  # no value at all
+    col = labels.column(np.concatenate([a, b, c]))
+    assert list(col[[0, 1, 3, 4]]) == ["exact", "byar", "exact", "wilson"]
+    assert col.isna().tolist() == [False, False, True, False, False, True, True, True]
+    assert str(col.dtype) == "str"
