@@ -60,9 +60,13 @@ def _flag_codes(conditions: dict, n: int) -> np.ndarray:
 def _flag_column(codes: np.ndarray):
     """The flag text column of the rows' flag codes: the ';'-joined words of each code's bits in
     :data:`FLAG_WORDS` order ('' where none), each distinct text built once."""
-    present, inverse = np.unique(codes, return_inverse=True)
+    # the codes are below 2**6: which occur, and each row's place among them, by counting (no sort)
+    seen = np.bincount(codes, minlength=1 << len(FLAG_WORDS))
+    present = np.flatnonzero(seen)
+    place = np.zeros(len(seen), dtype=np.int64)
+    place[present] = np.arange(len(present))
     words = [";".join(w for bit, w in enumerate(FLAG_WORDS) if int(c) >> bit & 1) for c in present]
-    return pd.array(words, dtype="str").take(inverse.ravel())
+    return pd.array(words, dtype="str").take(place[codes])
 
 
 class _Labels:
