@@ -215,8 +215,9 @@ class _Writer:
             trpr.append(OxmlElement("w:cantSplit"))
             if header:
                 trpr.append(OxmlElement("w:tblHeader"))  # repeated at the top of each page
+            row_cells = row.cells  # python-docx rebuilds this list on every access
             for i, c in enumerate(cells[:ncols]):
-                cell = row.cells[i]
+                cell = row_cells[i]
                 cell.width = widths[i]
                 p = cell.paragraphs[0]
                 p._p.style = self.style_id("Table Text")
