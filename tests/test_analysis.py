@@ -289,3 +289,24 @@ def test_saved_tables_open_in_excel_and_never_run_a_name_as_a_formula(tmp_path):
     back = pd.read_csv(path)
     assert back["region_name"].tolist() == ['\'=HYPERLINK("http://x")', "长沙市"]
     assert back["value"].tolist() == [-1.5, 2.0]
+
+
+@pytest.mark.parametrize("year", [2024, 2019])
+def test_notebook_trend_chart_draws_the_target_the_report_is_judged_on(data, year):
+    # notebook 02's chart and the 答卷's chart of the same region and year draw one target line:
+    # the one the scorecard judges (for "auto" before 2026 the 2025 milestone, not the 2030
+    # target shown beside it)
+    import matplotlib.pyplot as plt
+
+    from mchanalysis import report
+
+    ctx = report.build_context(DEMO, year=year, region_code="990000", target_set="auto", figures=False)
+    for ind in ("mmr", "imr"):
+        fig = A.trend_figure(data, "990000", ind, year=year, target_set="auto")
+        (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "target"]
+        (label,) = [t for t in fig.axes[0].texts if t.get_gid() == "target_label"]
+        judged = ctx.facts[ind]["target"]
+        assert judged is not None
+        assert line.get_ydata()[0] == pytest.approx(float(judged["target"]))
+        assert str(judged["target_year"]) in label.get_text()
+        plt.close(fig)

@@ -22,7 +22,10 @@ def trend_figure(
 ):
     """The trend chart of one indicator up to *year* (:func:`mchanalysis.plots.trends.plot_trend`):
     observed values with their intervals, the joinpoint fit of :func:`trend` (only where its rule
-    allows one), the target of *target_set* for the indicator if any, and the national series."""
+    allows one), the target the report of *year* is judged on for the indicator if any (the
+    chosen set's, :func:`target_table`'s first row: for ``"auto"`` up to 2025 the 2025 milestone,
+    the line the 答卷's chart draws; the later targets beside it are projected in notebook 03),
+    and the national series."""
     # lazy: matplotlib loads only when a figure is drawn (`mch validate` imports analysis)
     from mchanalysis.plots.trends import plot_trend
 
@@ -33,9 +36,9 @@ def trend_figure(
     target = None
     if target_set is not None:
         t = target_table(data, target_set, int(s["year"].max()) if year is None else int(year))
-        t = t[t["indicator"] == indicator].sort_values("year", kind="mergesort")
+        t = t[t["indicator"] == indicator]
         if len(t):
-            target = {"value": float(t["target"].iloc[-1]), "year": int(t["year"].iloc[-1])}
+            target = {"value": float(t["target"].iloc[0]), "year": int(t["year"].iloc[0])}
     national = national_series(indicator)
     if national is not None:  # the national line over the region's years only
         national = national[(national["year"] >= s["year"].min()) & (national["year"] <= s["year"].max())]
