@@ -416,3 +416,27 @@ def test_likely_entry_errors_come_first_in_the_data_quality_section_and_are_name
     if "【提示】" in tech:
         assert tech.index("【疑似填报错误】") < tech.index("【提示】")
     assert "疑似填报错误1条" in text(report.render_brief(ctx))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_indicator_below_the_nation_and_the_parent_is_one_problem(lang):
+    # the demo county 990102 (2024): 7岁以下儿童健康管理率 is below the national 年报 level and
+    # worse than its city; the 答卷 says so in one item, not two
+    ctx = report.build_context(
+        DEMO, year=2024, region_code="990102", lang=lang, target_set="auto", figures=False
+    )
+    probs = br.problems(ctx)
+    names = [p["name"] for p in probs if p["kind"] in ("national", "parent", "target", "change")]
+    named_twice = {n for n in names if names.count(n) > 1 and n}
+    both = [p for p in probs if p["kind"] == "national" and p.get("parent_name")]
+    assert both, "the demo county has an indicator below both the nation and its city"
+    # an indicator may be a national gap and a change, but never a national gap and a parent gap
+    parent_names = {p["name"] for p in probs if p["kind"] == "parent"}
+    assert not parent_names & {p["name"] for p in probs if p["kind"] == "national"}
+    t = text(report.render_brief(ctx))
+    p = both[0]
+    if lang == "zh":
+        assert f"也差于{p['parent_name']}水平（{p['parent_text']}）" in t
+    else:
+        assert f"and worse than {p['parent_name']} ({p['parent_text']})".replace(" ", "") in t
+    assert named_twice <= {p["name"] for p in probs if p["kind"] == "change"}

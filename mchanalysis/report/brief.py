@@ -21,7 +21,8 @@ Problems (:func:`problems`) are ranked by size and relevance, not by significanc
 4. significant unwanted changes on the previous year, including the neutral indicators whose
    rise is a concern (剖宫产率, 高危产妇比例: :data:`WATCH_RISE`);
 5. indicators significantly worse than the parent region, by at least :data:`NATIONAL_POINTS`
-   points (percentages) or :data:`PARENT_RELATIVE` % (rates).
+   points (percentages) or :data:`PARENT_RELATIVE` % (rates); an indicator already listed as
+   below the national level is said once, naming both.
 
 Data-quality findings go to the technical report; the 答卷 has one summary line
 (:func:`quality_summary`).
@@ -212,6 +213,7 @@ def problems(ctx) -> list[dict]:
             out.append(
                 {
                     "kind": "national",
+                    "indicator": f["id"],
                     "score": 200 + min(abs(f["value"] - nat["value"]), 99.0),
                     "name": f["name"],
                     "text": f["text"],
@@ -243,16 +245,22 @@ def problems(ctx) -> list[dict]:
             and f["id"] not in seen_target
             and _big_gap(f["value"], _num(par.get("value")), f["unit"])
         ):
-            out.append(
-                {
-                    "kind": "parent",
-                    "score": 100,
-                    "name": f["name"],
-                    "text": f["text"],
-                    "parent_name": par["name"],
-                    "parent_text": par["text"],
-                }
+            below_nation = next(
+                (p for p in out if p["kind"] == "national" and p.get("indicator") == f["id"]), None
             )
+            if below_nation is not None:  # one item per indicator: below the nation and the parent
+                below_nation.update(parent_name=par["name"], parent_text=par["text"])
+            else:
+                out.append(
+                    {
+                        "kind": "parent",
+                        "score": 100,
+                        "name": f["name"],
+                        "text": f["text"],
+                        "parent_name": par["name"],
+                        "parent_text": par["text"],
+                    }
+                )
     by_region: dict = {}
     for ind, tab in (ctx.subregions or {}).items():
         f = ctx.facts.get(ind)
