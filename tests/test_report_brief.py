@@ -436,7 +436,17 @@ def test_an_indicator_below_the_nation_and_the_parent_is_one_problem(lang):
     t = text(report.render_brief(ctx))
     p = both[0]
     if lang == "zh":
-        assert f"也差于{p['parent_name']}水平（{p['parent_text']}）" in t
+        assert f"也低于{p['parent_name']}水平（{p['parent_text']}）" in t
     else:
-        assert f"and worse than {p['parent_name']} ({p['parent_text']})".replace(" ", "") in t
+        assert f"and below {p['parent_name']} ({p['parent_text']})".replace(" ", "") in t
+    # a rate worse than the city's is "higher" (高于), a coverage "lower" (低于): a bureau's words
+    rate = [q for q in probs if q["kind"] == "parent" and q["parent_higher"]]
+    assert rate
+    q = rate[0]
+    said = (
+        f"{q['name']}为{q['text']}，高于{q['parent_name']}水平"
+        if lang == "zh"
+        else f"above {q['parent_name']}"
+    )
+    assert said.replace(" ", "") in t and ("差于" not in t if lang == "zh" else "worse than" not in t)
     assert named_twice <= {p["name"] for p in probs if p["kind"] == "change"}

@@ -249,7 +249,11 @@ def problems(ctx) -> list[dict]:
                 (p for p in out if p["kind"] == "national" and p.get("indicator") == f["id"]), None
             )
             if below_nation is not None:  # one item per indicator: below the nation and the parent
-                below_nation.update(parent_name=par["name"], parent_text=par["text"])
+                below_nation.update(
+                    parent_name=par["name"],
+                    parent_text=par["text"],
+                    parent_higher=f["direction"] == "lower_is_better",
+                )
             else:
                 out.append(
                     {
@@ -259,6 +263,8 @@ def problems(ctx) -> list[dict]:
                         "text": f["text"],
                         "parent_name": par["name"],
                         "parent_text": par["text"],
+                        # the 答卷 says higher / lower (a worse rate is higher), as a bureau writes
+                        "parent_higher": f["direction"] == "lower_is_better",
                     }
                 )
     by_region: dict = {}
