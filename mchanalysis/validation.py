@@ -642,6 +642,10 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
         )
     if not len(agg.source):
         return
+    mismatched = {
+        (r.region_code, int(r.year), r.measure): int(r.children_sum)
+        for r in agg.disagreements.itertuples(index=False)
+    }
     filled = agg.counts.set_index(["region_code", "year"])
     summed: set | None = None  # the cells filled from children, looked up only if a chain breaks
     for chain in ORDERED_CHAINS:
@@ -668,14 +672,31 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                 reported = b if not from_b else a
                 how = {True: "sum of its sub-regions", False: "reported"}
                 how_zh = {True: "下辖地区合计", False: "自报"}
+                # the reported total differs from its own sub-regions' sum too: the sub-regions
+                # in the file are likely not the whole region (a missing county row)
+                summed_m = a if from_a else b
+                cover = mismatched.get((code, int(year), reported))
+                hint = (
+                    f"; its sub-regions' {ALL_MEASURES_EN.get(reported, reported)} sum to {cover:,}, which "
+                    "differs too: if a sub-region's row is missing from the file, add it, or give "
+                    f"{code}'s own {ALL_MEASURES_EN.get(summed_m, summed_m)}"
+                    if cover is not None
+                    else ""
+                )
+                hint_zh = (
+                    f"；其下辖地区的{ALL_MEASURES.get(reported, reported)}合计为{cover:,}，也与自报数不一致："
+                    f"若文件缺少某个下辖地区的行，请补上，或填报{code}自身的{ALL_MEASURES.get(summed_m, summed_m)}"
+                    if cover is not None
+                    else ""
+                )
                 out.error(
                     "impossible_after_aggregation",
                     f"region {code}: {ALL_MEASURES_EN.get(a, a)} = {int(va[(code, year)]):,} ({how[from_a]}) exceed "
                     f"{ALL_MEASURES_EN.get(b, b)} = {int(vb[(code, year)]):,} ({how[from_b]}): every rate on them would "
-                    f"be impossible; check the reported total {t.where(i, reported)}",
+                    f"be impossible; check the reported total {t.where(i, reported)}{hint}",
                     f"地区 {code}：{ALL_MEASURES.get(a, a)} {int(va[(code, year)]):,}（{how_zh[from_a]}）大于"
                     f"{ALL_MEASURES.get(b, b)} {int(vb[(code, year)]):,}（{how_zh[from_b]}），相关各率不可能成立；"
-                    "请核实自报合计",
+                    f"请核实自报合计{hint_zh}",
                     row=t.row_of(i, reported),
                     column=t.labels[reported],
                     code=code,

@@ -506,3 +506,32 @@ def test_a_new_measure_written_only_as_minus_two_is_kept(tmp_path):
     counts = load_counts(_write(tmp_path, [_county(活产数=1000, 死胎死产数=-2)])).counts
     assert "stillbirths" in counts.columns and counts.loc[0, "stillbirths"] is pd.NA
     assert counts.attrs["not_carried_out"] == (("990101", 2024, "stillbirths"),)
+
+
+def test_a_city_total_above_its_counties_sum_says_a_county_row_may_be_missing(tmp_path):
+    # a real 年报 extract: the city's own 活产数 counts a county whose row is not in the file, and
+    # its 围产儿数 is left to the counties present: the error says how to mend it
+    city = {
+        "行政区划代码": "990100",
+        "地区": "甲市",
+        "上级代码": "",
+        "级别": "地市级",
+        "年份": 2024,
+        "活产数": 2900,
+    }
+    kids = [
+        {**_county(活产数=1000, 围产儿数=1004), "行政区划代码": "990101", "上级代码": "990100"},
+        {
+            **_county(活产数=1000, 围产儿数=1005),
+            "行政区划代码": "990102",
+            "地区": "乙县",
+            "上级代码": "990100",
+        },
+    ]
+    hit = _errors(_findings(tmp_path, city, *kids))
+    hit = hit[hit["check"] == "impossible_after_aggregation"]
+    assert len(hit) == 1
+    en, zh = hit.iloc[0]["message_en"], hit.iloc[0]["message_zh"]
+    assert "sub-regions' live births sum to 2,000" in en and "row is missing from the file" in en
+    assert "990100's own perinatal births" in en
+    assert "下辖地区的活产数合计为2,000" in zh and "若文件缺少某个下辖地区的行" in zh
