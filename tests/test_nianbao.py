@@ -189,6 +189,10 @@ def test_every_new_indicator_has_a_worked_value_and_its_texts():
     new = _registry_new()
     assert len(new) == 21
     assert set(new["id"]) == set(WORKED["indicator"])
+    # each has a value printed or derived from a published source, not only invented counts
+    sourced = WORKED[WORKED["kind_of_value"].isin(["published", "derived"])]
+    assert set(new["id"]) == set(sourced["indicator"])
+    assert set(WORKED["kind_of_value"]) == {"published", "derived", "constructed"}
     for e in new.itertuples(index=False):
         assert e.status in ("confirmed", "partly_confirmed", "best_understanding"), e.id
         assert e.definition_zh and e.definition_en and e.name_zh and e.name_en, e.id
