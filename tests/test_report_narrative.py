@@ -97,6 +97,37 @@ def test_significant_change_is_worded_with_points_or_percent():
     assert "产后访视率上升5.00个百分点" in care
 
 
+def test_a_rate_changing_from_zero_is_told_in_its_own_unit_not_in_percentage_points():
+    # 0 maternal deaths last year, 3 this year: no relative change exists; the difference is
+    # 29.85/10万 (a rate), never "29.85个百分点", which is a difference of percentages
+    ch = nv.describe_change(29.85, 0.0, unit="/10万", decimals=2, verdict="no_significant_change")
+    assert ch["mode"] == "absolute" and ch["amount"] == "29.85/10万" and ch["relative"] is None
+    en = nv.describe_change(29.85, 0.0, unit="/10万", decimals=2, verdict="rise", lang="en")
+    assert en["amount"] == "29.85 per 100,000" and en["direction"] == "rise"
+    permille = nv.describe_change(1.5, 0.0, unit="‰", decimals=2, verdict=None)
+    assert permille["mode"] == "absolute" and permille["amount"] == "1.50‰"
+    same = nv.describe_change(0.0, 0.0, unit="/10万", decimals=2, verdict="no_significant_change")
+    assert same["direction"] == "flat"
+    # percentages keep their points, rates above zero their relative change
+    assert nv.describe_change(1.0, 0.0, unit="%", decimals=2, verdict=None)["mode"] == "points"
+    assert nv.describe_change(2.0, 1.0, unit="‰", decimals=2, verdict=None)["mode"] == "relative"
+    rows = [
+        county(2023, live_births=10000, maternal_deaths=0),
+        county(2024, live_births=10050, maternal_deaths=3),
+    ]
+    for lang, unit, wrong in (("zh", "/10万", "个百分点"), ("en", "per 100,000", "percentage point")):
+        ctx = report.build_context(
+            counts_frame(rows), year=2024, region_code="420102", figures=False, lang=lang
+        )
+        assert ctx.facts["mmr"]["change1"]["mode"] == "absolute"
+        for html in (report.render_report(ctx, figures=False), report.render_brief(ctx)):
+            text = re.sub(r"<[^>]+>", "", html)
+            assert not re.search(r"29\.85\s*" + wrong, text), lang
+            assert not re.search(r"29\.85\s*" + re.escape(unit) + "%", text), lang
+        cell = re.sub(r"<[^>]+>", "", report.render_report(ctx, figures=False))
+        assert "29.85" + (" " if lang == "en" else "") + unit in cell, lang
+
+
 # -- units with the right indicators ------------------------------------------------------------
 
 

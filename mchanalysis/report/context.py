@@ -332,7 +332,9 @@ def _fact(
             f[key] = None
             continue
         verdict = _compare_pair(ind_meta["kind"], cur, prev, conf_level, ind_meta["multiplier"], known)
-        ch = nv.describe_change(cur["value"], prev["value"], unit=unit, decimals=dec, verdict=verdict)
+        ch = nv.describe_change(
+            cur["value"], prev["value"], unit=unit, decimals=dec, verdict=verdict, lang=lang
+        )
         ch.update(year=year - back, previous_text=_fmt_row(prev, ind_meta, lang))
         ch["good"] = _goodness(ch["direction"], ind_meta["direction"])
         f[key] = ch

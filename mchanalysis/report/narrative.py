@@ -125,11 +125,14 @@ FLAT_RELATIVE = 5.0
 FLAT_POINTS = 0.5
 
 
-def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> dict:
+def describe_change(current, previous, *, unit: str, decimals: int, verdict, lang: str = "zh") -> dict:
     """The facts of a change between two values, for a template.
 
     The change is computed from the values *as printed* (rounded to ``decimals``), so that
-    "由上年的2.56%变为3.52%，上升0.96个百分点" adds up for the reader.
+    "由上年的2.56%变为3.52%，上升0.96个百分点" adds up for the reader. A rate per 1,000 /
+    10,000 / 100,000 whose previous value is 0 has no relative change: its difference is told
+    in the rate's own unit (mode ``'absolute'``, "上升29.85/10万"), never in percentage points,
+    which are differences of percentages.
 
     Parameters
     ----------
@@ -142,6 +145,8 @@ def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> 
     verdict : str or None
         The statistical comparison's verdict: 'rise', 'fall', 'no_significant_change', or None
         when no comparison could be made.
+    lang : str
+        Language of the unit in an ``'absolute'`` amount.
 
     Returns
     -------
@@ -152,8 +157,9 @@ def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> 
         percentages); 'ns_rise' / 'ns_fall' when it is not significant but not small either
         (technical report: "有所上升，但差异无统计学意义"; the 答卷 claims neither);
         'not_tested' when there was no verdict (the template then states both values and draws
-        no conclusion). ``mode`` ('points' / 'relative'), ``amount`` (text, no unit),
-        ``small`` (bool), ``relative`` (signed relative change in %, or None).
+        no conclusion). ``mode`` ('points' / 'relative' / 'absolute'), ``amount`` (text; no
+        unit for 'points' and 'relative', whose words the template adds, the rate's unit for
+        'absolute'), ``small`` (bool), ``relative`` (signed relative change in %, or None).
         The arithmetic sign of the difference never decides a rise or fall by itself.
     """
     out = {
@@ -179,9 +185,9 @@ def describe_change(current, previous, *, unit: str, decimals: int, verdict) -> 
     elif prev > 0:
         out["amount"] = format_number(abs(out["relative"]), 1)
         out["small"] = abs(out["relative"]) < FLAT_RELATIVE
-    else:
-        out["mode"] = "points"
-        out["amount"] = format_number(points, d)
+    else:  # a rate from 0: no relative change; the difference in the rate's unit
+        out["mode"] = "absolute"
+        out["amount"] = format_value(points, unit, d, lang=lang)
         out["small"] = diff == 0
     if verdict in ("rise", "fall"):
         # A verdict contradicting the sign would be a bug upstream: refuse to word it.
