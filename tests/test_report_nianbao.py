@@ -107,6 +107,13 @@ def test_english_states_the_same_numbers(ctxs):
             strip = lambda xs: [x for x in xs if x not in ("5", "0", "6")]  # ages in the names
             assert strip(a) == strip(b)
         assert ".Of" not in en and "hepatitis b " not in en
+        # each indicator as "Name: value" (the names hold commas: "the stunting prevalence,
+        # children under 5 was 2.29%, the anaemia ..." did not parse)
+        nutrition = _para(en, "Child nutrition and eye care")
+        facts = ctxs[(code, "en")].facts
+        for ind in ("u5_stunting_prevalence", "u5_anemia_prevalence"):
+            assert f"{facts[ind]['name']}: {facts[ind]['text']}" in nutrition, ind
+        assert " was " not in nutrition
 
 
 def test_nothing_of_it_without_the_measures():
