@@ -114,6 +114,10 @@ def test_english_states_the_same_numbers(ctxs):
         for ind in ("u5_stunting_prevalence", "u5_anemia_prevalence"):
             assert f"{facts[ind]['name']}: {facts[ind]['text']}" in nutrition, ind
         assert " was " not in nutrition
+        # the rates that are neither better high nor low, listed as a sentence ("…, and the …")
+        tech = re.sub(r"<[^>]+>", "", report.render_report(ctxs[(code, "en")], figures=False))
+        assert re.search(r"The low birth weight rate was [\d.]+%, and the macrosomia rate", tech)
+        assert not re.search(r"was [\d.]+%, (?!and the )[a-z]+[^.]* was ", tech)
 
 
 def test_nothing_of_it_without_the_measures():
