@@ -217,6 +217,31 @@ def test_zero_deaths_meet_a_lower_is_better_target():
     assert "尚难判定" not in head and "✓达标" in head
 
 
+def test_without_problems_the_next_steps_do_not_refer_to_problems_above():
+    # no missed target, no gap, no adverse change: "针对上述问题" would point at nothing
+    rows = [county(y, live_births=4000, maternal_deaths=0, infant_deaths=8) for y in (2023, 2024)]
+    for lang, none, above in (
+        ("zh", "未发现明显短板", "上述问题"),
+        ("en", "nomarkedweakness", "problemabove"),  # text() drops the spaces
+    ):
+        ctx = report.build_context(
+            counts_frame(rows),
+            year=2024,
+            region_code="420102",
+            target_set="national_2030",
+            figures=False,
+            lang=lang,
+        )
+        t = text(report.render_brief(ctx))
+        assert none in t and above not in t, lang
+    # with a problem, the sentence still points at the list
+    rows[1]["infant_deaths"] = 40
+    ctx = report.build_context(
+        counts_frame(rows), year=2024, region_code="420102", target_set="national_2030", figures=False
+    )
+    assert "针对上述问题" in text(report.render_brief(ctx))
+
+
 def test_2024_is_scored_on_the_2025_milestones_with_the_2030_targets_beside(county_ctx):
     assert county_ctx.target_set["name"] == "national_2025"
     assert county_ctx.target_set["how"] == "auto"
