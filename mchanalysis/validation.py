@@ -774,6 +774,17 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     data_columns = [c for c in raw.columns if c != ROW]
     blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
+        if isinstance(raw[c].dtype, pd.StringDtype):
+            # pandas' "str" (mchanalysis.io's reading of a plain CSV): NA becomes "", and only
+            # the rows still blank so far are looked at (after the first column, almost none),
+            # each distinct text once
+            if raw[c].hasnans:
+                raw[c] = raw[c].fillna("")
+            still = np.flatnonzero(blank)
+            if len(still):
+                codes, uniques = _distinct(raw[c].take(still))
+                blank[still] = np.array([u.strip() == "" for u in uniques], dtype=bool)[codes]
+            continue
         column = raw[c].astype(object)
         cells = column.to_numpy(dtype=object)
         # all text and no NA (every CSV cell): one look at the column; text with NA: a second
@@ -799,7 +810,7 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
         raw[c] = pd.Series(texts[codes], index=raw.index, dtype=object)
         empty = np.array([t.strip() == "" for t in texts], dtype=bool)
         blank &= empty[codes]
-    if data_columns:
+    if data_columns and blank.any():  # (a national file has no blank row: no copy)
         raw = raw[~blank]
     return raw, {str(c): i for i, c in enumerate(data_columns)}
 
@@ -1092,14 +1103,31 @@ def _read_cell(text: str) -> tuple[int | None, str | None, str | None, str | Non
     return (*parse_count(text), False)
 
 
+def _distinct(values) -> tuple[np.ndarray, list]:
+    """Each cell's code and the distinct values (``uniques[codes[i]]`` is cell ``i``; NA is a
+    value like any other), as :func:`pandas.factorize` of the cells as Python objects gives them.
+
+    A column of pandas' ``str`` dtype (Arrow-backed: :func:`mchanalysis.io.read_raw` of a plain
+    CSV) is encoded by pyarrow, without a Python string per cell; its distinct values are the
+    same strings, so whatever is computed from them is the same.
+    """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        return codes, distinct.to_numpy(dtype=object).tolist()  # one conversion, not a loop
+    cells = values if isinstance(values, pd.Series) else list(values)
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+    return codes, list(uniques)
+
+
+def _take(results: list, codes: np.ndarray) -> list:
+    """``[results[k] for k in codes]`` (the same objects), as one array take."""
+    return np.fromiter(results, dtype=object, count=len(results))[codes].tolist() if len(codes) else []
+
+
 def _per_unique(values, fn) -> list:
     """``[fn(v) for v in values]``, calling ``fn`` once per distinct value (values are str)."""
-    codes, uniques = pd.factorize(
-        pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object),
-        use_na_sentinel=False,
-    )
-    results = [fn(u) for u in uniques]
-    return [results[k] for k in codes]
+    codes, uniques = _distinct(values)
+    return _take([fn(u) for u in uniques], codes)
 
 
 def _odd_text(text: str):
@@ -1111,7 +1139,7 @@ def _odd_text(text: str):
 def _flagged(values, fn):
     """``(index, (value, fn(value)))`` of the cells for which ``fn`` (called once per distinct value)
     is not None, in order."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    codes, uniques = _distinct(values)
     results = [fn(u) for u in uniques]
     hit = np.array([r is not None for r in results], dtype=bool)
     return [(int(i), (uniques[codes[i]], results[codes[i]])) for i in np.flatnonzero(hit[codes])]
@@ -1121,9 +1149,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     """Every measure cell as a count (plain ASCII digits, the commonest, on a fast path)."""
     for m in t.labels:
         # each distinct text is read once (:func:`_read_cell`); the cells take their reading
-        codes, uniques = pd.factorize(
-            pd.Series(wide[m].to_numpy(dtype=object), dtype=object), use_na_sentinel=False
-        )
+        codes, uniques = _distinct(wide[m])
         readings = [_read_cell(text) for text in uniques]
         value_of = np.array([0 if r[0] is None else r[0] for r in readings], dtype="int64")
         na_of = np.array([r[0] is None for r in readings], dtype=bool)
