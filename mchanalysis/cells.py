@@ -235,6 +235,22 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
+def text_passes_checks(text: str, encoding: str | None) -> bool:
+    """Whether :func:`check_text` passes every cell of records parsed from ``text``, known from
+    the text alone.
+
+    True when ``text`` is not a GB18030 reading and holds, beyond ASCII, only Chinese
+    characters, CJK punctuation and full-width forms, with no U+FFFD and no 锟斤拷: every
+    non-ASCII cell then has a Chinese character (no mojibake check applies), and the checks of
+    rare characters are for GB18030 readings only.
+    """
+    return (
+        encoding != "gb18030"
+        and not any(mark in text for mark in _LOST)
+        and not _NOT_ASCII_NOR_CJK.search(text)
+    )
+
+
 def check_text(
     records: list[list[str]],
     *,
@@ -278,14 +294,7 @@ def check_text(
           file's distinct Chinese characters (at least 3) outside GB2312, the 6,763 characters that
           cover nearly all simplified-Chinese text (Big5, or UTF-8 and GBK mixed in one file).
     """
-    if (
-        text is not None
-        and encoding != "gb18030"
-        and not any(mark in text for mark in _LOST)
-        and not _NOT_ASCII_NOR_CJK.search(text)
-    ):
-        # every non-ASCII cell then has a Chinese character (no mojibake check applies) and
-        # the checks of rare characters are for GB18030 readings only
+    if text is not None and text_passes_checks(text, encoding):
         return
     rare: set[str] = set()
     total: set[str] = set()

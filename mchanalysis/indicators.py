@@ -9,10 +9,11 @@ unit, ci_method, conf_level`` plus ``parent_code`` and ``flag``.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 import pandas as pd
 
-from mchanalysis import stats
 from mchanalysis.confidence import check_level
 from mchanalysis.regions import aggregate_counts
 from mchanalysis.registry import load_registry
@@ -122,8 +123,104 @@ def compute_indicators(
         in ``counts.attrs["not_carried_out"]``),
         ``numerator_not_reported``,
         ``denominator_not_reported``, ``zero_denominator``.
+
+    See Also
+    --------
+    indicator_counts : the same rows and counts, without values and intervals.
     """
+    # here, not at the top: the intervals need scipy (0.1 s to import), and `mch validate`
+    # reads the indicators' counts only (indicator_counts)
+    from mchanalysis import stats
+
     conf_level = check_level(conf_level)
+    rows_of = _indicator_rows(counts, registry, aggregate)
+    extra: dict[str, list[np.ndarray]] = {k: [] for k in ("value", "lower", "upper", "method")}
+    methods = _Labels()
+    for part in rows_of.parts:
+        ind, num, den, rows = part.ind, part.num, part.den, part.rows
+        if ind.kind == "rate":
+            ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
+        else:
+            ci = stats.proportion_ci(num, den, multiplier=ind.multiplier, level=conf_level)
+        for k in ("value", "lower", "upper"):
+            extra[k].append(ci[k].to_numpy()[rows])
+        extra["method"].append(methods.codes(ci["ci_method"])[rows])
+    if not rows_of.parts:
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+    out, perm = _assemble(rows_of)
+    cat = {k: np.concatenate(v) for k, v in extra.items()}
+    for k in ("value", "lower", "upper"):
+        out[k] = cat[k][perm]
+    out["ci_method"] = methods.column(cat["method"][perm])
+    out["conf_level"] = conf_level
+    out["flag"] = _flag_column(np.concatenate([p.flags[p.rows] for p in rows_of.parts])[perm])
+    return out[INDICATOR_COLUMNS].reset_index(drop=True)
+
+
+#: Columns of :func:`indicator_counts`: the indicator table's without value and interval.
+COUNT_COLUMNS = [
+    c for c in INDICATOR_COLUMNS if c not in ("value", "lower", "upper", "ci_method", "conf_level")
+]
+
+
+def indicator_counts(
+    counts: pd.DataFrame, *, registry: pd.DataFrame | None = None, aggregate: bool = True
+) -> pd.DataFrame:
+    """The rows, numerators, denominators and flags of :func:`compute_indicators`, without values
+    and intervals.
+
+    Parameters
+    ----------
+    counts, registry, aggregate
+        As for :func:`compute_indicators`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COUNT_COLUMNS` (``region_code, region_name, level, parent_code, year,
+        indicator, numerator, denominator, unit, flag``): equal to those columns of
+        ``compute_indicators(counts, registry=registry, aggregate=aggregate)`` at any
+        confidence level (the same rows in the same order; tests/test_perf_indicator_counts.py).
+
+    Notes
+    -----
+    Which rows the table has, their counts and their flags do not depend on the intervals; this
+    is what `mch validate`'s capability line reads (the mortality rates' numerators and
+    denominators), without importing scipy or computing 200,000 intervals.
+    """
+    rows_of = _indicator_rows(counts, registry, aggregate)
+    if not rows_of.parts:
+        return pd.DataFrame(columns=COUNT_COLUMNS)
+    out, perm = _assemble(rows_of)
+    out["flag"] = _flag_column(np.concatenate([p.flags[p.rows] for p in rows_of.parts])[perm])
+    return out[COUNT_COLUMNS].reset_index(drop=True)
+
+
+class _Part(NamedTuple):
+    """One indicator's rows: its registry place and entry, numerator and denominator of every
+    record (NaN: not reported), the records kept in the table and every record's flag code."""
+
+    order: int
+    ind: Any
+    num: np.ndarray
+    den: np.ndarray
+    rows: np.ndarray
+    flags: np.ndarray
+
+
+class _Rows(NamedTuple):
+    """What :func:`_indicator_rows` gives: the records' identity columns (``base``), the rows of
+    each indicator of the registry that the table can compute, the registry, and whether the
+    records are sorted by region_code, year."""
+
+    base: pd.DataFrame
+    parts: list[_Part]
+    registry: pd.DataFrame
+    sorted: bool
+
+
+def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
+    """The rows, counts and flags of every indicator (the table without values and intervals)."""
     reg = load_registry() if registry is None else registry
     # cells the file wrote -2 (未开展), listed by validation (validation.NOT_CARRIED_OUT)
     not_done = counts.attrs.get("not_carried_out")
@@ -148,9 +245,7 @@ def compute_indicators(
         m: base_key.isin(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
         for m, g in incomplete.groupby("measure")
     }
-    cols = {k: [] for k in ("row", "order", "num", "den", "value", "lower", "upper", "method", "flag")}
-    units = []
-    methods = _Labels()
+    parts = []
     for order, ind in enumerate(reg.itertuples(index=False)):
         if ind.numerator not in counts.columns or ind.denominator not in counts.columns:
             continue
@@ -161,10 +256,6 @@ def compute_indicators(
         done_den = done_by_measure.get(ind.denominator, no_inc)
         not_done_row = (done_num & np.isnan(num)) | (done_den & np.isnan(den))
         keep = ~(np.isnan(num) & np.isnan(den)) | inc | not_done_row
-        if ind.kind == "rate":
-            ci = stats.rate_ci(num, den, multiplier=ind.multiplier, level=conf_level)
-        else:
-            ci = stats.proportion_ci(num, den, multiplier=ind.multiplier, level=conf_level)
         flags = _flag_codes(
             {
                 "over_100": num > den if ind.kind == "proportion" else np.zeros(len(base), dtype=bool),
@@ -176,43 +267,39 @@ def compute_indicators(
             },
             len(base),
         )
-        rows = np.flatnonzero(keep)
-        cols["row"].append(rows)
-        cols["order"].append(np.full(len(rows), order, dtype=np.int64))
-        cols["num"].append(num[rows])
-        cols["den"].append(den[rows])
-        for k in ("value", "lower", "upper"):
-            cols[k].append(ci[k].to_numpy()[rows])
-        cols["method"].append(methods.codes(ci["ci_method"])[rows])
-        cols["flag"].append(flags[rows])
-        units.append((order, ind.id, ind.unit))
-    if not units:
-        return pd.DataFrame(columns=INDICATOR_COLUMNS)
-    cat = {k: np.concatenate(v) for k, v in cols.items()}
-    # rows of `counts` come sorted by region_code, year from the aggregation: sort on integer
-    # keys (row position, registry order) rather than on strings
-    row = cat["row"]
-    if not (aggregate and counts["region_code"].is_monotonic_increasing):
+        parts.append(_Part(order, ind, num, den, np.flatnonzero(keep), flags))
+    # rows of `counts` come sorted by region_code, year from the aggregation
+    return _Rows(base, parts, reg, bool(aggregate and counts["region_code"].is_monotonic_increasing))
+
+
+def _assemble(rows_of: _Rows) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table's identity, indicator, count and unit columns, sorted by region_code, year and
+    registry order, and the permutation that sorts the rows of the parts (one after another) so."""
+    base, parts, registry = rows_of.base, rows_of.parts, rows_of.registry
+    row = np.concatenate([p.rows for p in parts])
+    order = np.concatenate([np.full(len(p.rows), p.order, dtype=np.int64) for p in parts])
+    # sort on integer keys (row position, registry order) rather than on strings
+    pos_row = row
+    if not rows_of.sorted:
         rank = base.sort_values(["region_code", "year"], kind="stable").index.to_numpy()
         pos = np.empty(len(base), dtype=np.int64)
         pos[rank] = np.arange(len(base))
-        row = pos[row]
-    perm = np.argsort(row * (len(reg) + 1) + cat["order"], kind="stable")
-    ids = {o: i for o, i, _ in units}
-    unit_of = {o: u for o, _, u in units}
-    order = cat["order"][perm]
+        pos_row = pos[row]
+    perm = np.argsort(pos_row * (len(registry) + 1) + order, kind="stable")
+    ids = {p.order: p.ind.id for p in parts}
+    unit_of = {p.order: p.ind.unit for p in parts}
+    order = order[perm]
     # text columns taken from their few distinct values (an index take), not converted from a
     # million Python strings one by one
-    id_arr = pd.Index([ids.get(o, "") for o in range(len(reg))], dtype="str")
-    unit_arr = pd.Index([unit_of.get(o, "") for o in range(len(reg))], dtype="str")
-    out = base.take(cat["row"][perm]).reset_index(drop=True)
+    id_arr = pd.Index([ids.get(o, "") for o in range(len(registry))], dtype="str")
+    unit_arr = pd.Index([unit_of.get(o, "") for o in range(len(registry))], dtype="str")
+    out = base.take(row[perm]).reset_index(drop=True)
     out["indicator"] = id_arr.take(order)
-    out["numerator"] = pd.array(cat["num"][perm], dtype="Float64").astype("Int64")
-    out["denominator"] = pd.array(cat["den"][perm], dtype="Float64").astype("Int64")
-    for k in ("value", "lower", "upper"):
-        out[k] = cat[k][perm]
+    out["numerator"] = pd.array(np.concatenate([p.num[p.rows] for p in parts])[perm], dtype="Float64").astype(
+        "Int64"
+    )
+    out["denominator"] = pd.array(
+        np.concatenate([p.den[p.rows] for p in parts])[perm], dtype="Float64"
+    ).astype("Int64")
     out["unit"] = unit_arr.take(order)
-    out["ci_method"] = methods.column(cat["method"][perm])
-    out["conf_level"] = conf_level
-    out["flag"] = _flag_column(cat["flag"][perm])
-    return out[INDICATOR_COLUMNS].reset_index(drop=True)
+    return out, perm

@@ -19,17 +19,20 @@ import csv
 import io as _io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mchanalysis import nianbao_workbook
 from mchanalysis.cells import (
     ROW,
+    canonical_column,
     cell_text,
     check_mixed_lines,
     check_text,
     detect_encoding,
     normalise_text,
     open_workbook,
+    text_passes_checks,
 )
 from mchanalysis.errors import MchError
 
@@ -98,13 +101,109 @@ def _read_delimited(path: Path, delimiter: str) -> pd.DataFrame:
     if encoding == "gb18030":
         check_mixed_lines(data, file=path)
     text = codecs.decode(data, encoding)
+    plain = _read_plain(text, delimiter, encoding)
+    if plain is not None:
+        return plain
+    return _read_text(text, delimiter, encoding, file=path, raw=data)
+
+
+def _read_text(text: str, delimiter: str, encoding: str, *, file, raw: bytes | None = None) -> pd.DataFrame:
+    """The frame of a delimited text, cell by cell (:mod:`csv`): any text (``raw``: its bytes)."""
     records = list(csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
-    check_text(records, file=path, encoding=encoding, raw=data, text=text)
+    check_text(records, file=file, encoding=encoding, raw=raw, text=text)
     # title lines / a 合计 row, as the 年报 is exported
     if nianbao_workbook.is_exported(records):
-        return nianbao_workbook.read_grid(records, file=path)
+        return nianbao_workbook.read_grid(records, file=file)
     # csv records are spreadsheet rows: a quoted value spanning lines is still one row
-    return _grid_to_frame(records, list(range(1, len(records) + 1)), file=path)
+    return _grid_to_frame(records, list(range(1, len(records) + 1)), file=file)
+
+
+def _read_plain(text: str, delimiter: str, encoding: str) -> pd.DataFrame | None:
+    r"""The frame of a *plain* delimited text, read by pyarrow's CSV parser; ``None`` for any other.
+
+    The same frame as :func:`_read_text` gives, except that the columns are pandas' ``str``
+    (Arrow-backed) instead of ``object``: the same cells, the same column names and rows, the
+    same ``_row``. The two million Python strings of a national file are never made (0.05 s
+    against 0.35 s): validation reads each column's distinct values
+    (``mchanalysis.validation``).
+
+    Plain, and why each condition makes the two readings agree:
+
+    - no ``"`` and no NUL: nothing is quoted, so :mod:`csv` splits every line at every delimiter,
+      as pyarrow does with quoting off;
+    - every ``\r`` is part of a ``\r\n``: both readers end lines at ``\n`` and ``\r\n`` alike
+      (a lone ``\r``, which ends a line too, is left to :mod:`csv`); no line is empty (how
+      pyarrow reads an empty line in a table of several columns is not documented);
+    - the header has at least two cells, none empty and none repeated (after
+      :func:`normalise_text`), and every line below has as many cells (pyarrow refuses
+      any other count: then ``None``), so no line is cut or padded;
+    - the last line is not blank (blank rows at the end are not records);
+    - :func:`mchanalysis.cells.text_passes_checks`: :func:`check_text` has nothing to refuse;
+    - not the 年报 as exported: :func:`mchanalysis.nianbao_workbook.is_exported` is asked about
+      the first lines and, for each column headed as the region name, its distinct values
+      (what it reads of the rows below the header).
+    """
+    if not text_passes_checks(text, encoding) or '"' in text or "\x00" in text:
+        return None
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    if "\n\n" in text or "\n\r\n" in text:  # an empty line: see above
+        return None
+    end = text.find("\n")
+    if end < 0:
+        return None
+    header_cells = text[:end].removesuffix("\r").split(delimiter)
+    header = [normalise_text(h) for h in header_cells]
+    if len(header) < 2 or "" in header or len(set(header)) < len(header):
+        return None
+    stop = len(text) - (text.endswith("\r\n") + text.endswith("\n"))  # the last line's end
+    last = text[text.rfind("\n", 0, stop) + 1 : stop]
+    if stop <= end or all(v.strip() == "" for v in last.split(delimiter)):  # or no data line
+        return None
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(text[end + 1 :].encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                # large_string: what pandas' "str" holds (no conversion after)
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # a line with another number of cells than the header
+        return None
+    # the 年报 as exported: is_exported reads the first rows (its header search) and, below the
+    # header, the region-name column's values; rows of one cell under each such column give
+    # it the column's distinct values (and "" for the others, which is no total label)
+    head_end = 0
+    for _ in range(nianbao_workbook.HEADER_SEARCH_ROWS):
+        nxt = text.find("\n", head_end)
+        if nxt < 0:
+            head_end = len(text)
+            break
+        head_end = nxt + 1
+    head = list(csv.reader(_io.StringIO(text[:head_end], newline=""), delimiter=delimiter, strict=False))
+    named = [k for k, c in enumerate(header_cells) if c.strip() and canonical_column(c) == "region_name"]
+    values = [[""] * k + [v] for k in named for v in table.column(k).unique().to_pylist()]
+    if nianbao_workbook.is_exported(head + values):
+        return None
+    dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
+    frame = pd.DataFrame({h: pd.array(table.column(i), dtype=dtype) for i, h in enumerate(header)})
+    frame[ROW] = pd.Series(np.arange(2, len(frame) + 2), dtype="int64", index=frame.index)
+    return frame
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
@@ -210,6 +309,9 @@ def read_raw(path, *, sheet: str | None = None) -> pd.DataFrame:
         :func:`normalise_text`, *not* yet mapped to ids), every cell a ``str`` (``""`` when
         empty), plus :data:`ROW` (``"_row"``, int): the spreadsheet row number of the record
         (header = row 1). For Parquet, the record number + 1, as if the file were a sheet.
+        The text columns are of dtype ``object``, or of pandas' ``str`` (Arrow-backed) for a
+        plain CSV or TSV (no quotes, one cell per header in every line, ...: read by pyarrow's
+        parser, 7 times faster on a national file; the same cells, see :func:`_read_plain`).
 
     Raises
     ------

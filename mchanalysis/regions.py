@@ -275,9 +275,9 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
         r = np.concatenate(src_rows)
         source = pd.DataFrame(
             {
-                "region_code": code[r],
+                "region_code": _text_at(base["region_code"], r),
                 "year": year[r],
-                "measure": np.asarray(measures, dtype=object)[np.concatenate(src_cols)],
+                "measure": _text_at(pd.Series(measures, dtype=object), np.concatenate(src_cols)),
                 "source": pd.Series(np.concatenate(src_kind).astype(object), dtype=object),
             }
         )
@@ -287,9 +287,9 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
         r = np.concatenate(inc_rows)
         incomplete = pd.DataFrame(
             {
-                "region_code": code[r],
+                "region_code": _text_at(base["region_code"], r),
                 "year": year[r],
-                "measure": np.asarray(measures, dtype=object)[np.concatenate(inc_cols)],
+                "measure": _text_at(pd.Series(measures, dtype=object), np.concatenate(inc_cols)),
                 "missing_children": np.asarray(inc_joined, dtype=object),
             }
         )
@@ -304,6 +304,22 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
 
 
 _INCOMPLETE = ["region_code", "year", "measure", "missing_children"]
+
+
+#: pandas' "str" dtype: Arrow-backed, NaN for a missing value (what a frame infers from str objects).
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _text_at(column: pd.Series, at: np.ndarray):
+    """The column's values at ``at``, for a frame to hold: an Arrow take when the column is of
+    pandas' ``str`` dtype or its values are all ``str`` (the ``str`` array a frame would infer
+    from those Python strings, without 184,000 of them on a national table), else the objects."""
+    if column.dtype == _STR:
+        return column.array.take(at)
+    values = column.to_numpy(dtype=object)
+    if len(values) and all(isinstance(v, str) for v in values):
+        return pd.array(values, dtype="str").take(at)
+    return values[at]
 
 
 class _TreeIds:
@@ -349,8 +365,9 @@ def _missing_children(
     """
     n_m = child_has.shape[1]
     has = np.zeros((len(ids.codes), n_years, n_m), dtype=bool)
-    r, m = np.nonzero(child_has)
-    has[child[r], child_year[r], m] = True
+    # one row of measures per (child, year): a region has one record a year (aggregate_counts
+    # refuses a table with two), so no row is written twice
+    has[child, child_year] = child_has
     n = ids.n_kids[parent]
     pair_row = np.repeat(np.arange(len(parent)), n)
     offset = np.arange(len(pair_row)) - np.repeat(np.cumsum(n) - n, n)

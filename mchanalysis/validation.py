@@ -622,9 +622,8 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
         agg = aggregate_counts(counts)
     except MchError:  # a broken tree: already an error of its own
         return
-    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
     for r in agg.disagreements.itertuples(index=False):
-        i = record_of.get((r.region_code, int(r.year)))
+        i = t.record(r.region_code, int(r.year))
         if i is None or r.measure not in t.labels:
             continue
         out.warning(
@@ -666,7 +665,7 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                 from_a, from_b = (code, year, a) in summed, (code, year, b) in summed
                 if from_a == from_b:
                     continue  # both reported (an impossible_numerator) or both summed (a child's)
-                i = record_of.get((code, int(year)))
+                i = t.record(code, int(year))
                 if i is None:
                     continue
                 reported = b if not from_b else a
@@ -715,10 +714,9 @@ def _check_entry_errors(
     found = entry_errors(counts, registry)
     if found.empty:
         return
-    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
     add = out.error if strict else out.warning
     for r in found.itertuples(index=False):
-        i = record_of.get((r.region_code, int(r.year)))
+        i = t.record(r.region_code, int(r.year))
         if i is None or r.item not in t.labels:
             continue
         add(
@@ -750,10 +748,44 @@ class _Table:
     years: list[int | None] = field(default_factory=list)
     values: dict[str, pd.arrays.IntegerArray] = field(default_factory=dict)
     not_done: list[tuple[int, str]] = field(default_factory=list)  # (record, measure) written -2
+    #: each identity column as codes into its distinct normalised texts (``_parse_identity``):
+    #: ``texts[codes[i]]`` is record i's text ("" in every record of an absent column)
+    distinct: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
+    _records: dict | None = field(default=None, repr=False)
+    _region_of: dict = field(default_factory=dict, repr=False)
+    _span: int = field(default=1, repr=False)
 
     @property
     def n(self) -> int:
         return len(self.rows)
+
+    def readable(self) -> np.ndarray:
+        """The records whose region code and year could be read, in order."""
+        ok = np.array(self.code_ok, dtype=bool) & np.array([y is not None for y in self.years], dtype=bool)
+        return np.flatnonzero(ok)
+
+    def record_index(self) -> dict[int, int]:
+        """The readable records by region code and year (of a pair met twice, the last), as
+        integers: (the code's place among the distinct codes) x span + year, where every year
+        read is below the span. Made on the first call, after :func:`_parse_identity` (which
+        sets the codes and years), for the checks that look records up by code and year."""
+        if self._records is None:
+            keep = self.readable()
+            region_at, texts = self.distinct["region_code"]
+            years = np.array(self.years, dtype=object)[keep].astype(np.int64)
+            self._span = int(years.max()) + 1 if len(years) else 1
+            self._region_of = {text: k for k, text in enumerate(texts)}
+            keys = region_at[keep].astype(np.int64) * self._span + years
+            self._records = dict(zip(keys.tolist(), keep.tolist()))
+        return self._records
+
+    def record(self, code: str, year: int) -> int | None:
+        """The readable record of a region code and a year (of a pair met twice, the last), or None."""
+        records = self.record_index()
+        k = self._region_of.get(code)
+        if k is None or not 0 <= year < self._span:
+            return None
+        return records.get(k * self._span + year)
 
     def row_of(self, i: int, measure: str) -> int:
         return int(self.cell_rows.at[i, measure])
@@ -774,6 +806,17 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
     data_columns = [c for c in raw.columns if c != ROW]
     blank = np.ones(len(raw), dtype=bool)
     for c in data_columns:
+        if isinstance(raw[c].dtype, pd.StringDtype):
+            # pandas' "str" (mchanalysis.io's reading of a plain CSV): NA becomes "", and only
+            # the rows still blank so far are looked at (after the first column, almost none),
+            # each distinct text once
+            if raw[c].hasnans:
+                raw[c] = raw[c].fillna("")
+            still = np.flatnonzero(blank)
+            if len(still):
+                codes, uniques = _distinct(raw[c].take(still))
+                blank[still] = np.array([u.strip() == "" for u in uniques], dtype=bool)[codes]
+            continue
         column = raw[c].astype(object)
         cells = column.to_numpy(dtype=object)
         # all text and no NA (every CSV cell): one look at the column; text with NA: a second
@@ -799,7 +842,7 @@ def _text_records(raw_frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]
         raw[c] = pd.Series(texts[codes], index=raw.index, dtype=object)
         empty = np.array([t.strip() == "" for t in texts], dtype=bool)
         blank &= empty[codes]
-    if data_columns:
+    if data_columns and blank.any():  # (a national file has no blank row: no copy)
         raw = raw[~blank]
     return raw, {str(c): i for i, c in enumerate(data_columns)}
 
@@ -893,29 +936,49 @@ def _parse_identity(t: _Table, wide: pd.DataFrame, max_year: int, out) -> None:
                 column=t.header.get(cid, cid),
             )
 
-    def col(cid):
-        return _per_unique(wide[cid], normalise_text) if cid in wide.columns else [""] * t.n
+    for cid in ("region_code", "region_name", "parent_code", "level", "year"):
+        # each distinct text is normalised once, and each distinct normalised text read once
+        cells = wide[cid] if cid in wide.columns else pd.Series([""] * t.n, dtype=object)
+        codes, uniques = _distinct(cells)
+        same, texts = pd.factorize(pd.Series([normalise_text(u) for u in uniques], dtype=object))
+        t.distinct[cid] = (same[codes] if len(codes) else codes, list(texts))
 
-    t.codes, t.names, t.parents = col("region_code"), col("region_name"), col("parent_code")
-    level_text, year_text = col("level"), col("year")
-    code_ok = _per_unique(t.codes, lambda c: bool(_CODE.match(c)))
-    parsed_years = _per_unique(year_text, lambda y: _parse_year(y, max_year))
-    t.levels = _per_unique(level_text, canonical_level) if "level" in t.header else [None] * t.n
-    t.years = [y[0] for y in parsed_years] if "year" in t.header else [None] * t.n
-    t.code_ok = [False] * t.n
+    def per_record(cid, fn=None):
+        """``fn`` of each record's normalised text (the text itself without ``fn``)."""
+        codes, texts = t.distinct[cid]
+        return _take(texts if fn is None else [fn(x) for x in texts], codes)
+
+    def per_text(cid, fn) -> np.ndarray:
+        """``fn`` of each record's normalised text as a boolean array, ``fn`` once per text."""
+        codes, texts = t.distinct[cid]
+        return np.array([bool(fn(x)) for x in texts], dtype=bool)[codes]
+
     header = t.header
+    t.codes, t.names, t.parents = (
+        per_record("region_code"),
+        per_record("region_name"),
+        per_record("parent_code"),
+    )
+    level_text = per_record("level")
+    parsed_years = per_record("year", lambda y: _parse_year(y, max_year))
+    t.levels = per_record("level", canonical_level) if "level" in header else [None] * t.n
+    t.years = [y[0] for y in parsed_years] if "year" in header else [None] * t.n
+    t.code_ok = (
+        per_record("region_code", lambda c: bool(_CODE.match(c)))
+        if "region_code" in header
+        else [False] * t.n
+    )
     # only records with something to report are visited one by one
-    suspect = [
-        i
-        for i in range(t.n)
-        if ("region_code" in header and not code_ok[i])
-        or ("year" in header and parsed_years[i][1])
-        or ("region_name" in header and t.names[i] == "")
-        or ("level" in header and t.levels[i] is None)
-    ]
+    suspect = np.zeros(t.n, dtype=bool)
     if "region_code" in header:
-        t.code_ok = list(code_ok)
-    for i in suspect:
+        suspect |= ~per_text("region_code", _CODE.match)
+    if "year" in header:
+        suspect |= per_text("year", lambda y: _parse_year(y, max_year)[1])
+    if "region_name" in header:
+        suspect |= per_text("region_name", lambda x: x == "")
+    if "level" in header:
+        suspect |= per_text("level", lambda x: canonical_level(x) is None)
+    for i in np.flatnonzero(suspect).tolist():
         row, code = t.rows[i], t.codes[i]
         if "region_code" in header:
             if code == "":
@@ -975,21 +1038,36 @@ def _check_parents(t: _Table, out) -> None:
     """Parent codes: 6 digits, a region of the file, not the region itself, of a higher level."""
     if "parent_code" not in t.header:
         return
-    all_codes = {t.codes[i] for i in range(t.n) if t.code_ok[i]}
-    level_of: dict[str, str] = {}
-    for i in range(t.n):
-        if t.code_ok[i] and t.levels[i] is not None:
-            level_of.setdefault(t.codes[i], t.levels[i])
-    for i in range(t.n):
+    code_ok = np.array(t.code_ok, dtype=bool)
+    region = t.distinct["region_code"][0]
+    all_codes = set(np.array(t.codes, dtype=object)[code_ok].tolist())
+    # each region's level: that of its first record with a level (a 6-digit code)
+    with_level = np.flatnonzero(code_ok & np.array([v is not None for v in t.levels], dtype=bool))
+    _, first = np.unique(region[with_level], return_index=True)
+    level_of = {t.codes[i]: t.levels[i] for i in with_level[first].tolist()}
+    # what is checked of a record is read from its parent's, code's and level's texts: it is
+    # decided once for each distinct triple (at its first record), then for every record
+    parent_at, level_at = t.distinct["parent_code"][0], t.distinct["level"][0]
+    n_region, n_level = len(t.distinct["region_code"][1]), len(t.distinct["level"][1])
+    triple = (parent_at.astype(np.int64) * n_region + region) * n_level + level_at
+    _, first, which = np.unique(triple, return_index=True, return_inverse=True)
+    fine = []
+    for i in first.tolist():
         parent, code, level = t.parents[i], t.codes[i], t.levels[i]
-        if parent == "" or (
-            parent in all_codes
-            and parent != code
-            and (
-                level is None or parent not in level_of or LEVEL_ORDER[level_of[parent]] < LEVEL_ORDER[level]
+        fine.append(
+            parent == ""
+            or (
+                parent in all_codes
+                and parent != code
+                and (
+                    level is None
+                    or parent not in level_of
+                    or LEVEL_ORDER[level_of[parent]] < LEVEL_ORDER[level]
+                )
             )
-        ):
-            continue  # nothing to report (all_codes holds 6-digit codes only): the common case
+        )
+    for i in np.flatnonzero(~np.array(fine, dtype=bool)[which]).tolist():
+        parent, code, level = t.parents[i], t.codes[i], t.levels[i]
         where = dict(row=t.rows[i], column=t.header["parent_code"], code=code, year=t.years[i])
         if not _CODE.match(parent):
             out.error(
@@ -1026,10 +1104,8 @@ def _check_duplicates(t: _Table, out) -> None:
     """Two records of one region and year: one error per repeat, naming every row."""
     if "region_code" not in t.header or "year" not in t.header:
         return
-    readable = np.array(t.code_ok, dtype=bool) & np.array([y is not None for y in t.years], dtype=bool)
-    keys = pd.DataFrame({"code": t.codes, "year": t.years})[readable]
-    if not keys.duplicated().any():
-        return  # no region and year twice (one array operation; the common case)
+    if len(t.record_index()) == len(t.readable()):
+        return  # no region and year twice (as many distinct pairs as records; the common case)
     rows_of: dict[tuple, list[int]] = {}
     for i in range(t.n):
         if t.code_ok[i] and t.years[i] is not None:
@@ -1050,12 +1126,19 @@ def _check_duplicates(t: _Table, out) -> None:
 def _check_region_changes(t: _Table, out) -> None:
     """A region's name, parent and level must be the same in every year."""
     attributes = {"region_name": t.names, "parent_code": t.parents, "level": t.levels}
+    region_at = t.distinct["region_code"][0].astype(np.int64)
     for cid, values in attributes.items():
         if cid not in t.header:
             continue
-        keep = np.array(t.code_ok, dtype=bool) & np.array([v is not None for v in values], dtype=bool)
-        pairs = pd.DataFrame({"code": t.codes, "value": values}, dtype=object)[keep]
-        if not pairs.drop_duplicates().duplicated("code").any():
+        # each record's value as a code (-1: none): the same value, the same code (a level is
+        # its canonical id, whichever way it was written)
+        at, texts = t.distinct[cid]
+        value_of = [canonical_level(x) for x in texts] if cid == "level" else texts
+        same = pd.factorize(pd.Series(value_of, dtype=object))[0]
+        value_at = same[at] if len(at) else at
+        keep = np.array(t.code_ok, dtype=bool) & (value_at >= 0)
+        pairs = np.unique(region_at[keep] * (len(texts) + 1) + value_at[keep])
+        if len(pairs) == len(np.unique(region_at[keep])):
             continue  # one value per region (array operations; the common case)
         seen: dict[str, dict] = {}
         for i in range(t.n):
@@ -1092,14 +1175,25 @@ def _read_cell(text: str) -> tuple[int | None, str | None, str | None, str | Non
     return (*parse_count(text), False)
 
 
-def _per_unique(values, fn) -> list:
-    """``[fn(v) for v in values]``, calling ``fn`` once per distinct value (values are str)."""
-    codes, uniques = pd.factorize(
-        pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object),
-        use_na_sentinel=False,
-    )
-    results = [fn(u) for u in uniques]
-    return [results[k] for k in codes]
+def _distinct(values) -> tuple[np.ndarray, list]:
+    """Each cell's code and the distinct values (``uniques[codes[i]]`` is cell ``i``; NA is a
+    value like any other), as :func:`pandas.factorize` of the cells as Python objects gives them.
+
+    A column of pandas' ``str`` dtype (Arrow-backed: :func:`mchanalysis.io.read_raw` of a plain
+    CSV) is encoded by pyarrow, without a Python string per cell; its distinct values are the
+    same strings, so whatever is computed from them is the same.
+    """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        return codes, distinct.to_numpy(dtype=object).tolist()  # one conversion, not a loop
+    cells = values if isinstance(values, pd.Series) else list(values)
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+    return codes, list(uniques)
+
+
+def _take(results: list, codes: np.ndarray) -> list:
+    """``[results[k] for k in codes]`` (the same objects), as one array take."""
+    return np.fromiter(results, dtype=object, count=len(results))[codes].tolist() if len(codes) else []
 
 
 def _odd_text(text: str):
@@ -1111,7 +1205,7 @@ def _odd_text(text: str):
 def _flagged(values, fn):
     """``(index, (value, fn(value)))`` of the cells for which ``fn`` (called once per distinct value)
     is not None, in order."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    codes, uniques = _distinct(values)
     results = [fn(u) for u in uniques]
     hit = np.array([r is not None for r in results], dtype=bool)
     return [(int(i), (uniques[codes[i]], results[codes[i]])) for i in np.flatnonzero(hit[codes])]
@@ -1121,9 +1215,7 @@ def _parse_measures(t: _Table, wide: pd.DataFrame, out) -> None:
     """Every measure cell as a count (plain ASCII digits, the commonest, on a fast path)."""
     for m in t.labels:
         # each distinct text is read once (:func:`_read_cell`); the cells take their reading
-        codes, uniques = pd.factorize(
-            pd.Series(wide[m].to_numpy(dtype=object), dtype=object), use_na_sentinel=False
-        )
+        codes, uniques = _distinct(wide[m])
         readings = [_read_cell(text) for text in uniques]
         value_of = np.array([0 if r[0] is None else r[0] for r in readings], dtype="int64")
         na_of = np.array([r[0] is None for r in readings], dtype=bool)
@@ -1239,9 +1331,8 @@ def _check_coverage(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out
     row and column."""
     if counts.empty or not t.values:
         return
-    record_of = {(t.codes[i], t.years[i]): i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None}
     for r in over_100(counts, registry).itertuples(index=False):
-        i = record_of.get((r.region_code, int(r.year)))
+        i = t.record(r.region_code, int(r.year))
         if i is None or r.item not in t.labels:
             continue
         out.warning(
@@ -1258,19 +1349,29 @@ def _check_coverage(t: _Table, counts: pd.DataFrame, registry: pd.DataFrame, out
 
 def _counts_frame(t: _Table, measures) -> pd.DataFrame:
     """The typed counts table of the records whose region code and year could be read."""
-    keep = [i for i in range(t.n) if t.code_ok[i] and t.years[i] is not None]
+    at = t.readable()  # an array, not a list: pandas converts a list per column
+    keep = at.tolist()
+
+    def text(cid, fn=None):
+        # the column's distinct texts taken at the kept records (not a str per record)
+        codes, texts = t.distinct[cid]
+        return pd.array(texts if fn is None else [fn(x) for x in texts], dtype="str").take(codes[at])
+
+    def level(x):
+        return (canonical_level(x) or "") if "level" in t.header else ""
+
     counts = pd.DataFrame(
         {
-            "region_code": pd.array([t.codes[i] for i in keep], dtype="str"),
-            "region_name": pd.array([t.names[i] for i in keep], dtype="str"),
-            "parent_code": pd.array([t.parents[i] for i in keep], dtype="str"),
-            "level": pd.array([t.levels[i] or "" for i in keep], dtype="str"),
-            "year": pd.array([t.years[i] for i in keep], dtype="int64"),
+            "region_code": text("region_code"),
+            "region_name": text("region_name"),
+            "parent_code": text("parent_code"),
+            "level": text("level", level),
+            "year": pd.array(np.array(t.years, dtype=object)[at].astype(np.int64), dtype="int64"),
         }
     )
-    at = np.asarray(keep, dtype=np.intp)  # an array, not a list: pandas converts a list per column
+    absent = pd.arrays.IntegerArray(np.zeros(len(at), dtype=np.int64), np.ones(len(at), dtype=bool))  # all NA
     for m in measures:
-        counts[m] = t.values[m][at] if m in t.values else pd.array([None] * len(keep), dtype="Int64")
+        counts[m] = t.values[m][at] if m in t.values else absent.copy()
     counts = counts.sort_values(["region_code", "year"], kind="stable").reset_index(drop=True)
     kept = set(keep)
     # a tuple (not a frame): attrs are compared when pandas concatenates tables

@@ -12,12 +12,21 @@ import pandas as pd
 
 from mchanalysis.analysis import rules
 from mchanalysis.analysis.data import MORTALITY, AnalysisData, from_counts
-from mchanalysis.analysis.mortality import event_name
-from mchanalysis.indicators import compute_indicators
+from mchanalysis.indicators import indicator_counts
 from mchanalysis.regions import region_tree
 from mchanalysis.registry import load_registry
+from mchanalysis.schema import MEASURES, MEASURES_EN
 
 CAPABILITY_COLUMNS = ["analysis", "name_zh", "name_en", "regions", "of", "reason_zh", "reason_en"]
+
+
+def _event_name(registry: pd.DataFrame, indicator: str) -> tuple[str, str]:
+    """The indicator's events in both languages ("孕产妇死亡", "maternal deaths"), as
+    :func:`mchanalysis.analysis.mortality.event_name` names them (tests/test_perf_capabilities.py
+    checks that the two agree): here, so that `mch validate` does not import the models and scipy
+    with :mod:`~mchanalysis.analysis.mortality` for the capability line."""
+    m = registry.set_index("id").loc[indicator, "numerator"]
+    return MEASURES.get(m, m).removesuffix("数").removesuffix("人"), MEASURES_EN.get(m, m).replace("_", " ")
 
 
 def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame:
@@ -36,7 +45,7 @@ def capabilities(data: AnalysisData, *, year: int | None = None) -> pd.DataFrame
     # summarised once for all the analyses counted below (:func:`rules.summarise_segments`, the
     # numbers :func:`rules.check_series` reads), from one filtered table sorted by region, rate
     # and year: a national file has 3,441 regions x 4 rates
-    events = {ind: event_name(data, ind) for ind in mortality}
+    events = {ind: _event_name(data.registry, ind) for ind in mortality}
     t = data.indicators
     keep = t["indicator"].isin(mortality) & t["numerator"].notna() & t["denominator"].notna()
     keep &= t["denominator"] > 0
@@ -137,9 +146,8 @@ def capabilities_of_counts(counts: pd.DataFrame) -> pd.DataFrame:
     sixths of a national table's 1.3 million rows) are not computed; otherwise they are.
     """
     registry = load_registry()
-    rates = compute_indicators(
-        counts, registry=registry[registry["id"].isin(MORTALITY)].reset_index(drop=True)
-    )
+    # the rows and counts of the indicator table (indicator_counts): the intervals are not read
+    rates = indicator_counts(counts, registry=registry[registry["id"].isin(MORTALITY)].reset_index(drop=True))
     if len(counts) and len(rates):
         last = int(counts["year"].max())
 
