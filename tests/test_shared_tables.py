@@ -210,3 +210,52 @@ def test_the_read_back_check_sees_every_difference_a_notebook_could():
     other["r"] = pd.Series([3.0, None], dtype=object)
     assert not D._identical(base, other)  # a Python type in an object column
     assert not D._identical(base, base.iloc[::-1])  # the order
+
+
+def _chunks(frame: pd.DataFrame) -> dict:
+    return {
+        c: frame[c].array.__arrow_array__().num_chunks
+        for c in frame.columns
+        if isinstance(frame[c].array, pd.arrays.ArrowExtensionArray)
+    }
+
+
+def test_text_columns_are_joined_into_one_chunk_values_dtypes_and_attrs_kept():
+    # a Parquet read or a concat leaves Arrow text in chunks; pyarrow's take joins them on
+    # every row selection (1 ms per column on the national table): joined once, nothing else moves
+    pa = pytest.importorskip("pyarrow")
+    parts = [
+        pd.DataFrame({"code": pd.array(["110101", None], dtype="string[pyarrow]"), "n": [1, 2]}),
+        pd.DataFrame({"code": pd.array(["110102"], dtype="string[pyarrow]"), "n": [3]}),
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    frame["arrow_int"] = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([[1], [2, None]])))
+    frame.attrs = {"source": ("a", 1)}
+    assert _chunks(frame) == {"code": 2, "arrow_int": 2}
+    joined = D._contiguous(frame)
+    assert _chunks(joined) == {"code": 1, "arrow_int": 1}
+    _same(joined, frame)
+    assert _chunks(frame) == {"code": 2, "arrow_int": 2}  # the caller's frame is not changed
+    plain = pd.DataFrame({"n": [1, 2]})
+    assert D._contiguous(plain) is plain
+
+
+def test_a_kernels_tables_hold_each_text_column_in_one_chunk(store, no_memo, monkeypatch):
+    # the demo's tables fit in one Parquet row group; a national file's do not: read back in
+    # two pieces here, as a national table (1.3 M rows) comes back in ten
+    read = D._from_stored
+
+    def in_pieces(stored, how):
+        frame = read(stored, how)
+        half = len(frame) // 2
+        pieces = pd.concat([frame.iloc[:half], frame.iloc[half:]], ignore_index=True)
+        pieces.attrs = frame.attrs
+        return pieces
+
+    monkeypatch.setattr(D, "_from_stored", in_pieces)
+    monkeypatch.setenv(D.SHARED_ENV, str(store))
+    assert _chunks(D.read_shared_tables(store, SHA)["indicators"])["region_code"] == 2
+    got = D.load_analysis_data(DEMO)
+    for name in D._SHARED:
+        assert set(_chunks(getattr(got, name)).values()) <= {1}, name
+    _same(got.indicators, _computed().indicators)
