@@ -281,8 +281,42 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = DPI, metadata: Mappi
     meta = dict(_SAVE_METADATA[fmt])
     meta.update(metadata or {})
     with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT}), atomic_path(path) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
+        if fmt == "png":
+            write_png(fig, tmp, dpi=dpi, metadata=meta)
+        else:
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=meta, facecolor="white")
     return path
+
+
+def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -> None:
+    """``fig.savefig(target, format="png", dpi=dpi, metadata=..., facecolor="white")``, the same
+    bytes, with the figure traversed once less.
+
+    For a figure with a layout engine (the house style's constrained layout), ``savefig`` first
+    draws the whole figure with drawing switched off so that the engine can place the axes at
+    the output resolution, then draws it for real. Here the engine is executed directly at the
+    output resolution (:meth:`matplotlib.layout_engine.LayoutEngine.execute`, what that first
+    draw does before it walks every artist) and the figure saved without it: the axes are where
+    ``savefig`` would have put them, and the walk of every tick and label for nothing (about a
+    sixth of a report's drawing time) is skipped. The figure's resolution and engine are put
+    back afterwards. ``metadata`` defaults to ``{"Software": None}`` (identical bytes on every run).
+    """
+    meta = dict(_SAVE_METADATA["png"]) if metadata is None else dict(metadata)
+    engine = fig.get_layout_engine()
+    if engine is None:
+        fig.savefig(target, format="png", dpi=dpi, metadata=meta, facecolor="white")
+        return
+    original_dpi = fig.dpi
+    try:
+        fig.dpi = dpi
+        engine.execute(fig)
+        # set_layout_engine(None) takes the rc's engine; with neither rc set it removes it
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
+        fig.savefig(target, format="png", dpi=dpi, metadata=meta, facecolor="white")
+    finally:
+        fig.set_layout_engine(engine)
+        fig.dpi = original_dpi
 
 
 __all__ = [
@@ -304,6 +338,7 @@ __all__ = [
     "new_figure",
     "register_font",
     "save_figure",
+    "write_png",
     "unit_label",
     "use_mch_style",
 ]

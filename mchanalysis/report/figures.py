@@ -14,7 +14,7 @@ import io
 import pandas as pd
 
 from mchanalysis.funnel import funnel
-from mchanalysis.plots import DPI, figure_size, use_mch_style
+from mchanalysis.plots import DPI, figure_size, use_mch_style, write_png
 from mchanalysis.plots.funnel import plot_funnel
 from mchanalysis.plots.scorecard import plot_scorecard
 from mchanalysis.plots.small_multiples import columns_for, plot_small_multiples
@@ -44,9 +44,8 @@ def png_bytes(fig, *, dpi: int | None = None) -> bytes:
     """The figure as PNG bytes, written as :func:`mchanalysis.plots.save_figure` writes it
     (no ``Software`` metadata: identical bytes on every run), at :data:`mchanalysis.plots.DPI`
     (300): the PNG's resolution says the figure's drawn size, at which Word places it."""
-    dpi = dpi or DPI
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    write_png(fig, buf, dpi=dpi or DPI)
     return buf.getvalue()
 
 
