@@ -133,3 +133,27 @@ def test_normalise_blanks_memory_addresses_in_plain_text_reprs():
     normalise(nb, {})
     assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<pandas.io.formats.style.Styler at 0x0>"
     assert nb.cells[0].outputs[0]["data"]["text/html"] == "<table></table>"
+
+
+def test_a_warm_kernel_runs_its_numerical_libraries_on_one_thread_unless_the_user_chose(
+    tmp_path, monkeypatch
+):
+    # one kernel per core: BLAS threads of their own would compete with the other kernels
+    from mchanalysis.pipeline.notebook import KERNEL_THREAD_LIMITS, kernel_environment
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    env = kernel_environment()
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["MKL_NUM_THREADS"] == "1"
+    assert env["OMP_NUM_THREADS"] == "3"  # the user's choice stands
+    assert set(KERNEL_THREAD_LIMITS) == {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+    probe = _nb(
+        tmp_path / "env.ipynb",
+        "import os\nprint(os.environ.get('OPENBLAS_NUM_THREADS'), os.environ.get('OMP_NUM_THREADS'))",
+    )
+    kernel = WarmKernel()
+    try:
+        nb = kernel.execute(probe, PARAMS, cwd=tmp_path)
+    finally:
+        kernel.shutdown()
+    assert nb.cells[-1].outputs[0]["text"] == "1 3\n"
