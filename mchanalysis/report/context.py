@@ -37,6 +37,7 @@ from mchanalysis.indicators import INDICATOR_COLUMNS
 from mchanalysis.quality import combine_findings
 from mchanalysis.ranking import rank_with_uncertainty
 from mchanalysis.reference import load_national_series
+from mchanalysis.regions import descendants
 from mchanalysis.registry import load_registry
 from mchanalysis.report import narrative as nv
 from mchanalysis.report.brief import EMTCT_OUTCOMES as RARE_OUTCOMES
@@ -73,7 +74,8 @@ class ReportContext:
     figures : dict
         Name -> ``{"png": bytes, "caption": str, "section": str}``.
     indicator_table : pandas.DataFrame
-        The full indicator table of the data (all regions and years).
+        The indicator table's rows (all years) of the region, its parent and every region below
+        it, in the table's order.
     """
 
     region: dict
@@ -704,6 +706,15 @@ _PARTS = {
 }
 
 
+def _report_rows(adata: AnalysisData, region_code: str, parent_code: str) -> pd.DataFrame:
+    """The rows of ``adata.indicators`` of the region, its parent and every region below it
+    (by the region tree, and any row whose parent is one of those), in the table's order."""
+    table = adata.indicators
+    below = {region_code} | set(descendants(adata.tree, region_code))
+    keep = table["region_code"].isin(below | ({parent_code} - {""})) | table["parent_code"].isin(below)
+    return table[keep]
+
+
 def _analysis_data(data, conf_level, indicator_table, quality_findings, load_findings) -> AnalysisData:
     """The analysis layer's object for *data* at *conf_level*: as given (an AnalysisData), read
     from a path (memoised per file), or built from a counts table with the precomputed tables
@@ -899,6 +910,10 @@ def build_context(
             index=rows,
             known=known,
         )
+    # the rows the report reads: the region, its parent, everything below it (the sub-regions'
+    # sheets of scorecard.xlsx go down every level); one selection of the whole-file table (1.3 M
+    # rows on a national file) instead of one per chart, sheet and section
+    table = _report_rows(adata, region_code, parent_code)
     ts_info, scorecard = _scorecard(table, region, year, target_set, conf_level, facts, lang)
     for f in facts.values():
         f["projection"] = _projection(f, adata, region_code, year, conf_level)
