@@ -20,6 +20,38 @@ def test_every_warm_module_exists(name):
     importlib.import_module(name)
 
 
+def test_the_warm_up_compiles_the_report_templates_of_the_batchs_languages(monkeypatch):
+    """The first region's report no longer compiles its templates (0.5 s): the warm-up did;
+    an unknown language is ignored, not compiled or trusted."""
+    from mchanalysis.report.render import environment
+
+    monkeypatch.setattr(kernel_state.gc, "freeze", lambda: None)  # not in the test process
+    monkeypatch.setattr(kernel_state, "_snapshot", None)
+    environment.cache_clear()
+    loaded = []
+    real = environment("zh").get_template
+
+    def spy(name, *a, **k):
+        loaded.append(name)
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(environment("zh"), "get_template", spy)
+    kernel_state.warm_up(modules=(), langs=("zh", "xx"))
+    templates = environment("zh").list_templates(extensions=["j2"])
+    assert "brief.j2" in templates and sorted(loaded) == sorted(templates)
+    environment.cache_clear()
+
+
+def test_a_pool_worker_starts_its_kernel_with_the_batchs_report_languages():
+    from types import SimpleNamespace
+
+    from mchanalysis.pipeline.executors import report_langs
+
+    jobs = [SimpleNamespace(parameters={"lang": "en"}), SimpleNamespace(parameters={"lang": "zh"})]
+    assert report_langs(jobs) == ("en", "zh")
+    assert report_langs([SimpleNamespace(parameters={})]) == ("zh",)
+
+
 # --------------------------------------------------------------------------- helpers
 
 import json  # noqa: E402

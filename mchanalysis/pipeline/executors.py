@@ -30,10 +30,10 @@ _state = threading.local()
 _parent_pid: int | None = None
 
 
-def _worker_kernel():
+def _worker_kernel(langs=()):
     kernel = getattr(_state, "kernel", None)
     if kernel is None:
-        kernel = WarmKernel()
+        kernel = WarmKernel(langs=langs)
         kernel.start()
         _state.kernel = kernel
         atexit.register(kernel.close)
@@ -70,8 +70,13 @@ def run_job(job: RegionJob) -> RegionResult:
         from mchanalysis.analysis.data import SHARED_ENV
 
         os.environ[SHARED_ENV] = job.shared_tables
-    kernel = None if job.fresh_kernels else _worker_kernel()
+    kernel = None if job.fresh_kernels else _worker_kernel(report_langs([job]))
     return run_region(job, kernel, parent_pid=_parent_pid)
+
+
+def report_langs(jobs) -> tuple:
+    """The report languages of *jobs*, whose templates a new kernel compiles while warming up."""
+    return tuple(sorted({str(job.parameters.get("lang", "zh")) for job in jobs}))
 
 
 def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
@@ -82,7 +87,7 @@ def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
     )
 
 
-def _init_pool_worker(parent_pid: int, warm: bool) -> None:
+def _init_pool_worker(parent_pid: int, warm: bool, langs: tuple = ()) -> None:
     global _parent_pid
     _parent_pid = parent_pid
     import signal
@@ -97,7 +102,7 @@ def _init_pool_worker(parent_pid: int, warm: bool) -> None:
 
     Finalize(None, shutdown_worker_kernel, exitpriority=100)
     if warm:
-        _worker_kernel()  # start the kernel while the parent is still submitting
+        _worker_kernel(langs)  # start the kernel while the parent is still submitting
 
 
 def _pool_context():
@@ -123,15 +128,15 @@ class LocalExecutor:
         self.jobs = jobs or os.cpu_count() or 1
         self._pool: cf.ProcessPoolExecutor | None = None
 
-    def _new_pool(self, n: int, warm: bool) -> cf.ProcessPoolExecutor:
+    def _new_pool(self, n: int, warm: bool, langs: tuple = ()) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
             max_workers=n,
             mp_context=_pool_context(),
             initializer=_init_pool_worker,
-            initargs=(os.getpid(), warm),
+            initargs=(os.getpid(), warm, tuple(langs)),
         )
 
-    def start(self, n_regions: int, *, warm: bool = True) -> None:
+    def start(self, n_regions: int, *, warm: bool = True, langs: tuple = ()) -> None:
         """Start the workers and their kernels now, before the regions are submitted: the
         runner builds the batch's shared tables meanwhile, while each worker's kernel starts
         and imports (about 3 s) on the other core. Nothing for a single worker (``jobs=1``
@@ -139,7 +144,7 @@ class LocalExecutor:
         n = min(self.jobs, n_regions)
         if n <= 1 or self._pool is not None:
             return
-        self._pool = self._new_pool(n, warm)
+        self._pool = self._new_pool(n, warm, langs)
         self._pool.submit(int)  # starts the workers (forked: all at once); each starts its kernel
 
     def map_unordered(self, jobs: list[RegionJob]):
@@ -163,7 +168,7 @@ class LocalExecutor:
                 shutdown_worker_kernel(kill=not finished)
             return
         warm = not all(j.fresh_kernels for j in jobs)
-        pool, self._pool = (self._pool or self._new_pool(n, warm)), None
+        pool, self._pool = (self._pool or self._new_pool(n, warm, report_langs(jobs))), None
         finished = False
         try:
             futures = {pool.submit(run_job, job): job for job in jobs}

@@ -275,8 +275,10 @@ class WarmKernel:
 
     start_attempts = 4
 
-    def __init__(self, *, startup_timeout: float = 60.0, cwd: str | None = None):
+    def __init__(self, *, startup_timeout: float = 60.0, cwd: str | None = None, langs=()):
         self.startup_timeout = startup_timeout
+        #: report languages whose templates the warm-up compiles (``"zh"``, ``"en"``)
+        self.langs = tuple(str(lang) for lang in langs if lang in ("zh", "en"))
         self.cwd = cwd or os.getcwd()
         self.loop = _NoSignalLoop()
         self.km = None
@@ -316,7 +318,10 @@ class WarmKernel:
                 kc.start_channels()
                 await kc.wait_for_ready(timeout=self.startup_timeout)
                 self.km, self.kc = km, kc
-                await self._run_silent("import mchanalysis.pipeline.kernel_state as _k; _k.warm_up(); del _k")
+                await self._run_silent(
+                    "import mchanalysis.pipeline.kernel_state as _k; "
+                    f"_k.warm_up(langs={self.langs!r}); del _k"
+                )
                 return
             except Exception as exc:  # ZMQError (port race), RuntimeError (kernel died), timeout
                 last = exc

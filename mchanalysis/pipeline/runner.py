@@ -275,7 +275,7 @@ def _run_locked(plan, out: Path, year_dir: Path, executor, fresh_kernels: bool) 
         os.environ[SHARED_ENV] = str(year_dir / SHARED_DIR)
         starting = getattr(executor, "start", None)
         if todo and starting is not None:  # local workers start their kernels during the build
-            starting(len(todo), warm=not all(job.fresh_kernels for job in todo))
+            starting(len(todo), warm=not all(job.fresh_kernels for job in todo), langs=ex.report_langs(todo))
         try:
             shared = _write_shared_tables(plan, year_dir) if todo else None
         except KeyboardInterrupt:  # Ctrl-C while building: every region to do is stopped
