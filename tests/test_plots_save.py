@@ -52,3 +52,22 @@ def test_a_figure_without_a_layout_engine_is_saved_as_savefig_saves_it():
     buf = io.BytesIO()
     write_png(fig, buf, dpi=150)
     assert buf.getvalue() == want
+
+
+def test_fixed_aspect_and_located_axes_give_savefigs_bytes_too():
+    # axes that savefig's draw adjusts before the layout (apply_aspect): an inset, a square panel
+    def figure():
+        fig, ax = new_figure()
+        ax.plot([0, 1], [0, 2])
+        ax.set_title("插图")
+        inset = ax.inset_axes([0.6, 0.1, 0.35, 0.35])
+        inset.plot([0, 1], [1, 0])
+        square = fig.add_axes([0.1, 0.6, 0.2, 0.2])
+        square.set_aspect("equal")
+        square.plot([0, 1], [0, 3])
+        return fig
+
+    want = _savefig(figure(), 200)
+    buf = io.BytesIO()
+    write_png(figure(), buf, dpi=200)
+    assert buf.getvalue() == want

@@ -303,13 +303,19 @@ def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -
     """
     meta = dict(_SAVE_METADATA["png"]) if metadata is None else dict(metadata)
     engine = fig.get_layout_engine()
-    if engine is None:
+    # savefig's draw adjusts fixed-aspect and located axes (apply_aspect) before it runs the
+    # engine: such figures, and figures without axes, are left to savefig
+    plain = all(ax.get_aspect() == "auto" and ax.get_axes_locator() is None for ax in fig.axes)
+    if engine is None or not fig.axes or not plain:
         fig.savefig(target, format="png", dpi=dpi, metadata=meta, facecolor="white")
         return
     original_dpi = fig.dpi
     try:
         fig.dpi = dpi
-        engine.execute(fig)
+        try:
+            engine.execute(fig)
+        except ValueError:  # as Figure.draw does: a layout that cannot be made is skipped
+            pass
         # set_layout_engine(None) takes the rc's engine; with neither rc set it removes it
         with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
             fig.set_layout_engine(None)
