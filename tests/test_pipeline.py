@@ -171,6 +171,32 @@ def test_dask_cluster_gives_the_same_bytes(first_run, tmp_path):
     assert sorted(a) == sorted(b) and [k for k in a if a[k] != b[k]] == []
 
 
+def test_dask_workers_start_their_kernels_while_the_tables_are_built(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from mchanalysis.analysis.data import SHARED_ENV
+
+    monkeypatch.delenv(SHARED_ENV, raising=False)
+    with distributed.LocalCluster(
+        host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        monkeypatch.setenv(SHARED_ENV, str(tmp_path / ".shared"))  # the runner's, after the workers
+        executor = DaskExecutor(cluster.scheduler_address)
+        executor.start(1, langs=("zh",))  # one region: one worker warmed, and preferred
+        assert len(executor._warming) == 1 and len(executor._warmed) == 1
+        fut = executor._warming[0]
+        assert fut.result(timeout=120) is True
+        with distributed.Client(cluster.scheduler_address, set_as_default=False) as c:
+            # the warm-up ran on that worker and started its kernel with the batch's shared
+            # tables' folder in the environment (nothing else on a Dask worker sets it)
+            env = c.run(lambda: __import__("os").environ.get(SHARED_ENV))
+            assert (
+                env == {w: str(tmp_path / ".shared") if w in executor._warmed else None for w in env}
+                and len(env) == 2
+            )
+        assert list(executor.map_unordered([])) == []  # nothing to run: the connection is closed
+        assert executor._client is None and executor._warming == []
+
+
 def test_verify_finds_nothing_on_a_clean_directory_and_names_a_changed_file(first_run, tmp_path, capsys):
     out1, _ = first_run
     d = out1 / "2024" / "990105"

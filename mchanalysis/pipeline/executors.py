@@ -79,6 +79,17 @@ def report_langs(jobs) -> tuple:
     return tuple(sorted({str(job.parameters.get("lang", "zh")) for job in jobs}))
 
 
+def _warm_dask_worker(langs: tuple, shared_env: str | None) -> bool:
+    """On a Dask worker: start this worker thread's kernel, with the batch's shared tables'
+    folder in its environment (what :func:`run_job` sets before a kernel starts)."""
+    if shared_env:
+        from mchanalysis.analysis.data import SHARED_ENV
+
+        os.environ[SHARED_ENV] = shared_env
+    _worker_kernel(langs)
+    return True
+
+
 def _failed(job: RegionJob, exc: BaseException) -> RegionResult:
     """A region whose task raised (nothing written: the task removes its staging directory)."""
     failure = Failure.from_exception(exc).for_region(job.region)
@@ -215,22 +226,71 @@ class DaskExecutor:
     def __init__(self, scheduler: str, *, timeout: str = "30s"):
         self.scheduler = scheduler
         self.timeout = timeout
+        self._client = None
+        self._warming: list = []
+        self._warmed: list = []  # the workers warmed, when fewer than all of them
 
-    def map_unordered(self, jobs: list[RegionJob]):
-        if not jobs:
-            return
+    def _connect(self):
         from distributed import Client
 
         from mchanalysis.errors import MchError
 
         try:
-            client = Client(self.scheduler, timeout=self.timeout, set_as_default=False)
+            return Client(self.scheduler, timeout=self.timeout, set_as_default=False)
         except OSError as exc:
             raise MchError(f"cannot reach the Dask scheduler at {self.scheduler}: {exc}") from None
+
+    def start(self, n_regions: int, *, warm: bool = True, langs: tuple = ()) -> None:
+        """Start a kernel on each worker (at most one per region) now, while the runner builds
+        the batch's shared tables, as :meth:`LocalExecutor.start` does: one warm-up task pinned
+        to each worker, carrying the shared tables' folder (the kernel inherits it). Best
+        effort: a worker that joins later, or a worker thread other than the one warmed, starts
+        its kernel with its first region, as before. :meth:`map_unordered` uses the connection."""
+        if not warm or n_regions < 1 or self._client is not None:
+            return
+        from mchanalysis.analysis.data import SHARED_ENV
+
+        client = self._connect()
+        self._client = client
+        try:
+            every = sorted(client.scheduler_info()["workers"])
+        except Exception:  # a scheduler that cannot say: the kernels start with the regions
+            return
+        workers = every[:n_regions]
+        self._warmed = workers if len(workers) < len(every) else []
+        batch = uuid.uuid4().hex[:8]
+        self._warming = [
+            client.submit(
+                _warm_dask_worker,
+                tuple(langs),
+                os.environ.get(SHARED_ENV),
+                pure=False,
+                workers=[w],
+                allow_other_workers=False,
+                key=f"mch-warm-{i}-{batch}",
+            )
+            for i, w in enumerate(workers)
+        ]
+
+    def map_unordered(self, jobs: list[RegionJob]):
+        client, self._client = self._client, None
+        warming, self._warming = self._warming, []
+        warmed, self._warmed = self._warmed, []
+        if not jobs:
+            if client is not None:  # started, then nothing to run (e.g. Ctrl-C while building)
+                for fut in warming:
+                    fut.cancel()
+                client.close()
+            return
+        if client is None:
+            client = self._connect()
         batch = uuid.uuid4().hex[:8]
         try:
+            # fewer regions than workers: the regions prefer the workers whose kernels started
+            prefer = {"workers": warmed, "allow_other_workers": True} if warmed else {}
             futures = {
-                client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}"): job for job in jobs
+                client.submit(run_job, job, pure=False, key=f"mch-{job.code}-{batch}", **prefer): job
+                for job in jobs
             }
             # poll the futures themselves: distributed.as_completed/wait look up a *default*
             # client, which this executor deliberately does not install (seen failing with
@@ -248,4 +308,5 @@ class DaskExecutor:
                     except Exception as exc:
                         yield _failed(job, exc)
         finally:
+            del warming  # held until now: a released warm-up task could be cancelled mid-start
             client.close()
