@@ -259,3 +259,19 @@ def test_a_kernels_tables_hold_each_text_column_in_one_chunk(store, no_memo, mon
     for name in D._SHARED:
         assert set(_chunks(getattr(got, name)).values()) <= {1}, name
     _same(got.indicators, _computed().indicators)
+
+
+@pytest.mark.parametrize("column", ["value", "region_code"])
+def test_a_column_that_would_come_back_different_keeps_the_store_out(tmp_path, monkeypatch, column):
+    # the read-back check goes column by column (memory): a change in any one column is seen
+    real = D._from_stored
+
+    def altered(stored, how):
+        frame = real(stored, how)
+        if list(frame.columns) == [column] and len(frame) > 1000:  # the indicator table's
+            frame[column] = frame[column].iloc[::-1].to_numpy()
+        return frame
+
+    monkeypatch.setattr(D, "_from_stored", altered)
+    assert D.write_shared_tables(DEMO, tmp_path / "s") is None
+    assert not (tmp_path / "s" / SHA).exists()

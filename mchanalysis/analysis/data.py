@@ -333,6 +333,28 @@ def _read_stored(folder: Path, meta: dict, name: str) -> pd.DataFrame:
     return _from_stored(pd.read_parquet(io.BytesIO(raw)), entry)
 
 
+def _reads_back_identical(frame: pd.DataFrame, folder: Path, meta: dict, name: str) -> bool:
+    """:func:`_identical` of *frame* and its stored file as :func:`_read_stored` gives it back,
+    compared one column at a time: a whole national indicator table read back beside the one
+    in memory raised ``mch run``'s peak from 0.70 to 1.02 GB."""
+    import pyarrow.parquet as pq
+
+    entry = meta["tables"][name]
+    raw = (folder / entry["file"]).read_bytes()
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        return False
+    if pq.read_schema(io.BytesIO(raw)).names != list(frame.columns):
+        return False
+    if not len(frame.columns):
+        return _identical(frame, _read_stored(folder, meta, name))
+    for column in frame.columns:
+        back = pd.read_parquet(io.BytesIO(raw), columns=[column])
+        how = {"attrs": entry["attrs"], "objects": {k: v for k, v in entry["objects"].items() if k == column}}
+        if not _identical(frame[[column]], _from_stored(back, how)):
+            return False
+    return True
+
+
 def read_shared_tables(folder: str | os.PathLike, sha256: str, conf_level: float = 0.95) -> dict | None:
     """The shared tables of the data file whose bytes have *sha256*, from *folder*, or None.
 
@@ -437,7 +459,7 @@ def write_shared_tables(
                 **how,
             }
             del buf, body
-            if not _identical(getattr(data, name), _read_stored(where, meta, name)):
+            if not _reads_back_identical(getattr(data, name), where, meta, name):
                 raise _NotStorable(f"{name} does not read back identical")
     except _NotStorable:
         shutil.rmtree(where, ignore_errors=True)
