@@ -325,12 +325,16 @@ def _identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return all([type(v) for v in a[c]] == [type(v) for v in b[c]] for c in a.columns if a[c].dtype == object)
 
 
-def _read_stored(folder: Path, meta: dict, name: str) -> pd.DataFrame:
+def _stored_bytes(folder: Path, meta: dict, name: str) -> bytes:
     entry = meta["tables"][name]
     raw = (folder / entry["file"]).read_bytes()
     if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
         raise _NotStorable(f"{entry['file']}: SHA-256 differs from {_SHARED_META}")
-    return _from_stored(pd.read_parquet(io.BytesIO(raw)), entry)
+    return raw
+
+
+def _read_stored(folder: Path, meta: dict, name: str) -> pd.DataFrame:
+    return _from_stored(pd.read_parquet(io.BytesIO(_stored_bytes(folder, meta, name))), meta["tables"][name])
 
 
 def _reads_back_identical(frame: pd.DataFrame, folder: Path, meta: dict, name: str) -> bool:
@@ -340,9 +344,7 @@ def _reads_back_identical(frame: pd.DataFrame, folder: Path, meta: dict, name: s
     import pyarrow.parquet as pq
 
     entry = meta["tables"][name]
-    raw = (folder / entry["file"]).read_bytes()
-    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
-        return False
+    raw = _stored_bytes(folder, meta, name)  # raises _NotStorable as the whole read did
     if pq.read_schema(io.BytesIO(raw)).names != list(frame.columns):
         return False
     if not len(frame.columns):

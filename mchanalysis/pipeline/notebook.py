@@ -277,8 +277,9 @@ class WarmKernel:
 
     def __init__(self, *, startup_timeout: float = 60.0, cwd: str | None = None, langs=()):
         self.startup_timeout = startup_timeout
-        #: report languages whose templates the warm-up compiles (``"zh"``, ``"en"``)
-        self.langs = tuple(str(lang) for lang in langs if lang in ("zh", "en"))
+        #: report languages whose templates the warm-up compiles (it ignores unknown ones; each
+        #: is passed to the kernel as a Python string literal)
+        self.langs = tuple(str(lang) for lang in langs)
         self.cwd = cwd or os.getcwd()
         self.loop = _NoSignalLoop()
         self.km = None
