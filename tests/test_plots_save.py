@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from mchanalysis.plots import new_figure, write_png
+from mchanalysis.plots import new_figure, png_cache, write_png
 
 
 def _figure():
@@ -31,6 +31,8 @@ def _savefig(fig, dpi):
 
 @pytest.mark.parametrize("dpi", [100, 300])
 def test_the_bytes_are_savefigs_and_the_figure_is_left_as_it_was(dpi):
+    # the drawing path; a figure found in the cache is not drawn (tests/test_plots_png_cache.py)
+    png_cache.clear()
     ref = _figure()
     want, want_next = _savefig(ref, dpi), _savefig(ref, dpi)
     fig = _figure()
