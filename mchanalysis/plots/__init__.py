@@ -313,7 +313,7 @@ def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -
 
     def draw() -> bytes:
         buf = io.BytesIO()
-        _draw_png(fig, buf, dpi=dpi, metadata=meta)
+        _draw_png(fig, buf, dpi=dpi, meta=meta)
         return buf.getvalue()
 
     data = png_cache.png(fig, draw, dpi=dpi, metadata=meta)
@@ -323,10 +323,9 @@ def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -
         Path(target).write_bytes(data)
 
 
-def _draw_png(fig, target, *, dpi: int, metadata: dict) -> None:
+def _draw_png(fig, target, *, dpi: int, meta: dict) -> None:
     """Draw *fig* to *target* as PNG: savefig's bytes, the layout engine run once (see
     :func:`write_png`)."""
-    meta = metadata
     engine = fig.get_layout_engine()
     # savefig's draw adjusts fixed-aspect and located axes (apply_aspect) before it runs the
     # engine: such figures, and figures without axes, are left to savefig
