@@ -10,7 +10,9 @@ its own process as the user runs it:
 - the shared-table build (``write_shared_tables``: validate, aggregate, indicators, quality
   review, stored as Parquet), in one process: what ``mch run`` does once per batch, and what
   every worker used to repeat;
-- ``mch run`` on J and N counties at ``--jobs J`` for J = 1 and 2 (skip with ``--no-run``):
+- ``mch run`` on J and N counties at ``--jobs J`` for J = 1 and 2 (skip with ``--no-run``),
+  and the 答卷 alone (``--notebooks 04_annual_report``: the report and the technical report,
+  without the three exploratory notebooks) at 2 jobs (``run_report_jobs2_*``):
   marginal cost per region = (T(N) - T(J)) / (N - J), fixed cost = T(J) - J x marginal, and
   the whole file's 3,441 regions at that rate in minutes (``--only-run``: only the build and
   these). The small run has J regions so that it runs on J workers too (one region runs in the
@@ -37,6 +39,8 @@ HERE = Path(__file__).resolve().parent
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "counts.csv"
 #: Regions of the national file (31 provinces, 341 prefectures, 3,069 counties).
 NATIONAL_REGIONS = 3441
+#: ``mch run`` options of the 答卷-only batch (``run_report_*`` figures).
+REPORT_ONLY = ("--notebooks", "04_annual_report")
 
 
 #: Runs a command's module in a child that reports its own peak resident memory at exit
@@ -136,12 +140,14 @@ def main(argv=None) -> int:
             with data.open(encoding="utf-8", newline="") as f:
                 counties = {r["region_code"] for r in csv.DictReader(f) if r["level"] == "county"}
             codes = sorted(counties)[: args.counties]
-            for jobs in (1, 2):
+            # the full batch (four notebooks) at 1 and 2 jobs, and the 答卷 alone at 2 jobs
+            # (--notebooks 04_annual_report: report and technical report, .html and .docx)
+            for jobs, label, extra in ((1, "", ()), (2, "", ()), (2, "_report", REPORT_ONLY)):
                 t = {}
                 small = min(jobs, len(codes) - 1) if len(codes) > 1 else 1
                 for n in (small, len(codes)):
                     for attempt in range(args.repeat):
-                        out_dir = tmp / f"run-{jobs}-{n}-{attempt}"
+                        out_dir = tmp / f"run{label}-{jobs}-{n}-{attempt}"
                         seconds, peak, code = timed(
                             mch(
                                 "run",
@@ -154,20 +160,21 @@ def main(argv=None) -> int:
                                 "--out",
                                 out_dir,
                                 "--no-progress",
+                                *extra,
                             ),
                             cwd=tmp,
                         )
                         t[n] = min(t.get(n, seconds), seconds)
                         print(
-                            f"run jobs={jobs} regions={n:<3d} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})",
+                            f"run{label} jobs={jobs} regions={n:<3d} {seconds:7.2f} s  (peak {peak:.0f} MB, exit {code})",
                             flush=True,
                         )
                 marginal = (t[len(codes)] - t[small]) / max(len(codes) - small, 1)
                 fixed = t[small] - small * marginal
-                figures[f"run_jobs{jobs}_fixed_s"] = round(fixed, 2)
-                figures[f"run_jobs{jobs}_marginal_s"] = round(marginal, 2)
+                figures[f"run{label}_jobs{jobs}_fixed_s"] = round(fixed, 2)
+                figures[f"run{label}_jobs{jobs}_marginal_s"] = round(marginal, 2)
                 # the whole national file in one batch at this rate (target at 2 jobs: < 45 min)
-                figures[f"run_jobs{jobs}_all_{NATIONAL_REGIONS}_min"] = round(
+                figures[f"run{label}_jobs{jobs}_all_{NATIONAL_REGIONS}_min"] = round(
                     (fixed + NATIONAL_REGIONS * marginal) / 60, 1
                 )
     print(json.dumps(figures, sort_keys=True))

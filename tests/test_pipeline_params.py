@@ -154,3 +154,33 @@ def test_a_docx_reference_is_checked_hashed_and_given_to_the_report_notebook(cou
     bad.write_text("x", encoding="utf-8")
     with pytest.raises(MchError, match="docx_reference: not a .docx file"):
         make_config({"data": DEMO}, docx_reference=str(bad))
+
+
+@pytest.mark.parametrize("given", ["04_annual_report", "04_annual_report.ipynb"])
+def test_a_notebook_named_like_one_of_the_four_is_that_notebook(given, counts, tmp_path, monkeypatch):
+    # a national 答卷 batch runs the report notebook alone: by name, from any directory
+    monkeypatch.chdir(tmp_path)
+    config = make_config({"data": str(DEMO)}, notebooks=[given])
+    plan = plan_run(config, counts=counts)
+    (nb,) = plan.notebooks
+    assert nb["name"] == "04_annual_report.ipynb"
+    default = make_config({"data": str(DEMO)}).notebooks[-1]
+    assert nb["path"] == str(default.resolve()) and default.name == "04_annual_report.ipynb"
+    # the same from a params file, and a project folder's own notebook wins over the package's
+    own = tmp_path / "notebooks" / "04_annual_report.ipynb"
+    own.parent.mkdir()
+    own.write_bytes(default.read_bytes())
+    params = tmp_path / "run.yaml"
+    params.write_text(f"data: {DEMO}\nnotebooks: [{given}]\n", encoding="utf-8")
+    config = make_config(load_params_file(params))
+    assert [p.resolve() for p in config.notebooks] == [own.resolve()]
+
+
+def test_a_notebook_that_is_neither_a_file_nor_one_of_the_four_is_not_found(counts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = make_config({"data": str(DEMO)}, notebooks=["05_annual_report"])
+    with pytest.raises(MchError) as err:
+        plan_run(config, counts=counts)
+    text = str(err.value)
+    assert "notebook not found" in text and "05_annual_report" in text
+    assert "04_annual_report" in text  # the names it would have taken

@@ -63,7 +63,8 @@ def add_arguments(p):
         "--notebooks",
         nargs="+",
         metavar="NB",
-        help="notebooks to run, in order (default: the project's notebooks/ if present, else the packaged four)",
+        help="notebooks to run, in order: paths, or names of the four (e.g. 04_annual_report: the 答卷 "
+        "and technical report only) (default: the project's notebooks/ if present, else the packaged four)",
     )
     p.add_argument("--timeout", type=float, metavar="S", help="per-cell timeout in seconds (default 600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -113,6 +113,27 @@ class RunConfig:
     docx_reference: Path | None = None
 
 
+def notebook_path(value, *, base: Path | None = None) -> Path:
+    """A notebook of ``--notebooks`` or ``notebooks:``: a path, or the name of one of the run's own
+    notebooks (``04_annual_report`` or ``04_annual_report.ipynb``).
+
+    A path that exists is taken as given (relative: against the current directory, else *base*,
+    the repository or the package, as :func:`_resolve_path`). A bare name of one of
+    :data:`DEFAULT_NOTEBOOKS` that is no such file is that notebook of the project folder (the
+    current directory) when it is there, else the packaged one -- the same file a run without
+    ``--notebooks`` takes. Anything else is returned unresolved, and :func:`check_notebook` says
+    it was not found.
+    """
+    p = Path(str(value)).expanduser()
+    found = _resolve_path(p, base=base)
+    if found.is_file() or len(p.parts) != 1:
+        return found
+    name = p.name if p.suffix == ".ipynb" else p.name + ".ipynb"
+    if name in DEFAULT_NOTEBOOKS:
+        return resources.project_notebook(name)
+    return found
+
+
 def _resolve_path(value, *, base: Path | None = None) -> Path:
     """A relative path: against the current directory if it exists there, else *base*, the
     repository (a clone) or the package's own files (``params/...``, ``data/reference/...``)."""
@@ -188,7 +209,7 @@ def load_params_file(path: str | os.PathLike) -> dict:
             values[key] = Path(str(value))  # outputs: relative to the current directory
         elif key == "notebooks":
             items = value if isinstance(value, list) else [value]
-            values["notebooks"] = tuple(_resolve_path(v, base=path.parent) for v in items)
+            values["notebooks"] = tuple(notebook_path(v, base=path.parent) for v in items)
         elif key in ("year", "jobs"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise MchError(f"{key} must be a whole number, got {value!r}", file=path)
@@ -214,7 +235,7 @@ def make_config(file_values: dict | None = None, **overrides) -> RunConfig:
     if "regions" in values:
         values["regions"] = tuple(_region_selector(v, "--regions") for v in values["regions"])
     if "notebooks" in values:
-        values["notebooks"] = tuple(Path(n) for n in values["notebooks"])
+        values["notebooks"] = tuple(notebook_path(n) for n in values["notebooks"])
     if values.get("narrative"):
         values["narrative"] = _resolve_path(values["narrative"])
         if not values["narrative"].exists():
@@ -358,7 +379,8 @@ def check_notebook(path: str | os.PathLike) -> None:
 
     path = Path(path)
     if not path.is_file():
-        raise MchError("notebook not found", file=path)
+        names = ", ".join(Path(n).stem for n in DEFAULT_NOTEBOOKS)
+        raise MchError(f"notebook not found (a path to a .ipynb file, or one of {names})", file=path)
     nb = nbformat.read(str(path), as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:
