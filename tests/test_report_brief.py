@@ -304,6 +304,20 @@ def test_a_significant_rise_of_the_caesarean_rate_is_a_problem():
     assert "剖宫产率由上年的30.00%上升至39.00%" in t
 
 
+def test_a_significant_rise_from_zero_deaths_is_a_problem_and_is_worded():
+    # a rate from 0 has no relative change: its change is told in the rate's unit ("4.71‰"),
+    # found by tests/test_shapes.py (a county with 0 infant deaths one year, 7 the next)
+    rows = [
+        county(2023, live_births=20000, infant_deaths=0),
+        county(2024, live_births=20000, infant_deaths=30),
+    ]
+    ctx = report.build_context(counts_frame(rows), year=2024, region_code="420102", figures=False)
+    assert ctx.facts["imr"]["change1"]["mode"] == "absolute"
+    probs = [p for p in br.problems(ctx) if p["kind"] == "change"]
+    assert [p["name"] for p in probs] == ["婴儿死亡率"]
+    assert text(report.render_brief(ctx))
+
+
 def test_subregions_much_worse_by_size_one_item_per_subregion(city_ctx):
     probs = [p for p in br.problems(city_ctx) if p["kind"] == "subregions"]
     assert probs, "the demo city has a county with infant mortality over 1.5 times the city's"

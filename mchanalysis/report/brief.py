@@ -171,6 +171,15 @@ def _big_gap(value, other, unit) -> bool:
     return other > 0 and abs(value - other) / other * 100 >= PARENT_RELATIVE
 
 
+def _change_size(ch: dict) -> float:
+    """The size of a change for ranking, at most 19: its percentage points or relative %; a rate
+    that rose from 0 has no relative change (its ``amount`` is the rate with its unit) and ranks
+    as large."""
+    if ch.get("mode") == "absolute":
+        return 19.0
+    return min(float(ch["amount"] or 0), 19.0)
+
+
 def problems(ctx) -> list[dict]:
     """The problems of the 答卷, ranked (see the module docstring), at most :data:`MAX_PROBLEMS`.
 
@@ -229,7 +238,7 @@ def problems(ctx) -> list[dict]:
                 out.append(
                     {
                         "kind": "change",
-                        "score": 150 + min(float(ch["amount"] or 0), 19.0),
+                        "score": 150 + _change_size(ch),
                         "name": f["name"],
                         "text": f["text"],
                         "previous_text": ch["previous_text"],
