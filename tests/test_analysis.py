@@ -56,6 +56,30 @@ def test_copies_share_one_series_index_and_a_changed_copy_gets_its_own():
     pd.testing.assert_frame_equal(A.series(first, "990105", "imr"), _scan(first, "990105", "imr"))
 
 
+def test_the_fit_cache_is_bounded_and_keeps_the_fits_in_use(data, monkeypatch):
+    """A batch kernel runs thousands of regions: kept fits are objects every garbage collection
+    walks, so the cache keeps the last few regions' fits (a county's 答卷 asks for 8, a
+    province's four notebooks for 16), not every fit since the kernel started."""
+    from collections import OrderedDict
+
+    from mchanalysis.analysis import mortality
+
+    monkeypatch.setattr(mortality, "_CACHE", OrderedDict())
+    bound = mortality.CACHE_ENTRIES
+    assert 16 <= bound <= 256
+    first = A.trend(data, "990105", "imr", year=2024)
+    assert A.trend(data, "990105", "imr", year=2024) is first  # a second ask is the kept fit
+    calls = []
+    for i in range(bound + 40):
+        mortality._cached(("test", i), lambda i=i: calls.append(i) or i)
+        # the fit in use is asked for again while the others come and go: it stays
+        assert A.trend(data, "990105", "imr", year=2024) is first
+    assert len(mortality._CACHE) <= bound
+    assert ("test", 0) not in mortality._CACHE and ("test", bound + 39) in mortality._CACHE
+    assert mortality._cached(("test", bound + 39), lambda: -1) == bound + 39  # kept: not recomputed
+    assert mortality._cached(("test", 0), lambda: -1) == -1  # dropped: computed again
+
+
 def test_memo_is_keyed_by_the_file_bytes_not_its_name(tmp_path, data):
     copy = tmp_path / "counts.csv"
     shutil.copy(DEMO, copy)

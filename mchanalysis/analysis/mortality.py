@@ -17,6 +17,7 @@ The statistics: :func:`mchanalysis.trends.loglinear_trend` (APC),
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,15 +34,29 @@ from mchanalysis.stats import adjust_p_values, rate_ci
 from mchanalysis.targets import load_target_set, resolve_target_set
 from mchanalysis.trends import loglinear_trend
 
-_CACHE: dict[tuple, object] = {}
+#: Fits kept (least recently used dropped first). A region's four notebooks ask for 8 (a county's
+#: 答卷 alone) to 16 (a province, every notebook): trends, policy breaks and projections of its
+#: indicators, the 答卷 reusing notebook 02's. Bounded because a batch kernel runs thousands of
+#: regions and every kept fit is objects each garbage collection walks: unbounded, the
+#: collections of a 200-county run grew from 0.09 to 0.21 s per region, and the whole-country 答卷
+#: batch slowed from 1.03 to 1.17 s per region within its first thousand regions.
+CACHE_ENTRIES = 64
+
+_CACHE: OrderedDict[tuple, object] = OrderedDict()
 
 
 def _cached(key, compute):
-    if key not in _CACHE:
-        if len(_CACHE) > 20000:
-            _CACHE.clear()
-        _CACHE[key] = compute()
-    return _CACHE[key]
+    """``compute()``, or its value for the same *key* kept from an earlier call in this process
+    (the 答卷 reuses the trends notebook 02 fitted; the key names the data's SHA-256, the
+    region, the indicator, the years and the level)."""
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    value = compute()
+    _CACHE[key] = value
+    while len(_CACHE) > CACHE_ENTRIES:
+        _CACHE.popitem(last=False)
+    return value
 
 
 def _level(data: AnalysisData, level) -> float:
