@@ -14,7 +14,7 @@ import io
 import pandas as pd
 
 from mchanalysis.funnel import funnel
-from mchanalysis.plots import DPI, figure_size, use_mch_style, write_png
+from mchanalysis.plots import DPI, use_mch_style, write_png
 from mchanalysis.plots.funnel import plot_funnel
 from mchanalysis.plots.scorecard import plot_scorecard
 from mchanalysis.plots.small_multiples import columns_for, plot_small_multiples
@@ -30,14 +30,6 @@ TEXT_BLOCK_HEIGHT_IN = 225 / 25.4
 MAX_HEIGHT_IN = round(TEXT_BLOCK_HEIGHT_IN / 2 - 2 * 28.95 / 72, 2)
 #: Height of the small multiples' title, legend and axis labels (inches; the rest is panels).
 _SM_FRAME_IN = 1.0
-
-
-def _fit_height(fig) -> None:
-    """Redraw ``fig`` no taller than :data:`MAX_HEIGHT_IN` (constrained layout re-flows it;
-    its text keeps its point size)."""
-    w, h = fig.get_size_inches()
-    if h > MAX_HEIGHT_IN:
-        fig.set_size_inches(figure_size(MAX_HEIGHT_IN))
 
 
 def png_bytes(fig, *, dpi: int | None = None) -> bytes:
@@ -139,8 +131,9 @@ def draw_figures(ctx, *, national=None) -> dict:
             lang=ctx.lang,
             adjusted=res.adjustment != "none",
             reference_name=ctx.region["name"],
+            # drawn at its placed height: the labels are placed for the size they are drawn at
+            height=MAX_HEIGHT_IN,
         )
-        _fit_height(fig)
         out[f"funnel_{ind}"] = {
             "figure": fig,
             "png": png_bytes(fig),
