@@ -47,6 +47,7 @@ FLAG_WORDS = (
     "numerator_not_reported",
     "denominator_not_reported",
     "zero_denominator",
+    "subregion_basis",
 )
 
 
@@ -122,7 +123,10 @@ def compute_indicators(
         "not reported"; validation lists such cells as ``(region_code, year, measure)`` tuples
         in ``counts.attrs["not_carried_out"]``),
         ``numerator_not_reported``,
-        ``denominator_not_reported``, ``zero_denominator``.
+        ``denominator_not_reported``, ``zero_denominator``, ``subregion_basis`` (a parent
+        region's count summed from its sub-regions over its own reported other count, which
+        differs from its sub-regions' sum: both counts are its sub-regions' sums, see
+        :func:`_subregion_basis`).
 
     See Also
     --------
@@ -225,6 +229,7 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
     # cells the file wrote -2 (未开展), listed by validation (validation.NOT_CARRIED_OUT)
     not_done = counts.attrs.get("not_carried_out")
     incomplete = pd.DataFrame(columns=["region_code", "year", "measure"])
+    agg = None
     if aggregate:
         agg = aggregate_counts(counts)
         counts, incomplete = agg.counts, agg.incomplete
@@ -232,6 +237,7 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
     base = base.assign(parent_code=base["parent_code"].fillna(""))
     base_key = pd.MultiIndex.from_arrays([base["region_code"], base["year"]])
     no_inc = np.zeros(len(base), dtype=bool)
+    summed, children_sum = _subregion_basis(agg, base_key) if agg is not None else ({}, {})
     done_by_measure = {}
     if not_done:
         cells = pd.DataFrame(list(not_done), columns=["region_code", "year", "measure"])
@@ -251,7 +257,22 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
             continue
         num = counts[ind.numerator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         den = counts[ind.denominator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        inc = inc_by_measure.get(ind.numerator, no_inc) | inc_by_measure.get(ind.denominator, no_inc)
+        # a count summed from the sub-regions over the region's own other count that its
+        # sub-regions do not add up to: both counts from the sub-regions (one basis)
+        basis = np.zeros(len(base), dtype=bool)
+        for one, other in ((ind.numerator, ind.denominator), (ind.denominator, ind.numerator)):
+            if one in summed and other in children_sum:
+                swap = summed[one] & ~np.isnan(children_sum[other])
+                if swap.any():
+                    if other == ind.denominator:
+                        den = np.where(swap, children_sum[other], den)
+                    else:
+                        num = np.where(swap, children_sum[other], num)
+                    basis |= swap
+        # both counts from complete sub-region sums: not incomplete (a withheld cell is listed so)
+        inc = (
+            inc_by_measure.get(ind.numerator, no_inc) | inc_by_measure.get(ind.denominator, no_inc)
+        ) & ~basis
         done_num = done_by_measure.get(ind.numerator, no_inc)
         done_den = done_by_measure.get(ind.denominator, no_inc)
         not_done_row = (done_num & np.isnan(num)) | (done_den & np.isnan(den))
@@ -264,12 +285,50 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
                 "numerator_not_reported": np.isnan(num) & ~inc & ~(done_num & np.isnan(num)),
                 "denominator_not_reported": np.isnan(den) & ~inc & ~(done_den & np.isnan(den)),
                 "zero_denominator": den == 0,
+                "subregion_basis": basis,
             },
             len(base),
         )
         parts.append(_Part(order, ind, num, den, np.flatnonzero(keep), flags))
     # rows of `counts` come sorted by region_code, year from the aggregation
     return _Rows(base, parts, reg, bool(aggregate and counts["region_code"].is_monotonic_increasing))
+
+
+def _subregion_basis(agg, key: pd.MultiIndex) -> tuple[dict, dict]:
+    """Where a parent region's counts stand on two bases, per measure over the rows of ``key``:
+    ``summed[m]`` (m filled from the sub-regions) and ``children_sum[m]`` (the sub-regions' sum
+    of m where the region reported its own m and it differs from that sum, or where that sum was
+    withheld from the region's empty cell; NaN elsewhere).
+
+    A rate of a parent whose numerator is summed from the sub-regions in the table and whose
+    denominator is the parent's own total (or the reverse) compares two populations when that
+    total differs from its sub-regions' sum: a city's own 活产数 counting a county whose row is
+    missing, against hospital births summed over the counties present, gives a hospital
+    delivery rate of 68 % for counties at 99.9 %. Such a rate takes both counts from the
+    sub-regions (flag ``subregion_basis``); the parent's own total still serves every rate
+    whose other count it reported too. Likewise a count withheld from the parent (a 围产儿数
+    whose sum fell below its own 活产数) is its sub-regions' sum for a rate whose other count is
+    summed from them too (birth defects per perinatal birth). Empty when no parent's total
+    differs from its sub-regions' sum and nothing was withheld (nothing to compute).
+    """
+    dis = agg.disagreements
+    withheld = agg.withheld
+    if dis.empty and withheld.empty:
+        return {}, {}
+    # a withheld cell (:attr:`regions.Aggregation.withheld`) has its sub-regions' sum too
+    cols = ["region_code", "year", "measure", "children_sum"]
+    dis = pd.concat([frame[cols] for frame in (dis, withheld) if not frame.empty], ignore_index=True)
+    summed = {}
+    src = agg.source[agg.source["source"] == "sum_of_children"]
+    for m, g in src.groupby("measure", sort=True):
+        summed[m] = key.isin(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
+    children_sum = {}
+    for m, g in dis.groupby("measure", sort=True):
+        at = key.get_indexer(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
+        col = np.full(len(key), np.nan)
+        col[at[at >= 0]] = g["children_sum"].to_numpy(dtype=float)[at >= 0]
+        children_sum[m] = col
+    return summed, children_sum
 
 
 def _assemble(rows_of: _Rows) -> tuple[pd.DataFrame, np.ndarray]:

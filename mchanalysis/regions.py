@@ -4,7 +4,15 @@ Counts are summed from children to parents (never rates averaged). A parent whos
 reported a measure is *incomplete* for that measure and year: its value is left missing (NA)
 rather than under-counted, and the missing children are listed. Where the input holds a parent's
 own reported total, the reported value wins and any disagreement with the sum of its children is
-reported.
+reported (:func:`mchanalysis.indicators.compute_indicators` then keeps a rate on one basis:
+flag ``subregion_basis``).
+
+A sum that would contradict the parent's own reported count in the way a sub-region missing from
+the file does is *withheld*: a city that reports its own 活产数, above its counties' sum, and
+leaves 围产儿数 to them would get a 围产儿数 below its live births (perinatal births include every
+live birth). The cell is left NA, listed in ``incomplete`` (no missing child named) and in
+``withheld`` with the numbers, and validation warns at it; the parent's other values and every
+other region are computed as usual.
 """
 
 from __future__ import annotations
@@ -15,7 +23,10 @@ import numpy as np
 import pandas as pd
 
 from mchanalysis.errors import MchError
-from mchanalysis.schema import LEVEL_ORDER, MEASURES
+from mchanalysis.schema import LEVEL_ORDER, MEASURES, ORDERED_CHAINS
+
+#: Columns of :attr:`Aggregation.withheld`.
+WITHHELD = ["region_code", "year", "measure", "children_sum", "against", "reported", "against_children_sum"]
 
 
 @dataclass(frozen=True)
@@ -29,19 +40,28 @@ class Aggregation:
         of its children, else NA when a child is missing).
     incomplete : pandas.DataFrame
         ``region_code, year, measure, missing_children`` (children codes joined by ';'): parent
-        values left NA because a child did not report the measure.
+        values left NA because a child did not report the measure, or because the children's
+        sum was withheld (``missing_children`` empty; see ``withheld``).
     disagreements : pandas.DataFrame
         ``region_code, year, measure, reported, children_sum, difference``: a parent's own total
         differing from the sum of its children (the reported value is kept).
     source : pandas.DataFrame
         ``region_code, year, measure, source`` with source ``reported`` / ``sum_of_children`` for
         parents' values (useful in reports).
+    withheld : pandas.DataFrame
+        ``region_code, year, measure, children_sum, against, reported, against_children_sum``:
+        a parent's empty cell not filled because its children's sum (``children_sum``) is below
+        the parent's own reported ``against`` measure (``reported``), which is itself above its
+        children's sum of that measure (``against_children_sum``), where ``against`` may not
+        exceed ``measure`` (:data:`mchanalysis.schema.ORDERED_CHAINS`): the children in the table
+        are likely not all of the parent.
     """
 
     counts: pd.DataFrame
     incomplete: pd.DataFrame
     disagreements: pd.DataFrame
     source: pd.DataFrame = field(repr=False)
+    withheld: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=WITHHELD), repr=False)
 
 
 def measure_columns(counts: pd.DataFrame) -> list[str]:
@@ -127,6 +147,13 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     not used (NA, listed in ``incomplete``). If P reported m itself, the reported value is kept;
     when S is complete and differs, the pair is listed in ``disagreements``.
 
+    A complete S is withheld (NA, listed in ``incomplete`` and ``withheld``) when, for a measure
+    a that may not exceed m (a ≤ m in :data:`mchanalysis.schema.ORDERED_CHAINS`), P reported
+    a = A with A > S and A above its children's complete sum of a: P's reported totals count
+    more than the children in the table, and S would make P's own counts impossible. A parent
+    whose reported a is *below* its children's (a total of 1 typed for 1,000) is not withheld:
+    validation stops at that reported cell (``impossible_after_aggregation``).
+
     Computed as array operations, one level of the tree at a time (deepest children first): the
     records of a level are summed into their parents' records (the record of the parent named in
     the child's row, same year) with one ``numpy.add.at`` over a (records × measures) integer
@@ -164,6 +191,7 @@ def _copied(a: Aggregation) -> Aggregation:
         incomplete=a.incomplete.copy(deep=deep),
         disagreements=a.disagreements.copy(deep=deep),
         source=a.source.copy(deep=deep),
+        withheld=a.withheld.copy(deep=deep),
     )
 
 
@@ -203,6 +231,15 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
     # a record counts for its parent's completeness list only under the parent the tree gives it
     row_parent = ids.of(parent)
     under_tree_parent = (ids.parent[row_id] >= 0) & (ids.parent[row_id] == row_parent)
+    # ordered pairs (a may not exceed b) among the table's measures, as column indices
+    col = {m: j for j, m in enumerate(measures)}
+    pairs = [
+        (col[a], col[b])
+        for chain in ORDERED_CHAINS
+        for a, b in zip(chain, chain[1:])
+        if a in col and b in col
+    ]
+    wh_parts = []
     src_rows, src_cols, src_kind = [], [], []
     inc_rows, inc_cols, inc_joined = [], [], []
     dis_parts = []
@@ -223,12 +260,34 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
         complete = (nas == 0) & (present == expected_kids[rows])[:, None]
         reported = ~missing[rows]
         fill = ~reported & complete
+        withhold = np.zeros_like(fill)
+        for ja, jb in pairs:
+            own_a = X[rows, ja]
+            hit = fill[:, jb] & ~withhold[:, jb] & reported[:, ja] & complete[:, ja]
+            hit &= (own_a > sums[:, jb]) & (own_a > sums[:, ja])
+            if hit.any():
+                withhold[:, jb] |= hit
+                r_ix = np.flatnonzero(hit)
+                wh_parts.append(
+                    pd.DataFrame(
+                        {
+                            "region_code": code[rows[r_ix]],
+                            "year": year[rows[r_ix]],
+                            "measure": measures[jb],
+                            "children_sum": sums[r_ix, jb],
+                            "against": measures[ja],
+                            "reported": own_a[r_ix],
+                            "against_children_sum": sums[r_ix, ja],
+                        }
+                    )
+                )
+        fill &= ~withhold
         # what happened, as long tables (parent record, measure)
         r_ix, m_ix = np.nonzero(reported | fill)
         src_rows.append(rows[r_ix])
         src_cols.append(m_ix)
         src_kind.append(np.where(reported[r_ix, m_ix], "reported", "sum_of_children"))
-        r_ix, m_ix = np.nonzero(~reported & ~complete)
+        r_ix, m_ix = np.nonzero(~reported & ~fill)
         if len(r_ix):
             inc_rows.append(rows[r_ix])
             inc_cols.append(m_ix)
@@ -295,11 +354,15 @@ def _aggregate(counts: pd.DataFrame) -> Aggregation:
         )
     else:  # the dtypes the table has always had when empty
         incomplete = pd.DataFrame(columns=_INCOMPLETE)
+    withheld = (
+        pd.concat(wh_parts, ignore_index=True)[WITHHELD] if wh_parts else pd.DataFrame(columns=WITHHELD)
+    )
     return Aggregation(
         counts=res,
         incomplete=incomplete.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
         disagreements=disagreements.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
         source=source.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
+        withheld=withheld.sort_values(["region_code", "year", "measure"]).reset_index(drop=True),
     )
 
 

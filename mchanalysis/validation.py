@@ -33,10 +33,16 @@ Checks (``check`` column of the findings; E = error, W = warning)
 ``footnote_mark``          E   a count with a footnote mark, circled or superscript digit, or a
                                (``6266①``, ``12²``)
 ``parent_children_mismatch`` W a parent's own total differing from the sum of its children
-                               (both numbers; the reported total is used)
+                               (both numbers; the reported total is used, except in a rate whose
+                               other count is summed from the children: flag ``subregion_basis``)
 ``impossible_after_aggregation`` E  a parent whose counts, its empty cells filled from its
                                children, break an ordered chain (infant deaths summed from the
                                districts above the city's own live births of 1)
+``children_sum_withheld``  W   a parent's empty cell left empty: its children's sum is below
+                               the parent's own reported count it may not be below, and that
+                               count is above its children's too (a city's 围产儿数 from the
+                               counties in the file, below the city's own 活产数 that counts a
+                               county whose row is missing; :attr:`regions.Aggregation.withheld`)
 ``non_ascii_digit``        E   a count or code written with digits of another script (``٩``)
 ``implausible_count``      E   a count above :data:`mchanalysis.cells.MAX_COUNT` (10^9)
 ``non_numeric``            E   a count that is not a number (``abc``, ``-``, ``1,23``)
@@ -630,15 +636,18 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
             "parent_children_mismatch",
             f"{t.where(i, r.measure)} = {int(r.reported):,} reported for region {r.region_code}, but its "
             f"sub-regions sum to {int(r.children_sum):,} (difference {int(r.difference):+,}); the reported "
-            "total is used",
+            "total is used in a rate whose other count the region reported too, the sub-regions' sum in one whose "
+            "other count is summed from them (flag subregion_basis)",
             f"{r.region_code} 自报{ALL_MEASURES.get(r.measure, r.measure)}为{int(r.reported):,}，与下辖地区合计"
-            f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；按自报数使用",
+            f"{int(r.children_sum):,}不一致（相差{int(r.difference):+,}）；指标的另一项为本地区自报数时按自报数计算，"
+            "另一项由下辖地区合计时按下辖地区合计计算",
             row=t.row_of(i, r.measure),
             column=t.labels[r.measure],
             code=r.region_code,
             year=int(r.year),
             item=r.measure,
         )
+    _warn_withheld(t, agg.withheld, out)
     if not len(agg.source):
         return
     mismatched = {
@@ -702,6 +711,39 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                     year=int(year),
                     item=reported,
                 )
+
+
+def _warn_withheld(t: _Table, withheld: pd.DataFrame, out) -> None:
+    """A parent's empty cell not filled from its sub-regions (:attr:`Aggregation.withheld`): a
+    warning at that cell (in long form, where it has no row: at the reported cell it contradicts)
+    with the numbers and how to mend the file (``children_sum_withheld``)."""
+    for r in withheld.itertuples(index=False):
+        i = t.record(r.region_code, int(r.year))
+        if i is None or r.against not in t.labels:
+            continue
+        at = r.measure if (r.measure in t.labels and not t.long_form) else r.against
+        m_en, m_zh = ALL_MEASURES_EN.get(r.measure, r.measure), ALL_MEASURES.get(r.measure, r.measure)
+        a_en, a_zh = ALL_MEASURES_EN.get(r.against, r.against), ALL_MEASURES.get(r.against, r.against)
+        code, year = r.region_code, int(r.year)
+        out.warning(
+            "children_sum_withheld",
+            f"region {code}, {year}: {m_en} is empty and is not filled from its sub-regions: they sum to "
+            f"{int(r.children_sum):,}, below the region's own {a_en} = {int(r.reported):,} "
+            f"({t.where(i, r.against)}), which is above its sub-regions' {a_en} ({int(r.against_children_sum):,}) "
+            f"too, so a sub-region's row is likely missing from the file. {m_en} of {code} in {year} stays "
+            f"empty: a rate on it is computed from the sub-regions' counts where its other count is summed "
+            f"from them too, else not at all; add the missing sub-region's row, or give {code}'s own {m_en}",
+            f"地区 {code}，{year}年：{m_zh}空缺，未用下辖地区合计补齐：下辖地区合计为{int(r.children_sum):,}，"
+            f"低于本地区自报的{a_zh} {int(r.reported):,}，而自报{a_zh}也高于下辖地区合计"
+            f"{int(r.against_children_sum):,}，文件可能缺少某个下辖地区的行。{code} {year}年的{m_zh}保持空缺："
+            f"相关指标的另一项也由下辖地区合计时，按下辖地区合计计算，否则不计算；"
+            f"请补上缺少的下辖地区的行，或填报{code}自身的{m_zh}",
+            row=t.row_of(i, at),
+            column=t.labels[at],
+            code=code,
+            year=year,
+            item=r.measure,
+        )
 
 
 def _check_entry_errors(

@@ -166,6 +166,32 @@ def test_parent_reported_total_wins_and_disagreement_is_reported(counts):
     ]
 
 
+def test_a_parent_rate_takes_both_counts_from_one_basis(counts):
+    # 东川市 reports its own 活产数 and 孕产妇死亡数 for 2024, counting a third county whose row is
+    # not in the table (22,000 against its counties' 20,000); its 早孕建册人数 is left to the
+    # counties present (4,910). Mixed, its early-registration rate would be 4,910 / 22,000 =
+    # 22 %; on one basis it is the counties' 4,910 / 20,000. The MMR keeps the city's own counts.
+    c = counts.copy()
+    at = (c.region_code == "990100") & (c.year == 2024)
+    c.loc[at, "live_births"] = 22000
+    c.loc[at, "maternal_deaths"] = 4
+    got = compute_indicators(c)
+    row = pick(got, "990100", 2024, "early_registration_rate")
+    assert (row.numerator, row.denominator, row.flag) == (4910, 20000, "subregion_basis")
+    assert row.value == pytest.approx(4910 / 20000 * 100)
+    row = pick(got, "990100", 2024, "mmr")
+    assert (row.numerator, row.denominator, row.flag) == (4, 22000, "")
+    # the year the city's total agrees with its counties, and the counties themselves: unchanged
+    assert pick(got, "990100", 2023, "early_registration_rate").flag == ""
+    assert pick(got, "990101", 2024, "early_registration_rate").denominator == 15000
+    # the other way round: the city's own numerator over a denominator summed from the counties
+    c = counts.copy()
+    at = (c.region_code == "990100") & (c.year == 2024)
+    c.loc[at, "early_registered"] = 6000  # its counties' sum is 4,910
+    row = pick(compute_indicators(c), "990100", 2024, "early_registration_rate")
+    assert (row.numerator, row.denominator, row.flag) == (4910, 20000, "subregion_basis")
+
+
 def test_aggregation_does_not_modify_input(counts):
     before = counts.copy()
     compute_indicators(counts)

@@ -15,6 +15,7 @@ from mchanalysis.cells import canonical_column
 from mchanalysis.data_entry_workbook import template_headers, write_template
 from mchanalysis.errors import MchError
 from mchanalysis.indicators import compute_indicators
+from mchanalysis.regions import aggregate_counts
 from mchanalysis.registry import indicator_meta, load_registry
 from mchanalysis.schema import ALL_MEASURES, MEASURES, NIANBAO_DEFINITIONS, NIANBAO_MEASURES
 from mchanalysis.targets import evaluate_targets, load_target_set
@@ -318,28 +319,31 @@ def test_tested_above_its_denominator_is_a_warning_kept_as_reported(tmp_path):
     assert len(hit) == 1 and hit.iloc[0]["column"] == "孕产妇艾滋病检测人数" and hit.iloc[0]["row"] == 2
 
 
-def test_rules_hold_again_after_aggregation(tmp_path):
-    """A city that reports 活产数 but leaves 围产儿数 to its counties' sum, below its own births."""
-    city = {
-        "行政区划代码": "990100",
-        "地区": "甲市",
-        "上级代码": "",
-        "级别": "地市级",
-        "年份": 2024,
-        "活产数": 2100,
-    }
-    kids = [
-        {**_county(活产数=1000, 围产儿数=1004), "行政区划代码": "990101", "上级代码": "990100"},
+def _two_counties():
+    return [
+        {**_county(活产数=1000, 围产儿数=1004, 围产儿死亡数=5), "行政区划代码": "990101", "上级代码": "990100"},
         {
-            **_county(活产数=1000, 围产儿数=1005),
+            **_county(活产数=1000, 围产儿数=1005, 围产儿死亡数=6),
             "行政区划代码": "990102",
             "地区": "乙县",
             "上级代码": "990100",
         },
     ]
-    found = _errors(_findings(tmp_path, city, *kids))
+
+
+def _city(**measures):
+    return {"行政区划代码": "990100", "地区": "甲市", "上级代码": "", "级别": "地市级", "年份": 2024, **measures}
+
+
+def test_rules_hold_again_after_aggregation(tmp_path):
+    """A city that reports 围产儿数 but leaves 活产数 to its counties' sum, above its own
+    perinatal births: no sub-region missing from the file explains that (it would make the sum
+    smaller), so the city's reported count is in question and validation stops at it."""
+    found = _errors(_findings(tmp_path, _city(围产儿数=1900), *_two_counties()))
     hit = found[found["check"] == "impossible_after_aggregation"]
     assert len(hit) == 1 and hit.iloc[0]["region_code"] == "990100" and hit.iloc[0]["row"] == 2
+    assert hit.iloc[0]["column"] == "围产儿数"
+    assert "live births = 2,000 (sum of its sub-regions) exceed perinatal births = 1,900" in hit.iloc[0]["message_en"]
 
 
 # --- 4. targets --------------------------------------------------------------------------------
@@ -453,13 +457,24 @@ def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
     assert list(now.columns) == list(before.columns)
     assert set(now["indicator"]) == set(before["indicator"])  # no new indicator appears
     assert len(now) == len(before) == 7245
+    # one change since, on purpose: 西岭市 (990200) reports its own 活产数 for 2023, 17,680, 37
+    # above its counties' sum; a rate of it whose other count is summed from the counties now
+    # takes the counties' 17,643 as its denominator (flag subregion_basis), not 17,680
+    moved = (now["flag"] == "subregion_basis").to_numpy()
+    assert set(zip(now.loc[moved, "region_code"], now.loc[moved, "year"])) == {("990200", 2023)}
+    assert (now.loc[moved, "denominator"] == 17_643).all() and (before.loc[moved, "denominator"] == 17_680).all()
+    assert (now.loc[moved, "numerator"].to_numpy() == before.loc[moved, "numerator"].to_numpy()).all()
+    assert moved.sum() == 10  # the service rates on live births; MMR, IMR ... use the city's own deaths
+    kept = ~moved
     for c in ("region_code", "region_name", "level", "year", "indicator", "unit", "ci_method", "flag"):
         left = now[c].astype(object).where(now[c].notna(), "").astype(str).tolist()
         right = before[c].astype(object).where(before[c].notna(), "").astype(str).tolist()
-        assert left == right, c
+        assert [v for v, k in zip(left, kept) if k] == [v for v, k in zip(right, kept) if k], c
+        if c != "flag":
+            assert left == right, c
     for c in ("numerator", "denominator", "value", "lower", "upper", "conf_level"):
-        a = pd.to_numeric(now[c], errors="coerce").astype(float).to_numpy()
-        b = pd.to_numeric(before[c], errors="coerce").astype(float).to_numpy()
+        a = pd.to_numeric(now[c], errors="coerce").astype(float).to_numpy()[kept]
+        b = pd.to_numeric(before[c], errors="coerce").astype(float).to_numpy()[kept]
         assert ((a == b) | (np.isnan(a) & np.isnan(b))).all(), c
 
 
@@ -512,30 +527,54 @@ def test_a_new_measure_written_only_as_minus_two_is_kept(tmp_path):
     assert counts.attrs["not_carried_out"] == (("990101", 2024, "stillbirths"),)
 
 
-def test_a_city_total_above_its_counties_sum_says_a_county_row_may_be_missing(tmp_path):
-    # a real 年报 extract: the city's own 活产数 counts a county whose row is not in the file, and
-    # its 围产儿数 is left to the counties present: the error says how to mend it
-    city = {
-        "行政区划代码": "990100",
-        "地区": "甲市",
-        "上级代码": "",
-        "级别": "地市级",
-        "年份": 2024,
-        "活产数": 2900,
-    }
-    kids = [
-        {**_county(活产数=1000, 围产儿数=1004), "行政区划代码": "990101", "上级代码": "990100"},
-        {
-            **_county(活产数=1000, 围产儿数=1005),
-            "行政区划代码": "990102",
-            "地区": "乙县",
-            "上级代码": "990100",
-        },
-    ]
-    hit = _errors(_findings(tmp_path, city, *kids))
-    hit = hit[hit["check"] == "impossible_after_aggregation"]
+def test_a_city_total_above_its_counties_sum_leaves_the_summed_cell_empty_and_says_why(tmp_path):
+    # a real 年报 extract (shape_check seeds 311, 26982): the city's own 活产数 counts a county
+    # whose row is not in the file, and its 围产儿数 is left to the counties present (2,009, below
+    # the city's 2,900 live births). Filled, the city's perinatal counts would be impossible; not
+    # filled, the city's other rates and every county are computed, and the warning says why.
+    from mchanalysis.indicators import compute_indicators
+
+    path = _write(tmp_path, [_city(活产数=2900), *_two_counties()])
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    counts, findings = validate_counts(raw, file=path)
+    assert _errors(findings).empty
+    hit = findings[findings["check"] == "children_sum_withheld"]
     assert len(hit) == 1
-    en, zh = hit.iloc[0]["message_en"], hit.iloc[0]["message_zh"]
-    assert "sub-regions' live births sum to 2,000" in en and "row is missing from the file" in en
+    row = hit.iloc[0]
+    assert (row["severity"], row["region_code"], row["row"], row["column"], row["item"]) == (
+        "warning",
+        "990100",
+        2,
+        "围产儿数",
+        "perinatal_births",
+    )
+    en, zh = row["message_en"], row["message_zh"]
+    assert "they sum to 2,009, below the region's own live births = 2,900" in en
+    assert "sub-regions' live births (2,000)" in en and "row is likely missing from the file" in en
     assert "990100's own perinatal births" in en
-    assert "下辖地区的活产数合计为2,000" in zh and "若文件缺少某个下辖地区的行" in zh
+    assert "下辖地区合计为2,009" in zh and "高于下辖地区合计2,000" in zh and "文件可能缺少某个下辖地区的行" in zh
+    # the reported total's own disagreement is still said, with both numbers
+    assert len(findings[findings["check"] == "parent_children_mismatch"]) == 1
+
+    agg = aggregate_counts(counts)
+    city = agg.counts.set_index("region_code").loc["990100"]
+    assert city["live_births"] == 2900 and pd.isna(city["perinatal_births"])
+    assert city["perinatal_deaths"] == 11  # a sum nothing contradicts is filled as before
+    got = agg.withheld[["region_code", "measure", "children_sum", "against", "reported", "against_children_sum"]]
+    assert got.values.tolist() == [["990100", "perinatal_births", 2009, "live_births", 2900, 2000]]
+    inc = agg.incomplete.set_index(["region_code", "measure"])
+    assert inc.loc[("990100", "perinatal_births"), "missing_children"] == ""
+    # the city's perinatal mortality stands on its counties' sums of both counts (5 + 6 deaths in
+    # 1,004 + 1,005 perinatal births), never on a count the city contradicts
+    ind = compute_indicators(counts)
+    pmr = ind[ind["indicator"] == "perinatal_mortality_rate"].set_index("region_code")
+    assert pmr.loc["990100", ["numerator", "denominator"]].tolist() == [11, 2009]
+    assert pmr.loc["990100", "value"] == pytest.approx(11 / 2009 * 1000)
+    assert pmr.loc["990100", "flag"] == "subregion_basis"
+    assert pmr.loc[["990101", "990102"], "flag"].tolist() == ["", ""]
+    # a city that reports its own perinatal deaths too: no basis for its rate, which is absent
+    path = _write(tmp_path, [_city(活产数=2900, 围产儿死亡数=12), *_two_counties()], name="d.csv")
+    ind = compute_indicators(load_counts(path).counts)
+    pmr = ind[ind["indicator"] == "perinatal_mortality_rate"].set_index("region_code")
+    assert pmr.loc["990100", "numerator"] == 12 and pd.isna(pmr.loc["990100", "denominator"])
+    assert pd.isna(pmr.loc["990100", "value"]) and pmr.loc["990100", "flag"] == "incomplete"
