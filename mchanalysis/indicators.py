@@ -125,8 +125,8 @@ def compute_indicators(
         ``numerator_not_reported``,
         ``denominator_not_reported``, ``zero_denominator``, ``subregion_basis`` (a parent
         region's count summed from its sub-regions over its own reported other count, which
-        differs from its sub-regions' sum: both counts are its sub-regions' sums, see
-        :func:`_subregion_basis`).
+        differs from its sub-regions' sum, or above such a region: both counts summed up the
+        tree as a pair, see :func:`_pair_sums`).
 
     See Also
     --------
@@ -229,7 +229,7 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
     # cells the file wrote -2 (未开展), listed by validation (validation.NOT_CARRIED_OUT)
     not_done = counts.attrs.get("not_carried_out")
     incomplete = pd.DataFrame(columns=["region_code", "year", "measure"])
-    agg = None
+    agg, raw = None, counts
     if aggregate:
         agg = aggregate_counts(counts)
         counts, incomplete = agg.counts, agg.incomplete
@@ -237,7 +237,7 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
     base = base.assign(parent_code=base["parent_code"].fillna(""))
     base_key = pd.MultiIndex.from_arrays([base["region_code"], base["year"]])
     no_inc = np.zeros(len(base), dtype=bool)
-    summed, children_sum = _subregion_basis(agg, base_key) if agg is not None else ({}, {})
+    pairs = _pair_sums(raw, agg, reg, base_key) if agg is not None else {}
     done_by_measure = {}
     if not_done:
         cells = pd.DataFrame(list(not_done), columns=["region_code", "year", "measure"])
@@ -257,18 +257,14 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
             continue
         num = counts[ind.numerator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         den = counts[ind.denominator].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        # a count summed from the sub-regions over the region's own other count that its
-        # sub-regions do not add up to: both counts from the sub-regions (one basis)
-        basis = np.zeros(len(base), dtype=bool)
-        for one, other in ((ind.numerator, ind.denominator), (ind.denominator, ind.numerator)):
-            if one in summed and other in children_sum:
-                swap = summed[one] & ~np.isnan(children_sum[other])
-                if swap.any():
-                    if other == ind.denominator:
-                        den = np.where(swap, children_sum[other], den)
-                    else:
-                        num = np.where(swap, children_sum[other], num)
-                    basis |= swap
+        # the pair summed up the tree where it differs from the counts (a region's own total
+        # that its sub-regions do not add up to, under a count summed from them): one basis
+        basis = no_inc
+        if ind.id in pairs:
+            pn, pd_ = pairs[ind.id]
+            whole = ~np.isnan(pn) & ~np.isnan(pd_)
+            basis = whole & ((pn != num) | (pd_ != den))  # NaN compares unequal: a new value too
+            num, den = np.where(basis, pn, num), np.where(basis, pd_, den)
         # both counts from complete sub-region sums: not incomplete (a withheld cell is listed so)
         inc = (
             inc_by_measure.get(ind.numerator, no_inc) | inc_by_measure.get(ind.denominator, no_inc)
@@ -294,41 +290,50 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
     return _Rows(base, parts, reg, bool(aggregate and counts["region_code"].is_monotonic_increasing))
 
 
-def _subregion_basis(agg, key: pd.MultiIndex) -> tuple[dict, dict]:
-    """Where a parent region's counts stand on two bases, per measure over the rows of ``key``:
-    ``summed[m]`` (m filled from the sub-regions) and ``children_sum[m]`` (the sub-regions' sum
-    of m where the region reported its own m and it differs from that sum, or where that sum was
-    withheld from the region's empty cell; NaN elsewhere).
+def _pair_sums(raw: pd.DataFrame, agg, registry: pd.DataFrame, key: pd.MultiIndex) -> dict:
+    """Each indicator's numerator and denominator summed up the tree as a pair, over the rows of
+    ``key``: ``{indicator id: (numerator, denominator)}`` (float, NaN where a sub-region lacks
+    one of the pair), or ``{}`` when no parent's own total differs from its sub-regions' sum and
+    no sum was withheld (then the pair sums are the counts' sums; nothing to compute).
 
-    A rate of a parent whose numerator is summed from the sub-regions in the table and whose
-    denominator is the parent's own total (or the reverse) compares two populations when that
-    total differs from its sub-regions' sum: a city's own 活产数 counting a county whose row is
-    missing, against hospital births summed over the counties present, gives a hospital
-    delivery rate of 68 % for counties at 99.9 %. Such a rate takes both counts from the
-    sub-regions (flag ``subregion_basis``); the parent's own total still serves every rate
-    whose other count it reported too. Likewise a count withheld from the parent (a 围产儿数
-    whose sum fell below its own 活产数) is its sub-regions' sum for a rate whose other count is
-    summed from them too (birth defects per perinatal birth). Empty when no parent's total
-    differs from its sub-regions' sum and nothing was withheld (nothing to compute).
+    A region's pair is its own two counts when it reported both; else the sum of its
+    sub-regions' pairs (its own count of one of them set aside). Counts summed one measure at a
+    time (:func:`mchanalysis.regions.aggregate_counts`) put a parent's own 活产数 under
+    hospital births summed from its sub-regions; when that 活产数 counts a county whose row is
+    missing, the rate compares two populations: a hospital delivery rate of 68 % for counties
+    at 99.9 % (shape check seed 311). Summed as pairs, a rate's two counts always cover the same
+    regions, at every level above too. :func:`compute_indicators` takes the pair where it is
+    complete and differs from the counts (flag ``subregion_basis``); the region's own 活产数
+    still serves every rate whose other count it reported too (its IMR).
+
+    The pairs are summed by :func:`mchanalysis.regions.aggregate_counts` on a table of two
+    columns per indicator (without its memo, which keeps the counts' aggregation).
     """
-    dis = agg.disagreements
-    withheld = agg.withheld
-    if dis.empty and withheld.empty:
-        return {}, {}
-    # a withheld cell (:attr:`regions.Aggregation.withheld`) has its sub-regions' sum too
-    cols = ["region_code", "year", "measure", "children_sum"]
-    dis = pd.concat([frame[cols] for frame in (dis, withheld) if not frame.empty], ignore_index=True)
-    summed = {}
-    src = agg.source[agg.source["source"] == "sum_of_children"]
-    for m, g in src.groupby("measure", sort=True):
-        summed[m] = key.isin(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
-    children_sum = {}
-    for m, g in dis.groupby("measure", sort=True):
-        at = key.get_indexer(pd.MultiIndex.from_arrays([g["region_code"], g["year"]]))
-        col = np.full(len(key), np.nan)
-        col[at[at >= 0]] = g["children_sum"].to_numpy(dtype=float)[at >= 0]
-        children_sum[m] = col
-    return summed, children_sum
+    if agg.disagreements.empty and agg.withheld.empty:
+        return {}
+    ids = ["region_code", "region_name", "parent_code", "level", "year"]
+    table = raw[ids].reset_index(drop=True)
+    parent = table["region_code"].isin(set(table["parent_code"].dropna())).to_numpy()
+    cols, names = {}, {}
+    for ind in registry.itertuples(index=False):
+        if ind.numerator not in raw.columns or ind.denominator not in raw.columns:
+            continue
+        n = raw[ind.numerator].astype("Int64").reset_index(drop=True)
+        d = raw[ind.denominator].astype("Int64").reset_index(drop=True)
+        alone = parent & (n.isna().to_numpy() != d.isna().to_numpy())  # one of the pair reported
+        cols[f"{ind.id}:n"] = n.mask(alone)
+        cols[f"{ind.id}:d"] = d.mask(alone)
+        names[ind.id] = (f"{ind.id}:n", f"{ind.id}:d")
+    if not names:
+        return {}
+    summed = aggregate_counts(pd.concat([table, pd.DataFrame(cols)], axis=1), memo=False).counts
+    at = pd.MultiIndex.from_arrays([summed["region_code"], summed["year"]]).get_indexer(key)
+    out = {}
+    for ind_id, (cn, cd) in names.items():
+        n = summed[cn].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        d = summed[cd].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        out[ind_id] = (np.where(at >= 0, n[at], np.nan), np.where(at >= 0, d[at], np.nan))
+    return out
 
 
 def _assemble(rows_of: _Rows) -> tuple[pd.DataFrame, np.ndarray]:

@@ -120,7 +120,7 @@ def descendants(tree: pd.DataFrame, code: str) -> list[str]:
     return sorted(out)
 
 
-def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
+def aggregate_counts(counts: pd.DataFrame, *, memo: bool = True) -> Aggregation:
     """Fill every parent's measures by summing its children, bottom-up.
 
     Parameters
@@ -128,6 +128,10 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     counts : pandas.DataFrame
         Validated wide counts table (``region_code, region_name, parent_code, level, year`` and
         measure columns of nullable integers).
+    memo : bool
+        Keep (and look up) the last table aggregated (see Notes). ``False`` for a table that is
+        not the counts (the indicators' numerator-denominator pairs), so that it does not
+        displace them.
 
     Returns
     -------
@@ -167,6 +171,8 @@ def aggregate_counts(counts: pd.DataFrame) -> Aggregation:
     table.
     """
     global _LAST
+    if not memo:
+        return _aggregate(counts)
     last = _LAST
     if last is not None and last[0].attrs == counts.attrs and last[0].equals(counts):
         return _copied(last[1])

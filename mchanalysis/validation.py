@@ -731,12 +731,12 @@ def _warn_withheld(t: _Table, withheld: pd.DataFrame, out) -> None:
             f"{int(r.children_sum):,}, below the region's own {a_en} = {int(r.reported):,} "
             f"({t.where(i, r.against)}), which is above its sub-regions' {a_en} ({int(r.against_children_sum):,}) "
             f"too, so a sub-region's row is likely missing from the file. {m_en} of {code} in {year} stays "
-            f"empty: a rate on it is computed from the sub-regions' counts where its other count is summed "
-            f"from them too, else not at all; add the missing sub-region's row, or give {code}'s own {m_en}",
+            f"empty, and a rate on it takes both its counts from the sub-regions; add the missing "
+            f"sub-region's row, or give {code}'s own {m_en}",
             f"地区 {code}，{year}年：{m_zh}空缺，未用下辖地区合计补齐：下辖地区合计为{int(r.children_sum):,}，"
             f"低于本地区自报的{a_zh} {int(r.reported):,}，而自报{a_zh}也高于下辖地区合计"
             f"{int(r.against_children_sum):,}，文件可能缺少某个下辖地区的行。{code} {year}年的{m_zh}保持空缺："
-            f"相关指标的另一项也由下辖地区合计时，按下辖地区合计计算，否则不计算；"
+            f"相关指标的分子、分母均按下辖地区合计计算；"
             f"请补上缺少的下辖地区的行，或填报{code}自身的{m_zh}",
             row=t.row_of(i, at),
             column=t.labels[at],

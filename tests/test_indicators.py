@@ -170,7 +170,8 @@ def test_a_parent_rate_takes_both_counts_from_one_basis(counts):
     # 东川市 reports its own 活产数 and 孕产妇死亡数 for 2024, counting a third county whose row is
     # not in the table (22,000 against its counties' 20,000); its 早孕建册人数 is left to the
     # counties present (4,910). Mixed, its early-registration rate would be 4,910 / 22,000 =
-    # 22 %; on one basis it is the counties' 4,910 / 20,000. The MMR keeps the city's own counts.
+    # 22 %; summed as a pair it is the counties' 4,910 / 20,000. The MMR keeps the city's own
+    # counts.
     c = counts.copy()
     at = (c.region_code == "990100") & (c.year == 2024)
     c.loc[at, "live_births"] = 22000
@@ -181,6 +182,12 @@ def test_a_parent_rate_takes_both_counts_from_one_basis(counts):
     assert row.value == pytest.approx(4910 / 20000 * 100)
     row = pick(got, "990100", 2024, "mmr")
     assert (row.numerator, row.denominator, row.flag) == (4, 22000, "")
+    # the province sums its cities' pairs: 东川市's counties' and 西岭市's (丙县: 7,000 of 8,000),
+    # not 东川市's 22,000 under the counties' 4,910; its MMR sums the cities' own pairs
+    row = pick(got, "990000", 2024, "early_registration_rate")
+    assert (row.numerator, row.denominator, row.flag) == (4910 + 7000, 20000 + 8000, "subregion_basis")
+    row = pick(got, "990000", 2024, "mmr")
+    assert (row.numerator, row.denominator, row.flag) == (4 + 1, 22000 + 8000, "")
     # the year the city's total agrees with its counties, and the counties themselves: unchanged
     assert pick(got, "990100", 2023, "early_registration_rate").flag == ""
     assert pick(got, "990101", 2024, "early_registration_rate").denominator == 15000

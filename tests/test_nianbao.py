@@ -321,7 +321,11 @@ def test_tested_above_its_denominator_is_a_warning_kept_as_reported(tmp_path):
 
 def _two_counties():
     return [
-        {**_county(活产数=1000, 围产儿数=1004, 围产儿死亡数=5), "行政区划代码": "990101", "上级代码": "990100"},
+        {
+            **_county(活产数=1000, 围产儿数=1004, 围产儿死亡数=5),
+            "行政区划代码": "990101",
+            "上级代码": "990100",
+        },
         {
             **_county(活产数=1000, 围产儿数=1005, 围产儿死亡数=6),
             "行政区划代码": "990102",
@@ -332,7 +336,14 @@ def _two_counties():
 
 
 def _city(**measures):
-    return {"行政区划代码": "990100", "地区": "甲市", "上级代码": "", "级别": "地市级", "年份": 2024, **measures}
+    return {
+        "行政区划代码": "990100",
+        "地区": "甲市",
+        "上级代码": "",
+        "级别": "地市级",
+        "年份": 2024,
+        **measures,
+    }
 
 
 def test_rules_hold_again_after_aggregation(tmp_path):
@@ -343,7 +354,10 @@ def test_rules_hold_again_after_aggregation(tmp_path):
     hit = found[found["check"] == "impossible_after_aggregation"]
     assert len(hit) == 1 and hit.iloc[0]["region_code"] == "990100" and hit.iloc[0]["row"] == 2
     assert hit.iloc[0]["column"] == "围产儿数"
-    assert "live births = 2,000 (sum of its sub-regions) exceed perinatal births = 1,900" in hit.iloc[0]["message_en"]
+    assert (
+        "live births = 2,000 (sum of its sub-regions) exceed perinatal births = 1,900"
+        in hit.iloc[0]["message_en"]
+    )
 
 
 # --- 4. targets --------------------------------------------------------------------------------
@@ -459,12 +473,18 @@ def test_demo_gives_the_indicator_table_it_gave_before_the_extension():
     assert len(now) == len(before) == 7245
     # one change since, on purpose: 西岭市 (990200) reports its own 活产数 for 2023, 17,680, 37
     # above its counties' sum; a rate of it whose other count is summed from the counties now
-    # takes the counties' 17,643 as its denominator (flag subregion_basis), not 17,680
+    # takes the counties' 17,643 as its denominator (flag subregion_basis), and so does the
+    # province's, which sums its cities' pairs (37 fewer live births than its 活产数)
     moved = (now["flag"] == "subregion_basis").to_numpy()
-    assert set(zip(now.loc[moved, "region_code"], now.loc[moved, "year"])) == {("990200", 2023)}
-    assert (now.loc[moved, "denominator"] == 17_643).all() and (before.loc[moved, "denominator"] == 17_680).all()
+    assert set(zip(now.loc[moved, "region_code"], now.loc[moved, "year"])) == {
+        ("990200", 2023),
+        ("990000", 2023),
+    }
+    gap = before.loc[moved, "denominator"].to_numpy() - now.loc[moved, "denominator"].to_numpy()
+    assert (gap == 37).all()
+    assert (now.loc[moved & (now["region_code"] == "990200").to_numpy(), "denominator"] == 17_643).all()
     assert (now.loc[moved, "numerator"].to_numpy() == before.loc[moved, "numerator"].to_numpy()).all()
-    assert moved.sum() == 10  # the service rates on live births; MMR, IMR ... use the city's own deaths
+    assert moved.sum() == 20  # ten service rates on live births each; MMR, IMR ... keep their counts
     kept = ~moved
     for c in ("region_code", "region_name", "level", "year", "indicator", "unit", "ci_method", "flag"):
         left = now[c].astype(object).where(now[c].notna(), "").astype(str).tolist()
@@ -552,7 +572,9 @@ def test_a_city_total_above_its_counties_sum_leaves_the_summed_cell_empty_and_sa
     assert "they sum to 2,009, below the region's own live births = 2,900" in en
     assert "sub-regions' live births (2,000)" in en and "row is likely missing from the file" in en
     assert "990100's own perinatal births" in en
-    assert "下辖地区合计为2,009" in zh and "高于下辖地区合计2,000" in zh and "文件可能缺少某个下辖地区的行" in zh
+    assert (
+        "下辖地区合计为2,009" in zh and "高于下辖地区合计2,000" in zh and "文件可能缺少某个下辖地区的行" in zh
+    )
     # the reported total's own disagreement is still said, with both numbers
     assert len(findings[findings["check"] == "parent_children_mismatch"]) == 1
 
@@ -560,7 +582,9 @@ def test_a_city_total_above_its_counties_sum_leaves_the_summed_cell_empty_and_sa
     city = agg.counts.set_index("region_code").loc["990100"]
     assert city["live_births"] == 2900 and pd.isna(city["perinatal_births"])
     assert city["perinatal_deaths"] == 11  # a sum nothing contradicts is filled as before
-    got = agg.withheld[["region_code", "measure", "children_sum", "against", "reported", "against_children_sum"]]
+    got = agg.withheld[
+        ["region_code", "measure", "children_sum", "against", "reported", "against_children_sum"]
+    ]
     assert got.values.tolist() == [["990100", "perinatal_births", 2009, "live_births", 2900, 2000]]
     inc = agg.incomplete.set_index(["region_code", "measure"])
     assert inc.loc[("990100", "perinatal_births"), "missing_children"] == ""
@@ -572,9 +596,8 @@ def test_a_city_total_above_its_counties_sum_leaves_the_summed_cell_empty_and_sa
     assert pmr.loc["990100", "value"] == pytest.approx(11 / 2009 * 1000)
     assert pmr.loc["990100", "flag"] == "subregion_basis"
     assert pmr.loc[["990101", "990102"], "flag"].tolist() == ["", ""]
-    # a city that reports its own perinatal deaths too: no basis for its rate, which is absent
+    # a city that reports its own perinatal deaths too: its rate is still its counties' pair
     path = _write(tmp_path, [_city(活产数=2900, 围产儿死亡数=12), *_two_counties()], name="d.csv")
     ind = compute_indicators(load_counts(path).counts)
     pmr = ind[ind["indicator"] == "perinatal_mortality_rate"].set_index("region_code")
-    assert pmr.loc["990100", "numerator"] == 12 and pd.isna(pmr.loc["990100", "denominator"])
-    assert pd.isna(pmr.loc["990100", "value"]) and pmr.loc["990100", "flag"] == "incomplete"
+    assert pmr.loc["990100", ["numerator", "denominator", "flag"]].tolist() == [11, 2009, "subregion_basis"]
