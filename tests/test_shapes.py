@@ -166,6 +166,13 @@ def _shape(name):
         "zero_births_county_year": (CITY, y(2016, 2024), BIRTHS, None, _zero_births),
         "all_zero_deaths": (CITY, y(2016, 2024), BIRTHS, None, _no_deaths),
         "deaths_only_last_year": (CITY, y(2010, 2024), BIRTHS, None, _small_last_year_only),
+        "city_total_counts_a_missing_county": (
+            CITY,
+            y(2018, 2024),
+            BIRTHS,
+            None,
+            _city_counts_a_missing_county,
+        ),
         "county_of_300_births": (
             [
                 ("430100", "长沙市", "", "prefecture"),
@@ -179,6 +186,15 @@ def _shape(name):
         ),
     }
     return shapes[name]
+
+
+def _city_counts_a_missing_county(df):
+    """长沙市 reports its own 活产数, which counts a third county whose row is not in the file
+    (3,000 births a year above its two counties); it leaves every other count to them."""
+    city = df["region_code"] == "430100"
+    for year in df["year"].unique():
+        kids = (df["parent_code"] == "430100") & (df["year"] == year)
+        df.loc[city & (df["year"] == year), "live_births"] = df.loc[kids, "live_births"].sum() + 3000
 
 
 def _no_deaths(df):
@@ -214,6 +230,7 @@ SHAPES = [
     "all_zero_deaths",
     "deaths_only_last_year",
     "county_of_300_births",
+    "city_total_counts_a_missing_county",
 ]
 
 
@@ -552,3 +569,34 @@ def test_what_a_file_cannot_produce_is_said_of_the_measures_it_has():
     sentence = analysis.capability_sentence(analysis.capabilities(analysis.from_counts(_ctx_frame(df))))
     assert "仅有5年数据" in sentence and "仅有0年数据" not in sentence
     assert "）（" not in sentence and "））" not in sentence
+
+
+def test_a_city_total_counting_a_missing_county_keeps_its_rates_among_its_counties(tmp_path):
+    # a rate of the city whose numerator is its counties' sum stands on their live births too:
+    # between the two counties' rates, not 3,000 births lower (a hospital delivery rate of 79 %
+    # for counties at 99.8 %, and a 答卷 saying so)
+    from mchanalysis.indicators import compute_indicators
+    from mchanalysis.validation import load_counts
+
+    tree, years, births, measures, edit = _shape("city_total_counts_a_missing_county")
+    df = build_counts(tree, years, births=births, measures=measures, seed=3, edit=edit)
+    counts = load_counts(write(df, tmp_path / "c.csv")).counts
+    ind = compute_indicators(counts)
+    on_births = ind[
+        (ind["unit"] != "/10万")
+        & ind["indicator"].isin(
+            [
+                "hospital_delivery_rate",
+                "early_registration_rate",
+                "prenatal_check_rate",
+                "newborn_visit_rate",
+                "imr",
+            ]
+        )
+    ]
+    assert len(on_births)
+    for (name, year), g in on_births.groupby(["indicator", "year"]):
+        g = g.set_index("region_code")
+        lo, hi = g.loc[["430102", "430103"], "value"].min(), g.loc[["430102", "430103"], "value"].max()
+        assert lo - 1e-9 <= g.loc["430100", "value"] <= hi + 1e-9, (name, year, g["value"].to_dict())
+        assert g.loc["430100", "flag"] == "subregion_basis"
