@@ -680,20 +680,17 @@ def _check_aggregated(t: _Table, counts: pd.DataFrame, out) -> None:
                 reported = b if not from_b else a
                 how = {True: "sum of its sub-regions", False: "reported"}
                 how_zh = {True: "下辖地区合计", False: "自报"}
-                # the reported total differs from its own sub-regions' sum too: the sub-regions
-                # in the file are likely not the whole region (a missing county row)
-                summed_m = a if from_a else b
+                # the reported total's own sub-regions' sum, when it differs: what the total
+                # would be (a sum below a reported total, a sub-region missing from the file, is
+                # withheld by aggregate_counts and never reaches here)
                 cover = mismatched.get((code, int(year), reported))
                 hint = (
-                    f"; its sub-regions' {ALL_MEASURES_EN.get(reported, reported)} sum to {cover:,}, which "
-                    "differs too: if a sub-region's row is missing from the file, add it, or give "
-                    f"{code}'s own {ALL_MEASURES_EN.get(summed_m, summed_m)}"
+                    f"; its sub-regions' {ALL_MEASURES_EN.get(reported, reported)} sum to {cover:,}"
                     if cover is not None
                     else ""
                 )
                 hint_zh = (
-                    f"；其下辖地区的{ALL_MEASURES.get(reported, reported)}合计为{cover:,}，也与自报数不一致："
-                    f"若文件缺少某个下辖地区的行，请补上，或填报{code}自身的{ALL_MEASURES.get(summed_m, summed_m)}"
+                    f"；其下辖地区的{ALL_MEASURES.get(reported, reported)}合计为{cover:,}"
                     if cover is not None
                     else ""
                 )

@@ -702,4 +702,8 @@ def test_parent_total_contradicting_its_children():
     assert "infant deaths = 38 (sum of its sub-regions) exceed live births = 1 (reported)" in " ".join(
         bad["message_en"]
     )
+    # what the total would be, and no talk of a missing sub-region: a sum above the reported
+    # total is not one
+    assert all("its sub-regions' live births sum to 9,340" in m for m in bad["message_en"])
+    assert not any("missing" in m for m in bad["message_en"])
     assert list(only(f, "exceeds_parent_total")["row"]) == [10, 15]  # both districts above the city's 1
