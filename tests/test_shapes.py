@@ -600,3 +600,15 @@ def test_a_city_total_counting_a_missing_county_keeps_its_rates_among_its_counti
         lo, hi = g.loc[["430102", "430103"], "value"].min(), g.loc[["430102", "430103"], "value"].max()
         assert lo - 1e-9 <= g.loc["430100", "value"] <= hi + 1e-9, (name, year, g["value"].to_dict())
         assert g.loc["430100", "flag"] == "subregion_basis"
+    # the 答卷's note says which of its rates stand on the counties' counts (its 活产数 line is
+    # the city's own total); a county's note does not
+    html = report.render_brief(_ctx(df.copy(), "430100"))
+    note = re.search(r'id="brief-notes">\s*<p class="note">(.*?)</p>', html, re.S).group(1)
+    # here the city reports no deaths of its own: its mortality rates are its counties' too
+    assert re.search(
+        r"孕产妇死亡率、婴儿死亡率、新生儿死亡率等\d+项指标的分子、分母均按下辖地区合计计算", note
+    ), note
+    html = report.render_brief(_ctx(df.copy(), "430102"))
+    assert "下辖地区合计计算" not in re.search(
+        r'id="brief-notes">\s*<p class="note">(.*?)</p>', html, re.S
+    ).group(1)

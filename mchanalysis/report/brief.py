@@ -355,6 +355,16 @@ def quality_summary(ctx) -> dict:
     }
 
 
+def pooled(ctx) -> list[str]:
+    """Names of the report year's indicators whose numerator and denominator are both the
+    sub-regions' sums because the region's own total differs from theirs (flag
+    ``subregion_basis``, :func:`mchanalysis.indicators.compute_indicators`), in registry order:
+    the 答卷's note says so, since its 活产数 line is the region's own total."""
+    return [
+        f["name"] for f in ctx.facts.values() if f.get("available") and "subregion_basis" in f.get("flag", "")
+    ]
+
+
 def brief(ctx) -> dict:
     """Everything ``brief.j2`` reads, gathered once."""
     return {
@@ -367,5 +377,6 @@ def brief(ctx) -> dict:
         "problems": problems(ctx),
         "achievements": achievements(ctx),
         "quality": quality_summary(ctx),
+        "pooled": pooled(ctx),
         "bureau": ctx.narrative,
     }
