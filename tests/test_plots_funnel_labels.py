@@ -43,7 +43,8 @@ def _points(rows) -> pd.DataFrame:
 
 
 def _drawn(fig):
-    """Draw the figure as it is saved and return (renderer, axes, label boxes, legend box)."""
+    """Draw the figure (its layout, at its own resolution: the saved PNG is the same drawing at
+    300 dpi) and return (renderer, axes, label boxes, legend box)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
