@@ -336,14 +336,8 @@ def _two_counties():
 
 
 def _city(**measures):
-    return {
-        "行政区划代码": "990100",
-        "地区": "甲市",
-        "上级代码": "",
-        "级别": "地市级",
-        "年份": 2024,
-        **measures,
-    }
+    """The counties' city, 甲市 (990100), a top region: ``_county`` with its identity."""
+    return {**_county(**measures), "行政区划代码": "990100", "地区": "甲市", "级别": "地市级"}
 
 
 def test_rules_hold_again_after_aggregation(tmp_path):
