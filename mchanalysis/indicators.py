@@ -293,8 +293,9 @@ def _indicator_rows(counts: pd.DataFrame, registry, aggregate: bool) -> _Rows:
 def _pair_sums(raw: pd.DataFrame, agg, registry: pd.DataFrame, key: pd.MultiIndex) -> dict:
     """Each indicator's numerator and denominator summed up the tree as a pair, over the rows of
     ``key``: ``{indicator id: (numerator, denominator)}`` (float, NaN where a sub-region lacks
-    one of the pair), or ``{}`` when no parent's own total differs from its sub-regions' sum and
-    no sum was withheld (then the pair sums are the counts' sums; nothing to compute).
+    one of the pair), or ``{}`` when no parent's own total differs from its sub-regions' sum
+    (then the pair sums are the counts' sums; nothing to compute. A withheld sum always comes
+    with such a total: the parent's own count above its sub-regions').
 
     A region's pair is its own two counts when it reported both; else the sum of its
     sub-regions' pairs (its own count of one of them set aside). Counts summed one measure at a
@@ -309,7 +310,7 @@ def _pair_sums(raw: pd.DataFrame, agg, registry: pd.DataFrame, key: pd.MultiInde
     The pairs are summed by :func:`mchanalysis.regions.aggregate_counts` on a table of two
     columns per indicator (without its memo, which keeps the counts' aggregation).
     """
-    if agg.disagreements.empty and agg.withheld.empty:
+    if agg.disagreements.empty:
         return {}
     ids = ["region_code", "region_name", "parent_code", "level", "year"]
     table = raw[ids].reset_index(drop=True)
