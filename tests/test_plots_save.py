@@ -1,13 +1,16 @@
-"""``write_png``: the bytes of matplotlib's own ``savefig``, with the layout computed once."""
+"""``write_png``: the pixels of matplotlib's own ``savefig``, with the layout computed once and
+a faster encoding (RGB when opaque, zlib level 1), the same PNG text chunks and resolution."""
 
 from __future__ import annotations
 
 import io
 
+import matplotlib
 import numpy as np
 import pytest
+from PIL import Image
 
-from mchanalysis.plots import new_figure, png_cache, write_png
+from mchanalysis.plots import encode_png, new_figure, png_cache, write_png
 
 
 def _figure():
@@ -23,14 +26,29 @@ def _figure():
     return fig
 
 
-def _savefig(fig, dpi):
+def _savefig(fig, dpi, metadata=None):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    meta = {"Software": None} if metadata is None else metadata
+    fig.savefig(buf, format="png", dpi=dpi, metadata=meta, facecolor="white")
     return buf.getvalue()
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    """The decoded image as an RGBA array (an RGB PNG gets alpha 255)."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def _same_image(got: bytes, want: bytes) -> None:
+    """Equal pixels, size, resolution and text chunks (what savefig's PNG says)."""
+    g, w = Image.open(io.BytesIO(got)), Image.open(io.BytesIO(want))
+    assert g.size == w.size
+    assert g.info.get("dpi") == w.info.get("dpi")
+    assert getattr(g, "text", {}) == getattr(w, "text", {})
+    np.testing.assert_array_equal(_pixels(got), _pixels(want))
+
+
 @pytest.mark.parametrize("dpi", [100, 300])
-def test_the_bytes_are_savefigs_and_the_figure_is_left_as_it_was(dpi):
+def test_the_pixels_are_savefigs_and_the_figure_is_left_as_it_was(dpi):
     # the drawing path; a figure found in the cache is not drawn (tests/test_plots_png_cache.py)
     png_cache.clear()
     ref = _figure()
@@ -39,11 +57,12 @@ def test_the_bytes_are_savefigs_and_the_figure_is_left_as_it_was(dpi):
     engine, fig_dpi = fig.get_layout_engine(), fig.dpi
     buf = io.BytesIO()
     write_png(fig, buf, dpi=dpi)
-    assert buf.getvalue() == want
+    _same_image(buf.getvalue(), want)
+    assert Image.open(buf).mode == "RGB"  # every pixel opaque: no alpha channel stored
     assert fig.get_layout_engine() is engine and fig.dpi == fig_dpi
     # left as savefig leaves it: constrained layout starts from the last positions, so a second
-    # savefig of a figure is not the first's bytes (matplotlib's own behaviour), but the same
-    assert want_next != want
+    # savefig of a figure is not the first's pixels (matplotlib's own behaviour), but the same
+    assert not np.array_equal(_pixels(want_next), _pixels(want))
     assert _savefig(fig, dpi) == want_next
 
 
@@ -53,7 +72,7 @@ def test_a_figure_without_a_layout_engine_is_saved_as_savefig_saves_it():
     want = _savefig(fig, 150)
     buf = io.BytesIO()
     write_png(fig, buf, dpi=150)
-    assert buf.getvalue() == want
+    _same_image(buf.getvalue(), want)
 
 
 def test_fixed_aspect_and_located_axes_give_savefigs_bytes_too():
@@ -72,4 +91,58 @@ def test_fixed_aspect_and_located_axes_give_savefigs_bytes_too():
     want = _savefig(figure(), 200)
     buf = io.BytesIO()
     write_png(figure(), buf, dpi=200)
+    _same_image(buf.getvalue(), want)
+
+
+def test_the_encoding_is_deterministic_and_faster_than_savefigs():
+    # the same figure twice gives the same bytes; zlib level 1 of RGB, not savefig's level 6 of RGBA
+    png_cache.clear()
+    first, second = io.BytesIO(), io.BytesIO()
+    encode_png(_figure(), first, dpi=150, metadata={"Software": None})
+    encode_png(_figure(), second, dpi=150, metadata={"Software": None})
+    assert first.getvalue() == second.getvalue()
+    assert first.getvalue() != _savefig(_figure(), 150)
+
+
+def test_a_figure_with_transparent_pixels_keeps_its_alpha_channel():
+    # no background drawn: the corners are transparent, which RGB would turn black
+    def figure():
+        fig = _figure()
+        fig.patch.set_visible(False)
+        return fig
+
+    want = _savefig(figure(), 100)
+    assert _pixels(want)[0, 0, 3] == 0
+    buf = io.BytesIO()
+    encode_png(figure(), buf, dpi=100, metadata={"Software": None})
+    assert Image.open(io.BytesIO(buf.getvalue())).mode == "RGBA"
+    _same_image(buf.getvalue(), want)
+
+
+@pytest.mark.parametrize(
+    "metadata", [{}, {"Software": None, "Title": "孕产妇死亡率"}, {"Author": "示例县妇幼保健院"}]
+)
+def test_the_text_chunks_are_savefigs(metadata):
+    # savefig's default Software chunk unless it is set to None, then the metadata given
+    fig = _figure()
+    fig.set_layout_engine("none")
+    want = _savefig(fig, 100, metadata)
+    buf = io.BytesIO()
+    encode_png(fig, buf, dpi=100, metadata=metadata)
+    _same_image(buf.getvalue(), want)
+    assert ("Software" in Image.open(io.BytesIO(want)).text) == ("Software" not in metadata)
+
+
+def test_a_cropped_save_is_left_to_savefig():
+    # an rc bbox "tight" makes savefig's image smaller than the figure: savefig writes it
+    fig = _figure()
+    fig.set_layout_engine("none")
+    with matplotlib.rc_context({"savefig.bbox": "tight"}):
+        want = _savefig(fig, 100)
+        buf = io.BytesIO()
+        encode_png(fig, buf, dpi=100, metadata={"Software": None})
+    assert Image.open(io.BytesIO(want)).size != (
+        int(fig.get_figwidth() * 100),
+        int(fig.get_figheight() * 100),
+    )
     assert buf.getvalue() == want

@@ -20,6 +20,15 @@ Determinism: PNG is written with ``metadata={"Software": None}``, SVG with ``{"D
 and a fixed ``svg.hashsalt``, PDF with ``{"CreationDate": None}``; the same figure saved twice
 gives identical bytes. Files are written atomically (temporary file + ``os.replace``).
 
+PNG encoding: the pixels are matplotlib's Agg rendering, exactly as ``savefig`` draws them, but
+encoded by :func:`encode_png` rather than by ``savefig``'s own writer: as RGB when every pixel is
+opaque (the house style's white background makes every chart so) and with zlib level 1 instead
+of Pillow's default 6. The decoded pixels are those ``savefig`` writes (a test compares them);
+the file is about as large (the alpha channel it drops offsets the weaker deflate), and
+encoding takes 31 instead of 56 ms for a report chart -- a quarter of a region's drawing time
+went into PNG encoding (issue 12). Written by hand because matplotlib always encodes RGBA and
+does not expose the compression level of its own writer apart from ``pil_kwargs``.
+
 Size (one rule for every chart): a figure is drawn at the width it is placed at in the report,
 :data:`FIGURE_WIDTH_CM` (the Word text block of GB/T 9704, 156 mm, less a margin), and saved at
 :data:`DPI` (300), so that Word places it at its natural size and its text prints at the size it
@@ -292,8 +301,8 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = DPI, metadata: Mappi
 
 def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -> None:
     """``fig.savefig(target, format="png", dpi=dpi, metadata=..., facecolor="white")``, the same
-    bytes, with the figure traversed once less, and not drawn at all when an equal figure was
-    drawn before in this process.
+    pixels (encoded by :func:`encode_png`), with the figure traversed once less, and not drawn
+    at all when an equal figure was drawn before in this process.
 
     For a figure with a layout engine (the house style's constrained layout), ``savefig`` first
     draws the whole figure with drawing switched off so that the engine can place the axes at
@@ -324,14 +333,14 @@ def write_png(fig, target, *, dpi: int = DPI, metadata: Mapping | None = None) -
 
 
 def _draw_png(fig, target, *, dpi: int, meta: dict) -> None:
-    """Draw *fig* to *target* as PNG: savefig's bytes, the layout engine run once (see
-    :func:`write_png`)."""
+    """Draw *fig* to *target* as PNG: savefig's pixels (:func:`encode_png`), the layout engine
+    run once (see :func:`write_png`)."""
     engine = fig.get_layout_engine()
     # savefig's draw adjusts fixed-aspect and located axes (apply_aspect) before it runs the
     # engine: such figures, and figures without axes, are left to savefig
     plain = all(ax.get_aspect() == "auto" and ax.get_axes_locator() is None for ax in fig.axes)
     if engine is None or not fig.axes or not plain:
-        fig.savefig(target, format="png", dpi=dpi, metadata=meta, facecolor="white")
+        encode_png(fig, target, dpi=dpi, metadata=meta)
         return
     original_dpi = fig.dpi
     try:
@@ -343,10 +352,52 @@ def _draw_png(fig, target, *, dpi: int, meta: dict) -> None:
         # set_layout_engine(None) takes the rc's engine; with neither rc set it removes it
         with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
             fig.set_layout_engine(None)
-        fig.savefig(target, format="png", dpi=dpi, metadata=meta, facecolor="white")
+        encode_png(fig, target, dpi=dpi, metadata=meta)
     finally:
         fig.set_layout_engine(engine)
         fig.dpi = original_dpi
+
+
+#: zlib level of the PNGs :func:`encode_png` writes (Pillow's default is 6): 1 encodes a report
+#: chart in ~31 instead of ~56 ms, and as RGB the file is about as large as savefig's RGBA one.
+PNG_COMPRESS_LEVEL = 1
+
+
+def encode_png(fig, target, *, dpi: int, metadata: Mapping | None = None) -> None:
+    """Write ``fig.savefig(target, format="png", dpi=dpi, metadata=metadata, facecolor="white")``'s
+    pixels, encoded faster (see the module docstring).
+
+    The figure is drawn by ``savefig`` itself, as raw RGBA (``format="raw"``: the same Agg draw,
+    layout, facecolor and bounding box as a PNG save), then written with Pillow as matplotlib's
+    :func:`matplotlib.image.imsave` writes it -- the same text chunks (``Software`` unless set
+    to ``None``, then *metadata*'s) and the same ``pHYs`` resolution -- except that an image whose
+    pixels are all opaque is stored as RGB and that the zlib level is
+    :data:`PNG_COMPRESS_LEVEL`. An image with any transparent pixel stays RGBA. When the raw
+    buffer's size is not the figure's (an rc ``savefig.bbox: tight`` crops it), ``savefig``
+    writes the PNG itself.
+    """
+    import numpy as np
+    from PIL import Image, PngImagePlugin
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="raw", dpi=dpi, facecolor="white")
+    # savefig's renderer is int(figure size in inches x dpi) pixels each way
+    width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)
+    data = raw.getvalue()
+    if len(data) != width * height * 4:
+        fig.savefig(target, format="png", dpi=dpi, metadata=metadata, facecolor="white")
+        return
+    if np.frombuffer(data, np.uint8)[3::4].min() == 255:
+        image = Image.frombytes("RGB", (width, height), data, "raw", "RGBX")
+    else:
+        image = Image.frombytes("RGBA", (width, height), data, "raw", "RGBA")
+    info = PngImagePlugin.PngInfo()
+    texts = {"Software": f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"}
+    texts.update(metadata or {})
+    for key, value in texts.items():
+        if value is not None:
+            info.add_text(key, value)
+    image.save(target, format="png", pnginfo=info, dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
 
 
 __all__ = [
@@ -369,6 +420,7 @@ __all__ = [
     "register_font",
     "save_figure",
     "write_png",
+    "encode_png",
     "unit_label",
     "use_mch_style",
 ]
