@@ -94,7 +94,7 @@ def test_fixed_aspect_and_located_axes_give_savefigs_bytes_too():
     _same_image(buf.getvalue(), want)
 
 
-def test_the_encoding_is_deterministic_and_faster_than_savefigs():
+def test_the_encoding_is_deterministic_and_not_savefigs_own():
     # the same figure twice gives the same bytes; zlib level 1 of RGB, not savefig's level 6 of RGBA
     png_cache.clear()
     first, second = io.BytesIO(), io.BytesIO()
