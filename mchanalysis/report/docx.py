@@ -34,10 +34,9 @@ import lxml.html
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
+from lxml import etree
 
 from mchanalysis.archive import normalise_zip
 from mchanalysis.atomic import write_bytes
@@ -148,6 +147,68 @@ def _col_widths(rows, ncols, total_cm):
     return [Cm(w * k) for w in widths]
 
 
+#: Qualified WordprocessingML names of the table rows' elements and attributes.
+_W = {
+    name: qn(f"w:{name}")
+    for name in "b cantSplit color fill jc p pPr pStyle r rPr shd t tblHeader tc tcPr tcW tr trPr type val w".split()
+}
+
+
+def _cell_status(cls: str, text: str) -> tuple[str | None, str]:
+    """A table cell's status colour (from its ``st-*``/``bm-*`` class) and its text, led by the
+    status symbol (✓ ✗ ≈) when the text lacks it."""
+    for key, (col, sym) in STATUS.items():
+        if f"st-{key}" in cls or f"bm-{key}" in cls:
+            return col, (f"{sym} {text}" if sym and text and not text.startswith(sym) else text)
+    return None, text
+
+
+def _table_row(tbl, cells, twips, style, *, header):
+    """Append one ``w:tr`` of the HTML row ``cells`` to ``tbl``, as python-docx would write it.
+
+    The elements, attributes and their order are those of ``Table.add_row`` followed by each
+    cell's ``width``, ``paragraphs[0]`` style and alignment, ``add_run(text)``, ``font.bold``,
+    ``font.color.rgb`` and the header shading: the same document bytes (the golden outputs pin
+    them). Built with lxml directly because python-docx's object API costs about 1 ms a cell
+    (a county's two documents have some 300 cells: 6% of its report time; issue 12). Grid
+    columns without an HTML cell get python-docx's empty cell (its width, one empty paragraph).
+    """
+    sub = etree.SubElement
+    w = _W
+    tr = sub(tbl, w["tr"])
+    trpr = sub(tr, w["trPr"])
+    sub(trpr, w["cantSplit"])
+    if header:
+        sub(trpr, w["tblHeader"])  # repeated at the top of each page
+    for i, width in enumerate(twips):
+        tc = sub(tr, w["tc"])
+        tcpr = sub(tc, w["tcPr"])
+        sub(tcpr, w["tcW"], {w["type"]: "dxa", w["w"]: width})
+        if i >= len(cells):
+            sub(tc, w["p"])
+            continue
+        c = cells[i]
+        if header:
+            sub(tcpr, w["shd"], {w["val"]: "clear", w["color"]: "auto", w["fill"]: "E8E8E8"})
+        p = sub(tc, w["p"])
+        ppr = sub(p, w["pPr"])
+        if style is not None:
+            sub(ppr, w["pStyle"], {w["val"]: style})
+        cls = c.get("class") or ""
+        if "num" in cls or header:
+            sub(ppr, w["jc"], {w["val"]: "center"})
+        color, text = _cell_status(cls, _text(c))
+        run = sub(p, w["r"])
+        if header or color:
+            rpr = sub(run, w["rPr"])
+            if header:
+                sub(rpr, w["b"])
+            if color:
+                sub(rpr, w["color"], {w["val"]: str(RGBColor.from_string(color))})
+        if text:  # one w:t: _text leaves no tab, break or edge space (no xml:space needed)
+            sub(run, w["t"]).text = text
+
+
 class _Writer:
     def __init__(self, doc, lang):
         self.doc = doc
@@ -157,16 +218,26 @@ class _Writer:
         self.signed = False
         self.heading = ""
         self._style_ids: dict = {}
+        self._defaults: dict = {}
         sec = doc.sections[-1]
         self.width = Emu(sec.page_width - sec.left_margin - sec.right_margin)
 
-    def style_id(self, name: str):
-        """The paragraph style's id, as ``Paragraph.style = name`` sets it (``None`` for the
-        document's default style), looked up once per document: python-docx searches every
-        style for the default on each assignment (0.7 s of a county's report)."""
-        if name not in self._style_ids:
-            self._style_ids[name] = self.doc.part.get_style_id(name, WD_STYLE_TYPE.PARAGRAPH)
-        return self._style_ids[name]
+    def style_id(self, name: str, kind=WD_STYLE_TYPE.PARAGRAPH):
+        """The style's id as ``Paragraph.style = name`` (``Table.style`` for a table style) sets
+        it: ``None`` for the document's default style of that kind, ``ValueError`` for a style of
+        another kind. Looked up once per document, and the default once per kind: python-docx's
+        ``get_style_id`` reads every style of the document to find the default on each call
+        (a third of the time of writing a county's two documents; issue 12)."""
+        key = (name, kind)
+        if key not in self._style_ids:
+            styles = self.doc.styles
+            if kind not in self._defaults:
+                self._defaults[kind] = styles.default(kind)
+            style = styles[name]
+            if style.type != kind:
+                raise ValueError(f"style {name!r} is of type {style.type}, need type {kind}")
+            self._style_ids[key] = None if style == self._defaults[kind] else style.style_id
+        return self._style_ids[key]
 
     def add_paragraph(self, style: str):
         """``doc.add_paragraph(style=style)``, with the style id from :meth:`style_id`."""
@@ -201,49 +272,17 @@ class _Writer:
             self.table_title(title)
         ncols = max(len(r.findall("./*")) for r in rows)
         t = self.doc.add_table(rows=0, cols=ncols)
-        t.style = self.doc.styles["Table Grid"]
+        t._tbl.tblPr.style = self.style_id("Table Grid", WD_STYLE_TYPE.TABLE)  # as t.style = ...
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
         t.autofit = False
         widths = _col_widths(rows, ncols, self.width / 360000 - 0.2)
         for col, w in zip(t.columns, widths):  # the grid (LibreOffice reads it) and each cell (Word)
             col.width = w
+        # the grid's widths as Word writes them (twips), for the cells' own widths
+        twips = [g.get(qn("w:w")) for g in t._tbl.tblGrid.gridCol_lst]
+        style = self.style_id("Table Text")
         for r in rows:
-            cells = r.findall("./*")
-            row = t.add_row()
-            header = r.getparent().tag == "thead"
-            trpr = row._tr.get_or_add_trPr()
-            trpr.append(OxmlElement("w:cantSplit"))
-            if header:
-                trpr.append(OxmlElement("w:tblHeader"))  # repeated at the top of each page
-            row_cells = row.cells  # python-docx rebuilds this list on every access
-            for i, c in enumerate(cells[:ncols]):
-                cell = row_cells[i]
-                cell.width = widths[i]
-                p = cell.paragraphs[0]
-                p._p.style = self.style_id("Table Text")
-                cls = c.get("class") or ""
-                if "num" in cls or header:
-                    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                text = _text(c)
-                color = None
-                for key, (col, sym) in STATUS.items():
-                    if f"st-{key}" in cls or f"bm-{key}" in cls:
-                        color = col
-                        if sym and text and not text.startswith(sym):
-                            text = f"{sym} {text}"
-                        break
-                run = p.add_run(text)
-                if header:
-                    run.font.bold = True
-                if color:
-                    run.font.color.rgb = RGBColor.from_string(color)
-                if header:
-                    tcpr = cell._element.get_or_add_tcPr()
-                    shd = OxmlElement("w:shd")
-                    shd.set(qn("w:val"), "clear")
-                    shd.set(qn("w:color"), "auto")
-                    shd.set(qn("w:fill"), "E8E8E8")
-                    tcpr.append(shd)
+            _table_row(t._tbl, r.findall("./*")[:ncols], twips, style, header=r.getparent().tag == "thead")
 
     def figure(self, el):
         img = el.find(".//img")
