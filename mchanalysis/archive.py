@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 
 #: The date written into core properties (created / modified) of every Office file.
 FIXED_DATE = "2000-01-01T00:00:00Z"
@@ -23,18 +24,25 @@ def pin_core_dates(xml: bytes) -> bytes:
     return _DATE_RE.sub(lambda m: m.group(1) + FIXED_DATE.encode() + m.group(3), xml)
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """Rewrite a ZIP archive (DOCX/XLSX) so that identical content gives identical bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
+def normalise_entries(entries: Iterable[tuple[str, bytes]]) -> bytes:
+    """A ZIP archive of ``(name, bytes)`` entries, in the order given, made reproducible: the
+    ZIP epoch as every entry's time, DEFLATE at level 6, ``-rw-------`` Unix attributes, and the
+    dates of ``docProps/core.xml`` pinned (:func:`pin_core_dates`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
+        for name, body in entries:
+            if name == "docProps/core.xml":
                 body = pin_core_dates(body)
-            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_EPOCH)
+            zi = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
             zi.create_system = 3
             dst.writestr(zi, body, compresslevel=6)
     return out.getvalue()
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Rewrite a ZIP archive (DOCX/XLSX) so that identical content gives identical bytes
+    (:func:`normalise_entries` of its entries, in their order)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    return normalise_entries((info.filename, src.read(info.filename)) for info in src.infolist())

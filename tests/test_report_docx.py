@@ -207,3 +207,32 @@ def test_html_pages_say_their_language_and_print_like_the_word_document():
         assert rule in page, rule
     assert "break-before: page" not in page
     assert '<body class="mch-report">' in page  # the print rules apply to it
+
+
+def test_the_archive_is_normalise_zip_of_python_docxs_save():
+    # the document's parts go to the normaliser directly (deflated once); the peer is
+    # python-docx's own save followed by normalise_zip
+    import io as _io
+
+    import numpy as np
+
+    from mchanalysis.archive import normalise_zip
+    from mchanalysis.plots import png_bytes
+    from mchanalysis.report.docx import _package_bytes, reference_path
+
+    picture = png_bytes(np.full((40, 60, 3), 200, np.uint8), dpi=300)
+
+    def build():
+        doc = Document(str(reference_path()))
+        doc.add_paragraph("孕产妇死亡率")
+        doc.add_picture(_io.BytesIO(picture))
+        doc.core_properties.title = "示例"
+        return doc
+
+    saved = _io.BytesIO()
+    build().save(saved)
+    got = _package_bytes(build())
+    assert got == normalise_zip(saved.getvalue())
+    names = zipfile.ZipFile(_io.BytesIO(got)).namelist()
+    assert names[:2] == ["[Content_Types].xml", "_rels/.rels"]
+    assert any(n.startswith("word/media/") for n in names)

@@ -29,16 +29,18 @@ import datetime as _dt
 import io
 import re
 from importlib import resources
+from typing import Any
 
 import lxml.html
 from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.opc import pkgwriter
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 from lxml import etree
 
-from mchanalysis.archive import normalise_zip
+from mchanalysis.archive import normalise_entries, normalise_zip
 from mchanalysis.atomic import write_bytes
 from mchanalysis.plots import STATUS_INK
 from mchanalysis.report.render import render_report, render_title
@@ -425,9 +427,47 @@ def docx_bytes(ctx, html: str | None = None, *, title: str | None = None, refere
     for part in pkg.iter_parts():
         if str(part.partname) == "/docProps/app.xml":
             part._blob = _APP
-    buf = io.BytesIO()
-    doc.save(buf)
-    return normalise_zip(buf.getvalue())
+    return _package_bytes(doc)
+
+
+def _package_bytes(doc) -> bytes:
+    """``doc.save()``'s archive, made reproducible (:mod:`mchanalysis.archive`).
+
+    python-docx's ``OpcPackage.save`` hands each part's bytes, in order, to a ZIP writer that
+    deflates them; :func:`~mchanalysis.archive.normalise_zip` would then inflate and deflate
+    them all again (the figures, ~0.7 MB a document, included). Here the same ``PackageWriter``
+    steps hand the same bytes, in the same order, to :func:`~mchanalysis.archive.normalise_entries`
+    instead: the archive is deflated once, and its bytes are those of ``normalise_zip(doc.save())``
+    (a test compares them). They are private methods of python-docx's ``PackageWriter``; where
+    they are missing the document is saved and normalised as before.
+    """
+    writer = getattr(pkgwriter, "PackageWriter", None)
+    steps: list[Any] = [
+        getattr(writer, f"_write_{s}", None) for s in ("content_types_stream", "pkg_rels", "parts")
+    ]
+    if not all(callable(step) for step in steps):  # pragma: no cover - another python-docx
+        buf = io.BytesIO()
+        doc.save(buf)
+        return normalise_zip(buf.getvalue())
+    package = doc.part.package
+    for part in package.parts:  # as OpcPackage.save does
+        part.before_marshal()
+    collected = _Entries()
+    content_types, pkg_rels, parts = steps
+    content_types(collected, package.parts)
+    pkg_rels(collected, package.rels)
+    parts(collected, package.parts)
+    return normalise_entries(collected.entries)
+
+
+class _Entries:
+    """python-docx's physical package writer interface, keeping ``(member name, bytes)``."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, bytes]] = []
+
+    def write(self, pack_uri, blob) -> None:
+        self.entries.append((pack_uri.membername, blob))
 
 
 def write_docx(ctx, path, *, html: str | None = None, title: str | None = None, reference=None) -> None:
