@@ -226,3 +226,34 @@ def test_no_dangling_figure_numbers_when_figures_are_shown_apart(city):
     finally:
         ctx.figures = {}
     assert "见图" not in html and "见、" not in html and "分别见" not in html
+
+
+def test_numbering_finds_what_the_plain_patterns_find_across_embedded_images():
+    # the patterns start with "<" and cross text with [^<]* (fast over base64 figures); the peer
+    # is the plain form of each, ".*?" under re.S and an optional heading group first
+    from mchanalysis.report import render
+
+    payload = "iVBORw0KGgo" + "A/b+9=" * 20000
+    html = (
+        f'<h2>主要指标</h2>\n  <table data-table="a"><tr><td>1</td></tr></table>'
+        f'<figure data-figure="mmr"><img src="data:image/png;base64,{payload}"><figcaption>图：孕产妇死亡率</figcaption></figure>'
+        f'<h3>无表</h3><p>正文</p><table data-title="服务指标"></table><h4>x</h4><table></table>'
+        f'<figure data-figure="bare"><img src="data:image/png;base64,{payload}"></figure>'
+        f'<figure data-figure="imr"><figcaption>婴儿死亡率</figcaption></figure>'
+    )
+    plain_fig = re.compile(
+        r'(<figure data-figure="([^"]+)">.*?<figcaption>)(?:图[：:]\s*|Figure[:.]?\s*)?', re.S
+    )
+    plain_tab = re.compile(
+        r"(?P<head><(?P<h>h[234])>(?P<name>[^<]*)</(?P=h)>(?P<gap>\s*))?(?P<table><table\b[^>]*>)"
+    )
+    assert [(m.span(), m.groups()) for m in render._FIGURE.finditer(html)] == [
+        (m.span(), m.groups()) for m in plain_fig.finditer(html)
+    ]
+    got = [(m.span(), m.group("h"), m.group("name"), m.group("gap")) for m in render._TABLE.finditer(html)]
+    want = [(m.span(), m.group("h"), m.group("name"), m.group("gap")) for m in plain_tab.finditer(html)]
+    assert got == want and len(got) == 3
+    out = render.number_figures_and_tables(html, "zh")
+    assert "<h2>表1　主要指标</h2>\n  <table" in out
+    assert "<figcaption>图1　孕产妇死亡率" in out and "<caption>表2　服务指标</caption>" in out
+    assert "<h4>表3　x</h4><table>" in out
