@@ -17,8 +17,8 @@ its own process as the user runs it:
   the whole file's 3,441 regions at that rate in minutes (``--only-run``: only the build and
   these). That figure is a floor: it takes every region at a county's rate, and the 372
   provinces and prefectures, whose reports add their sub-regions' tables and funnel plot, cost
-  about 1.6 times a county (whole-country 答卷 run, 2 jobs: 1.36 s a province or prefecture,
-  0.8-0.9 s a county). The small run has J regions so that it runs on J workers too (one
+  about 1.7 times a county (whole-country 答卷 run, 2 jobs: 1.20 s a province or prefecture,
+  0.70 s a county). The small run has J regions so that it runs on J workers too (one
   region runs in the calling process whatever ``--jobs`` says). Each run is timed ``--repeat``
   times (default 2) and the fastest kept: the difference of two runs is small beside one busy
   moment.

@@ -438,7 +438,6 @@ def encode_png(fig, target, *, dpi: int, metadata: Mapping | None = None) -> Non
     width, height = int(fig.get_figwidth() * dpi), int(fig.get_figheight() * dpi)
     data = raw.getbuffer()
     if len(data) != width * height * 4:
-        del data
         fig.savefig(target, format="png", dpi=dpi, metadata=metadata, facecolor="white")
         return
     rgba = np.frombuffer(data, np.uint8)
@@ -451,7 +450,6 @@ def encode_png(fig, target, *, dpi: int, metadata: Mapping | None = None) -> Non
     texts = {"Software": f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"}
     texts.update(metadata or {})
     png = png_bytes(pixels, dpi=dpi, texts={k: v for k, v in texts.items() if v is not None})
-    del rgba, pixels, data
     if hasattr(target, "write"):
         target.write(png)
     else:

@@ -10,9 +10,10 @@ shipped font (CFF outlines, loaded again on every ``set_text``) costs about 11 `
 ``FT2Font`` also accepts a binary file-like object and reads that instead. Over an in-memory copy
 of the file the same glyphs cost about half: 117 CJK characters set and drawn at 12 pt and
 300 dpi took 2.4 instead of 4.3 ms. A whole 答卷 region took 2-4% less CPU: 32 and 55 ms of
-about 1.47 s in two runs that drew each of 29 counties both ways, in turn, in one kernel. FreeType reads the same bytes either way, so the
-glyphs and every rendered pixel are the same (the golden outputs are byte-identical, and the tests
-compare the two renderings of a figure and of a PDF).
+about 1.47 s in two runs that drew each of 29 counties both ways, in turn, in one kernel.
+FreeType reads the same bytes either way, so the glyphs and every rendered pixel are the same
+(the golden outputs are byte-identical; the tests compare the two renderings of a figure, and
+the PDF and PostScript files).
 
 How: matplotlib builds and caches its ``FT2Font`` objects in the private
 ``matplotlib.font_manager._get_font``, an ``lru_cache`` over a tuple of ``(path, face index)``
